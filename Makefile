@@ -1,0 +1,61 @@
+# Etapa — `make run` starts everything with demo data; `make test` runs every check.
+SHELL := /bin/bash
+UV := $(shell scripts/bootstrap-uv.sh)
+RUN := $(UV) run --frozen
+# Integration tests use these servers (fresh databases and queue names per run).
+export ETAPA_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
+export ETAPA_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
+
+.DEFAULT_GOAL := help
+.PHONY: help install services migrate seed run test lint typecheck imports unit integration e2e bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: ## install Python dependencies from uv.lock (bootstraps uv if missing)
+	$(UV) sync --frozen
+
+services: install ## check that PostgreSQL and RabbitMQ answer (starts them with compose if a Docker engine does)
+	@if ! $(RUN) python scripts/check_services.py 2>/dev/null && docker info >/dev/null 2>&1; then \
+		echo "starting PostgreSQL and RabbitMQ with docker compose"; docker compose up -d postgres rabbitmq; \
+		$(RUN) python scripts/check_services.py --wait 60; \
+	else $(RUN) python scripts/check_services.py; fi
+
+migrate: services ## create and migrate the three databases
+	$(RUN) python -m intake migrate
+	$(RUN) python -m workflow migrate
+	$(RUN) python -m notifier migrate
+
+seed: migrate ## load the demo chain, branches and flows
+	$(RUN) python -m workflow seed-demo
+	$(RUN) python -m intake seed-demo
+
+run: seed ## run the three services with demo data (Ctrl-C stops them)
+	@echo ""
+	@echo "  intake    http://127.0.0.1:8000  (API docs: /schema)"
+	@echo "  workflow  http://127.0.0.1:8001  (API docs: /schema)"
+	@echo "  notifier  http://127.0.0.1:8002  (API docs: /schema)"
+	@echo ""
+	ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile
+
+lint: install ## ruff lint and format check
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+typecheck: install ## mypy --strict
+	$(RUN) mypy shared/src services/intake/src services/workflow/src services/notifier/src tests scripts
+
+imports: install ## import-linter: services never import each other; the domain imports no I/O
+	$(RUN) lint-imports
+
+test: lint typecheck imports ## lint, types, import boundaries, then unit, integration and e2e tests
+	$(RUN) pytest
+
+unit: install ## unit tests only (no services needed)
+	$(RUN) pytest tests/unit
+
+bench: install ## benchmarks (tests/bench), run on demand
+	$(RUN) python -m tests.bench.bench_deadlines
+
+clean: ## remove caches
+	rm -rf .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,22 @@
+"""``python -m intake [serve|migrate|seed-demo]``."""
+
+from __future__ import annotations
+
+from intake.app import create_app, create_runtime
+from intake.config import IntakeSettings
+from intake.demo import seed_demo
+from shared.service_main import run_service_cli
+
+
+def main() -> None:
+    settings = IntakeSettings.from_env()
+    run_service_cli(
+        settings.service,
+        create_app=lambda: create_app(settings),
+        migrate=create_runtime(settings).migrate,
+        extra_commands={"seed-demo": lambda: seed_demo(settings)},
+    )
+
+
+if __name__ == "__main__":
+    main()

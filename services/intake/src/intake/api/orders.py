@@ -1,0 +1,85 @@
+"""Orders at the counter: open an order (idempotent with ``Idempotency-Key``)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, get, post
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from intake import orders
+from intake.api.directory import ConflictException
+from intake.api.schemas import OrderIn, OrderOut
+from intake.config import IntakeSettings
+from intake.phones import InvalidPhone, normalize_mobile
+from shared.clock import Clock
+
+IdempotencyKey = Annotated[
+    str | None,
+    Parameter(
+        header="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="retrying with the same key and body returns the same order",
+    ),
+]
+
+
+class OrderController(Controller):
+    path = "/api/v1/orders"
+    tags = ["orders"]
+
+    @post("/", status_code=HTTP_201_CREATED)
+    async def open_order(
+        self,
+        data: OrderIn,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        settings: IntakeSettings,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[OrderOut]:
+        """Open a service order (ordem de serviço) at a branch."""
+        try:
+            phone = normalize_mobile(data.customer.phone, settings.default_phone_region)
+        except InvalidPhone as exc:
+            raise ClientException(
+                f"customer.phone: {exc}", extra={"field": "customer.phone"}
+            ) from None
+        new = orders.NewOrder(
+            branch_id=data.branch_id,
+            service_type=data.service_type,
+            customer_name=data.customer.name,
+            customer_phone=phone,
+            sms_consent=data.customer.sms_consent,
+            items=[item.model_dump(mode="json") for item in data.items],
+            promised_date=data.promised_date,
+            lab_code=data.lab_code,
+            notes=data.notes,
+            external_reference=data.external_reference,
+        )
+        async with pool.acquire() as conn:
+            try:
+                opened = await orders.open_order_idempotently(
+                    conn, new, now=clock(), idempotency_key=idempotency_key
+                )
+            except orders.UnknownBranch as exc:
+                raise ClientException(f"branch_id: {exc}", extra={"field": "branch_id"}) from None
+            except orders.IdempotencyConflict as exc:
+                raise ConflictException(str(exc)) from None
+        return Response(
+            OrderOut(**opened.order),
+            status_code=HTTP_201_CREATED if opened.created else HTTP_200_OK,
+        )
+
+    @get("/{order_id:uuid}")
+    async def get_order(self, order_id: UUID, pool: asyncpg.Pool) -> OrderOut:
+        """The order as registered at the counter (its progress is on the workflow service)."""
+        async with pool.acquire() as conn:
+            row = await orders.get_order(conn, order_id)
+        if row is None:
+            raise NotFoundException(f"order {order_id} not found")
+        return OrderOut(**row)

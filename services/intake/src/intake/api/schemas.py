@@ -1,0 +1,127 @@
+"""Request and response bodies of intake's HTTP API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import available_timezones
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+BRAZILIAN_STATES = frozenset(
+    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
+)
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChainIn(Body):
+    name: Text
+
+
+class ChainOut(BaseModel):
+    chain_id: UUID
+    name: str
+    created_at: datetime
+
+
+class SendingWindowIn(Body):
+    starts_at: time = time(8, 0)
+    ends_at: time = time(20, 0)
+    weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
+        default=[0, 1, 2, 3, 4, 5], description="0 = Monday … 6 = Sunday"
+    )
+
+
+class BranchIn(Body):
+    chain_id: UUID
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,10}$")] = Field(
+        description="short code used in order numbers, e.g. SP01"
+    )
+    name: Text
+    state: Annotated[str, StringConstraints(to_upper=True, min_length=2, max_length=2)]
+    city: Text
+    timezone: str = "America/Sao_Paulo"
+    phone: Annotated[str, StringConstraints(max_length=30)] | None = None
+    sending_window: SendingWindowIn = SendingWindowIn()
+
+    @field_validator("state")
+    @classmethod
+    def _known_state(cls, value: str) -> str:
+        if value not in BRAZILIAN_STATES:
+            raise ValueError(f"{value!r} is not a Brazilian state (UF)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        if value not in available_timezones():
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. America/Sao_Paulo")
+        return value
+
+
+class BranchOut(BaseModel):
+    branch_id: UUID
+    chain_id: UUID
+    code: str
+    name: str
+    state: str
+    city: str
+    timezone: str
+    phone: str | None
+    sms_starts_at: time
+    sms_ends_at: time
+    sms_weekdays: list[int]
+    updated_at: datetime
+
+
+class CustomerIn(Body):
+    name: Text
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=30)] = (
+        Field(description="mobile phone as people type it: (11) 98765-4321, +55 11 98765 4321 …")
+    )
+    sms_consent: bool = Field(description="the customer agreed to receive SMS about the order")
+
+
+class ItemIn(Body):
+    kind: Literal["lens", "frame", "contact_lens", "treatment", "service", "other"]
+    description: Text
+    quantity: Annotated[int, Field(ge=1, le=100)] = 1
+    prescription: dict[str, Any] | None = None
+
+
+class OrderIn(Body):
+    branch_id: UUID
+    service_type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")] = Field(
+        description="the service type's code, e.g. venda-oculos-grau"
+    )
+    customer: CustomerIn
+    items: list[ItemIn] = Field(default=[], max_length=50)
+    promised_date: date | None = Field(
+        default=None, description="the date told to the customer; omit to use the proposal"
+    )
+    lab_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_-]{1,20}$")] | None = None
+    notes: LongText | None = None
+    external_reference: Annotated[str, StringConstraints(max_length=100)] | None = None
+
+
+class OrderOut(BaseModel):
+    order_id: UUID
+    chain_id: UUID
+    branch_id: UUID
+    number: str
+    service_type: str
+    customer_name: str
+    customer_phone: str
+    sms_consent: bool
+    items: list[dict[str, Any]]
+    promised_date: date | None
+    lab_code: str | None
+    notes: str | None
+    external_reference: str | None
+    opened_at: datetime

@@ -1,0 +1,143 @@
+"""The chain directory: chains and their branches. A branch change publishes branch.upserted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from shared import outbox
+from shared.events import BranchSnapshot, BranchUpserted, SendingWindow
+from shared.logging import current_correlation_id
+
+
+class DirectoryConflict(ValueError):
+    """A name or code is already taken."""
+
+
+class UnknownChain(LookupError):
+    pass
+
+
+async def create_chain(
+    conn: asyncpg.Connection, name: str, chain_id: UUID | None = None
+) -> dict[str, Any]:
+    try:
+        row = await conn.fetchrow(
+            "INSERT INTO chains (chain_id, name) VALUES ($1, $2) "
+            "RETURNING chain_id, name, created_at",
+            chain_id or uuid4(),
+            name,
+        )
+    except asyncpg.UniqueViolationError:
+        raise DirectoryConflict(f"a chain named {name!r} already exists") from None
+    return dict(row)
+
+
+async def list_chains(conn: asyncpg.Connection, limit: int, offset: int) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT chain_id, name, created_at FROM chains ORDER BY name LIMIT $1 OFFSET $2",
+        limit + 1,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+_BRANCH_COLUMNS = (
+    "branch_id, chain_id, code, name, state, city, timezone, phone, "
+    "sms_starts_at, sms_ends_at, sms_weekdays, updated_at"
+)
+
+
+async def upsert_branch(
+    conn: asyncpg.Connection,
+    *,
+    chain_id: UUID,
+    snapshot: BranchSnapshot,
+    window: SendingWindow,
+    now: datetime,
+) -> dict[str, Any]:
+    """Create or update a branch and publish ``branch.upserted.v1`` in the same transaction."""
+    if not await conn.fetchval("SELECT 1 FROM chains WHERE chain_id = $1", chain_id):
+        raise UnknownChain(f"chain {chain_id} does not exist")
+    try:
+        row = await conn.fetchrow(
+            f"""
+            INSERT INTO branches (branch_id, chain_id, code, name, state, city, timezone, phone,
+                                  sms_starts_at, sms_ends_at, sms_weekdays, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            ON CONFLICT (branch_id) DO UPDATE SET
+                code = EXCLUDED.code, name = EXCLUDED.name, state = EXCLUDED.state,
+                city = EXCLUDED.city, timezone = EXCLUDED.timezone, phone = EXCLUDED.phone,
+                sms_starts_at = EXCLUDED.sms_starts_at, sms_ends_at = EXCLUDED.sms_ends_at,
+                sms_weekdays = EXCLUDED.sms_weekdays, updated_at = EXCLUDED.updated_at
+            WHERE branches.chain_id = EXCLUDED.chain_id
+            RETURNING {_BRANCH_COLUMNS}
+            """,
+            snapshot.branch_id,
+            chain_id,
+            snapshot.code,
+            snapshot.name,
+            snapshot.state,
+            snapshot.city,
+            snapshot.timezone,
+            snapshot.phone,
+            window.starts_at,
+            window.ends_at,
+            list(window.weekdays),
+            now,
+        )
+    except asyncpg.UniqueViolationError:
+        raise DirectoryConflict(
+            f"branch code {snapshot.code!r} is already used in this chain"
+        ) from None
+    if row is None:
+        raise DirectoryConflict(f"branch {snapshot.branch_id} belongs to another chain")
+    await outbox.enqueue(
+        conn,
+        BranchUpserted(
+            occurred_at=now,
+            correlation_id=current_correlation_id(),
+            chain_id=chain_id,
+            branch=snapshot,
+            sending_window=window,
+        ),
+    )
+    return dict(row)
+
+
+async def get_branch(conn: asyncpg.Connection, branch_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT {_BRANCH_COLUMNS} FROM branches WHERE branch_id = $1", branch_id
+    )
+    return dict(row) if row else None
+
+
+async def list_branches(
+    conn: asyncpg.Connection, chain_id: UUID | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        f"""
+        SELECT {_BRANCH_COLUMNS} FROM branches
+        WHERE $1::uuid IS NULL OR chain_id = $1
+        ORDER BY chain_id, code LIMIT $2 OFFSET $3
+        """,
+        chain_id,
+        limit + 1,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+def snapshot_of(branch: dict[str, Any]) -> BranchSnapshot:
+    return BranchSnapshot(
+        branch_id=branch["branch_id"],
+        code=branch["code"],
+        name=branch["name"],
+        state=branch["state"],
+        city=branch["city"],
+        timezone=branch["timezone"],
+        phone=branch["phone"],
+    )

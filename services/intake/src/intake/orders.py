@@ -1,0 +1,188 @@
+"""Opening an order at the counter.
+
+Rules:
+- The order number is ``<branch code>-<6-digit sequence>``, per branch, without gaps: the
+  sequence is taken from the branch row inside the order's transaction, so a failed request
+  gives its number back.
+- An ``Idempotency-Key`` makes a retry safe: the same key with the same request returns the
+  order it created; the same key with a different request is a conflict. Concurrent requests
+  with one key wait for each other on the key's row.
+- The order and its ``order.opened.v1`` are written in one transaction (outbox).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from intake.directory import snapshot_of
+from shared import outbox
+from shared.events import CustomerSummary, OrderOpened
+from shared.logging import current_correlation_id
+
+
+class UnknownBranch(LookupError):
+    pass
+
+
+class IdempotencyConflict(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class NewOrder:
+    branch_id: UUID
+    service_type: str
+    customer_name: str
+    customer_phone: str  # E.164, already validated
+    sms_consent: bool
+    items: list[dict[str, Any]]
+    promised_date: date | None
+    lab_code: str | None
+    notes: str | None
+    external_reference: str | None
+
+    def fingerprint(self) -> str:
+        canonical = json.dumps(
+            {field: getattr(self, field) for field in self.__slots__}, default=str, sort_keys=True
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedOrder:
+    order: dict[str, Any]
+    created: bool
+
+
+_ORDER_COLUMNS = (
+    "order_id, chain_id, branch_id, number, service_type, customer_name, customer_phone, "
+    "sms_consent, items, promised_date, lab_code, notes, external_reference, opened_at"
+)
+
+
+async def open_order(
+    conn: asyncpg.Connection,
+    new: NewOrder,
+    *,
+    now: datetime,
+    idempotency_key: str | None,
+) -> OpenedOrder:
+    """Register ``new`` (or return the order an earlier request with the same key created)."""
+    async with conn.transaction():
+        branch = await conn.fetchrow(
+            "UPDATE branches SET next_order_seq = next_order_seq + 1 WHERE branch_id = $1 "
+            "RETURNING *, next_order_seq - 1 AS seq",
+            new.branch_id,
+        )
+        if branch is None:
+            raise UnknownBranch(f"branch {new.branch_id} does not exist")
+        chain_id: UUID = branch["chain_id"]
+        order_id = uuid4()
+        if idempotency_key is not None:
+            existing = await _claim_key(
+                conn, chain_id, idempotency_key, new.fingerprint(), order_id
+            )
+            if existing is not None:
+                # Raise to roll back the sequence we took; the caller gets the first order.
+                raise _Replay(existing)
+        number = f"{branch['code']}-{branch['seq']:06d}"
+        row = await conn.fetchrow(
+            f"""
+            INSERT INTO orders (order_id, chain_id, branch_id, seq, number, service_type,
+                customer_name, customer_phone, sms_consent, items, promised_date, lab_code,
+                notes, external_reference, opened_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+            RETURNING {_ORDER_COLUMNS}
+            """,
+            order_id,
+            chain_id,
+            new.branch_id,
+            branch["seq"],
+            number,
+            new.service_type,
+            new.customer_name,
+            new.customer_phone,
+            new.sms_consent,
+            new.items,
+            new.promised_date,
+            new.lab_code,
+            new.notes,
+            new.external_reference,
+            now,
+        )
+        await outbox.enqueue(
+            conn,
+            OrderOpened(
+                occurred_at=now,
+                correlation_id=current_correlation_id(),
+                chain_id=chain_id,
+                order_id=order_id,
+                order_number=number,
+                branch=snapshot_of(dict(branch)),
+                service_type=new.service_type,
+                customer=CustomerSummary(
+                    name=new.customer_name, phone=new.customer_phone, sms_consent=new.sms_consent
+                ),
+                promised_date=new.promised_date,
+                lab_code=new.lab_code,
+                opened_at=now,
+            ),
+        )
+        return OpenedOrder(order=dict(row), created=True)
+
+
+class _Replay(Exception):
+    def __init__(self, order_id: UUID) -> None:
+        self.order_id = order_id
+
+
+async def open_order_idempotently(
+    conn: asyncpg.Connection, new: NewOrder, *, now: datetime, idempotency_key: str | None
+) -> OpenedOrder:
+    try:
+        return await open_order(conn, new, now=now, idempotency_key=idempotency_key)
+    except _Replay as replay:
+        order = await get_order(conn, replay.order_id)
+        assert order is not None  # the key row and the order commit together
+        return OpenedOrder(order=order, created=False)
+
+
+async def _claim_key(
+    conn: asyncpg.Connection, chain_id: UUID, key: str, fingerprint: str, order_id: UUID
+) -> UUID | None:
+    """Claim ``key`` for ``order_id``; return the earlier order when the key was used already."""
+    claimed = await conn.fetchval(
+        """
+        INSERT INTO idempotency_keys (chain_id, key, request_hash, order_id)
+        VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true
+        """,
+        chain_id,
+        key,
+        fingerprint,
+        order_id,
+    )
+    if claimed:
+        return None
+    earlier = await conn.fetchrow(
+        "SELECT request_hash, order_id FROM idempotency_keys WHERE chain_id = $1 AND key = $2",
+        chain_id,
+        key,
+    )
+    if earlier["request_hash"] != fingerprint:
+        raise IdempotencyConflict(
+            "this Idempotency-Key was already used with a different request body"
+        )
+    order_id_: UUID = earlier["order_id"]
+    return order_id_
+
+
+async def get_order(conn: asyncpg.Connection, order_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_id = $1", order_id)
+    return dict(row) if row else None

@@ -1,0 +1,20 @@
+"""``python -m notifier [serve|migrate]``."""
+
+from __future__ import annotations
+
+from notifier.app import create_app, create_runtime
+from notifier.config import NotifierSettings
+from shared.service_main import run_service_cli
+
+
+def main() -> None:
+    settings = NotifierSettings.from_env()
+    run_service_cli(
+        settings.service,
+        create_app=lambda: create_app(settings),
+        migrate=create_runtime(settings).migrate,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""Messages sent (or held, suppressed, failed) to customers, with their status."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, get
+from pydantic import BaseModel
+
+from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
+
+MessageStatus = Literal["pending", "sending", "held", "sent", "delivered", "failed", "suppressed"]
+
+
+class MessageOut(BaseModel):
+    notification_id: UUID
+    chain_id: UUID
+    order_id: UUID
+    branch_id: UUID
+    order_number: str
+    entry_sequence: int
+    stage_key: str
+    stage_name: str
+    body: str | None
+    phone_masked: str | None
+    status: str
+    status_reason: str | None
+    provider: str | None
+    attempts: int
+    created_at: datetime
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+class MessageController(Controller):
+    path = "/api/v1/messages"
+    tags = ["messages"]
+
+    @get("/")
+    async def list_messages(
+        self,
+        pool: asyncpg.Pool,
+        chain_id: UUID | None = None,
+        order_id: UUID | None = None,
+        branch: UUID | None = None,
+        status: MessageStatus | None = None,
+        created_from: date | None = None,
+        created_to: date | None = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        offset: Offset = 0,
+    ) -> Page:
+        """Customer messages, newest first."""
+        async with pool.acquire() as conn:
+            rows = await conn.fetch(
+                """
+                SELECT *, CASE WHEN phone IS NULL THEN NULL
+                    ELSE left(phone, 5) || repeat('*', greatest(length(phone) - 7, 0))
+                         || right(phone, 2) END AS phone_masked
+                FROM messages
+                WHERE ($1::uuid IS NULL OR chain_id = $1) AND ($2::uuid IS NULL OR order_id = $2)
+                  AND ($3::uuid IS NULL OR branch_id = $3) AND ($4::text IS NULL OR status = $4)
+                  AND ($5::date IS NULL OR created_at >= $5)
+                  AND ($6::date IS NULL OR created_at < $6 + 1)
+                ORDER BY created_at DESC, notification_id LIMIT $7 OFFSET $8
+                """,
+                chain_id,
+                order_id,
+                branch,
+                status,
+                created_from,
+                created_to,
+                limit + 1,
+                offset,
+            )
+        return page_of([MessageOut(**dict(r)) for r in rows], limit, offset)

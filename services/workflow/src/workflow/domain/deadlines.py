@@ -1,0 +1,212 @@
+"""Stage deadlines in business or calendar days, over a branch calendar, with their reasons.
+
+Rules (a shop's expectations; every one has a test):
+
+1. **Business days, N ≥ 1.** The entry day counts as the first business day only when the
+   order enters it *before* the branch opens (``opens_at``) on a business day; otherwise the
+   count starts on the next business day. The deadline is closing time (``closes_at``) on the
+   Nth counted business day. Entry Friday 13/02/2026 10:00 in São Paulo, 3 business days, with
+   Carnival observed: skips Sat 14, Sun 15, Mon 16, Tue 17 and counts Wed 18, Thu 19, Fri 20,
+   so it is due Fri 20/02/2026 18:00 -03:00.
+2. **Calendar days, N ≥ 1.** Due at closing time on the entry's local date + N days. When that
+   day is not a business day the deadline moves to closing time of the next business day, and
+   the explanation says where it fell.
+3. **Zero days (either mode).** Due at closing time of the entry day when it is a business day
+   and the entry is at or before closing time; otherwise at closing time of the next business
+   day. "At or before" (not "before") makes a zero-day stage entered when the previous stage
+   falls due cost nothing, instead of pushing the order a whole day.
+4. **Entry outside working time** (holiday, weekend, after hours) follows from 1–3: that day is
+   never counted. The entry time is first converted to the branch's time zone; ``due_at`` is an
+   aware datetime in that zone.
+5. **A broken calendar raises.** If the next business day the count needs is more than three
+   years away (every day closed, no working weekday), ValueError is raised instead of looping.
+
+Laws that follow (property-tested): for a, b ≥ 1 business days, counting a and then b from the
+first due time gives the same deadline as counting a + b (closing time is after opening time,
+so the second count starts on the next business day); a business-day deadline is at closing
+time on a business day; a later start never gives an earlier deadline; the same instant in any
+zone gives the same deadline.
+
+A projection chains stages: each stage starts when the previous one is due.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from workflow.domain.calendar import WEEKDAY_NAMES, BranchCalendar, DayCounting, NonBusinessDay
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineExplanation:
+    """Why a deadline is where it is, as data; ``describe()`` says it in Portuguese."""
+
+    entered_at: datetime
+    """The entry time, in the branch's zone."""
+    planned_days: int
+    counting: DayCounting
+    due_on: date
+    counted_days: tuple[date, ...]
+    """Business mode: the N business days counted. Calendar mode: the N days after entry."""
+    skipped_days: tuple[NonBusinessDay, ...]
+    """Non-business days passed over: from entry to the due day (business and zero-day mode),
+    or from the day the deadline fell on to the day it moved to (calendar mode)."""
+    moved_from: date | None
+    """The day the deadline first fell on, when it was moved off it (rules 2 and 3)."""
+
+    @property
+    def entry_day_counted(self) -> bool:
+        """True when the entry day itself is one of the counted business days."""
+        return bool(self.counted_days) and self.counted_days[0] == self.entered_at.date()
+
+    def describe(self) -> str:
+        """A short sentence for the staff, e.g. "3 dias úteis a partir de 13/02/2026; pulou …"."""
+        return _describe(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When a stage is due, and why."""
+
+    due_at: datetime
+    explanation: DeadlineExplanation
+
+    def describe(self) -> str:
+        """The explanation in Portuguese."""
+        return self.explanation.describe()
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """Per-stage deadlines of a chain of stages, each starting when the previous is due."""
+
+    started_at: datetime
+    """The start, in the branch's zone."""
+    stage_deadlines: tuple[Deadline, ...]
+
+    @property
+    def due_at(self) -> datetime:
+        """When the last stage is due; the start itself when there is no stage left."""
+        return self.stage_deadlines[-1].due_at if self.stage_deadlines else self.started_at
+
+
+def compute_deadline(
+    start: datetime, planned_days: int, counting: DayCounting, calendar: BranchCalendar
+) -> Deadline:
+    """The deadline of a stage entered at ``start`` (aware) lasting ``planned_days`` (≥ 0)."""
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError(f"start must be timezone-aware: {start!r}")
+    if planned_days < 0:
+        raise ValueError(f"planned days cannot be negative: {planned_days}")
+    index = calendar.day_index
+    local = start.astimezone(index.zone)
+    entry = local.toordinal()
+    counted: tuple[date, ...] = ()
+    moved_from: date | None = None
+    if planned_days == 0:
+        due = index.next_business(entry if local.time() <= calendar.closes_at else entry + 1)
+        skipped = index.skipped_between(entry, due)
+        if due != entry:
+            moved_from = local.date()
+    elif counting == DayCounting.BUSINESS:
+        counts_entry_day = local.time() < calendar.opens_at and index.is_business(entry)
+        counted = index.business_days_from(entry if counts_entry_day else entry + 1, planned_days)
+        due = counted[-1].toordinal()
+        skipped = index.skipped_between(entry, due)
+    else:
+        nominal = entry + planned_days
+        due = index.next_business(nominal)
+        counted = index.days_between(entry + 1, nominal + 1)
+        skipped = index.skipped_between(nominal, due)
+        if due != nominal:
+            moved_from = counted[-1]
+    due_on = date.fromordinal(due)
+    explanation = DeadlineExplanation(
+        local, planned_days, counting, due_on, counted, skipped, moved_from
+    )
+    return Deadline(datetime.combine(due_on, calendar.closes_at, index.zone), explanation)
+
+
+def project_completion(
+    start: datetime, stages: Sequence[tuple[int, DayCounting]], calendar: BranchCalendar
+) -> Projection:
+    """Chain ``stages`` (planned days, counting) from ``start``: each starts when the last ends."""
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError(f"start must be timezone-aware: {start!r}")
+    started_at = start.astimezone(calendar.day_index.zone)
+    deadlines: list[Deadline] = []
+    stage_start = started_at
+    for planned_days, counting in stages:
+        deadline = compute_deadline(stage_start, planned_days, counting, calendar)
+        deadlines.append(deadline)
+        stage_start = deadline.due_at
+    return Projection(started_at, tuple(deadlines))
+
+
+# --- Portuguese rendering ---------------------------------------------------------------------
+
+_WEEKEND = frozenset({"sábado", "domingo"})
+
+
+def _describe(explanation: DeadlineExplanation) -> str:
+    days = explanation.planned_days
+    unit = "dia" if days == 1 else "dias"
+    kind = "útil" if explanation.counting == DayCounting.BUSINESS else "corrido"
+    kind = kind if days == 1 else ("úteis" if kind == "útil" else "corridos")
+    head = f"{days} {unit} {kind} a partir de {explanation.entered_at:%d/%m/%Y}"
+    if days and explanation.entry_day_counted:
+        head += ", contando o dia da entrada"
+    parts = [head]
+    if days == 0:
+        if explanation.moved_from is None:
+            parts.append("prazo no mesmo dia")
+        else:
+            parts.append(
+                f"entrada fora do expediente; prazo no dia útil seguinte, {_dm(explanation.due_on)}"
+            )
+    elif explanation.moved_from is not None:
+        parts.append(
+            f"o prazo caía em {_dm(explanation.moved_from)} e passou para {_dm(explanation.due_on)}"
+        )
+    if explanation.skipped_days:
+        parts.append("pulou " + _join(_groups(explanation.skipped_days)))
+    return "; ".join(parts)
+
+
+def _groups(skipped: tuple[NonBusinessDay, ...]) -> list[str]:
+    """Closures first (in date order), then the weekend, then other weekdays the branch rests."""
+    closures: dict[str, list[date]] = {}
+    weekend: list[date] = []
+    rest: dict[str, list[date]] = {}
+    for day in skipped:
+        if day.reason in _WEEKEND:
+            weekend.append(day.day)
+        elif day.reason in WEEKDAY_NAMES:
+            rest.setdefault(day.reason, []).append(day.day)
+        else:
+            closures.setdefault(day.reason, []).append(day.day)
+    groups = [_label(reason, days) for reason, days in closures.items()]
+    if weekend:
+        one_weekend = (weekend[-1] - weekend[0]).days <= 1
+        groups.append(_label("o fim de semana" if one_weekend else "os fins de semana", weekend))
+    groups.extend(_label(reason, days) for reason, days in rest.items())
+    return groups
+
+
+def _label(reason: str, days: list[date]) -> str:
+    dates = _join([_dm(day) for day in days])
+    # "Carnaval (ponto facultativo)" reads better as "Carnaval (ponto facultativo, 16/02 e 17/02)"
+    # than with two parentheses in a row.
+    if reason.endswith(")"):
+        return f"{reason[:-1]}, {dates})"
+    return f"{reason} ({dates})"
+
+
+def _dm(day: date) -> str:
+    return f"{day:%d/%m}"
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " e " + items[-1]

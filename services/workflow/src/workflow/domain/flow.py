@@ -1,0 +1,40 @@
+"""Flows: a service type's ordered stages, frozen into versions.
+
+A flow version never changes once saved: an order keeps the version it started with, and a
+changed flow is a new version that only new orders take.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from workflow.domain.calendar import DayCounting
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    key: str
+    """Stable identifier within the flow, e.g. ``montagem``."""
+    name: str
+    """What staff and customers read, e.g. "Montagem"."""
+    planned_days: int
+    counting: DayCounting
+    description: str = ""
+    sms_template: str | None = None
+    """The customer's message on entering the stage; ``None`` when the stage sends none."""
+    responsible_role: str | None = None
+    lab_statuses: tuple[str, ...] = ()
+    """Lab statuses that move an order into this stage."""
+    pauses_clock: bool = False
+    """Waiting for the customer or a part: the order's clock stops while it sits here."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlowVersion:
+    service_type: str
+    name: str
+    version: int
+    stages: tuple[Stage, ...]
+
+    def remaining_from(self, position: int) -> tuple[Stage, ...]:
+        return self.stages[position:]

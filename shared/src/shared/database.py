@@ -1,0 +1,92 @@
+"""PostgreSQL plumbing shared by the services: create the database, migrate it, pool it.
+
+Each service owns one database and one directory of SQL migrations, applied with yoyo (which
+takes a lock, so replicas starting together migrate once). JSON and JSONB columns are decoded
+to Python values on every pooled connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+from yoyo import get_backend, read_migrations
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + database))
+
+
+def database_name(url: str) -> str:
+    return urlsplit(url).path.lstrip("/")
+
+
+async def ensure_database(url: str) -> None:
+    """Create the database named in ``url`` if it does not exist yet."""
+    name = database_name(url)
+    conn = await asyncpg.connect(_with_database(url, "postgres"))
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            try:
+                await conn.execute(f'CREATE DATABASE "{name}"')
+                log.info("database_created", database=name)
+            except asyncpg.DuplicateDatabaseError:
+                pass  # a replica starting at the same time created it first
+    finally:
+        await conn.close()
+
+
+def _apply_migrations(url: str, migrations_dirs: tuple[Path, ...]) -> int:
+    yoyo_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql+psycopg"))
+    backend = get_backend(yoyo_url)
+    migrations = read_migrations(*(str(d) for d in migrations_dirs))
+    with backend.lock():
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    return len(pending)
+
+
+async def migrate(url: str, *migrations_dirs: Path) -> None:
+    """Create the database if needed and apply the pending migrations, in directory order."""
+    await ensure_database(url)
+    applied = await asyncio.to_thread(_apply_migrations, url, migrations_dirs)
+    log.info("database_migrated", database=database_name(url), applied=applied)
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for codec in ("json", "jsonb"):
+        await conn.set_type_codec(
+            codec, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        url, min_size=min_size, max_size=max_size, init=_init_connection
+    )
+    return pool
+
+
+async def drop_database(url: str) -> None:
+    """Drop the database in ``url`` (tests only), closing other sessions first."""
+    name = database_name(url)
+    conn = await asyncpg.connect(_with_database(url, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+def jsonable(value: Any) -> Any:
+    """Round-trip through JSON so dates and UUIDs become strings for a JSONB column."""
+    return json.loads(json.dumps(value, default=str))

@@ -1,0 +1,41 @@
+"""Identifiers of the demo chain, shared so each service can seed its own part of the demo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID, uuid5
+
+_NAMESPACE = UUID("6f1c2b1e-8a55-4c4e-9d0e-0e7a9a000000")
+
+DEMO_CHAIN_ID = uuid5(_NAMESPACE, "chain:otica-visao-clara")
+DEMO_CHAIN_NAME = "Óticas Visão Clara"
+
+
+@dataclass(frozen=True, slots=True)
+class DemoBranch:
+    code: str
+    name: str
+    state: str
+    city: str
+    timezone: str
+    phone: str
+
+    @property
+    def branch_id(self) -> UUID:
+        return uuid5(_NAMESPACE, f"branch:{self.code}")
+
+
+DEMO_BRANCHES = (
+    DemoBranch(
+        "SP01", "Visão Clara Paulista", "SP", "São Paulo", "America/Sao_Paulo", "(11) 3253-1000"
+    ),
+    DemoBranch(
+        "RJ01",
+        "Visão Clara Copacabana",
+        "RJ",
+        "Rio de Janeiro",
+        "America/Sao_Paulo",
+        "(21) 2547-2000",
+    ),
+    DemoBranch("AM01", "Visão Clara Manaus", "AM", "Manaus", "America/Manaus", "(92) 3633-3000"),
+)

@@ -1,0 +1,210 @@
+"""Event contracts: the messages the three services exchange on ``etapa.events``.
+
+Rules:
+- Every event is a frozen pydantic model with ``type``, ``version``, ``message_id``,
+  ``occurred_at``, ``correlation_id`` and ``chain_id`` (tenancy travels with every message).
+- Consumers ignore fields they do not know (``extra="ignore"``), so a producer may add fields
+  within a major version. A breaking change is a new class with ``version = 2`` published
+  beside the old one, under its own routing key.
+- The routing key is ``<type>.v<version>``, e.g. ``order.opened.v1``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import ClassVar, Literal
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Contract(BaseModel):
+    """A value object inside an event: frozen and tolerant of unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Event(Contract):
+    """The envelope every event carries."""
+
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+    message_id: UUID = Field(default_factory=uuid4)
+    occurred_at: datetime
+    correlation_id: str
+    chain_id: UUID
+
+    @classmethod
+    def routing_key(cls) -> str:
+        return f"{cls.TYPE}.v{cls.VERSION}"
+
+
+class BranchSnapshot(Contract):
+    """What other services keep of a branch."""
+
+    branch_id: UUID
+    code: str
+    name: str
+    state: str = Field(description="UF, two letters, e.g. SP")
+    city: str
+    timezone: str = Field(description="IANA time zone, e.g. America/Sao_Paulo")
+    phone: str | None = None
+
+
+class SendingWindow(Contract):
+    """Local hours in which a branch's customers may receive an SMS."""
+
+    starts_at: time = time(8, 0)
+    ends_at: time = time(20, 0)
+    weekdays: tuple[int, ...] = (0, 1, 2, 3, 4, 5)
+
+
+class BranchUpserted(Event):
+    TYPE = "branch.upserted"
+    type: Literal["branch.upserted"] = "branch.upserted"
+    version: Literal[1] = 1
+    branch: BranchSnapshot
+    sending_window: SendingWindow = SendingWindow()
+
+
+class CustomerSummary(Contract):
+    name: str
+    phone: str = Field(description="E.164, e.g. +5511987654321")
+    sms_consent: bool
+
+
+class OrderOpened(Event):
+    TYPE = "order.opened"
+    type: Literal["order.opened"] = "order.opened"
+    version: Literal[1] = 1
+    order_id: UUID
+    order_number: str
+    branch: BranchSnapshot
+    service_type: str = Field(description="the service type's code, e.g. venda-oculos-grau")
+    customer: CustomerSummary
+    promised_date: date | None = None
+    lab_code: str | None = None
+    opened_at: datetime
+    opened_by: str | None = None
+
+
+OrderActionKind = Literal[
+    "advance", "back", "pause", "resume", "assign", "note", "cancel", "deliver", "reopen"
+]
+
+
+class OrderAction(Event):
+    TYPE = "order.action"
+    type: Literal["order.action"] = "order.action"
+    version: Literal[1] = 1
+    order_id: UUID
+    action: OrderActionKind
+    actor: str
+    requested_at: datetime
+    reason: str | None = None
+    target_stage: str | None = None
+    assignee: str | None = None
+    note: str | None = None
+
+
+LabStatusCode = Literal[
+    "received",
+    "in_production",
+    "surfacing",
+    "coating",
+    "edging",
+    "assembly",
+    "quality_check",
+    "shipped",
+    "on_hold",
+    "cancelled",
+    "remake",
+]
+
+
+class LabStatus(Event):
+    TYPE = "lab.status"
+    type: Literal["lab.status"] = "lab.status"
+    version: Literal[1] = 1
+    order_id: UUID
+    order_number: str
+    lab_code: str
+    lab_order_number: str | None = None
+    status: LabStatusCode
+    eta: date | None = None
+    reported_at: datetime
+    raw_message_id: str
+
+
+class StageRef(Contract):
+    key: str
+    name: str
+    position: int = Field(description="0-based position in the flow version")
+
+
+class OrderStageChanged(Event):
+    TYPE = "order.stage_changed"
+    type: Literal["order.stage_changed"] = "order.stage_changed"
+    version: Literal[1] = 1
+    order_id: UUID
+    order_number: str
+    branch_id: UUID
+    from_stage: StageRef | None
+    to_stage: StageRef
+    entry_sequence: int = Field(description="1 for the first stage entry, +1 on every entry")
+    entered_at: datetime
+    due_at: datetime
+    projected_completion_at: datetime
+    promised_date: date | None
+    sms_template: str | None = Field(
+        default=None, description="the stage's message, present only when it is enabled"
+    )
+
+
+RiskLevel = Literal["on_track", "at_risk", "overdue"]
+
+
+class OrderRiskChanged(Event):
+    TYPE = "order.risk_changed"
+    type: Literal["order.risk_changed"] = "order.risk_changed"
+    version: Literal[1] = 1
+    order_id: UUID
+    branch_id: UUID
+    level: RiskLevel
+    reason: str
+
+
+class OrderClosed(Event):
+    TYPE = "order.closed"
+    type: Literal["order.closed"] = "order.closed"
+    version: Literal[1] = 1
+    order_id: UUID
+    outcome: Literal["delivered", "cancelled"]
+    closed_at: datetime
+
+
+NotificationState = Literal["held", "sent", "delivered", "failed", "suppressed"]
+
+
+class NotificationStatus(Event):
+    TYPE = "notification.status"
+    type: Literal["notification.status"] = "notification.status"
+    version: Literal[1] = 1
+    order_id: UUID
+    notification_id: UUID
+    entry_sequence: int
+    status: NotificationState
+    reason: str | None = None
+
+
+ALL_EVENTS: tuple[type[Event], ...] = (
+    BranchUpserted,
+    OrderOpened,
+    OrderAction,
+    LabStatus,
+    OrderStageChanged,
+    OrderRiskChanged,
+    OrderClosed,
+    NotificationStatus,
+)

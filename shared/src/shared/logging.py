@@ -1,0 +1,123 @@
+"""Structured logging for every service: JSON lines, one correlation id per request and message.
+
+Rules:
+- ``configure_logging`` is called once by a service's composition root, never at import.
+- The correlation id lives in a context variable; HTTP middleware binds it per request and
+  consumers bind it per message, so every line logged while handling either carries it.
+- Phone numbers anywhere in a log line are masked (``+55119****4321``) and values under
+  secret-looking keys are replaced, so logs never hold a customer's number or a credential.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+from uuid import uuid4
+
+import structlog
+
+CORRELATION_HEADER = "X-Correlation-ID"
+_SECRET_KEYS = re.compile(r"pass|secret|token|authorization|api_key|apikey", re.IGNORECASE)
+# A run of 10+ digits, optionally with +, spaces, dots, dashes or parentheses between them.
+_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{8,}\d")
+
+
+def mask_phone_numbers(text: str) -> str:
+    """Keep the first five and last two digits of anything that looks like a phone number."""
+
+    def _mask(match: re.Match[str]) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        if len(digits) < 10 or len(digits) > 15:
+            return match.group(0)
+        plus = "+" if match.group(0).startswith("+") else ""
+        return plus + digits[:5] + "*" * (len(digits) - 7) + digits[-2:]
+
+    return _PHONE.sub(_mask, text)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return mask_phone_numbers(value)
+    if isinstance(value, dict):
+        return {
+            k: "[redacted]" if _SECRET_KEYS.search(str(k)) else _scrub(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def scrub_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        if _SECRET_KEYS.search(key):
+            event_dict[key] = "[redacted]"
+        else:
+            event_dict[key] = _scrub(event_dict[key])
+    return event_dict
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    """Send structlog and standard-library logging to stdout, as JSON or for a console."""
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if fmt == "console"
+        else structlog.processors.JSONRenderer()
+    )
+    shared_processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.stdlib.ExtraAdder(),
+        structlog.processors.format_exc_info,
+        scrub_processor,
+    ]
+    structlog.configure(
+        processors=[*shared_processors, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared_processors,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    structlog.contextvars.bind_contextvars(service=service)
+
+
+def new_correlation_id() -> str:
+    return uuid4().hex
+
+
+def current_correlation_id() -> str:
+    """The bound correlation id, or a fresh one when nothing bound it (a timer, a sweeper)."""
+    bound = structlog.contextvars.get_contextvars().get("correlation_id")
+    return str(bound) if bound else new_correlation_id()
+
+
+@contextmanager
+def correlation_scope(correlation_id: str | None) -> Iterator[str]:
+    """Bind a correlation id for the duration of one request or message."""
+    cid = correlation_id or new_correlation_id()
+    tokens = structlog.contextvars.bind_contextvars(correlation_id=cid)
+    try:
+        yield cid
+    finally:
+        structlog.contextvars.reset_contextvars(**tokens)
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger

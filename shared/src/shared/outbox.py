@@ -1,0 +1,171 @@
+"""Transactional outbox: an event is stored with the state change that caused it, then relayed.
+
+Rules:
+- ``enqueue`` runs inside the caller's transaction; the event exists only if the change commits.
+- The relay publishes in ``id`` order with publisher confirms and ``mandatory``; a row is marked
+  published only after the broker confirmed it. A crash between confirm and mark publishes the
+  row again, which the consumers' inbox absorbs (at-least-once, effect exactly once).
+- One relay at a time works a batch (a transaction-scoped advisory lock), so replicas keep order.
+- A publish that no queue receives (returned by the broker) is not dropped: the row stays, with
+  its error, and is tried again later with backoff, while the relay goes on with the others.
+- A broker or database that is down delays events; the relay keeps trying on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from aiormq.exceptions import PublishError
+
+from shared.events import Event
+from shared.logging import get_logger
+from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
+
+log = get_logger(__name__)
+
+NOTIFY_CHANNEL = "etapa_outbox"
+_RELAY_LOCK_KEY = 0x0E7A9A  # any constant: one lock per database, and each service has its own
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: int
+    message_id: UUID
+    routing_key: str
+    payload: dict[str, Any]
+    correlation_id: str
+
+
+Publish = Callable[[OutboxMessage], Awaitable[None]]
+
+
+async def enqueue(conn: asyncpg.Connection, event: Event) -> None:
+    """Store ``event`` for publishing, in the caller's transaction."""
+    await conn.execute(
+        """
+        INSERT INTO outbox (message_id, chain_id, routing_key, payload, correlation_id)
+        VALUES ($1, $2, $3, $4, $5)
+        """,
+        event.message_id,
+        event.chain_id,
+        event.routing_key(),
+        event.model_dump(mode="json"),
+        event.correlation_id,
+    )
+    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+
+
+class OutboxRelay:
+    """Publishes what the outbox holds, woken by NOTIFY and by a poll interval."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publish: Publish,
+        *,
+        database_url: str,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        max_backoff: float = 60.0,
+    ) -> None:
+        self._pool = pool
+        self._publish = publish
+        self._database_url = database_url
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._wakeup = asyncio.Event()
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen(), name="outbox-listener")
+        try:
+            while True:
+                try:
+                    published = await self.publish_pending()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("outbox_relay_database_unavailable", error=str(exc))
+                    published = 0
+                if published < self._batch_size:
+                    await self._sleep_until_woken()
+        finally:
+            listener.cancel()
+
+    async def _sleep_until_woken(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
+        self._wakeup.clear()
+
+    async def _listen(self) -> None:
+        """Keep one LISTEN connection open; the poll interval covers the time it is down."""
+        while True:
+            try:
+                conn = await asyncpg.connect(self._database_url)
+                closed = asyncio.Event()
+                conn.add_termination_listener(lambda *_, ended=closed: ended.set())
+                try:
+                    await conn.add_listener(NOTIFY_CHANNEL, lambda *_: self._wakeup.set())
+                    await closed.wait()
+                finally:
+                    await conn.close()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await asyncio.sleep(self._poll_interval)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of due rows; return how many were published."""
+        published = 0
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_KEY):
+                return 0
+            rows = await conn.fetch(
+                """
+                SELECT id, message_id, routing_key, payload, correlation_id FROM outbox
+                WHERE published_at IS NULL AND next_attempt_at <= now()
+                ORDER BY id LIMIT $1
+                """,
+                self._batch_size,
+            )
+            for row in rows:
+                message = OutboxMessage(**dict(row))
+                try:
+                    await self._publish(message)
+                except Exception as exc:  # broker down, returned, nacked: keep the row
+                    reason = type(exc).__name__
+                    OUTBOX_FAILURES.labels(reason=reason).inc()
+                    log.error(
+                        "outbox_publish_failed",
+                        message_id=str(message.message_id),
+                        routing_key=message.routing_key,
+                        error=f"{reason}: {exc}",
+                    )
+                    await conn.execute(
+                        """
+                        UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                            next_attempt_at = now() + make_interval(
+                                secs => least($3::float8, power(2, attempts)::float8))
+                        WHERE id = $1
+                        """,
+                        message.id,
+                        f"{reason}: {exc}",
+                        self._max_backoff,
+                    )
+                    if not _is_unroutable(exc):
+                        break  # the broker itself is in trouble: keep order, try again later
+                    continue
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = $1",
+                    message.id,
+                )
+                OUTBOX_PUBLISHED.inc()
+                published += 1
+        return published
+
+
+def _is_unroutable(exc: Exception) -> bool:
+    """A message the broker returned (``mandatory``) because no queue is bound for its key."""
+    return isinstance(exc, PublishError)

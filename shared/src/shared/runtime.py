@@ -1,0 +1,130 @@
+"""A service process: its pool, broker, subscriptions, outbox relay and background loops.
+
+The runtime is built by a service's composition root and started by the Litestar lifespan.
+The HTTP API answers even while the broker is away: the broker connects in the background
+and keeps reconnecting, and the outbox holds events until it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from faststream.rabbit import RabbitBroker
+from litestar import Litestar
+
+from shared.database import create_pool, migrate
+from shared.logging import get_logger
+from shared.messaging import Subscriptions, create_broker, event_publisher
+from shared.outbox import OutboxRelay
+from shared.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+
+Register = Callable[[Subscriptions, asyncpg.Pool], None]
+BackgroundLoop = Callable[[asyncpg.Pool], Coroutine[Any, Any, None]]
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        migrations_dir: Path,
+        *,
+        register: Register | None = None,
+        loops: tuple[BackgroundLoop, ...] = (),
+        relay: bool = True,
+    ) -> None:
+        self.settings = settings
+        self._migrations_dir = migrations_dir
+        self._register = register
+        self._loops = loops
+        self._relay = relay
+        self.pool: asyncpg.Pool | None = None
+        self.broker: RabbitBroker = create_broker(settings.amqp_url)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.broker_started = asyncio.Event()
+
+    async def migrate(self) -> None:
+        await migrate_service_database(self.settings.database_url, self._migrations_dir)
+
+    async def broker_ready(self) -> None:
+        if not self.broker_started.is_set():
+            raise RuntimeError("broker not connected yet")
+        if not await self.broker.ping(timeout=2):
+            raise RuntimeError("broker does not answer")
+
+    def database_pool(self) -> asyncpg.Pool | None:
+        return self.pool
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+        await self.migrate()
+        self.pool = await create_pool(self.settings.database_url)
+        subscriptions = Subscriptions(
+            self.broker, self.settings.topology, self.settings.service, self.pool
+        )
+        if self._register is not None:
+            self._register(subscriptions, self.pool)
+        self._spawn(self._start_broker(subscriptions), "broker")
+        if self._relay:
+            relay = OutboxRelay(
+                self.pool,
+                event_publisher(self.broker, self.settings.topology),
+                database_url=self.settings.database_url,
+            )
+            self._spawn(self._relay_when_connected(relay), "outbox-relay")
+        for loop in self._loops:
+            self._spawn(loop(self.pool), loop.__name__)
+        log.info("service_started", port=self.settings.http_port)
+        try:
+            yield
+        finally:
+            for task in self._tasks:
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.broker.stop()
+            await self.pool.close()
+            log.info("service_stopped")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(_logged(coro, name), name=name)
+        self._tasks.append(task)
+
+    async def _relay_when_connected(self, relay: OutboxRelay) -> None:
+        await self.broker_started.wait()
+        await relay.run()
+
+    async def _start_broker(self, subscriptions: Subscriptions) -> None:
+        delay = 1.0
+        while True:
+            try:
+                await self.broker.start()
+                await subscriptions.declare_dead_letter_queues()
+                break
+            except Exception as exc:
+                log.warning("broker_unavailable_retrying", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        self.broker_started.set()
+        log.info("broker_connected", queues=[q.name for q in subscriptions.queues])
+
+
+async def migrate_service_database(database_url: str, migrations_dir: Path) -> None:
+    await migrate(database_url, SHARED_MIGRATIONS, migrations_dir)
+
+
+async def _logged(coro: Coroutine[Any, Any, None], name: str) -> None:
+    try:
+        await coro
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("background_task_crashed", task=name)
+        raise

@@ -1,0 +1,120 @@
+"""The HTTP pieces every service shares: health, readiness, metrics, correlation ids, errors.
+
+``/health`` says the process is alive; ``/ready`` says its database and broker answer (503 with
+the failing dependency named when not); ``/metrics`` is Prometheus text. Each request gets a
+correlation id (from ``X-Correlation-ID`` or a new one) that is logged with every line and
+returned in the response.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import HTTPException
+from litestar.middleware import ASGIMiddleware
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
+
+log = get_logger(__name__)
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class CorrelationIdMiddleware(ASGIMiddleware):
+    scopes = ("http",)  # type: ignore[assignment]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        headers = dict(scope.get("headers", []))
+        incoming = headers.get(CORRELATION_HEADER.lower().encode())
+        with correlation_scope(incoming.decode() if incoming else None) as cid:
+
+            async def send_with_header(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    MutableScopeHeaders.from_message(message)[CORRELATION_HEADER] = cid
+                await send(message)
+
+            await next_app(scope, receive, send_with_header)
+
+
+def database_check(pool_provider: Callable[[], asyncpg.Pool | None]) -> ReadinessCheck:
+    async def check() -> None:
+        pool = pool_provider()
+        if pool is None:
+            raise RuntimeError("database pool not started")
+        async with pool.acquire(timeout=2) as conn:
+            await conn.fetchval("SELECT 1")
+
+    return check
+
+
+def health_handlers(checks: dict[str, ReadinessCheck]) -> list[Any]:
+    @get("/health", tags=["operations"], sync_to_thread=False)
+    def health() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @get("/ready", tags=["operations"])
+    async def ready() -> Response[dict[str, Any]]:
+        """The service's database and broker answer."""
+        failures: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await asyncio.wait_for(check(), timeout=3)
+            except Exception as exc:
+                failures[name] = f"{type(exc).__name__}: {exc}"
+        if failures:
+            return Response(
+                {"status": "unavailable", "failing": failures},
+                status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            )
+        return Response({"status": "ready", "checked": sorted(checks)})
+
+    return [health, ready]
+
+
+def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    if isinstance(exc, HTTPException):
+        body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
+        if exc.extra:
+            body["extra"] = exc.extra
+        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
+    log.exception("unhandled_error", path=request.url.path)
+    return Response(
+        {"status_code": 500, "detail": "Erro interno; a equipe foi avisada."},
+        status_code=500,
+        media_type=MediaType.JSON,
+    )
+
+
+def create_service_app(
+    *,
+    service: str,
+    route_handlers: Sequence[Any],
+    checks: dict[str, ReadinessCheck],
+    lifespan: Sequence[Any] = (),
+    dependencies: dict[str, Any] | None = None,
+    request_max_body_size: int = 1_000_000,
+    debug: bool = False,
+) -> Litestar:
+    """A Litestar app with the operational endpoints and middleware every service has."""
+    prometheus = PrometheusConfig(
+        app_name=f"etapa_{service}", group_path=True, exclude=["/metrics", "/health", "/ready"]
+    )
+    return Litestar(
+        route_handlers=[*route_handlers, *health_handlers(checks), PrometheusController],
+        middleware=[CorrelationIdMiddleware(), prometheus.middleware],
+        lifespan=list(lifespan),
+        dependencies=dependencies,
+        exception_handlers={Exception: _problem},
+        request_max_body_size=request_max_body_size,
+        logging_config=None,  # configure_logging owns the root logger
+        debug=debug,
+    )
