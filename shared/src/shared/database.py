@@ -14,11 +14,15 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 from yoyo import get_backend, read_migrations
 
 from shared.logging import get_logger
 
 log = get_logger(__name__)
+
+# What handlers take: a plain connection or one lent by the pool.
+Connection = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
 
 
 def _with_database(url: str, database: str) -> str:

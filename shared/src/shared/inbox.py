@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
+from shared.database import Connection
 
 
-async def claim(conn: asyncpg.Connection, consumer: str, message_id: UUID, chain_id: UUID) -> bool:
+async def claim(conn: Connection, consumer: str, message_id: UUID, chain_id: UUID) -> bool:
     """Record ``message_id`` as handled by ``consumer``; False when it already was."""
     inserted = await conn.fetchval(
         """

@@ -16,7 +16,7 @@ import asyncio
 import inspect
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import asyncpg
 from faststream import AckPolicy
@@ -29,7 +29,11 @@ from faststream.rabbit import (
     RabbitQueue,
 )
 
+if TYPE_CHECKING:
+    from faststream.rabbit.schemas.queue import QuorumQueueArgs
+
 from shared import inbox
+from shared.database import Connection
 from shared.events import Event
 from shared.logging import correlation_scope, get_logger
 from shared.metrics import MESSAGES_HANDLED
@@ -39,7 +43,7 @@ from shared.topology import Topology
 log = get_logger(__name__)
 
 E = TypeVar("E", bound=Event)
-EventHandler = Callable[[asyncpg.Connection, E], Awaitable[None]]
+EventHandler = Callable[[Connection, E], Awaitable[None]]
 
 DATABASE_OUTAGE_PAUSE = 5.0
 _DATABASE_OUTAGE = (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
@@ -66,7 +70,7 @@ def consumer_queue(topology: Topology, service: str, routing_key: str) -> Rabbit
         name,
         queue_type=QueueType.QUORUM,
         durable=True,
-        arguments=topology.queue_arguments(name),  # type: ignore[arg-type]
+        arguments=cast("QuorumQueueArgs", topology.queue_arguments(name)),
         routing_key=routing_key,
     )
 

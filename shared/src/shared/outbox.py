@@ -23,6 +23,7 @@ from uuid import UUID
 import asyncpg
 from aiormq.exceptions import PublishError
 
+from shared.database import Connection
 from shared.events import Event
 from shared.logging import get_logger
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
@@ -45,7 +46,7 @@ class OutboxMessage:
 Publish = Callable[[OutboxMessage], Awaitable[None]]
 
 
-async def enqueue(conn: asyncpg.Connection, event: Event) -> None:
+async def enqueue(conn: Connection, event: Event) -> None:
     """Store ``event`` for publishing, in the caller's transaction."""
     await conn.execute(
         """

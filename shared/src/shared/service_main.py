@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 import uvicorn
 from litestar import Litestar
@@ -16,11 +17,11 @@ from shared.settings import ServiceSettings
 def run_service_cli(
     settings: ServiceSettings,
     create_app: Callable[[], Litestar],
-    migrate: Callable[[], Awaitable[None]],
-    extra_commands: dict[str, Callable[[], Awaitable[None]]] | None = None,
+    migrate: Callable[[], Coroutine[Any, Any, None]],
+    extra_commands: dict[str, Callable[[], Coroutine[Any, Any, None]]] | None = None,
     argv: Sequence[str] | None = None,
 ) -> None:
-    commands: dict[str, Callable[[], Awaitable[None]]] = {
+    commands: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
         "migrate": migrate,
         **(extra_commands or {}),
     }

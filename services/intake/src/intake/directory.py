@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from shared import outbox
+from shared.database import Connection
 from shared.events import BranchSnapshot, BranchUpserted, SendingWindow
 from shared.logging import current_correlation_id
 
@@ -21,9 +22,7 @@ class UnknownChain(LookupError):
     pass
 
 
-async def create_chain(
-    conn: asyncpg.Connection, name: str, chain_id: UUID | None = None
-) -> dict[str, Any]:
+async def create_chain(conn: Connection, name: str, chain_id: UUID | None = None) -> dict[str, Any]:
     try:
         row = await conn.fetchrow(
             "INSERT INTO chains (chain_id, name) VALUES ($1, $2) "
@@ -33,10 +32,11 @@ async def create_chain(
         )
     except asyncpg.UniqueViolationError:
         raise DirectoryConflict(f"a chain named {name!r} already exists") from None
+    assert row is not None  # INSERT … RETURNING always returns the row
     return dict(row)
 
 
-async def list_chains(conn: asyncpg.Connection, limit: int, offset: int) -> list[dict[str, Any]]:
+async def list_chains(conn: Connection, limit: int, offset: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT chain_id, name, created_at FROM chains ORDER BY name LIMIT $1 OFFSET $2",
         limit + 1,
@@ -52,7 +52,7 @@ _BRANCH_COLUMNS = (
 
 
 async def upsert_branch(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     chain_id: UUID,
     snapshot: BranchSnapshot,
@@ -108,7 +108,7 @@ async def upsert_branch(
     return dict(row)
 
 
-async def get_branch(conn: asyncpg.Connection, branch_id: UUID) -> dict[str, Any] | None:
+async def get_branch(conn: Connection, branch_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         f"SELECT {_BRANCH_COLUMNS} FROM branches WHERE branch_id = $1", branch_id
     )
@@ -116,7 +116,7 @@ async def get_branch(conn: asyncpg.Connection, branch_id: UUID) -> dict[str, Any
 
 
 async def list_branches(
-    conn: asyncpg.Connection, chain_id: UUID | None, limit: int, offset: int
+    conn: Connection, chain_id: UUID | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         f"""

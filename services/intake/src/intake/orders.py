@@ -19,10 +19,9 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-import asyncpg
-
 from intake.directory import snapshot_of
 from shared import outbox
+from shared.database import Connection
 from shared.events import CustomerSummary, OrderOpened
 from shared.logging import current_correlation_id
 
@@ -68,7 +67,7 @@ _ORDER_COLUMNS = (
 
 
 async def open_order(
-    conn: asyncpg.Connection,
+    conn: Connection,
     new: NewOrder,
     *,
     now: datetime,
@@ -117,6 +116,7 @@ async def open_order(
             new.external_reference,
             now,
         )
+        assert row is not None  # INSERT … RETURNING always returns the row
         await outbox.enqueue(
             conn,
             OrderOpened(
@@ -144,7 +144,7 @@ class _Replay(Exception):
 
 
 async def open_order_idempotently(
-    conn: asyncpg.Connection, new: NewOrder, *, now: datetime, idempotency_key: str | None
+    conn: Connection, new: NewOrder, *, now: datetime, idempotency_key: str | None
 ) -> OpenedOrder:
     try:
         return await open_order(conn, new, now=now, idempotency_key=idempotency_key)
@@ -155,7 +155,7 @@ async def open_order_idempotently(
 
 
 async def _claim_key(
-    conn: asyncpg.Connection, chain_id: UUID, key: str, fingerprint: str, order_id: UUID
+    conn: Connection, chain_id: UUID, key: str, fingerprint: str, order_id: UUID
 ) -> UUID | None:
     """Claim ``key`` for ``order_id``; return the earlier order when the key was used already."""
     claimed = await conn.fetchval(
@@ -175,6 +175,7 @@ async def _claim_key(
         chain_id,
         key,
     )
+    assert earlier is not None  # the conflicting row committed before ON CONFLICT saw it
     if earlier["request_hash"] != fingerprint:
         raise IdempotencyConflict(
             "this Idempotency-Key was already used with a different request body"
@@ -183,6 +184,6 @@ async def _claim_key(
     return order_id_
 
 
-async def get_order(conn: asyncpg.Connection, order_id: UUID) -> dict[str, Any] | None:
+async def get_order(conn: Connection, order_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_id = $1", order_id)
     return dict(row) if row else None

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-import asyncpg
-
+from shared.database import Connection
 from shared.events import OrderOpened, OrderStageChanged
 
 
 class NotifierHandlers:
-    async def on_order_opened(self, conn: asyncpg.Connection, event: OrderOpened) -> None:
+    async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
         """Keep the customer's contact and consent (the notifier's own copy)."""
         await conn.execute(
             """
@@ -39,7 +38,7 @@ class NotifierHandlers:
             event.occurred_at,
         )
 
-    async def on_stage_changed(self, conn: asyncpg.Connection, event: OrderStageChanged) -> None:
+    async def on_stage_changed(self, conn: Connection, event: OrderStageChanged) -> None:
         """Record the stage's message for sending, once per stage entry."""
         if event.sms_template is None:
             return

@@ -16,8 +16,7 @@ log = get_logger(__name__)
 B, C = DayCounting.BUSINESS, DayCounting.CALENDAR
 
 OPENED_SMS = (
-    "Olá {nome}! Recebemos sua OS {numero_os} na {filial}. "
-    "Previsão de entrega: {data_prometida}."
+    "Olá {nome}! Recebemos sua OS {numero_os} na {filial}. Previsão de entrega: {data_prometida}."
 )
 READY_SMS = (
     "Olá {nome}! Sua OS {numero_os} está pronta para retirada na {filial}. "

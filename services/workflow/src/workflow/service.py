@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
-import asyncpg
-
 from shared import outbox
+from shared.database import Connection
 from shared.events import (
     BranchUpserted,
     NotificationStatus,
@@ -30,13 +29,11 @@ class WorkflowHandlers:
     def __init__(self, calendars: CalendarCache) -> None:
         self._calendars = calendars
 
-    async def on_branch_upserted(self, conn: asyncpg.Connection, event: BranchUpserted) -> None:
+    async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the workflow's copy of a branch (its state, city and time zone)."""
         await branches.upsert_branch(conn, event.chain_id, event.branch, event.occurred_at)
 
-    async def on_notification_status(
-        self, conn: asyncpg.Connection, event: NotificationStatus
-    ) -> None:
+    async def on_notification_status(self, conn: Connection, event: NotificationStatus) -> None:
         """Show a customer message's status on the order's timeline."""
         if not await conn.fetchval(
             "SELECT 1 FROM orders WHERE order_id = $1 AND chain_id = $2",
@@ -59,7 +56,7 @@ class WorkflowHandlers:
             },
         )
 
-    async def on_order_opened(self, conn: asyncpg.Connection, event: OrderOpened) -> None:
+    async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
         """Place a new order in the first stage of its service type's latest flow."""
         branch = await branches.ensure_branch(conn, event.chain_id, event.branch, event.occurred_at)
         flow = await flows.latest_flow(conn, event.chain_id, event.service_type)
@@ -101,7 +98,7 @@ class WorkflowHandlers:
 
     async def _record_stage_entry(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         opened: OrderOpened,
         entered: StageEntered,
         decision: Decision,

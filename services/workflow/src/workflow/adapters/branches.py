@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
+from shared.database import Connection
 from shared.events import BranchSnapshot
 
 
 async def upsert_branch(
-    conn: asyncpg.Connection, chain_id: UUID, branch: BranchSnapshot, as_of: datetime
+    conn: Connection, chain_id: UUID, branch: BranchSnapshot, as_of: datetime
 ) -> None:
     """Keep the newest snapshot: an older event never overwrites a newer one."""
     await conn.execute(
@@ -39,7 +38,7 @@ async def upsert_branch(
 
 
 async def ensure_branch(
-    conn: asyncpg.Connection, chain_id: UUID, branch: BranchSnapshot, as_of: datetime
+    conn: Connection, chain_id: UUID, branch: BranchSnapshot, as_of: datetime
 ) -> dict[str, Any]:
     """The branch row, inserted from ``branch`` if its branch.upserted has not arrived yet."""
     await conn.execute(
@@ -58,5 +57,9 @@ async def ensure_branch(
         branch.phone,
         as_of,
     )
-    row = await conn.fetchrow("SELECT * FROM branches WHERE branch_id = $1", branch.branch_id)
+    row = await conn.fetchrow(
+        "SELECT * FROM branches WHERE branch_id = $1 AND chain_id = $2", branch.branch_id, chain_id
+    )
+    if row is None:
+        raise LookupError(f"branch {branch.branch_id} belongs to another chain")
     return dict(row)

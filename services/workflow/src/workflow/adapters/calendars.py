@@ -2,6 +2,8 @@
 
 Building a calendar reads the ``holidays`` package, which costs milliseconds; deadlines are
 computed many times per second, so a calendar is built once per branch and branch change.
+A city whose municipal holidays the package does not know (most of them) gets the national and
+state holidays; its own days are the branch's closures.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from workflow.adapters.holiday_calendar import build_branch_calendar
+from workflow.adapters.holiday_calendar import build_branch_calendar, knows_city
 from workflow.domain.calendar import BranchCalendar
 
 _YEARS_BACK, _YEARS_AHEAD = 1, 3
@@ -27,7 +29,7 @@ class CalendarCache:
             years = range(now.year - _YEARS_BACK, now.year + _YEARS_AHEAD + 1)
             calendar = build_branch_calendar(
                 state=branch["state"],
-                city=branch["city"],
+                city=branch["city"] if knows_city(branch["state"], branch["city"]) else None,
                 timezone=branch["timezone"],
                 years=years,
             )

@@ -6,8 +6,7 @@ from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
+from shared.database import Connection
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import FlowVersion, Stage
 
@@ -34,7 +33,7 @@ def stage_from_json(data: dict[str, Any]) -> Stage:
 
 
 async def save_flow(
-    conn: asyncpg.Connection,
+    conn: Connection,
     chain_id: UUID,
     service_type: str,
     name: str,
@@ -70,20 +69,18 @@ async def save_flow(
     return FlowVersion(service_type=service_type, name=name, version=version, stages=stages)
 
 
-async def latest_flow(
-    conn: asyncpg.Connection, chain_id: UUID, service_type: str
-) -> FlowVersion | None:
+async def latest_flow(conn: Connection, chain_id: UUID, service_type: str) -> FlowVersion | None:
     return await _flow(conn, chain_id, service_type, None)
 
 
 async def flow_version(
-    conn: asyncpg.Connection, chain_id: UUID, service_type: str, version: int
+    conn: Connection, chain_id: UUID, service_type: str, version: int
 ) -> FlowVersion | None:
     return await _flow(conn, chain_id, service_type, version)
 
 
 async def _flow(
-    conn: asyncpg.Connection, chain_id: UUID, service_type: str, version: int | None
+    conn: Connection, chain_id: UUID, service_type: str, version: int | None
 ) -> FlowVersion | None:
     row = await conn.fetchrow(
         """
@@ -107,7 +104,7 @@ async def _flow(
 
 
 async def list_service_types(
-    conn: asyncpg.Connection, chain_id: UUID | None, limit: int, offset: int
+    conn: Connection, chain_id: UUID | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """

@@ -104,6 +104,11 @@ def build_branch_calendar(
     )
 
 
+def knows_city(uf: str, city: str) -> bool:
+    """Whether the holidays package models ``city``'s municipal holidays."""
+    return (uf, _plain(city)) in _CITY_SUBDIVISIONS
+
+
 def _subdivisions(uf: str, city: str | None) -> list[str]:
     # Two letters: the package's city subdivisions are reached through ``city`` only.
     if len(uf) != 2 or uf not in holidays.country_holidays("BR").subdivisions:

@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import asyncpg
-
+from shared.database import Connection
 from shared.events import OrderOpened
 from workflow.domain.orders import OrderState
 
 
 async def insert_order(
-    conn: asyncpg.Connection,
+    conn: Connection,
     opened: OrderOpened,
     state: OrderState | None,
     *,
@@ -57,7 +56,7 @@ async def insert_order(
 
 
 async def add_timeline(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     chain_id: UUID,
     order_id: UUID,
@@ -97,12 +96,12 @@ _FROM = """
 """
 
 
-async def get_order(conn: asyncpg.Connection, order_id: UUID) -> dict[str, Any] | None:
+async def get_order(conn: Connection, order_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(f"SELECT {_LIST_COLUMNS} {_FROM} WHERE o.order_id = $1", order_id)
     return dict(row) if row else None
 
 
-async def get_timeline(conn: asyncpg.Connection, order_id: UUID) -> list[dict[str, Any]]:
+async def get_timeline(conn: Connection, order_id: UUID) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT occurred_at, actor, kind, summary, detail FROM timeline "
         "WHERE order_id = $1 ORDER BY id",
@@ -112,7 +111,7 @@ async def get_timeline(conn: asyncpg.Connection, order_id: UUID) -> list[dict[st
 
 
 async def list_orders(
-    conn: asyncpg.Connection,
+    conn: Connection,
     *,
     chain_id: UUID | None,
     branch_id: UUID | None,

@@ -181,8 +181,8 @@ class DayIndex:
 
     def _grow_forward(self, span: _Span) -> _Span:
         """Double the span forward; ValueError if the new days hold no business day at all."""
-        hi = span.hi + max(span.hi - span.lo, LOOKAHEAD_DAYS)
-        if hi > _END_ORDINAL:
+        hi = min(span.hi + max(span.hi - span.lo, LOOKAHEAD_DAYS), _END_ORDINAL)
+        if hi == span.hi:
             raise ValueError("the count runs past the end of the calendar")
         grown = self._build(span.lo, hi)
         if len(grown.business_ordinals) == len(span.business_ordinals):

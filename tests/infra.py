@@ -1,0 +1,82 @@
+"""The real PostgreSQL and RabbitMQ the integration and end-to-end tests use.
+
+Servers come from ``ETAPA_TEST_POSTGRES_URL`` and ``ETAPA_TEST_AMQP_URL``. Without them, and
+only where a Docker engine answers, testcontainers starts both. With neither, the tests fail
+with a message that says so: they are never skipped.
+
+Every run gets its own databases (``etapa_<service>_<run id>``) and its own exchange and queue
+names (prefix ``<run id>.``), so it never touches a running ``make run``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+SERVICES = ("intake", "workflow", "notifier")
+
+
+@dataclass
+class Infra:
+    postgres_url: str
+    amqp_url: str
+    run_id: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:8])
+    suffixes: set[str] = field(default_factory=lambda: {""})
+
+    def database_url(self, service: str, suffix: str = "") -> str:
+        parts = urlsplit(self.postgres_url)
+        return urlunsplit(parts._replace(path=f"/etapa_{service}_{self.run_id}{suffix}"))
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.run_id}."
+
+    def service_env(self, suffix: str = "", **extra: str) -> dict[str, str]:
+        """Environment for services of this run; a ``suffix`` gives them databases of their own."""
+        self.suffixes.add(suffix)
+        env = {
+            "ETAPA_AMQP_URL": self.amqp_url,
+            "ETAPA_TOPOLOGY_PREFIX": self.prefix + (suffix + "." if suffix else ""),
+            "ETAPA_DELIVERY_LIMIT": "3",
+            "ETAPA_LOG_LEVEL": "INFO",
+        }
+        for service in SERVICES:
+            env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service, suffix)
+        env.update(extra)
+        return env
+
+
+def _docker_engine_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    result = subprocess.run(["docker", "info"], capture_output=True, timeout=20, check=False)
+    return result.returncode == 0
+
+
+@contextlib.contextmanager
+def provide_infra() -> Iterator[Infra]:
+    postgres_url = os.environ.get("ETAPA_TEST_POSTGRES_URL")
+    amqp_url = os.environ.get("ETAPA_TEST_AMQP_URL")
+    if postgres_url and amqp_url:
+        yield Infra(postgres_url, amqp_url)
+        return
+    if not _docker_engine_answers():
+        raise RuntimeError(
+            "Integration tests need PostgreSQL and RabbitMQ: set ETAPA_TEST_POSTGRES_URL and "
+            "ETAPA_TEST_AMQP_URL (make test sets them to the local servers), or run where a "
+            "Docker engine answers so that testcontainers can start them."
+        )
+    from testcontainers.postgres import PostgresContainer
+    from testcontainers.rabbitmq import RabbitMqContainer
+
+    with PostgresContainer("postgres:15") as pg, RabbitMqContainer("rabbitmq:3.13") as mq:
+        url = pg.get_connection_url().replace("postgresql+psycopg2://", "postgresql://")
+        params = mq.get_connection_params()
+        amqp = f"amqp://guest:guest@{params.host}:{params.port}/"
+        yield Infra(url, amqp)
