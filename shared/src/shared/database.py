@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -21,8 +21,11 @@ from shared.logging import get_logger
 
 log = get_logger(__name__)
 
-# What handlers take: a plain connection or one lent by the pool.
-Connection = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+# What handlers take: a plain connection or one lent by the pool (generic only to type checkers).
+if TYPE_CHECKING:
+    Connection: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+else:
+    Connection = asyncpg.Connection | PoolConnectionProxy
 
 
 def _with_database(url: str, database: str) -> str:

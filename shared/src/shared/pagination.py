@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from pydantic import BaseModel
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
 
 Limit = Annotated[
-    int, Parameter(ge=1, le=MAX_PAGE_SIZE, description=f"page size, at most {MAX_PAGE_SIZE}")
+    int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description=f"page size, at most {MAX_PAGE_SIZE}")
 ]
-Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+Offset = Annotated[int, QueryParameter(ge=0, description="items to skip")]
 
 
 class Page(BaseModel):

@@ -7,7 +7,9 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, get, post, put
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.status_codes import HTTP_409_CONFLICT
 
 from intake import directory
@@ -26,7 +28,9 @@ class ChainController(Controller):
     tags = ["directory"]
 
     @post("/")
-    async def create_chain(self, data: ChainIn, pool: asyncpg.Pool) -> ChainOut:
+    async def create_chain(
+        self, data: JSONBody[ChainIn], pool: NamedDependency[asyncpg.Pool]
+    ) -> ChainOut:
         """Create a chain (rede)."""
         async with pool.acquire() as conn:
             try:
@@ -37,7 +41,10 @@ class ChainController(Controller):
 
     @get("/")
     async def list_chains(
-        self, pool: asyncpg.Pool, limit: Limit = DEFAULT_PAGE_SIZE, offset: Offset = 0
+        self,
+        pool: NamedDependency[asyncpg.Pool],
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        offset: Offset = 0,
     ) -> Page:
         async with pool.acquire() as conn:
             rows = await directory.list_chains(conn, limit, offset)
@@ -49,7 +56,12 @@ class BranchController(Controller):
     tags = ["directory"]
 
     @post("/")
-    async def create_branch(self, data: BranchIn, pool: asyncpg.Pool, clock: Clock) -> BranchOut:
+    async def create_branch(
+        self,
+        data: JSONBody[BranchIn],
+        pool: NamedDependency[asyncpg.Pool],
+        clock: NamedDependency[Clock],
+    ) -> BranchOut:
         """Create a branch (filial); other services learn of it from ``branch.upserted.v1``."""
         from uuid import uuid4
 
@@ -57,7 +69,11 @@ class BranchController(Controller):
 
     @put("/{branch_id:uuid}")
     async def update_branch(
-        self, branch_id: UUID, data: BranchIn, pool: asyncpg.Pool, clock: Clock
+        self,
+        branch_id: FromPath[UUID],
+        data: JSONBody[BranchIn],
+        pool: NamedDependency[asyncpg.Pool],
+        clock: NamedDependency[Clock],
     ) -> BranchOut:
         async with pool.acquire() as conn:
             if await directory.get_branch(conn, branch_id) is None:
@@ -65,7 +81,9 @@ class BranchController(Controller):
         return await _save_branch(pool, clock, branch_id, data)
 
     @get("/{branch_id:uuid}")
-    async def get_branch(self, branch_id: UUID, pool: asyncpg.Pool) -> BranchOut:
+    async def get_branch(
+        self, branch_id: FromPath[UUID], pool: NamedDependency[asyncpg.Pool]
+    ) -> BranchOut:
         async with pool.acquire() as conn:
             row = await directory.get_branch(conn, branch_id)
         if row is None:
@@ -75,8 +93,8 @@ class BranchController(Controller):
     @get("/")
     async def list_branches(
         self,
-        pool: asyncpg.Pool,
-        chain_id: UUID | None = None,
+        pool: NamedDependency[asyncpg.Pool],
+        chain_id: FromQuery[UUID | None] = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> Page:

@@ -7,8 +7,9 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from intake import orders
@@ -20,8 +21,8 @@ from shared.clock import Clock
 
 IdempotencyKey = Annotated[
     str | None,
-    Parameter(
-        header="Idempotency-Key",
+    HeaderParameter(
+        name="Idempotency-Key",
         min_length=1,
         max_length=200,
         description="retrying with the same key and body returns the same order",
@@ -36,10 +37,10 @@ class OrderController(Controller):
     @post("/", status_code=HTTP_201_CREATED)
     async def open_order(
         self,
-        data: OrderIn,
-        pool: asyncpg.Pool,
-        clock: Clock,
-        settings: IntakeSettings,
+        data: JSONBody[OrderIn],
+        pool: NamedDependency[asyncpg.Pool],
+        clock: NamedDependency[Clock],
+        settings: NamedDependency[IntakeSettings],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OrderOut]:
         """Open a service order (ordem de serviço) at a branch."""
@@ -76,7 +77,9 @@ class OrderController(Controller):
         )
 
     @get("/{order_id:uuid}")
-    async def get_order(self, order_id: UUID, pool: asyncpg.Pool) -> OrderOut:
+    async def get_order(
+        self, order_id: FromPath[UUID], pool: NamedDependency[asyncpg.Pool]
+    ) -> OrderOut:
         """The order as registered at the counter (its progress is on the workflow service)."""
         async with pool.acquire() as conn:
             row = await orders.get_order(conn, order_id)

@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from pydantic import BaseModel
 
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
@@ -42,13 +44,13 @@ class MessageController(Controller):
     @get("/")
     async def list_messages(
         self,
-        pool: asyncpg.Pool,
-        chain_id: UUID | None = None,
-        order_id: UUID | None = None,
-        branch: UUID | None = None,
-        status: MessageStatus | None = None,
-        created_from: date | None = None,
-        created_to: date | None = None,
+        pool: NamedDependency[asyncpg.Pool],
+        chain_id: FromQuery[UUID | None] = None,
+        order_id: FromQuery[UUID | None] = None,
+        branch: FromQuery[UUID | None] = None,
+        status: FromQuery[MessageStatus | None] = None,
+        created_from: FromQuery[date | None] = None,
+        created_to: FromQuery[date | None] = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> Page:

@@ -7,14 +7,15 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters import orders
 from workflow.api.schemas import OrderDetail, OrderSummary, TimelineEntry
 
-Text = Annotated[str | None, Parameter(max_length=100, description="order number or customer")]
+Text = Annotated[str | None, QueryParameter(max_length=100, description="order number or customer")]
 
 
 class OrderController(Controller):
@@ -24,11 +25,11 @@ class OrderController(Controller):
     @get("/")
     async def list_orders(
         self,
-        pool: asyncpg.Pool,
-        chain_id: UUID | None = None,
-        branch: UUID | None = None,
-        service_type: str | None = None,
-        stage: str | None = None,
+        pool: NamedDependency[asyncpg.Pool],
+        chain_id: FromQuery[UUID | None] = None,
+        branch: FromQuery[UUID | None] = None,
+        service_type: FromQuery[str | None] = None,
+        stage: FromQuery[str | None] = None,
         text: Text = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
@@ -48,7 +49,9 @@ class OrderController(Controller):
         return page_of([OrderSummary(**r) for r in rows], limit, offset)
 
     @get("/{order_id:uuid}")
-    async def get_order(self, order_id: UUID, pool: asyncpg.Pool) -> OrderDetail:
+    async def get_order(
+        self, order_id: FromPath[UUID], pool: NamedDependency[asyncpg.Pool]
+    ) -> OrderDetail:
         """Everything about one order: its stage, due time with explanation, and timeline."""
         async with pool.acquire() as conn:
             row = await orders.get_order(conn, order_id)

@@ -6,6 +6,8 @@ from uuid import UUID
 
 import asyncpg
 from litestar import Controller, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters import flows
@@ -19,8 +21,8 @@ class ServiceTypeController(Controller):
     @get("/")
     async def list_service_types(
         self,
-        pool: asyncpg.Pool,
-        chain_id: UUID | None = None,
+        pool: NamedDependency[asyncpg.Pool],
+        chain_id: FromQuery[UUID | None] = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> Page:
