@@ -54,6 +54,7 @@ def _scrub(value: Any) -> Any:
 def scrub_processor(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
+    event_dict.pop("color_message", None)  # uvicorn's duplicate of the message, with ANSI codes
     for key in list(event_dict):
         if _SECRET_KEYS.search(key):
             event_dict[key] = "[redacted]"

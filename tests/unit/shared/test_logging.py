@@ -1,0 +1,43 @@
+"""Logs never hold a customer's phone number or a secret."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import structlog
+
+from shared.logging import configure_logging, correlation_scope, get_logger, mask_phone_numbers
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("+5511987654321", "+55119******21"),
+        ("ligar para (11) 98765-4321 hoje", "ligar para 11987****21 hoje"),
+        ("11 98765 4321", "11987****21"),
+        ("pedido SP01-000123", "pedido SP01-000123"),
+        ("em 23/11/2026", "em 23/11/2026"),
+    ],
+)
+def test_phone_numbers_are_masked(text: str, masked: str) -> None:
+    assert mask_phone_numbers(text) == masked
+
+
+def test_log_lines_are_json_with_correlation_id_and_no_phone_or_secret(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("test-service")
+    try:
+        with correlation_scope("req-42"):
+            get_logger("t").info("sms", to="+5511987654321", api_token="s3cr3t", body="ok")
+        line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert line["correlation_id"] == "req-42"
+    assert line["service"] == "test-service"
+    assert line["to"] == "+55119******21"
+    assert line["api_token"] == "[redacted]"
+    assert "s3cr3t" not in json.dumps(line)
