@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import asyncpg
 from litestar import Controller, get, post, put
@@ -63,8 +63,6 @@ class BranchController(Controller):
         clock: NamedDependency[Clock],
     ) -> BranchOut:
         """Create a branch (filial); other services learn of it from ``branch.upserted.v1``."""
-        from uuid import uuid4
-
         return await _save_branch(pool, clock, uuid4(), data)
 
     @put("/{branch_id:uuid}")
