@@ -1,0 +1,172 @@
+"""What can be asked of an order (commands, imperative) and what it answers (events, past tense).
+
+Commands come from the staff (through intake's HTTP API) or from a lab system; ``actor`` is who
+asked, as the timeline shows it. Events carry what the shell needs to store and publish without
+looking at the state again. Stage entries reuse :class:`workflow.domain.orders.StageEntered`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from workflow.domain.orders import StageEntered
+
+# --- Commands -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """Move to the next stage, or straight to the later stage whose key is ``to_stage``."""
+
+    actor: str
+    to_stage: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Back:
+    """Return to the previous stage (a lens to redo, a frame to adjust)."""
+
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Stop the clock: waiting for the customer, for a frame."""
+
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resume:
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    actor: str
+    assignee: str
+
+
+@dataclass(frozen=True, slots=True)
+class AddNote:
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancel:
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    """Open a remake/warranty order linked to this delivered or cancelled one."""
+
+    actor: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyLabStatus:
+    """A lab's status report, already normalized by intake (``surfacing``, ``on_hold`` …)."""
+
+    status: str
+    eta: date | None
+    reported_at: datetime
+
+
+Command = (
+    Advance | Back | Pause | Resume | Assign | AddNote | Cancel | Deliver | Reopen | ApplyLabStatus
+)
+
+# --- Events -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Paused:
+    actor: str
+    reason: str
+    paused_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Resumed:
+    actor: str
+    resumed_at: datetime
+    paused_for: timedelta
+    """How long the clock was stopped; the due times moved later by as much."""
+    stage_due_at: datetime
+    projected_completion_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned:
+    actor: str
+    assignee: str
+    previous: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteAdded:
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    actor: str
+    reason: str
+    cancelled_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    actor: str
+    delivered_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReopenRequested:
+    """Asks the shell to create the remake/warranty order (ids come from the shell)."""
+
+    actor: str
+    reason: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LabStatusApplied:
+    status: str
+    eta: date | None
+    reported_at: datetime
+    moved: bool
+    """True when the status moved the order to a later stage (a StageEntered follows)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastChanged:
+    previous: date | None
+    eta: date
+
+
+Event = (
+    StageEntered
+    | Paused
+    | Resumed
+    | Assigned
+    | NoteAdded
+    | Cancelled
+    | Delivered
+    | ReopenRequested
+    | LabStatusApplied
+    | ForecastChanged
+)
