@@ -53,7 +53,7 @@ async def test_opened_order_enters_first_stage_and_customer_gets_one_sms(
     body = messages[0]["body"]
     assert body.startswith(f"Olá João! OS {order['number']} recebida na Loja ")
     assert "{" not in body
-    assert messages[0]["phone_masked"] == "+5511*******21"
+    assert messages[0]["phone_masked"] == "+55119******21"  # as in the logs
 
     async def sms_on_timeline() -> Any:
         detail = await _workflow_order(http, services, order["order_id"])

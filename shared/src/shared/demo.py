@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
+from shared.events import BranchSnapshot
+
 _NAMESPACE = UUID("6f1c2b1e-8a55-4c4e-9d0e-0e7a9a000000")
 
 DEMO_CHAIN_ID = uuid5(_NAMESPACE, "chain:otica-visao-clara")
@@ -23,6 +25,17 @@ class DemoBranch:
     @property
     def branch_id(self) -> UUID:
         return uuid5(_NAMESPACE, f"branch:{self.code}")
+
+    def snapshot(self) -> BranchSnapshot:
+        return BranchSnapshot(
+            branch_id=self.branch_id,
+            code=self.code,
+            name=self.name,
+            state=self.state,
+            city=self.city,
+            timezone=self.timezone,
+            phone=self.phone,
+        )
 
 
 DEMO_BRANCHES = (

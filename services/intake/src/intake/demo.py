@@ -7,7 +7,7 @@ from intake.config import IntakeSettings
 from shared.clock import system_clock
 from shared.database import create_pool
 from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID, DEMO_CHAIN_NAME
-from shared.events import BranchSnapshot, SendingWindow
+from shared.events import SendingWindow
 from shared.logging import correlation_scope, get_logger
 from shared.runtime import migrate_service_database
 
@@ -31,15 +31,7 @@ async def seed_demo(settings: IntakeSettings) -> None:
                     await directory.upsert_branch(
                         conn,
                         chain_id=DEMO_CHAIN_ID,
-                        snapshot=BranchSnapshot(
-                            branch_id=branch.branch_id,
-                            code=branch.code,
-                            name=branch.name,
-                            state=branch.state,
-                            city=branch.city,
-                            timezone=branch.timezone,
-                            phone=branch.phone,
-                        ),
+                        snapshot=branch.snapshot(),
                         window=SendingWindow(),
                         now=system_clock(),
                     )

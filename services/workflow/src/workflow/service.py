@@ -6,8 +6,6 @@ the timeline and the events to publish commit together or not at all.
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from shared import outbox
 from shared.database import Connection
 from shared.events import (
@@ -115,7 +113,7 @@ class WorkflowHandlers:
         )
         await outbox.enqueue(
             conn,
-            stage_changed_event(opened.chain_id, opened.order_id, opened, entered, decision),
+            stage_changed_event(opened, entered, decision),
         )
 
 
@@ -129,8 +127,6 @@ _SMS_STATUS_LABELS = {
 
 
 def stage_changed_event(
-    chain_id: UUID,
-    order_id: UUID,
     opened: OrderOpened,
     entered: StageEntered,
     decision: Decision,
@@ -139,8 +135,8 @@ def stage_changed_event(
     return OrderStageChanged(
         occurred_at=entered.entered_at,
         correlation_id=opened.correlation_id,
-        chain_id=chain_id,
-        order_id=order_id,
+        chain_id=opened.chain_id,
+        order_id=opened.order_id,
         order_number=opened.order_number,
         branch_id=opened.branch.branch_id,
         from_stage=(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from pydantic import BaseModel
 
+from shared.logging import mask_phone_numbers
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 MessageStatus = Literal["pending", "sending", "held", "sent", "delivered", "failed", "suppressed"]
@@ -58,10 +59,7 @@ class MessageController(Controller):
         async with pool.acquire() as conn:
             rows = await conn.fetch(
                 """
-                SELECT *, CASE WHEN phone IS NULL THEN NULL
-                    ELSE left(phone, 5) || repeat('*', greatest(length(phone) - 7, 0))
-                         || right(phone, 2) END AS phone_masked
-                FROM messages
+                SELECT * FROM messages
                 WHERE ($1::uuid IS NULL OR chain_id = $1) AND ($2::uuid IS NULL OR order_id = $2)
                   AND ($3::uuid IS NULL OR branch_id = $3) AND ($4::text IS NULL OR status = $4)
                   AND ($5::date IS NULL OR created_at >= $5)
@@ -77,4 +75,10 @@ class MessageController(Controller):
                 limit + 1,
                 offset,
             )
-        return page_of([MessageOut(**dict(r)) for r in rows], limit, offset)
+        return page_of([_message_out(dict(r)) for r in rows], limit, offset)
+
+
+def _message_out(row: dict[str, Any]) -> MessageOut:
+    """The message as staff see it: the phone masked the same way as in the logs."""
+    phone = row.pop("phone")
+    return MessageOut(**row, phone_masked=mask_phone_numbers(phone) if phone else None)

@@ -73,12 +73,6 @@ async def latest_flow(conn: Connection, chain_id: UUID, service_type: str) -> Fl
     return await _flow(conn, chain_id, service_type, None)
 
 
-async def flow_version(
-    conn: Connection, chain_id: UUID, service_type: str, version: int
-) -> FlowVersion | None:
-    return await _flow(conn, chain_id, service_type, version)
-
-
 async def _flow(
     conn: Connection, chain_id: UUID, service_type: str, version: int | None
 ) -> FlowVersion | None:

@@ -35,6 +35,3 @@ class FlowVersion:
     name: str
     version: int
     stages: tuple[Stage, ...]
-
-    def remaining_from(self, position: int) -> tuple[Stage, ...]:
-        return self.stages[position:]
