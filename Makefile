@@ -1,7 +1,7 @@
 # Etapa — `make run` starts everything with demo data; `make test` runs every check.
 SHELL := /bin/bash
 # Trust the system's certificate store (machines behind a registry proxy have their own CA).
-export UV_NATIVE_TLS ?= true
+export UV_SYSTEM_CERTS ?= true
 UV := $(shell scripts/bootstrap-uv.sh)
 RUN := $(UV) run --frozen
 # Integration tests use these servers (fresh databases and queue names per run).
