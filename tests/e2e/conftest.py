@@ -1,4 +1,4 @@
-"""The three services as separate processes (``python -m <service> serve``), as ``make run`` runs them."""
+"""The three services as separate processes (`python -m <service> serve`)."""
 
 from __future__ import annotations
 

@@ -80,5 +80,5 @@ async def test_fuzzing_the_api_finds_no_server_error(
     )
     output, _ = await process.communicate()
     report = output.decode(errors="replace")
-    print(report[-2500:])  # noqa: T201 - the run summary, shown with -s or on failure
+    print(report[-2500:])
     assert process.returncode == 0, report[-6000:]
