@@ -4,26 +4,36 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
 from intake.api.directory import BranchController, ChainController
 from intake.api.orders import OrderController
 from intake.config import IntakeSettings
+from intake.lab.consumer import subscribe_lab_queue
+from intake.service_types import on_service_type_published
 from shared.clock import Clock, system_clock
+from shared.events import ServiceTypePublished
+from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_runtime(settings: IntakeSettings) -> ServiceRuntime:
-    return ServiceRuntime(settings.service, MIGRATIONS)
+def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> ServiceRuntime:
+    def register(subscriptions: Subscriptions, pool: asyncpg.Pool) -> None:
+        subscriptions.add(ServiceTypePublished, on_service_type_published)
+        subscribe_lab_queue(runtime.broker, subscriptions, settings.service.topology, pool, clock)
+
+    runtime = ServiceRuntime(settings.service, MIGRATIONS, register=register)
+    return runtime
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clock) -> Litestar:
     settings = settings or IntakeSettings.from_env()
-    runtime = create_runtime(settings)
+    runtime = create_runtime(settings, clock)
     return create_service_app(
         service="intake",
         route_handlers=[ChainController, BranchController, OrderController],

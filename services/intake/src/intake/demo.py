@@ -1,8 +1,8 @@
-"""Demo data for ``make run``: one chain and three branches in different states."""
+"""Demo data for ``make run``: one chain, three branches in different states, one lab."""
 
 from __future__ import annotations
 
-from intake import directory
+from intake import directory, labs
 from intake.config import IntakeSettings
 from shared.clock import system_clock
 from shared.database import create_pool
@@ -12,6 +12,9 @@ from shared.logging import correlation_scope, get_logger
 from shared.runtime import migrate_service_database
 
 log = get_logger(__name__)
+
+DEMO_LAB_CODE = "LABDEMO"
+DEMO_LAB_NAME = "Laboratório Demo"
 
 
 async def seed_demo(settings: IntakeSettings) -> None:
@@ -35,6 +38,19 @@ async def seed_demo(settings: IntakeSettings) -> None:
                         window=SendingWindow(),
                         now=system_clock(),
                     )
+            if await labs.lab_by_code(conn, DEMO_LAB_CODE) is None:
+                await labs.create_lab(
+                    conn,
+                    chain_id=DEMO_CHAIN_ID,
+                    code=DEMO_LAB_CODE,
+                    name=DEMO_LAB_NAME,
+                    now=system_clock(),
+                )
     finally:
         await pool.close()
-    log.info("demo_seeded", chain=DEMO_CHAIN_NAME, branches=[b.code for b in DEMO_BRANCHES])
+    log.info(
+        "demo_seeded",
+        chain=DEMO_CHAIN_NAME,
+        branches=[b.code for b in DEMO_BRANCHES],
+        lab=DEMO_LAB_CODE,
+    )
