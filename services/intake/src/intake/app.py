@@ -8,11 +8,14 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
+from intake.api.auth import AuthController
 from intake.api.directory import BranchController, ChainController
 from intake.api.orders import OrderController
+from intake.api.users import UserController
 from intake.config import IntakeSettings
 from intake.lab.consumer import subscribe_lab_queue
 from intake.service_types import on_service_type_published
+from shared.auth import TokenIssuer
 from shared.clock import Clock, system_clock
 from shared.events import ServiceTypePublished
 from shared.messaging import Subscriptions
@@ -34,14 +37,22 @@ def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> Ser
 def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clock) -> Litestar:
     settings = settings or IntakeSettings.from_env()
     runtime = create_runtime(settings, clock)
+    issuer = TokenIssuer(settings.jwt_private_key, settings.token_ttl)
     return create_service_app(
-        service="intake",
-        route_handlers=[ChainController, BranchController, OrderController],
+        settings=settings.service,
+        route_handlers=[
+            AuthController,
+            ChainController,
+            BranchController,
+            UserController,
+            OrderController,
+        ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
         dependencies={
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "clock": Provide(lambda: clock, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
+            "issuer": Provide(lambda: issuer, sync_to_thread=False),
         },
     )
