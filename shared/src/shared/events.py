@@ -109,6 +109,7 @@ class OrderAction(Event):
     reopen_kind: Literal["remake", "warranty"] | None = Field(
         default=None, description="for reopen: a remake (refação) or a warranty claim (garantia)"
     )
+    actor_id: UUID | None = Field(default=None, description="the staff user who asked for it")
 
 
 LabStatusCode = Literal[

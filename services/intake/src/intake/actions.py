@@ -43,6 +43,7 @@ class NewAction:
     order_id: UUID
     kind: OrderActionKind
     actor: str
+    actor_id: UUID | None = None
     reason: str | None = None
     target_stage: str | None = None
     assignee: str | None = None
@@ -136,6 +137,7 @@ async def record_action(
                 order_id=new.order_id,
                 action=new.kind,
                 actor=new.actor,
+                actor_id=new.actor_id,
                 requested_at=now,
                 reason=new.reason,
                 target_stage=new.target_stage,

@@ -8,8 +8,11 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
+from intake.api.actions import ActionController
 from intake.api.auth import AuthController
 from intake.api.directory import BranchController, ChainController
+from intake.api.lab_updates import LabUpdateController
+from intake.api.labs import LabController
 from intake.api.orders import OrderController
 from intake.api.users import UserController
 from intake.config import IntakeSettings
@@ -46,6 +49,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
             BranchController,
             UserController,
             OrderController,
+            ActionController,
+            LabController,
+            LabUpdateController,
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],

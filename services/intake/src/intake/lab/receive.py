@@ -254,21 +254,31 @@ async def _record(
 
 
 _MESSAGE_COLUMNS = (
-    "lab_message_id, received_at, via, routing_key, lab_code, message_id, body, status, reason, "
-    "order_id, occurred_at, attempts, last_attempt_at"
+    "m.lab_message_id, m.received_at, m.via, m.routing_key, m.lab_code, m.message_id, m.body, "
+    "m.status, m.reason, m.order_id, m.occurred_at, m.attempts, m.last_attempt_at"
 )
+# A chain's messages; with a branch list, those about its orders and those matching no order.
+_VISIBLE = """
+    FROM lab_messages m LEFT JOIN orders o ON o.order_id = m.order_id
+    WHERE m.chain_id = $1 AND ($2::uuid[] IS NULL OR m.order_id IS NULL OR o.branch_id = ANY($2))
+"""
 
 
 async def list_messages(
-    conn: Connection, chain_id: UUID, status: Status | None, limit: int, offset: int
+    conn: Connection,
+    chain_id: UUID,
+    branches: frozenset[UUID] | None,
+    status: Status | None,
+    limit: int,
+    offset: int,
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         f"""
-        SELECT {_MESSAGE_COLUMNS} FROM lab_messages
-        WHERE chain_id = $1 AND ($2::text IS NULL OR status = $2)
-        ORDER BY received_at DESC, lab_message_id LIMIT $3 OFFSET $4
+        SELECT {_MESSAGE_COLUMNS} {_VISIBLE} AND ($3::text IS NULL OR m.status = $3)
+        ORDER BY m.received_at DESC, m.lab_message_id LIMIT $4 OFFSET $5
         """,
         chain_id,
+        None if branches is None else list(branches),
         status,
         limit + 1,
         offset,
@@ -277,11 +287,12 @@ async def list_messages(
 
 
 async def get_message(
-    conn: Connection, chain_id: UUID, lab_message_id: UUID
+    conn: Connection, chain_id: UUID, branches: frozenset[UUID] | None, lab_message_id: UUID
 ) -> dict[str, Any] | None:
     row = await conn.fetchrow(
-        f"SELECT {_MESSAGE_COLUMNS} FROM lab_messages WHERE lab_message_id = $1 AND chain_id = $2",
-        lab_message_id,
+        f"SELECT {_MESSAGE_COLUMNS} {_VISIBLE} AND m.lab_message_id = $3",
         chain_id,
+        None if branches is None else list(branches),
+        lab_message_id,
     )
     return dict(row) if row else None
