@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,8 +47,15 @@ class Probe:
                 await queue.bind(exchange, routing_key=key)
         return probe
 
-    async def drain(self, count: int, timeout: float = 20, settle: float = 0.5) -> list[Seen]:
-        """Read until ``count`` messages arrived (and ``settle`` s more for any extra one)."""
+    async def drain(
+        self,
+        count: int,
+        timeout: float = 20,
+        settle: float = 0.5,
+        where: Callable[[Seen], bool] = lambda _: True,
+    ) -> list[Seen]:
+        """Read until ``count`` messages ``where`` holds arrived (and ``settle`` s more for any
+        extra one); messages it does not hold for are acked and left out."""
         seen: list[Seen] = []
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -60,13 +68,13 @@ class Probe:
                 message = await queue.get(fail=False)
                 if message is not None:
                     await message.ack()
-                    seen.append(
-                        Seen(
-                            message.routing_key or "",
-                            message.message_id or "",
-                            json.loads(message.body),
-                        )
+                    item = Seen(
+                        message.routing_key or "",
+                        message.message_id or "",
+                        json.loads(message.body),
                     )
+                    if where(item):
+                        seen.append(item)
                     continue
                 now = loop.time()
                 if len(seen) >= count:
