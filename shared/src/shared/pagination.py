@@ -9,11 +9,14 @@ from pydantic import BaseModel
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+MAX_OFFSET = 1_000_000
 
 Limit = Annotated[
     int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description=f"page size, at most {MAX_PAGE_SIZE}")
 ]
-Offset = Annotated[int, QueryParameter(ge=0, description="items to skip")]
+Offset = Annotated[
+    int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip (at most 1,000,000)")
+]
 
 
 class Page(BaseModel):
