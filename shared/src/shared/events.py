@@ -198,6 +198,22 @@ class NotificationStatus(Event):
     reason: str | None = None
 
 
+class ServiceTypePublished(Event):
+    """A service type's flow got a new version, or the type was switched on or off.
+
+    Intake keeps the chain's service types from these, to refuse orders of an unknown or
+    inactive type at the counter. The newest ``version`` wins; an older one is ignored.
+    """
+
+    TYPE = "service_type.published"
+    type: Literal["service_type.published"] = "service_type.published"
+    version: Literal[1] = 1
+    code: str = Field(description="the service type's code, e.g. venda-oculos-grau")
+    name: str
+    flow_version: int = Field(description="the flow version new orders of this type take")
+    active: bool = True
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     BranchUpserted,
     OrderOpened,
@@ -207,4 +223,5 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OrderRiskChanged,
     OrderClosed,
     NotificationStatus,
+    ServiceTypePublished,
 )
