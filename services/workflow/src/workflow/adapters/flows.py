@@ -202,13 +202,13 @@ async def service_type_row(
 
 
 async def list_service_types(
-    conn: Connection, chain_id: UUID | None, limit: int, offset: int
+    conn: Connection, chain_id: UUID, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     return await _service_types(conn, chain_id, None, limit + 1, offset)
 
 
 async def _service_types(
-    conn: Connection, chain_id: UUID | None, code: str | None, limit: int, offset: int
+    conn: Connection, chain_id: UUID, code: str | None, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """
@@ -220,7 +220,7 @@ async def _service_types(
             WHERE chain_id = t.chain_id AND service_type = t.code
             ORDER BY version DESC LIMIT 1
         ) v ON true
-        WHERE ($1::uuid IS NULL OR t.chain_id = $1) AND ($2::text IS NULL OR t.code = $2)
+        WHERE t.chain_id = $1 AND ($2::text IS NULL OR t.code = $2)
         ORDER BY t.chain_id, t.code LIMIT $3 OFFSET $4
         """,
         chain_id,
