@@ -118,6 +118,16 @@ def test_a_deadline_on_a_saturday_is_at_the_saturday_closing_time() -> None:
     assert SATURDAY_MORNINGS.closes_on(date(2026, 2, 13)) == time(18, 0)
 
 
+def test_a_branch_open_on_saturdays_skips_only_sundays_and_says_so() -> None:
+    two = compute_deadline(at("2026-02-13"), 2, BUSINESS, SATURDAY_MORNINGS)
+    eight = compute_deadline(at("2026-02-13"), 8, BUSINESS, SATURDAY_MORNINGS)
+
+    assert two.describe() == "2 dias úteis a partir de 13/02/2026; pulou domingo (15/02)"
+    assert eight.describe() == (
+        "8 dias úteis a partir de 13/02/2026; pulou os domingos (15/02 e 22/02)"
+    )
+
+
 def test_a_zero_day_stage_entered_after_the_saturday_close_waits_for_monday() -> None:
     deadline = compute_deadline(at("2026-02-14", "14:00"), 0, BUSINESS, SATURDAY_MORNINGS)
 

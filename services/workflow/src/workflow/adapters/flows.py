@@ -193,6 +193,21 @@ async def version_rows(
     return [dict(r) for r in rows]
 
 
+async def version_row(
+    conn: Connection, chain_id: UUID, service_type: str, version: int
+) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        """
+        SELECT service_type AS code, version, name, stages, created_at, created_by
+        FROM flow_versions WHERE chain_id = $1 AND service_type = $2 AND version = $3
+        """,
+        chain_id,
+        service_type,
+        version,
+    )
+    return dict(row) if row else None
+
+
 async def service_type_row(
     conn: Connection, chain_id: UUID, service_type: str
 ) -> dict[str, Any] | None:

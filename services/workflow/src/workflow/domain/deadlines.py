@@ -182,20 +182,30 @@ def _describe(explanation: DeadlineExplanation) -> str:
     return "; ".join(parts)
 
 
+def describe_skipped(skipped: Sequence[NonBusinessDay]) -> str:
+    """ "Carnaval (ponto facultativo, 16/02 e 17/02) e o fim de semana (14/02 e 15/02)"."""
+    return _join(_groups(tuple(skipped))) if skipped else ""
+
+
 def _groups(skipped: tuple[NonBusinessDay, ...]) -> list[str]:
     """Closures first (in date order), then the weekend, then other weekdays the branch rests."""
     closures: dict[str, list[date]] = {}
     weekend: list[date] = []
+    weekend_reasons: set[str] = set()
     rest: dict[str, list[date]] = {}
     for day in skipped:
         if day.reason in _WEEKEND:
             weekend.append(day.day)
+            weekend_reasons.add(day.reason)
         elif day.reason in WEEKDAY_NAMES:
             rest.setdefault(day.reason, []).append(day.day)
         else:
             closures.setdefault(day.reason, []).append(day.day)
     groups = [_label(reason, days) for reason, days in closures.items()]
-    if weekend:
+    if len(weekend_reasons) == 1:  # only Sundays (a branch open on Saturdays), or Saturdays
+        (reason,) = weekend_reasons
+        groups.append(_label(reason if len(weekend) == 1 else f"os {reason}s", weekend))
+    elif weekend:
         one_weekend = (weekend[-1] - weekend[0]).days <= 1
         groups.append(_label("o fim de semana" if one_weekend else "os fins de semana", weekend))
     groups.extend(_label(reason, days) for reason, days in rest.items())
