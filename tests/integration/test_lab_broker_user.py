@@ -59,7 +59,7 @@ async def test_a_lab_user_may_publish_only_its_own_status(
             with pytest.raises(ChannelAccessRefused, match="topic"):
                 await other.publish(aio_pika.Message(b"{}"), routing_key="lab.OTHERLAB.status")
 
-            with pytest.raises(ChannelAccessRefused, match="etapa.events"):
+            with pytest.raises(ChannelAccessRefused, match=r"etapa\.events"):  # noqa: PT012
                 events = await (await lab.channel()).get_exchange(
                     Topology(prefix=infra.prefix).events_exchange, ensure=False
                 )

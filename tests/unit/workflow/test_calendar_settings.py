@@ -67,6 +67,10 @@ def test_settings_round_trip_through_json() -> None:
             "closures[0].description: must not be blank",
         ),
         (
+            CalendarSettings(closures=(DatedDay(date(2026, 3, 2), "Re\x00forma"),)),
+            "closures[0].description: must not contain control characters",
+        ),
+        (
             CalendarSettings(
                 municipal_holidays=(
                     DatedDay(date(2026, 8, 15), "Padroeira", True),

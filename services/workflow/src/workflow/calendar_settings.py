@@ -37,7 +37,7 @@ from workflow.domain.calendar import (
     WEEKDAY_NAMES,
     BranchCalendar,
 )
-from workflow.problems import FieldProblem
+from workflow.problems import FieldProblem, control_character_problem
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -126,7 +126,9 @@ def settings_problems(settings: CalendarSettings) -> list[FieldProblem]:
                 problems.append(
                     FieldProblem(f"{path}.date", f"must be from {FIRST_YEAR} to {LAST_YEAR}")
                 )
-            if not day.description.strip():
+            if control := control_character_problem(f"{path}.description", day.description):
+                problems.extend(control)
+            elif not day.description.strip():
                 problems.append(FieldProblem(f"{path}.description", "must not be blank"))
             elif len(day.description) > 200:
                 problems.append(FieldProblem(f"{path}.description", "at most 200 characters"))

@@ -30,7 +30,7 @@ from shared.sms_template import (
     render_template,
 )
 from workflow.domain.flow import Stage
-from workflow.problems import FieldProblem, InvalidInput
+from workflow.problems import FieldProblem, InvalidInput, control_character_problem
 
 LAB_STATUSES: tuple[str, ...] = get_args(LabStatusCode)
 MAX_SMS_SEGMENTS = 3
@@ -66,7 +66,7 @@ def check_flow(code: str, name: str, stages: tuple[Stage, ...]) -> None:
 
 def flow_problems(code: str, name: str, stages: tuple[Stage, ...]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
-    if not _CODE.match(code):
+    if not _CODE.fullmatch(code):
         problems.append(FieldProblem("code", f"{code!r} is not a valid code; {_CODE_RULE}"))
     problems.extend(_text_problems("name", name))
     if not stages:
@@ -77,7 +77,7 @@ def flow_problems(code: str, name: str, stages: tuple[Stage, ...]) -> list[Field
     lab_status_stage: dict[str, int] = {}
     for index, stage in enumerate(stages):
         path = f"stages[{index}]"
-        if not _CODE.match(stage.key):
+        if not _CODE.fullmatch(stage.key):
             problems.append(
                 FieldProblem(f"{path}.key", f"{stage.key!r} is not a valid key; {_CODE_RULE}")
             )
@@ -97,9 +97,12 @@ def flow_problems(code: str, name: str, stages: tuple[Stage, ...]) -> list[Field
             problems.append(FieldProblem(f"{path}.planned_days", f"must be ≤ {MAX_PLANNED_DAYS}"))
         if len(stage.description) > 500:
             problems.append(FieldProblem(f"{path}.description", "at most 500 characters"))
+        problems.extend(
+            control_character_problem(f"{path}.description", stage.description, multiline=True)
+        )
         if stage.sms_template is not None:
             problems.extend(_template_problems(f"{path}.sms_template", stage))
-        if stage.responsible_role is not None and not _ROLE.match(stage.responsible_role):
+        if stage.responsible_role is not None and not _ROLE.fullmatch(stage.responsible_role):
             problems.append(
                 FieldProblem(
                     f"{path}.responsible_role",
@@ -130,6 +133,8 @@ def flow_problems(code: str, name: str, stages: tuple[Stage, ...]) -> list[Field
 
 
 def _text_problems(path: str, text: str) -> list[FieldProblem]:
+    if control := control_character_problem(path, text):
+        return control
     if not text.strip():
         return [FieldProblem(path, "must not be blank")]
     if len(text) > 200:
@@ -139,6 +144,8 @@ def _text_problems(path: str, text: str) -> list[FieldProblem]:
 
 def _template_problems(path: str, stage: Stage) -> list[FieldProblem]:
     template = stage.sms_template or ""
+    if control := control_character_problem(path, template, multiline=True):
+        return control
     errors = find_template_errors(template)
     if errors:
         return [FieldProblem(path, error) for error in errors]

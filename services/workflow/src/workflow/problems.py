@@ -20,3 +20,13 @@ class InvalidInput(ValueError):
     def __init__(self, problems: list[FieldProblem]) -> None:
         super().__init__("; ".join(str(problem) for problem in problems))
         self.problems = problems
+
+
+def control_character_problem(
+    path: str, text: str, *, multiline: bool = False
+) -> list[FieldProblem]:
+    """A problem when ``text`` holds a control character (line breaks allowed if multiline)."""
+    allowed = "\n\r\t" if multiline else ""
+    if any((ord(char) < 32 or ord(char) == 127) and char not in allowed for char in text):
+        return [FieldProblem(path, "must not contain control characters")]
+    return []

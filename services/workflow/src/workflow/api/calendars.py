@@ -41,6 +41,8 @@ from workflow.api.config_schemas import (
 )
 from workflow.api.errors import bad_request
 from workflow.calendar_settings import (
+    FIRST_YEAR,
+    LAST_YEAR,
     CalendarSettings,
     DatedDay,
     branch_closed_days,
@@ -180,6 +182,9 @@ def _calendar_out(
     today = _local_today(branch, clock)
     first = from_date or today
     last = to_date or first + timedelta(days=365)
+    for name, day in (("from", first), ("to", last)):
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValidationException(f"{name}: must be from {FIRST_YEAR} to {LAST_YEAR}")
     if last < first:
         raise ValidationException(f"to: {last} is before from ({first})")
     if (last - first).days > MAX_RANGE_DAYS:

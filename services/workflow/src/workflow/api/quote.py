@@ -27,7 +27,9 @@ from workflow.adapters.calendars import CalendarCache
 from workflow.api.config_schemas import QuotedStage, QuoteOut
 from workflow.domain.quote import quote
 
-ServiceTypeCode = Annotated[str, QueryParameter(max_length=64, description="e.g. troca")]
+ServiceTypeCode = Annotated[
+    str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="e.g. troca")
+]
 Start = Annotated[
     str | None,
     QueryParameter(

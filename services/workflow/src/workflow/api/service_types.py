@@ -12,7 +12,7 @@ import asyncpg
 from litestar import Controller, get, post, put
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from shared.auth import Principal, Role
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
@@ -34,8 +34,20 @@ from workflow.domain.flow_diff import FlowDiff, compare_flows
 from workflow.flow_rules import InvalidFlow
 from workflow.flow_service import Published, ServiceTypeExists, UnknownServiceType, publish_flow
 
-FromVersion = Annotated[int, QueryParameter(name="from", ge=1, description="older version")]
-ToVersion = Annotated[int, QueryParameter(name="to", ge=1, description="newer version")]
+MAX_VERSION = 2**31 - 1  # PostgreSQL integer
+FromVersion = Annotated[
+    int, QueryParameter(name="from", ge=1, le=MAX_VERSION, description="older version")
+]
+ToVersion = Annotated[
+    int, QueryParameter(name="to", ge=1, le=MAX_VERSION, description="newer version")
+]
+Code = Annotated[
+    str,
+    PathParameter(
+        pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="the service type's code, e.g. troca"
+    ),
+]
+Version = Annotated[int, PathParameter(ge=1, le=MAX_VERSION, description="a flow version")]
 
 
 class ServiceTypeController(Controller):
@@ -58,7 +70,7 @@ class ServiceTypeController(Controller):
     @get("/{code:str}")
     async def get_service_type(
         self,
-        code: FromPath[str],
+        code: Code,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
     ) -> ServiceTypeDetail:
@@ -83,7 +95,7 @@ class ServiceTypeController(Controller):
     @put("/{code:str}")
     async def change_service_type(
         self,
-        code: FromPath[str],
+        code: Code,
         data: JSONBody[FlowChange],
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
@@ -98,7 +110,7 @@ class ServiceTypeController(Controller):
     @get("/{code:str}/versions")
     async def list_versions(
         self,
-        code: FromPath[str],
+        code: Code,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
         limit: Limit = DEFAULT_PAGE_SIZE,
@@ -114,8 +126,8 @@ class ServiceTypeController(Controller):
     @get("/{code:str}/versions/{version:int}")
     async def get_version(
         self,
-        code: FromPath[str],
-        version: FromPath[int],
+        code: Code,
+        version: Version,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
     ) -> FlowVersionOut:
@@ -129,7 +141,7 @@ class ServiceTypeController(Controller):
     @get("/{code:str}/versions/compare")
     async def compare_versions(
         self,
-        code: FromPath[str],
+        code: Code,
         from_version: FromVersion,
         to_version: ToVersion,
         pool: NamedDependency[asyncpg.Pool],
