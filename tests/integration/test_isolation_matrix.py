@@ -32,6 +32,7 @@ pytestmark = pytest.mark.integration
 OPEN = {
     ("intake", "POST", "/api/v1/auth/token"),
     ("intake", "POST", "/api/v1/chains"),
+    ("intake", "POST", "/api/v1/lab-updates"),  # the lab's API key (X-Lab-Key)
 }
 """Operations without a bearer token; each checks its own credential (or is sign-in itself)."""
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -40,6 +41,7 @@ CREATES_IN_CALLERS_CHAIN = {
     ("workflow", "POST", "/api/v1/service-types"),
     ("workflow", "PUT", "/api/v1/service-types/{code}"),  # chain B has its own "teste"
     ("workflow", "PUT", "/api/v1/calendar/optional-days"),
+    ("intake", "POST", "/api/v1/labs"),
 }
 """Writes whose body names nothing of chain A: another chain's admin may do them in their own."""
 SERVICES = ("intake", "workflow", "notifier")
@@ -117,6 +119,20 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     ("workflow", "PUT", "/api/v1/calendar/optional-days"): lambda w: {
         "optional_days": ["carnival_monday"],
     },
+    ("intake", "POST", "/api/v1/orders/{order_id}/actions"): lambda w: {
+        "action": "cancel", "reason": "intrusão",
+    },
+    ("intake", "POST", "/api/v1/labs"): lambda w: {
+        "code": f"LP{uuid.uuid4().hex[:6].upper()}", "name": "Pirata",
+    },
+    ("intake", "POST", "/api/v1/labs/{lab_id}/keys"): lambda w: {"label": "pirata"},
+    ("intake", "DELETE", "/api/v1/labs/{lab_id}/keys/{key_id}"): lambda w: {},
+    ("intake", "POST", "/api/v1/lab-updates"): lambda w: {
+        "message_id": uuid.uuid4().hex, "lab_code": w.extra["lab_code"],
+        "order_number": w.a.orders[1]["number"], "status": "on_hold",
+        "occurred_at": "2026-11-23T14:03:00-03:00",
+    },
+    ("intake", "POST", "/api/v1/lab-updates/{lab_message_id}/replay"): lambda w: {},
 }  # fmt: skip
 
 
@@ -173,7 +189,36 @@ async def world(services: RunningServices) -> World:
             return True
 
         await eventually(everywhere, timeout=20)
-        return World(services, a, b, extra={"user_id": attendant_a2.json()["user_id"]})
+        lab = await _lab_with_a_message(services, http, a, tag)
+        return World(services, a, b, extra={"user_id": attendant_a2.json()["user_id"], **lab})
+
+
+async def _lab_with_a_message(
+    services: RunningServices, http: httpx.AsyncClient, a: Tenant, tag: str
+) -> dict[str, str]:
+    """A lab of chain A, its key, and a message it sent about A's second branch's order."""
+    intake = services.urls["intake"]
+    code = f"LA{tag}"
+    lab = await http.post(
+        f"{intake}/api/v1/labs", headers=a.admin, json={"code": code, "name": "L"}
+    )
+    assert lab.status_code == 201, lab.text
+    lab_id = lab.json()["lab_id"]
+    key = await http.post(f"{intake}/api/v1/labs/{lab_id}/keys", headers=a.admin, json={})
+    assert key.status_code == 201, key.text
+    sent = await http.post(
+        f"{intake}/api/v1/lab-updates",
+        headers={"X-Lab-Key": key.json()["key"]},
+        json={"message_id": uuid.uuid4().hex, "lab_code": code, "status": "received",
+              "order_number": a.orders[1]["number"], "occurred_at": "2026-11-23T14:03:00-03:00"},
+    )  # fmt: skip
+    assert sent.status_code == 202, sent.text
+    return {
+        "lab_id": lab_id,
+        "lab_code": code,
+        "key_id": key.json()["key_id"],
+        "lab_message_id": sent.json()["lab_message_id"],
+    }
 
 
 async def _operations(services: RunningServices, http: httpx.AsyncClient) -> list[Operation]:

@@ -106,6 +106,10 @@ class OrderAction(Event):
     target_stage: str | None = None
     assignee: str | None = None
     note: str | None = None
+    reopen_kind: Literal["remake", "warranty"] | None = Field(
+        default=None, description="for reopen: a remake (refação) or a warranty claim (garantia)"
+    )
+    actor_id: UUID | None = Field(default=None, description="the staff user who asked for it")
 
 
 LabStatusCode = Literal[
@@ -135,6 +139,8 @@ class LabStatus(Event):
     eta: date | None = None
     reported_at: datetime
     raw_message_id: str
+    status_raw: str | None = Field(default=None, description="the lab's own status code")
+    note: str | None = None
 
 
 class StageRef(Contract):
@@ -202,7 +208,7 @@ class ServiceTypePublished(Event):
     """A service type's flow got a new version, or the type was switched on or off.
 
     Intake keeps the chain's service types from these, to refuse orders of an unknown or
-    inactive type at the counter. The newest ``version`` wins; an older one is ignored.
+    inactive type at the counter. The newest ``flow_version`` wins; an older one is ignored.
     """
 
     TYPE = "service_type.published"
