@@ -8,12 +8,15 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
+from shared.clock import system_clock
 from shared.events import BranchUpserted, NotificationStatus, OrderOpened
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 from workflow.adapters.calendars import CalendarCache
+from workflow.api.calendars import BranchCalendarController, OptionalDaysController
 from workflow.api.orders import OrderController
+from workflow.api.quote import get_quote
 from workflow.api.service_types import ServiceTypeController
 from workflow.config import WorkflowSettings
 from workflow.service import WorkflowHandlers
@@ -21,8 +24,10 @@ from workflow.service import WorkflowHandlers
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_runtime(settings: WorkflowSettings) -> ServiceRuntime:
-    handlers = WorkflowHandlers(CalendarCache())
+def create_runtime(
+    settings: WorkflowSettings, calendars: CalendarCache | None = None
+) -> ServiceRuntime:
+    handlers = WorkflowHandlers(calendars or CalendarCache())
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
@@ -34,11 +39,22 @@ def create_runtime(settings: WorkflowSettings) -> ServiceRuntime:
 
 def create_app(settings: WorkflowSettings | None = None) -> Litestar:
     settings = settings or WorkflowSettings.from_env()
-    runtime = create_runtime(settings)
+    calendars = CalendarCache()  # one per process: the consumers and the API share it
+    runtime = create_runtime(settings, calendars)
     return create_service_app(
         settings=settings.service,
-        route_handlers=[OrderController, ServiceTypeController],
+        route_handlers=[
+            OrderController,
+            ServiceTypeController,
+            BranchCalendarController,
+            OptionalDaysController,
+            get_quote,
+        ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
-        dependencies={"pool": Provide(runtime.database_pool, sync_to_thread=False)},
+        dependencies={
+            "pool": Provide(runtime.database_pool, sync_to_thread=False),
+            "clock": Provide(lambda: system_clock, sync_to_thread=False),
+            "calendars": Provide(lambda: calendars, sync_to_thread=False),
+        },
     )
