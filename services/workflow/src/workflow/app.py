@@ -8,28 +8,43 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
-from shared.events import BranchUpserted, NotificationStatus, OrderOpened
+from shared.clock import Clock, system_clock
+from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 from workflow.adapters.calendars import CalendarCache
+from workflow.api.analytics import AnalyticsController
 from workflow.api.orders import OrderController
 from workflow.api.service_types import ServiceTypeController
 from workflow.config import WorkflowSettings
+from workflow.engine import OrderEngine
+from workflow.risk_sweeper import RiskSweeper
 from workflow.service import WorkflowHandlers
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_runtime(settings: WorkflowSettings) -> ServiceRuntime:
-    handlers = WorkflowHandlers(CalendarCache())
+def create_engine(settings: WorkflowSettings, clock: Clock = system_clock) -> OrderEngine:
+    return OrderEngine(CalendarCache(), clock, settings.risk_share)
+
+
+def create_runtime(settings: WorkflowSettings, clock: Clock = system_clock) -> ServiceRuntime:
+    engine = create_engine(settings, clock)
+    handlers = WorkflowHandlers(engine)
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
         subscriptions.add(OrderOpened, handlers.on_order_opened)
+        subscriptions.add(OrderAction, handlers.on_order_action)
+        subscriptions.add(LabStatus, handlers.on_lab_status)
         subscriptions.add(NotificationStatus, handlers.on_notification_status)
 
-    return ServiceRuntime(settings.service, MIGRATIONS, register=register)
+    async def risk_sweeper(pool: asyncpg.Pool) -> None:
+        sweeper = RiskSweeper(pool, engine, clock, interval=settings.risk_sweep_interval)
+        await sweeper.run()
+
+    return ServiceRuntime(settings.service, MIGRATIONS, register=register, loops=(risk_sweeper,))
 
 
 def create_app(settings: WorkflowSettings | None = None) -> Litestar:
@@ -37,7 +52,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
     runtime = create_runtime(settings)
     return create_service_app(
         service="workflow",
-        route_handlers=[OrderController, ServiceTypeController],
+        route_handlers=[OrderController, ServiceTypeController, AnalyticsController],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
         dependencies={"pool": Provide(runtime.database_pool, sync_to_thread=False)},
