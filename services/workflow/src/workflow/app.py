@@ -21,6 +21,7 @@ from workflow.config import WorkflowSettings
 from workflow.engine import OrderEngine
 from workflow.risk_sweeper import RiskSweeper
 from workflow.service import WorkflowHandlers
+from workflow.taps import declare_taps
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -44,7 +45,13 @@ def create_runtime(settings: WorkflowSettings, clock: Clock = system_clock) -> S
         sweeper = RiskSweeper(pool, engine, clock, interval=settings.risk_sweep_interval)
         await sweeper.run()
 
-    return ServiceRuntime(settings.service, MIGRATIONS, register=register, loops=(risk_sweeper,))
+    async def dashboard_taps(_pool: asyncpg.Pool) -> None:
+        await declare_taps(runtime.broker, settings.service.topology, runtime.broker_started)
+
+    runtime = ServiceRuntime(
+        settings.service, MIGRATIONS, register=register, loops=(risk_sweeper, dashboard_taps)
+    )
+    return runtime
 
 
 def create_app(settings: WorkflowSettings | None = None) -> Litestar:
