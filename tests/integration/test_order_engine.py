@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 
 import httpx
@@ -30,6 +31,13 @@ from workflow.config import WorkflowSettings
 from workflow.service import WorkflowHandlers
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def http(chain: SeededChain) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as the chain's administrator (the services require a token)."""
+    async with httpx.AsyncClient(timeout=10, headers=chain.headers) as client:
+        yield client
 
 
 def lab_status(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,14 @@ from workflow.config import WorkflowSettings
 from workflow.risk_sweeper import RiskSweeper
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def http(chain: SeededChain) -> AsyncIterator[httpx.AsyncClient]:
+    """Signed in as the chain's administrator (the services require a token)."""
+    async with httpx.AsyncClient(timeout=10, headers=chain.headers) as client:
+        yield client
+
 
 FAR_PROMISE = date(2099, 1, 1)
 

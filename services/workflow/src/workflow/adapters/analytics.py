@@ -15,6 +15,8 @@ from uuid import UUID
 from shared.database import Connection
 
 GroupBy = Literal["service_type", "branch", "lab"]
+Branches = frozenset[UUID] | None
+"""The branches to count (None: every branch of the chain)."""
 _GROUPS: dict[str, str] = {
     "service_type": "o.service_type",
     "branch": "b.code",
@@ -30,8 +32,8 @@ _DELIVERED = """
     FROM orders o JOIN branches b ON b.branch_id = o.branch_id
     CROSS JOIN LATERAL (SELECT extract(epoch FROM o.closed_at - o.opened_at) / 3600.0 AS hours,
         (o.closed_at AT TIME ZONE b.timezone)::date AS closed_on) t
-    WHERE o.status = 'delivered' AND ($1::uuid IS NULL OR o.chain_id = $1)
-      AND ($2::uuid IS NULL OR o.branch_id = $2)
+    WHERE o.status = 'delivered' AND o.chain_id = $1
+      AND ($2::uuid[] IS NULL OR o.branch_id = ANY($2::uuid[]))
       AND t.closed_on BETWEEN $3 AND $4
 """
 _EXITED = """
@@ -40,8 +42,8 @@ _EXITED = """
     CROSS JOIN LATERAL (SELECT extract(epoch FROM s.exited_at - s.entered_at) / 3600.0 AS hours,
         extract(epoch FROM greatest(s.exited_at - s.due_at, interval '0')) / 3600.0
             AS late_hours) t
-    WHERE s.exited_at IS NOT NULL AND ($1::uuid IS NULL OR o.chain_id = $1)
-      AND ($2::uuid IS NULL OR o.branch_id = $2)
+    WHERE s.exited_at IS NOT NULL AND o.chain_id = $1
+      AND ($2::uuid[] IS NULL OR o.branch_id = ANY($2::uuid[]))
       AND (s.exited_at AT TIME ZONE b.timezone)::date BETWEEN $3 AND $4
 """
 
@@ -49,8 +51,8 @@ _EXITED = """
 async def lead_times(
     conn: Connection,
     *,
-    chain_id: UUID | None,
-    branch_id: UUID | None,
+    chain_id: UUID,
+    branches: Branches,
     date_from: date,
     date_to: date,
     by: GroupBy,
@@ -65,7 +67,7 @@ async def lead_times(
         GROUP BY {group} ORDER BY {group}
         """,
         chain_id,
-        branch_id,
+        None if branches is None else list(branches),
         date_from,
         date_to,
     )
@@ -75,8 +77,8 @@ async def lead_times(
 async def on_time(
     conn: Connection,
     *,
-    chain_id: UUID | None,
-    branch_id: UUID | None,
+    chain_id: UUID,
+    branches: Branches,
     date_from: date,
     date_to: date,
 ) -> dict[str, Any]:
@@ -89,7 +91,7 @@ async def on_time(
         {_DELIVERED}
         """,
         chain_id,
-        branch_id,
+        None if branches is None else list(branches),
         date_from,
         date_to,
     )
@@ -99,8 +101,8 @@ async def on_time(
 async def stage_times(
     conn: Connection,
     *,
-    chain_id: UUID | None,
-    branch_id: UUID | None,
+    chain_id: UUID,
+    branches: Branches,
     date_from: date,
     date_to: date,
     service_type: str | None,
@@ -122,7 +124,7 @@ async def stage_times(
         ORDER BY {order} LIMIT $6
         """,
         chain_id,
-        branch_id,
+        None if branches is None else list(branches),
         date_from,
         date_to,
         service_type,

@@ -25,15 +25,20 @@ _FROM = """
 """
 
 
-async def get_order(conn: Connection, order_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow(f"SELECT {_LIST_COLUMNS} {_FROM} WHERE o.order_id = $1", order_id)
+async def get_order(conn: Connection, chain_id: UUID, order_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT {_LIST_COLUMNS} {_FROM} WHERE o.chain_id = $1 AND o.order_id = $2",
+        chain_id,
+        order_id,
+    )
     return dict(row) if row else None
 
 
 async def list_orders(
     conn: Connection,
     *,
-    chain_id: UUID | None,
+    chain_id: UUID,
+    branches: frozenset[UUID] | None,
     branch_id: UUID | None,
     service_type: str | None,
     stage: str | None,
@@ -47,8 +52,9 @@ async def list_orders(
     rows = await conn.fetch(
         f"""
         SELECT {_LIST_COLUMNS} {_FROM}
-        WHERE ($1::uuid IS NULL OR o.chain_id = $1)
+        WHERE o.chain_id = $1
           AND ($2::uuid IS NULL OR o.branch_id = $2)
+          AND ($11::uuid[] IS NULL OR o.branch_id = ANY($11::uuid[]))
           AND ($3::text IS NULL OR o.service_type = $3)
           AND ($4::text IS NULL OR v.stages -> o.stage_position ->> 'key' = $4)
           AND ($5::text IS NULL OR o.risk_level = $5)
@@ -68,6 +74,7 @@ async def list_orders(
         text,
         limit + 1,
         offset,
+        None if branches is None else list(branches),
     )
     return [dict(r) for r in rows]
 
@@ -117,8 +124,8 @@ async def get_history(conn: Connection, order_id: UUID) -> dict[str, list[dict[s
     }
 
 
-async def order_number(conn: Connection, order_id: UUID) -> str | None:
+async def order_number(conn: Connection, chain_id: UUID, order_id: UUID) -> str | None:
     number: str | None = await conn.fetchval(
-        "SELECT number FROM orders WHERE order_id = $1", order_id
+        "SELECT number FROM orders WHERE order_id = $1 AND chain_id = $2", order_id, chain_id
     )
     return number

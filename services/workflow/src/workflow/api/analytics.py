@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, QueryParameter
 
+from shared.auth import Principal
 from workflow.adapters import analytics
 from workflow.adapters.analytics import GroupBy
 
@@ -31,6 +32,14 @@ def _period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     return first, last
 
 
+def _branches(principal: Principal, branch: UUID | None) -> frozenset[UUID] | None:
+    """One branch when asked for (404 unless visible), else every branch the user sees."""
+    if branch is None:
+        return principal.visible_branches()
+    principal.require_branch(branch)
+    return frozenset({branch})
+
+
 class AnalyticsController(Controller):
     path = "/api/v1/analytics"
     tags = ["analytics"]
@@ -39,8 +48,8 @@ class AnalyticsController(Controller):
     async def lead_times(
         self,
         pool: NamedDependency[asyncpg.Pool],
+        principal: NamedDependency[Principal],
         by: FromQuery[GroupBy] = "service_type",
-        chain_id: FromQuery[UUID | None] = None,
         branch: FromQuery[UUID | None] = None,
         date_from: From = None,
         date_to: To = None,
@@ -50,7 +59,12 @@ class AnalyticsController(Controller):
         first, last = _period(date_from, date_to)
         async with pool.acquire() as conn:
             items = await analytics.lead_times(
-                conn, chain_id=chain_id, branch_id=branch, date_from=first, date_to=last, by=by
+                conn,
+                chain_id=principal.chain_id,
+                branches=_branches(principal, branch),
+                date_from=first,
+                date_to=last,
+                by=by,
             )
         return {"from": first, "to": last, "by": by, "items": items}
 
@@ -58,7 +72,7 @@ class AnalyticsController(Controller):
     async def stage_times(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        chain_id: FromQuery[UUID | None] = None,
+        principal: NamedDependency[Principal],
         branch: FromQuery[UUID | None] = None,
         service_type: FromQuery[str | None] = None,
         date_from: From = None,
@@ -70,8 +84,8 @@ class AnalyticsController(Controller):
         async with pool.acquire() as conn:
             items = await analytics.stage_times(
                 conn,
-                chain_id=chain_id,
-                branch_id=branch,
+                chain_id=principal.chain_id,
+                branches=_branches(principal, branch),
                 date_from=first,
                 date_to=last,
                 service_type=service_type,
@@ -82,7 +96,7 @@ class AnalyticsController(Controller):
     async def slowest_stages(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        chain_id: FromQuery[UUID | None] = None,
+        principal: NamedDependency[Principal],
         branch: FromQuery[UUID | None] = None,
         limit: Slowest = 5,
         date_from: From = None,
@@ -93,8 +107,8 @@ class AnalyticsController(Controller):
         async with pool.acquire() as conn:
             items = await analytics.stage_times(
                 conn,
-                chain_id=chain_id,
-                branch_id=branch,
+                chain_id=principal.chain_id,
+                branches=_branches(principal, branch),
                 date_from=first,
                 date_to=last,
                 service_type=None,
@@ -106,7 +120,7 @@ class AnalyticsController(Controller):
     async def on_time(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        chain_id: FromQuery[UUID | None] = None,
+        principal: NamedDependency[Principal],
         branch: FromQuery[UUID | None] = None,
         date_from: From = None,
         date_to: To = None,
@@ -115,6 +129,10 @@ class AnalyticsController(Controller):
         first, last = _period(date_from, date_to)
         async with pool.acquire() as conn:
             totals = await analytics.on_time(
-                conn, chain_id=chain_id, branch_id=branch, date_from=first, date_to=last
+                conn,
+                chain_id=principal.chain_id,
+                branches=_branches(principal, branch),
+                date_from=first,
+                date_to=last,
             )
         return {"from": first, "to": last, **totals}

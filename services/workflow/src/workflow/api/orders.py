@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from shared.auth import Principal
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters import order_reads
 from workflow.api.schemas import OrderDetail, OrderSummary
@@ -28,7 +29,7 @@ class OrderController(Controller):
     async def list_orders(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        chain_id: FromQuery[UUID | None] = None,
+        principal: NamedDependency[Principal],
         branch: FromQuery[UUID | None] = None,
         service_type: FromQuery[str | None] = None,
         stage: FromQuery[str | None] = None,
@@ -44,7 +45,8 @@ class OrderController(Controller):
         async with pool.acquire() as conn:
             rows = await order_reads.list_orders(
                 conn,
-                chain_id=chain_id,
+                chain_id=principal.chain_id,
+                branches=principal.visible_branches(),
                 branch_id=branch,
                 service_type=service_type,
                 stage=stage,
@@ -59,17 +61,20 @@ class OrderController(Controller):
 
     @get("/{order_id:uuid}")
     async def get_order(
-        self, order_id: FromPath[UUID], pool: NamedDependency[asyncpg.Pool]
+        self,
+        order_id: FromPath[UUID],
+        pool: NamedDependency[asyncpg.Pool],
+        principal: NamedDependency[Principal],
     ) -> OrderDetail:
         """Everything about one order: stages with planned, due and actual times, timeline,
         lab updates, customer messages, risk, pause state, assignee and linked remakes."""
         async with pool.acquire() as conn:
-            row = await order_reads.get_order(conn, order_id)
-            if row is None:
+            row = await order_reads.get_order(conn, principal.chain_id, order_id)
+            if row is None or not principal.may_see_branch(row["branch_id"]):
                 raise NotFoundException(f"order {order_id} not found")
             history = await order_reads.get_history(conn, order_id)
             original = (
-                await order_reads.order_number(conn, row["reopened_from"])
+                await order_reads.order_number(conn, principal.chain_id, row["reopened_from"])
                 if row["reopened_from"]
                 else None
             )
