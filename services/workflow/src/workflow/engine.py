@@ -26,9 +26,9 @@ from uuid import UUID, uuid4
 from shared import outbox
 from shared.clock import Clock
 from shared.database import Connection
-from shared.events import OrderClosed, OrderRiskChanged, OrderStageChanged, StageRef
+from shared.events import OrderRiskChanged
 from shared.logging import get_logger
-from workflow.adapters import flows, order_store, orders
+from workflow.adapters import flows, order_history, order_store, orders, risk_timers
 from workflow.adapters.calendars import CalendarCache
 from workflow.adapters.order_store import StoredOrder
 from workflow.adapters.orders import NewOrder
@@ -41,10 +41,11 @@ from workflow.domain.order_actions import (
     Resumed,
     StageEntered,
 )
-from workflow.domain.order_machine import ActionRefused, Decision, OrderState, State, decide
+from workflow.domain.order_machine import ActionRefused, Decision, OrderState, decide
 from workflow.domain.order_state import EmptyFlow, open_order
 from workflow.domain.order_texts import REOPEN_LABELS, describe
 from workflow.domain.risk import RiskLevel, assess_risk
+from workflow.outgoing import closed_event, stage_changed_event
 
 log = get_logger(__name__)
 
@@ -173,7 +174,7 @@ class OrderEngine:
         now = self._clock()
         stage_name = flow.stages[state.stage_position].name
         assessment = assess_risk(state, stage_name, order.branch["timezone"], now, self._risk_share)
-        previous = await order_store.set_risk(conn, order.order_id, assessment, now)
+        previous = await risk_timers.set_risk(conn, order.order_id, assessment, now)
         if previous == assessment.level:
             return
         await orders.add_timeline(
@@ -214,14 +215,14 @@ class OrderEngine:
             summary = note.summary
             detail = dict(note.detail)
             if isinstance(event, StageEntered):
-                await order_store.enter_stage(conn, order.chain_id, order.order_id, event)
+                await order_history.enter_stage(conn, order.chain_id, order.order_id, event)
                 await outbox.enqueue(
                     conn, stage_changed_event(order, event, decision.state, correlation_id)
                 )
             elif isinstance(event, Resumed):
-                await order_store.move_stage_due(conn, order.order_id, event.stage_due_at)
+                await order_history.move_stage_due(conn, order.order_id, event.stage_due_at)
             elif isinstance(event, Delivered | Cancelled):
-                await order_store.close_stage(conn, order.order_id, now)
+                await order_history.close_stage(conn, order.order_id, now)
                 await outbox.enqueue(conn, closed_event(order, decision.state, now, correlation_id))
             elif isinstance(event, ReopenRequested):
                 number, remake_id = await self._open_remake(conn, order, event, correlation_id)
@@ -277,45 +278,3 @@ def _not_before(when: datetime, state: OrderState) -> datetime:
     """An action takes effect at ``when``, but never before the order's last move."""
     floor = max(state.stage_entered_at, state.paused_at or state.stage_entered_at)
     return max(when, floor)
-
-
-def stage_changed_event(
-    order: StoredOrder, entered: StageEntered, state: OrderState, correlation_id: str
-) -> OrderStageChanged:
-    from_stage, from_position = entered.from_stage, entered.from_position
-    return OrderStageChanged(
-        occurred_at=entered.entered_at,
-        correlation_id=correlation_id,
-        chain_id=order.chain_id,
-        order_id=order.order_id,
-        order_number=order.number,
-        branch_id=order.branch_id,
-        from_stage=(
-            StageRef(key=from_stage.key, name=from_stage.name, position=from_position)
-            if from_stage and from_position is not None
-            else None
-        ),
-        to_stage=StageRef(
-            key=entered.to_stage.key, name=entered.to_stage.name, position=entered.to_position
-        ),
-        entry_sequence=entered.entry_sequence,
-        entered_at=entered.entered_at,
-        due_at=entered.deadline.due_at,
-        projected_completion_at=entered.projected_completion_at,
-        promised_date=state.promised_date,
-        sms_template=entered.to_stage.sms_template,
-        reopened_from=order.reopened_from,
-    )
-
-
-def closed_event(
-    order: StoredOrder, state: OrderState, now: datetime, correlation_id: str
-) -> OrderClosed:
-    return OrderClosed(
-        occurred_at=now,
-        correlation_id=correlation_id,
-        chain_id=order.chain_id,
-        order_id=order.order_id,
-        outcome="delivered" if state.status is State.DELIVERED else "cancelled",
-        closed_at=now,
-    )

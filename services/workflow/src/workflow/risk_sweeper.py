@@ -15,7 +15,7 @@ import asyncpg
 
 from shared.clock import Clock
 from shared.logging import get_logger
-from workflow.adapters import order_store
+from workflow.adapters import order_store, risk_timers
 from workflow.engine import OrderEngine
 
 log = get_logger(__name__)
@@ -50,7 +50,7 @@ class RiskSweeper:
     async def sweep_once(self) -> int:
         """Assess every order whose timer is due (one batch); returns how many."""
         async with self._pool.acquire() as conn, conn.transaction():
-            due = await order_store.due_for_risk_check(conn, self._clock(), self._batch_size)
+            due = await risk_timers.due_for_risk_check(conn, self._clock(), self._batch_size)
             for order_id in due:
                 chain_id = await conn.fetchval(
                     "SELECT chain_id FROM orders WHERE order_id = $1", order_id

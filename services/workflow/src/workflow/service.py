@@ -17,7 +17,7 @@ from shared.events import (
     OrderOpened,
 )
 from shared.logging import get_logger
-from workflow.adapters import branches, order_store, orders
+from workflow.adapters import branches, order_history, order_store, orders
 from workflow.adapters.orders import NewOrder
 from workflow.domain.order_actions import (
     AddNote,
@@ -116,7 +116,7 @@ class WorkflowHandlers:
                 correlation_id=event.correlation_id,
             )
             refused = outcome.refused
-        await order_store.add_lab_update(
+        await order_history.add_lab_update(
             conn,
             chain_id=event.chain_id,
             order_id=event.order_id,
@@ -149,7 +149,7 @@ class WorkflowHandlers:
             event.chain_id,
         ):
             raise LookupError(f"order {event.order_id} not known yet; redeliver later")
-        await order_store.upsert_message(
+        await order_history.upsert_message(
             conn,
             chain_id=event.chain_id,
             order_id=event.order_id,
