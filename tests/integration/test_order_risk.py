@@ -169,3 +169,29 @@ async def test_a_stage_that_used_its_share_is_at_risk_right_away(
     )
     assert "já usou 90% do prazo (limite 80%)" in at_risk["risk_reason"]
     assert uuid.UUID(at_risk["order_id"]) == opened.order_id
+
+
+async def test_an_order_that_cannot_be_assessed_stops_no_other(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    broken, sound = (opened_event(chain, promised_date=FAR_PROMISE) for _ in range(2))
+    for opened in (broken, sound):
+        await open_and_wait(services, http, opened)
+    ahead = now() + timedelta(hours=3)
+    engine = create_engine(WorkflowSettings.from_env(services.env), clock=lambda: ahead)
+    async with workflow_pool(services) as pool:
+        for opened in (broken, sound):
+            await age(pool, opened.order_id, timedelta(days=10), ahead - timedelta(hours=2))
+        # Its flow version is gone: assessing it fails.
+        await pool.execute(
+            "UPDATE orders SET flow_version = 999 WHERE order_id = $1", broken.order_id
+        )
+
+        await RiskSweeper(pool, engine, lambda: ahead, interval=0.1).sweep_once()
+
+        assert await risk_events_in_outbox(pool, sound.order_id) == ["overdue"]
+        assert await risk_events_in_outbox(pool, broken.order_id) == []
+        retry_at = await pool.fetchval(
+            "SELECT risk_check_at FROM orders WHERE order_id = $1", broken.order_id
+        )
+        assert retry_at > now()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from shared.database import Connection
@@ -43,3 +43,9 @@ async def due_for_risk_check(conn: Connection, now: datetime, limit: int) -> lis
         limit,
     )
     return [r["order_id"] for r in rows]
+
+
+async def postpone(conn: Connection, order_id: UUID, by: timedelta) -> None:
+    await conn.execute(
+        "UPDATE orders SET risk_check_at = now() + $2 WHERE order_id = $1", order_id, by
+    )
