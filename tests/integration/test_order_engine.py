@@ -272,5 +272,13 @@ async def test_two_concurrent_actions_both_apply_each_on_the_state_the_other_lef
     after = await detail(http, services, opened.order_id)
     assert (after["stage_key"], after["entry_sequence"]) == ("pronto", 3)
     assert after["version"] == before["version"] + 2
-    entered = [t["detail"]["stage"] for t in after["timeline"] if t["kind"] == "stage_entered"]
-    assert entered == ["recebido", "producao", "pronto"]
+    entered = [
+        (t["detail"]["stage"], t["actor"])
+        for t in after["timeline"]
+        if t["kind"] == "stage_entered"
+    ]
+    assert entered == [
+        ("recebido", "sistema"),
+        ("producao", "ana.atendente"),
+        ("pronto", "ana.atendente"),
+    ]

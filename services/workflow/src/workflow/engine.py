@@ -34,6 +34,7 @@ from workflow.adapters.order_store import StoredOrder
 from workflow.adapters.orders import NewOrder
 from workflow.domain.flow import FlowVersion
 from workflow.domain.order_actions import (
+    ApplyLabStatus,
     Cancelled,
     Command,
     Delivered,
@@ -162,7 +163,12 @@ class OrderEngine:
                 closed=state.is_open and not decision.state.is_open,
             )
             if saved:
-                await self._record(conn, order, flow, decision, now, correlation_id)
+                by = (
+                    f"laboratório {order.lab_code or ''}".strip()
+                    if isinstance(command, ApplyLabStatus)
+                    else command.actor
+                )
+                await self._record(conn, order, flow, decision, now, correlation_id, by=by)
                 return Outcome(order, decision)
             log.info("order_version_conflict_retrying", order_id=str(order_id))
         raise RuntimeError(f"order {order_id}: {MAX_CONFLICTS} version conflicts in a row")
@@ -209,7 +215,10 @@ class OrderEngine:
         decision: Decision,
         now: datetime,
         correlation_id: str,
+        *,
+        by: str | None = None,
     ) -> None:
+        """Store the decision's effects; ``by`` (who acted) is the actor of stage entries."""
         for event in decision.events:
             note = describe(event, order.lab_code)
             summary = note.summary
@@ -233,7 +242,7 @@ class OrderEngine:
                 chain_id=order.chain_id,
                 order_id=order.order_id,
                 occurred_at=now,
-                actor=note.actor,
+                actor=(by or note.actor) if isinstance(event, StageEntered) else note.actor,
                 kind=note.kind,
                 summary=summary,
                 detail=detail,
