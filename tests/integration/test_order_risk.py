@@ -41,6 +41,8 @@ async def http(chain: SeededChain) -> AsyncIterator[httpx.AsyncClient]:
 
 
 FAR_PROMISE = date(2099, 1, 1)
+BIG_BATCH = 100_000
+"""Test sweepers run an hour or more ahead, when every order of the run may be due: one batch."""
 
 
 async def age(pool: asyncpg.Pool, order_id: Any, by: timedelta, check_at: datetime) -> None:
@@ -125,7 +127,10 @@ async def test_two_sweepers_at_once_announce_each_order_once(
     async with workflow_pool(services) as pool, workflow_pool(services) as other_pool:
         for opened in orders:
             await age(pool, opened.order_id, timedelta(days=10), ahead - timedelta(minutes=30))
-        sweepers = [RiskSweeper(p, engine, lambda: ahead, interval=0.1) for p in (pool, other_pool)]
+        sweepers = [
+            RiskSweeper(p, engine, lambda: ahead, interval=0.1, batch_size=BIG_BATCH)
+            for p in (pool, other_pool)
+        ]
         swept = await asyncio.gather(*(s.sweep_once() for s in sweepers))
         await asyncio.gather(*(s.sweep_once() for s in sweepers))
 
@@ -187,7 +192,9 @@ async def test_an_order_that_cannot_be_assessed_stops_no_other(
             "UPDATE orders SET flow_version = 999 WHERE order_id = $1", broken.order_id
         )
 
-        await RiskSweeper(pool, engine, lambda: ahead, interval=0.1).sweep_once()
+        await RiskSweeper(
+            pool, engine, lambda: ahead, interval=0.1, batch_size=BIG_BATCH
+        ).sweep_once()
 
         assert await risk_events_in_outbox(pool, sound.order_id) == ["overdue"]
         assert await risk_events_in_outbox(pool, broken.order_id) == []

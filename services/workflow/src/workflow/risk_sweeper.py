@@ -50,6 +50,9 @@ class RiskSweeper:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 log.warning("risk_sweeper_database_unavailable", error=str(exc))
                 swept = 0
+            except Exception:  # the loop must outlive any one bad pass
+                log.exception("risk_sweep_failed")
+                swept = 0
 
             if swept < self._batch_size:
                 await asyncio.sleep(self._interval)
