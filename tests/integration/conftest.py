@@ -45,6 +45,13 @@ class SeededChain:
 @pytest.fixture
 async def chain(services: RunningServices, http: httpx.AsyncClient) -> SeededChain:
     """A new chain with one São Paulo branch and the test flow ``teste``."""
+    seeded = await chain_without_flows(services, http)
+    await save_test_flow(services.env["WORKFLOW_DATABASE_URL"], uuid.UUID(seeded.chain_id))
+    return seeded
+
+
+async def chain_without_flows(services: RunningServices, http: httpx.AsyncClient) -> SeededChain:
+    """A new chain with one São Paulo branch and no flow: workflow has published no type yet."""
     tag = uuid.uuid4().hex[:6].upper()
     chain_id = await create_chain(services, http, f"Rede {tag}")
     headers = bearer(chain_id)
@@ -61,7 +68,6 @@ async def chain(services: RunningServices, http: httpx.AsyncClient) -> SeededCha
         },
     )
     assert branch.status_code == 201, branch.text
-    await save_test_flow(services.env["WORKFLOW_DATABASE_URL"], uuid.UUID(chain_id))
     return SeededChain(chain_id=chain_id, branch=branch.json(), headers=headers)
 
 

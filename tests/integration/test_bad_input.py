@@ -71,6 +71,20 @@ async def test_page_size_is_capped(
     assert "limit" in response.text
 
 
+async def test_an_offset_past_any_real_list_is_400_not_a_server_error(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    # found by the fuzz run: an offset beyond PostgreSQL's bigint used to answer 500
+    for service, path in (("workflow", "/api/v1/orders"), ("notifier", "/api/v1/messages")):
+        response = await http.get(
+            f"{services.urls[service]}{path}",
+            params={"offset": 29623430241352204288},
+            headers=chain.headers,
+        )
+        assert response.status_code == 400, response.text
+        assert "offset" in response.text
+
+
 async def test_unknown_order_is_404(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from shared.events import ServiceTypePublished
 from shared.topology import Topology
-from tests.integration.conftest import SeededChain, create_chain, order_body
+from tests.integration.conftest import SeededChain, chain_without_flows, create_chain, order_body
 from tests.integration.harness import RunningServices, bearer, eventually
 
 pytestmark = pytest.mark.integration
@@ -148,6 +148,15 @@ async def _publish_service_type(
 
 
 async def test_unknown_service_type_is_refused_once_workflow_published_the_chains_types(
+    services: RunningServices, http: httpx.AsyncClient
+) -> None:
+    chain = await chain_without_flows(services, http)
+    admin_http = httpx.AsyncClient(timeout=10, headers=chain.headers)
+    async with admin_http:
+        await _refused_once_published(services, admin_http, chain)
+
+
+async def _refused_once_published(
     services: RunningServices, admin_http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     url = _url(services, "orders")

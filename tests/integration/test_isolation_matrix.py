@@ -38,6 +38,9 @@ OPEN = {
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CREATES_IN_CALLERS_CHAIN = {
     ("intake", "POST", "/api/v1/branches"),
+    ("workflow", "POST", "/api/v1/service-types"),
+    ("workflow", "PUT", "/api/v1/service-types/{code}"),  # chain B has its own "teste"
+    ("workflow", "PUT", "/api/v1/calendar/optional-days"),
     ("intake", "POST", "/api/v1/labs"),
 }
 """Writes whose body names nothing of chain A: another chain's admin may do them in their own."""
@@ -78,6 +81,7 @@ class World:
             "branch_id": self.a.branches[1]["branch_id"],
             "order_id": self.a.orders[1]["order_id"],
             "code": "teste",
+            "version": "1",
             **self.extra,
         }
 
@@ -102,6 +106,19 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     },
     ("intake", "PATCH", "/api/v1/users/{user_id}"): lambda w: {"role": "chain_admin"},
     ("intake", "POST", "/api/v1/orders"): lambda w: order_body(w.a.branches[1]["branch_id"]),
+    ("workflow", "POST", "/api/v1/service-types"): lambda w: {
+        "code": f"novo-{uuid.uuid4().hex[:6]}", "name": "Novo",
+        "stages": [{"key": "unica", "name": "Única", "planned_days": 1}],
+    },
+    ("workflow", "PUT", "/api/v1/service-types/{code}"): lambda w: {
+        "name": "Tomado", "stages": [{"key": "unica", "name": "Única", "planned_days": 9}],
+    },
+    ("workflow", "PUT", "/api/v1/branches/{branch_id}/calendar"): lambda w: {
+        "closures": [{"date": "2027-03-01", "description": "Fechada por intrusos"}],
+    },
+    ("workflow", "PUT", "/api/v1/calendar/optional-days"): lambda w: {
+        "optional_days": ["carnival_monday"],
+    },
     ("intake", "POST", "/api/v1/orders/{order_id}/actions"): lambda w: {
         "action": "cancel", "reason": "intrusão",
     },
@@ -316,3 +333,13 @@ async def test_chain_a_is_unchanged_after_the_matrix(world: World, http: httpx.A
     users = await http.get(f"{intake}/api/v1/users", headers=world.a.admin)
     assert {u["role"] for u in users.json()["items"]} == {"chain_admin", "attendant"}
     assert "Intrusa" not in users.text
+    workflow = world.services.urls["workflow"]
+    flow = await http.get(f"{workflow}/api/v1/service-types/teste", headers=world.a.admin)
+    assert (flow.json()["version"], flow.json()["name"]) == (1, "Serviço de teste")
+    branch_a2 = world.a.branches[1]["branch_id"]
+    calendar = await http.get(
+        f"{workflow}/api/v1/branches/{branch_a2}/calendar", headers=world.a.admin
+    )
+    assert (calendar.json()["revision"], calendar.json()["settings"]["closures"]) == (0, [])
+    optional = await http.get(f"{workflow}/api/v1/calendar/optional-days", headers=world.a.admin)
+    assert optional.json()["optional_days"] == []

@@ -212,14 +212,18 @@ class NotificationStatus(Event):
 
 
 class ServiceTypePublished(Event):
-    """A service type's flow version as workflow published it; intake validates orders by it."""
+    """A service type's flow got a new version, or the type was switched on or off.
+
+    Intake keeps the chain's service types from these, to refuse orders of an unknown or
+    inactive type at the counter. The newest ``flow_version`` wins; an older one is ignored.
+    """
 
     TYPE = "service_type.published"
     type: Literal["service_type.published"] = "service_type.published"
     version: Literal[1] = 1
-    code: str
+    code: str = Field(description="the service type's code, e.g. venda-oculos-grau")
     name: str
-    flow_version: int
+    flow_version: int = Field(description="the flow version new orders of this type take")
     active: bool = True
 
 

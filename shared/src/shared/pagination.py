@@ -9,14 +9,13 @@ from pydantic import BaseModel
 
 MAX_PAGE_SIZE = 200
 DEFAULT_PAGE_SIZE = 50
+MAX_OFFSET = 1_000_000
 
 Limit = Annotated[
     int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description=f"page size, at most {MAX_PAGE_SIZE}")
 ]
-MAX_OFFSET = 1_000_000_000
-"""Beyond any real list; an offset PostgreSQL's bigint cannot hold is a 400, not a 500."""
 Offset = Annotated[
-    int, QueryParameter(ge=0, le=MAX_OFFSET, description=f"items to skip, at most {MAX_OFFSET}")
+    int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip (at most 1,000,000)")
 ]
 
 

@@ -39,17 +39,27 @@ def calendars(draw: st.DrawFn) -> BranchCalendar:
     )
     opens = draw(st.integers(6 * 60, 21 * 60))
     closes = draw(st.integers(opens + 1, 22 * 60))
+    # Some weekdays (a Saturday morning shift) may close at another time.
+    other_closing = draw(
+        st.dictionaries(st.integers(0, 6), st.integers(opens + 1, 22 * 60), max_size=2)
+    )
     return BranchCalendar(
         timezone=draw(st.sampled_from(BRANCH_ZONES)),
         closed_days=closed,
         working_weekdays=weekdays,
         opens_at=time(opens // 60, opens % 60),
         closes_at=time(closes // 60, closes % 60),
+        closing_by_weekday={day: time(m // 60, m % 60) for day, m in other_closing.items()},
     )
 
 
+# Only real instants: a wall-clock time skipped by a daylight-saving jump (São Paulo,
+# 15/10/2017 00:30) names no instant, so "the same instant" would be meaningless for it.
 starts = st.datetimes(
-    datetime(2017, 1, 1), datetime(2028, 12, 31), timezones=st.sampled_from(ENTRY_ZONES)
+    datetime(2017, 1, 1),
+    datetime(2028, 12, 31),
+    timezones=st.sampled_from(ENTRY_ZONES),
+    allow_imaginary=False,
 )
 countings = st.sampled_from(list(DayCounting))
 days = st.integers(0, 40)
@@ -86,7 +96,7 @@ def test_every_deadline_is_at_closing_time_on_a_business_day_in_the_branch_zone(
     due_at = compute_deadline(start, planned, counting, calendar).due_at
 
     assert due_at.tzinfo == ZoneInfo(calendar.timezone)
-    assert due_at.time() == calendar.closes_at
+    assert due_at.time() == calendar.closes_on(due_at.date())
     assert calendar.is_business_day(due_at.date())
     assert due_at >= start
 
@@ -110,11 +120,16 @@ def test_business_days_count_exactly_the_business_days_after_the_entry(
 
 
 @given(calendars(), starts, positive_days)
-def test_calendar_days_end_on_entry_plus_n_or_the_first_business_day_after(
+def test_calendar_days_end_on_the_nth_day_or_the_first_business_day_after(
     calendar: BranchCalendar, start: datetime, planned: int
 ) -> None:
     deadline = compute_deadline(start, planned, DayCounting.CALENDAR, calendar)
-    nominal = local(start, calendar).date() + timedelta(days=planned)
+    entered = local(start, calendar)
+    entry_day_counts = calendar.is_business_day(entered.date()) and (
+        entered.time() < calendar.opens_at
+    )
+    first = entered.date() if entry_day_counts else entered.date() + timedelta(days=1)
+    nominal = first + timedelta(days=planned - 1)
     due_on = deadline.due_at.date()
     passed_over = [nominal + timedelta(days=n) for n in range((due_on - nominal).days)]
 
@@ -122,6 +137,29 @@ def test_calendar_days_end_on_entry_plus_n_or_the_first_business_day_after(
     assert not any(calendar.is_business_day(day) for day in passed_over)
     assert deadline.explanation.moved_from == (nominal if due_on != nominal else None)
     assert [skipped.day for skipped in deadline.explanation.skipped_days] == passed_over
+    assert len(deadline.explanation.counted_days) == planned
+
+
+@given(calendars(), starts, positive_days)
+def test_n_calendar_days_never_end_after_n_business_days(
+    calendar: BranchCalendar, start: datetime, planned: int
+) -> None:
+    by_calendar = compute_deadline(start, planned, DayCounting.CALENDAR, calendar)
+    by_business = compute_deadline(start, planned, DayCounting.BUSINESS, calendar)
+
+    assert by_calendar.due_at <= by_business.due_at
+
+
+@given(calendars(), starts, positive_days)
+def test_a_business_day_deadline_lands_on_a_business_day_after_n_business_days(
+    calendar: BranchCalendar, start: datetime, planned: int
+) -> None:
+    deadline = compute_deadline(start, planned, DayCounting.BUSINESS, calendar)
+    due_on = deadline.due_at.date()
+
+    assert calendar.is_business_day(due_on)
+    assert deadline.explanation.counted_days[-1] == due_on
+    assert all(calendar.is_business_day(day) for day in deadline.explanation.counted_days)
 
 
 @given(calendars(), starts, days, countings)

@@ -102,6 +102,38 @@ def test_a_weekday_the_branch_never_works_is_skipped_with_its_name() -> None:
     assert reasons == ["domingo", "segunda-feira"]
 
 
+SATURDAY_MORNINGS = BranchCalendar(
+    "America/Sao_Paulo",
+    {},
+    working_weekdays=frozenset(range(6)),
+    closing_by_weekday={5: time(13, 0)},
+)
+
+
+def test_a_deadline_on_a_saturday_is_at_the_saturday_closing_time() -> None:
+    deadline = compute_deadline(at("2026-02-13"), 1, BUSINESS, SATURDAY_MORNINGS)
+
+    assert deadline.due_at == at("2026-02-14", "13:00")
+    assert SATURDAY_MORNINGS.closes_on(date(2026, 2, 14)) == time(13, 0)
+    assert SATURDAY_MORNINGS.closes_on(date(2026, 2, 13)) == time(18, 0)
+
+
+def test_a_branch_open_on_saturdays_skips_only_sundays_and_says_so() -> None:
+    two = compute_deadline(at("2026-02-13"), 2, BUSINESS, SATURDAY_MORNINGS)
+    eight = compute_deadline(at("2026-02-13"), 8, BUSINESS, SATURDAY_MORNINGS)
+
+    assert two.describe() == "2 dias úteis a partir de 13/02/2026; pulou domingo (15/02)"
+    assert eight.describe() == (
+        "8 dias úteis a partir de 13/02/2026; pulou os domingos (15/02 e 22/02)"
+    )
+
+
+def test_a_zero_day_stage_entered_after_the_saturday_close_waits_for_monday() -> None:
+    deadline = compute_deadline(at("2026-02-14", "14:00"), 0, BUSINESS, SATURDAY_MORNINGS)
+
+    assert deadline.due_at == at("2026-02-16", "18:00")
+
+
 def test_the_deadline_is_the_branch_closing_time() -> None:
     calendar = BranchCalendar("America/Sao_Paulo", {}, opens_at=time(10, 0), closes_at=time(20, 30))
 
@@ -113,7 +145,7 @@ def test_the_deadline_is_the_branch_closing_time() -> None:
 # --- rule 2: calendar days -------------------------------------------------------------------
 
 
-def test_calendar_days_ignore_the_entry_time_and_count_every_day() -> None:
+def test_calendar_days_start_the_day_after_an_entry_during_or_after_working_hours() -> None:
     deadline = compute_deadline(at("2026-02-09", "23:00"), 3, CALENDAR, PLAIN)
 
     assert deadline.due_at == at("2026-02-12", "18:00")
@@ -124,6 +156,26 @@ def test_calendar_days_ignore_the_entry_time_and_count_every_day() -> None:
     )
     assert deadline.explanation.skipped_days == ()
     assert deadline.explanation.moved_from is None
+
+
+def test_calendar_days_count_the_entry_day_when_the_order_enters_before_opening() -> None:
+    deadline = compute_deadline(at("2026-02-09", "08:30"), 3, CALENDAR, PLAIN)
+
+    assert deadline.due_at == at("2026-02-11", "18:00")
+    assert deadline.explanation.entry_day_counted
+    assert (
+        deadline.describe() == "3 dias corridos a partir de 09/02/2026, contando o dia da entrada"
+    )
+    # and never later than the same number of business days from the same start
+    assert deadline.due_at <= compute_deadline(at("2026-02-09", "08:30"), 3, BUSINESS, PLAIN).due_at
+
+
+def test_calendar_days_before_opening_on_a_closed_day_start_the_next_day() -> None:
+    deadline = compute_deadline(at("2026-02-14", "08:00"), 1, CALENDAR, PLAIN)
+
+    # Saturday 14 is closed: counting starts Sunday 15, which moves to Monday 16.
+    assert deadline.due_at == at("2026-02-16", "18:00")
+    assert deadline.explanation.moved_from == date(2026, 2, 15)
 
 
 def test_calendar_days_that_end_on_a_closed_day_move_to_the_next_business_day() -> None:
@@ -253,6 +305,8 @@ def test_negative_planned_days_are_refused() -> None:
         ({"opens_at": time(18), "closes_at": time(9)}, "open before it closes"),
         ({"closed_days": {datetime(2026, 2, 16): CARNIVAL}}, "not datetimes"),
         ({"opens_at": time(9, tzinfo=UTC)}, "without tzinfo"),
+        ({"closing_by_weekday": {5: time(8)}}, "open before it closes on sábado"),
+        ({"closing_by_weekday": {7: time(13)}}, "weekdays"),
     ],
 )
 def test_a_calendar_that_makes_no_sense_is_refused(

@@ -5,7 +5,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflow.adapters.holiday_calendar import OptionalDay, build_branch_calendar
+from workflow.adapters.holiday_calendar import (
+    ClosedDay,
+    HolidaySource,
+    OptionalDay,
+    build_branch_calendar,
+    closed_day_list,
+    knows_city,
+)
 from workflow.domain.calendar import BranchCalendar, DayCounting
 from workflow.domain.deadlines import compute_deadline
 
@@ -176,6 +183,59 @@ def test_a_calendar_request_that_makes_no_sense_is_refused(
         build_branch_calendar(state, city, "America/Sao_Paulo", years, optional)
 
 
+def test_rio_de_janeiro_city_closes_on_sao_sebastiao_as_well_as_the_state_holidays() -> None:
+    city = build_branch_calendar("RJ", "Rio de Janeiro", "America/Sao_Paulo", YEARS)
+    state = build_branch_calendar("RJ", None, "America/Sao_Paulo", YEARS)
+
+    assert knows_city("RJ", "rio de janeiro")
+    assert not knows_city("RJ", "Niterói")
+    assert city.closed_days[date(2026, 1, 20)] == "Dia de São Sebastião"
+    assert city.closed_days[date(2027, 1, 20)] == "Dia de São Sebastião"
+    assert city.closed_days[date(2026, 4, 23)] == "São Jorge"  # state
+    assert set(city.closed_days) - set(state.closed_days) == {date(2026, 1, 20), date(2027, 1, 20)}
+
+
+def test_each_closed_day_is_listed_with_its_source() -> None:
+    listed = closed_day_list(
+        "SP",
+        "São Paulo",
+        [2026],
+        frozenset({OptionalDay.CARNIVAL_MONDAY, OptionalDay.CORPUS_CHRISTI}),
+        {date(2026, 3, 2): "Inventário"},
+        municipal_holidays={date(2026, 8, 15): "Feriado do bairro"},
+    )
+    by_day = {(entry.day, entry.name): entry.source for entry in listed}
+
+    assert by_day[(date(2026, 1, 1), "Confraternização Universal")] == HolidaySource.NATIONAL
+    assert by_day[(date(2026, 11, 20), "Dia Nacional de Zumbi e da Consciência Negra")] == (
+        HolidaySource.NATIONAL
+    )
+    assert by_day[(date(2026, 7, 9), "Revolução Constitucionalista")] == HolidaySource.STATE
+    assert by_day[(date(2026, 1, 25), "Aniversário da Cidade de São Paulo")] == (
+        HolidaySource.MUNICIPAL
+    )
+    assert by_day[(date(2026, 2, 16), "Carnaval")] == HolidaySource.OPTIONAL
+    assert by_day[(date(2026, 8, 15), "Feriado do bairro")] == HolidaySource.MUNICIPAL
+    assert by_day[(date(2026, 3, 2), "Inventário")] == HolidaySource.BRANCH
+    # Corpus Christi is a municipal holiday in São Paulo city: listed once, not as optional.
+    assert [e for e in listed if e.day == date(2026, 6, 4)] == [
+        ClosedDay(date(2026, 6, 4), "Corpus Christi", HolidaySource.MUNICIPAL)
+    ]
+    assert [entry.day for entry in listed] == sorted(entry.day for entry in listed)
+
+
+def test_a_branch_municipal_holiday_closes_the_branch() -> None:
+    calendar = build_branch_calendar(
+        "SP",
+        None,
+        "America/Sao_Paulo",
+        YEARS,
+        municipal_holidays={date(2026, 8, 15): "Nossa Senhora da Assunção"},
+    )
+
+    assert calendar.closed_days[date(2026, 8, 15)] == "Nossa Senhora da Assunção"
+
+
 # --- deadlines across the 2026–2027 holidays ---------------------------------------------------
 
 SP_STATE = build_branch_calendar("SP", None, "America/Sao_Paulo", YEARS)
@@ -185,6 +245,7 @@ SP_STATE_WITH_CORPUS_CHRISTI = build_branch_calendar(
 )
 SP_CITY = sao_paulo_city()
 RJ_STATE = build_branch_calendar("RJ", None, "America/Sao_Paulo", YEARS)
+RJ_CITY = build_branch_calendar("RJ", "Rio de Janeiro", "America/Sao_Paulo", YEARS)
 MG_STATE = build_branch_calendar("MG", None, "America/Sao_Paulo", YEARS)
 SP_WITH_INVENTORY = build_branch_calendar(
     "SP",
@@ -223,6 +284,10 @@ HOLIDAY_CASES = [
     ("25 january in São Paulo city", SP_CITY, "2027-01-22", 1, "business", "2027-01-26",
      "Aniversário da Cidade de São Paulo"),
     ("25 january outside the city", SP_STATE, "2027-01-22", 1, "business", "2027-01-25", None),
+    ("20 january in Rio city", RJ_CITY, "2026-01-19", 1, "business", "2026-01-21",
+     "Dia de São Sebastião"),
+    ("20 january outside Rio city", RJ_STATE, "2026-01-19", 1, "business", "2026-01-20", None),
+    ("são jorge in Rio", RJ_STATE, "2027-04-22", 1, "business", "2027-04-26", "São Jorge"),
     ("branch closure", SP_WITH_INVENTORY, "2026-02-27", 1, "business", "2026-03-03",
      "Fechamento para inventário"),
     ("christmas and new year", SP_STATE, "2026-12-23", 6, "business", "2027-01-04", "Natal"),

@@ -8,14 +8,24 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
+<<<<<<< HEAD
 from shared.clock import Clock, system_clock
 from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
+=======
+from shared.clock import system_clock
+from shared.events import BranchUpserted, NotificationStatus, OrderOpened
+>>>>>>> main
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 from workflow.adapters.calendars import CalendarCache
+<<<<<<< HEAD
 from workflow.api.analytics import AnalyticsController
+=======
+from workflow.api.calendars import BranchCalendarController, OptionalDaysController
+>>>>>>> main
 from workflow.api.orders import OrderController
+from workflow.api.quote import get_quote
 from workflow.api.service_types import ServiceTypeController
 from workflow.config import WorkflowSettings
 from workflow.engine import OrderEngine
@@ -26,6 +36,7 @@ from workflow.taps import declare_taps
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+<<<<<<< HEAD
 def create_engine(settings: WorkflowSettings, clock: Clock = system_clock) -> OrderEngine:
     return OrderEngine(CalendarCache(), clock, settings.risk_share)
 
@@ -33,6 +44,12 @@ def create_engine(settings: WorkflowSettings, clock: Clock = system_clock) -> Or
 def create_runtime(settings: WorkflowSettings, clock: Clock = system_clock) -> ServiceRuntime:
     engine = create_engine(settings, clock)
     handlers = WorkflowHandlers(engine)
+=======
+def create_runtime(
+    settings: WorkflowSettings, calendars: CalendarCache | None = None
+) -> ServiceRuntime:
+    handlers = WorkflowHandlers(calendars or CalendarCache())
+>>>>>>> main
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
@@ -56,11 +73,26 @@ def create_runtime(settings: WorkflowSettings, clock: Clock = system_clock) -> S
 
 def create_app(settings: WorkflowSettings | None = None) -> Litestar:
     settings = settings or WorkflowSettings.from_env()
-    runtime = create_runtime(settings)
+    calendars = CalendarCache()  # one per process: the consumers and the API share it
+    runtime = create_runtime(settings, calendars)
     return create_service_app(
         settings=settings.service,
+<<<<<<< HEAD
         route_handlers=[OrderController, ServiceTypeController, AnalyticsController],
+=======
+        route_handlers=[
+            OrderController,
+            ServiceTypeController,
+            BranchCalendarController,
+            OptionalDaysController,
+            get_quote,
+        ],
+>>>>>>> main
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
-        dependencies={"pool": Provide(runtime.database_pool, sync_to_thread=False)},
+        dependencies={
+            "pool": Provide(runtime.database_pool, sync_to_thread=False),
+            "clock": Provide(lambda: system_clock, sync_to_thread=False),
+            "calendars": Provide(lambda: calendars, sync_to_thread=False),
+        },
     )

@@ -6,10 +6,10 @@ from shared.database import create_pool
 from shared.demo import DEMO_CHAIN_ID
 from shared.logging import get_logger
 from shared.runtime import migrate_service_database
-from workflow.adapters import flows
 from workflow.config import WorkflowSettings
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
+from workflow.flow_service import publish_flow
 
 log = get_logger(__name__)
 
@@ -172,9 +172,8 @@ async def seed_demo(settings: WorkflowSettings) -> None:
     try:
         async with pool.acquire() as conn, conn.transaction():
             for code, (name, stages) in DEMO_FLOWS.items():
-                current = await flows.latest_flow(conn, DEMO_CHAIN_ID, code)
-                if current is None or current.stages != stages:
-                    await flows.save_flow(conn, DEMO_CHAIN_ID, code, name, stages)
+                # The same checks as over HTTP; an unchanged flow makes no new version.
+                await publish_flow(conn, DEMO_CHAIN_ID, code, name, stages, actor="demo")
     finally:
         await pool.close()
     log.info("demo_flows_seeded", service_types=sorted(DEMO_FLOWS))

@@ -8,14 +8,23 @@ What a branch closes for:
 - Its city's municipal holidays, where this module knows them. The ``holidays`` package models
   São Paulo city as the subdivision "São Paulo Capital" (25 January "Aniversário da Cidade de
   São Paulo" and Corpus Christi, a municipal holiday there); ``_CITY_SUBDIVISIONS`` maps city
-  names to such subdivisions. Any other city raises ValueError: give ``city=None`` and put its
-  municipal holidays in ``extra_closures``, rather than silently miss them.
+  names to such subdivisions. The package has no Rio de Janeiro city: its one fixed municipal
+  holiday, 20 January "Dia de São Sebastião" (the city's patron saint), is in
+  ``_CITY_FIXED_HOLIDAYS`` (Carnival Tuesday and 23 April São Jorge are RJ state holidays and
+  come from the package). Any other city raises ValueError: give ``city=None`` and put its
+  municipal holidays in ``municipal_holidays``, rather than silently miss them.
 - The "pontos facultativos" the chain chose to close on, by the stable keys of
   :class:`OptionalDay` (the package's OPTIONAL category for BR). Their reasons read
   "Carnaval (ponto facultativo)". A day that is also a public holiday keeps the public name.
-- The branch's own ``extra_closures`` (inventory, renovation), with the reason given.
+  Ash Wednesday is a half day (public offices open at 14:00); choosing it closes the whole day,
+  so a promise never counts on a morning the shop is shut. Chains that open at 14:00 leave it
+  out: a deadline is at closing time, which a late opening does not change.
+- The branch's own ``municipal_holidays`` and ``extra_closures`` (inventory, renovation), with
+  the reason given.
 
 Reasons are the package's pt_BR names. Two reasons for one day are joined with "; ".
+``closed_day_list`` gives the same days one name at a time, each with its source (nacional,
+estadual, municipal, ponto facultativo, fechamento da filial), for people to read.
 ``years`` must cover every year a deadline can land in (this year and the next, at least).
 """
 
@@ -24,6 +33,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
 from types import MappingProxyType
@@ -40,9 +50,29 @@ from workflow.domain.calendar import (
 _LANGUAGE = "pt_BR"
 _OPTIONAL_SUFFIX = " (ponto facultativo)"
 _NO_CLOSURES: Mapping[date, str] = MappingProxyType({})
+_NO_HOURS: Mapping[int, time] = MappingProxyType({})
 
 # (UF, city name without accents, lower case) -> the package's subdivision for that city.
 _CITY_SUBDIVISIONS = {("SP", "sao paulo"): "São Paulo Capital"}
+# Cities the package does not model, with their fixed-date municipal holidays (month, day, name).
+_CITY_FIXED_HOLIDAYS = {("RJ", "rio de janeiro"): ((1, 20, "Dia de São Sebastião"),)}
+
+
+class HolidaySource(StrEnum):
+    """Why a branch is closed on a day, as staff read it."""
+
+    NATIONAL = "nacional"
+    STATE = "estadual"
+    MUNICIPAL = "municipal"
+    OPTIONAL = "ponto facultativo"
+    BRANCH = "fechamento da filial"
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedDay:
+    day: date
+    name: str
+    source: HolidaySource
 
 
 class OptionalDay(StrEnum):
@@ -80,8 +110,45 @@ def build_branch_calendar(
     working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY,
     opens_at: time = DEFAULT_OPENS_AT,
     closes_at: time = DEFAULT_CLOSES_AT,
+    *,
+    municipal_holidays: Mapping[date, str] = _NO_CLOSURES,
+    closing_by_weekday: Mapping[int, time] = _NO_HOURS,
 ) -> BranchCalendar:
     """A branch calendar for a branch in ``state`` (UF, e.g. "SP") and ``city``."""
+    closed: dict[date, str] = {}
+    for entry in closed_day_list(
+        state, city, years, optional_days, extra_closures, municipal_holidays=municipal_holidays
+    ):
+        known = closed.get(entry.day)
+        reason = entry.name + (_OPTIONAL_SUFFIX if entry.source == HolidaySource.OPTIONAL else "")
+        if known is None:
+            closed[entry.day] = reason
+        elif entry.source != HolidaySource.OPTIONAL:  # a public name wins over "facultativo"
+            closed[entry.day] = f"{known}; {reason}"
+    return BranchCalendar(
+        timezone=timezone,
+        closed_days=closed,
+        working_weekdays=working_weekdays,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        closing_by_weekday=closing_by_weekday,
+    )
+
+
+def closed_day_list(
+    state: str,
+    city: str | None,
+    years: Iterable[int],
+    optional_days: AbstractSet[str] = frozenset(),
+    extra_closures: Mapping[date, str] = _NO_CLOSURES,
+    *,
+    municipal_holidays: Mapping[date, str] = _NO_CLOSURES,
+) -> list[ClosedDay]:
+    """Every day a branch closes, one name at a time, with its source; sorted by day.
+
+    A name given twice for a day (the package repeats national holidays per state) is listed
+    once, from its most general source.
+    """
     uf = state.strip().upper()
     wanted_years = sorted(set(years))
     if not wanted_years:
@@ -89,24 +156,41 @@ def build_branch_calendar(
     unknown = set(optional_days) - set(OptionalDay)
     if unknown:
         raise ValueError(f"unknown optional days {sorted(unknown)}; known: {list(OptionalDay)}")
-    closed: dict[date, str] = {}
+    entries: list[ClosedDay] = []
+    seen: set[tuple[date, str]] = set()
+
+    def add(day: date, name: str, source: HolidaySource) -> None:
+        if (day, name) not in seen:
+            seen.add((day, name))
+            entries.append(ClosedDay(day, name, source))
+
+    national = _public_holidays(None, wanted_years)
     for subdivision in _subdivisions(uf, city):
-        _merge(closed, _public_holidays(subdivision, wanted_years))
-    for day, reason in _optional_holidays(uf, wanted_years, optional_days).items():
-        closed.setdefault(day, reason)
-    _merge(closed, extra_closures)
-    return BranchCalendar(
-        timezone=timezone,
-        closed_days=closed,
-        working_weekdays=working_weekdays,
-        opens_at=opens_at,
-        closes_at=closes_at,
-    )
+        for day, names in _public_holidays(subdivision, wanted_years).items():
+            for name in names.split("; "):
+                if name in national.get(day, "").split("; "):
+                    add(day, name, HolidaySource.NATIONAL)
+                else:
+                    source = HolidaySource.STATE if subdivision == uf else HolidaySource.MUNICIPAL
+                    add(day, name, source)
+    for month, day_of_month, name in _CITY_FIXED_HOLIDAYS.get((uf, _plain(city or "")), ()):
+        for year in wanted_years:
+            add(date(year, month, day_of_month), name, HolidaySource.MUNICIPAL)
+    public_days = {entry.day for entry in entries}
+    for day, name in _optional_holidays(uf, wanted_years, optional_days).items():
+        if day not in public_days:
+            add(day, name, HolidaySource.OPTIONAL)
+    for day, name in municipal_holidays.items():
+        add(day, name, HolidaySource.MUNICIPAL)
+    for day, name in extra_closures.items():
+        add(day, name, HolidaySource.BRANCH)
+    return sorted(entries, key=lambda entry: entry.day)
 
 
 def knows_city(uf: str, city: str) -> bool:
-    """Whether the holidays package models ``city``'s municipal holidays."""
-    return (uf, _plain(city)) in _CITY_SUBDIVISIONS
+    """Whether this module knows ``city``'s municipal holidays (package or fixed table)."""
+    key = (uf.strip().upper(), _plain(city))
+    return key in _CITY_SUBDIVISIONS or key in _CITY_FIXED_HOLIDAYS
 
 
 def _subdivisions(uf: str, city: str | None) -> list[str]:
@@ -115,16 +199,18 @@ def _subdivisions(uf: str, city: str | None) -> list[str]:
         raise ValueError(f"unknown Brazilian state (UF) {uf!r}")
     if city is None:
         return [uf]
+    if (uf, _plain(city)) in _CITY_FIXED_HOLIDAYS:
+        return [uf]
     city_subdivision = _CITY_SUBDIVISIONS.get((uf, _plain(city)))
     if city_subdivision is None:
         raise ValueError(
             f"no municipal holidays known for {city}/{uf}: pass city=None and give them "
-            "in extra_closures"
+            "in municipal_holidays"
         )
     return [uf, city_subdivision]
 
 
-def _public_holidays(subdivision: str, years: list[int]) -> dict[date, str]:
+def _public_holidays(subdivision: str | None, years: list[int]) -> dict[date, str]:
     found = holidays.country_holidays(
         "BR", subdiv=subdivision, years=years, language=_LANGUAGE, categories=(holidays.PUBLIC,)
     )
@@ -145,7 +231,7 @@ def _optional_holidays(uf: str, years: list[int], chosen: AbstractSet[str]) -> d
             if key is not None:
                 seen.add((day.year, key))
                 if key in chosen:
-                    closed[day] = name + _OPTIONAL_SUFFIX
+                    closed[day] = name
     missing = {(year, OptionalDay(key)) for year in years for key in chosen} - seen
     if missing:
         raise ValueError(f"the holidays package no longer provides {sorted(missing)}")
@@ -156,15 +242,6 @@ def _optional_key(day: date, name: str) -> OptionalDay | None:
     if name == _CARNIVAL_NAME:
         return _CARNIVAL_BY_WEEKDAY.get(day.weekday())
     return _OPTIONAL_BY_NAME.get(name)
-
-
-def _merge(closed: dict[date, str], more: Mapping[date, str]) -> None:
-    for day, reason in more.items():
-        known = closed.get(day)
-        if known is None:
-            closed[day] = reason
-        elif reason not in known.split("; "):
-            closed[day] = f"{known}; {reason}"
 
 
 def _plain(name: str) -> str:

@@ -12,7 +12,9 @@ Rules:
   works that weekday, and the ``closed_days`` reason otherwise: a holiday on a Sunday is still
   "domingo" to a shop that never opens on Sundays.
 - The branch works from ``opens_at`` to ``closes_at``, wall-clock time in ``timezone`` (an IANA
-  name such as "America/Sao_Paulo").
+  name such as "America/Sao_Paulo"). ``closing_by_weekday`` gives another closing time for some
+  weekdays (a shop open on Saturday mornings: ``{5: time(13, 0)}``); each must be after
+  ``opens_at``. ``closes_on(day)`` is the closing time that applies on ``day``.
 
 The calendar is plain data. It carries a :class:`DayIndex`, precomputed answers over a span of
 days that grows on demand, so that a deadline costs a few lookups instead of a walk over days.
@@ -74,6 +76,7 @@ class BranchCalendar:
     working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY
     opens_at: time = DEFAULT_OPENS_AT
     closes_at: time = DEFAULT_CLOSES_AT
+    closing_by_weekday: Mapping[int, time] = field(default_factory=dict)
     day_index: DayIndex = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -87,17 +90,33 @@ class BranchCalendar:
             raise ValueError("opening hours are wall-clock times: give them without tzinfo")
         if not self.opens_at < self.closes_at:
             raise ValueError("the branch must open before it closes")
+        for weekday, closes in self.closing_by_weekday.items():
+            if weekday not in range(7):
+                raise ValueError(f"weekdays must be 0 (Monday) to 6 (Sunday): {weekday}")
+            if closes.tzinfo is not None:
+                raise ValueError("opening hours are wall-clock times: give them without tzinfo")
+            if not self.opens_at < closes:
+                raise ValueError(
+                    f"the branch must open before it closes on {WEEKDAY_NAMES[weekday]}"
+                )
         # datetime is a subclass of date; a datetime key would never match a day lookup.
         if any(type(day) is not date for day in self.closed_days):
             raise ValueError("closed_days keys must be dates, not datetimes")
         # A private read-only copy: the index below must never go stale behind our back.
         object.__setattr__(self, "closed_days", MappingProxyType(dict(self.closed_days)))
         object.__setattr__(self, "working_weekdays", frozenset(self.working_weekdays))
+        object.__setattr__(
+            self, "closing_by_weekday", MappingProxyType(dict(self.closing_by_weekday))
+        )
         object.__setattr__(self, "day_index", DayIndex(self, zone))
 
     def is_business_day(self, day: date) -> bool:
         """True when the branch works on ``day``."""
         return day.weekday() in self.working_weekdays and day not in self.closed_days
+
+    def closes_on(self, day: date) -> time:
+        """The closing time on ``day``'s weekday."""
+        return self.day_index.closing[day.weekday()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +143,14 @@ class DayIndex:
     always sees a consistent one.
     """
 
-    __slots__ = ("_closed", "_span", "_weekdays", "zone")
+    __slots__ = ("_closed", "_span", "_weekdays", "closing", "zone")
 
     def __init__(self, calendar: BranchCalendar, zone: ZoneInfo) -> None:
         self.zone = zone
+        self.closing: tuple[time, ...] = tuple(
+            calendar.closing_by_weekday.get(weekday, calendar.closes_at) for weekday in range(7)
+        )
+        """Closing time by weekday (0 = Monday)."""
         self._weekdays = calendar.working_weekdays
         self._closed = {day.toordinal(): reason for day, reason in calendar.closed_days.items()}
         self._span: _Span | None = None

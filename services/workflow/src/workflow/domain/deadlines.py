@@ -4,13 +4,16 @@ Rules (a shop's expectations; every one has a test):
 
 1. **Business days, N ≥ 1.** The entry day counts as the first business day only when the
    order enters it *before* the branch opens (``opens_at``) on a business day; otherwise the
-   count starts on the next business day. The deadline is closing time (``closes_at``) on the
-   Nth counted business day. Entry Friday 13/02/2026 10:00 in São Paulo, 3 business days, with
-   Carnival observed: skips Sat 14, Sun 15, Mon 16, Tue 17 and counts Wed 18, Thu 19, Fri 20,
-   so it is due Fri 20/02/2026 18:00 -03:00.
-2. **Calendar days, N ≥ 1.** Due at closing time on the entry's local date + N days. When that
-   day is not a business day the deadline moves to closing time of the next business day, and
-   the explanation says where it fell.
+   count starts on the next business day. The deadline is closing time on the Nth counted
+   business day (``closes_on``: a branch may close earlier on Saturdays). Entry Friday
+   13/02/2026 10:00 in São Paulo, 3 business days, with Carnival observed: skips Sat 14,
+   Sun 15, Mon 16, Tue 17 and counts Wed 18, Thu 19, Fri 20, so it is due Fri 20/02/2026
+   18:00 -03:00.
+2. **Calendar days, N ≥ 1.** The same first day as rule 1 (the entry day when the order enters
+   before opening on a business day, otherwise the next day), then N consecutive days; due at
+   closing time on the Nth. When that day is not a business day the deadline moves to closing
+   time of the next business day, and the explanation says where it fell. Counting the early
+   entry day here too keeps "N dias corridos" from ever ending after "N dias úteis".
 3. **Zero days (either mode).** Due at closing time of the entry day when it is a business day
    and the entry is at or before closing time; otherwise at closing time of the next business
    day. "At or before" (not "before") makes a zero-day stage entered when the previous stage
@@ -23,9 +26,9 @@ Rules (a shop's expectations; every one has a test):
 
 Laws that follow (property-tested): for a, b ≥ 1 business days, counting a and then b from the
 first due time gives the same deadline as counting a + b (closing time is after opening time,
-so the second count starts on the next business day); a business-day deadline is at closing
-time on a business day; a later start never gives an earlier deadline; the same instant in any
-zone gives the same deadline.
+so the second count starts on the next business day); a deadline is at closing time on a
+business day; a later start never gives an earlier deadline; N calendar days never end after
+N business days; the same instant in any zone gives the same deadline.
 
 A projection chains stages: each stage starts when the previous one is due.
 """
@@ -49,7 +52,7 @@ class DeadlineExplanation:
     counting: DayCounting
     due_on: date
     counted_days: tuple[date, ...]
-    """Business mode: the N business days counted. Calendar mode: the N days after entry."""
+    """Business mode: the N business days counted. Calendar mode: the N consecutive days."""
     skipped_days: tuple[NonBusinessDay, ...]
     """Non-business days passed over: from entry to the due day (business and zero-day mode),
     or from the day the deadline fell on to the day it moved to (calendar mode)."""
@@ -106,27 +109,31 @@ def compute_deadline(
     counted: tuple[date, ...] = ()
     moved_from: date | None = None
     if planned_days == 0:
-        due = index.next_business(entry if local.time() <= calendar.closes_at else entry + 1)
+        in_time = local.time() <= index.closing[local.weekday()]
+        due = index.next_business(entry if in_time else entry + 1)
         skipped = index.skipped_between(entry, due)
         if due != entry:
             moved_from = local.date()
-    elif counting == DayCounting.BUSINESS:
-        counts_entry_day = local.time() < calendar.opens_at and index.is_business(entry)
-        counted = index.business_days_from(entry if counts_entry_day else entry + 1, planned_days)
-        due = counted[-1].toordinal()
-        skipped = index.skipped_between(entry, due)
     else:
-        nominal = entry + planned_days
-        due = index.next_business(nominal)
-        counted = index.days_between(entry + 1, nominal + 1)
-        skipped = index.skipped_between(nominal, due)
-        if due != nominal:
-            moved_from = counted[-1]
+        counts_entry_day = local.time() < calendar.opens_at and index.is_business(entry)
+        first = entry if counts_entry_day else entry + 1
+        if counting == DayCounting.BUSINESS:
+            counted = index.business_days_from(first, planned_days)
+            due = counted[-1].toordinal()
+            skipped = index.skipped_between(entry, due)
+        else:
+            nominal = first + planned_days - 1
+            due = index.next_business(nominal)
+            counted = index.days_between(first, nominal + 1)
+            skipped = index.skipped_between(nominal, due)
+            if due != nominal:
+                moved_from = counted[-1]
     due_on = date.fromordinal(due)
     explanation = DeadlineExplanation(
         local, planned_days, counting, due_on, counted, skipped, moved_from
     )
-    return Deadline(datetime.combine(due_on, calendar.closes_at, index.zone), explanation)
+    closes = index.closing[(due - 1) % 7]  # ordinal 1 (0001-01-01) was a Monday
+    return Deadline(datetime.combine(due_on, closes, index.zone), explanation)
 
 
 def project_completion(
@@ -175,20 +182,30 @@ def _describe(explanation: DeadlineExplanation) -> str:
     return "; ".join(parts)
 
 
+def describe_skipped(skipped: Sequence[NonBusinessDay]) -> str:
+    """ "Carnaval (ponto facultativo, 16/02 e 17/02) e o fim de semana (14/02 e 15/02)"."""
+    return _join(_groups(tuple(skipped))) if skipped else ""
+
+
 def _groups(skipped: tuple[NonBusinessDay, ...]) -> list[str]:
     """Closures first (in date order), then the weekend, then other weekdays the branch rests."""
     closures: dict[str, list[date]] = {}
     weekend: list[date] = []
+    weekend_reasons: set[str] = set()
     rest: dict[str, list[date]] = {}
     for day in skipped:
         if day.reason in _WEEKEND:
             weekend.append(day.day)
+            weekend_reasons.add(day.reason)
         elif day.reason in WEEKDAY_NAMES:
             rest.setdefault(day.reason, []).append(day.day)
         else:
             closures.setdefault(day.reason, []).append(day.day)
     groups = [_label(reason, days) for reason, days in closures.items()]
-    if weekend:
+    if len(weekend_reasons) == 1:  # only Sundays (a branch open on Saturdays), or Saturdays
+        (reason,) = weekend_reasons
+        groups.append(_label(reason if len(weekend) == 1 else f"os {reason}s", weekend))
+    elif weekend:
         one_weekend = (weekend[-1] - weekend[0]).days <= 1
         groups.append(_label("o fim de semana" if one_weekend else "os fins de semana", weekend))
     groups.extend(_label(reason, days) for reason, days in rest.items())
