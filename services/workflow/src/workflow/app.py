@@ -8,22 +8,14 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
-<<<<<<< HEAD
 from shared.clock import Clock, system_clock
 from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
-=======
-from shared.clock import system_clock
-from shared.events import BranchUpserted, NotificationStatus, OrderOpened
->>>>>>> main
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 from workflow.adapters.calendars import CalendarCache
-<<<<<<< HEAD
 from workflow.api.analytics import AnalyticsController
-=======
 from workflow.api.calendars import BranchCalendarController, OptionalDaysController
->>>>>>> main
 from workflow.api.orders import OrderController
 from workflow.api.quote import get_quote
 from workflow.api.service_types import ServiceTypeController
@@ -36,20 +28,21 @@ from workflow.taps import declare_taps
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-<<<<<<< HEAD
-def create_engine(settings: WorkflowSettings, clock: Clock = system_clock) -> OrderEngine:
-    return OrderEngine(CalendarCache(), clock, settings.risk_share)
+def create_engine(
+    settings: WorkflowSettings,
+    clock: Clock = system_clock,
+    calendars: CalendarCache | None = None,
+) -> OrderEngine:
+    return OrderEngine(calendars or CalendarCache(), clock, settings.risk_share)
 
 
-def create_runtime(settings: WorkflowSettings, clock: Clock = system_clock) -> ServiceRuntime:
-    engine = create_engine(settings, clock)
-    handlers = WorkflowHandlers(engine)
-=======
 def create_runtime(
-    settings: WorkflowSettings, calendars: CalendarCache | None = None
+    settings: WorkflowSettings,
+    calendars: CalendarCache | None = None,
+    clock: Clock = system_clock,
 ) -> ServiceRuntime:
-    handlers = WorkflowHandlers(calendars or CalendarCache())
->>>>>>> main
+    engine = create_engine(settings, clock, calendars)
+    handlers = WorkflowHandlers(engine)
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
@@ -77,17 +70,14 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
     runtime = create_runtime(settings, calendars)
     return create_service_app(
         settings=settings.service,
-<<<<<<< HEAD
-        route_handlers=[OrderController, ServiceTypeController, AnalyticsController],
-=======
         route_handlers=[
             OrderController,
             ServiceTypeController,
             BranchCalendarController,
             OptionalDaysController,
             get_quote,
+            AnalyticsController,
         ],
->>>>>>> main
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
         dependencies={
