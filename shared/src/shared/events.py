@@ -103,7 +103,9 @@ class OrderAction(Event):
     actor: str
     requested_at: datetime
     reason: str | None = None
-    target_stage: str | None = None
+    target_stage: str | None = Field(
+        default=None, description="advance: a later stage's key to go straight to"
+    )
     assignee: str | None = None
     note: str | None = None
     reopen_kind: Literal["remake", "warranty"] | None = Field(
@@ -165,6 +167,11 @@ class OrderStageChanged(Event):
     promised_date: date | None
     sms_template: str | None = Field(
         default=None, description="the stage's message, present only when it is enabled"
+    )
+    reopened_from: UUID | None = Field(
+        default=None,
+        description="set on a remake/warranty order opened by workflow: the original order, "
+        "whose customer it shares",
     )
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from workflow.domain.calendar import BranchCalendar, DayCounting
 from workflow.domain.flow import FlowVersion, Stage
-from workflow.domain.orders import EmptyFlow, OrderStatus, open_order
+from workflow.domain.order_actions import StageEntered
+from workflow.domain.order_state import EmptyFlow, State, open_order
 
 SP = ZoneInfo("America/Sao_Paulo")
 CALENDAR = BranchCalendar(
@@ -30,12 +31,13 @@ FLOW = FlowVersion(
 def test_a_new_order_enters_the_first_stage_due_at_the_close_of_its_planned_day() -> None:
     opened_at = datetime(2026, 11, 18, 10, 0, tzinfo=SP)  # Wednesday
     decision = open_order(FLOW, CALENDAR, opened_at, promised_date=None)
-    assert decision.state.status is OrderStatus.IN_PROGRESS
+    assert decision.state.status is State.IN_PROGRESS
     assert decision.state.flow_version == 3
     assert decision.state.stage_position == 0
     assert decision.state.entry_sequence == 1
     assert decision.state.stage_due_at == datetime(2026, 11, 19, 18, 0, tzinfo=SP)
     (entered,) = decision.events
+    assert isinstance(entered, StageEntered)
     assert entered.to_stage.key == "avaliacao"
     assert entered.from_stage is None
 

@@ -34,6 +34,7 @@ from workflow.domain.order_actions import (
     ReopenRequested,
     Resume,
     Resumed,
+    StageEntered,
 )
 from workflow.domain.order_machine import (
     TRANSITIONS,
@@ -42,9 +43,8 @@ from workflow.domain.order_machine import (
     OrderState,
     State,
     decide,
-    start,
+    open_order,
 )
-from workflow.domain.orders import StageEntered, open_order
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 BRANCH = BranchCalendar(timezone="America/Sao_Paulo", closed_days={})
@@ -72,7 +72,7 @@ def at(day: str, clock: str = "10:00") -> datetime:
 
 
 def opened() -> OrderState:
-    return start(FLOW, BRANCH, OPENED_AT, None).state
+    return open_order(FLOW, BRANCH, OPENED_AT, None).state
 
 
 def apply(state: OrderState, command: Command, now: datetime) -> Decision:
@@ -192,14 +192,15 @@ def test_a_refusal_says_why_in_portuguese() -> None:
 # --- stages -------------------------------------------------------------------------------------
 
 
-def test_opening_through_the_machine_matches_open_order_at_version_one() -> None:
-    decision = start(FLOW, BRANCH, OPENED_AT, None)
-    legacy = open_order(FLOW, BRANCH, OPENED_AT, None)
+def test_opening_enters_the_first_stage_at_version_one_with_its_planned_due_time() -> None:
+    decision = open_order(FLOW, BRANCH, OPENED_AT, None)
 
-    assert decision.events == legacy.events
-    assert decision.state.stage_due_at == legacy.state.stage_due_at
-    assert decision.state.projected_completion_at == legacy.state.projected_completion_at
-    assert (decision.state.version, decision.state.entry_sequence) == (1, 1)
+    state = decision.state
+    assert (state.version, state.entry_sequence, state.stage_position) == (1, 1, RECEBIDA)
+    assert state.stage_due_at == state.stage_planned_due_at == at("2026-03-02", "18:00")
+    (entered,) = decision.events
+    assert isinstance(entered, StageEntered)
+    assert entered.from_stage is None
 
 
 def test_advancing_enters_the_next_stage_with_the_next_entry_sequence_and_a_deadline_from_now() -> (
@@ -335,9 +336,11 @@ def test_delivering_is_accepted_from_the_last_stage_or_a_waiting_stage(position:
 def test_reopening_a_delivered_order_asks_for_a_linked_remake_and_keeps_it_delivered() -> None:
     delivered = order_in(DELIVERED)
 
-    decision = apply(delivered, Reopen("ana", "garantia: lente descolando"), LATER)
+    decision = apply(delivered, Reopen("ana", "garantia: lente descolando", "warranty"), LATER)
 
-    assert decision.events == (ReopenRequested("ana", "garantia: lente descolando", LATER),)
+    assert decision.events == (
+        ReopenRequested("ana", "garantia: lente descolando", LATER, "warranty"),
+    )
     assert decision.state == replace(delivered, version=delivered.version + 1)
 
 
@@ -417,7 +420,7 @@ def test_on_hold_cancelled_and_remake_lab_statuses_only_reach_the_timeline(statu
     stages = list(FLOW.stages)
     stages[MONTAGEM] = replace(stages[MONTAGEM], lab_statuses=(status,))
     flow = replace(FLOW, stages=tuple(stages))
-    before = start(flow, BRANCH, OPENED_AT, None).state
+    before = open_order(flow, BRANCH, OPENED_AT, None).state
 
     decision = decide(before, ApplyLabStatus(status, None, LATER), flow, BRANCH, LATER)
 

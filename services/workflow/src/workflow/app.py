@@ -8,33 +8,60 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
-from shared.clock import system_clock
-from shared.events import BranchUpserted, NotificationStatus, OrderOpened
+from shared.clock import Clock, system_clock
+from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 from workflow.adapters.calendars import CalendarCache
+from workflow.api.analytics import AnalyticsController
 from workflow.api.calendars import BranchCalendarController, OptionalDaysController
 from workflow.api.orders import OrderController
 from workflow.api.quote import get_quote
 from workflow.api.service_types import ServiceTypeController
 from workflow.config import WorkflowSettings
+from workflow.engine import OrderEngine
+from workflow.risk_sweeper import RiskSweeper
 from workflow.service import WorkflowHandlers
+from workflow.taps import declare_taps
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+def create_engine(
+    settings: WorkflowSettings,
+    clock: Clock = system_clock,
+    calendars: CalendarCache | None = None,
+) -> OrderEngine:
+    return OrderEngine(calendars or CalendarCache(), clock, settings.risk_share)
+
+
 def create_runtime(
-    settings: WorkflowSettings, calendars: CalendarCache | None = None
+    settings: WorkflowSettings,
+    calendars: CalendarCache | None = None,
+    clock: Clock = system_clock,
 ) -> ServiceRuntime:
-    handlers = WorkflowHandlers(calendars or CalendarCache())
+    engine = create_engine(settings, clock, calendars)
+    handlers = WorkflowHandlers(engine)
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
         subscriptions.add(OrderOpened, handlers.on_order_opened)
+        subscriptions.add(OrderAction, handlers.on_order_action)
+        subscriptions.add(LabStatus, handlers.on_lab_status)
         subscriptions.add(NotificationStatus, handlers.on_notification_status)
 
-    return ServiceRuntime(settings.service, MIGRATIONS, register=register)
+    async def risk_sweeper(pool: asyncpg.Pool) -> None:
+        sweeper = RiskSweeper(pool, engine, clock, interval=settings.risk_sweep_interval)
+        await sweeper.run()
+
+    async def dashboard_taps(_pool: asyncpg.Pool) -> None:
+        await declare_taps(runtime.broker, settings.service.topology, runtime.broker_started)
+
+    runtime = ServiceRuntime(
+        settings.service, MIGRATIONS, register=register, loops=(risk_sweeper, dashboard_taps)
+    )
+    return runtime
 
 
 def create_app(settings: WorkflowSettings | None = None) -> Litestar:
@@ -49,6 +76,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             BranchCalendarController,
             OptionalDaysController,
             get_quote,
+            AnalyticsController,
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],

@@ -1,8 +1,8 @@
-"""Orders as the workflow sees them: where each is, when it is due, and its whole story."""
+"""Orders as the workflow sees them: where each is, when it is due, its risk and its story."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from uuid import UUID
 
 import asyncpg
@@ -13,10 +13,12 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.auth import Principal
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
-from workflow.adapters import orders
-from workflow.api.schemas import OrderDetail, OrderSummary, TimelineEntry
+from workflow.adapters import order_reads
+from workflow.api.schemas import OrderDetail, OrderSummary
 
 Text = Annotated[str | None, QueryParameter(max_length=100, description="order number or customer")]
+Risk = Literal["on_track", "at_risk", "overdue"]
+Status = Literal["in_progress", "paused", "delivered", "cancelled", "needs_attention"]
 
 
 class OrderController(Controller):
@@ -31,19 +33,26 @@ class OrderController(Controller):
         branch: FromQuery[UUID | None] = None,
         service_type: FromQuery[str | None] = None,
         stage: FromQuery[str | None] = None,
+        risk: FromQuery[Risk | None] = None,
+        assignee: FromQuery[str | None] = None,
+        status: FromQuery[Status | None] = None,
         text: Text = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> Page:
-        """Open orders, newest first, filtered by branch, service type, stage or text."""
+        """Orders, newest first, filtered by branch, service type, stage, risk, assignee,
+        status or text (order number or customer name)."""
         async with pool.acquire() as conn:
-            rows = await orders.list_orders(
+            rows = await order_reads.list_orders(
                 conn,
                 chain_id=principal.chain_id,
                 branches=principal.visible_branches(),
                 branch_id=branch,
                 service_type=service_type,
                 stage=stage,
+                risk=risk,
+                assignee=assignee,
+                status=status,
                 text=text,
                 limit=limit,
                 offset=offset,
@@ -57,10 +66,22 @@ class OrderController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
     ) -> OrderDetail:
-        """Everything about one order: its stage, due time with explanation, and timeline."""
+        """Everything about one order: stages with planned, due and actual times, timeline,
+        lab updates, customer messages, risk, pause state, assignee and linked remakes."""
         async with pool.acquire() as conn:
-            row = await orders.get_order(conn, principal.chain_id, order_id)
+            row = await order_reads.get_order(conn, principal.chain_id, order_id)
             if row is None or not principal.may_see_branch(row["branch_id"]):
                 raise NotFoundException(f"order {order_id} not found")
-            timeline = await orders.get_timeline(conn, order_id)
-        return OrderDetail(**row, timeline=[TimelineEntry(**t) for t in timeline])
+            history = await order_reads.get_history(conn, order_id)
+            original = (
+                await order_reads.order_number(conn, principal.chain_id, row["reopened_from"])
+                if row["reopened_from"]
+                else None
+            )
+        return OrderDetail(
+            **row,
+            **history,
+            paused=row["status"] == "paused",
+            clock_stopped=row["paused_at"] is not None,
+            reopened_from_number=original,
+        )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -35,6 +35,19 @@ class OrderSummary(BaseModel):
     opened_at: datetime
     updated_at: datetime
     version: int
+    assignee: str | None
+    risk_level: Literal["on_track", "at_risk", "overdue"]
+    risk_reason: str | None
+    risk_changed_at: datetime | None
+    paused_at: datetime | None
+    """When the clock stopped (a pause or a waiting stage); null while it runs."""
+    paused_total_seconds: int
+    lab_status: str | None
+    lab_eta: date | None
+    lab_reported_at: datetime | None
+    reopened_from: UUID | None
+    reopen_kind: str | None
+    closed_at: datetime | None
 
 
 class TimelineEntry(BaseModel):
@@ -45,8 +58,56 @@ class TimelineEntry(BaseModel):
     detail: dict[str, Any]
 
 
+class StageEntryOut(BaseModel):
+    """One stay in a stage: planned due (at entry), due (moved by pauses), actual exit."""
+
+    entry_sequence: int
+    stage_position: int
+    stage_key: str
+    stage_name: str
+    entered_at: datetime
+    planned_due_at: datetime
+    due_at: datetime
+    exited_at: datetime | None
+
+
+class LabUpdateOut(BaseModel):
+    lab_code: str
+    status: str
+    eta: date | None
+    reported_at: datetime
+    received_at: datetime
+    applied: bool
+    note: str | None
+
+
+class MessageOut(BaseModel):
+    notification_id: UUID
+    entry_sequence: int
+    status: str
+    reason: str | None
+    updated_at: datetime
+
+
+class LinkedOrder(BaseModel):
+    order_id: UUID
+    number: str
+    kind: str | None
+    status: str
+    opened_at: datetime
+
+
 class OrderDetail(OrderSummary):
+    paused: bool
+    """Paused by staff (status ``paused``)."""
+    clock_stopped: bool
+    """The clock is stopped: paused, or waiting in a stage that stops it."""
+    reopened_from_number: str | None
+    stages: list[StageEntryOut]
     timeline: list[TimelineEntry]
+    lab_updates: list[LabUpdateOut]
+    messages: list[MessageOut]
+    remakes: list[LinkedOrder]
 
 
 class ServiceTypeOut(BaseModel):

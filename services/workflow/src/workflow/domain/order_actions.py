@@ -2,15 +2,19 @@
 
 Commands come from the staff (through intake's HTTP API) or from a lab system; ``actor`` is who
 asked, as the timeline shows it. Events carry what the shell needs to store and publish without
-looking at the state again. Stage entries reuse :class:`workflow.domain.orders.StageEntered`.
+looking at the state again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
-from workflow.domain.orders import StageEntered
+from workflow.domain.deadlines import Deadline
+from workflow.domain.flow import Stage
+
+ReopenKind = Literal["remake", "warranty"]
 
 # --- Commands -----------------------------------------------------------------------------------
 
@@ -73,6 +77,7 @@ class Reopen:
 
     actor: str
     reason: str
+    kind: ReopenKind = "remake"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +94,20 @@ Command = (
 )
 
 # --- Events -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StageEntered:
+    """The order entered a stage (published as order.stage_changed)."""
+
+    from_stage: Stage | None
+    from_position: int | None
+    to_stage: Stage
+    to_position: int
+    entry_sequence: int
+    entered_at: datetime
+    deadline: Deadline
+    projected_completion_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +160,7 @@ class ReopenRequested:
     actor: str
     reason: str
     requested_at: datetime
+    kind: ReopenKind = "remake"
 
 
 @dataclass(frozen=True, slots=True)

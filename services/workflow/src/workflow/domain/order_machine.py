@@ -3,8 +3,8 @@
 Rules, in plain words:
 
 - An order is ``in_progress`` (in one of its flow's stages), ``paused`` (the clock stopped; it
-  keeps its stage), ``delivered`` or ``cancelled``. Opening (:func:`start`, over
-  :func:`workflow.domain.orders.open_order`) puts it straight into the first stage, version 1.
+  keeps its stage), ``delivered`` or ``cancelled``. Opening
+  (:func:`workflow.domain.order_state.open_order`) puts it into the first stage, version 1.
 - What each status accepts is the table ``TRANSITIONS``. A command missing from it raises
   :class:`ActionRefused` with the reason in Portuguese, for the timeline ("A OS já foi entregue;
   não é possível avançar."). So do the handlers, when the status allows the command but the
@@ -40,43 +40,28 @@ Rules, in plain words:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from workflow.domain import order_handlers as h
 from workflow.domain.calendar import BranchCalendar
-from workflow.domain.flow import FlowVersion, Stage
+from workflow.domain.flow import FlowVersion
 from workflow.domain.order_actions import (
     AddNote,
     Advance,
     ApplyLabStatus,
     Assign,
-    Assigned,
     Back,
     Cancel,
-    Cancelled,
     Command,
     Deliver,
-    Delivered,
-    ForecastChanged,
-    LabStatusApplied,
-    NoteAdded,
     Pause,
-    Paused,
     Reopen,
-    ReopenRequested,
     Resume,
-    Resumed,
 )
-from workflow.domain.order_state import (
-    ActionRefused,
-    Decision,
-    OrderState,
-    State,
-    enter_stage,
-    restart_clock,
-    start,
-)
+from workflow.domain.order_handlers import LAB_STATUSES_THAT_NEVER_MOVE
+from workflow.domain.order_state import ActionRefused, Decision, OrderState, State, open_order
 
 __all__ = [
     "LAB_STATUSES_THAT_NEVER_MOVE",
@@ -86,10 +71,8 @@ __all__ = [
     "OrderState",
     "State",
     "decide",
-    "start",
+    "open_order",
 ]
-
-LAB_STATUSES_THAT_NEVER_MOVE = frozenset({"on_hold", "cancelled", "remake"})
 
 
 def decide(
@@ -107,176 +90,32 @@ def decide(
     handler = TRANSITIONS.get((state.status, type(command)))
     if handler is None:
         raise ActionRefused(
-            f"{_STATUS_PHRASES[state.status]}; não é possível {_VERBS[type(command)]}."
+            f"{_STATUS_PHRASES[state.status]}; não é possível {VERBS[type(command)]}."
         )
-    decision = handler(_Context(state, flow, calendar, now), command)
+    decision = handler(h.Context(state, flow, calendar, now), command)
     return Decision(replace(decision.state, version=state.version + 1), decision.events)
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
-    state: OrderState
-    flow: FlowVersion
-    calendar: BranchCalendar
-    now: datetime
-
-    @property
-    def stage(self) -> Stage:
-        return self.flow.stages[self.state.stage_position]
-
-    @property
-    def is_last_stage(self) -> bool:
-        return self.state.stage_position == len(self.flow.stages) - 1
-
-
-def _advance(ctx: _Context, command: Advance) -> Decision:
-    here = ctx.state.stage_position
-    if command.to_stage is None:
-        if ctx.is_last_stage:
-            raise ActionRefused(f"A OS está na última etapa ({_name(ctx.stage)}); use Entregar.")
-        return _enter(ctx, here + 1)
-    keys = [stage.key for stage in ctx.flow.stages]
-    if command.to_stage not in keys:
-        raise ActionRefused(
-            f"A etapa “{command.to_stage}” não existe no fluxo “{ctx.flow.name}” "
-            f"(versão {ctx.flow.version})."
-        )
-    target = keys.index(command.to_stage)
-    if target <= here:
-        raise ActionRefused(
-            f"A etapa {_name(ctx.flow.stages[target])} não vem depois da etapa atual "
-            f"{_name(ctx.stage)}; para retornar, use Voltar etapa."
-        )
-    return _enter(ctx, target)
-
-
-def _back(ctx: _Context, command: Back) -> Decision:
-    _require(command.reason, "voltar etapa")
-    if ctx.state.stage_position == 0:
-        raise ActionRefused(
-            f"A OS está na primeira etapa ({_name(ctx.stage)}); não há etapa anterior."
-        )
-    return _enter(ctx, ctx.state.stage_position - 1)
-
-
-def _pause(ctx: _Context, command: Pause) -> Decision:
-    _require(command.reason, "pausar")
-    # In a stage that already stopped the clock, the stop began when the order entered it.
-    stopped_at = ctx.state.paused_at or ctx.now
-    state = replace(ctx.state, status=State.PAUSED, paused_at=stopped_at)
-    return Decision(state, (Paused(command.actor, command.reason, ctx.now),))
-
-
-def _resume(ctx: _Context, command: Resume) -> Decision:
-    stopped = ctx.state.stopped_for(ctx.now)
-    state = replace(
-        restart_clock(ctx.state, ctx.now),
-        status=State.IN_PROGRESS,
-        stage_due_at=ctx.state.stage_due_at + stopped,
-        projected_completion_at=ctx.state.projected_completion_at + stopped,
-        paused_at=ctx.now if ctx.stage.pauses_clock else None,
-    )
-    resumed = Resumed(
-        command.actor, ctx.now, stopped, state.stage_due_at, state.projected_completion_at
-    )
-    return Decision(state, (resumed,))
-
-
-def _assign(ctx: _Context, command: Assign) -> Decision:
-    _require(command.assignee, "atribuir responsável", "Informe o responsável")
-    if command.assignee == ctx.state.assignee:
-        raise ActionRefused(f"A OS já está com {command.assignee}.")
-    event = Assigned(command.actor, command.assignee, ctx.state.assignee)
-    return Decision(replace(ctx.state, assignee=command.assignee), (event,))
-
-
-def _add_note(ctx: _Context, command: AddNote) -> Decision:
-    _require(command.text, "adicionar nota", "A nota está vazia")
-    return Decision(ctx.state, (NoteAdded(command.actor, command.text),))
-
-
-def _cancel(ctx: _Context, command: Cancel) -> Decision:
-    _require(command.reason, "cancelar")
-    state = replace(restart_clock(ctx.state, ctx.now), status=State.CANCELLED)
-    return Decision(state, (Cancelled(command.actor, command.reason, ctx.now),))
-
-
-def _deliver(ctx: _Context, command: Deliver) -> Decision:
-    if not (ctx.is_last_stage or ctx.stage.pauses_clock):
-        raise ActionRefused(
-            f"A OS está na etapa {_name(ctx.stage)}; só pode ser entregue na última etapa "
-            "ou numa etapa de espera pela retirada."
-        )
-    state = replace(restart_clock(ctx.state, ctx.now), status=State.DELIVERED)
-    return Decision(state, (Delivered(command.actor, ctx.now),))
-
-
-def _reopen(ctx: _Context, command: Reopen) -> Decision:
-    _require(command.reason, "reabrir")
-    return Decision(ctx.state, (ReopenRequested(command.actor, command.reason, ctx.now),))
-
-
-def _apply_lab_status(ctx: _Context, command: ApplyLabStatus) -> Decision:
-    last = ctx.state.lab_reported_at
-    if last is not None and command.reported_at < last:
-        raise ActionRefused(
-            f"O status do laboratório “{command.status}” ({command.reported_at:%d/%m/%Y %H:%M}) "
-            f"é anterior ao último recebido ({last:%d/%m/%Y %H:%M}); ignorado."
-        )
-    target = _lab_target(ctx, command.status)
-    applied = LabStatusApplied(command.status, command.eta, command.reported_at, target is not None)
-    entered = _enter(ctx, target) if target is not None else Decision(ctx.state, ())
-    previous_eta = ctx.state.lab_eta
-    eta = previous_eta if command.eta is None else command.eta
-    state = replace(
-        entered.state, lab_status=command.status, lab_eta=eta, lab_reported_at=command.reported_at
-    )
-    changed = () if eta is None or eta == previous_eta else (ForecastChanged(previous_eta, eta),)
-    return Decision(state, (applied, *entered.events, *changed))
-
-
-def _lab_target(ctx: _Context, status: str) -> int | None:
-    """The first later stage a lab status moves the order to, if it moves it at all."""
-    if ctx.state.status is not State.IN_PROGRESS or status in LAB_STATUSES_THAT_NEVER_MOVE:
-        return None
-    stages = ctx.flow.stages
-    later = range(ctx.state.stage_position + 1, len(stages))
-    return next((position for position in later if status in stages[position].lab_statuses), None)
-
-
-def _enter(ctx: _Context, position: int) -> Decision:
-    return enter_stage(ctx.state, position, ctx.flow, ctx.calendar, ctx.now)
-
-
-def _require(text: str, verb: str, missing: str = "Informe o motivo") -> None:
-    if not text.strip():
-        raise ActionRefused(f"{missing}; não é possível {verb}.")
-
-
-def _name(stage: Stage) -> str:
-    return f"“{stage.name}”"
-
-
 # Handlers take the command type their key names; ``Any`` because a dict cannot say so.
-Handler = Callable[[_Context, Any], Decision]
+Handler = Callable[[h.Context, Any], Decision]
 
 TRANSITIONS: dict[tuple[State, type[Command]], Handler] = {
-    (State.IN_PROGRESS, Advance): _advance,
-    (State.IN_PROGRESS, Back): _back,
-    (State.IN_PROGRESS, Pause): _pause,
-    (State.IN_PROGRESS, Assign): _assign,
-    (State.IN_PROGRESS, AddNote): _add_note,
-    (State.IN_PROGRESS, Cancel): _cancel,
-    (State.IN_PROGRESS, Deliver): _deliver,
-    (State.IN_PROGRESS, ApplyLabStatus): _apply_lab_status,
-    (State.PAUSED, Resume): _resume,
-    (State.PAUSED, Assign): _assign,
-    (State.PAUSED, AddNote): _add_note,
-    (State.PAUSED, Cancel): _cancel,
-    (State.PAUSED, Deliver): _deliver,
-    (State.PAUSED, ApplyLabStatus): _apply_lab_status,
-    (State.DELIVERED, Reopen): _reopen,
-    (State.CANCELLED, Reopen): _reopen,
+    (State.IN_PROGRESS, Advance): h.advance,
+    (State.IN_PROGRESS, Back): h.back,
+    (State.IN_PROGRESS, Pause): h.pause,
+    (State.IN_PROGRESS, Assign): h.assign,
+    (State.IN_PROGRESS, AddNote): h.add_note,
+    (State.IN_PROGRESS, Cancel): h.cancel,
+    (State.IN_PROGRESS, Deliver): h.deliver,
+    (State.IN_PROGRESS, ApplyLabStatus): h.apply_lab_status,
+    (State.PAUSED, Resume): h.resume,
+    (State.PAUSED, Assign): h.assign,
+    (State.PAUSED, AddNote): h.add_note,
+    (State.PAUSED, Cancel): h.cancel,
+    (State.PAUSED, Deliver): h.deliver,
+    (State.PAUSED, ApplyLabStatus): h.apply_lab_status,
+    (State.DELIVERED, Reopen): h.reopen,
+    (State.CANCELLED, Reopen): h.reopen,
 }
 
 _STATUS_PHRASES = {
@@ -285,7 +124,7 @@ _STATUS_PHRASES = {
     State.DELIVERED: "A OS já foi entregue",
     State.CANCELLED: "A OS foi cancelada",
 }
-_VERBS: dict[type[Command], str] = {
+VERBS: dict[type[Command], str] = {
     Advance: "avançar",
     Back: "voltar etapa",
     Pause: "pausar",

@@ -1,5 +1,10 @@
-"""An order's state in the machine, and the two moves every handler shares.
+"""An order's state in the machine, opening, and the two moves every handler shares.
 
+- ``open_order``: an order enters the flow's first stage (entry sequence 1, version 1); the
+  stage's due time and the projected completion of the whole flow are computed in the branch
+  calendar from ``now``. Without a promised date from the counter, the projected completion's
+  date becomes the promised date (``promised_date_proposed``). A flow with no stages takes no
+  orders (:class:`EmptyFlow`).
 - ``enter_stage``: entering a stage adds 1 to ``entry_sequence``, computes the stage's deadline
   from ``now`` in the branch calendar, and projects completion by chaining the remaining stages
   from that deadline (the same chaining as at opening). A stage with ``pauses_clock`` stops the
@@ -19,8 +24,7 @@ from enum import StrEnum
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.deadlines import compute_deadline, project_completion
 from workflow.domain.flow import FlowVersion
-from workflow.domain.order_actions import Event
-from workflow.domain.orders import StageEntered, open_order
+from workflow.domain.order_actions import Event, StageEntered
 
 _NO_TIME = timedelta(0)
 
@@ -30,6 +34,13 @@ class State(StrEnum):
     PAUSED = "paused"
     DELIVERED = "delivered"
     CANCELLED = "cancelled"
+
+
+OPEN_STATES = frozenset({State.IN_PROGRESS, State.PAUSED})
+
+
+class EmptyFlow(ValueError):
+    pass
 
 
 class ActionRefused(Exception):
@@ -48,6 +59,9 @@ class OrderState:
     entry_sequence: int
     stage_entered_at: datetime
     stage_due_at: datetime
+    """The stage's due time, moved later by every finished stop since the stage was entered."""
+    stage_planned_due_at: datetime
+    """The stage's due time as computed on entry (its time budget is this minus the entry)."""
     projected_completion_at: datetime
     promised_date: date
     promised_date_proposed: bool = False
@@ -75,6 +89,10 @@ class OrderState:
         """The projected completion, moved later by the stop still running at ``now``."""
         return self.projected_completion_at + self.stopped_for(now)
 
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
 
 @dataclass(frozen=True, slots=True)
 class Decision:
@@ -82,25 +100,41 @@ class Decision:
     events: tuple[Event, ...]
 
 
-def start(
+def open_order(
     flow: FlowVersion, calendar: BranchCalendar, now: datetime, promised_date: date | None
 ) -> Decision:
-    """Open an order into the flow's first stage (version 1), as the machine's state."""
-    opened = open_order(flow, calendar, now, promised_date)
-    first = opened.state
+    """Open an order into the flow's first stage (version 1)."""
+    if not flow.stages:
+        raise EmptyFlow(f"service type {flow.service_type!r} has no stages")
+    projection = project_completion(
+        now, [(stage.planned_days, stage.counting) for stage in flow.stages], calendar
+    )
+    first_deadline = projection.stage_deadlines[0]
+    completion = projection.due_at
     state = OrderState(
         status=State.IN_PROGRESS,
-        flow_version=first.flow_version,
-        stage_position=first.stage_position,
-        entry_sequence=first.entry_sequence,
-        stage_entered_at=first.stage_entered_at,
-        stage_due_at=first.stage_due_at,
-        projected_completion_at=first.projected_completion_at,
-        promised_date=first.promised_date,
-        promised_date_proposed=first.promised_date_proposed,
+        flow_version=flow.version,
+        stage_position=0,
+        entry_sequence=1,
+        stage_entered_at=now,
+        stage_due_at=first_deadline.due_at,
+        stage_planned_due_at=first_deadline.due_at,
+        projected_completion_at=completion,
+        promised_date=promised_date or completion.date(),
+        promised_date_proposed=promised_date is None,
         paused_at=now if flow.stages[0].pauses_clock else None,
     )
-    return Decision(state, opened.events)
+    entered = StageEntered(
+        from_stage=None,
+        from_position=None,
+        to_stage=flow.stages[0],
+        to_position=0,
+        entry_sequence=1,
+        entered_at=now,
+        deadline=first_deadline,
+        projected_completion_at=completion,
+    )
+    return Decision(state=state, events=(entered,))
 
 
 def enter_stage(
@@ -123,6 +157,7 @@ def enter_stage(
         entry_sequence=sequence,
         stage_entered_at=now,
         stage_due_at=deadline.due_at,
+        stage_planned_due_at=deadline.due_at,
         projected_completion_at=completion,
         paused_at=now if stage.pauses_clock else None,
     )
