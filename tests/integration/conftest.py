@@ -16,7 +16,11 @@ from tests.integration.harness import RunningServices, save_test_flow
 
 @pytest.fixture(scope="session")
 async def services(infra: Infra) -> AsyncIterator[RunningServices]:
-    running = RunningServices(env=infra.service_env("int", NOTIFIER_DISPATCH_INTERVAL="0.1"))
+    running = RunningServices(
+        env=infra.service_env(
+            "int", NOTIFIER_DISPATCH_INTERVAL="0.1", NOTIFIER_SENDING_HOURS="always"
+        )
+    )
     await running.start()
     try:
         yield running
