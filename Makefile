@@ -1,15 +1,18 @@
 # Etapa — `make run` starts everything with demo data; `make test` runs every check.
 SHELL := /bin/bash
 # Trust the system's certificate store (machines behind a registry proxy have their own CA).
-export UV_NATIVE_TLS ?= true
+export UV_SYSTEM_CERTS ?= true
 UV := $(shell scripts/bootstrap-uv.sh)
 RUN := $(UV) run --frozen
 # Integration tests use these servers (fresh databases and queue names per run).
 export ETAPA_TEST_POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432/postgres
 export ETAPA_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
+# `make run` signs tokens with a development key pair written to .etapa/jwt/ (never committed).
+DEV_KEYS := ETAPA_JWT_PUBLIC_KEY_FILE=$(CURDIR)/.etapa/jwt/public.pem INTAKE_JWT_PRIVATE_KEY_FILE=$(CURDIR)/.etapa/jwt/private.pem
+
 .DEFAULT_GOAL := help
-.PHONY: help install services migrate seed run test lint typecheck imports unit integration e2e bench clean
+.PHONY: help install keys services migrate seed run test lint typecheck imports unit integration e2e bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -23,22 +26,28 @@ services: install ## check that PostgreSQL and RabbitMQ answer (starts them with
 		$(RUN) python scripts/check_services.py --wait 60; \
 	else $(RUN) python scripts/check_services.py; fi
 
-migrate: services ## create and migrate the three databases
-	$(RUN) python -m intake migrate
-	$(RUN) python -m workflow migrate
-	$(RUN) python -m notifier migrate
+keys: install ## write a development token-signing key pair to .etapa/jwt/ (if missing)
+	$(RUN) python scripts/dev_keys.py
 
-seed: migrate ## load the demo chain, branches and flows
-	$(RUN) python -m workflow seed-demo
-	$(RUN) python -m intake seed-demo
+migrate: services keys ## create and migrate the three databases
+	$(DEV_KEYS) $(RUN) python -m intake migrate
+	$(DEV_KEYS) $(RUN) python -m workflow migrate
+	$(DEV_KEYS) $(RUN) python -m notifier migrate
+
+seed: migrate ## load the demo chain, branches, users and flows
+	$(DEV_KEYS) $(RUN) python -m workflow seed-demo
+	$(DEV_KEYS) $(RUN) python -m intake seed-demo
 
 run: seed ## run the three services with demo data (Ctrl-C stops them)
 	@echo ""
 	@echo "  intake    http://127.0.0.1:8000  (API docs: /schema)"
 	@echo "  workflow  http://127.0.0.1:8001  (API docs: /schema)"
 	@echo "  notifier  http://127.0.0.1:8002  (API docs: /schema)"
+	@$(DEV_KEYS) $(RUN) python -m intake demo-users
+	@echo "  Sign in: curl -s -X POST localhost:8000/api/v1/auth/token -H 'content-type: application/json' \\"
+	@echo "             -d '{\"email\": \"admin@visaoclara.demo\", \"password\": \"visao-clara-demo\"}'"
 	@echo ""
-	ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile
+	$(DEV_KEYS) ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile
 
 lint: install ## ruff lint and format check
 	$(RUN) ruff check .

@@ -15,11 +15,28 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+from shared.auth import Role, TokenIssuer, generate_key_pair, principal_for
 
 SERVICES = ("intake", "workflow", "notifier")
+TEST_PRIVATE_KEY, TEST_PUBLIC_KEY = generate_key_pair()
+"""The run's own signing pair: tests sign tokens for any chain and role with it."""
+OPERATOR_KEY = "test-operator-key"
+
+
+def bearer(
+    chain_id: UUID | str,
+    role: Role | str = Role.CHAIN_ADMIN,
+    branches: Iterable[UUID | str] = (),
+    user_id: UUID | str | None = None,
+) -> dict[str, str]:
+    """Headers with a token for ``role`` in ``chain_id``, signed with the run's key."""
+    token = TokenIssuer(TEST_PRIVATE_KEY).issue(principal_for(chain_id, role, branches, user_id))
+    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass
@@ -45,6 +62,11 @@ class Infra:
             "ETAPA_TOPOLOGY_PREFIX": self.prefix + (suffix + "." if suffix else ""),
             "ETAPA_DELIVERY_LIMIT": "3",
             "ETAPA_LOG_LEVEL": "INFO",
+            "ETAPA_ENV": "test",
+            "ETAPA_JWT_PUBLIC_KEY": TEST_PUBLIC_KEY,
+            "INTAKE_JWT_PRIVATE_KEY": TEST_PRIVATE_KEY,
+            "INTAKE_OPERATOR_KEY": OPERATOR_KEY,
+            "ETAPA_RATE_LIMIT_PER_MINUTE": "100000",
         }
         for service in SERVICES:
             env[f"{service.upper()}_DATABASE_URL"] = self.database_url(service, suffix)

@@ -13,7 +13,7 @@ from typing import BinaryIO
 import httpx
 import pytest
 
-from tests.infra import Infra
+from tests.infra import OPERATOR_KEY, Infra
 from tests.integration.harness import eventually, free_port, save_test_flow, wait_until_ready
 
 pytestmark = pytest.mark.e2e
@@ -63,16 +63,22 @@ async def test_an_order_posted_to_intake_reaches_the_notifier_as_an_sms(
     processes: dict[str, str], http: httpx.AsyncClient
 ) -> None:
     intake = processes["intake"]
+    admin = {"email": f"e2e-{uuid.uuid4().hex[:6]}@example.com", "password": "senha-e2e-12345"}
     chain = (
         await http.post(
-            f"{intake}/api/v1/chains", json={"name": f"Rede E2E {uuid.uuid4().hex[:6]}"}
+            f"{intake}/api/v1/chains",
+            headers={"X-Operator-Key": OPERATOR_KEY},
+            json={"name": f"Rede E2E {uuid.uuid4().hex[:6]}", "admin": {**admin, "name": "Ed"}},
         )
     ).json()
+    signed_in = await http.post(f"{intake}/api/v1/auth/token", json=admin)
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["user"]["role"] == "chain_admin"
+    http.headers["Authorization"] = f"Bearer {signed_in.json()['access_token']}"
     branch = (
         await http.post(
             f"{intake}/api/v1/branches",
             json={
-                "chain_id": chain["chain_id"],
                 "code": "E2E01",
                 "name": "Ótica Ponta a Ponta",
                 "state": "RJ",

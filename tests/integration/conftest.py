@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.infra import Infra
+from tests.infra import OPERATOR_KEY, Infra, bearer
 from tests.integration.harness import RunningServices, save_test_flow
 
 
@@ -38,21 +38,20 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 class SeededChain:
     chain_id: str
     branch: dict[str, Any]
+    headers: dict[str, str]
+    """A chain administrator's token."""
 
 
 @pytest.fixture
 async def chain(services: RunningServices, http: httpx.AsyncClient) -> SeededChain:
     """A new chain with one São Paulo branch and the test flow ``teste``."""
     tag = uuid.uuid4().hex[:6].upper()
-    created = await http.post(
-        f"{services.urls['intake']}/api/v1/chains", json={"name": f"Rede {tag}"}
-    )
-    assert created.status_code == 201, created.text
-    chain_id = created.json()["chain_id"]
+    chain_id = await create_chain(services, http, f"Rede {tag}")
+    headers = bearer(chain_id)
     branch = await http.post(
         f"{services.urls['intake']}/api/v1/branches",
+        headers=headers,
         json={
-            "chain_id": chain_id,
             "code": f"S{tag[:5]}",
             "name": f"Loja {tag}",
             "state": "SP",
@@ -63,7 +62,33 @@ async def chain(services: RunningServices, http: httpx.AsyncClient) -> SeededCha
     )
     assert branch.status_code == 201, branch.text
     await save_test_flow(services.env["WORKFLOW_DATABASE_URL"], uuid.UUID(chain_id))
-    return SeededChain(chain_id=chain_id, branch=branch.json())
+    return SeededChain(chain_id=chain_id, branch=branch.json(), headers=headers)
+
+
+async def create_chain(services: RunningServices, http: httpx.AsyncClient, name: str) -> str:
+    """A new chain (with a first admin) created with the operator key; returns its id."""
+    created = await http.post(
+        f"{services.urls['intake']}/api/v1/chains",
+        headers={"X-Operator-Key": OPERATOR_KEY},
+        json={
+            "name": name,
+            "admin": {
+                "email": f"admin-{uuid.uuid4().hex[:8]}@example.com",
+                "name": "Admin",
+                "password": "senha-de-teste-123",
+            },
+        },
+    )
+    assert created.status_code == 201, created.text
+    chain_id: str = created.json()["chain_id"]
+    return chain_id
+
+
+@pytest.fixture
+async def admin_http(chain: SeededChain) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in as the ``chain`` fixture's administrator."""
+    async with httpx.AsyncClient(timeout=10, headers=chain.headers) as client:
+        yield client
 
 
 def order_body(branch_id: str, **overrides: Any) -> dict[str, Any]:

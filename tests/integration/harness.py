@@ -22,6 +22,7 @@ import workflow.app
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.database import create_pool
+from tests.infra import bearer as bearer  # tests import it from here too
 from workflow.adapters import flows
 from workflow.config import WorkflowSettings
 from workflow.domain.calendar import DayCounting

@@ -38,35 +38,43 @@ async def test_bad_order_is_refused_with_the_field_named(
     mentions: str,
 ) -> None:
     body = order_body(chain.branch["branch_id"]) | change
-    response = await http.post(f"{services.urls['intake']}/api/v1/orders", json=body)
+    response = await http.post(
+        f"{services.urls['intake']}/api/v1/orders", json=body, headers=chain.headers
+    )
     assert response.status_code == status, response.text
     assert mentions in response.text
 
-    listed = await http.get(
-        f"{services.urls['workflow']}/api/v1/orders", params={"chain_id": chain.chain_id}
-    )
+    listed = await http.get(f"{services.urls['workflow']}/api/v1/orders", headers=chain.headers)
     assert listed.json()["items"] == []
 
 
 async def test_body_over_the_limit_is_413(
-    services: RunningServices, http: httpx.AsyncClient
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     response = await http.post(
         f"{services.urls['intake']}/api/v1/orders",
         content=b"{" + b" " * 2_000_000 + b"}",
-        headers={"content-type": "application/json"},
+        headers={"content-type": "application/json", **chain.headers},
     )
     assert response.status_code == 413
 
 
-async def test_page_size_is_capped(services: RunningServices, http: httpx.AsyncClient) -> None:
+async def test_page_size_is_capped(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
     response = await http.get(
-        f"{services.urls['workflow']}/api/v1/orders", params={"limit": 10_000}
+        f"{services.urls['workflow']}/api/v1/orders",
+        params={"limit": 10_000},
+        headers=chain.headers,
     )
     assert response.status_code == 400
     assert "limit" in response.text
 
 
-async def test_unknown_order_is_404(services: RunningServices, http: httpx.AsyncClient) -> None:
-    response = await http.get(f"{services.urls['workflow']}/api/v1/orders/{uuid.uuid4()}")
+async def test_unknown_order_is_404(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    response = await http.get(
+        f"{services.urls['workflow']}/api/v1/orders/{uuid.uuid4()}", headers=chain.headers
+    )
     assert response.status_code == 404

@@ -27,9 +27,9 @@ async def _messages(http: httpx.AsyncClient, services: RunningServices, order_id
 
 
 async def test_opened_order_enters_first_stage_and_customer_gets_one_sms(
-    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+    services: RunningServices, admin_http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
-    opened = await http.post(
+    opened = await admin_http.post(
         f"{services.urls['intake']}/api/v1/orders", json=order_body(chain.branch["branch_id"])
     )
     assert opened.status_code == 201, opened.text
@@ -37,7 +37,7 @@ async def test_opened_order_enters_first_stage_and_customer_gets_one_sms(
     assert order["number"] == f"{chain.branch['code']}-000001"
     assert order["customer_phone"] == "+5511987654321"
 
-    placed = await eventually(lambda: _workflow_order(http, services, order["order_id"]))
+    placed = await eventually(lambda: _workflow_order(admin_http, services, order["order_id"]))
     assert placed["stage_key"] == "recebido"
     assert placed["entry_sequence"] == 1
     assert placed["stage_due_at"] is not None
@@ -45,7 +45,7 @@ async def test_opened_order_enters_first_stage_and_customer_gets_one_sms(
     assert placed["promised_date_proposed"] is True
 
     async def sent() -> Any:
-        items = await _messages(http, services, order["order_id"])
+        items = await _messages(admin_http, services, order["order_id"])
         return items if items and items[0]["status"] == "sent" else None
 
     messages = await eventually(sent)
@@ -56,18 +56,18 @@ async def test_opened_order_enters_first_stage_and_customer_gets_one_sms(
     assert messages[0]["phone_masked"] == "+55119******21"  # as in the logs
 
     async def sms_on_timeline() -> Any:
-        detail = await _workflow_order(http, services, order["order_id"])
+        detail = await _workflow_order(admin_http, services, order["order_id"])
         return [e for e in detail["timeline"] if e["kind"] == "sms_sent"]
 
     assert len(await eventually(sms_on_timeline)) == 1
 
 
 async def test_order_numbers_are_consecutive_per_branch(
-    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+    services: RunningServices, admin_http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     numbers = []
     for _ in range(3):
-        response = await http.post(
+        response = await admin_http.post(
             f"{services.urls['intake']}/api/v1/orders", json=order_body(chain.branch["branch_id"])
         )
         numbers.append(response.json()["number"])
@@ -76,33 +76,35 @@ async def test_order_numbers_are_consecutive_per_branch(
 
 
 async def test_same_idempotency_key_and_body_returns_the_same_order(
-    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+    services: RunningServices, admin_http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     url = f"{services.urls['intake']}/api/v1/orders"
     body = order_body(chain.branch["branch_id"])
-    first = await http.post(url, json=body, headers={"Idempotency-Key": "abc-1"})
-    again = await http.post(url, json=body, headers={"Idempotency-Key": "abc-1"})
+    first = await admin_http.post(url, json=body, headers={"Idempotency-Key": "abc-1"})
+    again = await admin_http.post(url, json=body, headers={"Idempotency-Key": "abc-1"})
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["order_id"] == first.json()["order_id"]
 
     changed = dict(body, notes="outra coisa")
-    conflict = await http.post(url, json=changed, headers={"Idempotency-Key": "abc-1"})
+    conflict = await admin_http.post(url, json=changed, headers={"Idempotency-Key": "abc-1"})
     assert conflict.status_code == 409
     assert "Idempotency-Key" in conflict.json()["detail"]
 
     # The replay did not take a number: the next order gets the next one.
-    following = await http.post(url, json=body)
+    following = await admin_http.post(url, json=body)
     assert following.json()["number"].endswith("-000002")
 
 
 async def test_unknown_service_type_is_kept_and_flagged_for_attention(
-    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+    services: RunningServices, admin_http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
-    opened = await http.post(
+    opened = await admin_http.post(
         f"{services.urls['intake']}/api/v1/orders",
         json=order_body(chain.branch["branch_id"], service_type="nao-existe"),
     )
     assert opened.status_code == 201
-    placed = await eventually(lambda: _workflow_order(http, services, opened.json()["order_id"]))
+    placed = await eventually(
+        lambda: _workflow_order(admin_http, services, opened.json()["order_id"])
+    )
     assert placed["status"] == "needs_attention"
     assert "nao-existe" in placed["status_reason"]

@@ -68,14 +68,20 @@ async def test_a_redelivered_event_has_no_second_effect(
 
     async def sms_sent() -> object:
         response = await http.get(
-            f"{services.urls['notifier']}/api/v1/messages", params={"order_id": str(event.order_id)}
+            f"{services.urls['notifier']}/api/v1/messages",
+            params={"order_id": str(event.order_id)},
+            headers=chain.headers,
         )
         items = response.json()["items"]
         return items if items and items[0]["status"] == "sent" else None
 
     assert len(await eventually(sms_sent)) == 1
     await asyncio.sleep(1)  # let any duplicate that slipped through show itself
-    detail = (await http.get(f"{services.urls['workflow']}/api/v1/orders/{event.order_id}")).json()
+    detail = (
+        await http.get(
+            f"{services.urls['workflow']}/api/v1/orders/{event.order_id}", headers=chain.headers
+        )
+    ).json()
     kinds = [entry["kind"] for entry in detail["timeline"]]
     assert kinds.count("opened") == 1
     assert kinds.count("stage_entered") == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from shared.topology import DEFAULT_DELIVERY_LIMIT, Topology
 
@@ -13,6 +14,18 @@ DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+def read_key(env: Mapping[str, str], name: str) -> str | None:
+    """A PEM key from ``NAME`` (the PEM text) or ``NAME_FILE`` (a path to it)."""
+    if value := env.get(name):
+        return value.replace("\\n", "\n")
+    if path := env.get(f"{name}_FILE"):
+        try:
+            return Path(path).read_text()
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return None
 
 
 def default_database_url(service: str) -> str:
@@ -37,6 +50,17 @@ class ServiceSettings:
     """``ETAPA_LOG_LEVEL``: INFO by default."""
     log_format: str
     """``ETAPA_LOG_FORMAT``: ``json`` (default) or ``console`` for people."""
+    environment: str = "development"
+    """``ETAPA_ENV``: ``development`` (default), ``test`` or ``production``; outside development
+    the services refuse development defaults for secrets."""
+    jwt_public_key: str | None = None
+    """``ETAPA_JWT_PUBLIC_KEY`` or ``ETAPA_JWT_PUBLIC_KEY_FILE``: PEM key that checks tokens."""
+    rate_limit_per_minute: int = 600
+    """``ETAPA_RATE_LIMIT_PER_MINUTE``: requests per user (or client address) per minute."""
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment in ("development", "test")
 
     @classmethod
     def from_env(
@@ -56,6 +80,9 @@ class ServiceSettings:
             http_port=_int(env, f"{upper}_PORT", default_port),
             log_level=env.get("ETAPA_LOG_LEVEL", "INFO"),
             log_format=env.get("ETAPA_LOG_FORMAT", "json"),
+            environment=env.get("ETAPA_ENV", "development"),
+            jwt_public_key=read_key(env, "ETAPA_JWT_PUBLIC_KEY"),
+            rate_limit_per_minute=_int(env, "ETAPA_RATE_LIMIT_PER_MINUTE", 600),
         )
 
 

@@ -15,13 +15,19 @@ from typing import Any
 import asyncpg
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.datastructures import MutableScopeHeaders
+from litestar.di import Provide
 from litestar.exceptions import HTTPException
-from litestar.middleware import ASGIMiddleware
+from litestar.middleware import ASGIMiddleware, DefineMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
+from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -96,7 +102,7 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[s
 
 def create_service_app(
     *,
-    service: str,
+    settings: ServiceSettings,
     route_handlers: Sequence[Any],
     checks: dict[str, ReadinessCheck],
     lifespan: Sequence[Any] = (),
@@ -104,15 +110,46 @@ def create_service_app(
     request_max_body_size: int = 1_000_000,
     debug: bool = False,
 ) -> Litestar:
-    """A Litestar app with the operational endpoints and middleware every service has."""
+    """A Litestar app with the operational endpoints and middleware every service has.
+
+    Every route but ``/health``, ``/ready``, ``/metrics``, ``/schema`` and ``opt=PUBLIC`` routes
+    needs a bearer token; handlers get the caller as the ``principal`` dependency. Requests are
+    rate-limited per user (per client address before sign-in); the limit is kept per process.
+    """
+    verifier = verifier_for(settings)
     prometheus = PrometheusConfig(
-        app_name=f"etapa_{service}", group_path=True, exclude=["/metrics", "/health", "/ready"]
+        app_name=f"etapa_{settings.service}",
+        group_path=True,
+        exclude=["/metrics", "/health", "/ready"],
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        exclude=["^/health$", "^/ready$", "^/metrics"],
+        identifier_for_request=rate_limit_identity,
     )
     return Litestar(
         route_handlers=[*route_handlers, *health_handlers(checks), PrometheusController],
-        middleware=[CorrelationIdMiddleware(), prometheus.middleware],
+        middleware=[
+            CorrelationIdMiddleware(),
+            prometheus.middleware,
+            DefineMiddleware(TokenAuthMiddleware, verifier=verifier),
+            rate_limit.middleware,
+        ],
         lifespan=list(lifespan),
-        dependencies=dependencies,
+        dependencies={
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            **(dependencies or {}),
+        },
+        openapi_config=OpenAPIConfig(
+            title=f"Etapa {settings.service}",
+            version="1",
+            security=[{"BearerToken": []}],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
+                }
+            ),
+        ),
         exception_handlers={Exception: _problem},
         request_max_body_size=request_max_body_size,
         logging_config=None,  # configure_logging owns the root logger

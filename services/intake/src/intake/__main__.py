@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from intake.app import create_app, create_runtime
 from intake.config import IntakeSettings
-from intake.demo import seed_demo
+from intake.demo import demo_users_table, seed_demo
 from shared.service_main import run_service_cli
+
+
+async def _print(text: str) -> None:
+    print(text)
 
 
 def main() -> None:
@@ -14,7 +18,10 @@ def main() -> None:
         settings.service,
         create_app=lambda: create_app(settings),
         migrate=create_runtime(settings).migrate,
-        extra_commands={"seed-demo": lambda: seed_demo(settings)},
+        extra_commands={
+            "seed-demo": lambda: seed_demo(settings),
+            "demo-users": lambda: _print(demo_users_table()),
+        },
     )
 
 

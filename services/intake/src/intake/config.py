@@ -2,21 +2,52 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, SettingsError, read_key
 
 DEFAULT_PORT = 8000
+DEVELOPMENT_OPERATOR_KEY = "dev-operator-key"
 
 
 @dataclass(frozen=True, slots=True)
 class IntakeSettings:
     service: ServiceSettings
     """Database, broker, HTTP and logging settings (see ``shared.settings``)."""
+    jwt_private_key: str
+    """``INTAKE_JWT_PRIVATE_KEY`` or ``INTAKE_JWT_PRIVATE_KEY_FILE``: PEM key that signs tokens."""
+    operator_key: str
+    """``INTAKE_OPERATOR_KEY``: the platform operator's key for creating chains."""
+    token_ttl: timedelta = timedelta(minutes=30)
+    """``INTAKE_TOKEN_TTL_MINUTES``: how long a sign-in token lives."""
     default_phone_region: str = "BR"
     """Region used to read phone numbers typed without a country code."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IntakeSettings:
-        return cls(service=ServiceSettings.from_env("intake", DEFAULT_PORT, env))
+        env = os.environ if env is None else env
+        service = ServiceSettings.from_env("intake", DEFAULT_PORT, env)
+        private_key = read_key(env, "INTAKE_JWT_PRIVATE_KEY")
+        if private_key is None:
+            raise SettingsError(
+                "INTAKE_JWT_PRIVATE_KEY (or INTAKE_JWT_PRIVATE_KEY_FILE) must be set: the key "
+                "that signs sign-in tokens. `make keys` writes a development pair to .etapa/jwt/."
+            )
+        operator_key = env.get("INTAKE_OPERATOR_KEY") or DEVELOPMENT_OPERATOR_KEY
+        if operator_key == DEVELOPMENT_OPERATOR_KEY and not service.is_development:
+            raise SettingsError(
+                f"INTAKE_OPERATOR_KEY must be set outside development (ETAPA_ENV="
+                f"{service.environment}); the development default is public."
+            )
+        ttl = env.get("INTAKE_TOKEN_TTL_MINUTES", "30")
+        if not ttl.isdigit() or not 1 <= int(ttl) <= 24 * 60:
+            raise SettingsError(f"INTAKE_TOKEN_TTL_MINUTES must be 1..1440 minutes, got {ttl!r}")
+        return cls(
+            service=service,
+            jwt_private_key=private_key,
+            operator_key=operator_key,
+            token_ttl=timedelta(minutes=int(ttl)),
+        )

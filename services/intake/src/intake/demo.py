@@ -1,17 +1,45 @@
-"""Demo data for ``make run``: one chain and three branches in different states."""
+"""Demo data for ``make run``: one chain, three branches in different states, one user per role."""
 
 from __future__ import annotations
 
-from intake import directory
+from intake import directory, users
 from intake.config import IntakeSettings
+from shared.auth import Role
 from shared.clock import system_clock
-from shared.database import create_pool
+from shared.database import Connection, create_pool
 from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID, DEMO_CHAIN_NAME
 from shared.events import SendingWindow
 from shared.logging import correlation_scope, get_logger
 from shared.runtime import migrate_service_database
 
 log = get_logger(__name__)
+
+DEMO_PASSWORD = "visao-clara-demo"  # noqa: S105 - printed by make run; demo data only
+DEMO_USERS = (
+    ("admin@visaoclara.demo", "Ana Administradora", Role.CHAIN_ADMIN, ()),
+    ("gerente.sp@visaoclara.demo", "Gustavo Gerente", Role.BRANCH_MANAGER, ("SP01",)),
+    ("atendente.sp@visaoclara.demo", "Alice Atendente", Role.ATTENDANT, ("SP01",)),
+    ("atendente.rj@visaoclara.demo", "Rafael Atendente", Role.ATTENDANT, ("RJ01",)),
+    ("consulta@visaoclara.demo", "Vera Consulta", Role.VIEWER, ()),
+)
+
+
+async def _seed_users(conn: Connection) -> None:
+    branch_ids = {b.code: b.branch_id for b in DEMO_BRANCHES}
+    for email, name, role, codes in DEMO_USERS:
+        if await conn.fetchval("SELECT 1 FROM users WHERE lower(email) = $1", email):
+            continue
+        branches = frozenset(branch_ids[c] for c in codes)
+        await users.create_user(
+            conn, DEMO_CHAIN_ID, users.NewUser(email, name, role, branches, DEMO_PASSWORD)
+        )
+
+
+def demo_users_table() -> str:
+    lines = [f"  Demo users (password for all: {DEMO_PASSWORD})"]
+    for email, _name, role, codes in DEMO_USERS:
+        lines.append(f"    {email:<32} {role.value:<15} {' '.join(codes) or 'toda a rede'}")
+    return "\n".join(lines)
 
 
 async def seed_demo(settings: IntakeSettings) -> None:
@@ -35,6 +63,7 @@ async def seed_demo(settings: IntakeSettings) -> None:
                         window=SendingWindow(),
                         now=system_clock(),
                     )
+            await _seed_users(conn)
     finally:
         await pool.close()
     log.info("demo_seeded", chain=DEMO_CHAIN_NAME, branches=[b.code for b in DEMO_BRANCHES])

@@ -36,13 +36,11 @@ async def create_chain(conn: Connection, name: str, chain_id: UUID | None = None
     return dict(row)
 
 
-async def list_chains(conn: Connection, limit: int, offset: int) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT chain_id, name, created_at FROM chains ORDER BY name LIMIT $1 OFFSET $2",
-        limit + 1,
-        offset,
+async def get_chain(conn: Connection, chain_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        "SELECT chain_id, name, created_at FROM chains WHERE chain_id = $1", chain_id
     )
-    return [dict(r) for r in rows]
+    return dict(row) if row else None
 
 
 _BRANCH_COLUMNS = (
@@ -108,23 +106,31 @@ async def upsert_branch(
     return dict(row)
 
 
-async def get_branch(conn: Connection, branch_id: UUID) -> dict[str, Any] | None:
+async def get_branch(conn: Connection, chain_id: UUID, branch_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow(
-        f"SELECT {_BRANCH_COLUMNS} FROM branches WHERE branch_id = $1", branch_id
+        f"SELECT {_BRANCH_COLUMNS} FROM branches WHERE chain_id = $1 AND branch_id = $2",
+        chain_id,
+        branch_id,
     )
     return dict(row) if row else None
 
 
 async def list_branches(
-    conn: Connection, chain_id: UUID | None, limit: int, offset: int
+    conn: Connection,
+    chain_id: UUID,
+    branches: frozenset[UUID] | None,
+    limit: int,
+    offset: int,
 ) -> list[dict[str, Any]]:
+    """The chain's branches; with ``branches``, only those."""
     rows = await conn.fetch(
         f"""
         SELECT {_BRANCH_COLUMNS} FROM branches
-        WHERE $1::uuid IS NULL OR chain_id = $1
-        ORDER BY chain_id, code LIMIT $2 OFFSET $3
+        WHERE chain_id = $1 AND ($2::uuid[] IS NULL OR branch_id = ANY($2::uuid[]))
+        ORDER BY code LIMIT $3 OFFSET $4
         """,
         chain_id,
+        None if branches is None else list(branches),
         limit + 1,
         offset,
     )

@@ -70,19 +70,20 @@ async def open_order(
     conn: Connection,
     new: NewOrder,
     *,
+    chain_id: UUID,
     now: datetime,
     idempotency_key: str | None,
 ) -> OpenedOrder:
     """Register ``new`` (or return the order an earlier request with the same key created)."""
     async with conn.transaction():
         branch = await conn.fetchrow(
-            "UPDATE branches SET next_order_seq = next_order_seq + 1 WHERE branch_id = $1 "
-            "RETURNING *, next_order_seq - 1 AS seq",
+            "UPDATE branches SET next_order_seq = next_order_seq + 1 "
+            "WHERE branch_id = $1 AND chain_id = $2 RETURNING *, next_order_seq - 1 AS seq",
             new.branch_id,
+            chain_id,
         )
         if branch is None:
             raise UnknownBranch(f"branch {new.branch_id} does not exist")
-        chain_id: UUID = branch["chain_id"]
         order_id = uuid4()
         if idempotency_key is not None:
             existing = await _claim_key(
@@ -144,12 +145,19 @@ class _Replay(Exception):
 
 
 async def open_order_idempotently(
-    conn: Connection, new: NewOrder, *, now: datetime, idempotency_key: str | None
+    conn: Connection,
+    new: NewOrder,
+    *,
+    chain_id: UUID,
+    now: datetime,
+    idempotency_key: str | None,
 ) -> OpenedOrder:
     try:
-        return await open_order(conn, new, now=now, idempotency_key=idempotency_key)
+        return await open_order(
+            conn, new, chain_id=chain_id, now=now, idempotency_key=idempotency_key
+        )
     except _Replay as replay:
-        order = await get_order(conn, replay.order_id)
+        order = await get_order(conn, chain_id, replay.order_id)
         assert order is not None  # the key row and the order commit together
         return OpenedOrder(order=order, created=False)
 
@@ -184,6 +192,10 @@ async def _claim_key(
     return order_id_
 
 
-async def get_order(conn: Connection, order_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow(f"SELECT {_ORDER_COLUMNS} FROM orders WHERE order_id = $1", order_id)
+async def get_order(conn: Connection, chain_id: UUID, order_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT {_ORDER_COLUMNS} FROM orders WHERE chain_id = $1 AND order_id = $2",
+        chain_id,
+        order_id,
+    )
     return dict(row) if row else None

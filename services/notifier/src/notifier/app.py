@@ -74,7 +74,7 @@ def create_app(settings: NotifierSettings | None = None) -> Litestar:
     settings = settings or NotifierSettings.from_env()
     runtime = create_runtime(settings)
     return create_service_app(
-        service="notifier",
+        settings=settings.service,
         route_handlers=[MessageController],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],

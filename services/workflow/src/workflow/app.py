@@ -36,7 +36,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
     settings = settings or WorkflowSettings.from_env()
     runtime = create_runtime(settings)
     return create_service_app(
-        service="workflow",
+        settings=settings.service,
         route_handlers=[OrderController, ServiceTypeController],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],

@@ -13,10 +13,11 @@ from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from intake import orders
-from intake.api.directory import ConflictException
+from intake.api.errors import ConflictException
 from intake.api.schemas import OrderIn, OrderOut
 from intake.config import IntakeSettings
 from intake.phones import InvalidPhone, normalize_mobile
+from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
 
 IdempotencyKey = Annotated[
@@ -41,9 +42,15 @@ class OrderController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         clock: NamedDependency[Clock],
         settings: NamedDependency[IntakeSettings],
+        principal: NamedDependency[Principal],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[OrderOut]:
         """Open a service order (ordem de serviço) at a branch."""
+        principal.require_role(*STAFF_ROLES, action="abrir ordens de serviço")
+        if not principal.may_see_branch(data.branch_id):
+            raise ClientException(
+                f"branch_id: branch {data.branch_id} does not exist", extra={"field": "branch_id"}
+            )
         try:
             phone = normalize_mobile(data.customer.phone, settings.default_phone_region)
         except InvalidPhone as exc:
@@ -65,7 +72,11 @@ class OrderController(Controller):
         async with pool.acquire() as conn:
             try:
                 opened = await orders.open_order_idempotently(
-                    conn, new, now=clock(), idempotency_key=idempotency_key
+                    conn,
+                    new,
+                    chain_id=principal.chain_id,
+                    now=clock(),
+                    idempotency_key=idempotency_key,
                 )
             except orders.UnknownBranch as exc:
                 raise ClientException(f"branch_id: {exc}", extra={"field": "branch_id"}) from None
@@ -78,11 +89,14 @@ class OrderController(Controller):
 
     @get("/{order_id:uuid}")
     async def get_order(
-        self, order_id: FromPath[UUID], pool: NamedDependency[asyncpg.Pool]
+        self,
+        order_id: FromPath[UUID],
+        pool: NamedDependency[asyncpg.Pool],
+        principal: NamedDependency[Principal],
     ) -> OrderOut:
         """The order as registered at the counter (its progress is on the workflow service)."""
         async with pool.acquire() as conn:
-            row = await orders.get_order(conn, order_id)
-        if row is None:
+            row = await orders.get_order(conn, principal.chain_id, order_id)
+        if row is None or not principal.may_see_branch(row["branch_id"]):
             raise NotFoundException(f"order {order_id} not found")
         return OrderOut(**row)

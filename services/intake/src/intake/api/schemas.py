@@ -9,6 +9,8 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from shared.auth import Role
+
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 BRAZILIAN_STATES = frozenset(
@@ -20,14 +22,74 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Email = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_lower=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
+Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class SignIn(Body):
+    email: Email
+    password: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class UserIn(Body):
+    email: Email
+    name: Text
+    role: Role
+    branch_ids: list[UUID] = Field(default=[], max_length=500)
+    password: Password
+
+
+class UserPatch(Body):
+    name: Text | None = None
+    role: Role | None = None
+    branch_ids: list[UUID] | None = Field(default=None, max_length=500)
+    active: bool | None = None
+    password: Password | None = None
+
+
+class UserOut(BaseModel):
+    user_id: UUID
+    chain_id: UUID
+    email: str
+    name: str
+    role: Role
+    branch_ids: list[UUID]
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - the OAuth token type
+    expires_in: int
+    user: UserOut
+
+
+class FirstAdmin(Body):
+    email: Email
+    name: Text
+    password: Password
+
+
 class ChainIn(Body):
     name: Text
+    admin: FirstAdmin = Field(description="the chain's first administrator, who signs in next")
 
 
 class ChainOut(BaseModel):
     chain_id: UUID
     name: str
     created_at: datetime
+
+
+class ChainCreated(ChainOut):
+    admin: UserOut
 
 
 class SendingWindowIn(Body):
@@ -39,7 +101,6 @@ class SendingWindowIn(Body):
 
 
 class BranchIn(Body):
-    chain_id: UUID
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,10}$")] = Field(
         description="short code used in order numbers, e.g. SP01"
     )

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromQuery
 from pydantic import BaseModel
 
+from shared.auth import Principal
 from shared.logging import mask_phone_numbers
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
@@ -46,7 +47,7 @@ class MessageController(Controller):
     async def list_messages(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        chain_id: FromQuery[UUID | None] = None,
+        principal: NamedDependency[Principal],
         order_id: FromQuery[UUID | None] = None,
         branch: FromQuery[UUID | None] = None,
         status: FromQuery[MessageStatus | None] = None,
@@ -60,13 +61,14 @@ class MessageController(Controller):
             rows = await conn.fetch(
                 """
                 SELECT * FROM messages
-                WHERE ($1::uuid IS NULL OR chain_id = $1) AND ($2::uuid IS NULL OR order_id = $2)
+                WHERE chain_id = $1 AND ($2::uuid IS NULL OR order_id = $2)
+                  AND ($9::uuid[] IS NULL OR branch_id = ANY($9::uuid[]))
                   AND ($3::uuid IS NULL OR branch_id = $3) AND ($4::text IS NULL OR status = $4)
                   AND ($5::date IS NULL OR created_at >= $5)
                   AND ($6::date IS NULL OR created_at < $6 + 1)
                 ORDER BY created_at DESC, notification_id LIMIT $7 OFFSET $8
                 """,
-                chain_id,
+                principal.chain_id,
                 order_id,
                 branch,
                 status,
@@ -74,6 +76,7 @@ class MessageController(Controller):
                 created_to,
                 limit + 1,
                 offset,
+                None if (visible := principal.visible_branches()) is None else list(visible),
             )
         return page_of([_message_out(dict(r)) for r in rows], limit, offset)
 

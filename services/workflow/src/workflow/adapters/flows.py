@@ -98,7 +98,7 @@ async def _flow(
 
 
 async def list_service_types(
-    conn: Connection, chain_id: UUID | None, limit: int, offset: int
+    conn: Connection, chain_id: UUID, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """
@@ -109,7 +109,7 @@ async def list_service_types(
             WHERE chain_id = t.chain_id AND service_type = t.code
             ORDER BY version DESC LIMIT 1
         ) v ON true
-        WHERE $1::uuid IS NULL OR t.chain_id = $1
+        WHERE t.chain_id = $1
         ORDER BY t.chain_id, t.code LIMIT $2 OFFSET $3
         """,
         chain_id,

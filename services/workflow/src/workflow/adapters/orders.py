@@ -96,8 +96,12 @@ _FROM = """
 """
 
 
-async def get_order(conn: Connection, order_id: UUID) -> dict[str, Any] | None:
-    row = await conn.fetchrow(f"SELECT {_LIST_COLUMNS} {_FROM} WHERE o.order_id = $1", order_id)
+async def get_order(conn: Connection, chain_id: UUID, order_id: UUID) -> dict[str, Any] | None:
+    row = await conn.fetchrow(
+        f"SELECT {_LIST_COLUMNS} {_FROM} WHERE o.chain_id = $1 AND o.order_id = $2",
+        chain_id,
+        order_id,
+    )
     return dict(row) if row else None
 
 
@@ -113,7 +117,8 @@ async def get_timeline(conn: Connection, order_id: UUID) -> list[dict[str, Any]]
 async def list_orders(
     conn: Connection,
     *,
-    chain_id: UUID | None,
+    chain_id: UUID,
+    branches: frozenset[UUID] | None,
     branch_id: UUID | None,
     service_type: str | None,
     stage: str | None,
@@ -124,8 +129,9 @@ async def list_orders(
     rows = await conn.fetch(
         f"""
         SELECT {_LIST_COLUMNS} {_FROM}
-        WHERE ($1::uuid IS NULL OR o.chain_id = $1)
+        WHERE o.chain_id = $1
           AND ($2::uuid IS NULL OR o.branch_id = $2)
+          AND ($8::uuid[] IS NULL OR o.branch_id = ANY($8::uuid[]))
           AND ($3::text IS NULL OR o.service_type = $3)
           AND ($4::text IS NULL OR v.stages -> o.stage_position ->> 'key' = $4)
           AND ($5::text IS NULL OR o.number ILIKE '%' || $5 || '%'
@@ -139,5 +145,6 @@ async def list_orders(
         text,
         limit + 1,
         offset,
+        None if branches is None else list(branches),
     )
     return [dict(r) for r in rows]

@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from shared.auth import Principal
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters import orders
 from workflow.api.schemas import OrderDetail, OrderSummary, TimelineEntry
@@ -26,7 +27,7 @@ class OrderController(Controller):
     async def list_orders(
         self,
         pool: NamedDependency[asyncpg.Pool],
-        chain_id: FromQuery[UUID | None] = None,
+        principal: NamedDependency[Principal],
         branch: FromQuery[UUID | None] = None,
         service_type: FromQuery[str | None] = None,
         stage: FromQuery[str | None] = None,
@@ -38,7 +39,8 @@ class OrderController(Controller):
         async with pool.acquire() as conn:
             rows = await orders.list_orders(
                 conn,
-                chain_id=chain_id,
+                chain_id=principal.chain_id,
+                branches=principal.visible_branches(),
                 branch_id=branch,
                 service_type=service_type,
                 stage=stage,
@@ -50,12 +52,15 @@ class OrderController(Controller):
 
     @get("/{order_id:uuid}")
     async def get_order(
-        self, order_id: FromPath[UUID], pool: NamedDependency[asyncpg.Pool]
+        self,
+        order_id: FromPath[UUID],
+        pool: NamedDependency[asyncpg.Pool],
+        principal: NamedDependency[Principal],
     ) -> OrderDetail:
         """Everything about one order: its stage, due time with explanation, and timeline."""
         async with pool.acquire() as conn:
-            row = await orders.get_order(conn, order_id)
-            if row is None:
+            row = await orders.get_order(conn, principal.chain_id, order_id)
+            if row is None or not principal.may_see_branch(row["branch_id"]):
                 raise NotFoundException(f"order {order_id} not found")
             timeline = await orders.get_timeline(conn, order_id)
         return OrderDetail(**row, timeline=[TimelineEntry(**t) for t in timeline])

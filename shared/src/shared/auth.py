@@ -1,0 +1,218 @@
+"""Who is calling: signed tokens, roles, and the scope every query is limited to.
+
+Intake signs short-lived JWTs (EdDSA) with its private key; every service verifies them with
+the public key from the environment, so only intake can sign. A token names the user, the chain,
+the role and the branches; the :class:`Principal` built from it is what handlers scope every
+query by. Endpoints that authenticate otherwise (a lab's API key, a provider's callback) opt out
+of the token check with ``opt=PUBLIC`` and check their own credential.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_public_key,
+)
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import ASGIApp
+
+from shared.settings import ServiceSettings, SettingsError
+
+ALGORITHM = "EdDSA"
+ISSUER = "etapa-intake"
+AUDIENCE = "etapa"
+PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
+"""Route ``opt`` for endpoints that check their own credential (or none: health, metrics)."""
+OPEN_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
+
+
+class Role(StrEnum):
+    CHAIN_ADMIN = "chain_admin"
+    """Everything in the chain: flows, calendars, users, every branch."""
+    BRANCH_MANAGER = "branch_manager"
+    """Their branches: orders, calendars and staff."""
+    ATTENDANT = "attendant"
+    """Opens and acts on orders in their branches."""
+    VIEWER = "viewer"
+    """Reads only (their branches, or the whole chain when given none)."""
+
+
+ROLE_LABELS = {
+    Role.CHAIN_ADMIN: "administrador da rede",
+    Role.BRANCH_MANAGER: "gerente de filial",
+    Role.ATTENDANT: "atendente",
+    Role.VIEWER: "consulta",
+}
+STAFF_ROLES = (Role.CHAIN_ADMIN, Role.BRANCH_MANAGER, Role.ATTENDANT)
+"""Roles that may open and act on orders."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: UUID
+    chain_id: UUID
+    role: Role
+    branch_ids: frozenset[UUID]
+    name: str = ""
+
+    def visible_branches(self) -> frozenset[UUID] | None:
+        """The branches this caller may see; ``None`` means every branch of the chain."""
+        if self.role is Role.CHAIN_ADMIN:
+            return None
+        if self.role is Role.VIEWER and not self.branch_ids:
+            return None
+        return self.branch_ids
+
+    def may_see_branch(self, branch_id: UUID) -> bool:
+        visible = self.visible_branches()
+        return visible is None or branch_id in visible
+
+    def require_branch(self, branch_id: UUID) -> None:
+        """A branch the caller may not see answers as if it did not exist."""
+        if not self.may_see_branch(branch_id):
+            raise NotFoundException(f"branch {branch_id} not found")
+
+    def require_role(self, *roles: Role, action: str) -> None:
+        """403 with the reason when the caller's role may not do ``action``."""
+        if self.role not in roles:
+            allowed = ", ".join(ROLE_LABELS[r] for r in roles)
+            raise PermissionDeniedException(
+                f"O perfil {ROLE_LABELS[self.role]} não pode {action}; permitido a: {allowed}."
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class TokenVerifier:
+    public_key: str
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.public_key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+            )
+            return Principal(
+                user_id=UUID(claims["sub"]),
+                chain_id=UUID(claims["chain"]),
+                role=Role(claims["role"]),
+                branch_ids=frozenset(UUID(b) for b in claims.get("branches", [])),
+                name=str(claims.get("name", "")),
+            )
+        except jwt.ExpiredSignatureError:
+            raise NotAuthorizedException("token expired; sign in again") from None
+        except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):
+            raise NotAuthorizedException("invalid token") from None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenIssuer:
+    private_key: str
+    ttl: timedelta = timedelta(minutes=30)
+
+    def issue(self, principal: Principal, now: datetime | None = None) -> str:
+        now = now or datetime.now(UTC)
+        claims = {
+            "sub": str(principal.user_id),
+            "chain": str(principal.chain_id),
+            "role": principal.role.value,
+            "branches": sorted(str(b) for b in principal.branch_ids),
+            "name": principal.name,
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + self.ttl,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(claims, self.private_key, algorithm=ALGORITHM)
+
+
+class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Every request but the open paths and ``opt=PUBLIC`` routes carries a valid bearer token."""
+
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier) -> None:
+        super().__init__(app, exclude=OPEN_PATHS)
+        self._verifier = verifier
+
+    async def authenticate_request(
+        self, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> AuthenticationResult:
+        header = connection.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthorizedException("missing bearer token (Authorization: Bearer <token>)")
+        return AuthenticationResult(user=self._verifier.verify(token.strip()), auth=token)
+
+
+def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    user = request.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException("this endpoint needs a signed-in user")
+    return user
+
+
+def rate_limit_identity(request: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """Rate limits count per user when signed in, else per client address."""
+    user = request.scope.get("user")
+    if isinstance(user, Principal):
+        return f"user:{user.user_id}"
+    client = request.client
+    return f"ip:{client.host if client else 'unknown'}"
+
+
+def verifier_for(settings: ServiceSettings) -> TokenVerifier:
+    """The token verifier of a service; refuses to start without a usable public key."""
+    key = settings.jwt_public_key
+    if key is None:
+        raise SettingsError(
+            "ETAPA_JWT_PUBLIC_KEY (or ETAPA_JWT_PUBLIC_KEY_FILE) must be set: the public key "
+            "that checks sign-in tokens. `make keys` writes a development pair to .etapa/jwt/."
+        )
+    try:
+        load_pem_public_key(key.encode())
+    except ValueError:
+        raise SettingsError("ETAPA_JWT_PUBLIC_KEY is not a PEM public key") from None
+    return TokenVerifier(key)
+
+
+def generate_key_pair() -> tuple[str, str]:
+    """A new Ed25519 signing pair as (private PEM, public PEM): development and tests."""
+    key = Ed25519PrivateKey.generate()
+    private = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+    public = key.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    return private, public.decode()
+
+
+def principal_for(
+    chain_id: UUID | str,
+    role: Role | str = Role.CHAIN_ADMIN,
+    branches: Iterable[UUID | str] = (),
+    user_id: UUID | str | None = None,
+    name: str = "",
+) -> Principal:
+    """A principal from loose values (demo data, tests)."""
+    return Principal(
+        user_id=UUID(str(user_id)) if user_id else uuid.uuid4(),
+        chain_id=UUID(str(chain_id)),
+        role=Role(role),
+        branch_ids=frozenset(UUID(str(b)) for b in branches),
+        name=name,
+    )

@@ -1,0 +1,105 @@
+"""Tokens: only the private key's holder can sign; roles and branch scope read the way they say."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from litestar.exceptions import NotAuthorizedException, NotFoundException, PermissionDeniedException
+
+from shared.auth import (
+    ALGORITHM,
+    Role,
+    TokenIssuer,
+    TokenVerifier,
+    generate_key_pair,
+    principal_for,
+    verifier_for,
+)
+from shared.settings import ServiceSettings, SettingsError
+
+PRIVATE, PUBLIC = generate_key_pair()
+CHAIN = uuid.uuid4()
+SP, RJ = uuid.uuid4(), uuid.uuid4()
+
+
+def test_a_token_round_trips_to_the_same_principal() -> None:
+    principal = principal_for(CHAIN, Role.ATTENDANT, [SP], name="Alice")
+    token = TokenIssuer(PRIVATE).issue(principal)
+    assert TokenVerifier(PUBLIC).verify(token) == principal
+
+
+def test_a_token_signed_with_another_key_is_refused() -> None:
+    other_private, _ = generate_key_pair()
+    token = TokenIssuer(other_private).issue(principal_for(CHAIN))
+    with pytest.raises(NotAuthorizedException, match="invalid token"):
+        TokenVerifier(PUBLIC).verify(token)
+
+
+def test_an_expired_token_is_refused() -> None:
+    issued = datetime.now(UTC) - timedelta(hours=2)
+    token = TokenIssuer(PRIVATE, ttl=timedelta(minutes=30)).issue(principal_for(CHAIN), now=issued)
+    with pytest.raises(NotAuthorizedException, match="expired"):
+        TokenVerifier(PUBLIC).verify(token)
+
+
+def test_an_unsigned_or_tampered_token_is_refused() -> None:
+    token = TokenIssuer(PRIVATE).issue(principal_for(CHAIN, Role.VIEWER))
+    claims = jwt.decode(token, options={"verify_signature": False})
+    for forged in (
+        jwt.encode({**claims, "role": "chain_admin"}, "s" * 32, algorithm="HS256"),
+        jwt.encode({**claims, "role": "chain_admin"}, "", algorithm="none"),
+        token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB"),
+    ):
+        with pytest.raises(NotAuthorizedException):
+            TokenVerifier(PUBLIC).verify(forged)
+
+
+def test_a_token_with_an_unknown_role_is_refused() -> None:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "chain": str(CHAIN),
+        "role": "superuser",
+        "iss": "etapa-intake",
+        "aud": "etapa",
+        "iat": now,
+        "exp": now + timedelta(minutes=5),
+    }
+    with pytest.raises(NotAuthorizedException):
+        TokenVerifier(PUBLIC).verify(jwt.encode(claims, PRIVATE, algorithm=ALGORITHM))
+
+
+def test_branch_scope_by_role() -> None:
+    assert principal_for(CHAIN, Role.CHAIN_ADMIN, [SP]).visible_branches() is None
+    assert principal_for(CHAIN, Role.VIEWER).visible_branches() is None
+    assert principal_for(CHAIN, Role.VIEWER, [RJ]).visible_branches() == frozenset({RJ})
+    attendant = principal_for(CHAIN, Role.ATTENDANT, [SP])
+    assert attendant.visible_branches() == frozenset({SP})
+    assert attendant.may_see_branch(SP)
+    assert not attendant.may_see_branch(RJ)
+    assert principal_for(CHAIN, Role.ATTENDANT).visible_branches() == frozenset()
+    with pytest.raises(NotFoundException):
+        attendant.require_branch(RJ)
+
+
+def test_a_refused_role_gets_the_reason_in_portuguese() -> None:
+    viewer = principal_for(CHAIN, Role.VIEWER)
+    with pytest.raises(PermissionDeniedException, match="consulta não pode abrir ordens"):
+        viewer.require_role(Role.ATTENDANT, action="abrir ordens")
+
+
+def test_a_service_refuses_to_start_without_a_usable_public_key() -> None:
+    base = {"ETAPA_ENV": "production"}
+    with pytest.raises(SettingsError, match="ETAPA_JWT_PUBLIC_KEY"):
+        verifier_for(ServiceSettings.from_env("workflow", 8001, base))
+    with pytest.raises(SettingsError, match="not a PEM public key"):
+        verifier_for(
+            ServiceSettings.from_env("workflow", 8001, base | {"ETAPA_JWT_PUBLIC_KEY": "x"})
+        )
+    with pytest.raises(SettingsError, match="cannot read"):
+        ServiceSettings.from_env("workflow", 8001, {"ETAPA_JWT_PUBLIC_KEY_FILE": "/nope.pem"})
+    settings = ServiceSettings.from_env("workflow", 8001, base | {"ETAPA_JWT_PUBLIC_KEY": PUBLIC})
+    assert verifier_for(settings).public_key == PUBLIC
