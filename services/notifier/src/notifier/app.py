@@ -9,6 +9,8 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from notifier.api.messages import MessageController
+from notifier.api.opt_outs import OptOutController
+from notifier.api.providers import CallbackSettings, ProviderCallbackController
 from notifier.config import NotifierSettings
 from notifier.dispatch import Dispatcher, DispatchPolicy
 from notifier.holiday_days import closed_days
@@ -73,10 +75,19 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
 def create_app(settings: NotifierSettings | None = None) -> Litestar:
     settings = settings or NotifierSettings.from_env()
     runtime = create_runtime(settings)
+    callbacks = CallbackSettings(
+        token=settings.callback_token,
+        twilio_auth_token=settings.providers.twilio_auth_token,
+        public_url=settings.public_url,
+        clock=system_clock,
+    )
     return create_service_app(
         settings=settings.service,
-        route_handlers=[MessageController],
+        route_handlers=[MessageController, OptOutController, ProviderCallbackController],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
-        dependencies={"pool": Provide(runtime.database_pool, sync_to_thread=False)},
+        dependencies={
+            "pool": Provide(runtime.database_pool, sync_to_thread=False),
+            "callbacks": Provide(lambda: callbacks, sync_to_thread=False),
+        },
     )
