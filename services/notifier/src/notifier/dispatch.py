@@ -68,7 +68,8 @@ class DispatchPolicy:
 
     @property
     def lease_seconds(self) -> float:
-        return round_budget_seconds(self.send_tries, self.send_timeout) + 30.0
+        """A round's longest time with room to record the outcome; an expired lease is reclaimed."""
+        return round_budget_seconds(self.send_tries, self.send_timeout) * 1.5 + 2.0
 
 
 class Dispatcher:
