@@ -12,7 +12,7 @@ export ETAPA_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 DEV_KEYS := ETAPA_JWT_PUBLIC_KEY_FILE=$(CURDIR)/.etapa/jwt/public.pem INTAKE_JWT_PRIVATE_KEY_FILE=$(CURDIR)/.etapa/jwt/private.pem
 
 .DEFAULT_GOAL := help
-.PHONY: help install keys services migrate seed run test lint typecheck imports unit integration e2e bench bench-notifier clean
+.PHONY: fuzz help install keys services migrate seed run test lint typecheck imports unit integration e2e bench bench-notifier clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -37,6 +37,8 @@ migrate: services keys ## create and migrate the three databases
 seed: migrate ## load the demo chain, branches, users and flows
 	$(DEV_KEYS) $(RUN) python -m workflow seed-demo
 	$(DEV_KEYS) $(RUN) python -m intake seed-demo
+	@scripts/rabbitmq-lab-user.sh LABDEMO lab-demo-change-me 2>/dev/null \
+	  || echo "  (no demo lab user on the broker: rabbitmqctl must run where RabbitMQ runs; see README)"
 
 run: seed ## run the three services with demo data (Ctrl-C stops them)
 	@echo ""
@@ -64,6 +66,9 @@ test: lint typecheck imports ## lint, types, import boundaries, then unit, integ
 
 unit: install ## unit tests only (no services needed)
 	$(RUN) pytest tests/unit
+
+fuzz: install ## a longer schemathesis run against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
+	ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s
 
 bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_deadlines

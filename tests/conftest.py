@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import aio_pika
 import pytest
 
+from intake.lab.consumer import lab_queue
 from shared.database import drop_database
 from shared.events import ALL_EVENTS
 from shared.topology import Topology
@@ -44,6 +45,9 @@ async def _cleanup(infra: Infra) -> None:
                     queue = topology.queue_name(service, event.routing_key())
                     for name in (queue, topology.dead_letter_queue_name(queue)):
                         await channel.queue_delete(name)
+            lab = lab_queue(topology).name
+            for name in (lab, topology.dead_letter_queue_name(lab)):
+                await channel.queue_delete(name)
             for name in (
                 topology.events_exchange,
                 topology.lab_exchange,

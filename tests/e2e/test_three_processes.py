@@ -2,61 +2,15 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-from typing import BinaryIO
 
 import httpx
 import pytest
 
-from tests.infra import OPERATOR_KEY, Infra
-from tests.integration.harness import eventually, free_port, save_test_flow, wait_until_ready
+from tests.infra import OPERATOR_KEY
+from tests.integration.harness import eventually, save_test_flow
 
 pytestmark = pytest.mark.e2e
-
-LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
-
-
-@pytest.fixture(scope="module")
-def processes(infra: Infra) -> Iterator[dict[str, str]]:
-    env = {
-        **os.environ,
-        **infra.service_env(
-            "e2e", NOTIFIER_DISPATCH_INTERVAL="0.2", NOTIFIER_SENDING_HOURS="always"
-        ),
-    }
-    urls: dict[str, str] = {}
-    started: list[tuple[subprocess.Popen[bytes], BinaryIO]] = []
-    for service in ("intake", "workflow", "notifier"):
-        port = free_port()
-        env[f"{service.upper()}_PORT"] = str(port)
-        urls[service] = f"http://127.0.0.1:{port}"
-        log = (LOGS / f"etapa-e2e-{infra.run_id}-{service}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", service, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        started.append((process, log))
-    urls["workflow_database"] = env["WORKFLOW_DATABASE_URL"]
-    try:
-        yield urls
-    finally:
-        for process, _ in started:
-            process.terminate()
-        for process, log_file in started:
-            process.wait(timeout=20)
-            log_file.close()
-
-
-@pytest.fixture
-async def http(processes: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as client:
-        for service in ("intake", "workflow", "notifier"):
-            await wait_until_ready(client, processes[service], timeout=60)
-        yield client
 
 
 async def test_an_order_posted_to_intake_reaches_the_notifier_as_an_sms(
@@ -74,10 +28,11 @@ async def test_an_order_posted_to_intake_reaches_the_notifier_as_an_sms(
     signed_in = await http.post(f"{intake}/api/v1/auth/token", json=admin)
     assert signed_in.status_code == 200, signed_in.text
     assert signed_in.json()["user"]["role"] == "chain_admin"
-    http.headers["Authorization"] = f"Bearer {signed_in.json()['access_token']}"
+    auth = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
     branch = (
         await http.post(
             f"{intake}/api/v1/branches",
+            headers=auth,
             json={
                 "code": "E2E01",
                 "name": "Ótica Ponta a Ponta",
@@ -101,14 +56,14 @@ async def test_an_order_posted_to_intake_reaches_the_notifier_as_an_sms(
             },
             "promised_date": "2026-12-18",
         },
-        headers={"Idempotency-Key": str(uuid.uuid4())},
+        headers={"Idempotency-Key": str(uuid.uuid4()), **auth},
     )
     assert order.status_code == 201, order.text
     order_id = order.json()["order_id"]
 
     async def sms() -> list[dict[str, object]] | None:
         response = await http.get(
-            f"{processes['notifier']}/api/v1/messages", params={"order_id": order_id}
+            f"{processes['notifier']}/api/v1/messages", params={"order_id": order_id}, headers=auth
         )
         items: list[dict[str, object]] = response.json()["items"]
         return items if items and items[0]["status"] == "sent" else None
@@ -117,7 +72,9 @@ async def test_an_order_posted_to_intake_reaches_the_notifier_as_an_sms(
     assert messages[0]["body"] == (
         "Olá Beatriz! OS E2E01-000001 recebida na Ótica Ponta a Ponta. Entrega: 18/12/2026."
     )
-    detail = (await http.get(f"{processes['workflow']}/api/v1/orders/{order_id}")).json()
+    detail = (
+        await http.get(f"{processes['workflow']}/api/v1/orders/{order_id}", headers=auth)
+    ).json()
     assert detail["stage_name"] == "Recebido"
     assert detail["promised_date"] == "2026-12-18"
     assert detail["promised_date_proposed"] is False

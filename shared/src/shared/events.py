@@ -106,6 +106,10 @@ class OrderAction(Event):
     target_stage: str | None = None
     assignee: str | None = None
     note: str | None = None
+    reopen_kind: Literal["remake", "warranty"] | None = Field(
+        default=None, description="for reopen: a remake (refação) or a warranty claim (garantia)"
+    )
+    actor_id: UUID | None = Field(default=None, description="the staff user who asked for it")
 
 
 LabStatusCode = Literal[
@@ -135,6 +139,8 @@ class LabStatus(Event):
     eta: date | None = None
     reported_at: datetime
     raw_message_id: str
+    status_raw: str | None = Field(default=None, description="the lab's own status code")
+    note: str | None = None
 
 
 class StageRef(Contract):
@@ -198,6 +204,18 @@ class NotificationStatus(Event):
     reason: str | None = None
 
 
+class ServiceTypePublished(Event):
+    """A service type's flow version as workflow published it; intake validates orders by it."""
+
+    TYPE = "service_type.published"
+    type: Literal["service_type.published"] = "service_type.published"
+    version: Literal[1] = 1
+    code: str
+    name: str
+    flow_version: int
+    active: bool = True
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     BranchUpserted,
     OrderOpened,
@@ -207,4 +225,5 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OrderRiskChanged,
     OrderClosed,
     NotificationStatus,
+    ServiceTypePublished,
 )

@@ -24,6 +24,8 @@ CORRELATION_HEADER = "X-Correlation-ID"
 _SECRET_KEYS = re.compile(r"pass|secret|token|authorization|api_key|apikey", re.IGNORECASE)
 # A run of 10+ digits, optionally with +, spaces, dots, dashes or parentheses between them.
 _PHONE = re.compile(r"\+?\(?\d[\d\s().-]{8,}\d")
+# A JWT (three base64url parts, the first a JSON header) anywhere in a text, e.g. in an error.
+_JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 
 
 def mask_phone_numbers(text: str) -> str:
@@ -41,7 +43,7 @@ def mask_phone_numbers(text: str) -> str:
 
 def _scrub(value: Any) -> Any:
     if isinstance(value, str):
-        return mask_phone_numbers(value)
+        return mask_phone_numbers(_JWT.sub("[token]", value))
     if isinstance(value, dict):
         return {
             k: "[redacted]" if _SECRET_KEYS.search(str(k)) else _scrub(v) for k, v in value.items()

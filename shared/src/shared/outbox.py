@@ -8,6 +8,9 @@ Rules:
 - One relay at a time works a batch (a transaction-scoped advisory lock), so replicas keep order.
 - A publish that no queue receives (returned by the broker) is not dropped: the row stays, with
   its error, and is tried again later with backoff, while the relay goes on with the others.
+- A broker that is down or refuses a publish stops the batch at that row, which stays first in
+  line (no per-row backoff, so later rows never overtake it); the relay itself waits, doubling
+  up to ``max_broker_pause``, before it tries again.
 - A broker or database that is down delays events; the relay keeps trying on its own.
 """
 
@@ -74,6 +77,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
+        max_broker_pause: float = 5.0,
     ) -> None:
         self._pool = pool
         self._publish = publish
@@ -81,6 +85,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
+        self._max_broker_pause = max_broker_pause
+        self._broker_failures = 0
         self._wakeup = asyncio.Event()
 
     async def run(self) -> None:
@@ -92,7 +98,10 @@ class OutboxRelay:
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("outbox_relay_database_unavailable", error=str(exc))
                     published = 0
-                if published < self._batch_size:
+                if self._broker_failures:
+                    pause = self._poll_interval * 2 ** (self._broker_failures - 1)
+                    await asyncio.sleep(min(self._max_broker_pause, pause))
+                elif published < self._batch_size:
                     await self._sleep_until_woken()
         finally:
             listener.cancel()
@@ -144,18 +153,22 @@ class OutboxRelay:
                         routing_key=message.routing_key,
                         error=f"{reason}: {exc}",
                     )
+                    unroutable = _is_unroutable(exc)
                     await conn.execute(
                         """
                         UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                            next_attempt_at = now() + make_interval(
+                            next_attempt_at = CASE WHEN $4 THEN now() + make_interval(
                                 secs => least($3::float8, power(2, attempts)::float8))
+                                ELSE next_attempt_at END
                         WHERE id = $1
                         """,
                         message.id,
                         f"{reason}: {exc}",
                         self._max_backoff,
+                        unroutable,
                     )
-                    if not _is_unroutable(exc):
+                    if not unroutable:
+                        self._broker_failures += 1
                         break  # the broker itself is in trouble: keep order, try again later
                     continue
                 await conn.execute(
@@ -163,6 +176,7 @@ class OutboxRelay:
                     message.id,
                 )
                 OUTBOX_PUBLISHED.inc()
+                self._broker_failures = 0
                 published += 1
         return published
 

@@ -31,7 +31,13 @@ def test_log_lines_are_json_with_correlation_id_and_no_phone_or_secret(
     configure_logging("test-service")
     try:
         with correlation_scope("req-42"):
-            get_logger("t").info("sms", to="+5511987654321", api_token="s3cr3t", body="ok")
+            get_logger("t").info(
+                "sms",
+                to="+5511987654321",
+                api_token="s3cr3t",
+                body="ok",
+                error="refused Bearer eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl",
+            )
         line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     finally:
         structlog.reset_defaults()
@@ -41,3 +47,4 @@ def test_log_lines_are_json_with_correlation_id_and_no_phone_or_secret(
     assert line["to"] == "+55119******21"
     assert line["api_token"] == "[redacted]"
     assert "s3cr3t" not in json.dumps(line)
+    assert line["error"] == "refused Bearer [token]"

@@ -4,29 +4,42 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
+from intake.api.actions import ActionController
 from intake.api.auth import AuthController
 from intake.api.directory import BranchController, ChainController
+from intake.api.lab_updates import LabUpdateController
+from intake.api.labs import LabController
 from intake.api.orders import OrderController
 from intake.api.users import UserController
 from intake.config import IntakeSettings
+from intake.lab.consumer import subscribe_lab_queue
+from intake.service_types import on_service_type_published
 from shared.auth import TokenIssuer
 from shared.clock import Clock, system_clock
+from shared.events import ServiceTypePublished
+from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_runtime(settings: IntakeSettings) -> ServiceRuntime:
-    return ServiceRuntime(settings.service, MIGRATIONS)
+def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> ServiceRuntime:
+    def register(subscriptions: Subscriptions, pool: asyncpg.Pool) -> None:
+        subscriptions.add(ServiceTypePublished, on_service_type_published)
+        subscribe_lab_queue(runtime.broker, subscriptions, settings.service.topology, pool, clock)
+
+    runtime = ServiceRuntime(settings.service, MIGRATIONS, register=register)
+    return runtime
 
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clock) -> Litestar:
     settings = settings or IntakeSettings.from_env()
-    runtime = create_runtime(settings)
+    runtime = create_runtime(settings, clock)
     issuer = TokenIssuer(settings.jwt_private_key, settings.token_ttl)
     return create_service_app(
         settings=settings.service,
@@ -36,6 +49,9 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
             BranchController,
             UserController,
             OrderController,
+            ActionController,
+            LabController,
+            LabUpdateController,
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],

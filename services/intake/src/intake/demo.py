@@ -1,8 +1,8 @@
-"""Demo data for ``make run``: one chain, three branches in different states, one user per role."""
+"""Demo data for ``make run``: one chain, three branches, one user per role, one lab."""
 
 from __future__ import annotations
 
-from intake import directory, users
+from intake import directory, labs, users
 from intake.config import IntakeSettings
 from shared.auth import Role
 from shared.clock import system_clock
@@ -14,6 +14,8 @@ from shared.runtime import migrate_service_database
 
 log = get_logger(__name__)
 
+DEMO_LAB_CODE = "LABDEMO"
+DEMO_LAB_NAME = "Laboratório Demo"
 DEMO_PASSWORD = "visao-clara-demo"  # noqa: S105 - printed by make run; demo data only
 DEMO_USERS = (
     ("admin@visaoclara.demo", "Ana Administradora", Role.CHAIN_ADMIN, ()),
@@ -64,6 +66,19 @@ async def seed_demo(settings: IntakeSettings) -> None:
                         now=system_clock(),
                     )
             await _seed_users(conn)
+            if await labs.lab_by_code(conn, DEMO_LAB_CODE) is None:
+                await labs.create_lab(
+                    conn,
+                    chain_id=DEMO_CHAIN_ID,
+                    code=DEMO_LAB_CODE,
+                    name=DEMO_LAB_NAME,
+                    now=system_clock(),
+                )
     finally:
         await pool.close()
-    log.info("demo_seeded", chain=DEMO_CHAIN_NAME, branches=[b.code for b in DEMO_BRANCHES])
+    log.info(
+        "demo_seeded",
+        chain=DEMO_CHAIN_NAME,
+        branches=[b.code for b in DEMO_BRANCHES],
+        lab=DEMO_LAB_CODE,
+    )

@@ -8,6 +8,8 @@ Rules:
   order it created; the same key with a different request is a conflict. Concurrent requests
   with one key wait for each other on the key's row.
 - The order and its ``order.opened.v1`` are written in one transaction (outbox).
+- The service type must be one of the chain's active ones once the chain knows any (see
+  ``intake.service_types``); a lab, when given, must be a lab of the order's chain.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from intake.directory import snapshot_of
+from intake.labs import lab_in_chain
+from intake.service_types import UnknownServiceType, check_service_type
 from shared import outbox
 from shared.database import Connection
 from shared.events import CustomerSummary, OrderOpened
@@ -32,6 +36,14 @@ class UnknownBranch(LookupError):
 
 class IdempotencyConflict(ValueError):
     pass
+
+
+class InvalidOrderField(ValueError):
+    """A field names something the chain does not have; ``field`` says which."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +74,8 @@ class OpenedOrder:
 
 _ORDER_COLUMNS = (
     "order_id, chain_id, branch_id, number, service_type, customer_name, customer_phone, "
-    "sms_consent, items, promised_date, lab_code, notes, external_reference, opened_at"
+    "sms_consent, items, promised_date, lab_code, lab_order_number, notes, external_reference, "
+    "opened_at"
 )
 
 
@@ -92,6 +105,7 @@ async def open_order(
             if existing is not None:
                 # Raise to roll back the sequence we took; the caller gets the first order.
                 raise _Replay(existing)
+        await _check_references(conn, chain_id, new)
         number = f"{branch['code']}-{branch['seq']:06d}"
         row = await conn.fetchrow(
             f"""
@@ -137,6 +151,15 @@ async def open_order(
             ),
         )
         return OpenedOrder(order=dict(row), created=True)
+
+
+async def _check_references(conn: Connection, chain_id: UUID, new: NewOrder) -> None:
+    try:
+        await check_service_type(conn, chain_id, new.service_type)
+    except UnknownServiceType as exc:
+        raise InvalidOrderField("service_type", str(exc)) from None
+    if new.lab_code is not None and not await lab_in_chain(conn, chain_id, new.lab_code):
+        raise InvalidOrderField("lab_code", f"no lab {new.lab_code!r} in this chain")
 
 
 class _Replay(Exception):

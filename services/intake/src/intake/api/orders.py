@@ -80,6 +80,8 @@ class OrderController(Controller):
                 )
             except orders.UnknownBranch as exc:
                 raise ClientException(f"branch_id: {exc}", extra={"field": "branch_id"}) from None
+            except orders.InvalidOrderField as exc:
+                raise ClientException(str(exc), extra={"field": exc.field}) from None
             except orders.IdempotencyConflict as exc:
                 raise ConflictException(str(exc)) from None
         return Response(

@@ -183,6 +183,9 @@ class OrderOut(BaseModel):
     items: list[dict[str, Any]]
     promised_date: date | None
     lab_code: str | None
+    lab_order_number: str | None = Field(
+        default=None, description="the lab's own number for the order, from its messages"
+    )
     notes: str | None
     external_reference: str | None
     opened_at: datetime

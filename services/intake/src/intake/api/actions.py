@@ -1,0 +1,78 @@
+"""Staff actions on an order over HTTP: recorded here, applied (or refused) by workflow."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+from litestar import Controller, Response, post
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, NotFoundException
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
+
+from intake import actions
+from intake.api.action_schemas import ActionIn, ActionOut
+from intake.api.errors import ConflictException
+from intake.api.orders import IdempotencyKey
+from intake.orders import IdempotencyConflict
+from shared.auth import STAFF_ROLES, Principal
+from shared.clock import Clock
+
+
+class ActionController(Controller):
+    path = "/api/v1/orders/{order_id:uuid}/actions"
+    tags = ["orders"]
+
+    @post("/", status_code=HTTP_202_ACCEPTED)
+    async def act_on_order(
+        self,
+        order_id: FromPath[UUID],
+        data: JSONBody[ActionIn],
+        pool: NamedDependency[asyncpg.Pool],
+        clock: NamedDependency[Clock],
+        principal: NamedDependency[Principal],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[ActionOut]:
+        """Advance, back, pause, resume, assign, note, cancel, deliver or reopen an order.
+
+        202: the action is recorded and sent to workflow, which applies it or puts on the
+        order's timeline why it could not in the order's current state. With the same
+        ``Idempotency-Key`` and body, a retry answers 200 with the first action.
+        """
+        principal.require_role(*STAFF_ROLES, action="agir sobre ordens de serviço")
+        new = actions.NewAction(
+            order_id=order_id,
+            kind=data.action,
+            actor=principal.name or str(principal.user_id),
+            actor_id=principal.user_id,
+            reason=data.reason,
+            target_stage=data.target_stage,
+            assignee=data.assignee,
+            note=data.note,
+            reopen_kind=data.reopen_kind,
+        )
+        problems = actions.problems(new)
+        if problems:
+            raise ClientException(
+                "; ".join(f"{field}: {problem}" for field, problem in problems),
+                extra={"fields": [field for field, _ in problems]},
+            )
+        async with pool.acquire() as conn:
+            order = await actions.find_order(conn, principal.chain_id, order_id)
+            if order is None or not principal.may_see_branch(order["branch_id"]):
+                raise NotFoundException(f"order {order_id} not found")
+            try:
+                recorded = await actions.record_action(
+                    conn,
+                    principal.chain_id,
+                    new,
+                    now=clock(),
+                    idempotency_key=idempotency_key,
+                )
+            except IdempotencyConflict as exc:
+                raise ConflictException(str(exc)) from None
+        return Response(
+            ActionOut(**recorded.action),
+            status_code=HTTP_202_ACCEPTED if recorded.created else HTTP_200_OK,
+        )

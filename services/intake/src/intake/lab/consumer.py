@@ -1,0 +1,93 @@
+"""The queue labs publish to: ``etapa.lab``, routing key ``lab.<lab_code>.status``.
+
+Rules:
+- One durable quorum queue, ``intake.lab.status``, bound with ``lab.*.status``, with the same
+  delivery limit and dead-letter queue as every other consumer queue.
+- Every message is stored with its outcome and acked (see ``intake.lab.receive``): a message
+  that cannot be read or matched is kept as rejected, never redelivered in a loop.
+- Only a failure to store it (database down) gives the message back to the broker, after a
+  pause, so a database restart does not use up its delivery limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+import asyncpg
+from faststream import AckPolicy
+from faststream.message import StreamMessage
+from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
+from faststream.rabbit.annotations import RabbitMessage
+from faststream.rabbit.schemas.queue import QuorumQueueArgs
+
+from intake.lab.receive import LAB_CONSUMER, receive
+from shared.clock import Clock
+from shared.logging import correlation_scope, get_logger
+from shared.messaging import DATABASE_OUTAGE_PAUSE, Subscriptions, topic_exchange
+from shared.topology import LAB_ROUTING_PATTERN, Topology
+
+log = get_logger(__name__)
+
+_DATABASE_OUTAGE = (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
+
+
+def sender_of(routing_key: str) -> str:
+    """``lab.LABX.status`` → ``LABX`` (the binding guarantees three words)."""
+    return routing_key.split(".")[1]
+
+
+async def _raw_body(message: StreamMessage[Any]) -> bytes:
+    """Hand the body over undecoded: reading it, and rejecting it, is ``receive``'s job."""
+    body: bytes = message.body
+    return body
+
+
+def lab_queue(topology: Topology) -> RabbitQueue:
+    name = topology.prefix + LAB_CONSUMER
+    return RabbitQueue(
+        name,
+        queue_type=QueueType.QUORUM,
+        durable=True,
+        arguments=cast(QuorumQueueArgs, topology.queue_arguments(name)),
+        routing_key=LAB_ROUTING_PATTERN,
+    )
+
+
+def subscribe_lab_queue(
+    broker: RabbitBroker,
+    subscriptions: Subscriptions,
+    topology: Topology,
+    pool: asyncpg.Pool,
+    clock: Clock,
+) -> None:
+    queue = lab_queue(topology)
+
+    async def on_lab_message(message: RabbitMessage) -> None:
+        raw = message.raw_message
+        routing_key = raw.routing_key or ""
+        with correlation_scope(raw.correlation_id or raw.message_id):
+            try:
+                async with pool.acquire() as conn:
+                    await receive(
+                        conn,
+                        body=raw.body,
+                        sender_code=sender_of(routing_key),
+                        via="amqp",
+                        routing_key=routing_key,
+                        now=clock(),
+                    )
+            except _DATABASE_OUTAGE as exc:
+                log.warning("database_unavailable_message_requeued", error=str(exc))
+                await asyncio.sleep(DATABASE_OUTAGE_PAUSE)
+                raise
+
+    broker.subscriber(
+        queue,
+        topic_exchange(topology.lab_exchange),
+        decoder=_raw_body,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        title=queue.name,
+        description="Status messages of the labs, stored and applied to their orders.",
+    )(on_lab_message)
+    subscriptions.queues.append(queue)  # so that its dead-letter queue is declared too

@@ -1,0 +1,65 @@
+"""The message labs send (queue ``etapa.lab``, key ``lab.<lab_code>.status``, or HTTP).
+
+Reading it is pure: bytes in, a ``LabMessage`` or the reason it cannot be read out. Unknown
+fields are ignored, so a lab may send more than we use; ``occurred_at`` must carry its offset.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError
+
+from shared.events import LabStatusCode
+
+LAB_CODE_PATTERN = r"^[A-Z0-9_-]{1,20}$"
+LabCode = Annotated[str, StringConstraints(pattern=LAB_CODE_PATTERN)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class LabMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    message_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    lab_code: LabCode
+    order_number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ]
+    lab_order_number: ShortText | None = None
+    status: LabStatusCode
+    status_raw: ShortText | None = None
+    eta: date | None = None
+    occurred_at: AwareDatetime
+    note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    reason: str
+    message_id: str | None
+    """The lab's ``message_id`` when the body has a usable one, to recognise resends."""
+
+
+def describe(error: ValidationError) -> str:
+    """``status: Input should be 'received', …; occurred_at: Field required``."""
+    parts = []
+    for problem in error.errors(include_url=False):
+        field = ".".join(str(p) for p in problem["loc"]) or "body"
+        parts.append(f"{field}: {problem['msg']}")
+    return "; ".join(parts)
+
+
+def read(body: bytes) -> LabMessage | Unreadable:
+    try:
+        document = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return Unreadable(f"body: not JSON ({exc})", None)
+    message_id = document.get("message_id") if isinstance(document, dict) else None
+    usable_id = message_id if isinstance(message_id, str) and 0 < len(message_id) <= 200 else None
+    try:
+        return LabMessage.model_validate(document)
+    except ValidationError as exc:
+        return Unreadable(describe(exc), usable_id)

@@ -1,0 +1,84 @@
+"""Property-based fuzzing of each service's OpenAPI (schemathesis), signed in: no server errors.
+
+Bounded for ``make test`` (``ETAPA_FUZZ_EXAMPLES`` cases per operation, 10 by default);
+``make fuzz`` runs many more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.infra import OPERATOR_KEY, bearer
+from tests.integration.harness import save_test_flow
+
+pytestmark = pytest.mark.e2e
+EXAMPLES = os.environ.get("ETAPA_FUZZ_EXAMPLES", "10")
+SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
+
+
+@pytest.fixture(scope="session")
+async def admin_headers(processes: dict[str, str], http: httpx.AsyncClient) -> dict[str, str]:
+    """A chain with a branch, a flow and an order, so reads have something to find."""
+    intake = processes["intake"]
+    created = await http.post(
+        f"{intake}/api/v1/chains",
+        headers={"X-Operator-Key": OPERATOR_KEY},
+        json={
+            "name": f"Rede Fuzz {uuid.uuid4().hex[:6]}",
+            "admin": {
+                "email": f"fuzz-{uuid.uuid4().hex[:6]}@example.com",
+                "name": "F",
+                "password": "senha-fuzz-12345",
+            },
+        },
+    )
+    assert created.status_code == 201, created.text
+    headers = bearer(created.json()["chain_id"])
+    branch = await http.post(
+        f"{intake}/api/v1/branches",
+        headers=headers,
+        json={"code": "FZ01", "name": "Loja Fuzz", "state": "MG", "city": "Belo Horizonte"},
+    )
+    assert branch.status_code == 201, branch.text
+    await save_test_flow(processes["workflow_database"], uuid.UUID(created.json()["chain_id"]))
+    order = await http.post(
+        f"{intake}/api/v1/orders",
+        headers=headers,
+        json={
+            "branch_id": branch.json()["branch_id"],
+            "service_type": "teste",
+            "customer": {"name": "Fuzz", "phone": "31 98888-7777", "sms_consent": True},
+        },
+    )
+    assert order.status_code == 201, order.text
+    return headers
+
+
+@pytest.mark.parametrize("service", ["intake", "workflow", "notifier"])
+async def test_fuzzing_the_api_finds_no_server_error(
+    processes: dict[str, str], admin_headers: dict[str, str], service: str
+) -> None:
+    command = [
+        str(SCHEMATHESIS), "run", f"{processes[service]}/schema/openapi.json",
+        "--checks", "not_a_server_error",
+        "--max-examples", EXAMPLES,
+        "--phases", "examples,coverage,fuzzing",
+        "--seed", os.environ.get("ETAPA_FUZZ_SEED", "20261123"),
+        "--header", f"Authorization: {admin_headers['Authorization']}",
+        "--request-timeout", "10",
+        "--no-color",
+    ]  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    output, _ = await process.communicate()
+    report = output.decode(errors="replace")
+    print(report[-2500:])
+    assert process.returncode == 0, report[-6000:]
