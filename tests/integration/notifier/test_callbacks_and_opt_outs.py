@@ -341,14 +341,22 @@ async def test_opt_out_api_is_scoped_to_the_chain_and_its_roles(live: Live) -> N
     assert viewer.status_code == 403
     assert (await live.http.get(api)).status_code == 401
 
-    # Another chain's staff opt the number out: it applies everywhere, and both chains see it.
-    created = await live.http.post(api, json={"phone": number}, headers=stranger)
+    # Another chain may not silence this chain's customer; the chain itself may.
+    stranger_try = await live.http.post(api, json={"phone": number}, headers=stranger)
+    assert stranger_try.status_code == 404
+    created = await live.http.post(api, json={"phone": number}, headers=admin)
     assert created.status_code == 201, created.text
     assert created.json()["set_by_this_chain"] is True
-    again = await live.http.post(api, json={"phone": number}, headers=stranger)
+    again = await live.http.post(api, json={"phone": number}, headers=admin)
     assert again.status_code == 200
-    mine = (await live.http.get(api, params={"phone": number}, headers=admin)).json()["items"]
-    assert [(o["phone_masked"], o["set_by_this_chain"]) for o in mine] == [
+
+    # The customer of another chain too: the opt-out is the phone's, so that chain sees it.
+    await live.order(number, chain_id=other)
+    await eventually(
+        lambda: live.pool.fetchval("SELECT true FROM contacts WHERE chain_id = $1", other)
+    )
+    theirs = (await live.http.get(api, params={"phone": number}, headers=stranger)).json()
+    assert [(o["phone_masked"], o["set_by_this_chain"]) for o in theirs["items"]] == [
         (number[:6] + "******" + number[-2:], False)
     ]
 
@@ -357,9 +365,26 @@ async def test_opt_out_api_is_scoped_to_the_chain_and_its_roles(live: Live) -> N
     assert (await live.http.get(api, params={"phone": number}, headers=third)).json()["items"] == []
     assert (await live.http.delete(f"{api}/{number}", headers=third)).status_code == 404
 
-    # Branch staff of another branch do not see the chain's customers' opt-outs.
+    # Branch staff of another branch neither see the chain's customers' opt-outs (a customer's
+    # reply here) nor set them; what the chain's staff set, the whole chain sees.
+    replied = phone()
+    await live.order(replied, chain_id=chain_id)
+    await eventually(
+        lambda: live.pool.fetchval("SELECT true FROM contacts WHERE phone = $1", replied)
+    )
+    await live.callback("http", "inbound", json={"from": replied, "text": "STOP"})
     clerk = bearer(chain_id, "attendant", branches=[uuid.uuid4()])
-    assert (await live.http.get(api, params={"phone": number}, headers=clerk)).json()["items"] == []
+    assert (await live.http.get(api, params={"phone": replied}, headers=clerk)).json()[
+        "items"
+    ] == []
+    assert (
+        len((await live.http.get(api, params={"phone": replied}, headers=admin)).json()["items"])
+        == 1
+    )
+    assert (await live.http.post(api, json={"phone": replied}, headers=clerk)).status_code == 404
+    assert (await live.http.get(api, params={"phone": number}, headers=clerk)).json()["items"][0][
+        "set_by_this_chain"
+    ]
 
     assert (await live.http.delete(f"{api}/{number}", headers=admin)).status_code == 204
     assert (await live.http.get(api, params={"phone": number}, headers=admin)).json()["items"] == []

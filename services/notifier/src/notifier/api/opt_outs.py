@@ -3,8 +3,9 @@
 Tenancy: an opt-out is the phone's, everywhere (a reply reaches the shared sender, and a
 customer who said PARE wants no SMS from any chain). A chain sees the opt-outs of phones among
 its own customers (those of its visible branches, for branch staff) and the ones its staff set.
-Staff roles (not viewers) opt a number out or back in; opting back in is for a number the chain
-can see (404 otherwise), and should follow the customer's own request.
+Staff roles (not viewers) opt out only numbers of their own customers (404 otherwise: one chain
+must not silence another's customers by typing numbers), and opt back in only numbers they can
+see (404 otherwise), at the customer's own request.
 """
 
 from __future__ import annotations
@@ -86,6 +87,19 @@ class OptOutController(Controller):
         principal.require_role(*STAFF_ROLES, action="descadastrar um número de SMS")
         phone = _phone(data.phone)
         async with pool.acquire() as conn, conn.transaction():
+            customer = await conn.fetchval(
+                """
+                SELECT true FROM contacts c WHERE c.phone = $1 AND c.chain_id = $2
+                  AND ($3::uuid[] IS NULL OR c.branch_id = ANY($3::uuid[])) LIMIT 1
+                """,
+                phone,
+                principal.chain_id,
+                _branches(principal),
+            )
+            if not customer:
+                raise NotFoundException(
+                    f"phone: {mask_phone_numbers(phone)} is not a customer of your branches"
+                )
             created = await opt_out(
                 conn, phone, source="staff", now=callbacks.clock(), chain_id=principal.chain_id
             )
