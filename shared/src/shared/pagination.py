@@ -13,7 +13,10 @@ DEFAULT_PAGE_SIZE = 50
 Limit = Annotated[
     int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description=f"page size, at most {MAX_PAGE_SIZE}")
 ]
-Offset = Annotated[int, QueryParameter(ge=0, description="items to skip")]
+MAX_OFFSET = 2**31 - 1
+Offset = Annotated[
+    int, QueryParameter(ge=0, le=MAX_OFFSET, description="items to skip (fits PostgreSQL's int)")
+]
 
 
 class Page(BaseModel):
