@@ -20,7 +20,12 @@ LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
 
 @pytest.fixture(scope="session")
 def processes(infra: Infra) -> Iterator[dict[str, str]]:
-    env = {**os.environ, **infra.service_env("e2e", NOTIFIER_DISPATCH_INTERVAL="0.2")}
+    env = {
+        **os.environ,
+        **infra.service_env(
+            "e2e", NOTIFIER_DISPATCH_INTERVAL="0.2", NOTIFIER_SENDING_HOURS="always"
+        ),
+    }
     urls: dict[str, str] = {}
     started: list[tuple[subprocess.Popen[bytes], BinaryIO]] = []
     for service in ("intake", "workflow", "notifier"):

@@ -18,7 +18,10 @@ from tests.integration.harness import RunningServices, save_test_flow
 async def services(infra: Infra) -> AsyncIterator[RunningServices]:
     running = RunningServices(
         env=infra.service_env(
-            "int", NOTIFIER_DISPATCH_INTERVAL="0.1", WORKFLOW_RISK_SWEEP_INTERVAL="0.2"
+            "int",
+            NOTIFIER_DISPATCH_INTERVAL="0.1",
+            WORKFLOW_RISK_SWEEP_INTERVAL="0.2",
+            NOTIFIER_SENDING_HOURS="always",
         )
     )
     await running.start()

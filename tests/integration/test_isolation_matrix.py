@@ -33,6 +33,8 @@ OPEN = {
     ("intake", "POST", "/api/v1/auth/token"),
     ("intake", "POST", "/api/v1/chains"),
     ("intake", "POST", "/api/v1/lab-updates"),  # the lab's API key (X-Lab-Key)
+    ("notifier", "POST", "/api/v1/providers/{provider}/inbound"),  # NOTIFIER_CALLBACK_TOKEN
+    ("notifier", "POST", "/api/v1/providers/{provider}/status"),  # NOTIFIER_CALLBACK_TOKEN
 }
 """Operations without a bearer token; each checks its own credential (or is sign-in itself)."""
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -82,6 +84,8 @@ class World:
             "order_id": self.a.orders[1]["order_id"],
             "code": "teste",
             "version": "1",
+            "phone": "+5511955550000",
+            "provider": "http",
             **self.extra,
         }
 
@@ -133,6 +137,14 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
         "occurred_at": "2026-11-23T14:03:00-03:00",
     },
     ("intake", "POST", "/api/v1/lab-updates/{lab_message_id}/replay"): lambda w: {},
+    ("notifier", "POST", "/api/v1/opt-outs"): lambda w: {"phone": "+5511955550000"},
+    ("notifier", "DELETE", "/api/v1/opt-outs/{phone}"): lambda w: {},
+    ("notifier", "POST", "/api/v1/providers/{provider}/inbound"): lambda w: {
+        "from": "+5511955550000", "text": "PARE",
+    },
+    ("notifier", "POST", "/api/v1/providers/{provider}/status"): lambda w: {
+        "id": "x", "status": "delivered",
+    },
 }  # fmt: skip
 
 

@@ -9,42 +9,63 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from notifier.api.messages import MessageController
+from notifier.api.opt_outs import OptOutController
+from notifier.api.providers import CallbackSettings, ProviderCallbackController
 from notifier.config import NotifierSettings
-from notifier.dispatch import Dispatcher
-from notifier.providers import SmsProvider
-from notifier.providers.log import LogProvider
+from notifier.dispatch import Dispatcher, DispatchPolicy
+from notifier.holiday_days import closed_days
+from notifier.providers.factory import create_provider
+from notifier.sending import Providers
 from notifier.service import NotifierHandlers
 from shared.clock import Clock, system_clock
-from shared.events import OrderOpened, OrderStageChanged
+from shared.events import BranchUpserted, OrderClosed, OrderOpened, OrderStageChanged
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
-from shared.settings import SettingsError
 from shared.web import create_service_app, database_check
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_provider(settings: NotifierSettings) -> SmsProvider:
-    if settings.sms_provider == "log":
-        return LogProvider()
-    raise SettingsError(f"NOTIFIER_SMS_PROVIDER: unknown provider {settings.sms_provider!r}")
+def create_providers(settings: NotifierSettings) -> Providers:
+    fallback = settings.fallback_provider
+    return Providers(
+        primary=create_provider(settings.sms_provider, settings),
+        fallback=create_provider(fallback, settings) if fallback else None,
+        fallback_after=settings.fallback_after,
+    )
+
+
+def dispatch_policy(settings: NotifierSettings) -> DispatchPolicy:
+    return DispatchPolicy(
+        max_attempts=settings.max_attempts,
+        send_tries=settings.send_tries,
+        send_timeout=settings.send_timeout,
+        retry_base_delay=settings.retry_base_delay,
+        max_segments=settings.max_segments,
+        respect_sending_hours=settings.sending_hours == "branch",
+    )
 
 
 def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> ServiceRuntime:
     handlers = NotifierHandlers()
-    provider = create_provider(settings)
+    create_providers(settings)  # fail at start, naming the variable, when a setting is missing
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(OrderOpened, handlers.on_order_opened)
         subscriptions.add(OrderStageChanged, handlers.on_stage_changed)
+        subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
+        subscriptions.add(OrderClosed, handlers.on_order_closed)
 
     async def dispatch(pool: asyncpg.Pool) -> None:
         dispatcher = Dispatcher(
             pool,
-            provider,
+            create_providers(settings),
             clock,
+            closed_days,
+            policy=dispatch_policy(settings),
             tracking_base_url=settings.tracking_base_url,
             interval=settings.dispatch_interval,
+            batch_size=settings.batch_size,
         )
         await dispatcher.run()
 
@@ -54,10 +75,19 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
 def create_app(settings: NotifierSettings | None = None) -> Litestar:
     settings = settings or NotifierSettings.from_env()
     runtime = create_runtime(settings)
+    callbacks = CallbackSettings(
+        token=settings.callback_token,
+        twilio_auth_token=settings.providers.twilio_auth_token,
+        public_url=settings.public_url,
+        clock=system_clock,
+    )
     return create_service_app(
         settings=settings.service,
-        route_handlers=[MessageController],
+        route_handlers=[MessageController, OptOutController, ProviderCallbackController],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
-        dependencies={"pool": Provide(runtime.database_pool, sync_to_thread=False)},
+        dependencies={
+            "pool": Provide(runtime.database_pool, sync_to_thread=False),
+            "callbacks": Provide(lambda: callbacks, sync_to_thread=False),
+        },
     )

@@ -1,121 +1,221 @@
-"""The dispatcher: claims recorded messages, renders them and hands them to the provider.
+"""The dispatcher: claims recorded messages, checks them, renders them and sends them.
 
-Rules:
-- A message waits until its contact is known (order.opened may arrive after the stage change).
-- Claiming marks a message ``sending`` with a lease, under ``FOR UPDATE SKIP LOCKED``, so
-  several notifier processes share the work and never claim the same message. A process that
-  dies mid-send leaves a lease that expires; the message is then claimed again with the same
-  idempotency key, which the provider uses to drop the duplicate.
-- No consent: the message is ``suppressed`` with the reason, never sent.
-- Every final status is published as ``notification.status.v1`` with the status change.
+Rules, in the order they are checked for each claimed message:
+
+1. Claiming marks a message ``sending`` with a lease, under ``FOR UPDATE SKIP LOCKED``, so
+   several notifier processes share the work and never claim the same message. The lease
+   (``locked_until``) is also the claim's token: a process whose lease ran out (another one
+   claimed the message since) writes nothing. A process that dies mid-send leaves a lease
+   that expires; the message is then claimed again with the same idempotency key.
+2. A message waits until its contact is known (order.opened may arrive after the stage change).
+3. Contact of another chain: ``failed``. No consent, or the number opted out: ``suppressed``.
+4. A message that was ``held`` is dropped (``suppressed``) at its window's opening when the
+   order closed or entered a later stage meanwhile: the news is no longer true.
+5. Outside the branch's sending window the message is ``held`` until the next opening (a
+   status published once, kept in PostgreSQL, so it survives restarts).
+6. The template is rendered (an invalid one: ``failed``, never a raw ``{placeholder}``) and cut
+   to ``max_segments``; the encoding and segment count are recorded.
+7. The provider for this round sends it (see ``notifier.sending`` for the retries and the
+   fallback). A permanent refusal is ``failed`` at once; the last failed round is ``failed``.
+
+Every status change is published as ``notification.status.v1`` in the same transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+import random
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
 from notifier.providers import OutgoingSms, PermanentSendError, SmsProvider
+from notifier.sending import Providers, round_budget_seconds, send_in_round
+from notifier.window import NoSendingDay, SendingWindow, next_opening, years_ahead
 from shared import outbox
 from shared.clock import Clock
 from shared.events import NotificationState, NotificationStatus
 from shared.logging import correlation_scope, get_logger
-from shared.sms_template import TemplateError, TemplateValues, render_template
+from shared.sms_template import (
+    TemplateError,
+    TemplateValues,
+    count_segments,
+    fit_to_segments,
+    render_template,
+)
 
 log = get_logger(__name__)
 
-LEASE_SECONDS = 60
-MAX_ATTEMPTS = 5
+DEFAULT_TIMEZONE = "America/Sao_Paulo"
+MAX_RETRY_DELAY = 3600.0
+ClosedDays = Callable[[str, Iterable[int]], frozenset[date]]
+_jitter = random.Random()  # noqa: S311 - spreading retries, not security
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    max_attempts: int = 5
+    send_tries: int = 3
+    send_timeout: float = 10.0
+    retry_base_delay: float = 30.0
+    max_segments: int = 2
+    respect_sending_hours: bool = True
+
+    @property
+    def lease_seconds(self) -> float:
+        """A round's longest time with room to record the outcome; an expired lease is reclaimed."""
+        return round_budget_seconds(self.send_tries, self.send_timeout) * 1.5 + 2.0
 
 
 class Dispatcher:
     def __init__(
         self,
         pool: asyncpg.Pool,
-        provider: SmsProvider,
+        providers: Providers,
         clock: Clock,
+        closed_days: ClosedDays,
         *,
+        policy: DispatchPolicy,
         tracking_base_url: str | None,
         interval: float,
         batch_size: int = 20,
     ) -> None:
         self._pool = pool
-        self._provider = provider
+        self._providers = providers
         self._clock = clock
+        self._closed_days = closed_days
+        self._policy = policy
         self._tracking_base_url = tracking_base_url
         self._interval = interval
         self._batch_size = batch_size
 
     async def run(self) -> None:
-        while True:
-            try:
-                handled = await self.dispatch_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("dispatcher_database_unavailable", error=str(exc))
-                handled = 0
-            if handled < self._batch_size:
-                await asyncio.sleep(self._interval)
+        try:
+            while True:
+                try:
+                    handled = await self.dispatch_once()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("dispatcher_database_unavailable", error=str(exc))
+                    handled = 0
+                if handled < self._batch_size:
+                    await asyncio.sleep(self._interval)
+        finally:
+            await self._providers.aclose()
 
     async def dispatch_once(self) -> int:
+        """Claim one batch of due messages and handle them concurrently; return how many."""
         claimed = await self._claim()
-        for message in claimed:
-            with correlation_scope(f"sms-{message['notification_id']}"):
-                await self._deliver(message)
+        await asyncio.gather(*(self._handle(message) for message in claimed))
         return len(claimed)
 
+    async def _handle(self, message: dict[str, Any]) -> None:
+        with correlation_scope(f"sms-{message['notification_id']}"):
+            try:
+                await self._deliver(message)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                # The lease runs out and the message is claimed again with the same key.
+                log.warning("sms_dispatch_interrupted", error=str(exc))
+
     async def _claim(self) -> list[dict[str, Any]]:
-        async with self._pool.acquire() as conn:
-            rows = await conn.fetch(
+        now = self._clock()
+        async with self._pool.acquire() as conn, conn.transaction():
+            claimed = await conn.fetch(
                 """
                 WITH due AS (
-                    SELECT m.notification_id FROM messages m
+                    SELECT m.notification_id, m.status AS previous_status FROM messages m
                     JOIN contacts c ON c.order_id = m.order_id
-                    WHERE m.next_attempt_at <= now() AND (m.status = 'pending'
-                        OR (m.status = 'sending' AND m.locked_until < now()))
+                    WHERE m.next_attempt_at <= $3 AND (m.status IN ('pending', 'held')
+                        OR (m.status = 'sending' AND m.locked_until < $3))
                     ORDER BY m.next_attempt_at
                     FOR UPDATE OF m SKIP LOCKED LIMIT $1
                 )
                 UPDATE messages m SET status = 'sending', attempts = m.attempts + 1,
-                    locked_until = now() + make_interval(secs => $2), updated_at = now()
-                FROM due, contacts c
-                WHERE m.notification_id = due.notification_id AND c.order_id = m.order_id
-                RETURNING m.*, c.customer_name, c.phone AS contact_phone, c.sms_consent,
-                    c.branch_name, c.branch_phone
+                    locked_until = $3 + make_interval(secs => $2), updated_at = $3
+                FROM due WHERE m.notification_id = due.notification_id
+                RETURNING m.notification_id, due.previous_status
                 """,
                 self._batch_size,
-                LEASE_SECONDS,
+                self._policy.lease_seconds,
+                now,
             )
-        return [dict(r) for r in rows]
+            if not claimed:
+                return []
+            previous = {row["notification_id"]: row["previous_status"] for row in claimed}
+            rows = await conn.fetch(
+                """
+                SELECT m.*, c.chain_id AS contact_chain_id, c.customer_name,
+                    c.phone AS contact_phone, c.sms_consent, c.branch_name, c.branch_phone,
+                    b.timezone, b.state, b.window_starts_at, b.window_ends_at,
+                    b.window_weekdays, p.latest_entry_sequence, p.closed_at AS order_closed_at,
+                    o.opted_out_at
+                FROM messages m
+                JOIN contacts c ON c.order_id = m.order_id
+                LEFT JOIN branches b ON b.branch_id = m.branch_id
+                LEFT JOIN order_progress p ON p.order_id = m.order_id
+                LEFT JOIN opt_outs o ON o.phone = c.phone
+                WHERE m.notification_id = ANY($1::uuid[])
+                """,
+                list(previous),
+            )
+        return [dict(r, previous_status=previous[r["notification_id"]]) for r in rows]
 
     async def _deliver(self, message: dict[str, Any]) -> None:
-        if not message["sms_consent"]:
-            await self._finish(message, "suppressed", reason="cliente sem consentimento para SMS")
+        now = self._clock()
+        refusal = _refusal(message)
+        if refusal is not None:
+            await self._finish(message, refusal[0], reason=refusal[1])
             return
+        if self._policy.respect_sending_hours:
+            try:
+                opening = self._next_opening(message, now)
+            except NoSendingDay as exc:
+                await self._finish(message, "failed", reason=str(exc))
+                return
+            if opening is not None:
+                await self._hold(message, opening)
+                return
         try:
             body = render_template(message["template"], self._values(message))
         except TemplateError as exc:
             await self._finish(message, "failed", reason=f"modelo inválido: {exc}")
             return
+        body = fit_to_segments(body, self._policy.max_segments)
+        segments = count_segments(body)
+        message.update(body=body, encoding=segments.encoding, segments=segments.segments)
+        provider = self._providers.for_round(message["attempts"])
         sms = OutgoingSms(
             idempotency_key=f"{message['order_id']}:{message['entry_sequence']}",
             to=message["contact_phone"],
             body=body,
         )
         try:
-            receipt = await self._provider.send(sms)
+            receipt = await send_in_round(provider, sms, self._policy.send_tries)
         except PermanentSendError as exc:
-            await self._finish(message, "failed", reason=str(exc), body=body)
+            await self._finish(message, "failed", reason=str(exc), provider=provider)
             return
-        except Exception as exc:
-            await self._retry_later(message, exc)
+        except Exception as exc:  # transient, or a provider bug: try again in a later round
+            await self._retry_later(message, exc, provider)
             return
         await self._finish(
-            message, "sent", body=body, provider_message_id=receipt.provider_message_id
+            message, "sent", provider=provider, provider_message_id=receipt.provider_message_id
         )
+
+    def _next_opening(self, message: dict[str, Any], now: datetime) -> datetime | None:
+        window = SendingWindow(timezone=message["timezone"] or DEFAULT_TIMEZONE)
+        if message["window_starts_at"] is not None:
+            window = SendingWindow(
+                timezone=window.timezone,
+                starts_at=message["window_starts_at"],
+                ends_at=message["window_ends_at"],
+                weekdays=frozenset(message["window_weekdays"]),
+            )
+        closed = self._closed_days(message["state"] or "", years_ahead(now))
+        return next_opening(now, window, closed)
 
     def _values(self, message: dict[str, Any]) -> TemplateValues:
         link = (
@@ -134,21 +234,54 @@ class Dispatcher:
             tracking_link=link,
         )
 
-    async def _retry_later(self, message: dict[str, Any], exc: Exception) -> None:
-        if message["attempts"] >= MAX_ATTEMPTS:
-            await self._finish(message, "failed", reason=f"provedor falhou: {exc}")
+    async def _hold(self, message: dict[str, Any], opening: datetime) -> None:
+        local = opening.astimezone(ZoneInfo(message["timezone"] or DEFAULT_TIMEZONE))
+        reason = f"fora do horário de envio da filial; envio em {local:%d/%m/%Y às %H:%M}"
+        now = self._clock()
+        async with self._pool.acquire() as conn, conn.transaction():
+            held = await conn.fetchval(
+                """
+                UPDATE messages SET status = 'held', send_after = $2, next_attempt_at = $2,
+                    attempts = attempts - 1, status_reason = $3, locked_until = NULL,
+                    updated_at = $4
+                WHERE notification_id = $1 AND status = 'sending' AND locked_until = $5
+                RETURNING true
+                """,
+                message["notification_id"],
+                opening,
+                reason,
+                now,
+                message["locked_until"],
+            )
+            if held and message["previous_status"] != "held":
+                await outbox.enqueue(conn, status_event(message, "held", reason, now))
+        log.info("sms_held", order=message["order_number"], send_after=opening.isoformat())
+
+    async def _retry_later(
+        self, message: dict[str, Any], exc: Exception, provider: SmsProvider
+    ) -> None:
+        attempts: int = message["attempts"]
+        if attempts >= self._policy.max_attempts:
+            reason = f"{attempts} rodadas de envio falharam; última: {exc}"
+            await self._finish(message, "failed", reason=reason, provider=provider)
             return
-        log.warning("sms_send_failed_will_retry", attempts=message["attempts"], error=str(exc))
+        delay = min(MAX_RETRY_DELAY, self._policy.retry_base_delay * 2 ** (attempts - 1))
+        delay = delay / 2 + _jitter.uniform(0, delay / 2)
+        log.warning("sms_round_failed_will_retry", attempts=attempts, error=str(exc))
+        now = self._clock()
         async with self._pool.acquire() as conn:
             await conn.execute(
                 """
-                UPDATE messages SET status = 'pending', locked_until = NULL,
-                    status_reason = $2, updated_at = now(),
-                    next_attempt_at = now() + make_interval(secs => power(2, attempts)::float8)
-                WHERE notification_id = $1
+                UPDATE messages SET status = 'pending', locked_until = NULL, provider = $3,
+                    status_reason = $2, updated_at = $4, next_attempt_at = $5
+                WHERE notification_id = $1 AND status = 'sending' AND locked_until = $6
                 """,
                 message["notification_id"],
-                f"tentativa {message['attempts']} falhou: {exc}",
+                f"rodada {attempts} falhou ({provider.name}): {exc}",
+                provider.name,
+                now,
+                now + timedelta(seconds=delay),
+                message["locked_until"],
             )
 
     async def _finish(
@@ -157,32 +290,57 @@ class Dispatcher:
         status: NotificationState,
         *,
         reason: str | None = None,
-        body: str | None = None,
+        provider: SmsProvider | None = None,
         provider_message_id: str | None = None,
     ) -> None:
         now = self._clock()
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
+            finished = await conn.fetchval(
                 """
                 UPDATE messages SET status = $2, status_reason = $3, body = coalesce($4, body),
-                    phone = $5, provider = $6, provider_message_id = $7, locked_until = NULL,
-                    sent_at = CASE WHEN $2 = 'sent' THEN $8 ELSE sent_at END, updated_at = $8
-                WHERE notification_id = $1
+                    phone = $5, provider = coalesce($6, provider), provider_message_id = $7,
+                    encoding = $8, segments = $9, locked_until = NULL,
+                    sent_at = CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END, updated_at = $10
+                WHERE notification_id = $1 AND status = 'sending' AND locked_until = $11
+                RETURNING true
                 """,
                 message["notification_id"],
                 status,
                 reason,
-                body,
+                message.get("body"),
                 message["contact_phone"],
-                self._provider.name,
+                provider.name if provider else None,
                 provider_message_id,
+                message.get("encoding"),
+                message.get("segments"),
                 now,
+                message["locked_until"],
             )
-            await outbox.enqueue(conn, _status_event(message, status, reason, now))
+            if not finished:
+                log.warning("sms_lease_lost", order=message["order_number"], status=status)
+                return
+            await outbox.enqueue(conn, status_event(message, status, reason, now))
         log.info("sms_status", status=status, reason=reason, order=message["order_number"])
 
 
-def _status_event(
+def _refusal(message: dict[str, Any]) -> tuple[NotificationState, str] | None:
+    """Why this message must not go out at all, if it must not (rules 3 and 4)."""
+    if message["contact_chain_id"] != message["chain_id"]:
+        return "failed", "o contato da OS pertence a outra rede"
+    if not message["sms_consent"]:
+        return "suppressed", "cliente sem consentimento para SMS"
+    if message["opted_out_at"] is not None:
+        return "suppressed", "o número pediu para não receber SMS"
+    if message["send_after"] is not None:  # it was held for the sending window
+        if message["order_closed_at"] is not None:
+            return "suppressed", "a OS foi encerrada antes do horário de envio"
+        latest = message["latest_entry_sequence"]
+        if latest is not None and latest > message["entry_sequence"]:
+            return "suppressed", "a OS já passou desta etapa antes do horário de envio"
+    return None
+
+
+def status_event(
     message: dict[str, Any], status: NotificationState, reason: str | None, now: datetime
 ) -> NotificationStatus:
     notification_id: UUID = message["notification_id"]

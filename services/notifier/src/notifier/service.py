@@ -1,16 +1,29 @@
-"""Notifier's message handlers: keep contacts, and record one message per stage entry.
+"""Notifier's message handlers: keep contacts, branches and order progress; record messages.
 
 Recording and sending are apart: a handler only writes the message, keyed by (order, stage
 entry sequence), in its inbox transaction; the dispatcher sends it. A replayed stage change
 finds the key taken and records nothing, so a customer never gets the same stage twice.
+
+Tenancy: a row once written for one chain is never changed by an event of another chain
+(the update is guarded by ``chain_id``, and the mismatch is logged).
 """
 
 from __future__ import annotations
 
-from uuid import uuid4
+from datetime import datetime
+from uuid import UUID, uuid4
 
 from shared.database import Connection
-from shared.events import OrderOpened, OrderStageChanged
+from shared.events import (
+    BranchSnapshot,
+    BranchUpserted,
+    OrderClosed,
+    OrderOpened,
+    OrderStageChanged,
+)
+from shared.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class NotifierHandlers:
@@ -37,16 +50,20 @@ class NotifierHandlers:
             event.branch.phone,
             event.occurred_at,
         )
+        await _ensure_branch(conn, event.chain_id, event.branch, event.occurred_at)
+        await _touch_progress(conn, event.chain_id, event.order_id)
 
     async def on_stage_changed(self, conn: Connection, event: OrderStageChanged) -> None:
-        """Record the stage's message for sending, once per stage entry."""
+        """Note the order's latest stage entry; record the stage's message, once per entry."""
+        await _touch_progress(conn, event.chain_id, event.order_id, event.entry_sequence)
         if event.sms_template is None:
             return
         await conn.execute(
             """
             INSERT INTO messages (notification_id, chain_id, order_id, branch_id, order_number,
-                entry_sequence, stage_key, stage_name, template, promised_date, forecast_date)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                entry_sequence, stage_key, stage_name, template, promised_date, forecast_date,
+                next_attempt_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
             ON CONFLICT (order_id, entry_sequence) DO NOTHING
             """,
             uuid4(),
@@ -60,4 +77,97 @@ class NotifierHandlers:
             event.sms_template,
             event.promised_date,
             event.projected_completion_at.date(),
+            event.entered_at,
         )
+
+    async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
+        """Keep the notifier's copy of a branch: time zone, state and sending window."""
+        window = event.sending_window
+        updated = await conn.fetchval(
+            """
+            INSERT INTO branches (branch_id, chain_id, name, state, city, timezone,
+                window_starts_at, window_ends_at, window_weekdays, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+            ON CONFLICT (branch_id) DO UPDATE SET
+                name = EXCLUDED.name, state = EXCLUDED.state, city = EXCLUDED.city,
+                timezone = EXCLUDED.timezone, window_starts_at = EXCLUDED.window_starts_at,
+                window_ends_at = EXCLUDED.window_ends_at,
+                window_weekdays = EXCLUDED.window_weekdays, updated_at = EXCLUDED.updated_at
+            WHERE branches.chain_id = EXCLUDED.chain_id
+                AND branches.updated_at <= EXCLUDED.updated_at
+            RETURNING true
+            """,
+            event.branch.branch_id,
+            event.chain_id,
+            event.branch.name,
+            event.branch.state,
+            event.branch.city,
+            event.branch.timezone,
+            window.starts_at,
+            window.ends_at,
+            list(window.weekdays),
+            event.occurred_at,
+        )
+        if not updated:
+            await _log_if_other_chain(conn, "branches", "branch_id", event.branch.branch_id, event)
+
+    async def on_order_closed(self, conn: Connection, event: OrderClosed) -> None:
+        """Note that the order closed: a message still held for it will not go out."""
+        await conn.execute(
+            """
+            INSERT INTO order_progress (order_id, chain_id, closed_at, outcome)
+            VALUES ($1, $2, $3, $4)
+            ON CONFLICT (order_id) DO UPDATE SET
+                closed_at = EXCLUDED.closed_at, outcome = EXCLUDED.outcome
+            WHERE order_progress.chain_id = EXCLUDED.chain_id
+            """,
+            event.order_id,
+            event.chain_id,
+            event.closed_at,
+            event.outcome,
+        )
+        await _log_if_other_chain(conn, "order_progress", "order_id", event.order_id, event)
+
+
+async def _ensure_branch(
+    conn: Connection, chain_id: UUID, branch: BranchSnapshot, at: datetime
+) -> None:
+    """A branch first seen in an order gets the default window until branch.upserted says more."""
+    await conn.execute(
+        """
+        INSERT INTO branches (branch_id, chain_id, name, state, city, timezone, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz - interval '100 years')
+        ON CONFLICT (branch_id) DO NOTHING
+        """,
+        branch.branch_id,
+        chain_id,
+        branch.name,
+        branch.state,
+        branch.city,
+        branch.timezone,
+        at,
+    )
+
+
+async def _touch_progress(
+    conn: Connection, chain_id: UUID, order_id: UUID, entry_sequence: int = 0
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO order_progress (order_id, chain_id, latest_entry_sequence) VALUES ($1, $2, $3)
+        ON CONFLICT (order_id) DO UPDATE SET latest_entry_sequence =
+            greatest(order_progress.latest_entry_sequence, EXCLUDED.latest_entry_sequence)
+        WHERE order_progress.chain_id = EXCLUDED.chain_id
+        """,
+        order_id,
+        chain_id,
+        entry_sequence,
+    )
+
+
+async def _log_if_other_chain(
+    conn: Connection, table: str, key: str, value: UUID, event: BranchUpserted | OrderClosed
+) -> None:
+    owner = await conn.fetchval(f"SELECT chain_id FROM {table} WHERE {key} = $1", value)
+    if owner is not None and owner != event.chain_id:
+        log.error("event_for_another_chains_data_ignored", table=table, id=str(value))

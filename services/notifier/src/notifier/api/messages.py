@@ -34,8 +34,13 @@ class MessageOut(BaseModel):
     status_reason: str | None
     provider: str | None
     attempts: int
+    encoding: str | None
+    segments: int | None
+    send_after: datetime | None
+    """When a ``held`` message goes out (the branch's next sending window)."""
     created_at: datetime
     sent_at: datetime | None
+    delivered_at: datetime | None
     updated_at: datetime
 
 
@@ -84,4 +89,9 @@ class MessageController(Controller):
 def _message_out(row: dict[str, Any]) -> MessageOut:
     """The message as staff see it: the phone masked the same way as in the logs."""
     phone = row.pop("phone")
-    return MessageOut(**row, phone_masked=mask_phone_numbers(phone) if phone else None)
+    reason = row.pop("status_reason")  # a provider's error may quote the number
+    return MessageOut(
+        **row,
+        status_reason=mask_phone_numbers(reason) if reason else None,
+        phone_masked=mask_phone_numbers(phone) if phone else None,
+    )

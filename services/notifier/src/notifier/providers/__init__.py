@@ -1,4 +1,11 @@
-"""SMS providers behind one interface; the composition root picks one by settings."""
+"""SMS providers behind one interface; the composition root picks them by settings.
+
+A provider's ``send`` returns a :class:`Receipt` or raises :class:`PermanentSendError` (the
+provider refused this message for good: invalid number, rejected content) or
+:class:`TransientSendError` (timeout, connection error, 5xx, 429, bad credentials: worth
+trying again later, or on the fallback provider). ``supports_idempotency`` says whether the
+provider drops a repeat of the same idempotency key itself.
+"""
 
 from __future__ import annotations
 
@@ -17,14 +24,22 @@ class OutgoingSms:
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    provider_message_id: str
+    provider_message_id: str | None
+    """The provider's id for the message (matches its delivery reports), when it gave one."""
 
 
 class PermanentSendError(Exception):
     """The provider refused the message for good (invalid number…): do not retry."""
 
 
+class TransientSendError(Exception):
+    """The provider could not take the message now (timeout, 5xx…): try again later."""
+
+
 class SmsProvider(Protocol):
     name: str
+    supports_idempotency: bool
 
     async def send(self, sms: OutgoingSms) -> Receipt: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,34 @@
+"""The edge that reads the ``holidays`` package: national and state (UF) holidays of Brazil.
+
+Cached per (UF, year). A UF the package does not know gives the national holidays only (and a
+warning), so a typo never stops every SMS of a branch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from functools import lru_cache
+
+import holidays
+
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+def closed_days(state: str, years: Iterable[int]) -> frozenset[date]:
+    days: set[date] = set()
+    for year in years:
+        days |= _closed_in_year(state.upper(), year)
+    return frozenset(days)
+
+
+@lru_cache(maxsize=256)
+def _closed_in_year(state: str, year: int) -> frozenset[date]:
+    try:
+        calendar = holidays.country_holidays("BR", subdiv=state, years=year)
+    except NotImplementedError:
+        log.warning("unknown_state_national_holidays_only", state=state)
+        calendar = holidays.country_holidays("BR", years=year)
+    return frozenset(calendar.keys())

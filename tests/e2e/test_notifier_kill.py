@@ -1,0 +1,174 @@
+"""A notifier process killed (SIGKILL) in the middle of a batch: every message still goes out,
+and the provider sees each idempotency key as one delivery.
+
+A kill between the provider's accept and the database commit leaves the message ``sending``;
+when its lease expires another process sends it again with the same key, and the provider
+(here the fake, like real ones that take a key) drops the repeat. So the test counts distinct
+deliveries, and reports how many requests were such repeats.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+
+from shared.database import create_pool
+from shared.events import (
+    BranchSnapshot,
+    CustomerSummary,
+    Event,
+    OrderOpened,
+    OrderStageChanged,
+    StageRef,
+)
+from shared.topology import Topology
+from tests.fakes.sms_provider import FakeSmsProvider
+from tests.infra import Infra
+from tests.integration.harness import eventually, free_port, wait_until_ready
+
+pytestmark = pytest.mark.e2e
+
+LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
+MESSAGES = 150
+
+
+def events_for(chain_id: uuid.UUID, branch: BranchSnapshot, n: int) -> list[Event]:
+    now = datetime.now(UTC)
+    order_id = uuid.uuid4()
+    base: dict[str, Any] = {"occurred_at": now, "correlation_id": f"k{n}", "chain_id": chain_id}
+    return [
+        OrderOpened(
+            **base,
+            order_id=order_id,
+            order_number=f"K01-{n:06d}",
+            branch=branch,
+            service_type="teste",
+            customer=CustomerSummary(name="Rui", phone=f"+55119{n:08d}", sms_consent=True),
+            opened_at=now,
+        ),
+        OrderStageChanged(
+            **base,
+            order_id=order_id,
+            order_number=f"K01-{n:06d}",
+            branch_id=branch.branch_id,
+            from_stage=None,
+            to_stage=StageRef(key="recebido", name="Recebido", position=0),
+            entry_sequence=1,
+            entered_at=now,
+            due_at=now,
+            projected_completion_at=now,
+            promised_date=None,
+            sms_template="{nome}, sua OS {numero_os} chegou.",
+        ),
+    ]
+
+
+def start_notifier(env: dict[str, str], name: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    log = (LOGS / f"etapa-e2e-kill-{name}.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "notifier", "serve"],
+        env={**env, "NOTIFIER_PORT": str(port)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def test_sigkill_mid_batch_loses_nothing_and_delivers_each_key_once(infra: Infra) -> None:
+    fake = FakeSmsProvider(latency=0.05)
+    await fake.start()
+    env = {
+        **os.environ,
+        **infra.service_env(
+            "kill",
+            NOTIFIER_SMS_PROVIDER="http",
+            NOTIFIER_HTTP_URL=f"{fake.url}/sms",
+            NOTIFIER_SENDING_HOURS="always",
+            NOTIFIER_DISPATCH_INTERVAL="0.05",
+            NOTIFIER_BATCH_SIZE="10",
+            NOTIFIER_SEND_TRIES="1",
+            NOTIFIER_SEND_TIMEOUT="1",
+        ),
+    }
+    first, first_url = start_notifier(env, f"{infra.run_id}-first")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            await wait_until_ready(http, first_url, timeout=60)
+        chain_id = uuid.uuid4()
+        branch = BranchSnapshot(
+            branch_id=uuid.uuid4(),
+            code="K01",
+            name="Loja K",
+            state="SP",
+            city="São Paulo",
+            timezone="America/Sao_Paulo",
+        )
+        connection = await aio_pika.connect(infra.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            exchange = await channel.get_exchange(
+                Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"]).events_exchange
+            )
+            for n in range(MESSAGES):
+                for event in events_for(chain_id, branch, n):
+                    await exchange.publish(
+                        aio_pika.Message(
+                            json.dumps(event.model_dump(mode="json")).encode(),
+                            content_type="application/json",
+                            message_id=str(event.message_id),
+                        ),
+                        routing_key=event.routing_key(),
+                    )
+
+        async def some_sent() -> bool:
+            return len(fake.requests) >= 30
+
+        await eventually(some_sent, timeout=30, interval=0.01)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        sent_before_kill = len(fake.deliveries)
+        assert 0 < sent_before_kill < MESSAGES, "the kill must land in the middle of the work"
+
+        second, _ = start_notifier(env, f"{infra.run_id}-second")
+        pool = await create_pool(env["NOTIFIER_DATABASE_URL"])
+        try:
+
+            async def all_sent() -> bool:
+                count = await pool.fetchval("SELECT count(*) FROM messages WHERE status = 'sent'")
+                return bool(count == MESSAGES)
+
+            await eventually(all_sent, timeout=60, interval=0.2)
+            published = await pool.fetchval(
+                """SELECT count(*) FROM outbox WHERE routing_key = 'notification.status.v1'
+                   AND payload->>'status' = 'sent'"""
+            )
+        finally:
+            await pool.close()
+
+        keys = fake.delivered_keys()
+        assert len(fake.deliveries) == MESSAGES  # every message delivered, each key once
+        assert len(set(keys)) == MESSAGES
+        assert published == MESSAGES  # one "sent" on each timeline
+        repeats = len(keys) - len(set(keys))
+        print(f"killed after {sent_before_kill} deliveries; repeated keys dropped: {repeats}")
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
+        await fake.stop()
+        await asyncio.sleep(0)

@@ -1,0 +1,147 @@
+"""A fake SMS provider over real HTTP, for tests and benchmarks: one ASGI app under uvicorn.
+
+It answers the three request shapes the notifier sends — the generic ``http`` webhook
+(``POST /sms``), Zenvia (``POST /v2/channels/sms/messages``) and Twilio
+(``POST /2010-04-01/Accounts/{sid}/Messages.json``) — and records every request (path,
+headers, parsed body). Like real providers it drops a repeated idempotency key: the second
+request with a key gets the first one's id and is not a new delivery, so a test counts
+distinct deliveries and sees every request too.
+
+Knobs: ``latency`` (seconds per request), ``fail_next(n, status)`` (the next n requests
+answer ``status``), ``refuse_numbers`` (a 400 "invalid number" for these recipients).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+import uvicorn
+
+from tests.integration.harness import free_port
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: dict[str, Any]
+    key: str | None
+    to: str | None
+    text: str | None
+    status: int
+
+
+@dataclass
+class FakeSmsProvider:
+    latency: float = 0.0
+    refuse_numbers: set[str] = field(default_factory=set)
+    requests: list[Recorded] = field(default_factory=list)
+    deliveries: dict[str, str] = field(default_factory=dict)
+    """Idempotency key (or a fresh one for providers without keys) -> provider message id."""
+    _failures: list[int] = field(default_factory=list)
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _server: uvicorn.Server | None = None
+    _task: asyncio.Task[None] | None = None
+    port: int = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def fail_next(self, count: int, status: int = 503) -> None:
+        self._failures.extend([status] * count)
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.deliveries.clear()
+        self._failures.clear()
+        self.refuse_numbers.clear()
+        self.latency = 0.0
+
+    def delivered_keys(self) -> list[str]:
+        return [r.key for r in self.requests if r.key is not None and r.status == 200]
+
+    async def start(self) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            self,
+            host="127.0.0.1",
+            port=self.port,
+            log_config=None,
+            lifespan="off",
+            access_log=False,
+            backlog=4096,
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve())
+        for _ in range(500):
+            if self._server.started:
+                return
+            await asyncio.sleep(0.02)
+        raise TimeoutError("the fake SMS provider did not start")
+
+    async def stop(self) -> None:
+        if self._server is not None and self._task is not None:
+            self._server.should_exit = True
+            await self._task
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        raw = b""
+        while True:
+            message = await receive()
+            raw += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        if headers.get("content-type", "").startswith("application/json"):
+            body: dict[str, Any] = json.loads(raw or b"{}")
+        else:
+            body = dict(parse_qsl(raw.decode()))
+        status, answer = await self._answer(scope["path"], headers, body)
+        payload = json.dumps(answer).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json")],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    async def _answer(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, dict[str, Any]]:
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        key = headers.get("idempotency-key") or body.get("idempotency_key")
+        to = body.get("to") or body.get("To")
+        text = body.get("body") or body.get("Body")
+        if text is None and isinstance(body.get("contents"), list) and body["contents"]:
+            text = body["contents"][0].get("text")
+        record = Recorded(path, headers, body, key, to, text, 200)
+        self.requests.append(record)
+        if self._failures:
+            record.status = self._failures.pop(0)
+            return record.status, {"error": "indisponível"}
+        if to in self.refuse_numbers or (to and "+" + str(to) in self.refuse_numbers):
+            record.status = 400
+            return 400, {"code": "INVALID_NUMBER", "message": f"número inválido: {to}"}
+        dedupe = key if key is not None else f"no-key-{next(self._ids)}"
+        if dedupe not in self.deliveries:
+            self.deliveries[dedupe] = f"fake-{next(self._ids)}"
+        message_id = self.deliveries[dedupe]
+        if path.endswith("/Messages.json"):
+            return 201, {"sid": message_id, "status": "queued"}
+        return 200, {"id": message_id}

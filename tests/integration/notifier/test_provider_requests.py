@@ -1,0 +1,143 @@
+"""Each provider adapter's exact request, against the fake provider over real HTTP."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+
+import pytest
+
+from notifier.config import NotifierSettings
+from notifier.providers import OutgoingSms, PermanentSendError, TransientSendError
+from notifier.providers.factory import create_provider
+from shared.settings import SettingsError
+from tests.fakes.sms_provider import FakeSmsProvider
+
+pytestmark = pytest.mark.integration
+
+SMS = OutgoingSms(idempotency_key="ordem:1", to="+5511987654321", body="Olá Ana! OS pronta.")
+
+
+def settings(fake: FakeSmsProvider, **env: str) -> NotifierSettings:
+    base = {
+        "NOTIFIER_HTTP_URL": f"{fake.url}/sms",
+        "NOTIFIER_HTTP_TOKEN": "http-secret",
+        "NOTIFIER_ZENVIA_TOKEN": "zenvia-secret",
+        "NOTIFIER_ZENVIA_FROM": "etapa",
+        "NOTIFIER_ZENVIA_BASE_URL": fake.url,
+        "NOTIFIER_TWILIO_ACCOUNT_SID": "AC123",
+        "NOTIFIER_TWILIO_AUTH_TOKEN": "twilio-secret",
+        "NOTIFIER_TWILIO_FROM": "+15005550006",
+        "NOTIFIER_TWILIO_BASE_URL": fake.url,
+        "NOTIFIER_CALLBACK_TOKEN": "cb",
+        "NOTIFIER_PUBLIC_URL": "https://etapa.example",
+    }
+    return NotifierSettings.from_env({**base, **env})
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSmsProvider]:
+    fake = FakeSmsProvider()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+async def test_http_webhook_request(fake: FakeSmsProvider) -> None:
+    provider = create_provider("http", settings(fake))
+    receipt = await provider.send(SMS)
+    await provider.aclose()
+    [request] = fake.requests
+    assert request.path == "/sms"
+    assert request.headers["idempotency-key"] == "ordem:1"
+    assert request.headers["authorization"] == "Bearer http-secret"
+    assert request.body == {
+        "to": "+5511987654321",
+        "body": "Olá Ana! OS pronta.",
+        "idempotency_key": "ordem:1",
+        "encoding": "UCS-2",
+        "segments": 1,
+    }
+    assert receipt.provider_message_id == fake.deliveries["ordem:1"]
+
+
+async def test_zenvia_request(fake: FakeSmsProvider) -> None:
+    provider = create_provider("zenvia", settings(fake))
+    receipt = await provider.send(SMS)
+    await provider.aclose()
+    [request] = fake.requests
+    assert request.path == "/v2/channels/sms/messages"
+    assert request.headers["x-api-token"] == "zenvia-secret"
+    assert request.headers["content-type"] == "application/json"
+    assert request.body == {
+        "from": "etapa",
+        "to": "5511987654321",
+        "contents": [{"type": "text", "text": "Olá Ana! OS pronta."}],
+    }
+    assert receipt.provider_message_id is not None
+
+
+async def test_twilio_request(fake: FakeSmsProvider) -> None:
+    provider = create_provider("twilio", settings(fake))
+    receipt = await provider.send(SMS)
+    await provider.aclose()
+    [request] = fake.requests
+    assert request.path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert request.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert (
+        request.headers["authorization"]
+        == "Basic " + base64.b64encode(b"AC123:twilio-secret").decode()
+    )
+    assert request.body == {
+        "To": "+5511987654321",
+        "Body": "Olá Ana! OS pronta.",
+        "From": "+15005550006",
+        "StatusCallback": "https://etapa.example/api/v1/providers/twilio/status?token=cb",
+    }
+    assert receipt.provider_message_id is not None
+
+
+async def test_twilio_messaging_service_sender(fake: FakeSmsProvider) -> None:
+    provider = create_provider("twilio", settings(fake, NOTIFIER_TWILIO_FROM="MG999"))
+    await provider.send(SMS)
+    await provider.aclose()
+    assert fake.requests[0].body["MessagingServiceSid"] == "MG999"
+    assert "From" not in fake.requests[0].body
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (503, TransientSendError),
+        (429, TransientSendError),
+        (401, TransientSendError),
+        (400, PermanentSendError),
+        (404, PermanentSendError),
+    ],
+)
+async def test_http_outcomes(fake: FakeSmsProvider, status: int, error: type[Exception]) -> None:
+    fake.fail_next(1, status)
+    provider = create_provider("zenvia", settings(fake))
+    with pytest.raises(error, match=f"HTTP {status}"):
+        await provider.send(SMS)
+    await provider.aclose()
+
+
+async def test_timeouts_are_transient(fake: FakeSmsProvider) -> None:
+    fake.latency = 1.0
+    provider = create_provider("http", settings(fake, NOTIFIER_SEND_TIMEOUT="0.2"))
+    with pytest.raises(TransientSendError, match="sem resposta"):
+        await provider.send(SMS)
+    await provider.aclose()
+
+
+def test_missing_credentials_name_the_variable() -> None:
+    with pytest.raises(SettingsError, match="NOTIFIER_ZENVIA_TOKEN"):
+        create_provider("zenvia", NotifierSettings.from_env({}))
+    with pytest.raises(SettingsError, match="NOTIFIER_SMS_FALLBACK_PROVIDER"):
+        NotifierSettings.from_env({"NOTIFIER_SMS_FALLBACK_PROVIDER": "pombo"})
+
+
+def test_settings_repr_hides_credentials() -> None:
+    text = repr(NotifierSettings.from_env({"NOTIFIER_ZENVIA_TOKEN": "zenvia-secret"}))
+    assert "zenvia-secret" not in text
