@@ -233,6 +233,19 @@ async def test_deliver_closes_the_order_and_reopen_opens_a_linked_remake(
         "Rita Lima",
     )
     assert remake_entered[0]["reopened_from"] == str(opened.order_id)
+
+    async def remake_sms() -> object:
+        response = await http.get(
+            f"{services.urls['notifier']}/api/v1/messages",
+            params={"order_id": remake_id},
+            headers=chain.headers,
+        )
+        items = response.json()["items"]
+        return items if items and items[0]["status"] == "sent" else None
+
+    sms = await eventually(remake_sms)  # the remake's customer is the original's
+    assert sms[0]["order_number"] == f"{opened.order_number}-R1"
+    assert sms[0]["body"].startswith(f"Olá Rita! OS {opened.order_number}-R1 recebida")
     reopened = [t for t in original["timeline"] if t["kind"] == "reopened"]
     assert reopened[0]["summary"] == (
         f"OS reaberta como garantia: lente descolando → OS {opened.order_number}-R1"

@@ -49,7 +49,13 @@ DATABASE_OUTAGE_PAUSE = 5.0
 _DATABASE_OUTAGE = (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
 
 
-def create_broker(amqp_url: str, *, prefetch: int = 20) -> RabbitBroker:
+def create_broker(amqp_url: str, *, prefetch: int = 1) -> RabbitBroker:
+    """A broker whose publishes are confirmed and whose unroutable publishes raise.
+
+    ``prefetch`` 1: each consumer handles one message at a time, in the order the queue holds
+    them. With more in flight, aio-pika runs their handlers concurrently and one order's
+    "deliver" could overtake its "advance".
+    """
     return RabbitBroker(
         amqp_url,
         default_channel=Channel(

@@ -8,6 +8,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
+from intake import remakes
 from intake.api.actions import ActionController
 from intake.api.auth import AuthController
 from intake.api.directory import BranchController, ChainController
@@ -20,7 +21,7 @@ from intake.lab.consumer import subscribe_lab_queue
 from intake.service_types import on_service_type_published
 from shared.auth import TokenIssuer
 from shared.clock import Clock, system_clock
-from shared.events import ServiceTypePublished
+from shared.events import OrderStageChanged, ServiceTypePublished
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
@@ -31,6 +32,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> ServiceRuntime:
     def register(subscriptions: Subscriptions, pool: asyncpg.Pool) -> None:
         subscriptions.add(ServiceTypePublished, on_service_type_published)
+        subscriptions.add(OrderStageChanged, remakes.on_stage_changed)
         subscribe_lab_queue(runtime.broker, subscriptions, settings.service.topology, pool, clock)
 
     runtime = ServiceRuntime(settings.service, MIGRATIONS, register=register)

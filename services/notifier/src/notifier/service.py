@@ -56,6 +56,8 @@ class NotifierHandlers:
     async def on_stage_changed(self, conn: Connection, event: OrderStageChanged) -> None:
         """Note the order's latest stage entry; record the stage's message, once per entry."""
         await _touch_progress(conn, event.chain_id, event.order_id, event.entry_sequence)
+        if event.reopened_from is not None:
+            await _copy_contact_to_remake(conn, event)
         if event.sms_template is None:
             return
         await conn.execute(
@@ -127,6 +129,25 @@ class NotifierHandlers:
             event.outcome,
         )
         await _log_if_other_chain(conn, "order_progress", "order_id", event.order_id, event)
+
+
+async def _copy_contact_to_remake(conn: Connection, event: OrderStageChanged) -> None:
+    """A remake (warranty) order has the customer of the order it reopens, in the same chain."""
+    await conn.execute(
+        """
+        INSERT INTO contacts (order_id, chain_id, branch_id, order_number, customer_name, phone,
+            sms_consent, branch_name, branch_phone, updated_at)
+        SELECT $1, chain_id, branch_id, $2, customer_name, phone, sms_consent, branch_name,
+            branch_phone, $3
+        FROM contacts WHERE order_id = $4 AND chain_id = $5
+        ON CONFLICT (order_id) DO NOTHING
+        """,
+        event.order_id,
+        event.order_number,
+        event.occurred_at,
+        event.reopened_from,
+        event.chain_id,
+    )
 
 
 async def _ensure_branch(
