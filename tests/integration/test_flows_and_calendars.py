@@ -14,6 +14,7 @@ from shared.topology import Topology
 from tests.infra import bearer
 from tests.integration.conftest import SeededChain, order_body
 from tests.integration.harness import RunningServices, eventually
+from tests.integration.order_engine_kit import opened_event, publish, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -499,3 +500,22 @@ async def test_branch_managers_change_only_their_own_branch_calendar(
         "closures[0].date",
         "closures[0].description",
     }
+
+
+async def test_an_order_for_a_switched_off_type_waits_for_a_person(
+    services: RunningServices, admin_http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Intake refuses such orders; one already in flight when the type was switched off is
+    kept and flagged, never placed in the old flow."""
+    url = _url(services, "/api/v1/service-types/")
+    assert (await admin_http.post(url, json=FLOW)).status_code == 201
+    off = {"name": "Reparo rápido", "active": False, "stages": FLOW["stages"]}
+    assert (await admin_http.put(f"{url}reparo-rapido", json=off)).status_code == 200
+
+    opened = opened_event(chain, service_type="reparo-rapido")
+    await publish(services, opened)
+    flagged = await wait_for(
+        admin_http, services, opened.order_id, lambda d: d["status"] == "needs_attention"
+    )
+    assert "desativado" in flagged["status_reason"]
+    assert flagged["stage_key"] is None

@@ -87,6 +87,9 @@ class OrderEngine:
         problem: str | None = None
         if flow is None:
             problem = f"tipo de OS desconhecido: {new.service_type!r}"
+        elif not await flows.is_active(conn, new.chain_id, new.service_type):
+            problem = f"o tipo de OS {new.service_type!r} está desativado"
+            flow = None
         else:
             calendar = self._calendars.for_branch(branch, new.opened_at)
             try:

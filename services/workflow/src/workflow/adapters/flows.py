@@ -102,6 +102,17 @@ async def enqueue_published(
     )
 
 
+async def is_active(conn: Connection, chain_id: UUID, service_type: str) -> bool:
+    """Whether new orders may take this service type (switched off types keep their flows)."""
+    return bool(
+        await conn.fetchval(
+            "SELECT active FROM service_types WHERE chain_id = $1 AND code = $2",
+            chain_id,
+            service_type,
+        )
+    )
+
+
 async def set_active(conn: Connection, chain_id: UUID, service_type: str, active: bool) -> None:
     await conn.execute(
         "UPDATE service_types SET active = $3 WHERE chain_id = $1 AND code = $2",
