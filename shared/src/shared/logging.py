@@ -21,6 +21,7 @@ from uuid import uuid4
 import structlog
 
 CORRELATION_HEADER = "X-Correlation-ID"
+_USABLE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _SECRET_KEYS = re.compile(r"pass|secret|token|authorization|api_key|apikey", re.IGNORECASE)
 # A run of 10+ digits, optionally with +, spaces, dots, dashes or parentheses between them.
 _PHONE = re.compile(r"\+?\(?\d[\d\s().-]{8,}\d")
@@ -112,8 +113,13 @@ def current_correlation_id() -> str:
 
 @contextmanager
 def correlation_scope(correlation_id: str | None) -> Iterator[str]:
-    """Bind a correlation id for the duration of one request or message."""
-    cid = correlation_id or new_correlation_id()
+    """Bind a correlation id for the duration of one request or message.
+
+    An incoming id is kept only if it is short and plain (it travels in every event's AMQP
+    ``correlation_id``, which the broker limits to 255 bytes); anything else gets a new one.
+    """
+    usable = correlation_id is not None and _USABLE_CORRELATION_ID.fullmatch(correlation_id)
+    cid = correlation_id if usable and correlation_id else new_correlation_id()
     tokens = structlog.contextvars.bind_contextvars(correlation_id=cid)
     try:
         yield cid

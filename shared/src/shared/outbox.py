@@ -99,7 +99,7 @@ class OutboxRelay:
                     log.warning("outbox_relay_database_unavailable", error=str(exc))
                     published = 0
                 if self._broker_failures:
-                    pause = self._poll_interval * 2 ** (self._broker_failures - 1)
+                    pause = self._poll_interval * 2 ** min(self._broker_failures - 1, 16)
                     await asyncio.sleep(min(self._max_broker_pause, pause))
                 elif published < self._batch_size:
                     await self._sleep_until_woken()
@@ -153,7 +153,7 @@ class OutboxRelay:
                         routing_key=message.routing_key,
                         error=f"{reason}: {exc}",
                     )
-                    unroutable = _is_unroutable(exc)
+                    this_message = _is_about_this_message(exc)
                     await conn.execute(
                         """
                         UPDATE outbox SET attempts = attempts + 1, last_error = $2,
@@ -165,9 +165,9 @@ class OutboxRelay:
                         message.id,
                         f"{reason}: {exc}",
                         self._max_backoff,
-                        unroutable,
+                        this_message,
                     )
-                    if not unroutable:
+                    if not this_message:
                         self._broker_failures += 1
                         break  # the broker itself is in trouble: keep order, try again later
                     continue
@@ -181,6 +181,7 @@ class OutboxRelay:
         return published
 
 
-def _is_unroutable(exc: Exception) -> bool:
-    """A message the broker returned (``mandatory``) because no queue is bound for its key."""
-    return isinstance(exc, PublishError)
+def _is_about_this_message(exc: Exception) -> bool:
+    """A problem of this message, not of the broker: no queue is bound for its key (returned,
+    ``mandatory``), or the message itself cannot be encoded. Its row backs off alone."""
+    return isinstance(exc, PublishError | TypeError | ValueError)

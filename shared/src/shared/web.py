@@ -40,7 +40,7 @@ class CorrelationIdMiddleware(ASGIMiddleware):
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         headers = dict(scope.get("headers", []))
         incoming = headers.get(CORRELATION_HEADER.lower().encode())
-        with correlation_scope(incoming.decode() if incoming else None) as cid:
+        with correlation_scope(incoming.decode(errors="replace") if incoming else None) as cid:
 
             async def send_with_header(message: Message) -> None:
                 if message["type"] == "http.response.start":

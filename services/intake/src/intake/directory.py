@@ -60,6 +60,7 @@ async def upsert_branch(
     """Create or update a branch and publish ``branch.upserted.v1`` in the same transaction."""
     if not await conn.fetchval("SELECT 1 FROM chains WHERE chain_id = $1", chain_id):
         raise UnknownChain(f"chain {chain_id} does not exist")
+    await _check_code_keeps_numbers_unique(conn, chain_id, snapshot)
     try:
         row = await conn.fetchrow(
             f"""
@@ -104,6 +105,33 @@ async def upsert_branch(
         ),
     )
     return dict(row)
+
+
+async def _check_code_keeps_numbers_unique(
+    conn: Connection, chain_id: UUID, snapshot: BranchSnapshot
+) -> None:
+    """Order numbers start with the branch code, so a code that numbers orders stays theirs."""
+    current = await conn.fetchval(
+        "SELECT code FROM branches WHERE branch_id = $1 AND chain_id = $2",
+        snapshot.branch_id,
+        chain_id,
+    )
+    if current == snapshot.code:
+        return
+    if current is not None and await conn.fetchval(
+        "SELECT 1 FROM orders WHERE branch_id = $1 LIMIT 1", snapshot.branch_id
+    ):
+        raise DirectoryConflict(
+            f"code: branch {current} already has orders numbered {current}-…; its code stays"
+        )
+    if await conn.fetchval(
+        "SELECT 1 FROM orders WHERE chain_id = $1 AND number LIKE $2 LIMIT 1",
+        chain_id,
+        snapshot.code.replace("_", r"\_") + "-%",
+    ):
+        raise DirectoryConflict(
+            f"code: {snapshot.code} numbered orders of another branch; choose another code"
+        )
 
 
 async def get_branch(conn: Connection, chain_id: UUID, branch_id: UUID) -> dict[str, Any] | None:

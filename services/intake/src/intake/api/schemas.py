@@ -7,9 +7,17 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from shared.auth import Role
+from shared.text import refuse_nul
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -20,6 +28,8 @@ BRAZILIAN_STATES = frozenset(
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    _no_nul = model_validator(mode="before")(refuse_nul)
 
 
 Email = Annotated[
@@ -96,8 +106,16 @@ class SendingWindowIn(Body):
     starts_at: time = time(8, 0)
     ends_at: time = time(20, 0)
     weekdays: list[Annotated[int, Field(ge=0, le=6)]] = Field(
-        default=[0, 1, 2, 3, 4, 5], description="0 = Monday … 6 = Sunday"
+        default=[0, 1, 2, 3, 4, 5], min_length=1, description="0 = Monday … 6 = Sunday"
     )
+
+    @model_validator(mode="after")
+    def _opens_before_it_closes(self) -> SendingWindowIn:
+        if self.starts_at.tzinfo or self.ends_at.tzinfo:
+            raise ValueError("starts_at, ends_at: local wall-clock times, without a time zone")
+        if self.starts_at >= self.ends_at:
+            raise ValueError("starts_at must be before ends_at (a window within one day)")
+        return self
 
 
 class BranchIn(Body):

@@ -11,9 +11,17 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from shared.events import LabStatusCode
+from shared.text import refuse_nul
 
 LAB_CODE_PATTERN = r"^[A-Z0-9_-]{1,20}$"
 LabCode = Annotated[str, StringConstraints(pattern=LAB_CODE_PATTERN)]
@@ -22,6 +30,8 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 class LabMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+    _no_nul = model_validator(mode="before")(refuse_nul)
 
     message_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     lab_code: LabCode
@@ -55,10 +65,14 @@ def describe(error: ValidationError) -> str:
 def read(body: bytes) -> LabMessage | Unreadable:
     try:
         document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return Unreadable(f"body: not JSON ({exc})", None)
+    except (ValueError, RecursionError) as exc:  # bad UTF-8 or JSON, huge numbers, deep nesting
+        return Unreadable(f"body: not JSON ({str(exc)[:200]})", None)
     message_id = document.get("message_id") if isinstance(document, dict) else None
-    usable_id = message_id if isinstance(message_id, str) and 0 < len(message_id) <= 200 else None
+    usable_id = (
+        message_id
+        if isinstance(message_id, str) and 0 < len(message_id) <= 200 and "\x00" not in message_id
+        else None
+    )
     try:
         return LabMessage.model_validate(document)
     except ValidationError as exc:
