@@ -295,3 +295,44 @@ async def test_two_concurrent_actions_both_apply_each_on_the_state_the_other_lef
         ("producao", "ana.atendente"),
         ("pronto", "ana.atendente"),
     ]
+
+
+async def test_a_lab_status_dated_in_the_future_counts_from_its_arrival(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """A lab that types 2027 for 2026 must not move the order a year ahead and block it."""
+    await save_flow(services, chain, "lab")
+    opened = opened_event(chain, service_type="lab", lab_code="LAB1")
+    await open_and_wait(services, http, opened)
+    typo = lab_status(opened, "surfacing", now() + timedelta(days=365))
+    await publish(services, typo)
+    moved = await wait_for(
+        http, services, opened.order_id, lambda d: d["stage_key"] == "surfacagem"
+    )
+    assert datetime.fromisoformat(moved["stage_entered_at"]) <= typo.occurred_at
+    await publish(services, lab_status(opened, "edging", now()))
+    later = await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "montagem")
+    assert later["entry_sequence"] == 3  # the next real report is not "older than the last"
+
+
+async def test_leaving_a_stage_whose_clock_was_stopped_moves_its_due_time(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """A pickup stage waits for the customer with its clock stopped: delivering a day later is
+    not a late stage in the analytics."""
+    await save_flow(services, chain, "lab")
+    start = now() - timedelta(days=2)
+    opened = opened_event(chain, service_type="lab", opened_at=start)
+    await open_and_wait(services, http, opened)
+    ready_at = start + timedelta(hours=1)
+    await publish(services, action(opened, "advance", ready_at, target_stage="pronto"))
+    await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "pronto")
+    await publish(services, action(opened, "deliver", ready_at + timedelta(hours=30)))
+    closed = await wait_for(http, services, opened.order_id, lambda d: d["status"] == "delivered")
+    pickup = closed["stages"][-1]
+    assert pickup["stage_key"] == "pronto"
+    moved = datetime.fromisoformat(pickup["due_at"]) - datetime.fromisoformat(
+        pickup["planned_due_at"]
+    )
+    assert moved == timedelta(hours=30)  # the whole wait, with the clock stopped
+    assert datetime.fromisoformat(pickup["exited_at"]) <= datetime.fromisoformat(pickup["due_at"])

@@ -54,6 +54,15 @@ def test_settings_round_trip_through_json() -> None:
         (CalendarSettings(working_weekdays=frozenset()), "working_weekdays: the branch must"),
         (CalendarSettings(working_weekdays=frozenset({7})), "working_weekdays: [7] not a weekday"),
         (CalendarSettings(opens_at=time(18), closes_at=time(9)), "closes_at: must be after"),
+        (CalendarSettings(opens_at=time(9, tzinfo=UTC)), "opens_at: a local wall-clock time"),
+        (
+            CalendarSettings(opens_at=time(17, 59, 10), closes_at=time(17, 59, 50)),
+            "opens_at: a local wall-clock time in hours and minutes",
+        ),
+        (
+            CalendarSettings(closing_by_weekday={5: time(13, tzinfo=UTC)}),
+            "closing_by_weekday.5: a local wall-clock time",
+        ),
         (
             CalendarSettings(closing_by_weekday={5: time(8)}),
             "closing_by_weekday.5: sábado must close after opens_at (09:00)",

@@ -56,6 +56,10 @@ def test_a_good_flow_and_every_demo_flow_have_no_problem() -> None:
             (replace(LAB, lab_statuses=("edging", "edging")),),
             "stages[0].lab_statuses[1]: lab status 'edging' is already used by stages[0]",
         ),
+        (
+            (replace(LAB, lab_statuses=("remake",)),),
+            "stages[0].lab_statuses[0]: lab status 'remake' never moves an order",
+        ),
         ((replace(RECEIVED, name="Rece\x00bido"),), "stages[0].name: must not contain control"),
         (
             (replace(RECEIVED, sms_template="Olá\x00 {nome}"),),

@@ -99,6 +99,15 @@ def settings_problems(settings: CalendarSettings) -> list[FieldProblem]:
         )
     elif not settings.working_weekdays:
         problems.append(FieldProblem("working_weekdays", "the branch must work at least one day"))
+    clock_times = [("opens_at", settings.opens_at), ("closes_at", settings.closes_at)]
+    clock_times += [(f"closing_by_weekday.{d}", t) for d, t in settings.closing_by_weekday.items()]
+    odd = [
+        FieldProblem(path, "a local wall-clock time in hours and minutes (HH:MM), no time zone")
+        for path, value in clock_times
+        if value.tzinfo is not None or value.second or value.microsecond
+    ]
+    if odd:
+        return problems + odd  # comparing them would mix zoned and local times
     if not settings.opens_at < settings.closes_at:
         problems.append(
             FieldProblem("closes_at", f"must be after opens_at ({settings.opens_at:%H:%M})")

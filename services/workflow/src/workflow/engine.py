@@ -146,7 +146,7 @@ class OrderEngine:
                 reason = "A OS não tem um fluxo de etapas válido; não aceita ações."
                 return Outcome(order, None, reason)
             flow = await order_store.flow_of(conn, chain_id, order.service_type, state.flow_version)
-            now = _not_before(when, state)
+            now = _not_before(min(when, self._clock()), state)
             calendar = self._calendars.for_branch(order.branch, now)
             try:
                 decision = decide(state, command, flow, calendar, now)
@@ -222,6 +222,14 @@ class OrderEngine:
         by: str | None = None,
     ) -> None:
         """Store the decision's effects; ``by`` (who acted) is the actor of stage entries."""
+        leaves_stage = any(
+            isinstance(e, StageEntered | Delivered | Cancelled) for e in decision.events
+        )
+        previous = order.state
+        if leaves_stage and previous is not None and previous.stopped_for(now):
+            # The stage being left had its clock stopped (paused, or a stage that waits for the
+            # customer): its due time moves by that stop, so analytics do not count it late.
+            await order_history.move_stage_due(conn, order.order_id, previous.stage_due_as_of(now))
         for event in decision.events:
             note = describe(event, order.lab_code)
             summary = note.summary

@@ -30,6 +30,7 @@ from shared.sms_template import (
     render_template,
 )
 from workflow.domain.flow import Stage
+from workflow.domain.order_machine import LAB_STATUSES_THAT_NEVER_MOVE
 from workflow.problems import FieldProblem, InvalidInput, control_character_problem
 
 LAB_STATUSES: tuple[str, ...] = get_args(LabStatusCode)
@@ -117,6 +118,14 @@ def flow_problems(code: str, name: str, stages: tuple[Stage, ...]) -> list[Field
                     FieldProblem(
                         status_path,
                         f"unknown lab status {status!r}; known: {', '.join(LAB_STATUSES)}",
+                    )
+                )
+            elif status in LAB_STATUSES_THAT_NEVER_MOVE:
+                problems.append(
+                    FieldProblem(
+                        status_path,
+                        f"lab status {status!r} never moves an order (it goes on the timeline "
+                        "and the order stays where it is); map it to no stage",
                     )
                 )
             elif status in lab_status_stage:

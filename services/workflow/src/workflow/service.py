@@ -106,13 +106,15 @@ class WorkflowHandlers:
                 f"(laboratório {order.lab_code}); ignorado."
             )
         else:
-            command = ApplyLabStatus(event.status, event.eta, event.reported_at)
+            # A lab's clock (or typo) can put a status in the future; it counts from receipt.
+            reported_at = min(event.reported_at, event.occurred_at)
+            command = ApplyLabStatus(event.status, event.eta, reported_at)
             outcome = await self._engine.apply(
                 conn,
                 event.chain_id,
                 event.order_id,
                 command,
-                when=event.reported_at,
+                when=reported_at,
                 correlation_id=event.correlation_id,
             )
             refused = outcome.refused
