@@ -75,6 +75,8 @@ async def test_the_order_list_filters_by_service_type_stage_risk_assignee_text_a
     assert await _numbers(http, services, risk="overdue") == [carla.order_number]
     assert await _numbers(http, services, text="souza") == [ana.order_number]
     assert await _numbers(http, services, text=bruno.order_number) == [bruno.order_number]
+    assert await _numbers(http, services, text="_") == []  # a literal underscore, not a wildcard
+    assert await _numbers(http, services, text="%") == []
     assert len(await _numbers(http, services, branch=branch)) == 3
     assert await _numbers(http, services, branch=str(uuid.uuid4())) == []
 

@@ -71,7 +71,7 @@ async def list_orders(
         risk,
         assignee,
         status,
-        text,
+        None if text is None else _literal_pattern(text),
         limit + 1,
         offset,
         None if branches is None else list(branches),
@@ -129,3 +129,8 @@ async def order_number(conn: Connection, chain_id: UUID, order_id: UUID) -> str 
         "SELECT number FROM orders WHERE order_id = $1 AND chain_id = $2", order_id, chain_id
     )
     return number
+
+
+def _literal_pattern(text: str) -> str:
+    """``text`` for ILIKE, its ``%`` and ``_`` meaning themselves (escaped with a backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
