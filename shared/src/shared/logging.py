@@ -4,7 +4,7 @@ Rules:
 - ``configure_logging`` is called once by a service's composition root, never at import.
 - The correlation id lives in a context variable; HTTP middleware binds it per request and
   consumers bind it per message, so every line logged while handling either carries it.
-- Phone numbers anywhere in a log line are masked (``+55119****4321``) and values under
+- Phone numbers anywhere in a log line are masked (``+55119******21``) and values under
   secret-looking keys are replaced, so logs never hold a customer's number or a credential.
 """
 
@@ -23,8 +23,10 @@ import structlog
 CORRELATION_HEADER = "X-Correlation-ID"
 _USABLE_CORRELATION_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 _SECRET_KEYS = re.compile(r"pass|secret|token|authorization|api_key|apikey", re.IGNORECASE)
-# A run of 10+ digits, optionally with +, spaces, dots, dashes or parentheses between them.
-_PHONE = re.compile(r"\+?\(?\d[\d\s().-]{8,}\d")
+# A run of 10+ digits, optionally with +, spaces, dots, dashes or parentheses between them, not
+# glued to letters or dashes on either side (so the digits inside a UUID are left alone).
+_PHONE = re.compile(r"(?<![\w-])\+?\(?\d[\d\s().-]{8,}\d(?![\w-])")
+_PLAIN_NUMBER = re.compile(r"\+?\d{10,15}")
 # A JWT (three base64url parts, the first a JSON header) anywhere in a text, e.g. in an error.
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 
@@ -32,12 +34,19 @@ _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
 def mask_phone_numbers(text: str) -> str:
     """Keep the first five and last two digits of anything that looks like a phone number."""
 
-    def _mask(match: re.Match[str]) -> str:
-        digits = re.sub(r"\D", "", match.group(0))
-        if len(digits) < 10 or len(digits) > 15:
-            return match.group(0)
-        plus = "+" if match.group(0).startswith("+") else ""
+    def _mask_digits(found: str) -> str:
+        digits = re.sub(r"\D", "", found)
+        plus = "+" if found.startswith("+") else ""
         return plus + digits[:5] + "*" * (len(digits) - 7) + digits[-2:]
+
+    def _mask(match: re.Match[str]) -> str:
+        found = match.group(0)
+        digits = sum(c.isdigit() for c in found)
+        if digits < 10:
+            return found
+        if digits > 15:  # a number beside other digits: mask each plain number inside
+            return _PLAIN_NUMBER.sub(lambda m: _mask_digits(m.group(0)), found)
+        return _mask_digits(found)
 
     return _PHONE.sub(_mask, text)
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 
 import pytest
 
 from notifier.config import NotifierSettings
-from notifier.providers import OutgoingSms, PermanentSendError, TransientSendError
+from notifier.providers import (
+    AmbiguousSendError,
+    OutgoingSms,
+    PermanentSendError,
+    TransientSendError,
+)
 from notifier.providers.factory import create_provider
+from notifier.sending import may_send_again, send_in_round
 from shared.settings import SettingsError
 from tests.fakes.sms_provider import FakeSmsProvider
 
@@ -141,3 +148,30 @@ def test_missing_credentials_name_the_variable() -> None:
 def test_settings_repr_hides_credentials() -> None:
     text = repr(NotifierSettings.from_env({"NOTIFIER_ZENVIA_TOKEN": "zenvia-secret"}))
     assert "zenvia-secret" not in text
+
+
+async def test_a_request_without_answer_is_asked_again_only_where_a_key_dedupes_it(
+    fake: FakeSmsProvider,
+) -> None:
+    """Zenvia and Twilio take no idempotency key: after a read timeout the SMS may have gone
+    out, so it is not sent again (the message is failed for a person to check)."""
+    fake.latency = 1.0
+    for name, again in (("http", True), ("zenvia", False), ("twilio", False)):
+        provider = create_provider(name, settings(fake, NOTIFIER_SEND_TIMEOUT="0.2"))
+        before = len(fake.requests)
+        with pytest.raises(AmbiguousSendError, match="sem resposta"):
+            await send_in_round(provider, SMS, tries=3)
+        await provider.aclose()
+        await asyncio.sleep(1.3)  # the fake records a request once its latency is over
+        assert len(fake.requests) - before == (3 if again else 1), name
+        assert may_send_again(provider, AmbiguousSendError("x")) is again
+
+
+async def test_the_twilio_status_callback_carries_the_token_url_encoded(
+    fake: FakeSmsProvider,
+) -> None:
+    provider = create_provider("twilio", settings(fake, NOTIFIER_CALLBACK_TOKEN="ab+c/d=&x"))
+    await provider.send(SMS)
+    await provider.aclose()
+    [request] = fake.requests
+    assert request.body["StatusCallback"].endswith("/status?token=ab%2Bc%2Fd%3D%26x")

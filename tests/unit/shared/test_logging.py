@@ -19,6 +19,11 @@ from shared.logging import configure_logging, correlation_scope, get_logger, mas
         ("11 98765 4321", "11987****21"),
         ("pedido SP01-000123", "pedido SP01-000123"),
         ("em 23/11/2026", "em 23/11/2026"),
+        ("inválido: 5511987654321 (21211)", "inválido: 55119******21 (21211)"),
+        ("to +5511987654321 - 2026-02-13", "to +55119******21 - 2026-02-13"),
+        # the digits inside ids are not phone numbers
+        ("sms-c1dca668-3bd9-4f5d-9863-58972262501b", "sms-c1dca668-3bd9-4f5d-9863-58972262501b"),
+        ("order 4f5d-98635555555501b", "order 4f5d-98635555555501b"),
     ],
 )
 def test_phone_numbers_are_masked(text: str, masked: str) -> None:

@@ -69,7 +69,7 @@ def parse_inbound(provider: str, payload: Mapping[str, Any]) -> InboundReply | N
             return None
         texts = [
             str(c.get("text", ""))
-            for c in message.get("contents") or []
+            for c in _list(message, "contents", "message.contents")
             if isinstance(c, dict) and c.get("type") == "text"
         ]
         return InboundReply(_text(message, "from", "message.from"), " ".join(texts))
@@ -85,14 +85,16 @@ def parse_status(provider: str, payload: Mapping[str, Any]) -> StatusReport | No
             return None
         status = _object(payload, "messageStatus")
         code = _text(status, "code", "messageStatus.code").upper()
-        causes = status.get("causes") or []
+        causes = _list(status, "causes", "messageStatus.causes")
         reason = "; ".join(
-            str(c.get("details") or c.get("reason")) for c in causes if isinstance(c, dict)
+            str(c.get("details") or c.get("reason"))
+            for c in causes
+            if isinstance(c, dict) and (c.get("details") or c.get("reason"))
         )
         return StatusReport(
             _text(payload, "messageId"),
             _ZENVIA_OUTCOMES.get(code),
-            reason or status.get("description") or code,
+            reason or str(status.get("description") or code),
         )
     if provider == "twilio":
         status_name = _text(payload, "MessageStatus").lower()
@@ -106,7 +108,7 @@ def parse_status(provider: str, payload: Mapping[str, Any]) -> StatusReport | No
     outcome: Outcome | None = (
         status_name if status_name in ("delivered", "failed") else None  # type: ignore[assignment]
     )
-    return StatusReport(_text(payload, "id"), outcome, payload.get("reason") or status_name)
+    return StatusReport(_text(payload, "id"), outcome, str(payload.get("reason") or status_name))
 
 
 def twilio_signature(auth_token: str, url: str, form: Mapping[str, str]) -> str:
@@ -120,6 +122,13 @@ def _object(payload: Mapping[str, Any], field: str) -> Mapping[str, Any]:
     value = payload.get(field)
     if not isinstance(value, dict):
         raise CallbackError(f"{field}: obrigatório (um objeto)")
+    return value
+
+
+def _list(payload: Mapping[str, Any], field: str, name: str) -> list[Any]:
+    value = payload.get(field) or []
+    if not isinstance(value, list):
+        raise CallbackError(f"{name}: deve ser uma lista")
     return value
 
 

@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from notifier.providers import OutgoingSms, PermanentSendError, SmsProvider
+from notifier.providers import AmbiguousSendError, OutgoingSms, PermanentSendError, SmsProvider
 from notifier.sending import Providers, round_budget_seconds, send_in_round
 from notifier.window import NoSendingDay, SendingWindow, next_opening, years_ahead
 from shared import outbox
@@ -197,6 +197,15 @@ class Dispatcher:
             receipt = await send_in_round(provider, sms, self._policy.send_tries)
         except PermanentSendError as exc:
             await self._finish(message, "failed", reason=str(exc), provider=provider)
+            return
+        except AmbiguousSendError as exc:
+            if provider.supports_idempotency:
+                await self._retry_later(message, exc, provider)
+            else:
+                reason = (
+                    f"{exc}; o SMS pode ter sido enviado: confira no provedor antes de reenviar"
+                )
+                await self._finish(message, "failed", reason=reason, provider=provider)
             return
         except Exception as exc:  # transient, or a provider bug: try again in a later round
             await self._retry_later(message, exc, provider)

@@ -18,12 +18,18 @@ from dataclasses import dataclass
 
 from tenacity import (
     AsyncRetrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
     wait_exponential_jitter,
 )
 
-from notifier.providers import OutgoingSms, Receipt, SmsProvider, TransientSendError
+from notifier.providers import (
+    AmbiguousSendError,
+    OutgoingSms,
+    Receipt,
+    SmsProvider,
+    TransientSendError,
+)
 from shared.logging import get_logger
 
 log = get_logger(__name__)
@@ -59,12 +65,19 @@ async def send_in_round(provider: SmsProvider, sms: OutgoingSms, tries: int) -> 
     retrying = AsyncRetrying(
         stop=stop_after_attempt(tries),
         wait=wait_exponential_jitter(multiplier=IN_ROUND_INITIAL_WAIT, max=IN_ROUND_MAX_WAIT),
-        retry=retry_if_exception_type(TransientSendError),
+        retry=retry_if_exception(lambda exc: may_send_again(provider, exc)),
         before_sleep=log_retry,
         reraise=True,
     )
     receipt: Receipt = await retrying(provider.send, sms)
     return receipt
+
+
+def may_send_again(provider: SmsProvider, exc: BaseException) -> bool:
+    """Transient failures are retried; an ambiguous one only where the key dedupes it."""
+    if isinstance(exc, AmbiguousSendError):
+        return provider.supports_idempotency
+    return isinstance(exc, TransientSendError)
 
 
 def round_budget_seconds(tries: int, timeout: float) -> float:

@@ -38,6 +38,7 @@ class NotifierHandlers:
                 customer_name = EXCLUDED.customer_name, phone = EXCLUDED.phone,
                 sms_consent = EXCLUDED.sms_consent, updated_at = EXCLUDED.updated_at
             WHERE contacts.updated_at < EXCLUDED.updated_at
+              AND contacts.chain_id = EXCLUDED.chain_id
             """,
             event.order_id,
             event.chain_id,
@@ -50,6 +51,7 @@ class NotifierHandlers:
             event.branch.phone,
             event.occurred_at,
         )
+        await _log_if_other_chain(conn, "contacts", "order_id", event.order_id, event)
         await _ensure_branch(conn, event.chain_id, event.branch, event.occurred_at)
         await _touch_progress(conn, event.chain_id, event.order_id)
 
@@ -187,7 +189,11 @@ async def _touch_progress(
 
 
 async def _log_if_other_chain(
-    conn: Connection, table: str, key: str, value: UUID, event: BranchUpserted | OrderClosed
+    conn: Connection,
+    table: str,
+    key: str,
+    value: UUID,
+    event: BranchUpserted | OrderClosed | OrderOpened,
 ) -> None:
     owner = await conn.fetchval(f"SELECT chain_id FROM {table} WHERE {key} = $1", value)
     if owner is not None and owner != event.chain_id:

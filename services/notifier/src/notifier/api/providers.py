@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import asyncpg
@@ -48,8 +48,8 @@ _EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 @dataclass(frozen=True, slots=True)
 class CallbackSettings:
-    token: str | None
-    twilio_auth_token: str | None
+    token: str | None = field(repr=False)
+    twilio_auth_token: str | None = field(repr=False)
     public_url: str | None
     clock: Clock
 

@@ -36,6 +36,14 @@ class TransientSendError(Exception):
     """The provider could not take the message now (timeout, 5xx…): try again later."""
 
 
+class AmbiguousSendError(TransientSendError):
+    """The request went out and no answer came back: the provider may have sent the SMS.
+
+    A provider that takes an idempotency key gets the same request again safely; one that does
+    not (Zenvia, Twilio) is not asked again, or the customer could get the SMS twice.
+    """
+
+
 class SmsProvider(Protocol):
     name: str
     supports_idempotency: bool

@@ -1,8 +1,10 @@
 """What the HTTP providers share: one client each, and one reading of HTTP outcomes.
 
 - 2xx: accepted.
-- 408, 429, 5xx, 401 and 403 (credentials: a setting to fix, not the message's fault), a
-  timeout or a connection error: transient.
+- 408, 429, 5xx, 401 and 403 (credentials: a setting to fix, not the message's fault), or a
+  connection that could not be made: transient.
+- A request sent with no answer (read timeout, connection dropped): ambiguous, the SMS may
+  have gone out.
 - Any other 4xx (invalid number, rejected body): permanent, with the provider's own words.
 """
 
@@ -13,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from notifier.providers import PermanentSendError, TransientSendError
+from notifier.providers import AmbiguousSendError, PermanentSendError, TransientSendError
 
 _TRANSIENT_4XX = frozenset({401, 403, 408, 425, 429})
 _MAX_DETAIL = 300
@@ -27,8 +29,10 @@ async def post(client: httpx.AsyncClient, provider: str, url: str, **kwargs: Any
     """POST and return the JSON answer; raise a send error on anything but 2xx."""
     try:
         response = await client.post(url, **kwargs)
-    except httpx.TimeoutException as exc:
-        raise TransientSendError(f"{provider}: sem resposta ({type(exc).__name__})") from exc
+    except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
+        raise TransientSendError(f"{provider}: falha de conexão ({type(exc).__name__})") from exc
+    except (httpx.TimeoutException, httpx.RemoteProtocolError) as exc:
+        raise AmbiguousSendError(f"{provider}: sem resposta ({type(exc).__name__})") from exc
     except httpx.TransportError as exc:
         raise TransientSendError(f"{provider}: falha de conexão ({type(exc).__name__})") from exc
     if response.is_success:

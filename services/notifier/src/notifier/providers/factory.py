@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from notifier.config import NotifierSettings
 from notifier.providers import SmsProvider
 from notifier.providers.http import HttpWebhookProvider
@@ -32,7 +34,7 @@ def create_provider(name: str, settings: NotifierSettings) -> SmsProvider:
         if settings.public_url:
             status_callback = f"{settings.public_url.rstrip('/')}/api/v1/providers/twilio/status"
             if settings.callback_token:
-                status_callback += f"?token={settings.callback_token}"
+                status_callback += f"?token={quote(settings.callback_token, safe='')}"
         return TwilioProvider(
             account_sid=_required(conf.twilio_account_sid, "NOTIFIER_TWILIO_ACCOUNT_SID"),
             auth_token=_required(conf.twilio_auth_token, "NOTIFIER_TWILIO_AUTH_TOKEN"),

@@ -1,0 +1,38 @@
+"""Provider callbacks with odd shapes are refused with the field named, never a server error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from notifier.callbacks import CallbackError, parse_inbound, parse_status
+
+
+@pytest.mark.parametrize(
+    ("parse", "provider", "payload", "field"),
+    [
+        (parse_inbound, "zenvia", {"message": {"from": "5511987654321", "contents": 5}},
+         "message.contents"),
+        (parse_status, "zenvia", {"messageId": "m1", "messageStatus": {"code": "SENT",
+                                                                       "causes": 5}},
+         "messageStatus.causes"),
+    ],
+)  # fmt: skip
+def test_a_list_that_is_not_a_list_names_its_field(
+    parse: Any, provider: str, payload: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(CallbackError, match=field):
+        parse(provider, payload)
+
+
+def test_reasons_are_text_whatever_the_provider_sent() -> None:
+    report = parse_status("http", {"id": "x", "status": "failed", "reason": 7})
+    assert report is not None
+    assert report.reason == "7"
+    zenvia = parse_status(
+        "zenvia",
+        {"messageId": "m1", "messageStatus": {"code": "NOT_DELIVERED", "causes": [{}]}},
+    )
+    assert zenvia is not None
+    assert zenvia.reason == "NOT_DELIVERED"  # not the text "None"
