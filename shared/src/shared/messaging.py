@@ -46,7 +46,13 @@ E = TypeVar("E", bound=Event)
 EventHandler = Callable[[Connection, E], Awaitable[None]]
 
 DATABASE_OUTAGE_PAUSE = 5.0
-_DATABASE_OUTAGE = (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
+DATABASE_OUTAGE = (
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+)
+"""Errors that mean the database is away (restarting, unreachable), not that the message is bad."""
 
 
 def create_broker(amqp_url: str, *, prefetch: int = 1) -> RabbitBroker:
@@ -145,7 +151,7 @@ class Subscriptions:
                             log.info("duplicate_message_skipped", message_id=str(event.message_id))
                             return
                         await handler(conn, event)
-                except _DATABASE_OUTAGE as exc:
+                except DATABASE_OUTAGE as exc:
                     MESSAGES_HANDLED.labels(consumer=consumer, outcome="failed").inc()
                     log.warning("database_unavailable_message_requeued", error=str(exc))
                     await asyncio.sleep(DATABASE_OUTAGE_PAUSE)

@@ -24,12 +24,10 @@ from faststream.rabbit.schemas.queue import QuorumQueueArgs
 from intake.lab.receive import LAB_CONSUMER, receive
 from shared.clock import Clock
 from shared.logging import correlation_scope, get_logger
-from shared.messaging import DATABASE_OUTAGE_PAUSE, Subscriptions, topic_exchange
+from shared.messaging import DATABASE_OUTAGE, DATABASE_OUTAGE_PAUSE, Subscriptions, topic_exchange
 from shared.topology import LAB_ROUTING_PATTERN, Topology
 
 log = get_logger(__name__)
-
-_DATABASE_OUTAGE = (OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
 
 
 def sender_of(routing_key: str) -> str:
@@ -77,7 +75,7 @@ def subscribe_lab_queue(
                         routing_key=routing_key,
                         now=clock(),
                     )
-            except _DATABASE_OUTAGE as exc:
+            except DATABASE_OUTAGE as exc:
                 log.warning("database_unavailable_message_requeued", error=str(exc))
                 await asyncio.sleep(DATABASE_OUTAGE_PAUSE)
                 raise
