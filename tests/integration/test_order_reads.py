@@ -247,6 +247,10 @@ async def test_analytics_from_a_known_history(
     )
     assert backwards.status_code == 400
     assert "from" in backwards.text
+    for path in ("stage-times", "slowest-stages"):  # found by make fuzz: a 500 before
+        ancient = await http.get(f"{base}/{path}", params={"to": "0001-01-01"}, headers=headers)
+        assert ancient.status_code == 400, ancient.text
+        assert "to:" in ancient.text
     other_chain = await http.get(f"{base}/on-time", params=period, headers=bearer(uuid.uuid4()))
     assert other_chain.json()["delivered"] == 0
 

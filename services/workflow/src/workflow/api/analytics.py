@@ -24,7 +24,13 @@ To = Annotated[date | None, QueryParameter(name="to", description="last day (def
 Slowest = Annotated[int, QueryParameter(ge=1, le=50, description="how many stages")]
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def _period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+    for name, day in (("from", date_from), ("to", date_to)):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ValidationException(f"{name}: {day} is outside 2000-01-01 … 2100-12-31")
     last = date_to or datetime.now(UTC).date()
     first = date_from or last - timedelta(days=DEFAULT_DAYS)
     if first > last:
