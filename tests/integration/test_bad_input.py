@@ -71,6 +71,21 @@ async def test_page_size_is_capped(
     assert "limit" in response.text
 
 
+async def test_a_nul_character_in_a_query_is_a_400_not_a_server_error(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    # found by make fuzz: ?assignee=...%00... reached PostgreSQL and answered 500
+    for service, path, param in (
+        ("workflow", "/api/v1/orders", "assignee"),
+        ("workflow", "/api/v1/orders", "text"),
+        ("notifier", "/api/v1/messages", "status"),
+    ):
+        response = await http.get(
+            f"{services.urls[service]}{path}", params={param: "a\x00b"}, headers=chain.headers
+        )
+        assert response.status_code == 400, (service, param, response.text)
+
+
 async def test_an_offset_past_any_real_list_is_400_not_a_server_error(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:

@@ -92,6 +92,15 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[s
         if exc.extra:
             body["extra"] = exc.extra
         return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
+    if isinstance(exc, asyncpg.DataError):
+        # A value PostgreSQL cannot take (a NUL character, a number or date out of its range)
+        # that validation let through: the request's fault, said as such, and logged to fix.
+        log.warning("input_refused_by_database", path=request.url.path, error=type(exc).__name__)
+        return Response(
+            {"status_code": 400, "detail": f"a value in the request cannot be stored: {exc}"},
+            status_code=400,
+            media_type=MediaType.JSON,
+        )
     log.exception("unhandled_error", path=request.url.path)
     return Response(
         {"status_code": 500, "detail": "Erro interno; a equipe foi avisada."},
