@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from intake.orders import IdempotencyConflict
+from intake.idempotency import claim_key
 from shared import outbox
 from shared.database import Connection
 from shared.events import OrderAction, OrderActionKind
@@ -102,8 +102,13 @@ async def record_action(
     async with conn.transaction():
         action_id = uuid4()
         if idempotency_key is not None:
-            earlier = await _claim_key(
-                conn, chain_id, idempotency_key, new.fingerprint(), action_id
+            earlier = await claim_key(
+                conn,
+                "action_idempotency_keys",
+                chain_id,
+                idempotency_key,
+                new.fingerprint(),
+                action_id,
             )
             if earlier is not None:
                 return RecordedAction(await _get_action(conn, earlier), created=False)
@@ -147,34 +152,6 @@ async def record_action(
             ),
         )
         return RecordedAction(dict(row), created=True)
-
-
-async def _claim_key(
-    conn: Connection, chain_id: UUID, key: str, fingerprint: str, action_id: UUID
-) -> UUID | None:
-    claimed = await conn.fetchval(
-        """
-        INSERT INTO action_idempotency_keys (chain_id, key, request_hash, action_id)
-        VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true
-        """,
-        chain_id,
-        key,
-        fingerprint,
-        action_id,
-    )
-    if claimed:
-        return None
-    earlier = await conn.fetchrow(
-        "SELECT request_hash, action_id FROM action_idempotency_keys "
-        "WHERE chain_id = $1 AND key = $2",
-        chain_id,
-        key,
-    )
-    assert earlier is not None  # the conflicting row committed before ON CONFLICT saw it
-    if earlier["request_hash"] != fingerprint:
-        raise IdempotencyConflict("this Idempotency-Key was already used with a different request")
-    earlier_id: UUID = earlier["action_id"]
-    return earlier_id
 
 
 async def _get_action(conn: Connection, action_id: UUID) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from intake.directory import snapshot_of
+from intake.idempotency import claim_key
 from intake.labs import lab_in_chain
 from intake.service_types import UnknownServiceType, check_service_type
 from shared import outbox
@@ -31,10 +32,6 @@ from shared.logging import current_correlation_id
 
 
 class UnknownBranch(LookupError):
-    pass
-
-
-class IdempotencyConflict(ValueError):
     pass
 
 
@@ -99,8 +96,8 @@ async def open_order(
             raise UnknownBranch(f"branch {new.branch_id} does not exist")
         order_id = uuid4()
         if idempotency_key is not None:
-            existing = await _claim_key(
-                conn, chain_id, idempotency_key, new.fingerprint(), order_id
+            existing = await claim_key(
+                conn, "idempotency_keys", chain_id, idempotency_key, new.fingerprint(), order_id
             )
             if existing is not None:
                 # Raise to roll back the sequence we took; the caller gets the first order.
@@ -183,36 +180,6 @@ async def open_order_idempotently(
         order = await get_order(conn, chain_id, replay.order_id)
         assert order is not None  # the key row and the order commit together
         return OpenedOrder(order=order, created=False)
-
-
-async def _claim_key(
-    conn: Connection, chain_id: UUID, key: str, fingerprint: str, order_id: UUID
-) -> UUID | None:
-    """Claim ``key`` for ``order_id``; return the earlier order when the key was used already."""
-    claimed = await conn.fetchval(
-        """
-        INSERT INTO idempotency_keys (chain_id, key, request_hash, order_id)
-        VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true
-        """,
-        chain_id,
-        key,
-        fingerprint,
-        order_id,
-    )
-    if claimed:
-        return None
-    earlier = await conn.fetchrow(
-        "SELECT request_hash, order_id FROM idempotency_keys WHERE chain_id = $1 AND key = $2",
-        chain_id,
-        key,
-    )
-    assert earlier is not None  # the conflicting row committed before ON CONFLICT saw it
-    if earlier["request_hash"] != fingerprint:
-        raise IdempotencyConflict(
-            "this Idempotency-Key was already used with a different request body"
-        )
-    order_id_: UUID = earlier["order_id"]
-    return order_id_
 
 
 async def get_order(conn: Connection, chain_id: UUID, order_id: UUID) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from intake import actions
 from intake.api.action_schemas import ActionIn, ActionOut
 from intake.api.errors import ConflictException
 from intake.api.orders import IdempotencyKey
-from intake.orders import IdempotencyConflict
+from intake.idempotency import IdempotencyConflict
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
 

@@ -16,6 +16,7 @@ from intake import orders
 from intake.api.errors import ConflictException
 from intake.api.schemas import OrderIn, OrderOut
 from intake.config import IntakeSettings
+from intake.idempotency import IdempotencyConflict
 from intake.phones import InvalidPhone, normalize_mobile
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
@@ -82,7 +83,7 @@ class OrderController(Controller):
                 raise ClientException(f"branch_id: {exc}", extra={"field": "branch_id"}) from None
             except orders.InvalidOrderField as exc:
                 raise ClientException(str(exc), extra={"field": exc.field}) from None
-            except orders.IdempotencyConflict as exc:
+            except IdempotencyConflict as exc:
                 raise ConflictException(str(exc)) from None
         return Response(
             OrderOut(**opened.order),
