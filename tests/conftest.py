@@ -40,7 +40,7 @@ async def _cleanup(infra: Infra) -> None:
         for suffix in infra.suffixes:
             env = infra.service_env(suffix)
             topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
-            for service in SERVICES:
+            for service in (*SERVICES, "dashboard"):  # workflow's taps: dashboard.<key>
                 for event in ALL_EVENTS:
                     queue = topology.queue_name(service, event.routing_key())
                     for name in (queue, topology.dead_letter_queue_name(queue)):
