@@ -5,42 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime
 
 import aio_pika
 import asyncpg
 import httpx
 import pytest
 
-from shared.events import BranchSnapshot, CustomerSummary, OrderOpened
 from shared.topology import Topology
 from tests.integration.conftest import SeededChain
 from tests.integration.harness import RunningServices, eventually
+from tests.integration.order_engine_kit import opened_event
 
 pytestmark = pytest.mark.integration
-
-
-def _opened_event(chain: SeededChain) -> OrderOpened:
-    branch = chain.branch
-    now = datetime.now(UTC)
-    return OrderOpened(
-        occurred_at=now,
-        correlation_id="test-redelivery",
-        chain_id=uuid.UUID(chain.chain_id),
-        order_id=uuid.uuid4(),
-        order_number=f"{branch['code']}-999999",
-        branch=BranchSnapshot(
-            branch_id=branch["branch_id"],
-            code=branch["code"],
-            name=branch["name"],
-            state=branch["state"],
-            city=branch["city"],
-            timezone=branch["timezone"],
-        ),
-        service_type="teste",
-        customer=CustomerSummary(name="Rita", phone="+5511987654321", sms_consent=True),
-        opened_at=now,
-    )
 
 
 async def _publish(
@@ -61,7 +37,7 @@ async def _publish(
 async def test_a_redelivered_event_has_no_second_effect(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
-    event = _opened_event(chain)
+    event = opened_event(chain)
     body = event.model_dump_json().encode()
     for _ in range(3):
         await _publish(services, event.routing_key(), body, str(event.message_id))
