@@ -23,7 +23,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +32,13 @@ import httpx
 from shared.database import create_pool
 from shared.events import (
     BranchSnapshot,
-    CustomerSummary,
     OrderOpened,
     OrderStageChanged,
-    StageRef,
 )
 from shared.topology import Topology
 from tests.conftest import _cleanup
 from tests.fakes.sms_provider import FakeSmsProvider
+from tests.fakes.stage_entries import first_stage_entry
 from tests.infra import Infra
 from tests.integration.harness import free_port, wait_until_ready
 
@@ -52,7 +50,7 @@ LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
 
 
 def events(count: int) -> tuple[list[OrderOpened], list[OrderStageChanged]]:
-    chain_id, now = uuid.uuid4(), datetime.now(UTC)
+    chain_id = uuid.uuid4()
     branch = BranchSnapshot(
         branch_id=uuid.uuid4(),
         code="B01",
@@ -61,38 +59,17 @@ def events(count: int) -> tuple[list[OrderOpened], list[OrderStageChanged]]:
         city="São Paulo",
         timezone="America/Sao_Paulo",
     )
-    opened, changed = [], []
-    for n in range(count):
-        order_id = uuid.uuid4()
-        base: dict[str, Any] = {"occurred_at": now, "correlation_id": "b", "chain_id": chain_id}
-        opened.append(
-            OrderOpened(
-                **base,
-                order_id=order_id,
-                order_number=f"B01-{n:06d}",
-                branch=branch,
-                service_type="bench",
-                customer=CustomerSummary(name="Ana", phone=f"+55119{n:08d}", sms_consent=True),
-                opened_at=now,
-            )
+    pairs = [
+        first_stage_entry(
+            chain_id,
+            branch,
+            n,
+            customer="Ana",
+            template="Olá {nome}! Recebemos sua OS {numero_os} na {filial}.",
         )
-        changed.append(
-            OrderStageChanged(
-                **base,
-                order_id=order_id,
-                order_number=f"B01-{n:06d}",
-                branch_id=branch.branch_id,
-                from_stage=None,
-                to_stage=StageRef(key="recebido", name="Recebido", position=0),
-                entry_sequence=1,
-                entered_at=now,
-                due_at=now,
-                projected_completion_at=now,
-                promised_date=None,
-                sms_template="Olá {nome}! Recebemos sua OS {numero_os} na {filial}.",
-            )
-        )
-    return opened, changed
+        for n in range(count)
+    ]
+    return [opened for opened, _ in pairs], [changed for _, changed in pairs]
 
 
 async def publish_all(exchange: aio_pika.abc.AbstractExchange, batch: list[Any]) -> None:

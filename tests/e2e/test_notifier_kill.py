@@ -16,9 +16,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import aio_pika
 import httpx
@@ -27,14 +25,11 @@ import pytest
 from shared.database import create_pool
 from shared.events import (
     BranchSnapshot,
-    CustomerSummary,
     Event,
-    OrderOpened,
-    OrderStageChanged,
-    StageRef,
 )
 from shared.topology import Topology
 from tests.fakes.sms_provider import FakeSmsProvider
+from tests.fakes.stage_entries import first_stage_entry
 from tests.infra import Infra
 from tests.integration.harness import eventually, free_port, wait_until_ready
 
@@ -45,34 +40,11 @@ MESSAGES = 150
 
 
 def events_for(chain_id: uuid.UUID, branch: BranchSnapshot, n: int) -> list[Event]:
-    now = datetime.now(UTC)
-    order_id = uuid.uuid4()
-    base: dict[str, Any] = {"occurred_at": now, "correlation_id": f"k{n}", "chain_id": chain_id}
-    return [
-        OrderOpened(
-            **base,
-            order_id=order_id,
-            order_number=f"K01-{n:06d}",
-            branch=branch,
-            service_type="teste",
-            customer=CustomerSummary(name="Rui", phone=f"+55119{n:08d}", sms_consent=True),
-            opened_at=now,
-        ),
-        OrderStageChanged(
-            **base,
-            order_id=order_id,
-            order_number=f"K01-{n:06d}",
-            branch_id=branch.branch_id,
-            from_stage=None,
-            to_stage=StageRef(key="recebido", name="Recebido", position=0),
-            entry_sequence=1,
-            entered_at=now,
-            due_at=now,
-            projected_completion_at=now,
-            promised_date=None,
-            sms_template="{nome}, sua OS {numero_os} chegou.",
-        ),
-    ]
+    return list(
+        first_stage_entry(
+            chain_id, branch, n, customer="Rui", template="{nome}, sua OS {numero_os} chegou."
+        )
+    )
 
 
 def start_notifier(env: dict[str, str], name: str) -> tuple[subprocess.Popen[bytes], str]:
