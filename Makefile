@@ -49,7 +49,8 @@ run: seed ## run the three services with demo data (Ctrl-C stops them)
 	@echo "  Sign in: curl -s -X POST localhost:8000/api/v1/auth/token -H 'content-type: application/json' \\"
 	@echo "             -d '{\"email\": \"admin@visaoclara.demo\", \"password\": \"visao-clara-demo\"}'"
 	@echo ""
-	$(DEV_KEYS) ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile
+	$(DEV_KEYS) NOTIFIER_CALLBACK_TOKEN=$${NOTIFIER_CALLBACK_TOKEN:-demo-callback-token} \
+	  ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile
 
 lint: install ## ruff lint and format check
 	$(RUN) ruff check .

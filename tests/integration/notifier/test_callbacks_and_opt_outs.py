@@ -281,8 +281,13 @@ async def test_a_pare_reply_opts_out_and_suppresses_pending_messages(live: Live)
     assert await live.events(order_id) == ["suppressed"]
 
     # A later message to the number is suppressed too, never sent.
-    _, later = await live.order(number)
+    chain_id, later = await live.order(number)
     await eventually(lambda: live.status_is(later, "suppressed"))
+    listed = await live.http.get(
+        f"{live.url}/api/v1/messages", params={"order_id": str(later)}, headers=bearer(chain_id)
+    )
+    # staff see whose message it was, masked, although it was never sent
+    assert listed.json()["items"][0]["phone_masked"] == number[:6] + "******" + number[-2:]
     assert [r.to for r in live.fake.requests].count(number) == 1  # only the failed request
 
     # VOLTAR through Twilio (form-encoded, signed) opts it back in.

@@ -65,13 +65,16 @@ class MessageController(Controller):
         async with pool.acquire() as conn:
             rows = await conn.fetch(
                 """
-                SELECT * FROM messages
-                WHERE chain_id = $1 AND ($2::uuid IS NULL OR order_id = $2)
-                  AND ($9::uuid[] IS NULL OR branch_id = ANY($9::uuid[]))
-                  AND ($3::uuid IS NULL OR branch_id = $3) AND ($4::text IS NULL OR status = $4)
-                  AND ($5::date IS NULL OR created_at >= $5)
-                  AND ($6::date IS NULL OR created_at < $6 + 1)
-                ORDER BY created_at DESC, notification_id LIMIT $7 OFFSET $8
+                SELECT m.*, coalesce(m.phone, c.phone) AS shown_phone
+                FROM messages m
+                LEFT JOIN contacts c ON c.order_id = m.order_id AND c.chain_id = m.chain_id
+                WHERE m.chain_id = $1 AND ($2::uuid IS NULL OR m.order_id = $2)
+                  AND ($9::uuid[] IS NULL OR m.branch_id = ANY($9::uuid[]))
+                  AND ($3::uuid IS NULL OR m.branch_id = $3)
+                  AND ($4::text IS NULL OR m.status = $4)
+                  AND ($5::date IS NULL OR m.created_at >= $5)
+                  AND ($6::date IS NULL OR m.created_at < $6 + 1)
+                ORDER BY m.created_at DESC, m.notification_id LIMIT $7 OFFSET $8
                 """,
                 principal.chain_id,
                 order_id,
@@ -87,8 +90,10 @@ class MessageController(Controller):
 
 
 def _message_out(row: dict[str, Any]) -> MessageOut:
-    """The message as staff see it: the phone masked the same way as in the logs."""
-    phone = row.pop("phone")
+    """The message as staff see it: the phone (the contact's, until it is sent) masked the
+    same way as in the logs."""
+    row.pop("phone")
+    phone = row.pop("shown_phone")
     reason = row.pop("status_reason")  # a provider's error may quote the number
     return MessageOut(
         **row,
