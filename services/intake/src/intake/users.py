@@ -154,7 +154,7 @@ async def authenticate(conn: Connection, email: str, password: str) -> Principal
     return principal_of(row)
 
 
-def principal_of(row: Mapping[str, Any]) -> Principal:
+def principal_of(row: Mapping[str, Any] | asyncpg.Record) -> Principal:
     """The principal a user row signs in as: its role and branches as they are now."""
     return Principal(
         user_id=row["user_id"],

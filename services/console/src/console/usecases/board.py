@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,7 +45,7 @@ async def load_board(
     active = [t for t in types if t.get("active", True)]
     chosen = next((t for t in active if t["code"] == filters.service_type), None)
     if chosen is None and active:
-        chosen = active[0]
+        chosen = await _busiest(api, token, active, filters.branch)
     orders: list[dict[str, Any]] = []
     if chosen is not None:
         params: dict[str, str | int | list[str]] = {
@@ -75,3 +76,15 @@ async def load_board(
             text=filters.text,
         ),
     )
+
+
+async def _busiest(
+    api: ApiClient, token: str, types: list[dict[str, Any]], branch: str | None
+) -> dict[str, Any]:
+    """The type with the most open orders among the newest 200: what the shop works on most."""
+    params: dict[str, str | int | list[str]] = {"status": "open", "limit": 200}
+    if branch:
+        params["branch"] = branch
+    page = await api.get(Service.WORKFLOW, "/api/v1/orders", token=token, params=params)
+    counts = Counter(str(order["service_type"]) for order in page["items"])
+    return max(types, key=lambda t: (counts[str(t["code"])], -types.index(t)))

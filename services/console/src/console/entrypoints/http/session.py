@@ -106,8 +106,9 @@ def to_sign_in(request: Request[Any, Any, Any], _exc: Exception) -> Response[Any
     if request.url.path.startswith("/ao-vivo"):
         return Response("sessão expirada", status_code=401, media_type="text/plain")
     target = "/entrar"
-    if request.method == "GET" and request.url.path not in ("/", "/entrar"):
-        target += "?proximo=" + quote(request.url.path + _query(request), safe="")
+    here = request.url.path + _query(request)
+    if request.method == "GET" and here != "/" and not here.startswith("/entrar"):
+        target += "?proximo=" + quote(here, safe="")
     if request.headers.get("hx-request"):
         return Response("", status_code=200, headers={"HX-Redirect": target})
     return Redirect(target, status_code=303)
