@@ -71,7 +71,7 @@ def test_a_past_date_is_refused(new_person: PersonFactory) -> None:
     fill_customer(page, "Rafael Passado")
     page.get_by_label("Combinar outra data com o cliente").check()
     page.get_by_label("Data combinada (dd/mm/aaaa)").fill(
-        (date.today() - timedelta(days=2)).isoformat()
+        f"{date.today() - timedelta(days=2):%d/%m/%Y}"
     )
     page.get_by_role("button", name="Abrir OS").click()
     expect(page.locator("#data_combinada-erro")).to_contain_text("não pode estar no passado")
@@ -87,7 +87,7 @@ def test_a_date_before_the_proposal_needs_a_confirmation(
     fill_customer(page, name)
     earlier = proposed(page) - timedelta(days=1)
     page.get_by_label("Combinar outra data com o cliente").check()
-    page.get_by_label("Data combinada (dd/mm/aaaa)").fill(earlier.isoformat())
+    page.get_by_label("Data combinada (dd/mm/aaaa)").fill(f"{earlier:%d/%m/%Y}")
     page.get_by_role("button", name="Abrir OS").click()
     expect(page.locator("#confirmo_antes-erro")).to_contain_text("antes da proposta")
     assert orders_named(staff_api, name) == []
@@ -108,7 +108,9 @@ def test_the_same_form_sent_twice_opens_one_order(
     targets = page.evaluate(
         """async () => {
             const form = document.querySelector("form.formulario-os");
-            const send = () => fetch("/os/nova", {method: "POST", body: new URLSearchParams(new FormData(form)), redirect: "manual"});
+            const body = () => new URLSearchParams(new FormData(form));
+            const send = () =>
+                fetch("/os/nova", {method: "POST", body: body(), redirect: "manual"});
             const answers = await Promise.all([send(), send()]);
             const again = await send();
             return [...answers, again].map(a => a.type + ":" + a.status);

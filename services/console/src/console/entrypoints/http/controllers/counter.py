@@ -135,7 +135,7 @@ async def _render(
         errors=errors or {},
         show_confirm=earlier or form.confirm_earlier,
         agreed=AGREED,
-        agreed_value=typed_date.isoformat() if typed_date else form.agreed_date,
+        agreed_value=f"{typed_date:%d/%m/%Y}" if typed_date else form.agreed_date,
         item_kinds=[(kind, ITEM_KIND_LABELS[kind]) for kind in ITEM_KINDS],
     )
 
