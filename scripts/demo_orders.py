@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -118,6 +119,11 @@ ORDERS = (
         "RJ01", "venda-oculos-grau", "Felipe Duarte", "(21) 94321-5678", 5, True, close="deliver"
     ),
 )
+
+
+def shop_today() -> date:
+    """Today in São Paulo, where the demo chain's head office is."""
+    return datetime.now(ZoneInfo("America/Sao_Paulo")).date()
 
 
 class Demo:
@@ -232,7 +238,7 @@ class Demo:
             body["lab_code"] = DEMO_LAB
         if demo.promised_in_days is not None:
             body["promised_date"] = (
-                date.today() + timedelta(days=demo.promised_in_days)
+                shop_today() + timedelta(days=demo.promised_in_days)
             ).isoformat()
         order = self.call(
             email,
@@ -251,7 +257,7 @@ class Demo:
             self.act(email, order_id, "assign", assignee=demo.assignee)
         if demo.lab_status and key:
             status, days = demo.lab_status
-            self.lab_status(key, order["number"], status, date.today() + timedelta(days=days))
+            self.lab_status(key, order["number"], status, shop_today() + timedelta(days=days))
         if demo.pause:
             self.act(email, order_id, "pause", reason=demo.pause)
         if demo.close == "deliver":
