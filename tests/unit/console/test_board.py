@@ -98,3 +98,19 @@ def test_a_card_changed_seconds_ago_is_marked_fresh_for_the_live_highlight() -> 
     }
     assert cards["1"].fresh
     assert not cards["2"].fresh
+
+
+def test_a_long_column_shows_the_most_urgent_cards_and_counts_the_rest() -> None:
+    orders = [order(str(i), stage_due_at=f"2026-12-{10 + i % 9:02d}T21:00:00Z") for i in range(7)]
+    orders.append(order("urgente", risk_level="overdue"))
+    board = build_board(STAGES, orders, ZONES, date(2026, 12, 2), NOW, cards_per_column=3)
+    column = board.columns[0]
+    assert column.cards[0].number == "urgente"
+    assert (len(column.cards), column.more) == (3, 5)
+    assert board.counters.open == 8
+
+
+def test_an_order_read_twice_is_shown_and_counted_once() -> None:
+    board = build_board(STAGES, [order("1"), order("1")], ZONES, date(2026, 12, 2), NOW)
+    assert len(board.columns[0].cards) == 1
+    assert board.counters.open == 1
