@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, cast
 
 from console.adapters.api_client import ApiClient, Service
@@ -51,34 +50,32 @@ class Clock:
         self.now += seconds
 
 
-def send(api: FakeApi, clock: Clock) -> Any:
-    return asyncio.run(
-        act_on_order(
-            cast(ApiClient, api),
-            "token",
-            "order-1",
-            {"action": "advance"},
-            "key-advance",
-            wait=4.0,
-            every=0.5,
-            sleep=clock.sleep,
-            clock=clock,
-        )
+async def send(api: FakeApi, clock: Clock) -> Any:
+    return await act_on_order(
+        cast(ApiClient, api),
+        "token",
+        "order-1",
+        {"action": "advance"},
+        "key-advance",
+        wait=4.0,
+        every=0.5,
+        sleep=clock.sleep,
+        clock=clock,
     )
 
 
-def test_the_outcome_is_returned_as_soon_as_workflow_shows_it() -> None:
+async def test_the_outcome_is_returned_as_soon_as_workflow_shows_it() -> None:
     api, clock = FakeApi(ready_after=3), Clock()
-    sent = send(api, clock)
+    sent = await send(api, clock)
     assert sent.outcome == Outcome(True, "Avançada para Montagem")
     assert api.reads == 3
     assert clock.now == 1.0
     assert api.sent == [({"action": "advance"}, {"Idempotency-Key": "key-advance"})]
 
 
-def test_the_wait_is_bounded_when_workflow_is_slow() -> None:
+async def test_the_wait_is_bounded_when_workflow_is_slow() -> None:
     api, clock = FakeApi(ready_after=None), Clock()
-    sent = send(api, clock)
+    sent = await send(api, clock)
     assert sent.outcome is None
     assert sent.pending.action == "advance"
     assert sent.pending.actor == "Alice"
