@@ -63,6 +63,7 @@ def test_a_wrong_phone_and_a_missing_name_are_said_next_to_the_fields(
     page.get_by_role("button", name="Abrir OS").click()
     expect(page.locator("#celular-erro")).to_contain_text("celular")
     expect(page.locator(".resumo-erros")).to_contain_text("celular")
+    screenshot(page, "new-order-errors")
 
 
 def test_a_past_date_is_refused(new_person: PersonFactory) -> None:

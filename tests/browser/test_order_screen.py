@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PersonFactory, screenshot
+from tests.browser.conftest import SCREENSHOTS, PersonFactory, screenshot
 from tests.browser.people import ATTENDANT_RJ, ATTENDANT_SP, VIEWER, StaffApi
 
 
@@ -16,10 +17,19 @@ def open_screen(page: Page, order: dict[str, Any]) -> None:
     expect(page.locator("h1")).to_contain_text(order["number"])
 
 
+def wait_for_a_message(staff_api: StaffApi, order_id: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    path = f"/api/v1/messages?order_id={order_id}"
+    while not staff_api.call(ATTENDANT_SP, "GET", "notifier", path)["items"]:
+        assert time.monotonic() < deadline, "the order's first SMS never showed up"
+        time.sleep(0.2)
+
+
 def test_the_order_screen_shows_the_customer_stages_messages_and_timeline(
     new_person: PersonFactory, staff_api: StaffApi
 ) -> None:
     order = staff_api.open_order(customer="Helena Tela", phone="(11) 97654-3210")
+    wait_for_a_message(staff_api, order["order_id"])
     page = new_person(ATTENDANT_SP)
     open_screen(page, order)
     expect(page.locator("h1")).to_contain_text("Venda de óculos de grau")
@@ -32,13 +42,14 @@ def test_the_order_screen_shows_the_customer_stages_messages_and_timeline(
     expect(page.locator(".etapa-current")).to_contain_text("vence")
     expect(page.locator("#etapa-atual")).to_contain_text("dia")
     expect(page.locator(".linha-do-tempo")).to_contain_text(f"OS {order['number']} aberta")
-    expect(page.locator(".mensagens")).to_contain_text("Helena", timeout=10_000)
+    expect(page.locator(".mensagens")).to_contain_text("Olá Helena!")
     html = page.content()
     assert "97654-3210" not in html
     assert "5511976543210" not in html
     assert "976543210" not in html
-    page.set_viewport_size({"width": 1280, "height": 900})
-    screenshot(page, "order")
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    screenshot(page, "order-full")
+    page.screenshot(path=str(SCREENSHOTS / "order.png"))  # the first screen, for the README
     phone = new_person(ATTENDANT_SP, phone=True)
     open_screen(phone, order)
     screenshot(phone, "order-phone")
@@ -141,5 +152,6 @@ def test_search_finds_an_order_by_phone_typed_another_way(
     page.get_by_label("Número, nome ou telefone").press("Enter")
     row = page.locator("table.lista-os tbody tr", has_text=order["number"])
     expect(row).to_contain_text("Otávio Busca")
+    screenshot(page, "search")
     row.get_by_role("link", name=order["number"]).click()
     expect(page.locator("h1")).to_contain_text(order["number"])
