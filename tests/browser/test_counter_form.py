@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PersonFactory, screenshot
-from tests.browser.people import ADMIN, ATTENDANT_SP, StaffApi
+from tests.browser.people import ADMIN, ATTENDANT_SP, VIEWER, StaffApi
 
 
 def fill_customer(page: Page, name: str, phone: str = "(11) 98123-4567") -> None:
@@ -122,3 +122,23 @@ def test_the_same_form_sent_twice_opens_one_order(
     page.wait_for_url(re.compile(r"/os/[0-9a-f-]{36}$"))
     staff_api.wait_for_order(page.url.rsplit("/", 1)[1])
     assert len(orders_named(staff_api, name)) == 1
+
+
+def test_the_viewer_has_no_counter_form(new_person: PersonFactory) -> None:
+    page = new_person(VIEWER)
+    page.goto("/")
+    expect(page.get_by_role("link", name="Nova OS")).to_have_count(0)
+    response = page.goto("/os/nova")
+    assert response is not None
+    assert response.status == 403
+    expect(page.locator("h1")).to_have_text("Sem permissão")
+
+
+def test_the_counter_form_fits_a_phone(new_person: PersonFactory) -> None:
+    page = new_person(ATTENDANT_SP, phone=True)
+    page.goto("/os/nova")
+    page.get_by_label("Tipo de OS").select_option("venda-oculos-grau")
+    expect(page.locator("#data-proposta")).to_contain_text("Data proposta:")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the form is {width}px wide on a 390px phone"
+    screenshot(page, "new-order-phone")

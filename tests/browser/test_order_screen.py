@@ -155,3 +155,45 @@ def test_search_finds_an_order_by_phone_typed_another_way(
     screenshot(page, "search")
     row.get_by_role("link", name=order["number"]).click()
     expect(page.locator("h1")).to_contain_text(order["number"])
+
+
+def test_a_closed_order_is_reopened_as_a_remake_from_the_order_screen(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    order = staff_api.open_order(customer="Paulo Refação")
+    staff_api.act(order["order_id"], "cancel", reason="cliente desistiu")
+    deadline = time.monotonic() + 15
+    while staff_api.wait_for_order(order["order_id"])["status"] != "cancelled":
+        assert time.monotonic() < deadline, "the cancellation never reached workflow"
+        time.sleep(0.2)
+    page = new_person(ATTENDANT_SP)
+    page.goto(f"/os/{order['order_id']}")
+    expect(page.locator(".situacao")).to_contain_text("Cancelada")
+    expect(page.get_by_role("button", name="Avançar")).to_have_count(0)
+    page.locator("summary", has_text="Reabrir").click()
+    page.get_by_role("button", name="Reabrir", exact=True).click()
+    expect(page.locator(".resumo-erros")).to_contain_text("Escolha refação ou garantia.")
+    expect(page.locator(".resumo-erros")).to_contain_text("Informe o motivo.")
+    page.get_by_label("Refação").check()
+    page.get_by_label("Motivo da reabertura").fill("lente riscada na montagem")
+    page.get_by_role("button", name="Reabrir", exact=True).click()
+    expect(page.locator("#resultado")).to_contain_text(
+        f"OS reaberta como refação: lente riscada na montagem → OS {order['number']}-R1",
+        timeout=8_000,
+    )
+    page.get_by_role("link", name=f"{order['number']}-R1").click()
+    expect(page.locator("h1")).to_contain_text(f"{order['number']}-R1")
+
+
+def test_assigning_someone_shows_them_as_responsible(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    order = staff_api.open_order(customer="Quintino Responsável")
+    page = new_person(ATTENDANT_SP)
+    open_screen(page, order)
+    page.locator("summary", has_text="Trocar responsável").click()
+    page.get_by_label("Nome do responsável").fill("Carlos Montador")
+    page.get_by_role("button", name="Trocar responsável", exact=True).click()
+    expect(page.locator("#resultado")).to_contain_text("Responsável: Carlos Montador")
+    expect(page.locator(".responsavel")).to_contain_text("Carlos Montador")
+    expect(page.locator(".linha-do-tempo li").first).to_contain_text("Carlos Montador")
