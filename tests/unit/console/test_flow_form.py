@@ -148,9 +148,7 @@ def test_row_buttons_move_add_and_remove_rows(action: str, expected: list[str]) 
 
 
 def test_a_moved_row_keeps_everything_typed_in_it() -> None:
-    draft = FlowDraft(
-        stages=(StageDraft(name="A", sms_template="Oi {nome}"), StageDraft(name="B"))
-    )
+    draft = FlowDraft(stages=(StageDraft(name="A", sms_template="Oi {nome}"), StageDraft(name="B")))
     moved = apply_row_action(draft, "descer-0")
     assert moved.stages[1] == draft.stages[0]
 
@@ -184,7 +182,10 @@ def test_a_new_row_without_key_gets_one_from_its_name_and_blank_texts_become_nul
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("Conferência da receita", "conferencia-da-receita"), ("  Pronto p/ retirada! ", "pronto-p-retirada")],
+    [
+        ("Conferência da receita", "conferencia-da-receita"),
+        ("  Pronto p/ retirada! ", "pronto-p-retirada"),
+    ],
 )
 def test_slug_makes_keys_workflow_accepts(name: str, key: str) -> None:
     assert slug(name) == key

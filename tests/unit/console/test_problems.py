@@ -30,7 +30,10 @@ def test_both_spellings_of_a_field_path_become_the_form_field_name(path: str, fi
         ("must be ≥ 0", "Use 0 ou mais dias."),
         ("must be ≤ 365", "Use no máximo 365."),
         ("at most 200 characters", "Use no máximo 200 caracteres."),
-        ("duplicate stage key 'a' (also stages[0])", "Identificador repetido: outra etapa já usa este."),
+        (
+            "duplicate stage key 'a' (also stages[0])",
+            "Identificador repetido: outra etapa já usa este.",
+        ),
         ("Input should be a valid integer, unable to parse string", "Informe um número inteiro."),
         ("must be after opens_at (09:00)", "O fechamento deve ser depois da abertura."),
     ],

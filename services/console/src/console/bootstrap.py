@@ -31,6 +31,7 @@ from console.config import ConsoleSettings
 from console.entrypoints.http import errors, templating
 from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
+from console.entrypoints.http.controllers.calendars import CalendarsController
 from console.entrypoints.http.controllers.flows import FlowsController
 from console.entrypoints.http.controllers.live import LiveController
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
@@ -44,7 +45,13 @@ from shared.web import CorrelationIdMiddleware, health_handlers
 log = get_logger(__name__)
 
 HTTP_DIR = Path(__file__).parent / "entrypoints" / "http"
-ROUTE_HANDLERS: list[Any] = [AuthController, BoardController, LiveController, FlowsController]
+ROUTE_HANDLERS: list[Any] = [
+    AuthController,
+    BoardController,
+    LiveController,
+    FlowsController,
+    CalendarsController,
+]
 
 
 def create_app(settings: ConsoleSettings | None = None) -> Litestar:
