@@ -31,7 +31,9 @@ from console.config import ConsoleSettings
 from console.entrypoints.http import errors, templating
 from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
+from console.entrypoints.http.controllers.calendars import CalendarsController
 from console.entrypoints.http.controllers.counter import CounterController
+from console.entrypoints.http.controllers.flows import FlowsController
 from console.entrypoints.http.controllers.live import LiveController
 from console.entrypoints.http.controllers.order_screen import OrderScreenController
 from console.entrypoints.http.controllers.search import SearchController
@@ -53,6 +55,8 @@ ROUTE_HANDLERS: list[Any] = [
     CounterController,
     OrderScreenController,
     SearchController,
+    FlowsController,
+    CalendarsController,
 ]
 
 
