@@ -13,7 +13,7 @@ import pytest
 
 from shared.events import OrderAction, OrderActionKind, OrderOpened
 from shared.topology import Topology
-from tests.integration.conftest import SeededChain
+from tests.integration.conftest import SeededChain, order_body
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import (
     action,
@@ -163,3 +163,77 @@ async def test_two_replicas_handling_one_orders_actions_at_once_keep_the_accepte
 
 async def _at_least(items: list[dict[str, Any]], count: int) -> list[dict[str, Any]] | None:
     return items if len(items) >= count else None
+
+
+async def test_intake_numbers_an_orders_events_and_actions_sent_at_once_apply_in_that_order(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    intake = f"{services.urls['intake']}/api/v1"
+    async with spy(services, "order.opened.v1", "order.action.v1") as seen:
+        opened = await http.post(f"{intake}/orders", json=order_body(chain.branch["branch_id"]))
+        assert opened.status_code == 201, opened.text
+        order_id = opened.json()["order_id"]
+        for kind in WORKLOAD:  # at once: the opening may still be on its way to workflow
+            body = {"action": kind} | ({"reason": "refazer"} if kind == "back" else {})
+            sent = await http.post(f"{intake}/orders/{order_id}/actions", json=body)
+            assert sent.status_code == 202, sent.text
+        events = await eventually(lambda: _at_least(seen.of(order_id), 5))
+
+    assert [(e["_routing_key"], e["order_seq"]) for e in events] == [
+        ("order.opened.v1", 1),
+        ("order.action.v1", 2),
+        ("order.action.v1", 3),
+        ("order.action.v1", 4),
+        ("order.action.v1", 5),
+    ]
+    found = await wait_for(http, services, order_id, lambda d: d["entry_sequence"] == 5)
+    assert_applied_in_accepted_order(found)
+
+
+async def test_twenty_clicks_on_advance_made_on_one_view_move_the_order_one_stage(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    intake = f"{services.urls['intake']}/api/v1"
+    opened = await http.post(f"{intake}/orders", json=order_body(chain.branch["branch_id"]))
+    order_id = opened.json()["order_id"]
+    seen = await wait_for(http, services, order_id, lambda d: d["stage_key"] == "recebido")
+
+    async def click(n: int) -> int:
+        # Half say it in the body, half as If-Match; each click has its own idempotency key.
+        version = seen["version"]
+        body = {"action": "advance"} | ({"expected_version": version} if n % 2 else {})
+        headers = {"Idempotency-Key": f"clique-{order_id}-{n}"} | (
+            {} if n % 2 else {"If-Match": f'"{version}"'}
+        )
+        sent = await http.post(f"{intake}/orders/{order_id}/actions", json=body, headers=headers)
+        return sent.status_code
+
+    assert await asyncio.gather(*(click(n) for n in range(20))) == [202] * 20
+    found = await wait_for(
+        http,
+        services,
+        order_id,
+        lambda d: sum(t["kind"] == "action_refused" for t in d["timeline"]) == 19,
+    )
+    await asyncio.sleep(0.5)
+    found = await detail(http, services, order_id)
+    assert (found["stage_key"], found["entry_sequence"]) == ("producao", 2)
+    assert found["version"] == seen["version"] + 1
+    refusals = {t["summary"] for t in found["timeline"] if t["kind"] == "action_refused"}
+    assert refusals == {
+        "Ação “avançar” recusada: A OS mudou desde que você a viu; recarregue e tente de novo."
+    }
+
+    # Made on the new version, the next click applies; a malformed or disagreeing one is a 400.
+    url = f"{intake}/orders/{order_id}/actions"
+    fresh = await http.post(
+        url, json={"action": "advance"}, headers={"If-Match": f'W/"{found["version"]}"'}
+    )
+    assert fresh.status_code == 202
+    await wait_for(http, services, order_id, lambda d: d["stage_key"] == "pronto")
+    bad = await http.post(url, json={"action": "advance"}, headers={"If-Match": "*"})
+    assert bad.status_code == 400
+    differ = await http.post(
+        url, json={"action": "advance", "expected_version": 3}, headers={"If-Match": '"4"'}
+    )
+    assert differ.status_code == 400
