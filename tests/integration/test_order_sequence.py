@@ -43,7 +43,7 @@ async def http(chain: SeededChain) -> AsyncIterator[httpx.AsyncClient]:
 def sequenced(opened: OrderOpened) -> tuple[OrderOpened, list[OrderAction]]:
     """The opening (sequence 1) and the workload's actions (2, 3, …), as intake numbers them."""
     actions = [
-        action(opened, kind, order_seq=seq, **({"reason": "refazer"} if kind == "back" else {}))
+        action(opened, kind, order_seq=seq, reason="refazer" if kind == "back" else None)
         for seq, kind in enumerate(WORKLOAD, start=2)
     ]
     return opened.model_copy(update={"order_seq": 1}), actions
