@@ -31,7 +31,9 @@ from console.config import ConsoleSettings
 from console.entrypoints.http import errors, templating
 from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
+from console.entrypoints.http.controllers.labs import LabsController
 from console.entrypoints.http.controllers.live import LiveController
+from console.entrypoints.http.controllers.people import PeopleController
 from console.entrypoints.http.controllers.review import ReviewController
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
 from console.entrypoints.http.pages import provide_visit
@@ -44,7 +46,14 @@ from shared.web import CorrelationIdMiddleware, health_handlers
 log = get_logger(__name__)
 
 HTTP_DIR = Path(__file__).parent / "entrypoints" / "http"
-ROUTE_HANDLERS: list[Any] = [AuthController, BoardController, LiveController, ReviewController]
+ROUTE_HANDLERS: list[Any] = [
+    AuthController,
+    BoardController,
+    LiveController,
+    ReviewController,
+    PeopleController,
+    LabsController,
+]
 
 
 def create_app(settings: ConsoleSettings | None = None) -> Litestar:
