@@ -33,6 +33,7 @@ from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
 from console.entrypoints.http.controllers.labs import LabsController
 from console.entrypoints.http.controllers.live import LiveController
+from console.entrypoints.http.controllers.messages import MessagesController
 from console.entrypoints.http.controllers.people import PeopleController
 from console.entrypoints.http.controllers.review import ReviewController
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
@@ -53,6 +54,7 @@ ROUTE_HANDLERS: list[Any] = [
     ReviewController,
     PeopleController,
     LabsController,
+    MessagesController,
 ]
 
 

@@ -14,7 +14,7 @@ REJECTED_SHOWN = 20
 @dataclass(frozen=True, slots=True)
 class Labs:
     labs: list[dict[str, Any]]
-    """Each lab with its ``keys`` (active and revoked)."""
+    """Each lab with its ``api_keys`` (active and revoked)."""
     rejected: list[dict[str, Any]]
 
 
@@ -37,7 +37,9 @@ async def load_labs(api: ApiClient, token: str) -> Labs:
         ),
     )
     for lab, lab_keys in zip(labs, all_keys, strict=True):
-        lab["keys"] = sorted(lab_keys, key=lambda k: (k["revoked_at"] is not None, k["created_at"]))
+        lab["api_keys"] = sorted(
+            lab_keys, key=lambda k: (k["revoked_at"] is not None, k["created_at"])
+        )
     return Labs(labs=labs, rejected=rejected["items"])
 
 
