@@ -40,7 +40,7 @@ def test_the_sms_of_a_new_order_is_listed_with_its_phone_masked(
     expect(rows.first).to_contain_text("Marta")
     expect(rows.first.locator("td").nth(4)).to_have_text(re.compile("enviada|entregue"))
     assert digits not in page.content()
-    assert "**" in rows.first.locator("td").nth(2).inner_text()
+    expect(rows.first.locator("td").nth(2)).to_have_text(f"(11) {digits[0]}****-**{digits[-2:]}")
     expect(rows.first.get_by_role("link", name=order["number"])).to_have_attribute(
         "href", f"/os/{order['order_id']}"
     )

@@ -57,8 +57,8 @@ def test_the_review_draws_its_charts_from_delivered_orders_and_the_period_can_ch
     assert "#col-" in href
     screenshot(page, "review")
 
-    page.locator("#de").fill("2001-01-01")
-    page.locator("#ate").fill("2001-01-31")
+    page.locator("#de").fill("01/01/2001")
+    page.locator("#ate").fill("31/01/2001")
     page.get_by_role("button", name="Ver período").click()
     expect(page.locator(".periodo")).to_contain_text("01/01/2001 a 31/01/2001")
     expect(page.locator("#analise-graficos")).to_contain_text("Nenhuma OS entregue")
@@ -67,8 +67,8 @@ def test_the_review_draws_its_charts_from_delivered_orders_and_the_period_can_ch
     page.get_by_role("link", name="365 dias").click()
     expect(page.locator("svg.grafico-colunas")).to_be_visible()
 
-    page.locator("#de").fill("2026-02-10")
-    page.locator("#ate").fill("2026-02-01")
+    page.locator("#de").fill("10/02/2026")
+    page.locator("#ate").fill("01/02/2026")
     page.get_by_role("button", name="Ver período").click()
     expect(page.get_by_role("alert")).to_contain_text("antes da data final")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from console.domain.labs import check_new_lab, lab_form_errors
-from console.domain.messages import opt_out_error, phone_for_api
+from console.domain.messages import opt_out_error, phone_for_api, shop_masked
 from console.domain.people import (
     check_new_user,
     grantable_roles,
@@ -107,3 +107,18 @@ def test_opt_out_refusals_read_in_portuguese() -> None:
     assert "DDD" in opt_out_error(400, "phone: bad", removing=False)
     assert "não é de um cliente" in opt_out_error(404, "phone: x", removing=False)
     assert "não está descadastrado" in opt_out_error(404, "phone: x", removing=True)
+
+
+@pytest.mark.parametrize(
+    ("masked", "shown"),
+    [
+        ("+55119******21", "(11) 9****-**21"),
+        ("+55213*****44", "(21) 3***-**44"),
+        ("+1202*****67", "+1202*****67"),
+        (None, "—"),
+    ],
+)
+def test_the_notifiers_masked_phone_reads_as_the_shop_masks_phones(
+    masked: str | None, shown: str
+) -> None:
+    assert shop_masked(masked) == shown

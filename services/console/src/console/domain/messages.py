@@ -47,3 +47,19 @@ def phone_for_api(typed: str) -> str:
     if digits.startswith("55") and len(digits) in (12, 13):
         return f"+{digits}"
     return typed.strip()
+
+
+_NOTIFIER_MASK = re.compile(r"^\+55(\d{2})(\d)(\*+)(\d{2})$")
+
+
+def shop_masked(phone_masked: str | None) -> str:
+    """The notifier's ``+55119******21`` as the shop reads masked phones, ``(11) 9****-**21``;
+    any other shape is shown as it came."""
+    if not phone_masked:
+        return "—"
+    found = _NOTIFIER_MASK.match(phone_masked)
+    if not found:
+        return phone_masked
+    area, first, stars, last = found.groups()
+    hidden = first + stars + last
+    return f"({area}) {hidden[:-4]}-{hidden[-4:]}"

@@ -69,9 +69,20 @@ def parse_period(
     return Period(start, end), errors
 
 
+def typed_day(text: str) -> date:
+    """A day typed as ``dd/mm/aaaa`` (or ISO ``aaaa-mm-dd``); ValueError otherwise."""
+    text = text.strip()
+    if "/" in text:
+        day, month, year = text.split("/")
+        if len(year) != 4:
+            raise ValueError(text)
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(text)
+
+
 def _date(text: str, field: str, name: str, errors: dict[str, str]) -> date | None:
     try:
-        value = date.fromisoformat(text.strip())
+        value = typed_day(text)
     except ValueError:
         errors[field] = f"{name} inválida: use dd/mm/aaaa."
         return None

@@ -25,8 +25,8 @@ class MessageFilters:
         values = {
             "status": self.status or "",
             "filial": self.branch or "",
-            "de": self.created_from.isoformat() if self.created_from else "",
-            "ate": self.created_to.isoformat() if self.created_to else "",
+            "de": self.created_from.strftime("%d/%m/%Y") if self.created_from else "",
+            "ate": self.created_to.strftime("%d/%m/%Y") if self.created_to else "",
             "os": self.order_number or "",
             "desde": str(offset) if offset else "",
         }

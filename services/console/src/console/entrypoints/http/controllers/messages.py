@@ -9,7 +9,14 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 
 from console.adapters.api_client import ApiRefusal
-from console.domain.messages import SOURCE_LABELS, STATUS_LABELS, opt_out_error, phone_for_api
+from console.domain.messages import (
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    opt_out_error,
+    phone_for_api,
+    shop_masked,
+)
+from console.domain.review import typed_day
 from console.entrypoints.http.pages import Visit, page
 from console.usecases.messages import (
     MessageFilters,
@@ -86,7 +93,7 @@ def _day(text: str, name: str, errors: dict[str, str]) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        return typed_day(text)
     except ValueError:
         errors[name] = "Data inválida: use dd/mm/aaaa."
         return None
@@ -127,6 +134,7 @@ async def _messages_page(
         zones=visit.directory.zones(),
         branch_codes={b.branch_id: b.code for b in visit.directory.branches},
         status_labels=STATUS_LABELS,
+        shop_masked=shop_masked,
         source_labels=SOURCE_LABELS,
         notice=notice,
         errors=errors,
