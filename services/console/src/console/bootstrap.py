@@ -31,6 +31,8 @@ from console.config import ConsoleSettings
 from console.entrypoints.http import errors, templating
 from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
+from console.entrypoints.http.controllers.calendars import CalendarsController
+from console.entrypoints.http.controllers.flows import FlowsController
 from console.entrypoints.http.controllers.labs import LabsController
 from console.entrypoints.http.controllers.live import LiveController
 from console.entrypoints.http.controllers.messages import MessagesController
@@ -51,6 +53,8 @@ ROUTE_HANDLERS: list[Any] = [
     AuthController,
     BoardController,
     LiveController,
+    FlowsController,
+    CalendarsController,
     ReviewController,
     PeopleController,
     LabsController,

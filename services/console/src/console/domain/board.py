@@ -7,6 +7,9 @@ Rules:
   soonest first; then the order number.
 - Counters: open, at risk, overdue, and "entregar hoje" (promised for today in the shop's day).
 - A card changed in the last ``FRESH`` seconds is marked fresh, so a live update is seen.
+- A column shows its ``CARDS_PER_COLUMN`` most urgent cards and says how many more there are
+  (a column of hundreds of cards helps nobody; the counters still count every order).
+- An order listed twice (pages read while orders were being opened) is shown once.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from console.domain.formatting import (
 )
 
 FRESH = timedelta(seconds=6)
+CARDS_PER_COLUMN = 60
 RISK_ORDER = {"overdue": 0, "at_risk": 1, "on_track": 2}
 RISK_LABELS = {"overdue": "atrasada", "at_risk": "em risco", "on_track": "no prazo"}
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -52,6 +56,8 @@ class Column:
     key: str
     name: str
     cards: list[Card] = field(default_factory=list)
+    more: int = 0
+    """Cards of this column beyond the ones shown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,7 @@ def build_board(
     zones: Mapping[str, str],
     today: date,
     now: datetime,
+    cards_per_column: int = CARDS_PER_COLUMN,
 ) -> Board:
     """Columns for ``stages`` (each with ``key`` and ``name``) filled with ``orders``.
 
@@ -107,7 +114,11 @@ def build_board(
     """
     columns = {str(s["key"]): Column(str(s["key"]), str(s["name"])) for s in stages}
     counts = {"open": 0, "at_risk": 0, "overdue": 0, "today": 0}
+    seen: set[str] = set()
     for order in orders:
+        if str(order["order_id"]) in seen:
+            continue
+        seen.add(str(order["order_id"]))
         key = str(order.get("stage_key"))
         if key not in columns:
             columns[key] = Column(key, str(order.get("stage_name") or key))
@@ -122,6 +133,8 @@ def build_board(
             counts["today"] += 1
     for column in columns.values():
         column.cards.sort(key=lambda card: card.sort_key)
+        column.more = max(0, len(column.cards) - cards_per_column)
+        del column.cards[cards_per_column:]
     return Board(
         columns=list(columns.values()),
         counters=Counters(counts["open"], counts["at_risk"], counts["overdue"], counts["today"]),

@@ -104,15 +104,29 @@ def page(
 
 
 def common_context(request: Request[Any, Any, Any], visit: Visit | None) -> dict[str, Any]:
-    if visit is None:
+    """What the layout shows: with a visit, everything; with only a signed-in principal (an
+    error page, when the directory could not be read), who they are and the menu."""
+    if visit is not None:
+        return {
+            "path": request.url.path,
+            "visit": visit,
+            "person": visit.principal.name,
+            "role_label": ROLE_LABELS.get(visit.role, visit.role),
+            "chain_name": visit.directory.chain_name,
+            "branches": visit.directory.branches,
+            "picked_branch": visit.branch,
+            "menu": menu_for(visit.role),
+        }
+    principal = request.scope.get("user")
+    if not isinstance(principal, Principal):
         return {"path": request.url.path, "visit": None}
     return {
         "path": request.url.path,
-        "visit": visit,
-        "person": visit.principal.name,
-        "role_label": ROLE_LABELS.get(visit.role, visit.role),
-        "chain_name": visit.directory.chain_name,
-        "branches": visit.directory.branches,
-        "picked_branch": visit.branch,
-        "menu": menu_for(visit.role),
+        "visit": principal,
+        "person": principal.name,
+        "role_label": ROLE_LABELS.get(principal.role.value, principal.role.value),
+        "chain_name": "",
+        "branches": [],
+        "picked_branch": None,
+        "menu": menu_for(principal.role.value),
     }
