@@ -34,8 +34,12 @@ from console.entrypoints.http.controllers.board import BoardController
 from console.entrypoints.http.controllers.calendars import CalendarsController
 from console.entrypoints.http.controllers.counter import CounterController
 from console.entrypoints.http.controllers.flows import FlowsController
+from console.entrypoints.http.controllers.labs import LabsController
 from console.entrypoints.http.controllers.live import LiveController
+from console.entrypoints.http.controllers.messages import MessagesController
 from console.entrypoints.http.controllers.order_screen import OrderScreenController
+from console.entrypoints.http.controllers.people import PeopleController
+from console.entrypoints.http.controllers.review import ReviewController
 from console.entrypoints.http.controllers.search import SearchController
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
 from console.entrypoints.http.pages import provide_visit
@@ -57,6 +61,10 @@ ROUTE_HANDLERS: list[Any] = [
     SearchController,
     FlowsController,
     CalendarsController,
+    ReviewController,
+    PeopleController,
+    LabsController,
+    MessagesController,
 ]
 
 
