@@ -197,3 +197,20 @@ def test_assigning_someone_shows_them_as_responsible(
     expect(page.locator("#resultado")).to_contain_text("Responsável: Carlos Montador")
     expect(page.locator(".responsavel")).to_contain_text("Carlos Montador")
     expect(page.locator(".linha-do-tempo li").first).to_contain_text("Carlos Montador")
+
+
+def test_two_people_advancing_the_same_order_move_it_one_stage_not_two(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    order = staff_api.open_order(customer="Olga Dupla")
+    first, second = new_person(ATTENDANT_SP), new_person(ATTENDANT_SP)
+    open_screen(first, order)
+    open_screen(second, order)
+    first.get_by_role("button", name="Avançar").click()
+    expect(first.locator("#resultado")).to_contain_text("Avançada para", timeout=8_000)
+    second.get_by_role("button", name="Avançar").click()
+    expect(second.locator("#resultado")).to_contain_text(
+        "mudou desde que você a viu", timeout=8_000
+    )
+    detail = staff_api.wait_for_order(order["order_id"])
+    assert detail["stage_position"] == 1

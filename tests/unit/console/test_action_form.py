@@ -59,3 +59,11 @@ def test_only_the_fields_of_the_action_are_sent(form: dict[str, str], body: dict
     assert checked.errors == {}
     assert checked.action is Action(form["acao"])
     assert checked.body == body
+
+
+def test_the_version_the_person_saw_is_sent_so_a_stale_click_is_refused() -> None:
+    assert check_action({"acao": "advance", "versao": "7"}).body == {
+        "action": "advance",
+        "expected_version": 7,
+    }
+    assert "expected_version" not in check_action({"acao": "advance", "versao": "x"}).body

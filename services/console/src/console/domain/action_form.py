@@ -46,6 +46,11 @@ def check_action(form: Mapping[str, str]) -> CheckedAction:
         if kind not in ("remake", "warranty"):
             errors["tipo_reabertura"] = "Escolha refação ou garantia."
         body["reopen_kind"] = kind
+    seen_version = (form.get("versao") or "").strip()
+    if seen_version.isdigit():
+        # The state the person acted on: workflow refuses the action if the order has moved
+        # since (a double click, or two people on one order), instead of skipping a stage.
+        body["expected_version"] = int(seen_version)
     if action is Action.CANCEL and not form.get("confirmo_cancelamento"):
         errors["confirmo_cancelamento"] = "Marque a confirmação para cancelar a OS."
     return CheckedAction(action, body, errors)
