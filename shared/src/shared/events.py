@@ -87,6 +87,10 @@ class OrderOpened(Event):
     lab_code: str | None = None
     opened_at: datetime
     opened_by: str | None = None
+    confirm_before_proposal: bool = Field(
+        default=False,
+        description="the counter confirmed a promised date earlier than the proposal on purpose",
+    )
 
 
 OrderActionKind = Literal[
