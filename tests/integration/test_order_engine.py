@@ -369,3 +369,23 @@ async def test_leaving_a_stage_whose_clock_was_stopped_moves_its_due_time(
         "2026-03-03T18:00:00-03:00",  # Monday's closing passed while it waited
     )
     assert datetime.fromisoformat(pickup["exited_at"]) <= datetime.fromisoformat(pickup["due_at"])
+
+
+async def test_a_promise_before_the_proposal_is_kept_marked_and_on_the_timeline(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    await save_flow(services, chain, "lab")  # 1 + 2 + 1 business days: proposed days ahead
+    opened = opened_event(
+        chain, service_type="lab", opened_at=SP_WEEK["mon 10:00"], promised_date=date(2026, 3, 3)
+    ).model_copy(update={"confirm_before_proposal": True})
+
+    detail = await open_and_wait(services, http, opened)
+
+    assert (detail["promised_date"], detail["proposed_date"]) == ("2026-03-03", "2026-03-06")
+    assert detail["promised_before_proposal"] is True
+    assert detail["projected_completion_reason"] == "pelo prazo da etapa “Recebido”"
+    (note,) = [t for t in detail["timeline"] if t["kind"] == "promised_before_proposal"]
+    assert note["summary"] == (
+        "Data prometida (03/03/2026) antes da proposta (06/03/2026), confirmada no balcão"
+    )
+    assert detail["opened_at"].endswith("-03:00")
