@@ -172,6 +172,11 @@ class OrderStageChanged(Event):
     sms_template: str | None = Field(
         default=None, description="the stage's message, present only when it is enabled"
     )
+    sms_on_reentry: bool = Field(
+        default=False,
+        description="send the stage's message even when this order already got it "
+        "(the order came back to the stage); false: once per stage and order",
+    )
     reopened_from: UUID | None = Field(
         default=None,
         description="set on a remake/warranty order opened by workflow: the original order, "

@@ -55,6 +55,12 @@ AT = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
             "Conclusão prevista para 23/12/2026 (pela previsão do laboratório de 21/12)",
         ),
         (
+            PromisedBeforeProposal(date(2026, 12, 1), date(2026, 12, 4), confirmed=False),
+            "promised_before_proposal",
+            "Data prometida (01/12/2026) antes da proposta (04/12/2026), sem a confirmação do "
+            "balcão; confira com o cliente",
+        ),
+        (
             Replanned(AT, datetime(2026, 12, 10, 18, 0, tzinfo=AT.tzinfo), None),
             "replanned",
             "Conclusão prevista para 10/12/2026 (pelo prazo da etapa atual)",
@@ -87,7 +93,7 @@ def test_each_event_has_its_words(event: Event, kind: str, summary: str) -> None
 
 def test_every_event_type_but_stage_entries_is_covered_above() -> None:
     # StageEntered is described through the deadline's own explanation (test_order_machine).
-    assert len(get_args(Event)) == 11
+    assert len(get_args(Event)) == 12
 
 
 @pytest.mark.parametrize(
