@@ -17,6 +17,7 @@ from workflow.domain.order_actions import (
     LabStatusApplied,
     NoteAdded,
     Paused,
+    PromisedBeforeProposal,
     ReopenRequested,
     Replanned,
     Resumed,
