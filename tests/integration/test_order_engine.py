@@ -389,3 +389,23 @@ async def test_a_promise_before_the_proposal_is_kept_marked_and_on_the_timeline(
         "Data prometida (03/03/2026) antes da proposta (06/03/2026), confirmada no balcão"
     )
     assert detail["opened_at"].endswith("-03:00")
+
+
+async def test_the_timeline_is_in_the_order_things_happened_and_says_when_they_arrived(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Actions and lab reports dated in the past come after the risk entry written at arrival;
+    the timeline sorts by when each happened, not by when it was written."""
+    await save_flow(services, chain, "lab")
+    opened = opened_event(chain, service_type="lab", opened_at=SP_WEEK["mon 10:00"])
+    await open_and_wait(services, http, opened)
+    await publish(services, action(opened, "advance", SP_WEEK["mon 11:00"]))
+    await publish(services, action(opened, "back", SP_WEEK["tue 17:00"], reason="receita com erro"))
+    detail = await wait_for(http, services, opened.order_id, lambda d: d["entry_sequence"] == 3)
+
+    happened = [datetime.fromisoformat(t["occurred_at"]) for t in detail["timeline"]]
+    assert happened == sorted(happened)
+    assert all(t["recorded_at"] for t in detail["timeline"])
+    (back,) = [t for t in detail["timeline"] if t["detail"].get("reason")]
+    assert back["summary"].startswith("Voltou para a etapa “Recebido”: receita com erro.")
+    assert back["occurred_at"] == "2026-03-03T17:00:00-03:00"

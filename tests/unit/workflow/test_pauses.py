@@ -161,6 +161,7 @@ def test_a_pause_entirely_outside_working_hours_moves_nothing(
     assert shift_due(due, credit.business_days, calendar) == due
 
 
+@settings(deadline=None)
 @given(calendars(), starts, starts, lengths, st.sampled_from(list(DayCounting)))
 def test_pausing_and_resuming_at_the_same_instant_is_the_identity(
     calendar: BranchCalendar, start: datetime, moment: datetime, planned: int, counting: DayCounting
