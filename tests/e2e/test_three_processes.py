@@ -54,7 +54,7 @@ async def test_an_order_posted_to_intake_reaches_the_notifier_as_an_sms(
                 "phone": "+55 21 99876-5432",
                 "sms_consent": True,
             },
-            "promised_date": "2026-12-18",
+            "promised_date": "2099-12-18",
         },
         headers={"Idempotency-Key": str(uuid.uuid4()), **auth},
     )
@@ -70,11 +70,11 @@ async def test_an_order_posted_to_intake_reaches_the_notifier_as_an_sms(
 
     messages = await eventually(sms, timeout=20)
     assert messages[0]["body"] == (
-        "Olá Beatriz! OS E2E01-000001 recebida na Ótica Ponta a Ponta. Entrega: 18/12/2026."
+        "Olá Beatriz! OS E2E01-000001 recebida na Ótica Ponta a Ponta. Entrega: 18/12/2099."
     )
     detail = (
         await http.get(f"{processes['workflow']}/api/v1/orders/{order_id}", headers=auth)
     ).json()
     assert detail["stage_name"] == "Recebido"
-    assert detail["promised_date"] == "2026-12-18"
+    assert detail["promised_date"] == "2099-12-18"
     assert detail["promised_date_proposed"] is False

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import aio_pika
 import httpx
@@ -79,10 +80,11 @@ async def test_order_keeps_items_prescription_dates_notes_and_reference(
         {"kind": "frame", "description": "Armação acetato", "quantity": 1},
         {"kind": "treatment", "description": "Antirreflexo"},
     ]
+    in_a_week = (_branch_today().date() + timedelta(days=8)).isoformat()
     body = order_body(
         chain.branch["branch_id"],
         items=items,
-        promised_date="2026-12-10",
+        promised_date=in_a_week,
         lab_code=lab.json()["code"],
         notes="cliente prefere retirar à tarde",
         external_reference="ERP-778",
@@ -92,11 +94,38 @@ async def test_order_keeps_items_prescription_dates_notes_and_reference(
     got = (await admin_http.get(_url(services, f"orders/{opened.json()['order_id']}"))).json()
     assert got["items"][0]["prescription"]["od"]["esf"] == -2.25
     assert [i["kind"] for i in got["items"]] == ["lens", "frame", "treatment"]
-    assert (got["promised_date"], got["lab_code"]) == ("2026-12-10", lab.json()["code"])
+    assert (got["promised_date"], got["lab_code"]) == (in_a_week, lab.json()["code"])
     assert (got["notes"], got["external_reference"]) == (
         "cliente prefere retirar à tarde",
         "ERP-778",
     )
+
+
+def _branch_today() -> datetime:
+    return datetime.now(ZoneInfo("America/Sao_Paulo"))
+
+
+async def test_a_promised_date_before_today_in_the_branchs_zone_is_refused_naming_the_field(
+    services: RunningServices, admin_http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    today = _branch_today().date()
+    yesterday = today - timedelta(days=1)
+    body = order_body(chain.branch["branch_id"], promised_date=yesterday.isoformat())
+
+    refused = await admin_http.post(_url(services, "orders"), json=body)
+
+    assert refused.status_code == 400, refused.text
+    detail = refused.json()
+    assert detail["detail"] == (
+        f"promised_date: a data prometida ({yesterday:%d/%m/%Y}) já passou: hoje é "
+        f"{today:%d/%m/%Y} na filial {chain.branch['code']}"
+    )
+    assert detail["extra"] == {"field": "promised_date"}
+    today_body = order_body(
+        chain.branch["branch_id"], promised_date=today.isoformat(), confirm_before_proposal=True
+    )
+    accepted = await admin_http.post(_url(services, "orders"), json=today_body)
+    assert accepted.status_code == 201, accepted.text
 
 
 async def test_lab_must_be_a_lab_of_the_chain(

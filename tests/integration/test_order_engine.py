@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -55,6 +56,22 @@ def lab_status(
         reported_at=reported_at,
         raw_message_id=str(uuid.uuid4()),
     )
+
+
+SP = ZoneInfo("America/Sao_Paulo")
+SP_WEEK = {
+    label: datetime.fromisoformat(f"2026-03-{day}T{clock}").replace(tzinfo=SP)
+    for label, day, clock in [
+        ("mon 10:00", "02", "10:00"),
+        ("mon 11:00", "02", "11:00"),
+        ("tue 17:00", "03", "17:00"),
+        ("wed 09:30", "04", "09:30"),
+        ("wed 10:00", "04", "10:00"),
+        ("wed 11:00", "04", "11:00"),
+        ("fri 11:00", "06", "11:00"),
+    ]
+}
+"""Fixed past instants in a week with no holiday in São Paulo (02/03/2026 is a Monday)."""
 
 
 async def test_staff_advance_changes_the_stage_and_the_notifier_gets_a_new_entry_sequence(
@@ -163,38 +180,56 @@ async def test_a_lab_status_moves_the_order_and_an_older_one_does_not_move_it_ba
     ignored = [t for t in kept["timeline"] if t["kind"] == "lab_status_ignored"]
     assert len(ignored) == 1
     assert "anterior ao último recebido" in ignored[0]["summary"]
-    # The lab's forecast (02/01/2099) is after the promised date: the order is at risk.
+    # The lab's forecast (02/01/2099) re-plans the order after the promised date: at risk.
     assert moved["risk_level"] == "at_risk"
-    assert "previsão do laboratório (02/01/2099)" in moved["risk_reason"]
+    assert "pela previsão do laboratório de 02/01" in moved["risk_reason"]
+    assert moved["projected_completion_reason"] == "pela previsão do laboratório de 02/01"
+    assert moved["projected_completion_at"].startswith("2099-01-02")
 
 
-async def test_pause_and_resume_move_the_due_times_by_the_time_paused(
+async def test_pause_and_resume_give_back_the_business_days_the_pause_took(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
-    start = now() - timedelta(days=1)
-    opened = opened_event(chain, opened_at=start, promised_date=date(2099, 1, 1))
-    before = await open_and_wait(services, http, opened)
-
+    """The issue's case: paused Wednesday 11:00, resumed Friday 11:00, in a 2-business-day
+    stage due Friday 18:00 → due Tuesday 18:00 (not Sunday), said in the stage's explanation."""
+    await save_flow(services, chain, "lab")
+    opened = opened_event(
+        chain, service_type="lab", opened_at=SP_WEEK["wed 09:30"], promised_date=date(2099, 1, 1)
+    )
+    await open_and_wait(services, http, opened)
     await publish(
-        services, action(opened, "pause", start + timedelta(hours=1), reason="aguardando armação")
+        services, action(opened, "advance", SP_WEEK["wed 10:00"], target_stage="surfacagem")
+    )
+    before = await wait_for(
+        http, services, opened.order_id, lambda d: d["stage_key"] == "surfacagem"
+    )
+    await publish(
+        services, action(opened, "pause", SP_WEEK["wed 11:00"], reason="aguardando armação")
     )
     paused = await wait_for(http, services, opened.order_id, lambda d: d["status"] == "paused")
-    await publish(services, action(opened, "resume", start + timedelta(hours=4)))
+    await publish(services, action(opened, "resume", SP_WEEK["fri 11:00"]))
     resumed = await wait_for(
         http, services, opened.order_id, lambda d: d["status"] == "in_progress"
     )
 
     assert (paused["paused"], paused["clock_stopped"]) == (True, True)
-    moved = datetime.fromisoformat(resumed["stage_due_at"]) - datetime.fromisoformat(
-        before["stage_due_at"]
+    assert paused["pause_reason"] == "aguardando armação"
+    assert before["stage_due_at"] == "2026-03-06T18:00:00-03:00"
+    assert resumed["stage_due_at"] == "2026-03-10T18:00:00-03:00"
+    assert resumed["projected_completion_at"] == "2026-03-11T18:00:00-03:00"
+    assert resumed["stage_due_explanation"].endswith(
+        "; +2 dias úteis pela pausa de 04/03 11:00 a 06/03 11:00 (aguardando armação)"
     )
-    assert moved == timedelta(hours=3)
-    assert resumed["paused_total_seconds"] == 3 * 3600
-    assert resumed["stages"][0]["due_at"] == resumed["stage_due_at"]
-    assert resumed["stages"][0]["planned_due_at"] == before["stage_due_at"]
+    assert resumed["pause_reason"] is None
+    assert resumed["paused_total_seconds"] == 48 * 3600
+    assert resumed["stages"][-1]["due_at"] == resumed["stage_due_at"]
+    assert resumed["stages"][-1]["planned_due_at"] == before["stage_due_at"]
     kinds = [t["kind"] for t in resumed["timeline"]]
     assert kinds.index("paused") < kinds.index("resumed")
-    assert any(t["summary"].startswith("OS retomada após 3 h parada") for t in resumed["timeline"])
+    assert any(
+        t["summary"].startswith("OS retomada após 2 dias parada; +2 dias úteis pela pausa")
+        for t in resumed["timeline"]
+    )
 
 
 async def test_deliver_closes_the_order_and_reopen_opens_a_linked_remake(
@@ -319,20 +354,58 @@ async def test_leaving_a_stage_whose_clock_was_stopped_moves_its_due_time(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     """A pickup stage waits for the customer with its clock stopped: delivering a day later is
-    not a late stage in the analytics."""
+    not a late stage in the analytics (the business day the wait took is given back)."""
     await save_flow(services, chain, "lab")
-    start = now() - timedelta(days=2)
-    opened = opened_event(chain, service_type="lab", opened_at=start)
+    opened = opened_event(chain, service_type="lab", opened_at=SP_WEEK["mon 10:00"])
     await open_and_wait(services, http, opened)
-    ready_at = start + timedelta(hours=1)
-    await publish(services, action(opened, "advance", ready_at, target_stage="pronto"))
+    await publish(services, action(opened, "advance", SP_WEEK["mon 11:00"], target_stage="pronto"))
     await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "pronto")
-    await publish(services, action(opened, "deliver", ready_at + timedelta(hours=30)))
+    await publish(services, action(opened, "deliver", SP_WEEK["tue 17:00"]))
     closed = await wait_for(http, services, opened.order_id, lambda d: d["status"] == "delivered")
     pickup = closed["stages"][-1]
     assert pickup["stage_key"] == "pronto"
-    moved = datetime.fromisoformat(pickup["due_at"]) - datetime.fromisoformat(
-        pickup["planned_due_at"]
+    assert (pickup["planned_due_at"], pickup["due_at"]) == (
+        "2026-03-02T18:00:00-03:00",  # zero days: Monday's closing
+        "2026-03-03T18:00:00-03:00",  # Monday's closing passed while it waited
     )
-    assert moved == timedelta(hours=30)  # the whole wait, with the clock stopped
     assert datetime.fromisoformat(pickup["exited_at"]) <= datetime.fromisoformat(pickup["due_at"])
+
+
+async def test_a_promise_before_the_proposal_is_kept_marked_and_on_the_timeline(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    await save_flow(services, chain, "lab")  # 1 + 2 + 1 business days: proposed days ahead
+    opened = opened_event(
+        chain, service_type="lab", opened_at=SP_WEEK["mon 10:00"], promised_date=date(2026, 3, 3)
+    ).model_copy(update={"confirm_before_proposal": True})
+
+    detail = await open_and_wait(services, http, opened)
+
+    assert (detail["promised_date"], detail["proposed_date"]) == ("2026-03-03", "2026-03-06")
+    assert detail["promised_before_proposal"] is True
+    assert detail["projected_completion_reason"] == "pelo prazo da etapa “Recebido”"
+    (note,) = [t for t in detail["timeline"] if t["kind"] == "promised_before_proposal"]
+    assert note["summary"] == (
+        "Data prometida (03/03/2026) antes da proposta (06/03/2026), confirmada no balcão"
+    )
+    assert detail["opened_at"].endswith("-03:00")
+
+
+async def test_the_timeline_is_in_the_order_things_happened_and_says_when_they_arrived(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Actions and lab reports dated in the past come after the risk entry written at arrival;
+    the timeline sorts by when each happened, not by when it was written."""
+    await save_flow(services, chain, "lab")
+    opened = opened_event(chain, service_type="lab", opened_at=SP_WEEK["mon 10:00"])
+    await open_and_wait(services, http, opened)
+    await publish(services, action(opened, "advance", SP_WEEK["mon 11:00"]))
+    await publish(services, action(opened, "back", SP_WEEK["tue 17:00"], reason="receita com erro"))
+    detail = await wait_for(http, services, opened.order_id, lambda d: d["entry_sequence"] == 3)
+
+    happened = [datetime.fromisoformat(t["occurred_at"]) for t in detail["timeline"]]
+    assert happened == sorted(happened)
+    assert all(t["recorded_at"] for t in detail["timeline"])
+    (back,) = [t for t in detail["timeline"] if t["detail"].get("reason")]
+    assert back["summary"].startswith("Voltou para a etapa “Recebido”: receita com erro.")
+    assert back["occurred_at"] == "2026-03-03T17:00:00-03:00"

@@ -94,6 +94,10 @@ class OrderOpened(Event):
         "action or lab status it accepts for the order takes the next; workflow applies an "
         "order's events in this order (absent: applied on arrival, as before)",
     )
+    confirm_before_proposal: bool = Field(
+        default=False,
+        description="the counter confirmed a promised date earlier than the proposal on purpose",
+    )
 
 
 OrderActionKind = Literal[
@@ -194,6 +198,11 @@ class OrderStageChanged(Event):
     promised_date: date | None
     sms_template: str | None = Field(
         default=None, description="the stage's message, present only when it is enabled"
+    )
+    sms_on_reentry: bool = Field(
+        default=False,
+        description="send the stage's message even when this order already got it "
+        "(the order came back to the stage); false: once per stage and order",
     )
     reopened_from: UUID | None = Field(
         default=None,

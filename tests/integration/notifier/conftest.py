@@ -155,6 +155,8 @@ class World:
         template: str | None = TEMPLATE,
         *,
         promised: date | None = date(2026, 12, 3),
+        stage_key: str | None = None,
+        sms_on_reentry: bool = False,
     ) -> None:
         event = OrderStageChanged(
             occurred_at=self.clock(),
@@ -164,13 +166,16 @@ class World:
             order_number=order.number,
             branch_id=order.branch.branch_id,
             from_stage=None,
-            to_stage=StageRef(key=f"etapa{entry_sequence}", name="Montagem", position=0),
+            to_stage=StageRef(
+                key=stage_key or f"etapa{entry_sequence}", name="Montagem", position=0
+            ),
             entry_sequence=entry_sequence,
             entered_at=self.clock(),
             due_at=self.clock(),
             projected_completion_at=datetime(2026, 12, 1, 18, tzinfo=UTC),
             promised_date=promised,
             sms_template=template,
+            sms_on_reentry=sms_on_reentry,
         )
         async with self.pool.acquire() as conn:
             await self.handlers.on_stage_changed(conn, event)

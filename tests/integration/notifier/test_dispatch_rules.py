@@ -207,6 +207,35 @@ async def test_a_held_message_is_dropped_when_the_order_moved_on(world: World) -
     assert world.fake.requests == []
 
 
+async def test_back_then_advance_does_not_text_the_same_stage_twice(world: World) -> None:
+    order = await world.open_order()
+    await world.enter_stage(order, 1, stage_key="montagem")
+    await world.dispatcher().dispatch_once()
+    await world.enter_stage(order, 2, template=None, stage_key="conferencia")  # back
+    await world.enter_stage(order, 3, stage_key="montagem")  # and forward again
+
+    assert await world.dispatcher().dispatch_once() == 0
+    again = await world.message(order, 3)
+    assert again["status"] == "suppressed"
+    reason = (
+        "o cliente já recebeu a mensagem da etapa “Montagem” nesta OS; "
+        "a etapa não reenvia ao voltar a ela"
+    )
+    assert again["status_reason"] == reason
+    assert await world.published(order) == [("sent", None), ("suppressed", reason)]
+    assert len(world.fake.requests) == 1
+
+
+async def test_a_stage_that_sends_again_on_reentry_does(world: World) -> None:
+    order = await world.open_order()
+    await world.enter_stage(order, 1, stage_key="montagem")
+    await world.dispatcher().dispatch_once()
+    await world.enter_stage(order, 3, stage_key="montagem", sms_on_reentry=True)
+
+    assert await world.dispatcher().dispatch_once() == 1
+    assert len(world.fake.requests) == 2
+
+
 async def test_concurrent_dispatchers_send_each_message_exactly_once(world: World) -> None:
     world.fake.latency = 0.02
     orders = [await world.open_order(phone=f"+55119{n:08d}") for n in range(60)]

@@ -11,6 +11,7 @@ from workflow.domain.calendar import BranchCalendar, DayCounting
 from workflow.domain.flow import FlowVersion, Stage
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import EmptyFlow, State, open_order
+from workflow.domain.order_texts import describe
 
 SP = ZoneInfo("America/Sao_Paulo")
 CALENDAR = BranchCalendar(
@@ -62,3 +63,30 @@ def test_a_flow_without_stages_takes_no_orders() -> None:
     empty = FlowVersion(service_type="vazio", name="Vazio", version=1, stages=())
     with pytest.raises(EmptyFlow):
         open_order(empty, CALENDAR, datetime(2026, 11, 18, 10, 0, tzinfo=SP), None)
+
+
+def test_a_promise_before_the_proposal_is_kept_marked_and_said_on_the_timeline() -> None:
+    opened_at = datetime(2026, 11, 18, 10, 0, tzinfo=SP)  # the proposal is Wed 25/11
+
+    confirmed = open_order(FLOW, CALENDAR, opened_at, date(2026, 11, 23), True)
+    unconfirmed = open_order(FLOW, CALENDAR, opened_at, date(2026, 11, 23))
+
+    for decision in (confirmed, unconfirmed):
+        assert decision.state.promised_date == date(2026, 11, 23)
+        assert decision.state.proposed_date == date(2026, 11, 25)
+        assert decision.state.promised_before_proposal is True
+    assert describe(confirmed.events[1]).summary == (
+        "Data prometida (23/11/2026) antes da proposta (25/11/2026), confirmada no balcão"
+    )
+    assert describe(unconfirmed.events[1]).summary.endswith(
+        "sem a confirmação do balcão; confira com o cliente"
+    )
+
+
+def test_a_promise_on_or_after_the_proposal_is_not_marked() -> None:
+    decision = open_order(
+        FLOW, CALENDAR, datetime(2026, 11, 18, 10, 0, tzinfo=SP), date(2026, 11, 25)
+    )
+
+    assert decision.state.promised_before_proposal is False
+    assert len(decision.events) == 1

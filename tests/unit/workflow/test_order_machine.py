@@ -36,6 +36,7 @@ from workflow.domain.order_actions import (
     Resumed,
     StageEntered,
 )
+from workflow.domain.order_clock import as_of
 from workflow.domain.order_machine import (
     TRANSITIONS,
     ActionRefused,
@@ -265,42 +266,65 @@ def test_going_back_from_the_first_stage_is_refused() -> None:
 # --- the clock ----------------------------------------------------------------------------------
 
 
-def test_pausing_two_days_then_resuming_moves_the_due_time_by_two_days() -> None:
-    before = in_stage(SURFACAGEM)
+def test_pausing_two_days_then_resuming_gives_back_the_two_business_days_it_took() -> None:
+    before = in_stage(SURFACAGEM)  # Monday 02/03 10:00, 2 business days: due Wed 04/03 18:00
     paused = apply(before, Pause("ana", "aguardando armação"), at("2026-03-02", "11:00")).state
 
     decision = apply(paused, Resume("ana"), at("2026-03-04", "11:00"))
 
     state = decision.state
     assert state.status is IN_PROGRESS
-    assert state.stage_due_at == before.stage_due_at + timedelta(days=2)
-    assert state.projected_completion_at == before.projected_completion_at + timedelta(days=2)
+    assert state.stage_due_at == at("2026-03-06", "18:00")  # Mon and Tue closings passed
+    # Montagem (1 business day) is chained again from the new due time: Monday 09/03.
+    assert state.projected_completion_at == at("2026-03-09", "18:00")
     assert (state.paused_at, state.paused_total) == (None, timedelta(days=2))
-    assert decision.events == (
-        Resumed(
-            "ana",
-            at("2026-03-04", "11:00"),
-            timedelta(days=2),
-            state.stage_due_at,
-            state.projected_completion_at,
-        ),
+    (resumed,) = decision.events
+    assert isinstance(resumed, Resumed)
+    assert (resumed.paused_for, resumed.stage_due_at) == (timedelta(days=2), state.stage_due_at)
+    assert resumed.credit.describe() == (
+        "+2 dias úteis pela pausa de 02/03 11:00 a 04/03 11:00 (aguardando armação)"
     )
 
 
-def test_while_paused_the_due_time_as_of_now_keeps_moving_later() -> None:
+def test_the_issues_pause_from_wednesday_to_friday_lands_on_tuesday_at_closing_time() -> None:
+    # Entered Wednesday 04/03 10:00 into a 2-business-day stage: due Friday 06/03 18:00.
+    state = in_stage(SURFACAGEM, at("2026-03-04", "10:00"))
+    assert state.stage_due_at == at("2026-03-06", "18:00")
+    paused = apply(state, Pause("ana", "aguardando armação"), at("2026-03-04", "11:00")).state
+
+    resumed = apply(paused, Resume("ana"), at("2026-03-06", "11:00")).state
+
+    assert resumed.stage_due_at == at("2026-03-10", "18:00")  # not Sunday 18:00
+
+
+def test_a_pause_made_and_ended_while_the_shop_is_closed_moves_nothing() -> None:
+    state = in_stage(SURFACAGEM, at("2026-03-04", "10:00"))
+    paused = apply(state, Pause("ana", "cliente ligou"), at("2026-03-04", "19:00")).state
+
+    resumed = apply(paused, Resume("ana"), at("2026-03-05", "07:30")).state
+
+    assert resumed.stage_due_at == state.stage_due_at
+    assert resumed.projected_completion_at == state.projected_completion_at
+
+
+def test_while_paused_the_due_time_as_of_now_moves_at_each_closing_time() -> None:
     paused = apply(in_stage(SURFACAGEM), Pause("ana", "aguardando armação"), OPENED_AT).state
 
-    three_days_later = OPENED_AT + timedelta(days=3)
+    def due_at(now: datetime) -> datetime:
+        return as_of(paused, FLOW, BRANCH, now).stage_due_at
 
-    assert paused.stage_due_as_of(three_days_later) == paused.stage_due_at + timedelta(days=3)
+    assert due_at(at("2026-03-02", "17:59")) == paused.stage_due_at
+    assert due_at(at("2026-03-02", "18:00")) == at("2026-03-05", "18:00")
+    assert due_at(at("2026-03-05", "10:00")) == at("2026-03-09", "18:00")  # 3 closings
 
 
 def test_a_stage_that_pauses_the_clock_counts_its_stay_as_stopped_time() -> None:
     ready = in_stage(PRONTO)
     assert ready.paused_at == OPENED_AT
     week_later = OPENED_AT + timedelta(days=7)
-    assert ready.projected_completion_as_of(week_later) == ready.projected_completion_at + (
-        timedelta(days=7)
+    # Five business closings passed (Mon 02/03 to Fri 06/03): the projection moved 5 days.
+    assert as_of(ready, FLOW, BRANCH, week_later).projected_completion_at == at(
+        "2026-03-09", "18:00"
     )
 
     moved_on = apply(ready, Advance("ana"), week_later).state
@@ -436,7 +460,7 @@ def test_the_lab_eta_updates_the_forecast_and_a_report_without_one_keeps_it() ->
 
     assert first.events[-1] == ForecastChanged(None, date(2026, 3, 9))
     assert not any(isinstance(event, ForecastChanged) for event in again.events)
-    assert slipped.events[-1] == ForecastChanged(date(2026, 3, 9), date(2026, 3, 12))
+    assert slipped.events[1] == ForecastChanged(date(2026, 3, 9), date(2026, 3, 12))
     assert silent.state.lab_eta == date(2026, 3, 12)
     assert len(silent.events) == 1
 

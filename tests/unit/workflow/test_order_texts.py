@@ -17,10 +17,13 @@ from workflow.domain.order_actions import (
     LabStatusApplied,
     NoteAdded,
     Paused,
+    PromisedBeforeProposal,
     ReopenRequested,
+    Replanned,
     Resumed,
 )
 from workflow.domain.order_texts import describe, duration
+from workflow.domain.pauses import PauseCredit
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
 
@@ -30,9 +33,38 @@ AT = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
     [
         (Paused("ana", "aguardando armação", AT), "paused", "OS pausada: aguardando armação"),
         (
-            Resumed("ana", AT, timedelta(days=2, hours=3), AT, AT),
+            Resumed(
+                "ana",
+                AT,
+                timedelta(days=2, hours=3),
+                datetime(2026, 3, 10, 18, 0, tzinfo=AT.tzinfo),
+                AT,
+                PauseCredit(
+                    AT - timedelta(days=2, hours=3),
+                    AT,
+                    (date(2026, 2, 27), date(2026, 3, 1)),
+                    "aguardando armação",
+                ),
+            ),
             "resumed",
-            "OS retomada após 2 dias e 3 h parada; prazos adiados pelo mesmo tempo",
+            "OS retomada após 2 dias e 3 h parada; +2 dias úteis pela pausa de 28/02 07:00 a "
+            "02/03 10:00 (aguardando armação); prazo da etapa: 10/03/2026 18:00",
+        ),
+        (
+            Replanned(AT, datetime(2026, 12, 23, 18, 0, tzinfo=AT.tzinfo), date(2026, 12, 21)),
+            "replanned",
+            "Conclusão prevista para 23/12/2026 (pela previsão do laboratório de 21/12)",
+        ),
+        (
+            PromisedBeforeProposal(date(2026, 12, 1), date(2026, 12, 4), confirmed=False),
+            "promised_before_proposal",
+            "Data prometida (01/12/2026) antes da proposta (04/12/2026), sem a confirmação do "
+            "balcão; confira com o cliente",
+        ),
+        (
+            Replanned(AT, datetime(2026, 12, 10, 18, 0, tzinfo=AT.tzinfo), None),
+            "replanned",
+            "Conclusão prevista para 10/12/2026 (pelo prazo da etapa atual)",
         ),
         (Assigned("ana", "bruno", "carla"), "assigned", "Responsável: bruno (antes: carla)"),
         (NoteAdded("ana", "cliente ligou"), "note", "cliente ligou"),
@@ -62,7 +94,7 @@ def test_each_event_has_its_words(event: Event, kind: str, summary: str) -> None
 
 def test_every_event_type_but_stage_entries_is_covered_above() -> None:
     # StageEntered is described through the deadline's own explanation (test_order_machine).
-    assert len(get_args(Event)) == 10
+    assert len(get_args(Event)) == 12
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from workflow.domain.calendar import BranchCalendar, DayCounting
+from workflow.domain.flow import FlowVersion, Stage
 from workflow.domain.order_state import OrderState, State
 from workflow.domain.risk import RiskLevel, assess_risk
 
@@ -26,10 +28,23 @@ STATE = OrderState(
     promised_date=date(2026, 3, 9),
 )
 BUDGET = DUE - ENTERED
+BRANCH = BranchCalendar(timezone="America/Sao_Paulo", closed_days={})
+B = DayCounting.BUSINESS
+# After Surfaçagem, 2 business days: the projection above is DUE chained through them.
+FLOW = FlowVersion(
+    "venda",
+    "Venda",
+    1,
+    (
+        Stage("recebida", "Recebida", 0, B),
+        Stage("surf", "Surfaçagem", 2, B),
+        Stage("mont", "Montagem", 2, B),
+    ),
+)
 
 
 def assess(state: OrderState, now: datetime, share: float = 0.8):  # type: ignore[no-untyped-def]
-    return assess_risk(state, "Surfaçagem", "America/Sao_Paulo", now, share)
+    return assess_risk(state, FLOW, BRANCH, now, share)
 
 
 def test_a_fresh_stage_is_on_track_until_it_has_used_its_share() -> None:
@@ -102,14 +117,42 @@ def test_every_cause_of_the_level_is_named() -> None:
 
 def test_a_stopped_clock_never_lets_the_stage_fall_due() -> None:
     paused = replace(STATE, status=State.PAUSED, paused_at=ENTERED + timedelta(hours=1))
-    week_later = DUE + timedelta(days=2)
 
-    risk = assess(paused, week_later - timedelta(days=2))
+    risk = assess(paused, DUE + timedelta(days=2))
+
+    assert risk.level is not RiskLevel.OVERDUE
+
+
+def test_a_stopped_clock_moves_the_projection_at_each_closing_time() -> None:
+    paused = replace(STATE, status=State.PAUSED, paused_at=ENTERED + timedelta(hours=1))
+    tuesday_noon = datetime(2026, 3, 3, 12, 0, tzinfo=SP)
+
+    # Monday's closing passed: due Thu 05/03, projection Mon 09/03, the promised day.
+    risk = assess(paused, tuesday_noon)
 
     assert risk.level is RiskLevel.ON_TRACK
-    # The projection (06/03 18:00) moves with the wall clock and reaches 10/03 00:00 after
-    # 78 h stopped.
-    assert risk.next_check_at == paused.paused_at + timedelta(hours=78)  # type: ignore[operator]
+    assert risk.next_check_at == datetime(2026, 3, 3, 18, 0, tzinfo=SP)
+    # At Tuesday's closing the projection moves to Tue 10/03, after the promise.
+    later = assess(paused, risk.next_check_at)
+    assert later.level is RiskLevel.AT_RISK
+    assert "previsão de conclusão (10/03/2026)" in later.reason
+
+
+def test_a_projection_that_follows_the_lab_says_so() -> None:
+    state = replace(
+        STATE,
+        projected_completion_at=datetime(2026, 3, 12, 18, 0, tzinfo=SP),
+        projected_from_lab_eta=date(2026, 3, 10),
+        lab_status="surfacing",
+        lab_eta=date(2026, 3, 10),
+    )
+
+    risk = assess(state, ENTERED)
+
+    assert risk.reason == (
+        "A previsão de conclusão (12/03/2026, pela previsão do laboratório de 10/03) é depois "
+        "da data prometida (09/03/2026)"
+    )
 
 
 def test_closed_orders_are_not_assessed() -> None:

@@ -10,6 +10,9 @@ Rules:
 - The order and its ``order.opened.v1`` are written in one transaction (outbox).
 - The service type must be one of the chain's active ones once the chain knows any (see
   ``intake.service_types``); a lab, when given, must be a lab of the order's chain.
+- A promised date before today *in the branch's time zone* is refused (the order would be late
+  at birth). Whether it is earlier than the flow's proposal only workflow knows: the counter
+  says it meant it with ``confirm_before_proposal``, which travels in ``order.opened.v1``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 from intake.directory import snapshot_of
 from intake.idempotency import claim_key
@@ -56,11 +60,14 @@ class NewOrder:
     lab_code: str | None
     notes: str | None
     external_reference: str | None
+    confirm_before_proposal: bool = False
+    """The counter confirmed a promised date earlier than the proposal on purpose."""
 
     def fingerprint(self) -> str:
-        canonical = json.dumps(
-            {field: getattr(self, field) for field in self.__slots__}, default=str, sort_keys=True
-        )
+        fields = {field: getattr(self, field) for field in self.__slots__}
+        if not self.confirm_before_proposal:  # keys taken before the flag existed still match
+            del fields["confirm_before_proposal"]
+        canonical = json.dumps(fields, default=str, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -104,6 +111,7 @@ async def open_order(
                 # Raise to roll back the sequence we took; the caller gets the first order.
                 raise _Replay(existing)
         await _check_references(conn, chain_id, new)
+        _check_promised_date(new.promised_date, branch["timezone"], branch["code"], now)
         number = f"{branch['code']}-{branch['seq']:06d}"
         row = await conn.fetchrow(
             f"""
@@ -147,6 +155,7 @@ async def open_order(
                 lab_code=new.lab_code,
                 opened_at=now,
                 order_seq=OPENING_SEQ,
+                confirm_before_proposal=new.confirm_before_proposal,
             ),
         )
         return OpenedOrder(order=dict(row), created=True)
@@ -159,6 +168,16 @@ async def _check_references(conn: Connection, chain_id: UUID, new: NewOrder) -> 
         raise InvalidOrderField("service_type", str(exc)) from None
     if new.lab_code is not None and not await lab_in_chain(conn, chain_id, new.lab_code):
         raise InvalidOrderField("lab_code", f"no lab {new.lab_code!r} in this chain")
+
+
+def _check_promised_date(promised: date | None, timezone: str, branch: str, now: datetime) -> None:
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    if promised is not None and promised < today:
+        raise InvalidOrderField(
+            "promised_date",
+            f"a data prometida ({promised:%d/%m/%Y}) já passou: hoje é {today:%d/%m/%Y} "
+            f"na filial {branch}",
+        )
 
 
 class _Replay(Exception):

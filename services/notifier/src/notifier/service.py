@@ -4,6 +4,12 @@ Recording and sending are apart: a handler only writes the message, keyed by (or
 entry sequence), in its inbox transaction; the dispatcher sends it. A replayed stage change
 finds the key taken and records nothing, so a customer never gets the same stage twice.
 
+**Once per stage and order.** When an order comes back to a stage (back, then advance) whose
+message this order already sent (``pending``, ``sending``, ``sent`` or ``delivered`` — on its
+way or gone), the new entry's message is recorded ``suppressed`` with the reason and published
+as such, unless the stage says ``sms_on_reentry``. A message still ``held`` for the night does
+not count: the stale-news rule drops it at the opening, and the newest entry's goes out.
+
 Tenancy: a row once written for one chain is never changed by an event of another chain
 (the update is guarded by ``chain_id``, and the mismatch is logged).
 """
@@ -13,6 +19,8 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID, uuid4
 
+from notifier.dispatch import status_event
+from shared import outbox
 from shared.database import Connection
 from shared.events import (
     BranchSnapshot,
@@ -62,15 +70,19 @@ class NotifierHandlers:
             await _copy_contact_to_remake(conn, event)
         if event.sms_template is None:
             return
-        await conn.execute(
+        reason = None if event.sms_on_reentry else await _already_sent(conn, event)
+        notification_id = uuid4()
+        row = await conn.fetchrow(
             """
             INSERT INTO messages (notification_id, chain_id, order_id, branch_id, order_number,
                 entry_sequence, stage_key, stage_name, template, promised_date, forecast_date,
-                next_attempt_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                next_attempt_at, status, status_reason)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                    CASE WHEN $13::text IS NULL THEN 'pending' ELSE 'suppressed' END, $13)
             ON CONFLICT (order_id, entry_sequence) DO NOTHING
+            RETURNING notification_id, chain_id, branch_id, order_id, entry_sequence
             """,
-            uuid4(),
+            notification_id,
             event.chain_id,
             event.order_id,
             event.branch_id,
@@ -82,7 +94,13 @@ class NotifierHandlers:
             event.promised_date,
             event.projected_completion_at.date(),
             event.entered_at,
+            reason,
         )
+        if row is not None and reason is not None:
+            await outbox.enqueue(
+                conn, status_event(dict(row), "suppressed", reason, event.occurred_at)
+            )
+            log.info("sms_suppressed_on_reentry", order_id=str(event.order_id))
 
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the notifier's copy of a branch: time zone, state and sending window."""
@@ -131,6 +149,27 @@ class NotifierHandlers:
             event.outcome,
         )
         await _log_if_other_chain(conn, "order_progress", "order_id", event.order_id, event)
+
+
+async def _already_sent(conn: Connection, event: OrderStageChanged) -> str | None:
+    """Why this entry's message is not sent: an earlier entry of the stage already was."""
+    earlier = await conn.fetchval(
+        """
+        SELECT entry_sequence FROM messages
+        WHERE order_id = $1 AND stage_key = $2 AND entry_sequence < $3
+          AND status IN ('pending', 'sending', 'sent', 'delivered')
+        ORDER BY entry_sequence LIMIT 1
+        """,
+        event.order_id,
+        event.to_stage.key,
+        event.entry_sequence,
+    )
+    if earlier is None:
+        return None
+    return (
+        f"o cliente já recebeu a mensagem da etapa “{event.to_stage.name}” nesta OS; "
+        "a etapa não reenvia ao voltar a ela"
+    )
 
 
 async def _copy_contact_to_remake(conn: Connection, event: OrderStageChanged) -> None:

@@ -35,6 +35,7 @@ from workflow.adapters import flows, order_history, order_store, orders, risk_ti
 from workflow.adapters.calendars import CalendarCache
 from workflow.adapters.order_store import StoredOrder
 from workflow.adapters.orders import NewOrder
+from workflow.domain.calendar import BranchCalendar
 from workflow.domain.flow import FlowVersion
 from workflow.domain.order_actions import (
     ApplyLabStatus,
@@ -45,6 +46,7 @@ from workflow.domain.order_actions import (
     Resumed,
     StageEntered,
 )
+from workflow.domain.order_clock import as_of
 from workflow.domain.order_machine import ActionRefused, Decision, OrderState, decide
 from workflow.domain.order_state import EmptyFlow, open_order
 from workflow.domain.order_texts import REOPEN_LABELS, describe
@@ -97,7 +99,13 @@ class OrderEngine:
         else:
             calendar = self._calendars.for_branch(branch, new.opened_at)
             try:
-                decision = open_order(flow, calendar, new.opened_at, new.promised_date)
+                decision = open_order(
+                    flow,
+                    calendar,
+                    new.opened_at,
+                    new.promised_date,
+                    new.confirm_before_proposal,
+                )
             except EmptyFlow:
                 problem = f"o tipo de OS {new.service_type!r} não tem etapas"
         entered = decision.events[0] if decision else None
@@ -108,6 +116,7 @@ class OrderEngine:
             due_explanation=entered.deadline.describe()
             if isinstance(entered, StageEntered)
             else None,
+            projection_reason=decision.state.projection_reason(flow) if decision and flow else None,
             status_reason=problem,
             now=self._clock(),
         )
@@ -127,7 +136,7 @@ class OrderEngine:
             return True
         stored = await order_store.load(conn, new.chain_id, new.order_id)
         assert stored is not None
-        await self._record(conn, stored, flow, decision, new.opened_at, correlation_id)
+        await self._record(conn, stored, flow, calendar, decision, new.opened_at, correlation_id)
         return True
 
     async def apply(
@@ -167,6 +176,9 @@ class OrderEngine:
                 (e.deadline.describe() for e in decision.events if isinstance(e, StageEntered)),
                 None,
             )
+            addendum = next(
+                (e.credit.describe() for e in decision.events if isinstance(e, Resumed)), None
+            )
             saved = await order_store.save_state(
                 conn,
                 order_id,
@@ -174,6 +186,8 @@ class OrderEngine:
                 state.version,
                 now=now,
                 due_explanation=explanation,
+                due_explanation_addendum=addendum,
+                projection_reason=decision.state.projection_reason(flow),
                 closed=state.is_open and not decision.state.is_open,
             )
             if saved:
@@ -182,7 +196,9 @@ class OrderEngine:
                     if isinstance(command, ApplyLabStatus)
                     else command.actor
                 )
-                await self._record(conn, order, flow, decision, now, correlation_id, by=by)
+                await self._record(
+                    conn, order, flow, calendar, decision, now, correlation_id, by=by
+                )
                 return Outcome(order, decision)
             log.info("order_version_conflict_retrying", order_id=str(order_id))
         raise RuntimeError(f"order {order_id}: {MAX_CONFLICTS} version conflicts in a row")
@@ -192,8 +208,8 @@ class OrderEngine:
     ) -> None:
         """Assess the open order's risk now; store it, and publish a changed level."""
         now = self._clock()
-        stage_name = flow.stages[state.stage_position].name
-        assessment = assess_risk(state, stage_name, order.branch["timezone"], now, self._risk_share)
+        calendar = self._calendars.for_branch(order.branch, now)
+        assessment = assess_risk(state, flow, calendar, now, self._risk_share)
         previous = await risk_timers.set_risk(conn, order.order_id, assessment, now)
         if previous == assessment.level:
             return
@@ -226,6 +242,7 @@ class OrderEngine:
         conn: Connection,
         order: StoredOrder,
         flow: FlowVersion,
+        calendar: BranchCalendar,
         decision: Decision,
         now: datetime,
         correlation_id: str,
@@ -237,10 +254,12 @@ class OrderEngine:
             isinstance(e, StageEntered | Delivered | Cancelled) for e in decision.events
         )
         previous = order.state
-        if leaves_stage and previous is not None and previous.stopped_for(now):
+        if leaves_stage and previous is not None and previous.paused_at is not None:
             # The stage being left had its clock stopped (paused, or a stage that waits for the
-            # customer): its due time moves by that stop, so analytics do not count it late.
-            await order_history.move_stage_due(conn, order.order_id, previous.stage_due_as_of(now))
+            # customer): its due time moves by what that stop gave back, so analytics do not
+            # count it late.
+            moved = as_of(previous, flow, calendar, now).stage_due_at
+            await order_history.move_stage_due(conn, order.order_id, moved)
         for event in decision.events:
             note = describe(event, order.lab_code)
             summary = note.summary

@@ -35,6 +35,7 @@ def stage_changed_event(
         projected_completion_at=entered.projected_completion_at,
         promised_date=state.promised_date,
         sms_template=entered.to_stage.sms_template,
+        sms_on_reentry=entered.to_stage.sms_on_reentry,
         reopened_from=order.reopened_from,
     )
 

@@ -74,6 +74,7 @@ class WorkflowHandlers:
             promised_date=event.promised_date,
             opened_at=event.opened_at,
             customer_phone=event.customer.phone,
+            confirm_before_proposal=event.confirm_before_proposal,
         )
         await self._engine.open(
             conn,

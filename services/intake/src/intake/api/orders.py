@@ -69,6 +69,7 @@ class OrderController(Controller):
             lab_code=data.lab_code,
             notes=data.notes,
             external_reference=data.external_reference,
+            confirm_before_proposal=data.confirm_before_proposal,
         )
         async with pool.acquire() as conn:
             try:

@@ -182,7 +182,14 @@ class OrderIn(Body):
     customer: CustomerIn
     items: list[ItemIn] = Field(default=[], max_length=50)
     promised_date: date | None = Field(
-        default=None, description="the date told to the customer; omit to use the proposal"
+        default=None,
+        description="the date told to the customer, not before today in the branch's zone; "
+        "omit to use the proposal",
+    )
+    confirm_before_proposal: bool = Field(
+        default=False,
+        description="the attendant confirms a promised date earlier than the proposal "
+        "(GET /api/v1/quote on workflow); the order then carries promised_before_proposal",
     )
     lab_code: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9_-]{1,20}$")] | None = None
     notes: LongText | None = None

@@ -33,6 +33,7 @@ def stage_from_json(data: dict[str, Any]) -> Stage:
         responsible_role=data.get("responsible_role"),
         lab_statuses=tuple(data.get("lab_statuses", ())),
         pauses_clock=bool(data.get("pauses_clock", False)),
+        sms_on_reentry=bool(data.get("sms_on_reentry", False)),
     )
 
 

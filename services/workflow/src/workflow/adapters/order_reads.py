@@ -16,7 +16,9 @@ _LIST_COLUMNS = """
     o.promised_date_proposed, o.opened_at, o.updated_at, o.version, o.assignee,
     o.risk_level, o.risk_reason, o.risk_changed_at, o.paused_at,
     extract(epoch FROM o.paused_total)::bigint AS paused_total_seconds, o.lab_status,
-    o.lab_eta, o.lab_reported_at, o.reopened_from, o.reopen_kind, o.closed_at
+    o.lab_eta, o.lab_reported_at, o.reopened_from, o.reopen_kind, o.closed_at,
+    o.pause_reason, o.projected_completion_reason, o.projected_from_lab_eta, o.proposed_date,
+    o.promised_before_proposal, b.timezone AS branch_timezone
 """
 _FROM = """
     FROM orders o JOIN branches b ON b.branch_id = o.branch_id
@@ -102,9 +104,10 @@ async def get_history(conn: Connection, order_id: UUID) -> dict[str, list[dict[s
         """,
         order_id,
     )
+    # When it happened, not when it arrived: a lab report with a past time takes its place.
     timeline = await conn.fetch(
-        "SELECT occurred_at, actor, kind, summary, detail FROM timeline "
-        "WHERE order_id = $1 ORDER BY id",
+        "SELECT occurred_at, coalesce(recorded_at, occurred_at) AS recorded_at, actor, kind, "
+        "summary, detail FROM timeline WHERE order_id = $1 ORDER BY occurred_at, id",
         order_id,
     )
     lab_updates = await conn.fetch(

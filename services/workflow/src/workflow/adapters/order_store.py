@@ -81,6 +81,8 @@ def _state(row: Any) -> OrderState | None:
         lab_status=row["lab_status"],
         lab_eta=row["lab_eta"],
         lab_reported_at=row["lab_reported_at"],
+        pause_reason=row["pause_reason"],
+        projected_from_lab_eta=row["projected_from_lab_eta"],
         version=row["version"],
     )
 
@@ -114,19 +116,26 @@ async def save_state(
     *,
     now: datetime,
     due_explanation: str | None = None,
+    due_explanation_addendum: str | None = None,
+    projection_reason: str | None = None,
     closed: bool = False,
 ) -> bool:
-    """Write ``state`` if the order is still at ``expected_version``; False on a conflict."""
+    """Write ``state`` if the order is still at ``expected_version``; False on a conflict.
+
+    ``due_explanation`` replaces the stage's explanation (a new stage); ``…_addendum`` is added
+    to it (what a pause gave back)."""
     saved = await conn.fetchval(
         """
         UPDATE orders SET status = $3, stage_position = $4, entry_sequence = $5,
             stage_entered_at = $6, stage_due_at = $7, stage_planned_due_at = $8,
             projected_completion_at = $9, assignee = $10, paused_at = $11, paused_total = $12,
             lab_status = $13, lab_eta = $14, lab_reported_at = $15, version = $16,
-            stage_due_explanation = coalesce($17, stage_due_explanation),
+            stage_due_explanation = coalesce(
+                $17, stage_due_explanation || '; ' || $20, $20, stage_due_explanation),
             closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END,
             risk_check_at = CASE WHEN $18 THEN NULL ELSE risk_check_at END,
-            updated_at = $19
+            updated_at = $19, pause_reason = $21, projected_from_lab_eta = $22,
+            projected_completion_reason = coalesce($23, projected_completion_reason)
         WHERE order_id = $1 AND version = $2
         RETURNING true
         """,
@@ -149,6 +158,10 @@ async def save_state(
         due_explanation,
         closed,
         now,
+        due_explanation_addendum,
+        state.pause_reason,
+        state.projected_from_lab_eta,
+        projection_reason,
     )
     return bool(saved)
 

@@ -26,6 +26,8 @@ class NewOrder:
     reopen_kind: str | None = None
     customer_phone: str | None = None
     """E.164; kept as national digits for search. A remake takes its original's."""
+    confirm_before_proposal: bool = False
+    """The counter confirmed a promised date earlier than the proposal on purpose."""
 
 
 async def insert_order(
@@ -36,6 +38,7 @@ async def insert_order(
     due_explanation: str | None,
     status_reason: str | None,
     now: datetime,
+    projection_reason: str | None = None,
 ) -> bool:
     """Insert the order; False when it exists already (a replayed order.opened)."""
     inserted = await conn.fetchval(
@@ -44,10 +47,12 @@ async def insert_order(
             customer_name, lab_code, status, status_reason, stage_position, entry_sequence,
             stage_entered_at, stage_due_at, stage_due_explanation, projected_completion_at,
             promised_date, promised_date_proposed, opened_at, updated_at, stage_planned_due_at,
-            paused_at, reopened_from, reopen_kind, customer_phone_digits)
+            paused_at, reopened_from, reopen_kind, customer_phone_digits,
+            projected_completion_reason, proposed_date, promised_before_proposal)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                 $18, $19, $20, $21, $22, $23, $24,
-                COALESCE($25, (SELECT customer_phone_digits FROM orders WHERE order_id = $23)))
+                COALESCE($25, (SELECT customer_phone_digits FROM orders WHERE order_id = $23)),
+                $26, $27, $28)
         ON CONFLICT (order_id) DO NOTHING RETURNING true
         """,
         order.order_id,
@@ -75,6 +80,9 @@ async def insert_order(
         order.reopened_from,
         order.reopen_kind,
         national_digits(order.customer_phone),
+        projection_reason,
+        state.proposed_date if state else None,
+        state.promised_before_proposal if state else False,
     )
     return bool(inserted)
 

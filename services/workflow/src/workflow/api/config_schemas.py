@@ -40,6 +40,11 @@ class StageIn(Body):
     pauses_clock: bool = Field(
         default=False, description="the order's clock stops while it waits here"
     )
+    sms_on_reentry: bool = Field(
+        default=False,
+        description="send the stage's SMS again when the order returns to the stage "
+        "(by default the customer gets it once per order)",
+    )
 
     def to_stage(self) -> Stage:
         return Stage(
@@ -52,6 +57,7 @@ class StageIn(Body):
             responsible_role=self.responsible_role,
             lab_statuses=tuple(self.lab_statuses),
             pauses_clock=self.pauses_clock,
+            sms_on_reentry=self.sms_on_reentry,
         )
 
 
@@ -78,6 +84,7 @@ class StageOut(BaseModel):
     responsible_role: str | None
     lab_statuses: list[str]
     pauses_clock: bool
+    sms_on_reentry: bool = False
 
     @classmethod
     def of(cls, stage: Stage) -> StageOut:
@@ -91,6 +98,7 @@ class StageOut(BaseModel):
             responsible_role=stage.responsible_role,
             lab_statuses=list(stage.lab_statuses),
             pauses_clock=stage.pauses_clock,
+            sms_on_reentry=stage.sms_on_reentry,
         )
 
 

@@ -14,6 +14,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from shared.auth import Principal
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters import order_reads
+from workflow.api.local_times import in_branch_zone
 from workflow.api.schemas import OrderDetail, OrderSummary
 
 Text = Annotated[
@@ -60,7 +61,8 @@ class OrderController(Controller):
                 limit=limit,
                 offset=offset,
             )
-        return page_of([OrderSummary(**r) for r in rows], limit, offset)
+        local = [in_branch_zone(r, r["branch_timezone"]) for r in rows]
+        return page_of([OrderSummary(**r) for r in local], limit, offset)
 
     @get("/{order_id:uuid}")
     async def get_order(
@@ -81,9 +83,10 @@ class OrderController(Controller):
                 if row["reopened_from"]
                 else None
             )
+        zone = row["branch_timezone"]
         return OrderDetail(
-            **row,
-            **history,
+            **in_branch_zone(row, zone),
+            **in_branch_zone(history, zone),
             paused=row["status"] == "paused",
             clock_stopped=row["paused_at"] is not None,
             reopened_from_number=original,

@@ -48,10 +48,25 @@ class OrderSummary(BaseModel):
     reopened_from: UUID | None
     reopen_kind: str | None
     closed_at: datetime | None
+    pause_reason: str | None = None
+    """Why the order is paused, while it is."""
+    projected_completion_reason: str | None = None
+    """What the projection follows: "pela previsão do laboratório de 21/12" or the stage."""
+    projected_from_lab_eta: date | None = None
+    """The lab forecast the projection follows; null when it follows the stage's due time."""
+    proposed_date: date | None = None
+    """The date the flow proposed at opening."""
+    promised_before_proposal: bool = False
+    """The counter promised a date earlier than the proposal (see the timeline)."""
+    branch_timezone: str | None = None
+    """The branch's IANA zone; every time in this answer carries its offset."""
 
 
 class TimelineEntry(BaseModel):
     occurred_at: datetime
+    """When it happened (the timeline is sorted by it)."""
+    recorded_at: datetime
+    """When it arrived (a lab's report can arrive after other entries)."""
     actor: str
     kind: str
     summary: str

@@ -27,6 +27,10 @@ class Stage:
     """Lab statuses that move an order into this stage."""
     pauses_clock: bool = False
     """Waiting for the customer or a part: the order's clock stops while it sits here."""
+    sms_on_reentry: bool = False
+    """Send the stage's message again when the order comes back to the stage; by default a
+    customer gets each stage's message once per order (the notifier records the repeat as
+    ``suppressed`` with the reason)."""
 
 
 @dataclass(frozen=True, slots=True)

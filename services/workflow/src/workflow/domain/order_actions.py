@@ -13,6 +13,7 @@ from typing import Literal
 
 from workflow.domain.deadlines import Deadline
 from workflow.domain.flow import Stage
+from workflow.domain.pauses import PauseCredit
 
 ReopenKind = Literal["remake", "warranty"]
 
@@ -108,6 +109,8 @@ class StageEntered:
     entered_at: datetime
     deadline: Deadline
     projected_completion_at: datetime
+    reason: str | None = None
+    """Why the order went back to this stage (``Back``); None for any other entry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,9 +125,11 @@ class Resumed:
     actor: str
     resumed_at: datetime
     paused_for: timedelta
-    """How long the clock was stopped; the due times moved later by as much."""
+    """How long the clock was stopped (wall-clock time)."""
     stage_due_at: datetime
     projected_completion_at: datetime
+    credit: PauseCredit
+    """The business days the stop gave back to the stage's due time."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +183,26 @@ class ForecastChanged:
     eta: date
 
 
+@dataclass(frozen=True, slots=True)
+class PromisedBeforeProposal:
+    """At opening: the counter promised a date earlier than the flow's proposal."""
+
+    promised_date: date
+    proposed_date: date
+    confirmed: bool
+    """The counter confirmed it on purpose (``confirm_before_proposal``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replanned:
+    """The projected completion moved with no stage entry (a lab forecast came or went)."""
+
+    previous: datetime
+    projected_completion_at: datetime
+    lab_eta: date | None
+    """The lab forecast the new projection follows; None when it follows the stage."""
+
+
 Event = (
     StageEntered
     | Paused
@@ -189,4 +214,6 @@ Event = (
     | ReopenRequested
     | LabStatusApplied
     | ForecastChanged
+    | Replanned
+    | PromisedBeforeProposal
 )

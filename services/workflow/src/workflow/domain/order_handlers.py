@@ -29,15 +29,18 @@ from workflow.domain.order_actions import (
     Paused,
     Reopen,
     ReopenRequested,
+    Replanned,
     Resume,
     Resumed,
 )
+from workflow.domain.order_clock import credited, stop_credit
 from workflow.domain.order_state import (
     ActionRefused,
     Decision,
     OrderState,
     State,
     enter_stage,
+    replanned,
     restart_clock,
 )
 
@@ -87,28 +90,31 @@ def back(ctx: Context, command: Back) -> Decision:
         raise ActionRefused(
             f"A OS está na primeira etapa ({_name(ctx.stage)}); não há etapa anterior."
         )
-    return _enter(ctx, ctx.state.stage_position - 1)
+    return _enter(ctx, ctx.state.stage_position - 1, reason=command.reason.strip())
 
 
 def pause(ctx: Context, command: Pause) -> Decision:
     _require(command.reason, "pausar")
     # In a stage that already stopped the clock, the stop began when the order entered it.
     stopped_at = ctx.state.paused_at or ctx.now
-    state = replace(ctx.state, status=State.PAUSED, paused_at=stopped_at)
+    state = replace(
+        ctx.state, status=State.PAUSED, paused_at=stopped_at, pause_reason=command.reason.strip()
+    )
     return Decision(state, (Paused(command.actor, command.reason, ctx.now),))
 
 
 def resume(ctx: Context, command: Resume) -> Decision:
     stopped = ctx.state.stopped_for(ctx.now)
+    credit = stop_credit(ctx.state, ctx.calendar, ctx.now)
+    assert credit is not None  # a paused order's clock is stopped
+    moved = credited(ctx.state, credit, ctx.flow, ctx.calendar)
     state = replace(
-        restart_clock(ctx.state, ctx.now),
+        restart_clock(moved, ctx.now),
         status=State.IN_PROGRESS,
-        stage_due_at=ctx.state.stage_due_at + stopped,
-        projected_completion_at=ctx.state.projected_completion_at + stopped,
         paused_at=ctx.now if ctx.stage.pauses_clock else None,
     )
     resumed = Resumed(
-        command.actor, ctx.now, stopped, state.stage_due_at, state.projected_completion_at
+        command.actor, ctx.now, stopped, state.stage_due_at, state.projected_completion_at, credit
     )
     return Decision(state, (resumed,))
 
@@ -157,14 +163,23 @@ def apply_lab_status(ctx: Context, command: ApplyLabStatus) -> Decision:
         )
     target = _lab_target(ctx, command.status)
     applied = LabStatusApplied(command.status, command.eta, command.reported_at, target is not None)
-    entered = _enter(ctx, target) if target is not None else Decision(ctx.state, ())
     previous_eta = ctx.state.lab_eta
     eta = previous_eta if command.eta is None else command.eta
-    state = replace(
-        entered.state, lab_status=command.status, lab_eta=eta, lab_reported_at=command.reported_at
+    reported = replace(
+        ctx.state, lab_status=command.status, lab_eta=eta, lab_reported_at=command.reported_at
     )
     changed = () if eta is None or eta == previous_eta else (ForecastChanged(previous_eta, eta),)
-    return Decision(state, (applied, *entered.events, *changed))
+    if target is not None:
+        entered = _enter(replace(ctx, state=reported), target)
+        return Decision(entered.state, (applied, *entered.events, *changed))
+    # The lab's report can re-plan the order without moving it (planning, rule 2).
+    state = replanned(reported, ctx.flow, ctx.calendar)
+    before = ctx.state.projected_completion_at
+    moved = state.projected_completion_at != before or (
+        state.projected_from_lab_eta != ctx.state.projected_from_lab_eta
+    )
+    replan = (Replanned(before, state.projected_completion_at, state.projected_from_lab_eta),)
+    return Decision(state, (applied, *changed, *(replan if moved else ())))
 
 
 def _lab_target(ctx: Context, status: str) -> int | None:
@@ -176,8 +191,8 @@ def _lab_target(ctx: Context, status: str) -> int | None:
     return next((position for position in later if status in stages[position].lab_statuses), None)
 
 
-def _enter(ctx: Context, position: int) -> Decision:
-    return enter_stage(ctx.state, position, ctx.flow, ctx.calendar, ctx.now)
+def _enter(ctx: Context, position: int, reason: str | None = None) -> Decision:
+    return enter_stage(ctx.state, position, ctx.flow, ctx.calendar, ctx.now, reason)
 
 
 def _require(text: str, verb: str, missing: str = "Informe o motivo") -> None:

@@ -10,7 +10,10 @@
   from that deadline (the same chaining as at opening). A stage with ``pauses_clock`` stops the
   clock on entry.
 - ``restart_clock``: a stop (a pause, or a clock-stopping stage) ends, and its wall-clock length
-  is added to ``paused_total``.
+  is added to ``paused_total`` (analytics); what it gives back to the due time is in
+  :mod:`workflow.domain.order_clock` (business days, not wall-clock time).
+- ``replanned``: the projected completion from the current stage's due time, or from the lab's
+  forecast when the lab works on the order and is later (:mod:`workflow.domain.planning`).
 
 The rules of which command applies when are in :mod:`workflow.domain.order_machine`.
 """
@@ -24,7 +27,8 @@ from enum import StrEnum
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.deadlines import compute_deadline, project_completion
 from workflow.domain.flow import FlowVersion
-from workflow.domain.order_actions import Event, StageEntered
+from workflow.domain.order_actions import Event, PromisedBeforeProposal, StageEntered
+from workflow.domain.planning import describe_plan, plan_completion
 
 _NO_TIME = timedelta(0)
 
@@ -59,17 +63,26 @@ class OrderState:
     entry_sequence: int
     stage_entered_at: datetime
     stage_due_at: datetime
-    """The stage's due time, moved later by every finished stop since the stage was entered."""
+    """The stage's due time, moved later by every finished stop since the stage was entered
+    (by the business days whose closing time passed while it was stopped)."""
     stage_planned_due_at: datetime
     """The stage's due time as computed on entry (its time budget is this minus the entry)."""
     projected_completion_at: datetime
     promised_date: date
     promised_date_proposed: bool = False
+    proposed_date: date | None = None
+    """The date the flow proposed at opening (the projected completion's day)."""
+    promised_before_proposal: bool = False
+    """The counter promised a date earlier than the proposal."""
     assignee: str | None = None
     paused_at: datetime | None = None
     """When the clock stopped (a pause, or a stage that pauses the clock); None while it runs."""
     paused_total: timedelta = _NO_TIME
-    """Every finished stop, added up."""
+    """Every finished stop, added up (wall-clock time, for analytics)."""
+    pause_reason: str | None = None
+    """Why the order is paused, while it is (for the explanation of what the pause gave back)."""
+    projected_from_lab_eta: date | None = None
+    """The lab forecast the projected completion follows; None when it follows the stage."""
     lab_status: str | None = None
     lab_eta: date | None = None
     """The lab's delivery forecast, from its latest report that carried one."""
@@ -81,13 +94,9 @@ class OrderState:
         """How long the clock has been stopped, as of ``now`` (zero while it runs)."""
         return _NO_TIME if self.paused_at is None else max(now - self.paused_at, _NO_TIME)
 
-    def stage_due_as_of(self, now: datetime) -> datetime:
-        """The stage's due time, moved later by the stop still running at ``now``."""
-        return self.stage_due_at + self.stopped_for(now)
-
-    def projected_completion_as_of(self, now: datetime) -> datetime:
-        """The projected completion, moved later by the stop still running at ``now``."""
-        return self.projected_completion_at + self.stopped_for(now)
+    def projection_reason(self, flow: FlowVersion) -> str:
+        """ "pela previsão do laboratório de 21/12", or "pelo prazo da etapa “Montagem”"."""
+        return describe_plan(self.projected_from_lab_eta, flow.stages[self.stage_position].name)
 
     @property
     def is_open(self) -> bool:
@@ -101,9 +110,17 @@ class Decision:
 
 
 def open_order(
-    flow: FlowVersion, calendar: BranchCalendar, now: datetime, promised_date: date | None
+    flow: FlowVersion,
+    calendar: BranchCalendar,
+    now: datetime,
+    promised_date: date | None,
+    confirmed_before_proposal: bool = False,
 ) -> Decision:
-    """Open an order into the flow's first stage (version 1)."""
+    """Open an order into the flow's first stage (version 1).
+
+    A promised date earlier than the proposal is kept (the customer was told it) and marked
+    ``promised_before_proposal``; a ``PromisedBeforeProposal`` event says whether the counter
+    confirmed it (``confirmed_before_proposal``)."""
     if not flow.stages:
         raise EmptyFlow(f"service type {flow.service_type!r} has no stages")
     projection = project_completion(
@@ -111,6 +128,7 @@ def open_order(
     )
     first_deadline = projection.stage_deadlines[0]
     completion = projection.due_at
+    early = promised_date is not None and promised_date < completion.date()
     state = OrderState(
         status=State.IN_PROGRESS,
         flow_version=flow.version,
@@ -122,6 +140,8 @@ def open_order(
         projected_completion_at=completion,
         promised_date=promised_date or completion.date(),
         promised_date_proposed=promised_date is None,
+        proposed_date=completion.date(),
+        promised_before_proposal=early,
         paused_at=now if flow.stages[0].pauses_clock else None,
     )
     entered = StageEntered(
@@ -134,7 +154,10 @@ def open_order(
         deadline=first_deadline,
         projected_completion_at=completion,
     )
-    return Decision(state=state, events=(entered,))
+    if promised_date is None or not early:
+        return Decision(state=state, events=(entered,))
+    warning = PromisedBeforeProposal(promised_date, completion.date(), confirmed_before_proposal)
+    return Decision(state=state, events=(entered, warning))
 
 
 def enter_stage(
@@ -143,24 +166,28 @@ def enter_stage(
     flow: FlowVersion,
     calendar: BranchCalendar,
     now: datetime,
+    reason: str | None = None,
 ) -> Decision:
-    """Put the order in progress in the stage at ``position``, from ``now``."""
+    """Put the order in progress in the stage at ``position``, from ``now`` (``reason``: why
+    it went back)."""
     stage = flow.stages[position]
     deadline = compute_deadline(now, stage.planned_days, stage.counting, calendar)
-    remaining = [(later.planned_days, later.counting) for later in flow.stages[position + 1 :]]
-    completion = project_completion(deadline.due_at, remaining, calendar).due_at
     sequence = state.entry_sequence + 1
-    entered = replace(
-        restart_clock(state, now),
-        status=State.IN_PROGRESS,
-        stage_position=position,
-        entry_sequence=sequence,
-        stage_entered_at=now,
-        stage_due_at=deadline.due_at,
-        stage_planned_due_at=deadline.due_at,
-        projected_completion_at=completion,
-        paused_at=now if stage.pauses_clock else None,
+    entered = replanned(
+        replace(
+            restart_clock(state, now),
+            status=State.IN_PROGRESS,
+            stage_position=position,
+            entry_sequence=sequence,
+            stage_entered_at=now,
+            stage_due_at=deadline.due_at,
+            stage_planned_due_at=deadline.due_at,
+            paused_at=now if stage.pauses_clock else None,
+        ),
+        flow,
+        calendar,
     )
+    completion = entered.projected_completion_at
     event = StageEntered(
         from_stage=flow.stages[state.stage_position],
         from_position=state.stage_position,
@@ -170,10 +197,26 @@ def enter_stage(
         entered_at=now,
         deadline=deadline,
         projected_completion_at=completion,
+        reason=reason,
     )
     return Decision(entered, (event,))
 
 
 def restart_clock(state: OrderState, now: datetime) -> OrderState:
     """End the current stop, if any, adding its length to ``paused_total``."""
-    return replace(state, paused_at=None, paused_total=state.paused_total + state.stopped_for(now))
+    return replace(
+        state,
+        paused_at=None,
+        pause_reason=None,
+        paused_total=state.paused_total + state.stopped_for(now),
+    )
+
+
+def replanned(state: OrderState, flow: FlowVersion, calendar: BranchCalendar) -> OrderState:
+    """``state`` with its projected completion planned again from where the order is."""
+    plan = plan_completion(
+        flow, state.stage_position, state.stage_due_at, calendar, state.lab_status, state.lab_eta
+    )
+    return replace(
+        state, projected_completion_at=plan.completion_at, projected_from_lab_eta=plan.lab_eta
+    )

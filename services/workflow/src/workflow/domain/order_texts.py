@@ -15,10 +15,13 @@ from workflow.domain.order_actions import (
     LabStatusApplied,
     NoteAdded,
     Paused,
+    PromisedBeforeProposal,
     ReopenRequested,
+    Replanned,
     Resumed,
     StageEntered,
 )
+from workflow.domain.planning import describe_plan
 
 LAB_STATUS_LABELS = {
     "received": "recebido pelo laboratório",
@@ -49,22 +52,27 @@ def describe(event: Event, lab_code: str | None = None) -> TimelineNote:
     lab = f"laboratório {lab_code}" if lab_code else "laboratório"
     match event:
         case StageEntered():
+            detail = {"stage": event.to_stage.key, "due_at": event.deadline.due_at.isoformat()}
+            if event.reason is None:
+                head = f"Entrou na etapa “{event.to_stage.name}”."
+            else:
+                head = f"Voltou para a etapa “{event.to_stage.name}”: {event.reason}."
+                detail["reason"] = event.reason
             return TimelineNote(
-                "sistema",
-                "stage_entered",
-                f"Entrou na etapa “{event.to_stage.name}”. {event.deadline.describe()}",
-                {"stage": event.to_stage.key, "due_at": event.deadline.due_at.isoformat()},
+                "sistema", "stage_entered", f"{head} {event.deadline.describe()}", detail
             )
         case Paused():
             return TimelineNote(event.actor, "paused", f"OS pausada: {event.reason}")
         case Resumed():
+            due = event.stage_due_at.astimezone(event.credit.resumed_at.tzinfo)
             return TimelineNote(
                 event.actor,
                 "resumed",
-                f"OS retomada após {duration(event.paused_for)} parada; prazos adiados "
-                "pelo mesmo tempo",
+                f"OS retomada após {duration(event.paused_for)} parada; "
+                f"{event.credit.describe()}; prazo da etapa: {due:%d/%m/%Y %H:%M}",
                 {
                     "paused_seconds": int(event.paused_for.total_seconds()),
+                    "business_days_given_back": event.credit.business_days,
                     "stage_due_at": event.stage_due_at.isoformat(),
                 },
             )
@@ -96,6 +104,34 @@ def describe(event: Event, lab_code: str | None = None) -> TimelineNote:
                 "lab_forecast",
                 f"Previsão do {lab}: {event.eta:%d/%m/%Y}",
                 {"eta": event.eta.isoformat()},
+            )
+        case Replanned():
+            when = event.projected_completion_at  # in the branch's zone (planning)
+            return TimelineNote(
+                "sistema",
+                "replanned",
+                f"Conclusão prevista para {when:%d/%m/%Y} ({describe_plan(event.lab_eta)})",
+                {
+                    "projected_completion_at": event.projected_completion_at.isoformat(),
+                    "lab_eta": event.lab_eta.isoformat() if event.lab_eta else None,
+                },
+            )
+        case PromisedBeforeProposal():
+            how = (
+                "confirmada no balcão"
+                if event.confirmed
+                else "sem a confirmação do balcão; confira com o cliente"
+            )
+            return TimelineNote(
+                "sistema",
+                "promised_before_proposal",
+                f"Data prometida ({event.promised_date:%d/%m/%Y}) antes da proposta "
+                f"({event.proposed_date:%d/%m/%Y}), {how}",
+                {
+                    "promised_date": event.promised_date.isoformat(),
+                    "proposed_date": event.proposed_date.isoformat(),
+                    "confirmed": event.confirmed,
+                },
             )
     raise TypeError(f"no timeline text for {event!r}")  # pragma: no cover
 

@@ -2,17 +2,20 @@
 
 Rules (``now`` and the branch's time zone come in; a due time "has passed" at ``now >= due``):
 
-- **Overdue** when the stage's due time (as of now: a stopped clock moves it later) or the end
-  of the promised day (midnight in the branch's zone) has passed.
-- **At risk** when the projected completion (as of now) falls after the promised date, when the
-  lab's forecast (eta) is after the promised date, or when the stage has used ``share`` (e.g.
-  0.8) or more of its time budget. The budget is the stage's planned due time minus its entry;
-  time spent with the clock stopped does not count as used.
+- **Overdue** when the stage's due time (as of now: a stopped clock gives back the business
+  days whose closing time passed, :func:`workflow.domain.order_clock.as_of`) or the end of the
+  promised day (midnight in the branch's zone) has passed.
+- **At risk** when the projected completion (as of now, re-planned by the lab's forecast when
+  the lab works on the order: :mod:`workflow.domain.planning`) falls after the promised date,
+  when the lab's forecast (eta) is after the promised date, or when the stage has used
+  ``share`` (e.g. 0.8) or more of its time budget. The budget is the stage's planned due time
+  minus its entry; time given back by stops does not count as used, and while the clock is
+  stopped the share used is the one at the moment it stopped.
 - **On track** otherwise. The reason lists every cause of the level, in Portuguese.
 - ``next_check_at`` is the first instant after ``now`` at which the level could change with no
   other event (the share point, the due time, the end of the promised day, or, while the clock
-  is stopped, the moment the projection crosses the promised date). The sweeper's timers are
-  these instants, held in PostgreSQL.
+  is stopped, the branch's next closing time, where the due times as of now move). The
+  sweeper's timers are these instants, held in PostgreSQL.
 
 Closed orders (delivered, cancelled) are not assessed.
 """
@@ -22,9 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
+from workflow.domain.calendar import BranchCalendar
+from workflow.domain.flow import FlowVersion
+from workflow.domain.order_clock import as_of
 from workflow.domain.order_state import OrderState
+from workflow.domain.pauses import next_closing_after
 
 DEFAULT_RISK_SHARE = 0.8
 
@@ -43,17 +49,20 @@ class RiskAssessment:
 
 
 def assess_risk(
-    state: OrderState, stage_name: str, timezone: str, now: datetime, share: float
+    state: OrderState, flow: FlowVersion, calendar: BranchCalendar, now: datetime, share: float
 ) -> RiskAssessment:
     if not state.is_open:
         raise ValueError(f"a {state.status} order is not assessed")
     if not 0 < share <= 1:
         raise ValueError(f"share must be in (0, 1]: {share}")
-    zone = ZoneInfo(timezone)
+    zone = calendar.day_index.zone
+    stage_name = flow.stages[state.stage_position].name
     promised_end = datetime.combine(state.promised_date + timedelta(days=1), time(0), zone)
     promised = f"{state.promised_date:%d/%m/%Y}"
-    stage_due = state.stage_due_as_of(now)
-    projected = state.projected_completion_as_of(now)
+    now_state = as_of(state, flow, calendar, now)
+    stage_due = now_state.stage_due_at
+    projected = now_state.projected_completion_at
+    by_lab = now_state.projected_from_lab_eta
 
     overdue: list[str] = []
     if now >= stage_due:
@@ -64,17 +73,19 @@ def assess_risk(
 
     at_risk: list[str] = []
     if projected >= promised_end:
+        basis = f", pela previsão do laboratório de {by_lab:%d/%m}" if by_lab else ""
         at_risk.append(
-            f"a previsão de conclusão ({projected.astimezone(zone):%d/%m/%Y}) é depois da "
-            f"data prometida ({promised})"
+            f"a previsão de conclusão ({projected.astimezone(zone):%d/%m/%Y}{basis}) é depois "
+            f"da data prometida ({promised})"
         )
-    if state.lab_eta is not None and state.lab_eta > state.promised_date:
+    if by_lab is None and state.lab_eta is not None and state.lab_eta > state.promised_date:
         at_risk.append(
             f"a previsão do laboratório ({state.lab_eta:%d/%m/%Y}) é depois da "
             f"data prometida ({promised})"
         )
     budget = state.stage_planned_due_at - state.stage_entered_at
-    used = _used_share(budget, stage_due - now)
+    # While the clock is stopped, the share used stays what it was when it stopped.
+    used = _used_share(budget, state.stage_due_at - (state.paused_at or now))
     if used >= share and now < stage_due:
         at_risk.append(f"a etapa “{stage_name}” já usou {used:.0%} do prazo (limite {share:.0%})")
 
@@ -85,9 +96,8 @@ def assess_risk(
     else:
         level, reasons = RiskLevel.ON_TRACK, ["dentro do prazo"]
     reason = "; ".join(reasons)
-    return RiskAssessment(
-        level, reason[0].upper() + reason[1:], _next_check(state, now, share, promised_end)
-    )
+    next_check = _next_check(state, calendar, now, share, promised_end)
+    return RiskAssessment(level, reason[0].upper() + reason[1:], next_check)
 
 
 def _used_share(budget: timedelta, remaining: timedelta) -> float:
@@ -97,14 +107,14 @@ def _used_share(budget: timedelta, remaining: timedelta) -> float:
 
 
 def _next_check(
-    state: OrderState, now: datetime, share: float, promised_end: datetime
+    state: OrderState, calendar: BranchCalendar, now: datetime, share: float, promised_end: datetime
 ) -> datetime | None:
     candidates = [promised_end]
     if state.paused_at is None:
         budget = state.stage_planned_due_at - state.stage_entered_at
         candidates += [state.stage_due_at, state.stage_due_at - (1 - share) * budget]
     else:
-        # The projection moves later with the wall clock; it reaches the promised day's end at:
-        candidates.append(promised_end - state.projected_completion_at + state.paused_at)
+        # The due times as of now move only when a closing time passes.
+        candidates.append(next_closing_after(now, calendar))
     future = [moment for moment in candidates if moment > now]
     return min(future) if future else None
