@@ -128,6 +128,13 @@ def test_the_form_becomes_intakes_body_without_blank_item_rows() -> None:
     assert not read_counter_form({}).sms_consent
 
 
+def test_a_date_confirmed_before_the_proposal_tells_intake_it_was_on_purpose() -> None:
+    form = read_counter_form({"filial": "b1", "tipo": "troca", "confirmo_antes": "sim"})
+    assert order_body(form, date(2026, 12, 10))["confirm_before_proposal"] is True
+    unconfirmed = read_counter_form({"filial": "b1", "tipo": "troca"})
+    assert "confirm_before_proposal" not in order_body(unconfirmed, date(2026, 12, 10))
+
+
 @pytest.mark.parametrize(
     ("message", "fields", "expected"),
     [

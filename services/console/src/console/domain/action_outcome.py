@@ -33,7 +33,7 @@ EFFECT_KINDS = {
 REFUSED = "action_refused"
 FIXED_TEXT = {
     "pause": "Pausada",
-    "resume": "Retomada; os prazos foram adiados pelo tempo parada",
+    "resume": "Retomada; o prazo da etapa ganhou os dias úteis em que ficou pausada",
     "note": "Anotação registrada",
     "deliver": "Entregue ao cliente",
     "cancel": "Cancelada",

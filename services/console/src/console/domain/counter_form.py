@@ -171,6 +171,8 @@ def order_body(form: CounterForm, promised_date: date | None) -> dict[str, Any]:
     }
     if promised_date is not None:
         body["promised_date"] = promised_date.isoformat()
+        if form.confirm_earlier:
+            body["confirm_before_proposal"] = True
     if form.lab_code:
         body["lab_code"] = form.lab_code
     if form.notes:
