@@ -1,34 +1,54 @@
-"""With RabbitMQ stopped, intake keeps taking orders and actions; they reach consumers afterwards.
+"""With RabbitMQ down, intake keeps taking orders and actions; they reach consumers afterwards.
 
-This test stops and restarts the real broker (``rabbitmqctl stop_app`` / ``start_app``), always
-restarting it in ``finally`` and waiting until it answers, so later tests find it up.
+The outage is real, on a throwaway RabbitMQ node of this module's own (``tests.own_broker``: its
+own node name, free ports and a data directory under /tmp): the module's services and probes use
+that node, and the test stops and starts only it (``rabbitmqctl -n <node> stop_app`` /
+``start_app``). The shared broker on 5672, which other suites use at the same time, is never
+stopped. The node is stopped and removed at the end of the module, whatever happens.
 """
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 import uuid
+from collections.abc import AsyncIterator
 
 import asyncpg
 import httpx
 import pytest
 
+from tests.infra import Infra
 from tests.integration.conftest import SeededChain, order_body
 from tests.integration.harness import RunningServices, eventually, wait_until_ready
 from tests.integration.probe import Probe, Seen, publish_lab_message
+from tests.own_broker import OwnRabbitMQ, own_rabbitmq
 
 pytestmark = pytest.mark.integration
 
 
-async def _rabbitmqctl(*args: str, timeout: float = 90) -> None:
-    executable = shutil.which("rabbitmqctl")
-    assert executable, "rabbitmqctl is needed to stop and start the local broker"
-    process = await asyncio.create_subprocess_exec(
-        executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+@pytest.fixture(scope="module")
+async def own_node() -> AsyncIterator[OwnRabbitMQ]:
+    async with own_rabbitmq("etapa-outage") as node:
+        yield node
+
+
+@pytest.fixture(scope="module")
+async def services(infra: Infra, own_node: OwnRabbitMQ) -> AsyncIterator[RunningServices]:
+    """This module's services (and, through ``chain``, its chains), on the module's own node;
+    their databases are the run's (suffix ``outage``), dropped with the others."""
+    running = RunningServices(
+        env=infra.service_env(
+            "outage",
+            ETAPA_AMQP_URL=own_node.amqp_url,
+            NOTIFIER_DISPATCH_INTERVAL="0.1",
+            WORKFLOW_RISK_SWEEP_INTERVAL="0.2",
+            NOTIFIER_SENDING_HOURS="always",
+        )
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout)
-    assert process.returncode == 0, f"rabbitmqctl {' '.join(args)}: {out!r} {err!r}"
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 async def _unpublished(services: RunningServices, chain_id: str) -> int:
@@ -45,13 +65,14 @@ async def _unpublished(services: RunningServices, chain_id: str) -> int:
 
 
 async def test_orders_and_actions_made_while_the_broker_is_down_arrive_in_order_once(
-    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+    services: RunningServices, own_node: OwnRabbitMQ, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     intake = services.urls["intake"]
+    assert services.env["ETAPA_AMQP_URL"] == own_node.amqp_url
     probe = await Probe.bind(services.env, "order.opened.v1", "order.action.v1")
     expected: list[tuple[str, str]] = []
     try:
-        await _rabbitmqctl("stop_app")
+        await own_node.stop_app()
         try:
             for n in range(3):
                 opened = await http.post(
@@ -72,8 +93,7 @@ async def test_orders_and_actions_made_while_the_broker_is_down_arrive_in_order_
                     expected.append(("order.action.v1", acted.json()["action_id"]))
             assert await _unpublished(services, chain.chain_id) == len(expected)
         finally:
-            await _rabbitmqctl("start_app")
-            await _rabbitmqctl("await_startup")
+            await own_node.start_app()
         async with httpx.AsyncClient() as client:
             await wait_until_ready(client, intake, timeout=45)
 
@@ -96,7 +116,7 @@ async def test_orders_and_actions_made_while_the_broker_is_down_arrive_in_order_
 async def test_the_lab_queue_is_consumed_again_after_a_broker_restart(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
-    """Runs after the outage above (same session): the lab consumer has reconnected."""
+    """Runs after the outage above (same module, same node): the lab consumer has reconnected."""
     code = f"L{uuid.uuid4().hex[:8].upper()}"
     created = await http.post(
         f"{services.urls['intake']}/api/v1/labs",
