@@ -28,6 +28,49 @@ def read_key(env: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+MIN_SECRET_LENGTH = 24
+"""Shortest shared secret (operator key, callback token, console key) accepted in production."""
+
+DEMO_SECRETS = frozenset(
+    {
+        "dev-operator-key",
+        "demo-callback-token",
+        "etapa-console-development-secret",
+        "lab-demo-change-me",
+        "visao-clara-demo",
+        "change-me",
+        "CHANGE_ME",
+    }
+)
+"""Values printed in this repository (README, Makefile, demo data): public, so never secret."""
+
+
+def check_secret(name: str, value: str | None, environment: str) -> None:
+    """Outside development, refuse a demo or short value of the secret ``name`` (unset is the
+    caller's business: some secrets are optional)."""
+    if value is None or environment in ("development", "test"):
+        return
+    if value in DEMO_SECRETS or "change-me" in value.lower() or "change_me" in value.lower():
+        raise SettingsError(
+            f"{name}: a demo value, public in the repository; set a secret of your own "
+            f"(ETAPA_ENV={environment})"
+        )
+    if len(value) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"{name}: at least {MIN_SECRET_LENGTH} characters outside development, got "
+            f"{len(value)} (ETAPA_ENV={environment}); e.g. `openssl rand -hex 32`"
+        )
+
+
+def refuse_demo_outside_development(settings: ServiceSettings) -> None:
+    """Demo data (a chain with public passwords) is for development only."""
+    if not settings.is_development:
+        raise SettingsError(
+            f"seed-demo: no demo data outside development (ETAPA_ENV={settings.environment}): "
+            "its users' password is public"
+        )
+
+
 def default_database_url(service: str) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/etapa_{service}"
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from shared.settings import ServiceSettings, SettingsError, read_key
+from shared.settings import ServiceSettings, SettingsError, check_secret, read_key
 
 DEFAULT_PORT = 8000
 DEVELOPMENT_OPERATOR_KEY = "dev-operator-key"
@@ -42,6 +42,7 @@ class IntakeSettings:
                 f"INTAKE_OPERATOR_KEY must be set outside development (ETAPA_ENV="
                 f"{service.environment}); the development default is public."
             )
+        check_secret("INTAKE_OPERATOR_KEY", operator_key, service.environment)
         ttl = env.get("INTAKE_TOKEN_TTL_MINUTES", "30")
         if not ttl.isdigit() or not 1 <= int(ttl) <= 24 * 60:
             raise SettingsError(f"INTAKE_TOKEN_TTL_MINUTES must be 1..1440 minutes, got {ttl!r}")
