@@ -10,6 +10,7 @@ import asyncio
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
 import httpx
@@ -121,3 +122,10 @@ async def eventually(check, timeout: float = 15, interval: float = 0.2):  # type
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s; last value: {result!r}")
         await asyncio.sleep(interval)
+
+
+def lab_time(**delta: float) -> str:
+    """A lab's ``occurred_at`` this far from now, in São Paulo's offset: intake accepts lab
+    times only within a window around the time it receives them."""
+    moment = datetime.now(UTC) + timedelta(**delta)
+    return moment.astimezone(timezone(timedelta(hours=-3))).isoformat(timespec="seconds")

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import SeededChain, order_body
-from tests.integration.harness import RunningServices, eventually, wait_until_ready
+from tests.integration.harness import RunningServices, eventually, lab_time, wait_until_ready
 from tests.integration.probe import Probe, Seen, publish_lab_message
 
 pytestmark = pytest.mark.integration
@@ -110,7 +110,7 @@ async def test_the_lab_queue_is_consumed_again_after_a_broker_restart(
         "lab_code": code,
         "order_number": "NAO-000001",
         "status": "received",
-        "occurred_at": "2026-11-23T14:03:00-03:00",
+        "occurred_at": lab_time(hours=-2),
     }
     await publish_lab_message(services.env, f"lab.{code}.status", body)
 

@@ -33,7 +33,14 @@ def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> Ser
     def register(subscriptions: Subscriptions, pool: asyncpg.Pool) -> None:
         subscriptions.add(ServiceTypePublished, on_service_type_published)
         subscriptions.add(OrderStageChanged, remakes.on_stage_changed)
-        subscribe_lab_queue(runtime.broker, subscriptions, settings.service.topology, pool, clock)
+        subscribe_lab_queue(
+            runtime.broker,
+            subscriptions,
+            settings.service.topology,
+            pool,
+            clock,
+            settings.lab_time_window,
+        )
 
     runtime = ServiceRuntime(settings.service, MIGRATIONS, register=register)
     return runtime

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+from intake.lab.message import LabTimeWindow
 from shared.settings import ServiceSettings, SettingsError, check_secret, read_key
 
 DEFAULT_PORT = 8000
@@ -23,6 +24,9 @@ class IntakeSettings:
     """``INTAKE_OPERATOR_KEY``: the platform operator's key for creating chains."""
     token_ttl: timedelta = timedelta(minutes=30)
     """``INTAKE_TOKEN_TTL_MINUTES``: how long a sign-in token lives."""
+    lab_time_window: LabTimeWindow = field(default_factory=LabTimeWindow)
+    """``INTAKE_LAB_TIME_PAST_DAYS`` (30) and ``INTAKE_LAB_TIME_FUTURE_MINUTES`` (10): how far a
+    lab's ``occurred_at`` may be from the time intake receives the message."""
     default_phone_region: str = "BR"
     """Region used to read phone numbers typed without a country code."""
 
@@ -51,4 +55,15 @@ class IntakeSettings:
             jwt_private_key=private_key,
             operator_key=operator_key,
             token_ttl=timedelta(minutes=int(ttl)),
+            lab_time_window=LabTimeWindow(
+                back=timedelta(days=_positive(env, "INTAKE_LAB_TIME_PAST_DAYS", 30)),
+                ahead=timedelta(minutes=_positive(env, "INTAKE_LAB_TIME_FUTURE_MINUTES", 10)),
+            ),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, got {raw!r}")
+    return int(raw)
