@@ -23,6 +23,8 @@ import workflow.app
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.database import create_pool
+from shared.service_main import proxy_options
+from shared.settings import ServiceSettings
 from tests.infra import bearer as bearer  # tests import it from here too
 from workflow.adapters import flows
 from workflow.config import WorkflowSettings
@@ -70,7 +72,15 @@ class RunningServices:
         for name, app in apps.items():
             port = int(self.env[f"{name.upper()}_PORT"])
             server = uvicorn.Server(
-                uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+                uvicorn.Config(
+                    app,
+                    host="127.0.0.1",
+                    port=port,
+                    log_config=None,
+                    lifespan="on",
+                    # as `serve` runs them with no ETAPA_TRUSTED_PROXIES: X-Forwarded-For ignored
+                    **proxy_options(ServiceSettings.from_env(name, port, self.env)),
+                )
             )
             task = asyncio.create_task(server.serve())
             self._servers.append((server, task))

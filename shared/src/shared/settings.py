@@ -100,6 +100,10 @@ class ServiceSettings:
     """``ETAPA_JWT_PUBLIC_KEY`` or ``ETAPA_JWT_PUBLIC_KEY_FILE``: PEM key that checks tokens."""
     rate_limit_per_minute: int = 600
     """``ETAPA_RATE_LIMIT_PER_MINUTE``: requests per user (or client address) per minute."""
+    trusted_proxies: tuple[str, ...] = ()
+    """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
+    (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client
+    cannot pick the address its rate limits and lockouts count against."""
 
     @property
     def is_development(self) -> bool:
@@ -126,6 +130,11 @@ class ServiceSettings:
             environment=env.get("ETAPA_ENV", "development"),
             jwt_public_key=read_key(env, "ETAPA_JWT_PUBLIC_KEY"),
             rate_limit_per_minute=_int(env, "ETAPA_RATE_LIMIT_PER_MINUTE", 600),
+            trusted_proxies=tuple(
+                part.strip()
+                for part in env.get("ETAPA_TRUSTED_PROXIES", "").split(",")
+                if part.strip()
+            ),
         )
 
 

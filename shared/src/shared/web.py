@@ -188,7 +188,10 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[s
         body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
         if exc.extra:
             body["extra"] = exc.extra
-        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
+        # headers too: every 429 says when to come back (Retry-After)
+        return Response(
+            body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers
+        )
     if isinstance(exc, asyncpg.DataError):
         # A value PostgreSQL cannot take (a NUL character, a number or date out of its range)
         # that validation let through: the request's fault, said as such, and logged to fix.

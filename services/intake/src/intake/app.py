@@ -19,6 +19,7 @@ from intake.api.users import UserController
 from intake.config import IntakeSettings
 from intake.lab.consumer import subscribe_lab_queue
 from intake.service_types import on_service_type_published
+from intake.sign_in_guard import SignInGuard
 from shared.auth import TokenIssuer
 from shared.clock import Clock, system_clock
 from shared.events import OrderStageChanged, ServiceTypePublished
@@ -50,6 +51,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
     settings = settings or IntakeSettings.from_env()
     runtime = create_runtime(settings, clock)
     issuer = TokenIssuer(settings.jwt_private_key, settings.token_ttl)
+    sign_in_guard = SignInGuard(settings.sign_in_limits)
     return create_service_app(
         settings=settings.service,
         route_handlers=[
@@ -69,5 +71,6 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
             "clock": Provide(lambda: clock, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "issuer": Provide(lambda: issuer, sync_to_thread=False),
+            "sign_in_guard": Provide(lambda: sign_in_guard, sync_to_thread=False),
         },
     )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from intake.lab.message import LabTimeWindow
+from intake.sign_in_guard import SignInLimits
 from shared.settings import ServiceSettings, SettingsError, check_secret, read_key
 
 DEFAULT_PORT = 8000
@@ -27,6 +28,9 @@ class IntakeSettings:
     lab_time_window: LabTimeWindow = field(default_factory=LabTimeWindow)
     """``INTAKE_LAB_TIME_PAST_DAYS`` (30) and ``INTAKE_LAB_TIME_FUTURE_MINUTES`` (10): how far a
     lab's ``occurred_at`` may be from the time intake receives the message."""
+    sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
+    """``INTAKE_SIGN_IN_ACCOUNT_FAILURES`` (5), ``INTAKE_SIGN_IN_ADDRESS_FAILURES`` (20),
+    ``INTAKE_PASSWORD_CHECKS`` (2 at once): see ``intake.sign_in_guard``."""
     default_phone_region: str = "BR"
     """Region used to read phone numbers typed without a country code."""
 
@@ -55,6 +59,11 @@ class IntakeSettings:
             jwt_private_key=private_key,
             operator_key=operator_key,
             token_ttl=timedelta(minutes=int(ttl)),
+            sign_in_limits=SignInLimits(
+                account_threshold=_positive(env, "INTAKE_SIGN_IN_ACCOUNT_FAILURES", 5),
+                address_threshold=_positive(env, "INTAKE_SIGN_IN_ADDRESS_FAILURES", 20),
+                concurrent_checks=_positive(env, "INTAKE_PASSWORD_CHECKS", 2),
+            ),
             lab_time_window=LabTimeWindow(
                 back=timedelta(days=_positive(env, "INTAKE_LAB_TIME_PAST_DAYS", 30)),
                 ahead=timedelta(minutes=_positive(env, "INTAKE_LAB_TIME_FUTURE_MINUTES", 10)),
