@@ -100,8 +100,11 @@ class JsonDepthMiddleware(ASGIMiddleware):
         self.max_body_size = max_body_size
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
-        if scope.get("method") in ("GET", "HEAD") or b"json" not in content_type.lower():
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        # any body but a form: the API reads JSON whatever the Content-Type says
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS") or content_type.startswith(
+            (b"application/x-www-form-urlencoded", b"multipart/")
+        ):
             await next_app(scope, receive, send)
             return
         received: list[ReceiveMessage] = []

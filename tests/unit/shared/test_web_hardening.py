@@ -48,13 +48,13 @@ def nested(levels: int) -> str:
 
 
 @pytest.mark.parametrize("path", ["/api/v1/echo", "/api/v1/private"])
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
 async def test_a_thousand_levels_of_json_is_a_400_with_or_without_a_token(
     client: AsyncTestClient,  # type: ignore[type-arg]
     path: str,
+    content_type: str,
 ) -> None:
-    response = await client.post(
-        path, content=nested(1000), headers={"content-type": "application/json"}
-    )
+    response = await client.post(path, content=nested(1000), headers={"content-type": content_type})
     assert response.status_code == 400
     assert "níveis" in response.json()["detail"]
 

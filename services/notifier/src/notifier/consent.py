@@ -49,7 +49,7 @@ async def opt_out(
     conflict = (
         "(phone) WHERE set_by_chain IS NULL"
         if chain_id is None
-        else ("(set_by_chain, phone) WHERE set_by_chain IS NOT NULL")
+        else "(set_by_chain, phone) WHERE set_by_chain IS NOT NULL"
     )
     created = await conn.fetchval(
         f"""
