@@ -92,18 +92,23 @@ def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
 class JsonDepthMiddleware(ASGIMiddleware):
     """A JSON body nested deeper than ``MAX_JSON_DEPTH`` is a 400 before anything parses it
     (1,000 levels made the parser raise RecursionError: a 500, with or without a token).
-    Bodies over ``max_body_size`` pass unchecked: the app refuses them with 413 unread."""
+    Bodies over ``max_body_size`` pass unchecked: the app refuses them with 413 unread, and so
+    do those to ``raw_body_paths``: endpoints that read their body themselves (a lab's message is
+    kept, rejected with the reason, however it is broken)."""
 
     scopes = ("http",)  # type: ignore[assignment]
 
-    def __init__(self, max_body_size: int) -> None:
+    def __init__(self, max_body_size: int, raw_body_paths: Sequence[str] = ()) -> None:
         self.max_body_size = max_body_size
+        self.raw_body_paths = frozenset(path.rstrip("/") for path in raw_body_paths)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
         # any body but a form: the API reads JSON whatever the Content-Type says
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS") or content_type.startswith(
-            (b"application/x-www-form-urlencoded", b"multipart/")
+        if (
+            scope.get("method") in ("GET", "HEAD", "OPTIONS")
+            or content_type.startswith((b"application/x-www-form-urlencoded", b"multipart/"))
+            or str(scope.get("path", "")).rstrip("/") in self.raw_body_paths
         ):
             await next_app(scope, receive, send)
             return
@@ -226,6 +231,7 @@ def create_service_app(
     lifespan: Sequence[Any] = (),
     dependencies: dict[str, Any] | None = None,
     request_max_body_size: int = 1_000_000,
+    raw_body_paths: Sequence[str] = (),
     debug: bool = False,
 ) -> Litestar:
     """A Litestar app with the operational endpoints and middleware every service has.
@@ -249,7 +255,7 @@ def create_service_app(
         route_handlers=[*route_handlers, *health_handlers(checks), PrometheusController],
         middleware=[
             CorrelationIdMiddleware(),
-            JsonDepthMiddleware(request_max_body_size),
+            JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier),
             rate_limit.middleware,

@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from litestar import post
+from litestar import Request, post
 from litestar.params import JSONBody
 from litestar.testing import AsyncTestClient
 
@@ -35,10 +35,20 @@ async def store(data: JSONBody[dict[str, Any]]) -> None:
     raise asyncpg.DataError(SECRET_DETAIL)
 
 
+@post("/api/v1/raw", opt=PUBLIC)
+async def raw(request: Request[Any, Any, Any]) -> dict[str, int]:
+    return {"size": len(await request.body())}
+
+
 @pytest.fixture
 async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     settings = ServiceSettings.from_env("test", 9999, {"ETAPA_JWT_PUBLIC_KEY": PUBLIC_KEY})
-    app = create_service_app(settings=settings, route_handlers=[echo, private, store], checks={})
+    app = create_service_app(
+        settings=settings,
+        route_handlers=[echo, private, store, raw],
+        checks={},
+        raw_body_paths=["/api/v1/raw"],
+    )
     async with AsyncTestClient(app) as test_client:
         yield test_client
 
@@ -85,3 +95,14 @@ async def test_database_error_text_is_logged_not_sent(
     assert response.json()["detail"] == "um valor da requisição não pode ser gravado"
     assert "orders_secret" not in response.text
     assert "orders_secret" in capsys.readouterr().out
+
+
+async def test_an_endpoint_that_reads_its_own_body_gets_it_however_deep(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+) -> None:
+    """A lab's message is kept (rejected with the reason) whatever it holds."""
+    body = nested(1000)
+    response = await client.post(
+        "/api/v1/raw", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.json() == {"size": len(body)}

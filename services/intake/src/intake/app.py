@@ -66,6 +66,8 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
+        # a lab's message is read (and kept, rejected with the reason) however deep its JSON
+        raw_body_paths=["/api/v1/lab-updates"],
         dependencies={
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "clock": Provide(lambda: clock, sync_to_thread=False),
