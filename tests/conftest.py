@@ -15,6 +15,12 @@ from shared.topology import Topology
 from tests.infra import SERVICES, Infra, provide_infra
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running while the
+    session's browser is open, and no asyncio test (nor ``asyncio.run``) works after that."""
+    items.sort(key=lambda item: item.nodeid.startswith("tests/browser/"))
+
+
 @pytest.fixture(scope="session")
 def infra() -> Iterator[Infra]:
     provider = provide_infra()

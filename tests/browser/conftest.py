@@ -21,8 +21,17 @@ from tests.infra import Infra
 from tests.processes import running_services, wait_ready
 
 CHROMIUM = os.environ.get("ETAPA_CHROMIUM", "/usr/bin/chromium")
+BROWSER_TEST_TIMEOUT = 300
+"""Seconds per browser test: the first one also starts four services and seeds the demo chain,
+which takes minutes on a loaded two-core machine."""
 SERVICES = ("intake", "workflow", "notifier", "console")
 SCREENSHOTS = Path(os.environ.get("ETAPA_SCREENSHOT_DIR", "/tmp/etapa-screenshots"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/browser/" in str(item.path):
+            item.add_marker(pytest.mark.timeout(BROWSER_TEST_TIMEOUT))
 
 
 @pytest.fixture(scope="session")

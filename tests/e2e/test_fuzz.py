@@ -61,6 +61,8 @@ async def admin_headers(processes: dict[str, str], http: httpx.AsyncClient) -> d
     return headers
 
 
+# Intake's ~1,500 cases take about two minutes on a busy two-core machine.
+@pytest.mark.timeout(300)
 @pytest.mark.parametrize("service", ["intake", "workflow", "notifier"])
 async def test_fuzzing_the_api_finds_no_server_error(
     processes: dict[str, str], admin_headers: dict[str, str], service: str

@@ -132,6 +132,7 @@ async def test_lab_status_by_queue_is_applied_and_published_once(
     assert (event["eta"], event["lab_order_number"]) == ("2026-12-03", "778812")
     assert event["note"] == "lente em falta, chega amanhã"
     assert event["chain_id"] == chain.chain_id
+    assert event["order_seq"] == 2  # the order's next event after its opening (1)
     stored = await _messages(services, http, chain.headers, status="accepted")
     assert [m["message_id"] for m in stored] == [body["message_id"]]
     registered = await http.get(

@@ -227,6 +227,7 @@ async def test_analytics_from_a_known_history(
         8.0,
     )
     assert (montagem["late_rate"], montagem["avg_late_hours"]) == (0.667, 2.333)
+    assert montagem["avg_planned_hours"] == 3.0  # against planned: the due time at entry
     assert stages[("oculos", "recebido")]["avg_hours"] == 1.0
 
     slowest = (await get("slowest-stages", limit=1))["items"]
@@ -238,6 +239,9 @@ async def test_analytics_from_a_known_history(
         "on_time": 3,
         "late": 1,
         "on_time_rate": 0.75,
+        "weeks": [  # all delivered in the week of Monday 05/01
+            {"week": "2026-01-05", "delivered": 4, "on_time": 3, "on_time_rate": 0.75}
+        ],
     }
     early = await get("on-time", to="2026-01-06")
     assert (early["delivered"], early["on_time_rate"]) == (3, 1.0)

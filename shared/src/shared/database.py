@@ -28,6 +28,24 @@ else:
     Connection = asyncpg.Connection | PoolConnectionProxy
 
 
+DATABASE_OUTAGE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, unreachable; TimeoutError (a pool that cannot connect) too
+    asyncpg.InterfaceError,  # the connection is closed or broken
+    asyncpg.InternalClientError,  # the protocol lost its connection mid-operation
+    asyncpg.PostgresConnectionError,  # class 08, e.g. ConnectionDoesNotExistError
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.TooManyConnectionsError,
+)
+"""Errors that mean the database is away (restarting, unreachable, out of connections), not
+that the message or request is bad: consumers hold the message and HTTP answers 503."""
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    return isinstance(exc, DATABASE_OUTAGE)
+
+
 def _with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + database))

@@ -87,6 +87,13 @@ class OrderOpened(Event):
     lab_code: str | None = None
     opened_at: datetime
     opened_by: str | None = None
+    order_seq: int | None = Field(
+        default=None,
+        ge=1,
+        description="the order's event sequence, assigned by intake: 1 is the opening, each "
+        "action or lab status it accepts for the order takes the next; workflow applies an "
+        "order's events in this order (absent: applied on arrival, as before)",
+    )
 
 
 OrderActionKind = Literal[
@@ -112,6 +119,19 @@ class OrderAction(Event):
         default=None, description="for reopen: a remake (refação) or a warranty claim (garantia)"
     )
     actor_id: UUID | None = Field(default=None, description="the staff user who asked for it")
+    order_seq: int | None = Field(
+        default=None,
+        ge=1,
+        description="the order's event sequence, assigned by intake: 1 is the opening, each "
+        "action or lab status it accepts for the order takes the next; workflow applies an "
+        "order's events in this order (absent: applied on arrival, as before)",
+    )
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        description="the order's version the person saw when they acted; workflow refuses the "
+        "action when the order has changed since (absent: no check)",
+    )
 
 
 LabStatusCode = Literal[
@@ -143,6 +163,13 @@ class LabStatus(Event):
     raw_message_id: str
     status_raw: str | None = Field(default=None, description="the lab's own status code")
     note: str | None = None
+    order_seq: int | None = Field(
+        default=None,
+        ge=1,
+        description="the order's event sequence, assigned by intake: 1 is the opening, each "
+        "action or lab status it accepts for the order takes the next; workflow applies an "
+        "order's events in this order (absent: applied on arrival, as before)",
+    )
 
 
 class StageRef(Contract):

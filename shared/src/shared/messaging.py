@@ -6,8 +6,11 @@ Rules:
 - A subscription is a durable quorum queue bound to ``etapa.events`` with one routing key, a
   delivery limit and a dead-letter queue. The handler runs in one database transaction with the
   inbox claim, and the message is acked only after that transaction commits.
-- A handler that fails is nacked and redelivered; when the database is unreachable the
-  consumer waits before nacking, so a database restart does not burn the delivery limit.
+- A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ).
+- A database outage is never the message's fault: the consumer keeps the message (unacked,
+  never nacked) and retries the handler with backoff, up to ``OUTAGE_MAX_PAUSE`` between tries,
+  until the database answers, for as long as that takes. With prefetch 1 nothing else is
+  delivered to that consumer meanwhile, so the delivery limit is never touched by an outage.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
 from shared import inbox
-from shared.database import Connection
+from shared.database import DATABASE_OUTAGE, Connection
 from shared.events import Event
 from shared.logging import correlation_scope, get_logger
 from shared.metrics import MESSAGES_HANDLED
@@ -45,14 +48,8 @@ log = get_logger(__name__)
 E = TypeVar("E", bound=Event)
 EventHandler = Callable[[Connection, E], Awaitable[None]]
 
-DATABASE_OUTAGE_PAUSE = 5.0
-DATABASE_OUTAGE = (
-    OSError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.AdminShutdownError,
-)
-"""Errors that mean the database is away (restarting, unreachable), not that the message is bad."""
+OUTAGE_FIRST_PAUSE = 0.5
+OUTAGE_MAX_PAUSE = 30.0
 
 
 def create_broker(amqp_url: str, *, prefetch: int = 1) -> RabbitBroker:
@@ -124,6 +121,43 @@ def event_publisher(
     return publish
 
 
+async def hold_through_outages(
+    attempt: Callable[[], Awaitable[None]], *, consumer: str, message_id: object
+) -> None:
+    """Run ``attempt`` until it does not fail for a database outage; re-raise any other error.
+
+    The message stays with this consumer meanwhile (no nack), however long the outage: the
+    pause doubles from ``OUTAGE_FIRST_PAUSE`` to ``OUTAGE_MAX_PAUSE``. Each try is a new
+    transaction with its inbox claim, so a commit that was lost with the connection is not
+    applied twice.
+    """
+    pause = OUTAGE_FIRST_PAUSE
+    tries = 0
+    while True:
+        try:
+            await attempt()
+        except DATABASE_OUTAGE as exc:
+            tries += 1
+            MESSAGES_HANDLED.labels(consumer=consumer, outcome="held").inc()
+            log.warning(
+                "database_unavailable_message_held",
+                message_id=str(message_id),
+                tries=tries,
+                retry_in=pause,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            await asyncio.sleep(pause)
+            pause = min(OUTAGE_MAX_PAUSE, pause * 2)
+        except Exception:
+            MESSAGES_HANDLED.labels(consumer=consumer, outcome="failed").inc()
+            log.exception("message_handler_failed", message_id=str(message_id))
+            raise
+        else:
+            if tries:
+                log.info("database_back_message_handled", message_id=str(message_id), tries=tries)
+            return
+
+
 class Subscriptions:
     """Registers inbox-guarded event handlers on a broker and declares their queues."""
 
@@ -142,25 +176,20 @@ class Subscriptions:
         consumer = queue.name
         pool = self._pool
 
+        async def handle_once(event: Any) -> None:
+            async with pool.acquire() as conn, conn.transaction():
+                if not await inbox.claim(conn, consumer, event.message_id, event.chain_id):
+                    MESSAGES_HANDLED.labels(consumer=consumer, outcome="duplicate").inc()
+                    log.info("duplicate_message_skipped", message_id=str(event.message_id))
+                    return
+                await handler(conn, event)
+            MESSAGES_HANDLED.labels(consumer=consumer, outcome="handled").inc()
+
         async def handle(event: Any) -> None:
             with correlation_scope(event.correlation_id):
-                try:
-                    async with pool.acquire() as conn, conn.transaction():
-                        if not await inbox.claim(conn, consumer, event.message_id, event.chain_id):
-                            MESSAGES_HANDLED.labels(consumer=consumer, outcome="duplicate").inc()
-                            log.info("duplicate_message_skipped", message_id=str(event.message_id))
-                            return
-                        await handler(conn, event)
-                except DATABASE_OUTAGE as exc:
-                    MESSAGES_HANDLED.labels(consumer=consumer, outcome="failed").inc()
-                    log.warning("database_unavailable_message_requeued", error=str(exc))
-                    await asyncio.sleep(DATABASE_OUTAGE_PAUSE)
-                    raise
-                except Exception:
-                    MESSAGES_HANDLED.labels(consumer=consumer, outcome="failed").inc()
-                    log.exception("message_handler_failed", message_id=str(event.message_id))
-                    raise
-            MESSAGES_HANDLED.labels(consumer=consumer, outcome="handled").inc()
+                await hold_through_outages(
+                    lambda: handle_once(event), consumer=consumer, message_id=event.message_id
+                )
 
         # FastStream reads the handler's signature to validate and document the message:
         # give the generic wrapper the concrete event type as its parameter annotation.

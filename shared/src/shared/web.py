@@ -3,8 +3,8 @@
 ``/health`` says the process is alive; ``/ready`` says its database and broker answer (503 with
 the failing dependency named when not); ``/metrics`` is Prometheus text. Each request gets a
 correlation id (from ``X-Correlation-ID`` or a new one) that is logged with every line and
-returned in the response.
-"""
+returned in the response. A request that meets a database outage
+(``shared.database.DATABASE_OUTAGE``) answers 503 with ``Retry-After``, never 500."""
 
 from __future__ import annotations
 
@@ -36,12 +36,15 @@ from litestar.types import (
 )
 
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
+from shared.database import is_database_outage
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+RETRY_AFTER_SECONDS = 5
+"""What a 503 for a database outage tells the client to wait before trying again."""
 
 
 class CorrelationIdMiddleware(ASGIMiddleware):
@@ -199,6 +202,20 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[s
         # headers too: every 429 says when to come back (Retry-After)
         return Response(
             body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers
+        )
+    if is_database_outage(exc):
+        # The database is away (restarting, unreachable): nothing is wrong with the request,
+        # and whether it was committed is unknown only if the outage cut a commit short —
+        # the client retries with its Idempotency-Key, which answers the first result.
+        log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+        return Response(
+            {
+                "status_code": HTTP_503_SERVICE_UNAVAILABLE,
+                "detail": "Banco de dados indisponível no momento; tente de novo em instantes.",
+            },
+            status_code=HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            media_type=MediaType.JSON,
         )
     if isinstance(exc, asyncpg.DataError):
         # A value PostgreSQL cannot take (a NUL character, a number or date out of its range)

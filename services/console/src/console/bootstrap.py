@@ -31,7 +31,16 @@ from console.config import ConsoleSettings
 from console.entrypoints.http import errors, templating
 from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
+from console.entrypoints.http.controllers.calendars import CalendarsController
+from console.entrypoints.http.controllers.counter import CounterController
+from console.entrypoints.http.controllers.flows import FlowsController
+from console.entrypoints.http.controllers.labs import LabsController
 from console.entrypoints.http.controllers.live import LiveController
+from console.entrypoints.http.controllers.messages import MessagesController
+from console.entrypoints.http.controllers.order_screen import OrderScreenController
+from console.entrypoints.http.controllers.people import PeopleController
+from console.entrypoints.http.controllers.review import ReviewController
+from console.entrypoints.http.controllers.search import SearchController
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
 from console.entrypoints.http.pages import provide_visit
 from console.entrypoints.http.session import OPEN_PATHS, SessionMiddleware
@@ -43,7 +52,20 @@ from shared.web import CorrelationIdMiddleware, health_handlers
 log = get_logger(__name__)
 
 HTTP_DIR = Path(__file__).parent / "entrypoints" / "http"
-ROUTE_HANDLERS: list[Any] = [AuthController, BoardController, LiveController]
+ROUTE_HANDLERS: list[Any] = [
+    AuthController,
+    BoardController,
+    LiveController,
+    CounterController,
+    OrderScreenController,
+    SearchController,
+    FlowsController,
+    CalendarsController,
+    ReviewController,
+    PeopleController,
+    LabsController,
+    MessagesController,
+]
 
 
 def create_app(settings: ConsoleSettings | None = None) -> Litestar:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from intake.idempotency import claim_key
+from intake.sequence import next_event_seq
 from shared import outbox
 from shared.database import Connection
 from shared.events import OrderAction, OrderActionKind
@@ -49,9 +50,13 @@ class NewAction:
     assignee: str | None = None
     note: str | None = None
     reopen_kind: ReopenKind | None = None
+    expected_version: int | None = None
 
     def fingerprint(self) -> str:
-        canonical = json.dumps(asdict(self), default=str, sort_keys=True)
+        fields = asdict(self)
+        if fields["expected_version"] is None:  # as before the field existed: old keys match
+            del fields["expected_version"]
+        canonical = json.dumps(fields, default=str, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -132,6 +137,7 @@ async def record_action(
             now,
         )
         assert row is not None  # INSERT … RETURNING always returns the row
+        order_seq = await next_event_seq(conn, new.order_id)
         await outbox.enqueue(
             conn,
             OrderAction(
@@ -149,6 +155,8 @@ async def record_action(
                 assignee=new.assignee,
                 note=new.note,
                 reopen_kind=new.reopen_kind,
+                order_seq=order_seq,
+                expected_version=new.expected_version,
             ),
         )
         return RecordedAction(dict(row), created=True)

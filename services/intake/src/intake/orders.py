@@ -24,6 +24,7 @@ from uuid import UUID, uuid4
 from intake.directory import snapshot_of
 from intake.idempotency import claim_key
 from intake.labs import lab_in_chain
+from intake.sequence import OPENING_SEQ
 from intake.service_types import UnknownServiceType, check_service_type
 from shared import outbox
 from shared.database import Connection
@@ -145,6 +146,7 @@ async def open_order(
                 promised_date=new.promised_date,
                 lab_code=new.lab_code,
                 opened_at=now,
+                order_seq=OPENING_SEQ,
             ),
         )
         return OpenedOrder(order=dict(row), created=True)

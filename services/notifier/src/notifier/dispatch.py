@@ -103,6 +103,10 @@ class Dispatcher:
                 except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                     log.warning("dispatcher_database_unavailable", error=str(exc))
                     handled = 0
+                except Exception:
+                    # A bug must not end the dispatcher for good: log it, and go on.
+                    log.exception("dispatcher_round_failed")
+                    handled = 0
                 if handled < self._batch_size:
                     await asyncio.sleep(self._interval)
         finally:
@@ -121,6 +125,12 @@ class Dispatcher:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 # The lease runs out and the message is claimed again with the same key.
                 log.warning("sms_dispatch_interrupted", error=str(exc))
+            except Exception:
+                # One message's unexpected error stays with it (its lease runs out and it is
+                # claimed again); it never cancels the batch's other sends or the dispatcher.
+                log.exception(
+                    "sms_dispatch_failed", notification_id=str(message["notification_id"])
+                )
 
     async def _claim(self) -> list[dict[str, Any]]:
         now = self._clock()

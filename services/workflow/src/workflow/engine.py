@@ -7,6 +7,9 @@ state, its history, its timeline and the events to publish commit together or no
   action changed the order first, the engine reloads it and decides again (up to
   ``MAX_CONFLICTS`` times, then the message is redelivered): two actions never both apply to
   the same stale state.
+- **The state it was made on.** An action that carries ``expected_version`` (the order's
+  version the person saw) is refused, with ``STALE_VERSION`` on the timeline, when the order's
+  version differs: twenty clicks on "advance" made on one view move the order one stage.
 - **Time.** An action takes effect at its ``requested_at`` (a lab status at its
   ``reported_at``), but never before the order's latest stage entry or stop, so a late message
   cannot rewrite the past. Risk is assessed against the clock.
@@ -51,6 +54,7 @@ from workflow.outgoing import closed_event, stage_changed_event
 log = get_logger(__name__)
 
 MAX_CONFLICTS = 10
+STALE_VERSION = "A OS mudou desde que você a viu; recarregue e tente de novo."
 _RISK_LABELS = {
     RiskLevel.ON_TRACK: "De volta ao prazo",
     RiskLevel.AT_RISK: "Em risco",
@@ -135,8 +139,13 @@ class OrderEngine:
         *,
         when: datetime,
         correlation_id: str,
+        expected_version: int | None = None,
     ) -> Outcome:
-        """Decide ``command`` on the order's current state and store the decision."""
+        """Decide ``command`` on the order's current state and store the decision.
+
+        With ``expected_version`` (the version the person saw), an order that has changed
+        since is not acted on: the outcome is a refusal saying so.
+        """
         for _ in range(MAX_CONFLICTS):
             order = await order_store.load(conn, chain_id, order_id)
             if order is None:
@@ -145,6 +154,8 @@ class OrderEngine:
             if state is None:
                 reason = "A OS não tem um fluxo de etapas válido; não aceita ações."
                 return Outcome(order, None, reason)
+            if expected_version is not None and state.version != expected_version:
+                return Outcome(order, None, STALE_VERSION)
             flow = await order_store.flow_of(conn, chain_id, order.service_type, state.flow_version)
             now = _not_before(min(when, self._clock()), state)
             calendar = self._calendars.for_branch(order.branch, now)

@@ -2,24 +2,36 @@
 
 Each handler runs inside the consumer's transaction (with the inbox claim). An action or lab
 status that the order does not accept is never an error: its reason goes on the timeline and
-the message is acknowledged. An event for an order not known yet (order.opened still on its
-way) raises, so the message is redelivered later.
+the message is acknowledged.
+
+**In the order accepted.** Intake numbers an order's events (``order_seq``: the opening is 1,
+each action or lab status the next). An action or lab status is applied only when it is the
+next one (``orders.applied_seq`` + 1); one that arrives early — before its opening, or before
+an earlier action still in a queue or being redelivered — is *parked* in
+``parked_order_events`` and acknowledged (its inbox claim and its parking commit together, so
+it burns no delivery attempt). The transaction that applies the missing event applies the
+parked ones after it, in sequence. Every sequenced handler first takes the order's advisory
+lock, so replicas handle one order one transaction at a time. An event without ``order_seq``
+(from an intake that predates it) is applied on arrival, and one for an order not known yet
+raises so that it is redelivered later, as before.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from shared.database import Connection
 from shared.events import (
     BranchUpserted,
+    Event,
     LabStatus,
     NotificationStatus,
     OrderAction,
     OrderOpened,
 )
 from shared.logging import get_logger
-from workflow.adapters import branches, order_history, order_store, orders
+from workflow.adapters import branches, order_history, order_sequence, order_store, orders
 from workflow.adapters.orders import NewOrder
 from workflow.domain.order_actions import (
     AddNote,
@@ -50,6 +62,7 @@ class WorkflowHandlers:
 
     async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
         """Place a new order in the first stage of its service type's latest flow."""
+        await order_sequence.lock(conn, event.order_id)
         branch = await branches.ensure_branch(conn, event.chain_id, event.branch, event.occurred_at)
         new = NewOrder(
             order_id=event.order_id,
@@ -71,9 +84,66 @@ class WorkflowHandlers:
             summary=f"OS {event.order_number} aberta",
             correlation_id=event.correlation_id,
         )
+        await self._apply_parked(conn, event.chain_id, event.order_id)
 
     async def on_order_action(self, conn: Connection, event: OrderAction) -> None:
         """A staff action: advance, back, pause, resume, assign, note, cancel, deliver, reopen."""
+        await self._in_order(conn, event)
+
+    async def on_lab_status(self, conn: Connection, event: LabStatus) -> None:
+        """A lab's status: moves the order as its flow maps it, updates the lab forecast."""
+        await self._in_order(conn, event)
+
+    async def _in_order(self, conn: Connection, event: OrderAction | LabStatus) -> None:
+        """Apply ``event`` if it is the order's next one (then any parked after it); park it
+        if it is early; drop it if its sequence was applied already."""
+        seq = event.order_seq
+        if seq is None:
+            await self._apply(conn, event)
+            return
+        await order_sequence.lock(conn, event.order_id)
+        applied = await order_sequence.applied_seq(conn, event.chain_id, event.order_id)
+        if applied is None or seq > applied + 1:
+            if await order_sequence.park(conn, event, event.order_id, seq):
+                log.info(
+                    "order_event_parked",
+                    order_id=str(event.order_id),
+                    order_seq=seq,
+                    waiting_for=1 if applied is None else applied + 1,
+                )
+            return
+        if seq <= applied:
+            log.warning(
+                "order_event_already_applied",
+                order_id=str(event.order_id),
+                order_seq=seq,
+                message_id=str(event.message_id),
+            )
+            return
+        await self._apply(conn, event)
+        await order_sequence.set_applied(conn, event.order_id, seq)
+        await self._apply_parked(conn, event.chain_id, event.order_id)
+
+    async def _apply_parked(self, conn: Connection, chain_id: UUID, order_id: UUID) -> None:
+        """Apply the order's parked events that are now next, in sequence."""
+        applied = await order_sequence.applied_seq(conn, chain_id, order_id)
+        if applied is None:
+            return
+        while parked := await order_sequence.take(conn, chain_id, order_id, applied + 1):
+            event = _PARKABLE[parked.routing_key].model_validate(parked.payload)
+            assert isinstance(event, OrderAction | LabStatus)
+            await self._apply(conn, event)
+            applied += 1
+            await order_sequence.set_applied(conn, order_id, applied)
+            log.info("parked_order_event_applied", order_id=str(order_id), order_seq=applied)
+
+    async def _apply(self, conn: Connection, event: OrderAction | LabStatus) -> None:
+        if isinstance(event, OrderAction):
+            await self._order_action(conn, event)
+        else:
+            await self._lab_status(conn, event)
+
+    async def _order_action(self, conn: Connection, event: OrderAction) -> None:
         command = command_from_action(event)
         outcome = await self._engine.apply(
             conn,
@@ -82,6 +152,7 @@ class WorkflowHandlers:
             command,
             when=event.requested_at,
             correlation_id=event.correlation_id,
+            expected_version=event.expected_version,
         )
         if outcome.refused is None:
             return
@@ -97,8 +168,7 @@ class WorkflowHandlers:
             detail={"action": event.action, "reason": outcome.refused},
         )
 
-    async def on_lab_status(self, conn: Connection, event: LabStatus) -> None:
-        """A lab's status: moves the order as its flow maps it, updates the lab forecast."""
+    async def _lab_status(self, conn: Connection, event: LabStatus) -> None:
         order = await order_store.load(conn, event.chain_id, event.order_id)
         if order is None:
             raise LookupError(f"order {event.order_id} not known yet; redeliver later")
@@ -179,6 +249,11 @@ class WorkflowHandlers:
             },
         )
 
+
+_PARKABLE: dict[str, type[Event]] = {
+    OrderAction.routing_key(): OrderAction,
+    LabStatus.routing_key(): LabStatus,
+}
 
 _SMS_STATUS_LABELS = {
     "held": "SMS aguardando o horário de envio",

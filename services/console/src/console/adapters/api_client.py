@@ -159,9 +159,14 @@ def refusal_from(response: httpx.Response) -> ApiRefusal:
     fields: dict[str, str] = {}
     extra = body.get("extra") if isinstance(body, dict) else None
     if isinstance(extra, list):
-        for entry in extra:
-            if isinstance(entry, dict) and entry.get("key"):
-                fields[str(entry["key"])] = str(entry.get("message", "valor inválido"))
+        for entry in extra:  # pydantic's {key, message} or a service's own {field, problem}
+            if not isinstance(entry, dict):
+                continue
+            key = entry.get("key") or entry.get("field")
+            if key:
+                fields.setdefault(
+                    str(key), str(entry.get("message") or entry.get("problem") or "valor inválido")
+                )
     elif isinstance(extra, dict):
         for key, value in extra.items():
             fields[str(key)] = str(value)

@@ -30,6 +30,14 @@ class ActionIn(Body):
     reopen_kind: Literal["remake", "warranty"] | None = Field(
         default=None, description="reopen only: remake (refação) or warranty (garantia)"
     )
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=2_147_483_647,
+        description="the order's `version` (from workflow's order detail) the person saw when "
+        "they acted; workflow refuses the action, with the reason on the timeline, when the "
+        "order has changed since. Also accepted as the `If-Match` header.",
+    )
 
 
 class ActionOut(BaseModel):

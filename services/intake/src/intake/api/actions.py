@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
 from litestar import Controller, Response, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from intake import actions
@@ -18,6 +19,33 @@ from intake.api.orders import IdempotencyKey
 from intake.idempotency import IdempotencyConflict
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
+
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        max_length=40,
+        description='the order\'s version the person saw (e.g. `"7"`); the same as '
+        "`expected_version` in the body",
+    ),
+]
+
+
+def expected_version(body_version: int | None, if_match: str | None) -> int | None:
+    """The version the action was made on, from the body or ``If-Match`` (they must agree)."""
+    if if_match is None:
+        return body_version
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or not 1 <= int(text) <= 2_147_483_647:
+        raise ClientException(
+            'If-Match: the order\'s version, a positive integer (e.g. "7")',
+            extra={"fields": ["If-Match"]},
+        )
+    if body_version is not None and body_version != int(text):
+        raise ClientException(
+            "If-Match and expected_version differ", extra={"fields": ["expected_version"]}
+        )
+    return int(text)
 
 
 class ActionController(Controller):
@@ -33,12 +61,15 @@ class ActionController(Controller):
         clock: NamedDependency[Clock],
         principal: NamedDependency[Principal],
         idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
     ) -> Response[ActionOut]:
         """Advance, back, pause, resume, assign, note, cancel, deliver or reopen an order.
 
         202: the action is recorded and sent to workflow, which applies it or puts on the
         order's timeline why it could not in the order's current state. With the same
-        ``Idempotency-Key`` and body, a retry answers 200 with the first action.
+        ``Idempotency-Key`` and body, a retry answers 200 with the first action. With
+        ``expected_version`` (or ``If-Match``), workflow refuses the action when the order's
+        version is no longer that one: a double click moves the order once.
         """
         principal.require_role(*STAFF_ROLES, action="agir sobre ordens de serviço")
         new = actions.NewAction(
@@ -51,6 +82,7 @@ class ActionController(Controller):
             assignee=data.assignee,
             note=data.note,
             reopen_kind=data.reopen_kind,
+            expected_version=expected_version(data.expected_version, if_match),
         )
         problems = actions.problems(new)
         if problems:

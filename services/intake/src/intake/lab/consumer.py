@@ -5,13 +5,13 @@ Rules:
   delivery limit and dead-letter queue as every other consumer queue.
 - Every message is stored with its outcome and acked (see ``intake.lab.receive``): a message
   that cannot be read or matched is kept as rejected, never redelivered in a loop.
-- Only a failure to store it (database down) gives the message back to the broker, after a
-  pause, so a database restart does not use up its delivery limit.
+- A database outage is not the message's fault: the consumer keeps the message and tries
+  again until the database answers (``shared.messaging.hold_through_outages``), so an outage
+  never uses up its delivery limit.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, cast
 
 import asyncpg
@@ -25,7 +25,7 @@ from intake.lab.message import LabTimeWindow
 from intake.lab.receive import LAB_CONSUMER, receive
 from shared.clock import Clock
 from shared.logging import correlation_scope, get_logger
-from shared.messaging import DATABASE_OUTAGE, DATABASE_OUTAGE_PAUSE, Subscriptions, topic_exchange
+from shared.messaging import Subscriptions, hold_through_outages, topic_exchange
 from shared.topology import LAB_ROUTING_PATTERN, Topology
 
 log = get_logger(__name__)
@@ -66,22 +66,21 @@ def subscribe_lab_queue(
     async def on_lab_message(message: RabbitMessage) -> None:
         raw = message.raw_message
         routing_key = raw.routing_key or ""
+
+        async def store() -> None:
+            async with pool.acquire() as conn:
+                await receive(
+                    conn,
+                    body=raw.body,
+                    sender_code=sender_of(routing_key),
+                    via="amqp",
+                    routing_key=routing_key,
+                    now=clock(),
+                    window=window,
+                )
+
         with correlation_scope(raw.correlation_id or raw.message_id):
-            try:
-                async with pool.acquire() as conn:
-                    await receive(
-                        conn,
-                        body=raw.body,
-                        sender_code=sender_of(routing_key),
-                        via="amqp",
-                        routing_key=routing_key,
-                        now=clock(),
-                        window=window,
-                    )
-            except DATABASE_OUTAGE as exc:
-                log.warning("database_unavailable_message_requeued", error=str(exc))
-                await asyncio.sleep(DATABASE_OUTAGE_PAUSE)
-                raise
+            await hold_through_outages(store, consumer=queue.name, message_id=raw.message_id)
 
     broker.subscriber(
         queue,

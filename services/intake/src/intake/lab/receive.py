@@ -29,6 +29,7 @@ from uuid import UUID, uuid4
 
 from intake.lab.message import LabMessage, LabTimeWindow, Unreadable, read
 from intake.labs import Lab, lab_by_code
+from intake.sequence import next_event_seq
 from shared import outbox
 from shared.database import Connection
 from shared.events import LabStatus
@@ -232,11 +233,14 @@ async def _apply(
         order_id,
         message.lab_order_number,
     )
-    await outbox.enqueue(conn, _event(sender, message, order_id, now))
+    order_seq = await next_event_seq(conn, order_id)
+    await outbox.enqueue(conn, _event(sender, message, order_id, now, order_seq))
     return _Decision(applied, None, order_id, message.occurred_at)
 
 
-def _event(sender: Lab, message: LabMessage, order_id: UUID, now: datetime) -> LabStatus:
+def _event(
+    sender: Lab, message: LabMessage, order_id: UUID, now: datetime, order_seq: int
+) -> LabStatus:
     return LabStatus(
         occurred_at=now,
         correlation_id=current_correlation_id(),
@@ -251,6 +255,7 @@ def _event(sender: Lab, message: LabMessage, order_id: UUID, now: datetime) -> L
         reported_at=message.occurred_at,
         raw_message_id=message.message_id,
         note=message.note,
+        order_seq=order_seq,
     )
 
 

@@ -41,7 +41,8 @@ _EXITED = """
     JOIN branches b ON b.branch_id = o.branch_id
     CROSS JOIN LATERAL (SELECT extract(epoch FROM s.exited_at - s.entered_at) / 3600.0 AS hours,
         extract(epoch FROM greatest(s.exited_at - s.due_at, interval '0')) / 3600.0
-            AS late_hours) t
+            AS late_hours,
+        extract(epoch FROM s.planned_due_at - s.entered_at) / 3600.0 AS planned_hours) t
     WHERE s.exited_at IS NOT NULL AND o.chain_id = $1
       AND ($2::uuid[] IS NULL OR o.branch_id = ANY($2::uuid[]))
       AND (s.exited_at AT TIME ZONE b.timezone)::date BETWEEN $3 AND $4
@@ -82,6 +83,8 @@ async def on_time(
     date_from: date,
     date_to: date,
 ) -> dict[str, Any]:
+    """Delivered, on time, late and the rate over the period, and the same per week
+    (``weeks``: ISO weeks, Monday first, by the delivery day in the branch's zone)."""
     row = await conn.fetchrow(
         f"""
         SELECT count(*) AS delivered,
@@ -95,7 +98,21 @@ async def on_time(
         date_from,
         date_to,
     )
-    return _rounded(row)
+    weeks = await conn.fetch(
+        f"""
+        SELECT t.closed_on - (extract(isodow FROM t.closed_on)::int - 1) AS week,
+            count(*) AS delivered,
+            count(*) FILTER (WHERE t.closed_on <= o.promised_date) AS on_time,
+            avg((t.closed_on <= o.promised_date)::int) AS on_time_rate
+        {_DELIVERED}
+        GROUP BY week ORDER BY week
+        """,
+        chain_id,
+        None if branches is None else list(branches),
+        date_from,
+        date_to,
+    )
+    return {**_rounded(row), "weeks": [_rounded(w) for w in weeks]}
 
 
 async def stage_times(
@@ -118,6 +135,7 @@ async def stage_times(
         SELECT o.service_type, s.stage_key, min(s.stage_name) AS stage_name,
             min(s.stage_position) AS position, {_STATS},
             avg(t.late_hours) AS avg_late_hours,
+            avg(t.planned_hours) AS avg_planned_hours,
             avg((s.exited_at > s.due_at)::int) AS late_rate
         {_EXITED} AND ($5::text IS NULL OR o.service_type = $5)
         GROUP BY o.service_type, s.stage_key

@@ -1,0 +1,116 @@
+"""The order screen in words: status and lab labels, the progress line, the timeline.
+
+Rules:
+- The progress line has one step per stage of the order's flow version, in order: stages
+  before the current one are done, the current one is current (done too once the order is
+  delivered), the rest are next. A stage of an older flow that the order sits in but the flow
+  no longer names is shown where the order says it is.
+- Each step shows the due time of its latest stay (in the branch's zone), or its exit time when
+  done; steps not reached yet have none.
+- The timeline reads newest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from console.domain.formatting import parse_instant, short_moment_text
+
+STATUS_LABELS = {
+    "in_progress": "em andamento",
+    "paused": "pausada",
+    "delivered": "entregue",
+    "cancelled": "cancelada",
+    "needs_attention": "precisa de atenção",
+}
+RISK_TEXT = {"on_track": "No prazo", "at_risk": "Em risco", "overdue": "Atrasada"}
+ITEM_KIND_LABELS = {
+    "lens": "Lente",
+    "frame": "Armação",
+    "contact_lens": "Lente de contato",
+    "treatment": "Tratamento",
+    "service": "Serviço",
+    "other": "Outro",
+}
+MESSAGE_STATUS_LABELS = {
+    "pending": "na fila",
+    "held": "aguardando horário de envio",
+    "sending": "enviando",
+    "sent": "enviada",
+    "delivered": "entregue",
+    "failed": "falhou",
+    "suppressed": "não enviada",
+}
+LAB_STATUS_LABELS = {
+    "received": "recebido pelo laboratório",
+    "in_production": "em produção",
+    "surfacing": "surfaçagem",
+    "coating": "tratamento das lentes",
+    "edging": "corte e montagem",
+    "assembly": "montagem",
+    "quality_check": "controle de qualidade",
+    "shipped": "enviado à loja",
+    "on_hold": "em espera no laboratório",
+    "cancelled": "cancelado pelo laboratório",
+    "remake": "refação pedida pelo laboratório",
+}
+REOPEN_LABELS = {"remake": "refação", "warranty": "garantia"}
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    key: str
+    name: str
+    state: str
+    """``done``, ``current`` or ``next``."""
+    when: str
+    """``vence 08/12 18:00``, ``concluída 03/12 14:02``, or empty."""
+
+
+def progress_line(
+    flow_stages: Sequence[Mapping[str, Any]], order: Mapping[str, Any], zone: str | None
+) -> list[Step]:
+    """One step per flow stage, marked done, current or next for ``order`` (workflow's)."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for entry in order.get("stages") or []:
+        latest[str(entry["stage_key"])] = entry
+    stages = [(str(s["key"]), str(s["name"])) for s in flow_stages]
+    current_key = order.get("stage_key")
+    if current_key and current_key not in {key for key, _ in stages}:
+        position = int(order.get("stage_position") or 0)
+        stages.insert(min(position, len(stages)), (str(current_key), str(order["stage_name"])))
+    keys = [key for key, _ in stages]
+    current = keys.index(current_key) if current_key in keys else -1
+    delivered = order.get("status") == "delivered"
+    steps = []
+    for index, (key, name) in enumerate(stages):
+        if index < current or (index == current and delivered):
+            state = "done"
+        elif index == current:
+            state = "current"
+        else:
+            state = "next"
+        steps.append(Step(key, name, state, _when(latest.get(key), state, zone)))
+    return steps
+
+
+def _when(entry: Mapping[str, Any] | None, state: str, zone: str | None) -> str:
+    if entry is None:
+        return ""
+    exited = parse_instant(entry.get("exited_at"))
+    if state == "done" and exited is not None:
+        return f"concluída {short_moment_text(exited, zone)}"
+    if state == "current":
+        return f"vence {short_moment_text(parse_instant(entry.get('due_at')), zone)}"
+    return ""
+
+
+def newest_first(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The timeline, newest first (entries of one instant keep their recorded order reversed)."""
+    indexed = list(enumerate(entries))
+    indexed.sort(key=lambda pair: (parse_instant(pair[1].get("occurred_at")) or EPOCH, pair[0]))
+    return [entry for _, entry in reversed(indexed)]

@@ -1,0 +1,214 @@
+"""A PostgreSQL outage never counts against a message, and HTTP answers 503 + Retry-After.
+
+The outage is real: a throwaway PostgreSQL cluster of this test's own (``initdb`` under /tmp, on
+a free port), stopped and started by the test. The shared servers on 5432 and 5672 are never
+stopped; the broker here is the run's RabbitMQ, with queue names of this test's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import pytest
+from litestar import Litestar, get
+from litestar.testing import AsyncTestClient
+
+from shared import messaging
+from shared.database import Connection, create_pool, migrate
+from shared.events import OrderAction
+from shared.messaging import Subscriptions, create_broker
+from shared.outbox import OutboxMessage
+from shared.runtime import SHARED_MIGRATIONS
+from shared.settings import ServiceSettings
+from shared.topology import Topology
+from shared.web import RETRY_AFTER_SECONDS, create_service_app
+from tests.infra import TEST_PUBLIC_KEY, bearer
+from tests.integration.harness import RunningServices, eventually, free_port
+
+pytestmark = pytest.mark.integration
+
+_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster in a temporary directory, on a free port, that a test may stop."""
+
+    def __init__(self) -> None:
+        assert _BIN, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin) are needed"
+        self.bin = _BIN[-1]
+        self.dir = Path(tempfile.mkdtemp(prefix="etapa-outage-pg-", dir="/tmp"))
+        self.port = free_port()
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    async def _run(self, *args: str) -> None:
+        command = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+            command = ["runuser", "-u", "postgres", "--", *command]
+        process = await asyncio.create_subprocess_exec(
+            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 120)
+        assert process.returncode == 0, f"{args}: {out!r} {err!r}"
+
+    async def init(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        await self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres")
+
+    async def start(self) -> None:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
+        data, log = str(self.dir / "data"), str(self.dir / "log")
+        await self._run("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
+
+    async def stop(self) -> None:
+        await self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
+
+    async def remove(self) -> None:
+        await self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
+
+
+@pytest.fixture
+async def own_postgres() -> AsyncIterator[OwnPostgres]:
+    cluster = OwnPostgres()
+    try:
+        await cluster.init()
+        await cluster.start()
+        yield cluster
+    finally:
+        with contextlib.suppress(AssertionError):  # already stopped
+            await cluster.remove()
+        shutil.rmtree(cluster.dir, ignore_errors=True)
+
+
+async def test_a_message_that_arrives_during_an_outage_waits_for_the_database_without_a_nack(
+    services: RunningServices, own_postgres: OwnPostgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outage outlasts the delivery limit (3) several times over; the message is handled
+    once, as a first delivery, when the database is back, and nothing is dead-lettered."""
+    monkeypatch.setattr(messaging, "OUTAGE_MAX_PAUSE", 0.5)
+    url = own_postgres.url("etapa_outage")
+    await migrate(url, SHARED_MIGRATIONS)
+    pool = await create_pool(url)
+    topology = Topology(
+        prefix=f"{services.env['ETAPA_TOPOLOGY_PREFIX']}outage{uuid.uuid4().hex[:6]}.",
+        delivery_limit=3,
+    )
+    broker = create_broker(services.env["ETAPA_AMQP_URL"])
+    subscriptions = Subscriptions(broker, topology, "probe", pool)
+    handled: list[tuple[uuid.UUID, bool, Any]] = []
+
+    async def on_action(conn: Connection, event: OrderAction) -> None:
+        await conn.execute("SELECT 1")
+        raw = broker.context.get_local("message").raw_message
+        handled.append((event.message_id, raw.redelivered, raw.headers.get("x-delivery-count")))
+
+    subscriptions.add(OrderAction, on_action)
+    queue = subscriptions.queues[0]
+    await broker.start()
+    try:
+        await subscriptions.declare_dead_letter_queues()
+        await own_postgres.stop()
+        event = OrderAction(
+            occurred_at=datetime.now(UTC),
+            correlation_id="test-outage",
+            chain_id=uuid.uuid4(),
+            order_id=uuid.uuid4(),
+            action="advance",
+            actor="ana",
+            requested_at=datetime.now(UTC),
+        )
+        await messaging.event_publisher(broker, topology)(
+            OutboxMessage(
+                id=1,
+                message_id=event.message_id,
+                routing_key=event.routing_key(),
+                payload=event.model_dump(mode="json"),
+                correlation_id=event.correlation_id,
+            )
+        )
+        await asyncio.sleep(6)  # about a dozen tries against the stopped database
+        assert handled == []
+        await own_postgres.start()
+        await eventually(lambda: _ready(handled), timeout=30)
+        await asyncio.sleep(1)
+        assert handled == [(event.message_id, False, None)]  # once, never given back
+        assert await _message_count(services, topology.dead_letter_queue_name(queue.name)) == 0
+    finally:
+        await broker.stop()
+        await pool.close()
+        await _delete_queues(services, queue.name, topology.dead_letter_queue_name(queue.name))
+
+
+async def _ready(handled: list[Any]) -> list[Any] | None:
+    return handled or None
+
+
+async def _message_count(services: RunningServices, name: str) -> int:
+    connection = await aio_pika.connect(services.env["ETAPA_AMQP_URL"])
+    async with connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(name, passive=True)
+        return queue.declaration_result.message_count or 0
+
+
+async def _delete_queues(services: RunningServices, *names: str) -> None:
+    connection = await aio_pika.connect(services.env["ETAPA_AMQP_URL"])
+    async with connection:
+        channel = await connection.channel()
+        for name in names:
+            await channel.queue_delete(name)
+
+
+async def test_an_http_request_during_an_outage_gets_503_with_retry_after(
+    own_postgres: OwnPostgres,
+) -> None:
+    pools: list[asyncpg.Pool] = []
+
+    @asynccontextmanager
+    async def database(_app: Litestar) -> AsyncIterator[None]:
+        pools.append(await create_pool(own_postgres.url(), min_size=2))  # in the app's loop
+        try:
+            yield
+        finally:
+            await pools[0].close()
+
+    @get("/api/v1/count")
+    async def count() -> dict[str, int]:
+        return {"count": await pools[0].fetchval("SELECT count(*) FROM pg_database")}
+
+    settings = ServiceSettings.from_env("test", 9999, {"ETAPA_JWT_PUBLIC_KEY": TEST_PUBLIC_KEY})
+    app = create_service_app(
+        settings=settings, route_handlers=[count], checks={}, lifespan=[database]
+    )
+    headers = bearer(str(uuid.uuid4()))
+    async with AsyncTestClient(app) as client:
+        assert (await client.get("/api/v1/count", headers=headers)).status_code == 200
+        await own_postgres.stop()
+        # Pooled connections cut by the outage, then new ones refused: 503 every time.
+        for _ in range(4):
+            during = await client.get("/api/v1/count", headers=headers)
+            assert during.status_code == 503, during.text
+            assert during.headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+            assert "indisponível" in during.json()["detail"]
+        await own_postgres.start()
+        after = await eventually(lambda: _answers(client, headers))
+        assert after == 200
+
+
+async def _answers(client: AsyncTestClient, headers: dict[str, str]) -> int | None:  # type: ignore[type-arg]
+    response = await client.get("/api/v1/count", headers=headers)
+    return response.status_code if response.status_code == 200 else None
