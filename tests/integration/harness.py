@@ -10,6 +10,7 @@ import asyncio
 import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
 import httpx
@@ -22,6 +23,8 @@ import workflow.app
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.database import create_pool
+from shared.service_main import proxy_options
+from shared.settings import ServiceSettings
 from tests.infra import bearer as bearer  # tests import it from here too
 from workflow.adapters import flows
 from workflow.config import WorkflowSettings
@@ -69,7 +72,15 @@ class RunningServices:
         for name, app in apps.items():
             port = int(self.env[f"{name.upper()}_PORT"])
             server = uvicorn.Server(
-                uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+                uvicorn.Config(
+                    app,
+                    host="127.0.0.1",
+                    port=port,
+                    log_config=None,
+                    lifespan="on",
+                    # as `serve` runs them with no ETAPA_TRUSTED_PROXIES: X-Forwarded-For ignored
+                    **proxy_options(ServiceSettings.from_env(name, port, self.env)),
+                )
             )
             task = asyncio.create_task(server.serve())
             self._servers.append((server, task))
@@ -121,3 +132,10 @@ async def eventually(check, timeout: float = 15, interval: float = 0.2):  # type
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"condition not met within {timeout} s; last value: {result!r}")
         await asyncio.sleep(interval)
+
+
+def lab_time(**delta: float) -> str:
+    """A lab's ``occurred_at`` this far from now, in São Paulo's offset: intake accepts lab
+    times only within a window around the time it receives them."""
+    moment = datetime.now(UTC) + timedelta(**delta)
+    return moment.astimezone(timezone(timedelta(hours=-3))).isoformat(timespec="seconds")

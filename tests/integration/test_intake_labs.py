@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.integration.conftest import SeededChain, create_chain, order_body
-from tests.integration.harness import RunningServices, bearer, eventually
+from tests.integration.harness import RunningServices, bearer, eventually, lab_time
 from tests.integration.probe import Probe, publish_lab_message
 
 pytestmark = pytest.mark.integration
@@ -58,7 +58,7 @@ def _status(lab: Lab, number: str, **overrides: Any) -> dict[str, Any]:
         "status": "received",
         "status_raw": "REC",
         "eta": "2026-12-03",
-        "occurred_at": "2026-11-23T14:03:00-03:00",
+        "occurred_at": lab_time(hours=-2),
         "note": None,
     }
     body.update(overrides)
@@ -147,7 +147,7 @@ async def test_an_older_message_is_stored_as_stale_and_not_published(
     lab = await _lab(services, http, chain)
     order = await _open(services, http, chain)
     probe = await Probe.bind(services.env, "lab.status.v1")
-    newer = _status(lab, order["number"], status="edging", occurred_at="2026-11-24T10:00:00-03:00")
+    newer = _status(lab, order["number"], status="edging", occurred_at=lab_time(hours=-1))
     older = _status(lab, order["number"], status="received")
     try:
         await publish_lab_message(services.env, f"lab.{lab.code}.status", newer)
@@ -162,13 +162,49 @@ async def test_an_older_message_is_stored_as_stale_and_not_published(
     assert [s.payload["status"] for s in seen] == ["edging"]
 
 
+async def test_a_lab_time_outside_the_window_is_rejected_and_poisons_nothing(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Issue 15, item 5: year 1 (stored as -infinity, it broke every later status) and the
+    future (every correct later status became stale) are refused with the reason."""
+    lab = await _lab(services, http, chain)
+    order = await _open(services, http, chain, lab_code=lab.code)
+    probe = await Probe.bind(services.env, "lab.status.v1")
+    ancient = _status(lab, order["number"], occurred_at="0001-01-01T00:00:00+00:00")
+    future = _status(lab, order["number"], status="edging", occurred_at=lab_time(days=1))
+    good = _status(lab, order["number"], status="in_production", occurred_at=lab_time(minutes=-1))
+    try:
+        for body in (ancient, future, good):
+            await publish_lab_message(services.env, f"lab.{lab.code}.status", body)
+            await eventually(lambda b=body: _message(services, http, chain, b["message_id"]))
+        seen = await probe.drain(1, settle=1.0)
+    finally:
+        await probe.delete()
+    refused = {m["message_id"]: m for m in await _messages(services, http, chain.headers)}
+    assert refused[ancient["message_id"]]["status"] == "rejected"
+    assert "30 dias" in refused[ancient["message_id"]]["reason"]
+    assert refused[future["message_id"]]["status"] == "rejected"
+    assert "futuro" in refused[future["message_id"]]["reason"]
+    assert refused[good["message_id"]]["status"] == "accepted"
+    assert [s.payload["status"] for s in seen] == ["in_production"]
+
+    async def workflow_shows_it() -> bool:
+        detail = await http.get(
+            f"{services.urls['workflow']}/api/v1/orders/{order['order_id']}",
+            headers=chain.headers,
+        )
+        return bool(detail.json().get("lab_status") == "in_production")
+
+    await eventually(workflow_shows_it)
+
+
 @pytest.mark.parametrize(
     ("make_body", "mentions"),
     [
         (lambda lab, number: b"{not json", "not JSON"),
         (lambda lab, number: _status(lab, number, status="lost"), "status"),
         (
-            lambda lab, number: _status(lab, number, occurred_at="2026-11-23T14:03:00"),
+            lambda lab, number: _status(lab, number, occurred_at=lab_time(hours=-2)[:19]),
             "occurred_at",
         ),
         (lambda lab, number: _status(lab, "NAO-000001"), "order_number"),

@@ -25,7 +25,7 @@ import pytest
 
 from tests.infra import bearer
 from tests.integration.conftest import create_chain, order_body
-from tests.integration.harness import RunningServices, eventually, save_test_flow
+from tests.integration.harness import RunningServices, eventually, lab_time, save_test_flow
 
 pytestmark = pytest.mark.integration
 
@@ -134,7 +134,7 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     ("intake", "POST", "/api/v1/lab-updates"): lambda w: {
         "message_id": uuid.uuid4().hex, "lab_code": w.extra["lab_code"],
         "order_number": w.a.orders[1]["number"], "status": "on_hold",
-        "occurred_at": "2026-11-23T14:03:00-03:00",
+        "occurred_at": lab_time(hours=-2),
     },
     ("intake", "POST", "/api/v1/lab-updates/{lab_message_id}/replay"): lambda w: {},
     ("notifier", "POST", "/api/v1/opt-outs"): lambda w: {"phone": "+5511955550000"},
@@ -222,7 +222,7 @@ async def _lab_with_a_message(
         f"{intake}/api/v1/lab-updates",
         headers={"X-Lab-Key": key.json()["key"]},
         json={"message_id": uuid.uuid4().hex, "lab_code": code, "status": "received",
-              "order_number": a.orders[1]["number"], "occurred_at": "2026-11-23T14:03:00-03:00"},
+              "order_number": a.orders[1]["number"], "occurred_at": lab_time(hours=-2)},
     )  # fmt: skip
     assert sent.status_code == 202, sent.text
     return {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -348,6 +348,22 @@ async def test_a_lab_status_dated_in_the_future_counts_from_its_arrival(
     await publish(services, lab_status(opened, "edging", now()))
     later = await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "montagem")
     assert later["entry_sequence"] == 3  # the next real report is not "older than the last"
+
+
+async def test_a_year_one_lab_time_does_not_break_the_orders_later_lab_statuses(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Issue 15, item 5: 0001-01-01 UTC was stored as -infinity and every later status of the
+    order failed (TypeError) until it dead-lettered. Intake refuses such times now; workflow
+    still counts one that reaches it as a year back at most."""
+    await save_flow(services, chain, "lab")
+    opened = opened_event(chain, service_type="lab", lab_code="LAB1")
+    await open_and_wait(services, http, opened)
+    await publish(services, lab_status(opened, "surfacing", datetime(1, 1, 1, tzinfo=UTC)))
+    await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "surfacagem")
+    await publish(services, lab_status(opened, "edging", now()))
+    later = await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "montagem")
+    assert later["lab_status"] == "edging"
 
 
 async def test_leaving_a_stage_whose_clock_was_stopped_moves_its_due_time(

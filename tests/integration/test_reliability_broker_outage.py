@@ -18,7 +18,7 @@ import pytest
 
 from tests.infra import Infra
 from tests.integration.conftest import SeededChain, order_body
-from tests.integration.harness import RunningServices, eventually, wait_until_ready
+from tests.integration.harness import RunningServices, eventually, lab_time, wait_until_ready
 from tests.integration.probe import Probe, Seen, publish_lab_message
 from tests.own_broker import OwnRabbitMQ, own_rabbitmq
 
@@ -130,7 +130,7 @@ async def test_the_lab_queue_is_consumed_again_after_a_broker_restart(
         "lab_code": code,
         "order_number": "NAO-000001",
         "status": "received",
-        "occurred_at": "2026-11-23T14:03:00-03:00",
+        "occurred_at": lab_time(hours=-2),
     }
     await publish_lab_message(services.env, f"lab.{code}.status", body)
 

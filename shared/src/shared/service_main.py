@@ -14,6 +14,18 @@ from shared.logging import configure_logging
 from shared.settings import ServiceSettings
 
 
+def proxy_options(settings: ServiceSettings) -> dict[str, Any]:
+    """uvicorn's ``X-Forwarded-For`` handling: only from ``ETAPA_TRUSTED_PROXIES``.
+
+    uvicorn's own default trusts 127.0.0.1, so anything on the same host (or a test client)
+    could name any address and rotate past per-address limits; with no trusted proxy the client
+    address is the TCP peer's.
+    """
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False, "forwarded_allow_ips": []}
+    return {"proxy_headers": True, "forwarded_allow_ips": list(settings.trusted_proxies)}
+
+
 def run_service_cli(
     settings: ServiceSettings,
     create_app: Callable[[], Litestar],
@@ -37,6 +49,7 @@ def run_service_cli(
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=10,
+            **proxy_options(settings),
         )
     else:
         asyncio.run(commands[args.command]())

@@ -28,6 +28,49 @@ def read_key(env: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+MIN_SECRET_LENGTH = 24
+"""Shortest shared secret (operator key, callback token, console key) accepted in production."""
+
+DEMO_SECRETS = frozenset(
+    {
+        "dev-operator-key",
+        "demo-callback-token",
+        "etapa-console-development-secret",
+        "lab-demo-change-me",
+        "visao-clara-demo",
+        "change-me",
+        "CHANGE_ME",
+    }
+)
+"""Values printed in this repository (README, Makefile, demo data): public, so never secret."""
+
+
+def check_secret(name: str, value: str | None, environment: str) -> None:
+    """Outside development, refuse a demo or short value of the secret ``name`` (unset is the
+    caller's business: some secrets are optional)."""
+    if value is None or environment in ("development", "test"):
+        return
+    if value in DEMO_SECRETS or "change-me" in value.lower() or "change_me" in value.lower():
+        raise SettingsError(
+            f"{name}: a demo value, public in the repository; set a secret of your own "
+            f"(ETAPA_ENV={environment})"
+        )
+    if len(value) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"{name}: at least {MIN_SECRET_LENGTH} characters outside development, got "
+            f"{len(value)} (ETAPA_ENV={environment}); e.g. `openssl rand -hex 32`"
+        )
+
+
+def refuse_demo_outside_development(settings: ServiceSettings) -> None:
+    """Demo data (a chain with public passwords) is for development only."""
+    if not settings.is_development:
+        raise SettingsError(
+            f"seed-demo: no demo data outside development (ETAPA_ENV={settings.environment}): "
+            "its users' password is public"
+        )
+
+
 def default_database_url(service: str) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/etapa_{service}"
 
@@ -57,6 +100,10 @@ class ServiceSettings:
     """``ETAPA_JWT_PUBLIC_KEY`` or ``ETAPA_JWT_PUBLIC_KEY_FILE``: PEM key that checks tokens."""
     rate_limit_per_minute: int = 600
     """``ETAPA_RATE_LIMIT_PER_MINUTE``: requests per user (or client address) per minute."""
+    trusted_proxies: tuple[str, ...] = ()
+    """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
+    (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client
+    cannot pick the address its rate limits and lockouts count against."""
 
     @property
     def is_development(self) -> bool:
@@ -83,6 +130,11 @@ class ServiceSettings:
             environment=env.get("ETAPA_ENV", "development"),
             jwt_public_key=read_key(env, "ETAPA_JWT_PUBLIC_KEY"),
             rate_limit_per_minute=_int(env, "ETAPA_RATE_LIMIT_PER_MINUTE", 600),
+            trusted_proxies=tuple(
+                part.strip()
+                for part in env.get("ETAPA_TRUSTED_PROXIES", "").split(",")
+                if part.strip()
+            ),
         )
 
 

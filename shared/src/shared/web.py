@@ -9,6 +9,7 @@ returned in the response. A request that meets a database outage
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -23,7 +24,16 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import (
+    ASGIApp,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    Message,
+    Receive,
+    ReceiveMessage,
+    Scope,
+    Send,
+)
 
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
@@ -51,6 +61,101 @@ class CorrelationIdMiddleware(ASGIMiddleware):
                 await send(message)
 
             await next_app(scope, receive, send_with_header)
+
+
+MAX_JSON_DEPTH = 32
+"""Deepest nesting of arrays and objects a JSON body may have (Etapa's own bodies need ~5)."""
+
+
+def json_depth_exceeds(body: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``body`` nests arrays/objects deeper than ``limit``, read without parsing it
+    (brackets inside strings do not count)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
+class JsonDepthMiddleware(ASGIMiddleware):
+    """A JSON body nested deeper than ``MAX_JSON_DEPTH`` is a 400 before anything parses it
+    (1,000 levels made the parser raise RecursionError: a 500, with or without a token).
+    Bodies over ``max_body_size`` pass unchecked: the app refuses them with 413 unread, and so
+    do those to ``raw_body_paths``: endpoints that read their body themselves (a lab's message is
+    kept, rejected with the reason, however it is broken)."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+
+    def __init__(self, max_body_size: int, raw_body_paths: Sequence[str] = ()) -> None:
+        self.max_body_size = max_body_size
+        self.raw_body_paths = frozenset(path.rstrip("/") for path in raw_body_paths)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        # any body but a form: the API reads JSON whatever the Content-Type says
+        if (
+            scope.get("method") in ("GET", "HEAD", "OPTIONS")
+            or content_type.startswith((b"application/x-www-form-urlencoded", b"multipart/"))
+            or str(scope.get("path", "")).rstrip("/") in self.raw_body_paths
+        ):
+            await next_app(scope, receive, send)
+            return
+        received: list[ReceiveMessage] = []
+        size, more = 0, True
+        while more and size <= self.max_body_size:
+            message = await receive()
+            received.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        if not more and size <= self.max_body_size:
+            body = b"".join(
+                m["body"] for m in received if m["type"] == "http.request" and "body" in m
+            )
+            if json_depth_exceeds(body):
+                detail = f"o JSON tem mais de {MAX_JSON_DEPTH} níveis de aninhamento"
+                log.warning("json_too_deep", path=scope.get("path"), size=size)
+                await _send_json(send, 400, {"status_code": 400, "detail": detail})
+                return
+        replay = iter(received)
+
+        async def replaying_receive() -> ReceiveMessage:
+            return next(replay, None) or await receive()
+
+        await next_app(scope, replaying_receive, send)
+
+
+async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    payload = json.dumps(body, ensure_ascii=False).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    start: HTTPResponseStartEvent = {
+        "type": "http.response.start",
+        "status": status,
+        "headers": headers,
+    }
+    body_event: HTTPResponseBodyEvent = {
+        "type": "http.response.body",
+        "body": payload,
+        "more_body": False,
+    }
+    await send(start)
+    await send(body_event)
 
 
 def database_check(pool_provider: Callable[[], asyncpg.Pool | None]) -> ReadinessCheck:
@@ -94,7 +199,10 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[s
         body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
         if exc.extra:
             body["extra"] = exc.extra
-        return Response(body, status_code=exc.status_code, media_type=MediaType.JSON)
+        # headers too: every 429 says when to come back (Retry-After)
+        return Response(
+            body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers
+        )
     if is_database_outage(exc):
         # The database is away (restarting, unreachable): nothing is wrong with the request,
         # and whether it was committed is unknown only if the outage cut a commit short —
@@ -112,9 +220,15 @@ def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[s
     if isinstance(exc, asyncpg.DataError):
         # A value PostgreSQL cannot take (a NUL character, a number or date out of its range)
         # that validation let through: the request's fault, said as such, and logged to fix.
-        log.warning("input_refused_by_database", path=request.url.path, error=type(exc).__name__)
+        # The database's own text is logged, never sent: it describes the schema, not the request.
+        log.warning(
+            "input_refused_by_database",
+            path=request.url.path,
+            error=type(exc).__name__,
+            detail=str(exc),
+        )
         return Response(
-            {"status_code": 400, "detail": f"a value in the request cannot be stored: {exc}"},
+            {"status_code": 400, "detail": "um valor da requisição não pode ser gravado"},
             status_code=400,
             media_type=MediaType.JSON,
         )
@@ -134,6 +248,7 @@ def create_service_app(
     lifespan: Sequence[Any] = (),
     dependencies: dict[str, Any] | None = None,
     request_max_body_size: int = 1_000_000,
+    raw_body_paths: Sequence[str] = (),
     debug: bool = False,
 ) -> Litestar:
     """A Litestar app with the operational endpoints and middleware every service has.
@@ -157,6 +272,7 @@ def create_service_app(
         route_handlers=[*route_handlers, *health_handlers(checks), PrometheusController],
         middleware=[
             CorrelationIdMiddleware(),
+            JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier),
             rate_limit.middleware,

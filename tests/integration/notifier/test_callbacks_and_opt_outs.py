@@ -355,14 +355,17 @@ async def test_opt_out_api_is_scoped_to_the_chain_and_its_roles(live: Live) -> N
     again = await live.http.post(api, json={"phone": number}, headers=admin)
     assert again.status_code == 200
 
-    # The customer of another chain too: the opt-out is the phone's, so that chain sees it.
+    # The customer of another chain too: a staff opt-out is the chain's own, so that chain
+    # sees nothing of it (issue 15, item 1).
     await live.order(number, chain_id=other)
     await eventually(
         lambda: live.pool.fetchval("SELECT true FROM contacts WHERE chain_id = $1", other)
     )
     theirs = (await live.http.get(api, params={"phone": number}, headers=stranger)).json()
-    assert [(o["phone_masked"], o["set_by_this_chain"]) for o in theirs["items"]] == [
-        (number[:6] + "******" + number[-2:], False)
+    assert theirs["items"] == []
+    mine = (await live.http.get(api, params={"phone": number}, headers=admin)).json()["items"]
+    assert [(o["phone_masked"], o["set_by_this_chain"], o["removable"]) for o in mine] == [
+        (number[:6] + "******" + number[-2:], True, True)
     ]
 
     # A third chain with neither the customer nor the opt-out sees nothing and may not undo it.
@@ -371,7 +374,7 @@ async def test_opt_out_api_is_scoped_to_the_chain_and_its_roles(live: Live) -> N
     assert (await live.http.delete(f"{api}/{number}", headers=third)).status_code == 404
 
     # Branch staff of another branch neither see the chain's customers' opt-outs (a customer's
-    # reply here) nor set them; what the chain's staff set, the whole chain sees.
+    # reply here, or the chain's staff's) nor set them.
     replied = phone()
     await live.order(replied, chain_id=chain_id)
     await eventually(
@@ -387,9 +390,132 @@ async def test_opt_out_api_is_scoped_to_the_chain_and_its_roles(live: Live) -> N
         == 1
     )
     assert (await live.http.post(api, json={"phone": replied}, headers=clerk)).status_code == 404
-    assert (await live.http.get(api, params={"phone": number}, headers=clerk)).json()["items"][0][
-        "set_by_this_chain"
-    ]
+    assert (await live.http.get(api, params={"phone": number}, headers=clerk)).json()["items"] == []
 
     assert (await live.http.delete(f"{api}/{number}", headers=admin)).status_code == 204
     assert (await live.http.get(api, params={"phone": number}, headers=admin)).json()["items"] == []
+
+
+async def pending_message(live: Live, number: str, chain_id: uuid.UUID | None = None) -> Any:
+    """(chain, order) of an order whose first SMS failed once and waits for its next round."""
+    live.fake.fail_next(1, 503)
+    chain, order_id = await live.order(number, chain_id=chain_id)
+    await eventually(
+        lambda: live.pool.fetchval(
+            "SELECT attempts FROM messages WHERE order_id = $1 AND status = 'pending'", order_id
+        )
+    )
+    return chain, order_id
+
+
+async def test_no_chain_silences_or_resubscribes_another_chains_customer(live: Live) -> None:
+    """Issue 15, item 1: a staff opt-out is its chain's; a customer's PARE is everyone's."""
+    number = phone()
+    api = f"{live.url}/api/v1/opt-outs"
+    chain_a, order_a = await pending_message(live, number)
+    chain_b, _ = await live.order(number, chain_id=uuid.uuid4())  # B also has the customer
+    await eventually(
+        lambda: live.pool.fetchval("SELECT true FROM contacts WHERE chain_id = $1", chain_b)
+    )
+    a, b = bearer(chain_a), bearer(chain_b)
+
+    # B's staff opt-out stops B's SMS only: A's waiting message is not suppressed.
+    assert (await live.http.post(api, json={"phone": number}, headers=b)).status_code == 201
+    message = await live.message(order_a)
+    assert message is not None
+    assert message["status"] == "pending"
+    assert "suppressed" not in await live.events(order_a)
+    # A neither sees it nor lifts it.
+    assert (await live.http.get(api, params={"phone": number}, headers=a)).json()["items"] == []
+    assert (await live.http.delete(f"{api}/{number}", headers=a)).status_code == 404
+    assert await live.pool.fetchval(
+        "SELECT true FROM opt_outs WHERE phone = $1 AND set_by_chain = $2", number, chain_b
+    )
+    # A's next message goes out; B's is suppressed, saying why.
+    _, sent_a = await live.order(number, chain_id=chain_a)
+    await eventually(lambda: live.status_is(sent_a, "sent"))
+    _, held_b = await live.order(number, chain_id=chain_b)
+    suppressed_b = await eventually(lambda: live.status_is(held_b, "suppressed"))
+    assert suppressed_b["status_reason"] == "o número foi descadastrado pela equipe"
+
+    # The customer's PARE applies everywhere; A sees only that the number accepts no SMS.
+    await live.callback("http", "inbound", json={"from": number, "text": "PARE"})
+    await eventually(lambda: live.status_is(order_a, "suppressed"))
+    seen_by_a = (await live.http.get(api, params={"phone": number}, headers=a)).json()["items"]
+    assert seen_by_a == [
+        {
+            "phone_masked": number[:6] + "******" + number[-2:],
+            "source": "reply",
+            "opted_out_at": None,
+            "keyword": None,
+            "set_by_this_chain": False,
+            "removable": False,
+        }
+    ]
+    seen_by_b = (await live.http.get(api, params={"phone": number}, headers=b)).json()["items"]
+    assert [(o["source"], o["removable"]) for o in seen_by_b] == [
+        ("staff", True),
+        ("reply", False),
+    ]
+    assert seen_by_b[0]["opted_out_at"] is not None
+    # No chain lifts the customer's own opt-out: only their VOLTAR does.
+    refused = await live.http.delete(f"{api}/{number}", headers=a)
+    assert refused.status_code == 409
+    assert "VOLTAR" in refused.json()["detail"]
+    assert await live.pool.fetchval(
+        "SELECT true FROM opt_outs WHERE phone = $1 AND set_by_chain IS NULL", number
+    )
+    # VOLTAR lifts the customer's opt-out, not B's: A sends again, B still does not.
+    await live.callback("http", "inbound", json={"from": number, "text": "VOLTAR"})
+    _, again_a = await live.order(number, chain_id=chain_a)
+    await eventually(lambda: live.status_is(again_a, "sent"))
+    _, again_b = await live.order(number, chain_id=chain_b)
+    await eventually(lambda: live.status_is(again_b, "suppressed"))
+    # B lifts its own.
+    assert (await live.http.delete(f"{api}/{number}", headers=b)).status_code == 204
+    _, last_b = await live.order(number, chain_id=chain_b)
+    await eventually(lambda: live.status_is(last_b, "sent"))
+
+
+async def test_branch_staff_see_and_lift_only_their_branches_opt_outs(live: Live) -> None:
+    """Issue 15, item 4: opt-outs are scoped like orders, by the customers' branches."""
+    chain_id, mine, theirs = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    ours_number, their_number = phone(), phone()
+    await live.order(ours_number, chain_id=chain_id, branch_id=mine)
+    await live.order(their_number, chain_id=chain_id, branch_id=theirs)
+    await eventually(
+        lambda: live.pool.fetchval(
+            "SELECT count(*) = 2 FROM contacts WHERE chain_id = $1", chain_id
+        )
+    )
+    api = f"{live.url}/api/v1/opt-outs"
+    admin = bearer(chain_id)
+    for number in (ours_number, their_number):
+        assert (await live.http.post(api, json={"phone": number}, headers=admin)).status_code == 201
+    clerk = bearer(chain_id, "attendant", branches=[mine])
+
+    listed = (await live.http.get(api, headers=clerk)).json()["items"]
+    assert [o["phone_masked"][-2:] for o in listed] == [ours_number[-2:]]
+    assert (await live.http.delete(f"{api}/{their_number}", headers=clerk)).status_code == 404
+    assert await live.pool.fetchval("SELECT true FROM opt_outs WHERE phone = $1", their_number)
+    assert (await live.http.delete(f"{api}/{ours_number}", headers=clerk)).status_code == 204
+
+
+async def test_opt_out_api_reads_numbers_as_people_type_them(live: Live) -> None:
+    """Issue 15, item 11: (21) 9xxxx-xxxx is +55 21 …, not +21 …."""
+    number = phone()  # +55 21 9xxxxxxxx
+    typed = f"({number[3:5]}) {number[5:10]}-{number[10:]}"
+    chain_id, _ = await live.order(number)
+    await eventually(
+        lambda: live.pool.fetchval("SELECT true FROM contacts WHERE phone = $1", number)
+    )
+    api = f"{live.url}/api/v1/opt-outs"
+    created = await live.http.post(api, json={"phone": typed}, headers=bearer(chain_id))
+    assert created.status_code == 201, created.text
+    found = await live.http.get(api, params={"phone": typed}, headers=bearer(chain_id))
+    assert len(found.json()["items"]) == 1
+    # a reply from a provider that writes the number nationally is the same number
+    await live.callback("http", "inbound", json={"from": typed, "text": "PARE"})
+    assert await live.pool.fetchval(
+        "SELECT true FROM opt_outs WHERE phone = $1 AND set_by_chain IS NULL", number
+    )

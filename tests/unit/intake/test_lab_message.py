@@ -68,3 +68,19 @@ def test_an_unreadable_message_says_which_field_and_keeps_a_usable_id(
     assert isinstance(result, Unreadable)
     assert mentions in result.reason
     assert result.message_id == message_id
+
+
+def test_lab_times_are_accepted_only_within_the_window_around_receipt() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from intake.lab.message import LabTimeWindow
+
+    received = datetime(2026, 11, 24, 15, tzinfo=UTC)
+    window = LabTimeWindow(back=timedelta(days=30), ahead=timedelta(minutes=10))
+    assert window.refusal(received - timedelta(days=30), received) is None
+    assert window.refusal(received + timedelta(minutes=10), received) is None
+    too_old = window.refusal(received - timedelta(days=30, seconds=1), received)
+    assert too_old is not None
+    assert too_old.startswith("occurred_at:")
+    assert "futuro" in (window.refusal(received + timedelta(minutes=11), received) or "")
+    assert window.refusal(datetime(1, 1, 1, tzinfo=UTC), received) is not None

@@ -36,3 +36,12 @@ def test_token_lifetime_is_bounded() -> None:
     assert (
         IntakeSettings.from_env(KEYS | {"INTAKE_TOKEN_TTL_MINUTES": "5"}).token_ttl.seconds == 300
     )
+
+
+def test_the_lab_time_window_is_a_setting() -> None:
+    settings = IntakeSettings.from_env(
+        KEYS | {"INTAKE_LAB_TIME_PAST_DAYS": "7", "INTAKE_LAB_TIME_FUTURE_MINUTES": "2"}
+    )
+    assert (settings.lab_time_window.back.days, settings.lab_time_window.ahead.seconds) == (7, 120)
+    with pytest.raises(SettingsError, match="INTAKE_LAB_TIME_PAST_DAYS"):
+        IntakeSettings.from_env(KEYS | {"INTAKE_LAB_TIME_PAST_DAYS": "0"})

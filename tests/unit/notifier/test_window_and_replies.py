@@ -99,6 +99,10 @@ def test_other_replies_are_no_command(text: str) -> None:
         ("+55 (11) 98765-4321", "+5511987654321"),
         ("5511987654321", "+5511987654321"),
         ("005511987654321", "+5511987654321"),
+        # typed as people in Brazil type them: the area code is no country code (issue 15, 11)
+        ("(11) 98765-4321", "+5511987654321"),
+        ("11 98765 4321", "+5511987654321"),
+        ("+1 415 555 2671", "+14155552671"),
     ],
 )
 def test_phone_normalization(raw: str, e164: str) -> None:

@@ -9,6 +9,7 @@ import uvicorn
 from console.bootstrap import create_app
 from console.config import ConsoleSettings
 from shared.logging import configure_logging
+from shared.service_main import proxy_options
 
 
 def main() -> None:
@@ -24,6 +25,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
+        **proxy_options(settings.service),
     )
 
 

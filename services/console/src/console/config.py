@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.settings import ServiceSettings, SettingsError
+from shared.settings import ServiceSettings, SettingsError, check_secret
 
 DEFAULT_PORT = 8003
 DEVELOPMENT_SECRET = "etapa-console-development-secret"  # noqa: S105 - refused in production
@@ -38,6 +38,7 @@ class ConsoleSettings:
         secret = env.get("CONSOLE_SECRET_KEY") or DEVELOPMENT_SECRET
         if not service.is_development and secret == DEVELOPMENT_SECRET:
             raise SettingsError("CONSOLE_SECRET_KEY must be set outside development")
+        check_secret("CONSOLE_SECRET_KEY", secret, service.environment)
         secure_default = "false" if service.is_development else "true"
         return cls(
             service=service,

@@ -19,6 +19,7 @@ from intake.api.users import UserController
 from intake.config import IntakeSettings
 from intake.lab.consumer import subscribe_lab_queue
 from intake.service_types import on_service_type_published
+from intake.sign_in_guard import SignInGuard
 from shared.auth import TokenIssuer
 from shared.clock import Clock, system_clock
 from shared.events import OrderStageChanged, ServiceTypePublished
@@ -33,7 +34,14 @@ def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> Ser
     def register(subscriptions: Subscriptions, pool: asyncpg.Pool) -> None:
         subscriptions.add(ServiceTypePublished, on_service_type_published)
         subscriptions.add(OrderStageChanged, remakes.on_stage_changed)
-        subscribe_lab_queue(runtime.broker, subscriptions, settings.service.topology, pool, clock)
+        subscribe_lab_queue(
+            runtime.broker,
+            subscriptions,
+            settings.service.topology,
+            pool,
+            clock,
+            settings.lab_time_window,
+        )
 
     runtime = ServiceRuntime(settings.service, MIGRATIONS, register=register)
     return runtime
@@ -43,6 +51,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
     settings = settings or IntakeSettings.from_env()
     runtime = create_runtime(settings, clock)
     issuer = TokenIssuer(settings.jwt_private_key, settings.token_ttl)
+    sign_in_guard = SignInGuard(settings.sign_in_limits)
     return create_service_app(
         settings=settings.service,
         route_handlers=[
@@ -57,10 +66,13 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
+        # a lab's message is read (and kept, rejected with the reason) however deep its JSON
+        raw_body_paths=["/api/v1/lab-updates"],
         dependencies={
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "clock": Provide(lambda: clock, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "issuer": Provide(lambda: issuer, sync_to_thread=False),
+            "sign_in_guard": Provide(lambda: sign_in_guard, sync_to_thread=False),
         },
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from shared.settings import ServiceSettings, SettingsError, read_key
+from intake.lab.message import LabTimeWindow
+from intake.sign_in_guard import SignInLimits
+from shared.settings import ServiceSettings, SettingsError, check_secret, read_key
 
 DEFAULT_PORT = 8000
 DEVELOPMENT_OPERATOR_KEY = "dev-operator-key"
@@ -23,6 +25,12 @@ class IntakeSettings:
     """``INTAKE_OPERATOR_KEY``: the platform operator's key for creating chains."""
     token_ttl: timedelta = timedelta(minutes=30)
     """``INTAKE_TOKEN_TTL_MINUTES``: how long a sign-in token lives."""
+    lab_time_window: LabTimeWindow = field(default_factory=LabTimeWindow)
+    """``INTAKE_LAB_TIME_PAST_DAYS`` (30) and ``INTAKE_LAB_TIME_FUTURE_MINUTES`` (10): how far a
+    lab's ``occurred_at`` may be from the time intake receives the message."""
+    sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
+    """``INTAKE_SIGN_IN_ACCOUNT_FAILURES`` (5), ``INTAKE_SIGN_IN_ADDRESS_FAILURES`` (20),
+    ``INTAKE_PASSWORD_CHECKS`` (2 at once): see ``intake.sign_in_guard``."""
     default_phone_region: str = "BR"
     """Region used to read phone numbers typed without a country code."""
 
@@ -42,6 +50,7 @@ class IntakeSettings:
                 f"INTAKE_OPERATOR_KEY must be set outside development (ETAPA_ENV="
                 f"{service.environment}); the development default is public."
             )
+        check_secret("INTAKE_OPERATOR_KEY", operator_key, service.environment)
         ttl = env.get("INTAKE_TOKEN_TTL_MINUTES", "30")
         if not ttl.isdigit() or not 1 <= int(ttl) <= 24 * 60:
             raise SettingsError(f"INTAKE_TOKEN_TTL_MINUTES must be 1..1440 minutes, got {ttl!r}")
@@ -50,4 +59,20 @@ class IntakeSettings:
             jwt_private_key=private_key,
             operator_key=operator_key,
             token_ttl=timedelta(minutes=int(ttl)),
+            sign_in_limits=SignInLimits(
+                account_threshold=_positive(env, "INTAKE_SIGN_IN_ACCOUNT_FAILURES", 5),
+                address_threshold=_positive(env, "INTAKE_SIGN_IN_ADDRESS_FAILURES", 20),
+                concurrent_checks=_positive(env, "INTAKE_PASSWORD_CHECKS", 2),
+            ),
+            lab_time_window=LabTimeWindow(
+                back=timedelta(days=_positive(env, "INTAKE_LAB_TIME_PAST_DAYS", 30)),
+                ahead=timedelta(minutes=_positive(env, "INTAKE_LAB_TIME_FUTURE_MINUTES", 10)),
+            ),
         )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise SettingsError(f"{name} must be a positive whole number, got {raw!r}")
+    return int(raw)

@@ -11,6 +11,7 @@ from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID, DEMO_CHAIN_NAME
 from shared.events import SendingWindow
 from shared.logging import correlation_scope, get_logger
 from shared.runtime import migrate_service_database
+from shared.settings import refuse_demo_outside_development
 
 log = get_logger(__name__)
 
@@ -47,6 +48,7 @@ def demo_users_table() -> str:
 async def seed_demo(settings: IntakeSettings) -> None:
     from intake.app import MIGRATIONS
 
+    refuse_demo_outside_development(settings.service)
     await migrate_service_database(settings.service.database_url, MIGRATIONS)
     pool = await create_pool(settings.service.database_url)
     try:

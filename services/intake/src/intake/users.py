@@ -136,13 +136,19 @@ async def list_users(
     return [dict(r) for r in rows]
 
 
-async def authenticate(conn: Connection, email: str, password: str) -> Principal | None:
-    """The principal of an active user whose password matches, else ``None``."""
-    row = await conn.fetchrow(
+async def sign_in_row(conn: Connection, email: str) -> asyncpg.Record | None:
+    """The user that ``email`` names, with the password hash (none: unknown e-mail)."""
+    row: asyncpg.Record | None = await conn.fetchrow(
         "SELECT user_id, chain_id, name, role, branch_ids, password_hash, active "
         "FROM users WHERE lower(email) = lower($1)",
         email,
     )
+    return row
+
+
+async def verify_password(row: asyncpg.Record | None, password: str) -> Principal | None:
+    """The principal of an active user whose password matches, else ``None``; an unknown user
+    costs the same hash, off the event loop."""
     try:
         await asyncio.to_thread(
             _hasher.verify, row["password_hash"] if row else _UNKNOWN_USER_HASH, password
@@ -152,6 +158,11 @@ async def authenticate(conn: Connection, email: str, password: str) -> Principal
     if row is None or not row["active"]:
         return None
     return principal_of(row)
+
+
+async def authenticate(conn: Connection, email: str, password: str) -> Principal | None:
+    """The principal of an active user whose password matches, else ``None``."""
+    return await verify_password(await sign_in_row(conn, email), password)
 
 
 def principal_of(row: Mapping[str, Any] | asyncpg.Record) -> Principal:

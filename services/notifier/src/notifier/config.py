@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from shared.settings import ServiceSettings, SettingsError
+from shared.settings import ServiceSettings, SettingsError, check_secret
 
 DEFAULT_PORT = 8002
 PROVIDERS = ("log", "http", "zenvia", "twilio")
@@ -89,8 +89,11 @@ class NotifierSettings:
         hours = env.get("NOTIFIER_SENDING_HOURS", "branch") or "branch"
         if hours not in ("branch", "always"):
             raise SettingsError(f"NOTIFIER_SENDING_HOURS: 'branch' or 'always', got {hours!r}")
+        service = ServiceSettings.from_env("notifier", DEFAULT_PORT, env)
+        callback_token = env.get("NOTIFIER_CALLBACK_TOKEN") or None
+        check_secret("NOTIFIER_CALLBACK_TOKEN", callback_token, service.environment)
         settings = cls(
-            service=ServiceSettings.from_env("notifier", DEFAULT_PORT, env),
+            service=service,
             sms_provider=primary,
             fallback_provider=fallback,
             fallback_after=_number(env, "NOTIFIER_FALLBACK_AFTER", 2, int, minimum=1),
@@ -100,7 +103,7 @@ class NotifierSettings:
             retry_base_delay=_number(env, "NOTIFIER_RETRY_BASE_DELAY", 30.0, float, minimum=0),
             max_segments=_number(env, "NOTIFIER_MAX_SEGMENTS", 2, int, minimum=1),
             sending_hours="always" if hours == "always" else "branch",
-            callback_token=env.get("NOTIFIER_CALLBACK_TOKEN") or None,
+            callback_token=callback_token,
             public_url=env.get("NOTIFIER_PUBLIC_URL") or None,
             tracking_base_url=env.get("ETAPA_TRACKING_BASE_URL") or None,
             dispatch_interval=_number(env, "NOTIFIER_DISPATCH_INTERVAL", 0.5, float, minimum=0),

@@ -1,7 +1,13 @@
 """Opt-outs and delivery reports applied to the database, each change published.
 
-- Opting a number out records it (once; the first reason stays) and, in the same transaction,
-  turns that number's ``pending`` and ``held`` messages into ``suppressed`` with the reason, each
+The opt-out model (issue 15):
+- A customer's reply (PARE, SAIR, STOP, CANCELAR) opts the number out **everywhere**: a reply
+  reaches the shared sender and cannot tell chains apart, and the customer (and the law) expect
+  no more SMS from anyone. Only the customer lifts it, by replying VOLTAR or START.
+- A chain's staff opt-out applies to **that chain** only: its messages to the number stop,
+  other chains' do not. Only that chain's staff lift it; a customer's VOLTAR does not.
+- Opting out records it (once per kind; the first time stays) and, in the same transaction,
+  turns the ``pending`` and ``held`` messages it covers into ``suppressed`` with the reason, each
   published as ``notification.status.v1``. A message being sent right now may still go out.
 - Opting back in removes the record; messages already suppressed stay so.
 - A delivery report moves a ``sent`` message of that provider to ``delivered`` or ``failed``;
@@ -36,11 +42,19 @@ async def opt_out(
     keyword: str | None = None,
     chain_id: UUID | None = None,
 ) -> bool:
-    """Opt ``phone`` out; True when it was not opted out before."""
+    """Opt ``phone`` out: everywhere for a reply, for ``chain_id`` alone for staff; True when
+    it was not opted out that way before."""
+    if (source == "staff") != (chain_id is not None):
+        raise ValueError("a staff opt-out names its chain; a reply's names none")
+    conflict = (
+        "(phone) WHERE set_by_chain IS NULL"
+        if chain_id is None
+        else "(set_by_chain, phone) WHERE set_by_chain IS NOT NULL"
+    )
     created = await conn.fetchval(
-        """
+        f"""
         INSERT INTO opt_outs (phone, opted_out_at, source, provider, keyword, set_by_chain)
-        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (phone) DO NOTHING RETURNING true
+        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT {conflict} DO NOTHING RETURNING true
         """,
         phone,
         now,
@@ -60,22 +74,44 @@ async def opt_out(
             updated_at = $3
         FROM contacts c
         WHERE c.order_id = m.order_id AND c.phone = $1 AND m.status IN ('pending', 'held')
+          AND ($4::uuid IS NULL OR m.chain_id = $4)
         RETURNING m.notification_id, m.chain_id, m.branch_id, m.order_id, m.entry_sequence
         """,
         phone,
         reason,
         now,
+        chain_id,
     )
     for row in rows:
         await outbox.enqueue(conn, status_event(dict(row), "suppressed", reason, now))
-    log.info("phone_opted_out", phone=phone, source=source, suppressed=len(rows))
+    log.info(
+        "phone_opted_out",
+        phone=phone,
+        source=source,
+        chain_id=str(chain_id) if chain_id else None,
+        suppressed=len(rows),
+    )
     return bool(created)
 
 
-async def opt_in(conn: Connection, phone: str) -> bool:
-    """Remove ``phone``'s opt-out; True when there was one."""
-    removed = await conn.fetchval("DELETE FROM opt_outs WHERE phone = $1 RETURNING true", phone)
-    log.info("phone_opted_in", phone=phone, was_opted_out=bool(removed))
+async def opt_in(conn: Connection, phone: str, *, chain_id: UUID | None = None) -> bool:
+    """Remove the customer's own opt-out (``chain_id`` None: a VOLTAR reply) or that chain's
+    staff opt-out of ``phone``, and nothing else; True when there was one."""
+    removed = await conn.fetchval(
+        """
+        DELETE FROM opt_outs WHERE phone = $1
+          AND (CASE WHEN $2::uuid IS NULL THEN set_by_chain IS NULL ELSE set_by_chain = $2 END)
+        RETURNING true
+        """,
+        phone,
+        chain_id,
+    )
+    log.info(
+        "phone_opted_in",
+        phone=phone,
+        chain_id=str(chain_id) if chain_id else None,
+        was_opted_out=bool(removed),
+    )
     return bool(removed)
 
 

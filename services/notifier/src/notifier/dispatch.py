@@ -8,7 +8,8 @@ Rules, in the order they are checked for each claimed message:
    claimed the message since) writes nothing. A process that dies mid-send leaves a lease
    that expires; the message is then claimed again with the same idempotency key.
 2. A message waits until its contact is known (order.opened may arrive after the stage change).
-3. Contact of another chain: ``failed``. No consent, or the number opted out: ``suppressed``.
+3. Contact of another chain: ``failed``. No consent, or the number opted out — by the
+   customer's reply (everywhere) or by this chain's staff (not another chain's): ``suppressed``.
 4. A message that was ``held`` is dropped (``suppressed``) at its window's opening when the
    order closed or entered a later stage meanwhile: the news is no longer true.
 5. Outside the branch's sending window the message is ``held`` until the next opening (a
@@ -162,12 +163,18 @@ class Dispatcher:
                     c.phone AS contact_phone, c.sms_consent, c.branch_name, c.branch_phone,
                     b.timezone, b.state, b.window_starts_at, b.window_ends_at,
                     b.window_weekdays, p.latest_entry_sequence, p.closed_at AS order_closed_at,
-                    o.opted_out_at
+                    o.opted_out_at, o.source AS opt_out_source
                 FROM messages m
                 JOIN contacts c ON c.order_id = m.order_id
                 LEFT JOIN branches b ON b.branch_id = m.branch_id
                 LEFT JOIN order_progress p ON p.order_id = m.order_id
-                LEFT JOIN opt_outs o ON o.phone = c.phone
+                -- the customer's own opt-out (everywhere) or this chain's staff one, not
+                -- another chain's
+                LEFT JOIN LATERAL (
+                    SELECT opted_out_at, source FROM opt_outs
+                    WHERE phone = c.phone AND (set_by_chain IS NULL OR set_by_chain = m.chain_id)
+                    ORDER BY set_by_chain NULLS FIRST LIMIT 1
+                ) o ON true
                 WHERE m.notification_id = ANY($1::uuid[])
                 """,
                 list(previous),
@@ -349,6 +356,8 @@ def _refusal(message: dict[str, Any]) -> tuple[NotificationState, str] | None:
     if not message["sms_consent"]:
         return "suppressed", "cliente sem consentimento para SMS"
     if message["opted_out_at"] is not None:
+        if message["opt_out_source"] == "staff":
+            return "suppressed", "o número foi descadastrado pela equipe"
         return "suppressed", "o número pediu para não receber SMS"
     if message["send_after"] is not None:  # it was held for the sending window
         if message["order_closed_at"] is not None:

@@ -5,29 +5,24 @@ Rules:
   are dropped, it is exactly one of ``PARE``, ``SAIR``, ``STOP``, ``CANCELAR``; it opts back in
   when it is ``VOLTAR`` or ``START``. Anything else ("pare de mandar!!" included: more than the
   keyword) is no command, so a conversation never opts a number out by accident.
-- Phone numbers are E.164 (``+`` and 8 to 15 digits, no leading zero). Spaces, dots, dashes
-  and parentheses are dropped first; digits without ``+`` (as Zenvia sends them, 5511…) are
-  read as already carrying the country code.
+- Phone numbers are read with ``shared.phones`` (``phonenumbers``), in Brazil when they carry no
+  country code: ``(11) 98765-4321`` and Zenvia's ``5511987654321`` are ``+5511987654321``.
 """
 
 from __future__ import annotations
 
-import re
 import string
 import unicodedata
 from typing import Literal
+
+from shared.phones import InvalidPhone, normalize_phone
+
+__all__ = ["InvalidPhone", "classify_reply", "normalize_phone", "reply_keyword"]
 
 ReplyCommand = Literal["opt_out", "opt_in"]
 
 OPT_OUT_KEYWORDS = frozenset({"PARE", "SAIR", "STOP", "CANCELAR"})
 OPT_IN_KEYWORDS = frozenset({"VOLTAR", "START"})
-
-_E164 = re.compile(r"\+[1-9]\d{7,14}")
-_SEPARATORS = re.compile(r"[\s().\-]")
-
-
-class InvalidPhone(ValueError):
-    """Not a phone number in international (E.164) form."""
 
 
 def reply_keyword(text: str) -> str:
@@ -44,17 +39,3 @@ def classify_reply(text: str) -> ReplyCommand | None:
     if keyword in OPT_IN_KEYWORDS:
         return "opt_in"
     return None
-
-
-def normalize_phone(raw: str) -> str:
-    """``'+55 (11) 98765-4321'`` or ``'5511987654321'`` -> ``'+5511987654321'``."""
-    compact = _SEPARATORS.sub("", raw.strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
-    if compact.isdigit():
-        compact = "+" + compact
-    if not _E164.fullmatch(compact):
-        raise InvalidPhone(
-            f"{raw!r} não é um telefone no formato internacional (E.164), como +5511987654321"
-        )
-    return compact

@@ -6,6 +6,7 @@ from shared.database import create_pool
 from shared.demo import DEMO_CHAIN_ID
 from shared.logging import get_logger
 from shared.runtime import migrate_service_database
+from shared.settings import refuse_demo_outside_development
 from workflow.config import WorkflowSettings
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
@@ -167,6 +168,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
 async def seed_demo(settings: WorkflowSettings) -> None:
     from workflow.app import MIGRATIONS
 
+    refuse_demo_outside_development(settings.service)
     await migrate_service_database(settings.service.database_url, MIGRATIONS)
     pool = await create_pool(settings.service.database_url)
     try:

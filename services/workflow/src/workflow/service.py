@@ -18,6 +18,7 @@ raises so that it is redelivered later, as before.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from shared.database import Connection
@@ -180,7 +181,7 @@ class WorkflowHandlers:
             )
         else:
             # A lab's clock (or typo) can put a status in the future; it counts from receipt.
-            reported_at = min(event.reported_at, event.occurred_at)
+            reported_at = min(_not_before_lookback(event), event.occurred_at)
             command = ApplyLabStatus(event.status, event.eta, reported_at)
             outcome = await self._engine.apply(
                 conn,
@@ -198,7 +199,7 @@ class WorkflowHandlers:
             lab_code=event.lab_code,
             status=event.status,
             eta=event.eta,
-            reported_at=event.reported_at,
+            reported_at=_not_before_lookback(event),
             received_at=event.occurred_at,
             applied=refused is None,
             note=refused,
@@ -286,3 +287,13 @@ def command_from_action(action: OrderAction) -> Command:
             return Deliver(actor)
         case "reopen":
             return Reopen(actor, reason, action.reopen_kind or "remake")
+
+
+LAB_LOOKBACK = timedelta(days=366)
+"""Intake refuses lab times over 30 days old (``INTAKE_LAB_TIME_PAST_DAYS``); an event that
+still carries an older one counts as this far back, never as year 1: 0001-01-01 UTC was stored
+as -infinity and every later status of the order failed comparing it (issue 15, item 5)."""
+
+
+def _not_before_lookback(event: LabStatus) -> datetime:
+    return max(event.reported_at, event.occurred_at - LAB_LOOKBACK)

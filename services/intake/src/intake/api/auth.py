@@ -1,17 +1,25 @@
-"""Sign-in: e-mail and password in, a short-lived signed token out."""
+"""Sign-in: e-mail and password in, a short-lived signed token out.
+
+Failed attempts lock the account and the client address out for a growing time, and the
+password checks that run at once are bounded (``intake.sign_in_guard``); every refusal is
+logged with the e-mail masked and the client address.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import asyncpg
-from litestar import Controller, post
+from litestar import Controller, Request, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import HTTPException, NotAuthorizedException
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK
 
 from intake import users
 from intake.api.schemas import SignIn, TokenOut, UserOut
 from intake.config import IntakeSettings
+from intake.sign_in_guard import SignInGuard, TooManyAttempts, mask_email
 from shared.auth import PUBLIC, Principal, TokenIssuer
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -26,18 +34,49 @@ class AuthController(Controller):
     @post("/token", status_code=HTTP_200_OK, opt=PUBLIC, security=[])
     async def sign_in(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[SignIn],
         pool: NamedDependency[asyncpg.Pool],
         clock: NamedDependency[Clock],
         settings: NamedDependency[IntakeSettings],
         issuer: NamedDependency[TokenIssuer],
+        sign_in_guard: NamedDependency[SignInGuard],
     ) -> TokenOut:
-        """Exchange e-mail and password for a bearer token (JWT, EdDSA) naming the user's role."""
+        """Exchange e-mail and password for a bearer token (JWT, EdDSA) naming the user's role.
+
+        401 for a wrong e-mail or password (the same for both); 429 with ``Retry-After`` while
+        the account or the address is locked out after repeated failures, or when too many
+        sign-ins are being checked at once.
+        """
+        address = request.client.host if request.client else "unknown"
+        try:
+            sign_in_guard.check(data.email, address)
+            async with pool.acquire() as conn:  # not held while the password is checked
+                candidate = await users.sign_in_row(conn, data.email)
+            principal = await sign_in_guard.password_check(
+                lambda: users.verify_password(candidate, data.password)
+            )
+        except TooManyAttempts as exc:
+            log.warning(
+                "sign_in_refused",
+                email=mask_email(data.email),
+                address=address,
+                reason=exc.reason,
+                retry_after=exc.retry_after,
+            )
+            raise HTTPException(
+                status_code=429,
+                detail=f"Muitas tentativas de entrada; tente de novo em {exc.retry_after} s.",
+                headers={"Retry-After": str(exc.retry_after)},
+            ) from None
+        if principal is None:
+            sign_in_guard.failed(data.email, address)
+            log.warning(
+                "sign_in_refused", email=mask_email(data.email), address=address, reason="wrong"
+            )
+            raise NotAuthorizedException("e-mail ou senha incorretos")
+        sign_in_guard.succeeded(data.email)
         async with pool.acquire() as conn:
-            principal = await users.authenticate(conn, data.email, data.password)
-            if principal is None:
-                log.info("sign_in_refused")
-                raise NotAuthorizedException("e-mail ou senha incorretos")
             row = await users.get_user(conn, principal.chain_id, principal.user_id)
         assert row is not None
         log.info("signed_in", user_id=str(principal.user_id), role=principal.role.value)

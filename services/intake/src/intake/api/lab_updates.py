@@ -24,6 +24,7 @@ from litestar.status_codes import (
 from intake import labs
 from intake.api.errors import ConflictException
 from intake.api.lab_schemas import LabMessageOut, LabOutcomeOut
+from intake.config import IntakeSettings
 from intake.lab import receive
 from intake.lab.message import Unreadable, read
 from shared.auth import PUBLIC, STAFF_ROLES, Principal
@@ -68,6 +69,7 @@ class LabUpdateController(Controller):
         request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
         clock: NamedDependency[Clock],
+        settings: NamedDependency[IntakeSettings],
         lab_key: LabKey = None,
     ) -> Response[LabOutcomeOut]:
         """A lab reports a status, with the queue's JSON body.
@@ -84,7 +86,13 @@ class LabUpdateController(Controller):
             if lab is None:
                 raise NotAuthorizedException("unknown or revoked lab API key (X-Lab-Key)")
             outcome = await receive.receive(
-                conn, body=body, sender_code=lab.code, via="http", routing_key=None, now=clock()
+                conn,
+                body=body,
+                sender_code=lab.code,
+                via="http",
+                routing_key=None,
+                now=clock(),
+                window=settings.lab_time_window,
             )
         return _outcome_response(outcome, isinstance(read(body), Unreadable))
 
@@ -126,6 +134,7 @@ class LabUpdateController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         clock: NamedDependency[Clock],
         principal: NamedDependency[Principal],
+        settings: NamedDependency[IntakeSettings],
     ) -> LabOutcomeOut:
         """Try a rejected message again (e.g. once its order is registered): it becomes
         ``replayed`` (applied), ``stale``, or stays ``rejected`` with the new reason."""
@@ -138,7 +147,11 @@ class LabUpdateController(Controller):
                 raise NotFoundException(f"lab message {lab_message_id} not found")
             try:
                 outcome = await receive.replay(
-                    conn, chain_id=principal.chain_id, lab_message_id=lab_message_id, now=clock()
+                    conn,
+                    chain_id=principal.chain_id,
+                    lab_message_id=lab_message_id,
+                    now=clock(),
+                    window=settings.lab_time_window,
                 )
             except receive.NotReplayable as exc:
                 raise ConflictException(str(exc)) from None

@@ -21,6 +21,7 @@ from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
+from intake.lab.message import LabTimeWindow
 from intake.lab.receive import LAB_CONSUMER, receive
 from shared.clock import Clock
 from shared.logging import correlation_scope, get_logger
@@ -58,6 +59,7 @@ def subscribe_lab_queue(
     topology: Topology,
     pool: asyncpg.Pool,
     clock: Clock,
+    window: LabTimeWindow,
 ) -> None:
     queue = lab_queue(topology)
 
@@ -74,6 +76,7 @@ def subscribe_lab_queue(
                     via="amqp",
                     routing_key=routing_key,
                     now=clock(),
+                    window=window,
                 )
 
         with correlation_scope(raw.correlation_id or raw.message_id):

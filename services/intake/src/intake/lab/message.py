@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import (
@@ -44,6 +44,28 @@ class LabMessage(BaseModel):
     eta: date | None = None
     occurred_at: AwareDatetime
     note: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LabTimeWindow:
+    """How far a lab's ``occurred_at`` may be from the time intake received the message."""
+
+    back: timedelta = timedelta(days=30)
+    ahead: timedelta = timedelta(minutes=10)
+
+    def refusal(self, occurred_at: datetime, received_at: datetime) -> str | None:
+        if occurred_at < received_at - self.back:
+            return (
+                f"occurred_at: {occurred_at.isoformat()} é anterior a {self.back.days} dias "
+                "antes do recebimento; confira o relógio do laboratório"
+            )
+        if occurred_at > received_at + self.ahead:
+            return (
+                f"occurred_at: {occurred_at.isoformat()} está no futuro (mais de "
+                f"{int(self.ahead.total_seconds() // 60)} min após o recebimento); confira o "
+                "relógio do laboratório"
+            )
+        return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,10 @@ Rules:
   changes nothing (duplicate); a resend of a rejected one is tried again on the same row.
 - Intake keeps the latest applied ``occurred_at`` per (order, lab); an older message is stale.
   One with the same instant is applied (the lab reported two steps at once).
+- ``occurred_at`` must fall within a window around the time intake received the message
+  (``LabTimeWindow``: 30 days back, 10 minutes ahead by default): a year-1 time (stored as
+  -infinity, it broke every later status of the order) or one in the future (every correct
+  later status would be "stale") is rejected with the reason, and poisons nothing.
 - An accepted message updates the order's lab order number and publishes ``lab.status.v1``
   through the outbox.
 """
@@ -23,7 +27,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID, uuid4
 
-from intake.lab.message import LabMessage, Unreadable, read
+from intake.lab.message import LabMessage, LabTimeWindow, Unreadable, read
 from intake.labs import Lab, lab_by_code
 from intake.sequence import next_event_seq
 from shared import outbox
@@ -41,6 +45,9 @@ Status = Literal["accepted", "rejected", "replayed", "stale"]
 
 class NotReplayable(ValueError):
     """Only a rejected message can be replayed."""
+
+
+DEFAULT_WINDOW = LabTimeWindow()
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,7 @@ async def receive(
     via: Via,
     routing_key: str | None,
     now: datetime,
+    window: LabTimeWindow = DEFAULT_WINDOW,
 ) -> Outcome:
     """Store and apply one message from the lab ``sender_code``; one transaction."""
     async with conn.transaction():
@@ -112,17 +120,24 @@ async def receive(
                 via,
                 routing_key,
             )
-        decision = await _apply(conn, lab_message_id, sender, sender_code, message, "accepted", now)
+        decision = await _apply(
+            conn, lab_message_id, sender, sender_code, message, "accepted", now, window, now
+        )
         return await _record(conn, lab_message_id, decision, now)
 
 
 async def replay(
-    conn: Connection, *, chain_id: UUID, lab_message_id: UUID, now: datetime
+    conn: Connection,
+    *,
+    chain_id: UUID,
+    lab_message_id: UUID,
+    now: datetime,
+    window: LabTimeWindow = DEFAULT_WINDOW,
 ) -> Outcome | None:
     """Try a rejected message of ``chain_id`` again; None when there is no such message."""
     async with conn.transaction():
         row = await conn.fetchrow(
-            "SELECT lab_code, body, status FROM lab_messages "
+            "SELECT lab_code, body, status, received_at FROM lab_messages "
             "WHERE lab_message_id = $1 AND chain_id = $2 FOR UPDATE",
             lab_message_id,
             chain_id,
@@ -140,7 +155,15 @@ async def replay(
             lab_message_id,
         )
         decision = await _apply(
-            conn, lab_message_id, sender, row["lab_code"], message, "replayed", now
+            conn,
+            lab_message_id,
+            sender,
+            row["lab_code"],
+            message,
+            "replayed",
+            now,
+            window,
+            row["received_at"],  # the lab's clock is judged against when it sent, not now
         )
         return await _record(conn, lab_message_id, decision, now)
 
@@ -153,11 +176,15 @@ async def _apply(
     message: LabMessage | Unreadable,
     applied: Status,
     now: datetime,
+    window: LabTimeWindow,
+    received_at: datetime,
 ) -> _Decision:
     if sender is None:
         return _Decision("rejected", f"lab {sender_code!r} is not registered")
     if isinstance(message, Unreadable):
         return _Decision("rejected", message.reason)
+    if (out_of_window := window.refusal(message.occurred_at, received_at)) is not None:
+        return _Decision("rejected", out_of_window)
     if message.lab_code != sender.code:
         return _Decision(
             "rejected",

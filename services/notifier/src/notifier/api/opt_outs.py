@@ -1,11 +1,17 @@
 """Numbers that receive no SMS, as staff see and set them.
 
-Tenancy: an opt-out is the phone's, everywhere (a reply reaches the shared sender, and a
-customer who said PARE wants no SMS from any chain). A chain sees the opt-outs of phones among
-its own customers (those of its visible branches, for branch staff) and the ones its staff set.
-Staff roles (not viewers) opt out only numbers of their own customers (404 otherwise: one chain
-must not silence another's customers by typing numbers), and opt back in only numbers they can
-see (404 otherwise), at the customer's own request.
+The model (issue 15; see ``notifier.consent``): a customer's reply opts the number out
+everywhere and only the customer lifts it; a staff opt-out applies to the chain that set it and
+only that chain lifts it. So, for a caller of chain C (of branches B, for branch staff):
+
+- They see C's staff opt-outs (for branch staff: of numbers of B's customers) with their time,
+  and of a customer's reply only that the number accepts no SMS (no time, keyword or provider:
+  the customer may have answered another chain), when the number is one of C's customers (of B).
+  Another chain's staff opt-outs are never shown.
+- Staff roles (not viewers) opt out only numbers of their own customers (of B; else 404: no
+  chain can silence another's customers by typing numbers), for C alone.
+- They remove only C's staff opt-outs they can see (404 otherwise); a customer's reply is
+  theirs to lift (409, with how).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any, Literal
 import asyncpg
 from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
 from pydantic import BaseModel
 
@@ -34,17 +40,24 @@ class OptOutIn(BaseModel):
 
 class OptOutOut(BaseModel):
     phone_masked: str
-    opted_out_at: datetime
     source: Literal["reply", "staff"]
+    """``reply``: the customer asked (everywhere); ``staff``: this chain's staff did."""
+    opted_out_at: datetime | None
+    """When this chain's staff opted the number out; ``None`` for a customer's reply."""
     keyword: str | None
+    """Always ``None``: what the customer replied, and to whom, is not the chain's to read."""
     set_by_this_chain: bool
+    removable: bool
+    """Whether this chain may lift it (``DELETE``): its own staff opt-outs only."""
 
 
-_VISIBLE = """
-    (o.set_by_chain = $1 OR EXISTS (
-        SELECT 1 FROM contacts c WHERE c.phone = o.phone AND c.chain_id = $1
-          AND ($2::uuid[] IS NULL OR c.branch_id = ANY($2::uuid[]))))
+# $1 the caller's chain, $2 their branches (NULL: the whole chain)
+_CUSTOMER = """
+    EXISTS (SELECT 1 FROM contacts c WHERE c.phone = o.phone AND c.chain_id = $1
+        AND ($2::uuid[] IS NULL OR c.branch_id = ANY($2::uuid[])))
 """
+_OWN_STAFF = f"(o.set_by_chain = $1 AND ($2::uuid[] IS NULL OR {_CUSTOMER}))"
+_VISIBLE = f"({_OWN_STAFF} OR (o.set_by_chain IS NULL AND {_CUSTOMER}))"
 
 
 class OptOutController(Controller):
@@ -65,7 +78,7 @@ class OptOutController(Controller):
         rows = await pool.fetch(
             f"""
             SELECT o.* FROM opt_outs o WHERE {_VISIBLE} AND ($3::text IS NULL OR o.phone = $3)
-            ORDER BY o.opted_out_at DESC, o.phone LIMIT $4 OFFSET $5
+            ORDER BY o.set_by_chain IS NULL, o.opted_out_at DESC, o.phone LIMIT $4 OFFSET $5
             """,
             principal.chain_id,
             _branches(principal),
@@ -83,7 +96,8 @@ class OptOutController(Controller):
         principal: NamedDependency[Principal],
         callbacks: NamedDependency[CallbackSettings],
     ) -> Response[OptOutOut]:
-        """Stop every SMS to a number at once (pending and held ones become suppressed)."""
+        """Stop this chain's SMS to one of its customers' numbers at once (its pending and held
+        messages become suppressed); other chains' messages are not touched."""
         principal.require_role(*STAFF_ROLES, action="descadastrar um número de SMS")
         phone = _phone(data.phone)
         async with pool.acquire() as conn, conn.transaction():
@@ -98,12 +112,16 @@ class OptOutController(Controller):
             )
             if not customer:
                 raise NotFoundException(
-                    f"phone: {mask_phone_numbers(phone)} is not a customer of your branches"
+                    f"phone: {mask_phone_numbers(phone)} não é de um cliente das suas filiais"
                 )
             created = await opt_out(
                 conn, phone, source="staff", now=callbacks.clock(), chain_id=principal.chain_id
             )
-            row = await conn.fetchrow("SELECT * FROM opt_outs WHERE phone = $1", phone)
+            row = await conn.fetchrow(
+                "SELECT * FROM opt_outs WHERE phone = $1 AND set_by_chain = $2",
+                phone,
+                principal.chain_id,
+            )
         assert row is not None
         return Response(_out(dict(row), principal), status_code=201 if created else 200)
 
@@ -114,19 +132,27 @@ class OptOutController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
     ) -> None:
-        """Let a number receive SMS again (at the customer's request)."""
+        """Lift this chain's own staff opt-out of a number (at the customer's request)."""
         principal.require_role(*STAFF_ROLES, action="recadastrar um número para SMS")
         number = _phone(phone)
         async with pool.acquire() as conn, conn.transaction():
-            visible = await conn.fetchval(
-                f"SELECT true FROM opt_outs o WHERE o.phone = $3 AND {_VISIBLE}",
+            kinds = await conn.fetch(
+                f"SELECT o.set_by_chain FROM opt_outs o WHERE o.phone = $3 AND {_VISIBLE}",
                 principal.chain_id,
                 _branches(principal),
                 number,
             )
-            if not visible:
-                raise NotFoundException(f"phone: {mask_phone_numbers(number)} is not opted out")
-            await opt_in(conn, number)
+            if any(k["set_by_chain"] == principal.chain_id for k in kinds):
+                await opt_in(conn, number, chain_id=principal.chain_id)
+                return
+        masked = mask_phone_numbers(number)
+        if kinds:  # only the customer's own reply, which is theirs to lift
+            raise HTTPException(
+                status_code=409,
+                detail=f"phone: {masked} pediu por SMS para não receber mensagens; só o "
+                "cliente pode voltar a recebê-las, respondendo VOLTAR",
+            )
+        raise NotFoundException(f"phone: {masked} não foi descadastrado pela sua rede")
 
 
 def _phone(raw: str) -> str:
@@ -142,10 +168,12 @@ def _branches(principal: Principal) -> list[Any] | None:
 
 
 def _out(row: dict[str, Any], principal: Principal) -> OptOutOut:
+    own = row["set_by_chain"] == principal.chain_id
     return OptOutOut(
         phone_masked=mask_phone_numbers(row["phone"]),
-        opted_out_at=row["opted_out_at"],
         source=row["source"],
-        keyword=row["keyword"],
-        set_by_this_chain=row["set_by_chain"] == principal.chain_id,
+        opted_out_at=row["opted_out_at"] if own else None,
+        keyword=None,
+        set_by_this_chain=own,
+        removable=own,
     )

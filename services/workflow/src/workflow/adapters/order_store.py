@@ -80,11 +80,17 @@ def _state(row: Any) -> OrderState | None:
         paused_total=row["paused_total"],
         lab_status=row["lab_status"],
         lab_eta=row["lab_eta"],
-        lab_reported_at=row["lab_reported_at"],
+        # -infinity (stored from a year-1 lab time before intake refused them) comes back
+        # naive: unknown, rather than a time no aware one can be compared with
+        lab_reported_at=_aware(row["lab_reported_at"]),
         pause_reason=row["pause_reason"],
         projected_from_lab_eta=row["projected_from_lab_eta"],
         version=row["version"],
     )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value if value is not None and value.tzinfo is not None else None
 
 
 async def flow_of(conn: Connection, chain_id: UUID, service_type: str, version: int) -> FlowVersion:

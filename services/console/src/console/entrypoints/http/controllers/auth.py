@@ -61,7 +61,8 @@ class AuthController(Controller):
             errors["password"] = "Informe sua senha."  # noqa: S105 - a message, not a secret
         if not errors:
             try:
-                signed = await sign_in(api, data.email.strip(), data.password)
+                address = request.client.host if request.client else None
+                signed = await sign_in(api, data.email.strip(), data.password, address)
             except WrongCredentials:
                 errors["form"] = "E-mail ou senha incorretos."
             except ApiRefusal as refusal:
