@@ -173,6 +173,11 @@ class OrderStageChanged(Event):
         description="set on a remake/warranty order opened by workflow: the original order, "
         "whose customer it shares",
     )
+    tracking_token: str | None = Field(
+        default=None,
+        description="the order's customer link token: the SMS {link} is "
+        "ETAPA_TRACKING_BASE_URL + '/a/' + token (absent from older producers: no link)",
+    )
 
 
 RiskLevel = Literal["on_track", "at_risk", "overdue"]

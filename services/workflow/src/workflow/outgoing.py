@@ -36,6 +36,7 @@ def stage_changed_event(
         promised_date=state.promised_date,
         sms_template=entered.to_stage.sms_template,
         reopened_from=order.reopened_from,
+        tracking_token=order.tracking_token,
     )
 
 

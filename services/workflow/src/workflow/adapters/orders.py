@@ -31,6 +31,7 @@ async def insert_order(
     order: NewOrder,
     state: OrderState | None,
     *,
+    tracking_token: str,
     due_explanation: str | None,
     status_reason: str | None,
     now: datetime,
@@ -42,9 +43,9 @@ async def insert_order(
             customer_name, lab_code, status, status_reason, stage_position, entry_sequence,
             stage_entered_at, stage_due_at, stage_due_explanation, projected_completion_at,
             promised_date, promised_date_proposed, opened_at, updated_at, stage_planned_due_at,
-            paused_at, reopened_from, reopen_kind)
+            paused_at, reopened_from, reopen_kind, tracking_token)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24)
+                $18, $19, $20, $21, $22, $23, $24, $25)
         ON CONFLICT (order_id) DO NOTHING RETURNING true
         """,
         order.order_id,
@@ -71,6 +72,7 @@ async def insert_order(
         state.paused_at if state else None,
         order.reopened_from,
         order.reopen_kind,
+        tracking_token,
     )
     return bool(inserted)
 
