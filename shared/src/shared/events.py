@@ -149,6 +149,10 @@ class StageRef(Contract):
     key: str
     name: str
     position: int = Field(description="0-based position in the flow version")
+    customer_name: str | None = Field(
+        default=None,
+        description="what the customer reads for the stage (SMS {etapa}); absent: name",
+    )
 
 
 class OrderStageChanged(Event):

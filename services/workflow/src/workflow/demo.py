@@ -45,6 +45,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 description="Conferir receita, medidas e armação",
                 sms_template=OPENED_SMS,
                 responsible_role="attendant",
+                customer_name="Pedido recebido",
             ),
             Stage(
                 "envio-laboratorio",
@@ -53,6 +54,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 B,
                 description="Pedido enviado ao laboratório",
                 lab_statuses=("received",),
+                visible_to_customer=False,
             ),
             Stage(
                 "producao",
@@ -61,6 +63,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 B,
                 description="Surfaçagem, tratamento e corte das lentes",
                 lab_statuses=("in_production", "surfacing", "coating", "edging"),
+                customer_name="Produção das lentes",
             ),
             Stage(
                 "montagem",
@@ -78,6 +81,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 B,
                 description="Conferência final do óculos",
                 lab_statuses=("quality_check",),
+                visible_to_customer=False,
             ),
             READY,
         ),

@@ -27,7 +27,10 @@ def stage_changed_event(
             else None
         ),
         to_stage=StageRef(
-            key=entered.to_stage.key, name=entered.to_stage.name, position=entered.to_position
+            key=entered.to_stage.key,
+            name=entered.to_stage.name,
+            position=entered.to_position,
+            customer_name=entered.to_stage.customer_name,
         ),
         entry_sequence=entered.entry_sequence,
         entered_at=entered.entered_at,

@@ -40,6 +40,13 @@ class StageIn(Body):
     pauses_clock: bool = Field(
         default=False, description="the order's clock stops while it waits here"
     )
+    visible_to_customer: bool = Field(
+        default=True, description="shown on the customer's page (/a/<token>); false hides it"
+    )
+    customer_name: str | None = Field(
+        default=None,
+        description="what the customer reads for this stage (page, SMS {etapa}); null: name",
+    )
 
     def to_stage(self) -> Stage:
         return Stage(
@@ -52,6 +59,8 @@ class StageIn(Body):
             responsible_role=self.responsible_role,
             lab_statuses=tuple(self.lab_statuses),
             pauses_clock=self.pauses_clock,
+            visible_to_customer=self.visible_to_customer,
+            customer_name=self.customer_name,
         )
 
 
@@ -78,6 +87,8 @@ class StageOut(BaseModel):
     responsible_role: str | None
     lab_statuses: list[str]
     pauses_clock: bool
+    visible_to_customer: bool
+    customer_name: str | None
 
     @classmethod
     def of(cls, stage: Stage) -> StageOut:
@@ -91,6 +102,8 @@ class StageOut(BaseModel):
             responsible_role=stage.responsible_role,
             lab_statuses=list(stage.lab_statuses),
             pauses_clock=stage.pauses_clock,
+            visible_to_customer=stage.visible_to_customer,
+            customer_name=stage.customer_name,
         )
 
 

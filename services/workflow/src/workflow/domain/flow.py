@@ -27,6 +27,14 @@ class Stage:
     """Lab statuses that move an order into this stage."""
     pauses_clock: bool = False
     """Waiting for the customer or a part: the order's clock stops while it sits here."""
+    visible_to_customer: bool = True
+    """Shown on the customer's page; an internal check can be hidden."""
+    customer_name: str | None = None
+    """What the customer reads for this stage (page and SMS ``{etapa}``); ``None``: ``name``."""
+
+    @property
+    def customer_label(self) -> str:
+        return self.customer_name or self.name
 
 
 @dataclass(frozen=True, slots=True)
