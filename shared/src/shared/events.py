@@ -50,6 +50,11 @@ class BranchSnapshot(Contract):
     city: str
     timezone: str = Field(description="IANA time zone, e.g. America/Sao_Paulo")
     phone: str | None = None
+    address: str | None = Field(default=None, description="street address, for customers")
+    opening_hours: str | None = Field(
+        default=None, description="opening hours as customers read them, e.g. seg–sex 9h–18h"
+    )
+    chain_name: str | None = Field(default=None, description="the chain's name, for customers")
 
 
 class SendingWindow(Contract):

@@ -208,7 +208,7 @@ def _close_gap(before: str, after: str) -> str:
 
 def _substitutions(values: TemplateValues) -> dict[str, str]:
     return {
-        "nome": _first_name(values.customer_name),
+        "nome": first_name(values.customer_name),
         "numero_os": values.order_number.strip(),
         "etapa": values.stage_name.strip(),
         "data_prometida": _format_date(values.promised_date),
@@ -219,7 +219,7 @@ def _substitutions(values: TemplateValues) -> dict[str, str]:
     }
 
 
-def _first_name(full_name: str) -> str:
+def first_name(full_name: str) -> str:
     """'MARIA DA SILVA' -> 'Maria'; a name typed in mixed case is kept as typed."""
     words = full_name.split()
     if not words:

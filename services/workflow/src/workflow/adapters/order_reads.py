@@ -16,7 +16,7 @@ _LIST_COLUMNS = """
     o.promised_date_proposed, o.opened_at, o.updated_at, o.version, o.assignee,
     o.risk_level, o.risk_reason, o.risk_changed_at, o.paused_at,
     extract(epoch FROM o.paused_total)::bigint AS paused_total_seconds, o.lab_status,
-    o.lab_eta, o.lab_reported_at, o.reopened_from, o.reopen_kind, o.closed_at
+    o.lab_eta, o.lab_reported_at, o.reopened_from, o.reopen_kind, o.closed_at, o.tracking_token
 """
 _FROM = """
     FROM orders o JOIN branches b ON b.branch_id = o.branch_id
