@@ -50,6 +50,8 @@ run: seed ## run the three services with demo data (Ctrl-C stops them)
 	@echo "             -d '{\"email\": \"admin@visaoclara.demo\", \"password\": \"visao-clara-demo\"}'"
 	@echo ""
 	$(DEV_KEYS) NOTIFIER_CALLBACK_TOKEN=$${NOTIFIER_CALLBACK_TOKEN:-demo-callback-token} \
+	  ETAPA_TRACKING_BASE_URL=$${ETAPA_TRACKING_BASE_URL:-http://127.0.0.1:8003} \
+	  WORKFLOW_TRACKING_TRUSTED_PROXIES=$${WORKFLOW_TRACKING_TRUSTED_PROXIES:-127.0.0.1} \
 	  ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile
 
 lint: install ## ruff lint and format check

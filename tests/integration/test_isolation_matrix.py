@@ -35,6 +35,7 @@ OPEN = {
     ("intake", "POST", "/api/v1/lab-updates"),  # the lab's API key (X-Lab-Key)
     ("notifier", "POST", "/api/v1/providers/{provider}/inbound"),  # NOTIFIER_CALLBACK_TOKEN
     ("notifier", "POST", "/api/v1/providers/{provider}/status"),  # NOTIFIER_CALLBACK_TOKEN
+    ("workflow", "GET", "/api/v1/tracking/{token}"),  # the customer's link: the token itself
 }
 """Operations without a bearer token; each checks its own credential (or is sign-in itself)."""
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -44,6 +45,7 @@ CREATES_IN_CALLERS_CHAIN = {
     ("workflow", "PUT", "/api/v1/service-types/{code}"),  # chain B has its own "teste"
     ("workflow", "PUT", "/api/v1/calendar/optional-days"),
     ("intake", "POST", "/api/v1/labs"),
+    ("notifier", "PUT", "/api/v1/sms-settings"),  # the caller's own chain's option
 }
 """Writes whose body names nothing of chain A: another chain's admin may do them in their own."""
 SERVICES = ("intake", "workflow", "notifier")
@@ -86,6 +88,7 @@ class World:
             "version": "1",
             "phone": "+5511955550000",
             "provider": "http",
+            "token": self.extra.get("token", "Xk3p9QzAb1c"),
             **self.extra,
         }
 
@@ -138,6 +141,7 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     },
     ("intake", "POST", "/api/v1/lab-updates/{lab_message_id}/replay"): lambda w: {},
     ("notifier", "POST", "/api/v1/opt-outs"): lambda w: {"phone": "+5511955550000"},
+    ("notifier", "PUT", "/api/v1/sms-settings"): lambda w: {"transliterate": True},
     ("notifier", "DELETE", "/api/v1/opt-outs/{phone}"): lambda w: {},
     ("notifier", "POST", "/api/v1/providers/{provider}/inbound"): lambda w: {
         "from": "+5511955550000", "text": "PARE",

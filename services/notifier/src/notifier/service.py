@@ -66,8 +66,8 @@ class NotifierHandlers:
             """
             INSERT INTO messages (notification_id, chain_id, order_id, branch_id, order_number,
                 entry_sequence, stage_key, stage_name, template, promised_date, forecast_date,
-                next_attempt_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                next_attempt_at, tracking_token, customer_stage_name)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (order_id, entry_sequence) DO NOTHING
             """,
             uuid4(),
@@ -82,6 +82,8 @@ class NotifierHandlers:
             event.promised_date,
             event.projected_completion_at.date(),
             event.entered_at,
+            event.tracking_token,
+            event.to_stage.customer_name,
         )
 
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:

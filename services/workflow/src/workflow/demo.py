@@ -15,13 +15,13 @@ log = get_logger(__name__)
 
 B, C = DayCounting.BUSINESS, DayCounting.CALENDAR
 
+# Each ends with the customer's link (ETAPA_TRACKING_BASE_URL/a/<token>) and fits in two SMS
+# segments with accents (UCS-2) and one when the chain asks for GSM-7 only.
 OPENED_SMS = (
-    "Olá {nome}! Recebemos sua OS {numero_os} na {filial}. Previsão de entrega: {data_prometida}."
+    "Olá {nome}! OS {numero_os} recebida na {filial}. Previsão: {data_prometida}. "
+    "Acompanhe: {link}"
 )
-READY_SMS = (
-    "Olá {nome}! Sua OS {numero_os} está pronta para retirada na {filial}. "
-    "Dúvidas: {telefone_filial}"
-)
+READY_SMS = "Olá {nome}! OS {numero_os} pronta para retirada na {filial}. Horários: {link}"
 READY = Stage(
     "pronto-para-retirada",
     "Pronto para retirada",

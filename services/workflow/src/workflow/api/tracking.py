@@ -23,7 +23,6 @@ Rules:
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
@@ -80,26 +79,26 @@ class TrackingOut(BaseModel):
 
 @dataclass
 class MissLimiter:
-    """Misses (unknown or expired tokens) per client address in a fixed window, in process."""
+    """Misses (unknown or expired tokens) per client address in a fixed window, in process.
+
+    Used from the event loop only: each call runs without awaiting, so needs no lock.
+    """
 
     limit: int
     window: timedelta = MISS_WINDOW
     _counts: dict[str, tuple[datetime, int]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def blocked(self, address: str, now: datetime) -> bool:
-        with self._lock:
-            started, count = self._counts.get(address, (now, 0))
-            return now - started < self.window and count >= self.limit
+        started, count = self._counts.get(address, (now, 0))
+        return now - started < self.window and count >= self.limit
 
     def miss(self, address: str, now: datetime) -> None:
-        with self._lock:
-            started, count = self._counts.get(address, (now, 0))
-            if now - started >= self.window:
-                started, count = now, 0
-            self._counts[address] = (started, count + 1)
-            if len(self._counts) > 100_000:  # forget finished windows
-                self._counts = {a: v for a, v in self._counts.items() if now - v[0] < self.window}
+        started, count = self._counts.get(address, (now, 0))
+        if now - started >= self.window:
+            started, count = now, 0
+        self._counts[address] = (started, count + 1)
+        if len(self._counts) > 100_000:  # forget finished windows
+            self._counts = {a: v for a, v in self._counts.items() if now - v[0] < self.window}
 
 
 @dataclass(frozen=True)
