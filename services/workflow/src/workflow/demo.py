@@ -18,8 +18,7 @@ B, C = DayCounting.BUSINESS, DayCounting.CALENDAR
 # Each ends with the customer's link (ETAPA_TRACKING_BASE_URL/a/<token>) and fits in two SMS
 # segments with accents (UCS-2) and one when the chain asks for GSM-7 only.
 OPENED_SMS = (
-    "Olá {nome}! OS {numero_os} recebida na {filial}. Previsão: {data_prometida}. "
-    "Acompanhe: {link}"
+    "Olá {nome}! OS {numero_os} recebida na {filial}. Previsão: {data_prometida}. Acompanhe: {link}"
 )
 READY_SMS = "Olá {nome}! OS {numero_os} pronta para retirada na {filial}. Horários: {link}"
 READY = Stage(
