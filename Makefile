@@ -12,7 +12,7 @@ export ETAPA_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 DEV_KEYS := ETAPA_JWT_PUBLIC_KEY_FILE=$(CURDIR)/.etapa/jwt/public.pem INTAKE_JWT_PRIVATE_KEY_FILE=$(CURDIR)/.etapa/jwt/private.pem
 
 .DEFAULT_GOAL := help
-.PHONY: fuzz help install keys services migrate seed run test lint typecheck imports unit integration e2e bench bench-notifier clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e bench bench-console bench-notifier clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,31 +40,40 @@ seed: migrate ## load the demo chain, branches, users and flows
 	@scripts/rabbitmq-lab-user.sh LABDEMO lab-demo-change-me 2>/dev/null \
 	  || echo "  (no demo lab user on the broker: rabbitmqctl must run where RabbitMQ runs; see README)"
 
-run: seed ## run the three services with demo data (Ctrl-C stops them)
+run: run-banner seed ## run the four services with demo data (Ctrl-C stops them)
 	@echo ""
+	@echo "  console   http://127.0.0.1:8003   ← open this in a browser"
 	@echo "  intake    http://127.0.0.1:8000  (API docs: /schema)"
 	@echo "  workflow  http://127.0.0.1:8001  (API docs: /schema)"
 	@echo "  notifier  http://127.0.0.1:8002  (API docs: /schema)"
 	@$(DEV_KEYS) $(RUN) python -m intake demo-users
-	@echo "  Sign in: curl -s -X POST localhost:8000/api/v1/auth/token -H 'content-type: application/json' \\"
-	@echo "             -d '{\"email\": \"admin@visaoclara.demo\", \"password\": \"visao-clara-demo\"}'"
 	@echo ""
-	$(DEV_KEYS) NOTIFIER_CALLBACK_TOKEN=$${NOTIFIER_CALLBACK_TOKEN:-demo-callback-token} \
+	@$(DEV_KEYS) NOTIFIER_CALLBACK_TOKEN=$${NOTIFIER_CALLBACK_TOKEN:-demo-callback-token} \
 	  ETAPA_TRACKING_BASE_URL=$${ETAPA_TRACKING_BASE_URL:-http://127.0.0.1:8003} \
 	  WORKFLOW_TRACKING_TRUSTED_PROXIES=$${WORKFLOW_TRACKING_TRUSTED_PROXIES:-127.0.0.1} \
-	  ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile
+	  ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile & honcho=$$!; \
+	  trap 'kill $$honcho 2>/dev/null; wait $$honcho' INT TERM; \
+	  $(RUN) python scripts/demo_orders.py || true; \
+	  echo "  console ready: http://127.0.0.1:8003 (Ctrl-C stops everything)"; \
+	  wait $$honcho
+
+run-banner:
+	@echo "Etapa: the console will be at http://127.0.0.1:8003 (setting up first)"
 
 lint: install ## ruff lint and format check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
 typecheck: install ## mypy --strict
-	$(RUN) mypy shared/src services/intake/src services/workflow/src services/notifier/src tests scripts
+	$(RUN) mypy shared/src services/intake/src services/workflow/src services/notifier/src services/console/src tests scripts
 
 imports: install ## import-linter: services never import each other; the domain imports no I/O
 	$(RUN) lint-imports
 
-test: lint typecheck imports ## lint, types, import boundaries, then unit, integration and e2e tests
+chromium: ## make sure Debian's Chromium is there for the browser tests (installs it as root)
+	@scripts/ensure-chromium.sh
+
+test: lint typecheck imports chromium ## lint, types, import boundaries, then unit, integration, e2e and browser tests
 	$(RUN) pytest
 
 unit: install ## unit tests only (no services needed)
@@ -76,6 +85,10 @@ fuzz: install ## a longer schemathesis run against each service's OpenAPI (ETAPA
 bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_deadlines
 	$(RUN) python -m tests.bench.bench_notifier
+	$(RUN) python -m tests.bench.bench_console
+
+bench-console: install ## the board with 2,000 open orders, and event → open board latency
+	$(RUN) python -m tests.bench.bench_console
 
 bench-notifier: install ## SMS per second with 1, 2 and 4 notifier processes vs a raw aio-pika loop
 	$(RUN) python -m tests.bench.bench_notifier

@@ -207,6 +207,7 @@ class OrderClosed(Event):
     type: Literal["order.closed"] = "order.closed"
     version: Literal[1] = 1
     order_id: UUID
+    branch_id: UUID | None = Field(default=None, description="for the live boards' scoping")
     outcome: Literal["delivered", "cancelled"]
     closed_at: datetime
 
@@ -219,6 +220,7 @@ class NotificationStatus(Event):
     type: Literal["notification.status"] = "notification.status"
     version: Literal[1] = 1
     order_id: UUID
+    branch_id: UUID | None = Field(default=None, description="for the live boards' scoping")
     notification_id: UUID
     entry_sequence: int
     status: NotificationState

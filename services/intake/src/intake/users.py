@@ -7,7 +7,7 @@ spends the time of one hash, so response times do not tell which e-mails exist.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
@@ -151,6 +151,11 @@ async def authenticate(conn: Connection, email: str, password: str) -> Principal
         return None
     if row is None or not row["active"]:
         return None
+    return principal_of(row)
+
+
+def principal_of(row: Mapping[str, Any] | asyncpg.Record) -> Principal:
+    """The principal a user row signs in as: its role and branches as they are now."""
     return Principal(
         user_id=row["user_id"],
         chain_id=row["chain_id"],

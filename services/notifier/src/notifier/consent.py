@@ -60,7 +60,7 @@ async def opt_out(
             updated_at = $3
         FROM contacts c
         WHERE c.order_id = m.order_id AND c.phone = $1 AND m.status IN ('pending', 'held')
-        RETURNING m.notification_id, m.chain_id, m.order_id, m.entry_sequence
+        RETURNING m.notification_id, m.chain_id, m.branch_id, m.order_id, m.entry_sequence
         """,
         phone,
         reason,
@@ -90,7 +90,7 @@ async def apply_report(
             status_reason = CASE WHEN $3 = 'failed' THEN $4 ELSE status_reason END,
             delivered_at = CASE WHEN $3 = 'delivered' THEN $5 ELSE delivered_at END
         WHERE provider = $1 AND provider_message_id = $2 AND status = 'sent'
-        RETURNING notification_id, chain_id, order_id, entry_sequence
+        RETURNING notification_id, chain_id, branch_id, order_id, entry_sequence
         """,
         provider,
         report.provider_message_id,

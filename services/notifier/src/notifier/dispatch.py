@@ -360,6 +360,7 @@ def status_event(
         occurred_at=now,
         correlation_id=f"sms-{notification_id}",
         chain_id=message["chain_id"],
+        branch_id=message.get("branch_id"),
         order_id=message["order_id"],
         notification_id=notification_id,
         entry_sequence=message["entry_sequence"],

@@ -50,6 +50,7 @@ def closed_event(
         occurred_at=now,
         correlation_id=correlation_id,
         chain_id=order.chain_id,
+        branch_id=order.branch_id,
         order_id=order.order_id,
         outcome="delivered" if state.status is State.DELIVERED else "cancelled",
         closed_at=now,

@@ -59,6 +59,7 @@ class WorkflowHandlers:
             lab_code=event.lab_code,
             promised_date=event.promised_date,
             opened_at=event.opened_at,
+            customer_phone=event.customer.phone,
         )
         await self._engine.open(
             conn,

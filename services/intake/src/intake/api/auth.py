@@ -12,7 +12,7 @@ from litestar.status_codes import HTTP_200_OK
 from intake import users
 from intake.api.schemas import SignIn, TokenOut, UserOut
 from intake.config import IntakeSettings
-from shared.auth import PUBLIC, TokenIssuer
+from shared.auth import PUBLIC, Principal, TokenIssuer
 from shared.clock import Clock
 from shared.logging import get_logger
 
@@ -43,6 +43,31 @@ class AuthController(Controller):
         log.info("signed_in", user_id=str(principal.user_id), role=principal.role.value)
         return TokenOut(
             access_token=issuer.issue(principal, now=clock()),
+            expires_in=int(settings.token_ttl.total_seconds()),
+            user=UserOut(**row),
+        )
+
+    @post("/refresh", status_code=HTTP_200_OK)
+    async def refresh(
+        self,
+        principal: NamedDependency[Principal],
+        pool: NamedDependency[asyncpg.Pool],
+        clock: NamedDependency[Clock],
+        settings: NamedDependency[IntakeSettings],
+        issuer: NamedDependency[TokenIssuer],
+    ) -> TokenOut:
+        """A fresh token for a still-valid one, with the user's current role and branches.
+
+        The console renews a session with this while its person is active; a user who was
+        deactivated since gets a 401 and must sign in again.
+        """
+        async with pool.acquire() as conn:
+            row = await users.get_user(conn, principal.chain_id, principal.user_id)
+        if row is None or not row["active"]:
+            log.info("refresh_refused", user_id=str(principal.user_id))
+            raise NotAuthorizedException("usuário inativo; entre novamente")
+        return TokenOut(
+            access_token=issuer.issue(users.principal_of(row), now=clock()),
             expires_in=int(settings.token_ttl.total_seconds()),
             user=UserOut(**row),
         )

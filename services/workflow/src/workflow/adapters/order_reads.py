@@ -59,9 +59,11 @@ async def list_orders(
           AND ($4::text IS NULL OR v.stages -> o.stage_position ->> 'key' = $4)
           AND ($5::text IS NULL OR o.risk_level = $5)
           AND ($6::text IS NULL OR o.assignee = $6)
-          AND ($7::text IS NULL OR o.status = $7)
+          AND ($7::text IS NULL OR o.status = $7
+               OR ($7 = 'open' AND o.status IN ('in_progress', 'paused')))
           AND ($8::text IS NULL OR o.number ILIKE '%' || $8 || '%'
-               OR o.customer_name ILIKE '%' || $8 || '%')
+               OR o.customer_name ILIKE '%' || $8 || '%'
+               OR ($12::text IS NOT NULL AND o.customer_phone_digits LIKE '%' || $12 || '%'))
         ORDER BY o.opened_at DESC, o.order_id LIMIT $9 OFFSET $10
         """,
         chain_id,
@@ -75,8 +77,19 @@ async def list_orders(
         limit + 1,
         offset,
         None if branches is None else list(branches),
+        phone_digits(text),
     )
     return [dict(r) for r in rows]
+
+
+def phone_digits(text: str | None) -> str | None:
+    """The digits of a search that looks like (part of) a phone: 8 or more, and no letters."""
+    if text is None or any(c.isalpha() for c in text):
+        return None
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) < 8:
+        return None
+    return digits[2:] if text.strip().startswith("+55") else digits
 
 
 async def get_history(conn: Connection, order_id: UUID) -> dict[str, list[dict[str, Any]]]:

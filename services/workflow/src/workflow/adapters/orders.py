@@ -24,6 +24,8 @@ class NewOrder:
     opened_at: datetime
     reopened_from: UUID | None = None
     reopen_kind: str | None = None
+    customer_phone: str | None = None
+    """E.164; kept as national digits for search. A remake takes its original's."""
 
 
 async def insert_order(
@@ -43,9 +45,11 @@ async def insert_order(
             customer_name, lab_code, status, status_reason, stage_position, entry_sequence,
             stage_entered_at, stage_due_at, stage_due_explanation, projected_completion_at,
             promised_date, promised_date_proposed, opened_at, updated_at, stage_planned_due_at,
-            paused_at, reopened_from, reopen_kind, tracking_token)
+            paused_at, reopened_from, reopen_kind, customer_phone_digits, tracking_token)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25)
+                $18, $19, $20, $21, $22, $23, $24,
+                COALESCE($25, (SELECT customer_phone_digits FROM orders WHERE order_id = $23)),
+                $26)
         ON CONFLICT (order_id) DO NOTHING RETURNING true
         """,
         order.order_id,
@@ -72,9 +76,18 @@ async def insert_order(
         state.paused_at if state else None,
         order.reopened_from,
         order.reopen_kind,
+        national_digits(order.customer_phone),
         tracking_token,
     )
     return bool(inserted)
+
+
+def national_digits(phone: str | None) -> str | None:
+    """``+5511987654321`` → ``11987654321``: what people type, whatever the punctuation."""
+    if not phone:
+        return None
+    digits = "".join(c for c in phone if c.isdigit())
+    return digits[2:] if phone.startswith("+55") else digits
 
 
 async def add_timeline(

@@ -16,9 +16,11 @@ from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters import order_reads
 from workflow.api.schemas import OrderDetail, OrderSummary
 
-Text = Annotated[str | None, QueryParameter(max_length=100, description="order number or customer")]
+Text = Annotated[
+    str | None, QueryParameter(max_length=100, description="order number, customer name or phone")
+]
 Risk = Literal["on_track", "at_risk", "overdue"]
-Status = Literal["in_progress", "paused", "delivered", "cancelled", "needs_attention"]
+Status = Literal["open", "in_progress", "paused", "delivered", "cancelled", "needs_attention"]
 
 
 class OrderController(Controller):
@@ -41,7 +43,8 @@ class OrderController(Controller):
         offset: Offset = 0,
     ) -> Page:
         """Orders, newest first, filtered by branch, service type, stage, risk, assignee,
-        status or text (order number or customer name)."""
+        status (`open`: in progress or paused) or text (order number, customer name, or 8+
+        digits of the phone in any format)."""
         async with pool.acquire() as conn:
             rows = await order_reads.list_orders(
                 conn,

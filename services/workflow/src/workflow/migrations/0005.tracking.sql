@@ -1,4 +1,4 @@
--- depends: 0002.order-engine 0003.flow-and-calendar-config
+-- depends: 0002.order-engine 0004.order-search-phone
 -- The customer's tracking link: a random token per order (never derived from the order id),
 -- and what the public page shows of the branch and its chain (kept from branch.upserted).
 

@@ -1,0 +1,31 @@
+"""``python -m console [serve]``: the staff console and the customer page on port 8003."""
+
+from __future__ import annotations
+
+import argparse
+
+import uvicorn
+
+from console.bootstrap import create_app
+from console.config import ConsoleSettings
+from shared.logging import configure_logging
+
+
+def main() -> None:
+    settings = ConsoleSettings.from_env()
+    parser = argparse.ArgumentParser(prog="etapa-console")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve"])
+    parser.parse_args()
+    configure_logging("console", settings.service.log_level, settings.service.log_format)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.service.http_host,
+        port=settings.service.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+
+
+if __name__ == "__main__":
+    main()

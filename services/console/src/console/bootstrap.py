@@ -1,0 +1,121 @@
+"""The console's composition root: settings, the API client, the live feed, the web app.
+
+Nothing is built at import time: :func:`create_app` makes the app from settings, and its
+lifespan opens the HTTP client and the broker connection and closes them at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from console.adapters.api_client import ApiClient, ApiRefusal, Service, ServiceDown
+from console.adapters.live_feed import LiveFeed, LiveHub
+from console.config import ConsoleSettings
+from console.entrypoints.http import errors, templating
+from console.entrypoints.http.controllers.auth import AuthController
+from console.entrypoints.http.controllers.board import BoardController
+from console.entrypoints.http.controllers.live import LiveController
+from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
+from console.entrypoints.http.pages import provide_visit
+from console.entrypoints.http.session import OPEN_PATHS, SessionMiddleware
+from console.usecases.directory import DirectoryCache
+from shared.auth import verifier_for
+from shared.logging import get_logger
+from shared.web import CorrelationIdMiddleware, health_handlers
+
+log = get_logger(__name__)
+
+HTTP_DIR = Path(__file__).parent / "entrypoints" / "http"
+ROUTE_HANDLERS: list[Any] = [AuthController, BoardController, LiveController]
+
+
+def create_app(settings: ConsoleSettings | None = None) -> Litestar:
+    settings = settings or ConsoleSettings.from_env()
+    verifier = verifier_for(settings.service)
+    hub = LiveHub()
+    feed = LiveFeed(settings.service.amqp_url, settings.service.topology, hub)
+    state = State({"settings": settings, "hub": hub, "feed": feed, "directories": DirectoryCache()})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=settings.api_timeout) as http:
+            app.state.api = ApiClient(
+                http,
+                {
+                    Service.INTAKE: settings.intake_url,
+                    Service.WORKFLOW: settings.workflow_url,
+                    Service.NOTIFIER: settings.notifier_url,
+                },
+            )
+            task = asyncio.create_task(feed.run(), name="live-feed")
+            log.info("service_started", port=settings.service.http_port)
+            try:
+                yield
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+                await feed.close()
+                log.info("service_stopped")
+
+    prometheus = PrometheusConfig(
+        app_name="etapa_console", group_path=True, exclude=["/metrics", "/health", "/ready"]
+    )
+    return Litestar(
+        route_handlers=[
+            *ROUTE_HANDLERS,
+            *health_handlers({"broker": feed.ready}),
+            PrometheusController,
+            create_static_files_router(
+                path="/static", directories=[HTTP_DIR / "static"], name="static", opt={}
+            ),
+        ],
+        middleware=[
+            CorrelationIdMiddleware(),
+            SecurityHeadersMiddleware(),
+            prometheus.middleware,
+            DefineMiddleware(SessionMiddleware, verifier=verifier),
+        ],
+        before_send=[renewed_cookie_hook],
+        lifespan=[lifespan],
+        state=state,
+        dependencies={"visit": Provide(provide_visit)},
+        plugins=[HTMXPlugin()],
+        template_config=TemplateConfig(
+            directory=HTTP_DIR / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=templating.configure,
+        ),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="etapa_csrf",
+            cookie_secure=settings.secure_cookies,
+            cookie_httponly=True,
+            exclude=[p for p in OPEN_PATHS if p != "^/entrar"],
+        ),
+        exception_handlers={
+            NotAuthorizedException: errors.not_signed_in,
+            ServiceDown: errors.service_down,
+            ApiRefusal: errors.refused,
+            Exception: errors.unexpected,
+        },
+        request_max_body_size=1_000_000,
+        logging_config=None,
+        openapi_config=None,
+    )

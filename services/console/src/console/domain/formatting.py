@@ -1,0 +1,81 @@
+"""How staff and customers read dates, times, phones and names: pt-BR, in the branch's zone.
+
+Rules: dates are dd/mm/aaaa; times HH:MM in the branch's time zone, never UTC; a phone shows
+its area code and last two digits only; a customer is greeted by the first name alone.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = "America/Sao_Paulo"
+WEEKDAYS = ("seg", "ter", "qua", "qui", "sex", "sáb", "dom")
+
+
+def parse_instant(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def parse_day(value: str | None) -> date | None:
+    if not value:
+        return None
+    return date.fromisoformat(value[:10])
+
+
+def local(value: datetime, zone: str | None) -> datetime:
+    return value.astimezone(ZoneInfo(zone or DEFAULT_ZONE))
+
+
+def day_text(value: date | datetime | None) -> str:
+    """``09/12/2026``; a missing date reads as a dash."""
+    if value is None:
+        return "—"
+    return value.strftime("%d/%m/%Y")
+
+
+def short_day_text(value: date | datetime | None) -> str:
+    """``09/12``, for cards where the year is obvious."""
+    if value is None:
+        return "—"
+    return value.strftime("%d/%m")
+
+
+def moment_text(value: datetime | None, zone: str | None) -> str:
+    """``02/12/2026 18:00`` in the branch's zone."""
+    if value is None:
+        return "—"
+    return local(value, zone).strftime("%d/%m/%Y %H:%M")
+
+
+def short_moment_text(value: datetime | None, zone: str | None) -> str:
+    """``02/12 18:00`` in the branch's zone."""
+    if value is None:
+        return "—"
+    return local(value, zone).strftime("%d/%m %H:%M")
+
+
+def mask_phone(phone: str | None) -> str:
+    """``+5511987654321`` → ``(11) 9****-**21``: enough to recognise, not to dial."""
+    if not phone:
+        return "—"
+    digits = re.sub(r"\D", "", phone)
+    if digits.startswith("55") and len(digits) in (12, 13):
+        digits = digits[2:]
+    if len(digits) < 6:
+        return "*" * len(digits)
+    area, number = digits[:2], digits[2:]
+    hidden = number[0] + "*" * (len(number) - 3) + number[-2:]
+    return f"({area}) {hidden[:-4]}-{hidden[-4:]}"
+
+
+def first_name(full_name: str) -> str:
+    parts = full_name.split()
+    return parts[0] if parts else ""
+
+
+def plural(count: int, singular: str, many: str) -> str:
+    return f"{count} {singular if count == 1 else many}"

@@ -1,0 +1,93 @@
+"""The demo chain's staff acting through the APIs, to set up what a browser test then looks at."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+ADMIN = "admin@visaoclara.demo"
+MANAGER_SP = "gerente.sp@visaoclara.demo"
+ATTENDANT_SP = "atendente.sp@visaoclara.demo"
+ATTENDANT_RJ = "atendente.rj@visaoclara.demo"
+VIEWER = "consulta@visaoclara.demo"
+PASSWORD = "visao-clara-demo"
+
+
+class StaffApi:
+    def __init__(self, urls: dict[str, str]) -> None:
+        self.urls = urls
+        self._tokens: dict[str, str] = {}
+
+    def token(self, email: str) -> str:
+        if email not in self._tokens:
+            response = httpx.post(
+                f"{self.urls['intake']}/api/v1/auth/token",
+                json={"email": email, "password": PASSWORD},
+                timeout=10,
+            )
+            response.raise_for_status()
+            self._tokens[email] = response.json()["access_token"]
+        return self._tokens[email]
+
+    def call(self, email: str, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {self.token(email)}", **kwargs.pop("headers", {})}
+        response = httpx.request(
+            method, f"{self.urls[service]}{path}", headers=headers, timeout=10, **kwargs
+        )
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def branch_id(self, code: str) -> str:
+        branches = self.call(ADMIN, "GET", "intake", "/api/v1/branches")["items"]
+        return str(next(b["branch_id"] for b in branches if b["code"] == code))
+
+    def open_order(
+        self,
+        email: str = ATTENDANT_SP,
+        branch: str = "SP01",
+        service_type: str = "venda-oculos-grau",
+        customer: str = "Maria da Silva",
+        phone: str = "(11) 98765-4321",
+    ) -> dict[str, Any]:
+        order: dict[str, Any] = self.call(
+            email,
+            "POST",
+            "intake",
+            "/api/v1/orders",
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+            json={
+                "branch_id": self.branch_id(branch),
+                "service_type": service_type,
+                "customer": {"name": customer, "phone": phone, "sms_consent": True},
+            },
+        )
+        self.wait_for_order(order["order_id"])
+        return order
+
+    def wait_for_order(self, order_id: str, timeout: float = 15) -> dict[str, Any]:
+        """The order as workflow has it, once workflow has placed it."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = httpx.get(
+                f"{self.urls['workflow']}/api/v1/orders/{order_id}",
+                headers={"Authorization": f"Bearer {self.token(ADMIN)}"},
+                timeout=10,
+            )
+            if response.status_code == 200:
+                detail: dict[str, Any] = response.json()
+                return detail
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"order {order_id} never reached workflow")
+            time.sleep(0.2)
+
+    def act(self, order_id: str, action: str, email: str = ATTENDANT_SP, **fields: Any) -> Any:
+        return self.call(
+            email,
+            "POST",
+            "intake",
+            f"/api/v1/orders/{order_id}/actions",
+            json={"action": action, **fields},
+        )
