@@ -32,6 +32,7 @@ from console.entrypoints.http import errors, templating
 from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
 from console.entrypoints.http.controllers.live import LiveController
+from console.entrypoints.http.controllers.tracking import customer_page
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
 from console.entrypoints.http.pages import provide_visit
 from console.entrypoints.http.session import OPEN_PATHS, SessionMiddleware
@@ -43,7 +44,7 @@ from shared.web import CorrelationIdMiddleware, health_handlers
 log = get_logger(__name__)
 
 HTTP_DIR = Path(__file__).parent / "entrypoints" / "http"
-ROUTE_HANDLERS: list[Any] = [AuthController, BoardController, LiveController]
+ROUTE_HANDLERS: list[Any] = [AuthController, BoardController, LiveController, customer_page]
 
 
 def create_app(settings: ConsoleSettings | None = None) -> Litestar:
