@@ -12,7 +12,7 @@ export ETAPA_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 DEV_KEYS := ETAPA_JWT_PUBLIC_KEY_FILE=$(CURDIR)/.etapa/jwt/public.pem INTAKE_JWT_PRIVATE_KEY_FILE=$(CURDIR)/.etapa/jwt/private.pem
 
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e bench bench-console bench-notifier clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e bench bench-console bench-customer-page bench-notifier clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -86,9 +86,13 @@ bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_deadlines
 	$(RUN) python -m tests.bench.bench_notifier
 	$(RUN) python -m tests.bench.bench_console
+	$(RUN) python -m tests.bench.bench_customer_page
 
 bench-console: install ## the board with 2,000 open orders, and event → open board latency
 	$(RUN) python -m tests.bench.bench_console
+
+bench-customer-page: install ## the customer's page: its size, and its server time vs workflow's raw read
+	$(RUN) python -m tests.bench.bench_customer_page
 
 bench-notifier: install ## SMS per second with 1, 2 and 4 notifier processes vs a raw aio-pika loop
 	$(RUN) python -m tests.bench.bench_notifier

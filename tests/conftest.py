@@ -54,3 +54,11 @@ async def _cleanup(infra: Infra) -> None:
                 topology.dead_letter_exchange,
             ):
                 await channel.exchange_delete(name)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests run last: Playwright's sync API keeps an event loop running while the
+    session's browser is open, and pytest-asyncio cannot set up an async fixture (the
+    integration tests' ``services``) under a running loop. Last, the browser is also closed
+    before the async session fixtures are torn down."""
+    items.sort(key=lambda item: "tests/browser/" in item.nodeid.replace("\\", "/"))
