@@ -12,7 +12,7 @@ export ETAPA_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 DEV_KEYS := ETAPA_JWT_PUBLIC_KEY_FILE=$(CURDIR)/.etapa/jwt/public.pem INTAKE_JWT_PRIVATE_KEY_FILE=$(CURDIR)/.etapa/jwt/private.pem
 
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e bench bench-console bench-notifier clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e bench bench-console bench-customer-page bench-notifier clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,8 @@ run: run-banner seed ## run the four services with demo data (Ctrl-C stops them)
 	@$(DEV_KEYS) $(RUN) python -m intake demo-users
 	@echo ""
 	@$(DEV_KEYS) NOTIFIER_CALLBACK_TOKEN=$${NOTIFIER_CALLBACK_TOKEN:-demo-callback-token} \
+	  ETAPA_TRACKING_BASE_URL=$${ETAPA_TRACKING_BASE_URL:-http://127.0.0.1:8003} \
+	  WORKFLOW_TRACKING_TRUSTED_PROXIES=$${WORKFLOW_TRACKING_TRUSTED_PROXIES:-127.0.0.1} \
 	  ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile & honcho=$$!; \
 	  trap 'kill $$honcho 2>/dev/null; wait $$honcho' INT TERM; \
 	  $(RUN) python scripts/demo_orders.py || true; \
@@ -84,9 +86,13 @@ bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_deadlines
 	$(RUN) python -m tests.bench.bench_notifier
 	$(RUN) python -m tests.bench.bench_console
+	$(RUN) python -m tests.bench.bench_customer_page
 
 bench-console: install ## the board with 2,000 open orders, and event → open board latency
 	$(RUN) python -m tests.bench.bench_console
+
+bench-customer-page: install ## the customer's page: its size, and its server time vs workflow's raw read
+	$(RUN) python -m tests.bench.bench_customer_page
 
 bench-notifier: install ## SMS per second with 1, 2 and 4 notifier processes vs a raw aio-pika loop
 	$(RUN) python -m tests.bench.bench_notifier

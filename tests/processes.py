@@ -54,6 +54,14 @@ def running_services(
     for backend in BACKENDS:
         if backend in ports:
             env[f"CONSOLE_{backend.upper()}_URL"] = f"http://127.0.0.1:{ports[backend]}"
+    if "console" in ports:
+        # The SMS {link} opens this console's customer page, as under `make run`; the console
+        # passes the customer's address to workflow's tracking read as X-Forwarded-For.
+        defaults = {
+            "ETAPA_TRACKING_BASE_URL": f"http://127.0.0.1:{ports['console']}",
+            "WORKFLOW_TRACKING_TRUSTED_PROXIES": "127.0.0.1",
+        }
+        env.update({k: v for k, v in defaults.items() if k not in extra_env})
     if demo:
         for backend in BACKENDS:
             run_command(env, backend, "migrate")

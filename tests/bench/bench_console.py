@@ -58,7 +58,8 @@ async def copy_orders(database_url: str, template_id: str, count: int) -> None:
                 'customer_name', 'Cliente ' || g,
                 'stage_position', g % 5,
                 'risk_level', (ARRAY['on_track', 'on_track', 'at_risk', 'overdue'])[1 + g % 4],
-                'stage_due_at', o.stage_due_at + (g % 97) * interval '1 hour'
+                'stage_due_at', o.stage_due_at + (g % 97) * interval '1 hour',
+                'tracking_token', new_tracking_token()
             ))).*
             FROM orders o, generate_series(1, $2) g WHERE o.order_id = $1
             """,

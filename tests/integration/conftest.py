@@ -22,6 +22,9 @@ async def services(infra: Infra) -> AsyncIterator[RunningServices]:
             NOTIFIER_DISPATCH_INTERVAL="0.1",
             WORKFLOW_RISK_SWEEP_INTERVAL="0.2",
             NOTIFIER_SENDING_HOURS="always",
+            ETAPA_TRACKING_BASE_URL="https://acompanhe.example.com.br",
+            # The tests call from 127.0.0.1 like the console; X-Forwarded-For names the client.
+            WORKFLOW_TRACKING_TRUSTED_PROXIES="127.0.0.1",
         )
     )
     await running.start()

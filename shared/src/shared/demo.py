@@ -21,6 +21,8 @@ class DemoBranch:
     city: str
     timezone: str
     phone: str
+    address: str | None = None
+    opening_hours: str | None = None
 
     @property
     def branch_id(self) -> UUID:
@@ -35,12 +37,22 @@ class DemoBranch:
             city=self.city,
             timezone=self.timezone,
             phone=self.phone,
+            address=self.address,
+            opening_hours=self.opening_hours,
+            chain_name=DEMO_CHAIN_NAME,
         )
 
 
 DEMO_BRANCHES = (
     DemoBranch(
-        "SP01", "Visão Clara Paulista", "SP", "São Paulo", "America/Sao_Paulo", "(11) 3253-1000"
+        "SP01",
+        "Visão Clara Paulista",
+        "SP",
+        "São Paulo",
+        "America/Sao_Paulo",
+        "(11) 3253-1000",
+        address="Av. Paulista, 1000 — Bela Vista, São Paulo",
+        opening_hours="seg–sex 9h–18h, sáb 9h–13h",
     ),
     DemoBranch(
         "RJ01",
@@ -49,6 +61,17 @@ DEMO_BRANCHES = (
         "Rio de Janeiro",
         "America/Sao_Paulo",
         "(21) 2547-2000",
+        address="Av. Nossa Senhora de Copacabana, 500 — Copacabana, Rio de Janeiro",
+        opening_hours="seg–sex 9h–19h, sáb 9h–14h",
     ),
-    DemoBranch("AM01", "Visão Clara Manaus", "AM", "Manaus", "America/Manaus", "(92) 3633-3000"),
+    DemoBranch(
+        "AM01",
+        "Visão Clara Manaus",
+        "AM",
+        "Manaus",
+        "America/Manaus",
+        "(92) 3633-3000",
+        address="Av. Eduardo Ribeiro, 620 — Centro, Manaus",
+        opening_hours="seg–sex 8h–17h",
+    ),
 )

@@ -50,6 +50,11 @@ class BranchSnapshot(Contract):
     city: str
     timezone: str = Field(description="IANA time zone, e.g. America/Sao_Paulo")
     phone: str | None = None
+    address: str | None = Field(default=None, description="street address, for customers")
+    opening_hours: str | None = Field(
+        default=None, description="opening hours as customers read them, e.g. seg–sex 9h–18h"
+    )
+    chain_name: str | None = Field(default=None, description="the chain's name, for customers")
 
 
 class SendingWindow(Contract):
@@ -180,6 +185,10 @@ class StageRef(Contract):
     key: str
     name: str
     position: int = Field(description="0-based position in the flow version")
+    customer_name: str | None = Field(
+        default=None,
+        description="what the customer reads for the stage (SMS {etapa}); absent: name",
+    )
 
 
 class OrderStageChanged(Event):
@@ -208,6 +217,11 @@ class OrderStageChanged(Event):
         default=None,
         description="set on a remake/warranty order opened by workflow: the original order, "
         "whose customer it shares",
+    )
+    tracking_token: str | None = Field(
+        default=None,
+        description="the order's customer link token: the SMS {link} is "
+        "ETAPA_TRACKING_BASE_URL + '/a/' + token (absent from older producers: no link)",
     )
 
 

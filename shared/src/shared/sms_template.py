@@ -21,6 +21,17 @@ Rules:
   segment, and an escape pair or a surrogate pair is never split across segments.
 - ``fit_to_segments`` cuts at a word boundary where possible and appends ``...`` (GSM-7, unlike
   ``…``) so that the result fits in its own encoding.
+- ``fit_keeping_link`` does the same but never cuts the customer's link: the text before the
+  link is shortened (at a word, ``... `` before the link); only when the link and what follows
+  it alone are too long is the text after the link cut, and then everything before it dropped.
+  The link survives whole whenever it fits in the segments at all.
+- ``transliterate`` (a per-chain option of the notifier) replaces letters outside GSM-7 by
+  their base letter (``ã`` → ``a``, ``ç`` → ``c``, ``Ó`` → ``O``) and typographic punctuation
+  by plain (``“`` → ``"``, ``–`` → ``-``, ``…`` → ``...``), keeping GSM-7's own accented letters
+  (``é``, ``à``, ``Ç``, ``ü``…), so Portuguese text is GSM-7: 160 characters a segment, not 70.
+  Characters with no plain form (an emoji) are kept, and the message stays UCS-2.
+- ``compose_sms`` is what the notifier sends: render, transliterate when asked, fit keeping the
+  link. ``tracking_url`` builds the link: ``<base>/a/<token>``.
 
 Standard library only: no I/O, no clock.
 """
@@ -28,6 +39,8 @@ Standard library only: no I/O, no clock.
 from __future__ import annotations
 
 import string
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -208,7 +221,7 @@ def _close_gap(before: str, after: str) -> str:
 
 def _substitutions(values: TemplateValues) -> dict[str, str]:
     return {
-        "nome": _first_name(values.customer_name),
+        "nome": first_name(values.customer_name),
         "numero_os": values.order_number.strip(),
         "etapa": values.stage_name.strip(),
         "data_prometida": _format_date(values.promised_date),
@@ -219,7 +232,7 @@ def _substitutions(values: TemplateValues) -> dict[str, str]:
     }
 
 
-def _first_name(full_name: str) -> str:
+def first_name(full_name: str) -> str:
     """'MARIA DA SILVA' -> 'Maria'; a name typed in mixed case is kept as typed."""
     words = full_name.split()
     if not words:
@@ -314,3 +327,108 @@ def fit_to_segments(text: str, max_segments: int) -> str:
 def _strip_end(text: str) -> str:
     """Drop trailing spaces and punctuation that would look odd before "..."."""
     return text.rstrip(string.whitespace + ".,;:-–")
+
+
+# --- the customer's link, whole --------------------------------------------------------------
+
+LINK_PATH = "/a/"
+
+
+def tracking_url(base_url: str | None, token: str | None) -> str | None:
+    """The customer's link: ``<base>/a/<token>``; None without a base URL or a token."""
+    if not base_url or not base_url.strip() or not token:
+        return None
+    return base_url.strip().rstrip("/") + LINK_PATH + token
+
+
+def fit_keeping_link(text: str, link: str | None, max_segments: int) -> str:
+    """``text`` cut to ``max_segments`` without ever cutting ``link`` (its last occurrence)."""
+    if max_segments < 1:
+        raise ValueError(f"max_segments must be at least 1, got {max_segments}")
+
+    def fits(candidate: str) -> bool:
+        return count_segments(candidate).segments <= max_segments
+
+    at = text.rfind(link) if link else -1
+    if fits(text) or link is None or at < 0 or not fits(link):
+        return fit_to_segments(text, max_segments)
+    head, tail = text[:at], text[at:]
+    joint = ELLIPSIS + " "
+    if fits(joint + tail):
+        cut = _longest_prefix(head, lambda m: fits(head[:m] + joint + tail))
+        shortened = _at_word(head, cut)
+        return shortened + joint + tail if shortened else tail
+    # The link and what follows it are too long with any text before: keep the link, cut after.
+    after = tail[len(link) :]
+    cut = _longest_prefix(after, lambda m: fits(link + after[:m] + ELLIPSIS))
+    shortened = _at_word(after, cut, keep_leading_space=True)
+    return link + shortened + ELLIPSIS if shortened.strip() else link
+
+
+def _longest_prefix(text: str, fits_with: Callable[[int], bool]) -> int:
+    """The largest m with ``fits_with(m)``, given that it holds for 0 and is monotone."""
+    low, high = 0, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits_with(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _at_word(text: str, cut: int, *, keep_leading_space: bool = False) -> str:
+    """``text[:cut]`` moved back to a word boundary when it would split a word."""
+    kept = text[:cut]
+    if cut < len(text) and not text[cut].isspace():
+        boundary = max((i for i, char in enumerate(kept) if char.isspace()), default=0)
+        if _strip_end(kept[:boundary]).strip():
+            kept = kept[:boundary]
+    stripped = _strip_end(kept)
+    return stripped if keep_leading_space else stripped.lstrip()
+
+
+# --- GSM-7 only --------------------------------------------------------------------------------
+
+_PLAIN_PUNCTUATION = str.maketrans(
+    {
+        "\u201c": '"',  # “
+        "\u201d": '"',  # ”
+        "\u201e": '"',  # „
+        "\u2018": "'",  # ‘
+        "\u2019": "'",  # ’
+        "\u2013": "-",  # –
+        "\u2014": "-",  # —
+        "\u2026": "...",  # …
+        "\u00a0": " ",  # no-break space
+        "\u00aa": "a",  # ª
+        "\u00ba": "o",  # º
+        "\u2022": "-",  # •
+    }
+)
+
+
+def transliterate(text: str) -> str:
+    """``text`` with every letter outside GSM-7 replaced by its plain form where it has one."""
+    plain = []
+    for char in text.translate(_PLAIN_PUNCTUATION):
+        if char in _GSM7_BASIC or char in _GSM7_EXTENSION:
+            plain.append(char)
+            continue
+        base = "".join(
+            c for c in unicodedata.normalize("NFD", char) if not unicodedata.combining(c)
+        )
+        gsm7 = base and all(c in _GSM7_BASIC or c in _GSM7_EXTENSION for c in base)
+        plain.append(base if gsm7 else char)
+    return "".join(plain)
+
+
+def compose_sms(
+    template: str, values: TemplateValues, max_segments: int, *, gsm7_only: bool = False
+) -> str:
+    """The SMS as sent: rendered, transliterated when ``gsm7_only``, fitted keeping the link."""
+    body = render_template(template, values)
+    if gsm7_only:
+        body = transliterate(body)
+    link = (values.tracking_link or "").strip() or None
+    return fit_keeping_link(body, link, max_segments)

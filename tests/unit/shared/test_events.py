@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pydantic
 import pytest
@@ -72,3 +73,27 @@ def test_an_event_without_chain_id_is_refused() -> None:
     del data["chain_id"]
     with pytest.raises(pydantic.ValidationError, match="chain_id"):
         OrderOpened.model_validate(data)
+
+
+def test_the_tracking_fields_are_optional_so_older_producers_still_parse() -> None:
+    from shared.events import OrderStageChanged
+
+    now = datetime(2026, 11, 23, 14, 3, tzinfo=UTC)
+    older: dict[str, Any] = {
+        "occurred_at": now.isoformat(), "correlation_id": "c", "chain_id": str(uuid.uuid4()),
+        "order_id": str(uuid.uuid4()), "order_number": "SP01-000001",
+        "branch_id": str(uuid.uuid4()), "from_stage": None,
+        "to_stage": {"key": "recebido", "name": "Recebido", "position": 0},
+        "entry_sequence": 1, "entered_at": now.isoformat(), "due_at": now.isoformat(),
+        "projected_completion_at": now.isoformat(), "promised_date": None,
+    }  # fmt: skip
+    changed = OrderStageChanged.model_validate(older)
+    assert (changed.tracking_token, changed.to_stage.customer_name) == (None, None)
+    newer = OrderStageChanged.model_validate(
+        older | {"tracking_token": "Xk3p9QzAb1c"}
+        | {"to_stage": older["to_stage"] | {"customer_name": "Pedido recebido"}}
+    )  # fmt: skip
+    assert newer.tracking_token == "Xk3p9QzAb1c"
+    assert newer.to_stage.customer_name == "Pedido recebido"
+    branch = _opened().branch
+    assert (branch.address, branch.opening_hours, branch.chain_name) == (None, None, None)

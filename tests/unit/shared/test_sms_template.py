@@ -10,10 +10,14 @@ from shared.sms_template import (
     SegmentCount,
     TemplateError,
     TemplateValues,
+    compose_sms,
     count_segments,
     find_template_errors,
+    fit_keeping_link,
     fit_to_segments,
     render_template,
+    tracking_url,
+    transliterate,
 )
 
 VALUES = TemplateValues(
@@ -374,3 +378,129 @@ def test_rendering_a_valid_template_leaves_only_literal_braces(
     rendered = render_template(template, values)
     assert rendered.count("{") == literal_text.count("{")
     assert rendered.count("}") == literal_text.count("}")
+
+
+# --- the link survives whole ---------------------------------------------------------------
+
+LINK = "http://127.0.0.1:8003/a/Xk3p9QzAb1c"
+LONG_GSM = "Olá Maria! Sua OS SP01-000123 entrou na etapa de produção das lentes " * 4
+
+
+@pytest.mark.parametrize(
+    ("base", "token", "expected"),
+    [
+        ("http://127.0.0.1:8003", "Xk3p9QzAb1c", LINK),
+        ("http://127.0.0.1:8003/", "Xk3p9QzAb1c", LINK),
+        (" https://acompanhe.example.com.br ", "abc", "https://acompanhe.example.com.br/a/abc"),
+        (None, "abc", None),
+        ("", "abc", None),
+        ("https://x.example", None, None),
+    ],
+)
+def test_tracking_url_is_base_slash_a_slash_token(
+    base: str | None, token: str | None, expected: str | None
+) -> None:
+    assert tracking_url(base, token) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "max_segments", "expected"),
+    [
+        # fits: unchanged
+        (f"Olá! Acompanhe: {LINK}", 1, f"Olá! Acompanhe: {LINK}"),
+        # too long: the text before the link is cut at a word, the link kept whole
+        (
+            "Ola Maria! Sua OS SP01-000123 esta pronta para retirada na loja Visao Clara "
+            "Paulista, Av. Paulista 1000, de segunda a sexta das 9h as 18h. Acompanhe: " + LINK,
+            1,
+            "Ola Maria! Sua OS SP01-000123 esta pronta para retirada na loja Visao Clara "
+            "Paulista, Av. Paulista 1000, de segunda a... " + LINK,
+        ),
+        # text after the link stays too
+        (
+            "x" * 150 + " " + LINK + " Obrigado.",
+            1,
+            "x" * 111 + "... " + LINK + " Obrigado.",
+        ),
+        # after the link too long for anything before it: the link, then what fits after it
+        (
+            "Veja " + LINK + " " + "palavra " * 40,
+            1,
+            LINK + " " + " ".join(["palavra"] * 15) + "...",
+        ),
+        # no link in the text: the plain cut
+        ("palavra " * 40, 1, " ".join(["palavra"] * 19) + "..."),
+    ],
+)
+def test_fit_keeping_link_cuts_before_the_link(text: str, max_segments: int, expected: str) -> None:
+    fitted = fit_keeping_link(text, LINK, max_segments)
+    assert fitted == expected
+    assert count_segments(fitted).segments <= max_segments
+
+
+def test_the_issue_case_a_two_segment_message_keeps_its_link() -> None:
+    # The demo SMS used to end "Acompanhe..." with the link lost.
+    text = LONG_GSM + "Acompanhe: " + LINK
+    fitted = fit_keeping_link(text, LINK, 2)
+    assert fitted.endswith("... " + LINK)
+    assert count_segments(fitted).segments == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Olá João, sua OS está pronta", "Ola Joao, sua OS esta pronta"),
+        ("Óticas Visão Clara — Produção", "Oticas Visao Clara - Producao"),
+        ("“Você” – açúcar… ª º", '"Voce" - acucar... a o'),
+        ("é à ü Ç ñ É Ä stay GSM-7", "é à ü Ç ñ É Ä stay GSM-7"),
+        ("óculos 👓", "oculos 👓"),  # no plain form: kept, the text stays UCS-2
+    ],
+)
+def test_transliterate_keeps_gsm7_letters_and_plainifies_the_rest(text: str, expected: str) -> None:
+    assert transliterate(text) == expected
+
+
+def test_transliterated_portuguese_is_gsm7_and_takes_one_segment() -> None:
+    text = "Olá Maria! Sua OS SP01-000123 está em produção na Óticas Visão Clara. Previsão: 03/12."
+    assert count_segments(text).encoding == "UCS-2"
+    assert count_segments(text).segments == 2
+    plain = transliterate(text)
+    assert (count_segments(plain).encoding, count_segments(plain).segments) == ("GSM-7", 1)
+
+
+def test_compose_renders_transliterates_and_keeps_the_link() -> None:
+    values = replace(VALUES, stage_name="Produção das lentes", tracking_link=LINK)
+    template = "Olá {nome}! OS {numero_os} em {etapa} na {filial}. " * 3 + "Acompanhe: {link}"
+    ucs2 = compose_sms(template, values, 2)
+    gsm7 = compose_sms(template, values, 2, gsm7_only=True)
+    assert ucs2.endswith("... " + LINK)
+    assert gsm7.endswith(LINK)
+    assert count_segments(gsm7).encoding == "GSM-7"
+    assert len(gsm7) > len(ucs2)  # GSM-7 carries more of the text in the same segments
+
+
+TOKENS = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_",
+    min_size=11,
+    max_size=11,
+)
+BASES = st.sampled_from(
+    ["http://127.0.0.1:8003", "https://acompanhe.oticasvisaoclara.com.br", "https://e.tap/x"]
+)
+
+
+@given(SMS_TEXT, SMS_TEXT, BASES, TOKENS, st.integers(min_value=1, max_value=4), st.booleans())
+def test_the_link_always_survives_whole(
+    before: str, after: str, base: str, token: str, max_segments: int, gsm7_only: bool
+) -> None:
+    link = tracking_url(base, token)
+    assert link is not None
+    text = before + " " + link + after
+    if gsm7_only:
+        text = transliterate(text)
+    fitted = fit_keeping_link(text, link, max_segments)
+
+    assert link in fitted
+    assert count_segments(fitted).segments <= max_segments
+    if count_segments(text).segments <= max_segments:
+        assert fitted == text

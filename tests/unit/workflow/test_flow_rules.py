@@ -161,3 +161,70 @@ def test_comparing_backwards_swaps_added_and_removed() -> None:
     backward = compare_flows(version(2, newer), version(1, GOOD))
 
     assert forward.added == backward.removed == ((3, newer[3]),)
+
+
+# --- what customers see of a stage -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stages", "expected"),
+    [
+        ((replace(RECEIVED, customer_name=" "),), "stages[0].customer_name: must not be blank"),
+        (
+            (RECEIVED, replace(LAB, customer_name="x" * 201)),
+            "stages[1].customer_name: at most 200 characters",
+        ),
+        (
+            tuple(replace(stage, visible_to_customer=False) for stage in GOOD),
+            "stages: at least one stage must be visible_to_customer",
+        ),
+    ],
+)
+def test_customer_facing_fields_are_checked(stages: tuple[Stage, ...], expected: str) -> None:
+    assert any(problem.startswith(expected) for problem in problems(stages)), problems(stages)
+
+
+def test_a_hidden_stage_and_a_customer_name_are_a_good_flow() -> None:
+    stages = (
+        RECEIVED,
+        replace(LAB, visible_to_customer=False),
+        replace(READY, customer_name="Pronta"),
+    )
+    assert problems(stages) == []
+    assert stages[2].customer_label == "Pronta"
+    assert stages[0].customer_label == "Recebido"
+
+
+def test_compare_reports_visibility_and_customer_name_changes() -> None:
+    older = FlowVersion("oculos", "Óculos", 1, GOOD)
+    newer = FlowVersion(
+        "oculos",
+        "Óculos",
+        2,
+        (RECEIVED, replace(LAB, visible_to_customer=False), replace(READY, customer_name="Pronta")),
+    )
+    diff = compare_flows(older, newer)
+    changes = {change.key: change.changes for change in diff.changed}
+    assert changes == {
+        "laboratorio": (FieldChange("visible_to_customer", True, False),),
+        "pronto": (FieldChange("customer_name", None, "Pronta"),),
+    }
+
+
+def test_a_version_stored_before_the_customer_fields_loads_with_defaults() -> None:
+    from workflow.adapters.flows import normalized_stages, stage_from_json
+
+    old = {"key": "recebido", "name": "Recebido", "planned_days": 1, "counting": "business"}
+    stage = stage_from_json(old)
+    assert (stage.visible_to_customer, stage.customer_name) == (True, None)
+    assert normalized_stages([old])[0] == {
+        **old,
+        "description": "",
+        "sms_template": None,
+        "responsible_role": None,
+        "lab_statuses": [],
+        "pauses_clock": False,
+        "sms_on_reentry": False,
+        "visible_to_customer": True,
+        "customer_name": None,
+    }

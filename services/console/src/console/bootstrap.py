@@ -41,6 +41,7 @@ from console.entrypoints.http.controllers.order_screen import OrderScreenControl
 from console.entrypoints.http.controllers.people import PeopleController
 from console.entrypoints.http.controllers.review import ReviewController
 from console.entrypoints.http.controllers.search import SearchController
+from console.entrypoints.http.controllers.tracking import customer_page
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
 from console.entrypoints.http.pages import provide_visit
 from console.entrypoints.http.session import OPEN_PATHS, SessionMiddleware
@@ -65,6 +66,7 @@ ROUTE_HANDLERS: list[Any] = [
     PeopleController,
     LabsController,
     MessagesController,
+    customer_page,
 ]
 
 

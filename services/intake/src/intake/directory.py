@@ -44,7 +44,7 @@ async def get_chain(conn: Connection, chain_id: UUID) -> dict[str, Any] | None:
 
 
 _BRANCH_COLUMNS = (
-    "branch_id, chain_id, code, name, state, city, timezone, phone, "
+    "branch_id, chain_id, code, name, state, city, timezone, phone, address, opening_hours, "
     "sms_starts_at, sms_ends_at, sms_weekdays, updated_at"
 )
 
@@ -58,18 +58,21 @@ async def upsert_branch(
     now: datetime,
 ) -> dict[str, Any]:
     """Create or update a branch and publish ``branch.upserted.v1`` in the same transaction."""
-    if not await conn.fetchval("SELECT 1 FROM chains WHERE chain_id = $1", chain_id):
+    chain_name = await conn.fetchval("SELECT name FROM chains WHERE chain_id = $1", chain_id)
+    if chain_name is None:
         raise UnknownChain(f"chain {chain_id} does not exist")
     await _check_code_keeps_numbers_unique(conn, chain_id, snapshot)
     try:
         row = await conn.fetchrow(
             f"""
             INSERT INTO branches (branch_id, chain_id, code, name, state, city, timezone, phone,
-                                  sms_starts_at, sms_ends_at, sms_weekdays, updated_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                  sms_starts_at, sms_ends_at, sms_weekdays, updated_at, address,
+                                  opening_hours)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
             ON CONFLICT (branch_id) DO UPDATE SET
                 code = EXCLUDED.code, name = EXCLUDED.name, state = EXCLUDED.state,
                 city = EXCLUDED.city, timezone = EXCLUDED.timezone, phone = EXCLUDED.phone,
+                address = EXCLUDED.address, opening_hours = EXCLUDED.opening_hours,
                 sms_starts_at = EXCLUDED.sms_starts_at, sms_ends_at = EXCLUDED.sms_ends_at,
                 sms_weekdays = EXCLUDED.sms_weekdays, updated_at = EXCLUDED.updated_at
             WHERE branches.chain_id = EXCLUDED.chain_id
@@ -87,6 +90,8 @@ async def upsert_branch(
             window.ends_at,
             list(window.weekdays),
             now,
+            snapshot.address,
+            snapshot.opening_hours,
         )
     except asyncpg.UniqueViolationError:
         raise DirectoryConflict(
@@ -100,7 +105,7 @@ async def upsert_branch(
             occurred_at=now,
             correlation_id=current_correlation_id(),
             chain_id=chain_id,
-            branch=snapshot,
+            branch=snapshot.model_copy(update={"chain_name": chain_name}),
             sending_window=window,
         ),
     )
@@ -165,7 +170,7 @@ async def list_branches(
     return [dict(r) for r in rows]
 
 
-def snapshot_of(branch: dict[str, Any]) -> BranchSnapshot:
+def snapshot_of(branch: dict[str, Any], chain_name: str | None = None) -> BranchSnapshot:
     return BranchSnapshot(
         branch_id=branch["branch_id"],
         code=branch["code"],
@@ -174,4 +179,7 @@ def snapshot_of(branch: dict[str, Any]) -> BranchSnapshot:
         city=branch["city"],
         timezone=branch["timezone"],
         phone=branch["phone"],
+        address=branch.get("address"),
+        opening_hours=branch.get("opening_hours"),
+        chain_name=chain_name,
     )

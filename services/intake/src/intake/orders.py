@@ -96,7 +96,8 @@ async def open_order(
     async with conn.transaction():
         branch = await conn.fetchrow(
             "UPDATE branches SET next_order_seq = next_order_seq + 1 "
-            "WHERE branch_id = $1 AND chain_id = $2 RETURNING *, next_order_seq - 1 AS seq",
+            "WHERE branch_id = $1 AND chain_id = $2 RETURNING *, next_order_seq - 1 AS seq, "
+            "(SELECT name FROM chains c WHERE c.chain_id = branches.chain_id) AS chain_name",
             new.branch_id,
             chain_id,
         )
@@ -146,7 +147,7 @@ async def open_order(
                 chain_id=chain_id,
                 order_id=order_id,
                 order_number=number,
-                branch=snapshot_of(dict(branch)),
+                branch=snapshot_of(dict(branch), branch["chain_name"]),
                 service_type=new.service_type,
                 customer=CustomerSummary(
                     name=new.customer_name, phone=new.customer_phone, sms_consent=new.sms_consent

@@ -11,6 +11,7 @@ from litestar.di import Provide
 from notifier.api.messages import MessageController
 from notifier.api.opt_outs import OptOutController
 from notifier.api.providers import CallbackSettings, ProviderCallbackController
+from notifier.api.sms_settings import SmsSettingsController
 from notifier.config import NotifierSettings
 from notifier.dispatch import Dispatcher, DispatchPolicy
 from notifier.holiday_days import closed_days
@@ -83,11 +84,17 @@ def create_app(settings: NotifierSettings | None = None) -> Litestar:
     )
     return create_service_app(
         settings=settings.service,
-        route_handlers=[MessageController, OptOutController, ProviderCallbackController],
+        route_handlers=[
+            MessageController,
+            OptOutController,
+            ProviderCallbackController,
+            SmsSettingsController,
+        ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
         dependencies={
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "callbacks": Provide(lambda: callbacks, sync_to_thread=False),
+            "clock": Provide(lambda: system_clock, sync_to_thread=False),
         },
     )

@@ -14,8 +14,11 @@ Rules, in the order they are checked for each claimed message:
    order closed or entered a later stage meanwhile: the news is no longer true.
 5. Outside the branch's sending window the message is ``held`` until the next opening (a
    status published once, kept in PostgreSQL, so it survives restarts).
-6. The template is rendered (an invalid one: ``failed``, never a raw ``{placeholder}``) and cut
-   to ``max_segments``; the encoding and segment count are recorded.
+6. The template is rendered (an invalid one: ``failed``, never a raw ``{placeholder}``), its
+   accents transliterated when the chain asked for GSM-7 only (``chain_sms_settings``), and cut
+   to ``max_segments`` before the link, never through it (``{link}`` is
+   ``ETAPA_TRACKING_BASE_URL/a/<token>`` from the stage change; empty without either); the
+   encoding and segment count are recorded. ``{etapa}`` is the stage's customer-facing name.
 7. The provider for this round sends it (see ``notifier.sending`` for the retries and the
    fallback). A permanent refusal is ``failed`` at once; the last failed round is ``failed``.
 
@@ -45,9 +48,9 @@ from shared.logging import correlation_scope, get_logger
 from shared.sms_template import (
     TemplateError,
     TemplateValues,
+    compose_sms,
     count_segments,
-    fit_to_segments,
-    render_template,
+    tracking_url,
 )
 
 log = get_logger(__name__)
@@ -163,10 +166,12 @@ class Dispatcher:
                     c.phone AS contact_phone, c.sms_consent, c.branch_name, c.branch_phone,
                     b.timezone, b.state, b.window_starts_at, b.window_ends_at,
                     b.window_weekdays, p.latest_entry_sequence, p.closed_at AS order_closed_at,
-                    o.opted_out_at, o.source AS opt_out_source
+                    o.opted_out_at, o.source AS opt_out_source,
+                    coalesce(s.transliterate, false) AS transliterate
                 FROM messages m
                 JOIN contacts c ON c.order_id = m.order_id
                 LEFT JOIN branches b ON b.branch_id = m.branch_id
+                LEFT JOIN chain_sms_settings s ON s.chain_id = m.chain_id
                 LEFT JOIN order_progress p ON p.order_id = m.order_id
                 -- the customer's own opt-out (everywhere) or this chain's staff one, not
                 -- another chain's
@@ -197,11 +202,15 @@ class Dispatcher:
                 await self._hold(message, opening)
                 return
         try:
-            body = render_template(message["template"], self._values(message))
+            body = compose_sms(
+                message["template"],
+                self._values(message),
+                self._policy.max_segments,
+                gsm7_only=message["transliterate"],
+            )
         except TemplateError as exc:
             await self._finish(message, "failed", reason=f"modelo inválido: {exc}")
             return
-        body = fit_to_segments(body, self._policy.max_segments)
         segments = count_segments(body)
         message.update(body=body, encoding=segments.encoding, segments=segments.segments)
         provider = self._providers.for_round(message["attempts"])
@@ -244,20 +253,15 @@ class Dispatcher:
         return next_opening(now, window, closed)
 
     def _values(self, message: dict[str, Any]) -> TemplateValues:
-        link = (
-            f"{self._tracking_base_url.rstrip('/')}/{message['order_id']}"
-            if self._tracking_base_url
-            else None
-        )
         return TemplateValues(
             customer_name=message["customer_name"],
             order_number=message["order_number"],
-            stage_name=message["stage_name"],
+            stage_name=message["customer_stage_name"] or message["stage_name"],
             promised_date=message["promised_date"],
             forecast_date=message["forecast_date"],
             branch_name=message["branch_name"],
             branch_phone=message["branch_phone"],
-            tracking_link=link,
+            tracking_link=tracking_url(self._tracking_base_url, message["tracking_token"]),
         )
 
     async def _hold(self, message: dict[str, Any], opening: datetime) -> None:

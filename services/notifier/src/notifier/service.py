@@ -76,9 +76,10 @@ class NotifierHandlers:
             """
             INSERT INTO messages (notification_id, chain_id, order_id, branch_id, order_number,
                 entry_sequence, stage_key, stage_name, template, promised_date, forecast_date,
-                next_attempt_at, status, status_reason)
+                next_attempt_at, status, status_reason, tracking_token, customer_stage_name)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
-                    CASE WHEN $13::text IS NULL THEN 'pending' ELSE 'suppressed' END, $13)
+                    CASE WHEN $13::text IS NULL THEN 'pending' ELSE 'suppressed' END, $13,
+                    $14, $15)
             ON CONFLICT (order_id, entry_sequence) DO NOTHING
             RETURNING notification_id, chain_id, branch_id, order_id, entry_sequence
             """,
@@ -95,6 +96,8 @@ class NotifierHandlers:
             event.projected_completion_at.date(),
             event.entered_at,
             reason,
+            event.tracking_token,
+            event.to_stage.customer_name,
         )
         if row is not None and reason is not None:
             await outbox.enqueue(

@@ -19,6 +19,7 @@ from workflow.api.calendars import BranchCalendarController, OptionalDaysControl
 from workflow.api.orders import OrderController
 from workflow.api.quote import get_quote
 from workflow.api.service_types import ServiceTypeController
+from workflow.api.tracking import MissLimiter, TrackingPolicy, get_tracking
 from workflow.config import WorkflowSettings
 from workflow.engine import OrderEngine
 from workflow.risk_sweeper import RiskSweeper
@@ -68,6 +69,11 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
     settings = settings or WorkflowSettings.from_env()
     calendars = CalendarCache()  # one per process: the consumers and the API share it
     runtime = create_runtime(settings, calendars)
+    tracking = TrackingPolicy(
+        days_after_close=settings.tracking_days_after_close,
+        limiter=MissLimiter(settings.tracking_miss_limit),
+        trusted_proxies=settings.tracking_trusted_proxies,
+    )
     return create_service_app(
         settings=settings.service,
         route_handlers=[
@@ -77,6 +83,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             OptionalDaysController,
             get_quote,
             AnalyticsController,
+            get_tracking,
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
@@ -84,5 +91,6 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "clock": Provide(lambda: system_clock, sync_to_thread=False),
             "calendars": Provide(lambda: calendars, sync_to_thread=False),
+            "tracking": Provide(lambda: tracking, sync_to_thread=False),
         },
     )

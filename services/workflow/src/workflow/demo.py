@@ -16,13 +16,12 @@ log = get_logger(__name__)
 
 B, C = DayCounting.BUSINESS, DayCounting.CALENDAR
 
+# Each ends with the customer's link (ETAPA_TRACKING_BASE_URL/a/<token>) and fits in two SMS
+# segments with accents (UCS-2) and one when the chain asks for GSM-7 only.
 OPENED_SMS = (
-    "Olá {nome}! Recebemos sua OS {numero_os} na {filial}. Previsão de entrega: {data_prometida}."
+    "Olá {nome}! OS {numero_os} recebida na {filial}. Previsão: {data_prometida}. Acompanhe: {link}"
 )
-READY_SMS = (
-    "Olá {nome}! Sua OS {numero_os} está pronta para retirada na {filial}. "
-    "Dúvidas: {telefone_filial}"
-)
+READY_SMS = "Olá {nome}! OS {numero_os} pronta para retirada na {filial}. Horários: {link}"
 READY = Stage(
     "pronto-para-retirada",
     "Pronto para retirada",
@@ -46,6 +45,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 description="Conferir receita, medidas e armação",
                 sms_template=OPENED_SMS,
                 responsible_role="attendant",
+                customer_name="Pedido recebido",
             ),
             Stage(
                 "envio-laboratorio",
@@ -54,6 +54,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 B,
                 description="Pedido enviado ao laboratório",
                 lab_statuses=("received",),
+                visible_to_customer=False,
             ),
             Stage(
                 "producao",
@@ -62,6 +63,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 B,
                 description="Surfaçagem, tratamento e corte das lentes",
                 lab_statuses=("in_production", "surfacing", "coating", "edging"),
+                customer_name="Produção das lentes",
             ),
             Stage(
                 "montagem",
@@ -79,6 +81,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
                 B,
                 description="Conferência final do óculos",
                 lab_statuses=("quality_check",),
+                visible_to_customer=False,
             ),
             READY,
         ),

@@ -22,6 +22,7 @@ state, its history, its timeline and the events to publish commit together or no
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
@@ -57,6 +58,8 @@ log = get_logger(__name__)
 
 MAX_CONFLICTS = 10
 STALE_VERSION = "A OS mudou desde que você a viu; recarregue e tente de novo."
+TRACKING_TOKEN_BYTES = 8
+"""64 random bits: 11 URL-safe characters, far beyond guessing at any request rate."""
 _RISK_LABELS = {
     RiskLevel.ON_TRACK: "De volta ao prazo",
     RiskLevel.AT_RISK: "Em risco",
@@ -113,6 +116,7 @@ class OrderEngine:
             conn,
             new,
             decision.state if decision else None,
+            tracking_token=new_tracking_token(),
             due_explanation=entered.deadline.describe()
             if isinstance(entered, StageEntered)
             else None,
@@ -322,6 +326,15 @@ class OrderEngine:
             correlation_id=correlation_id,
         )
         return number, new.order_id
+
+
+def new_tracking_token() -> str:
+    """A fresh token for the customer's link: random (``secrets``), unrelated to the order id.
+
+    Every order gets its own, a remake or warranty order too. A replayed ``order.opened``
+    inserts nothing, so an order keeps the token it was first given.
+    """
+    return secrets.token_urlsafe(TRACKING_TOKEN_BYTES)
 
 
 def _not_before(when: datetime, state: OrderState) -> datetime:

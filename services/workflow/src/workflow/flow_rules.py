@@ -13,6 +13,8 @@ Rules:
 - ``responsible_role``: a short lower-case identifier (``attendant``, ``technician``…).
 - ``lab_statuses``: each one of the lab statuses in ARCHITECTURE.md, and each used by one stage
   only (a lab status must lead to exactly one stage).
+- ``customer_name``: when given, not blank, at most 200 characters; ``visible_to_customer``:
+  at least one stage of the flow is visible, so the customer's page has a step to show.
 """
 
 from __future__ import annotations
@@ -50,7 +52,8 @@ _SAMPLE = TemplateValues(
     forecast_date=date(2026, 12, 3),
     branch_name="Óticas Visão Clara - Shopping Paulista",
     branch_phone="(11) 3253-1000",
-    tracking_link="https://etapa.example.com.br/os/0123456789abcdef",
+    # The real shape of {link}: ETAPA_TRACKING_BASE_URL + "/a/" + an 11-character token.
+    tracking_link="https://acompanhe.oticasvisaoclara.com.br/a/Xk3p9QzAb1c",
 )
 
 
@@ -92,6 +95,8 @@ def flow_problems(code: str, name: str, stages: tuple[Stage, ...]) -> list[Field
         else:
             first_key[stage.key] = index
         problems.extend(_text_problems(f"{path}.name", stage.name))
+        if stage.customer_name is not None:
+            problems.extend(_text_problems(f"{path}.customer_name", stage.customer_name))
         if stage.planned_days < 0:
             problems.append(FieldProblem(f"{path}.planned_days", "must be ≥ 0"))
         elif stage.planned_days > MAX_PLANNED_DAYS:
@@ -138,6 +143,13 @@ def flow_problems(code: str, name: str, stages: tuple[Stage, ...]) -> list[Field
                 )
             else:
                 lab_status_stage[status] = index
+    if stages and not any(stage.visible_to_customer for stage in stages):
+        problems.append(
+            FieldProblem(
+                "stages",
+                "at least one stage must be visible_to_customer (the customer's page shows them)",
+            )
+        )
     return problems
 
 
@@ -158,7 +170,7 @@ def _template_problems(path: str, stage: Stage) -> list[FieldProblem]:
     errors = find_template_errors(template)
     if errors:
         return [FieldProblem(path, error) for error in errors]
-    sample = render_template(template, replace(_SAMPLE, stage_name=stage.name))
+    sample = render_template(template, replace(_SAMPLE, stage_name=stage.customer_label))
     segments = count_segments(sample)
     if segments.segments > MAX_SMS_SEGMENTS:
         return [

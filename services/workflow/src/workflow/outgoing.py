@@ -27,7 +27,10 @@ def stage_changed_event(
             else None
         ),
         to_stage=StageRef(
-            key=entered.to_stage.key, name=entered.to_stage.name, position=entered.to_position
+            key=entered.to_stage.key,
+            name=entered.to_stage.name,
+            position=entered.to_position,
+            customer_name=entered.to_stage.customer_name,
         ),
         entry_sequence=entered.entry_sequence,
         entered_at=entered.entered_at,
@@ -37,6 +40,7 @@ def stage_changed_event(
         sms_template=entered.to_stage.sms_template,
         sms_on_reentry=entered.to_stage.sms_on_reentry,
         reopened_from=order.reopened_from,
+        tracking_token=order.tracking_token,
     )
 
 

@@ -106,6 +106,31 @@ class ApiClient:
             return None
         return response.json()
 
+    async def public_read(
+        self, service: Service, path: str, *, headers: dict[str, str] | None = None
+    ) -> tuple[int, Json]:
+        """A read without a token whose 404 has a body to show: ``(status, body)``.
+
+        2xx, 404 and 429 answer their status and JSON body (``None`` when there is none);
+        another 4xx is an :class:`ApiRefusal`; no answer or a 5xx is :class:`ServiceDown`.
+        """
+        sent_headers = {CORRELATION_HEADER: current_correlation_id(), **(headers or {})}
+        try:
+            response = await self._http.get(self._base[service] + path, headers=sent_headers)
+        except httpx.HTTPError as exc:
+            log.warning("api_unreachable", service=service.value, error=type(exc).__name__)
+            raise ServiceDown(service) from None
+        if response.status_code >= 500:
+            log.warning("api_failed", service=service.value, status=response.status_code)
+            raise ServiceDown(service)
+        if response.status_code >= 400 and response.status_code not in (404, 429):
+            raise refusal_from(response)
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+        return response.status_code, body
+
     async def get(
         self, service: Service, path: str, *, token: str | None, params: Params | None = None
     ) -> Json:

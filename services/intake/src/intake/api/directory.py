@@ -160,6 +160,8 @@ async def _save_branch(
         city=data.city,
         timezone=data.timezone,
         phone=data.phone,
+        address=data.address,
+        opening_hours=data.opening_hours,
     )
     window = SendingWindow(
         starts_at=data.sending_window.starts_at,

@@ -127,6 +127,13 @@ class BranchIn(Body):
     city: Text
     timezone: str = "America/Sao_Paulo"
     phone: Annotated[str, StringConstraints(max_length=30)] | None = None
+    address: Text | None = Field(
+        default=None, description="street address, shown on the customer's page"
+    )
+    opening_hours: Text | None = Field(
+        default=None,
+        description="opening hours as customers read them, e.g. seg–sex 9h–18h, sáb 9h–13h",
+    )
     sending_window: SendingWindowIn = SendingWindowIn()
 
     @field_validator("state")
@@ -153,6 +160,8 @@ class BranchOut(BaseModel):
     city: str
     timezone: str
     phone: str | None
+    address: str | None
+    opening_hours: str | None
     sms_starts_at: time
     sms_ends_at: time
     sms_weekdays: list[int]

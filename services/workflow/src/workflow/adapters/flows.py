@@ -34,7 +34,15 @@ def stage_from_json(data: dict[str, Any]) -> Stage:
         lab_statuses=tuple(data.get("lab_statuses", ())),
         pauses_clock=bool(data.get("pauses_clock", False)),
         sms_on_reentry=bool(data.get("sms_on_reentry", False)),
+        # Versions saved before these fields existed: every stage visible, under its own name.
+        visible_to_customer=bool(data.get("visible_to_customer", True)),
+        customer_name=data.get("customer_name"),
     )
+
+
+def normalized_stages(stages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Stored stages as the API shows them: every field, with defaults for older versions."""
+    return [stage_to_json(stage_from_json(stage)) for stage in stages]
 
 
 async def save_flow(
@@ -202,7 +210,13 @@ async def version_rows(
         limit + 1,
         offset,
     )
-    return [dict(r) for r in rows]
+    return [_normalized(r) for r in rows]
+
+
+def _normalized(row: Any) -> dict[str, Any]:
+    found = dict(row)
+    found["stages"] = normalized_stages(found["stages"])
+    return found
 
 
 async def version_row(
@@ -217,7 +231,7 @@ async def version_row(
         service_type,
         version,
     )
-    return dict(row) if row else None
+    return _normalized(row) if row else None
 
 
 async def service_type_row(
@@ -255,4 +269,4 @@ async def _service_types(
         limit,
         offset,
     )
-    return [dict(r) for r in rows]
+    return [_normalized(r) for r in rows]

@@ -18,7 +18,7 @@ _LIST_COLUMNS = """
     extract(epoch FROM o.paused_total)::bigint AS paused_total_seconds, o.lab_status,
     o.lab_eta, o.lab_reported_at, o.reopened_from, o.reopen_kind, o.closed_at,
     o.pause_reason, o.projected_completion_reason, o.projected_from_lab_eta, o.proposed_date,
-    o.promised_before_proposal, b.timezone AS branch_timezone
+    o.promised_before_proposal, b.timezone AS branch_timezone, o.tracking_token
 """
 _FROM = """
     FROM orders o JOIN branches b ON b.branch_id = o.branch_id

@@ -32,6 +32,8 @@ class StoredOrder:
     status: str
     risk_level: str
     reopened_from: UUID | None
+    tracking_token: str
+    """The customer's link token (``/a/<token>``), random, never derived from the order id."""
     state: OrderState | None
     branch: dict[str, Any]
 
@@ -56,6 +58,7 @@ async def load(conn: Connection, chain_id: UUID, order_id: UUID) -> StoredOrder 
         status=row["status"],
         risk_level=row["risk_level"],
         reopened_from=row["reopened_from"],
+        tracking_token=row["tracking_token"],
         state=_state(row),
         branch=dict(branch),
     )

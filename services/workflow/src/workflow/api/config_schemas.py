@@ -45,6 +45,13 @@ class StageIn(Body):
         description="send the stage's SMS again when the order returns to the stage "
         "(by default the customer gets it once per order)",
     )
+    visible_to_customer: bool = Field(
+        default=True, description="shown on the customer's page (/a/<token>); false hides it"
+    )
+    customer_name: str | None = Field(
+        default=None,
+        description="what the customer reads for this stage (page, SMS {etapa}); null: name",
+    )
 
     def to_stage(self) -> Stage:
         return Stage(
@@ -58,6 +65,8 @@ class StageIn(Body):
             lab_statuses=tuple(self.lab_statuses),
             pauses_clock=self.pauses_clock,
             sms_on_reentry=self.sms_on_reentry,
+            visible_to_customer=self.visible_to_customer,
+            customer_name=self.customer_name,
         )
 
 
@@ -84,6 +93,8 @@ class StageOut(BaseModel):
     responsible_role: str | None
     lab_statuses: list[str]
     pauses_clock: bool
+    visible_to_customer: bool
+    customer_name: str | None
     sms_on_reentry: bool = False
 
     @classmethod
@@ -99,6 +110,8 @@ class StageOut(BaseModel):
             lab_statuses=list(stage.lab_statuses),
             pauses_clock=stage.pauses_clock,
             sms_on_reentry=stage.sms_on_reentry,
+            visible_to_customer=stage.visible_to_customer,
+            customer_name=stage.customer_name,
         )
 
 

@@ -72,8 +72,14 @@ class OrderController(Controller):
         principal: NamedDependency[Principal],
     ) -> OrderDetail:
         """Everything about one order: stages with planned, due and actual times, timeline,
-        lab updates, customer messages, risk, pause state, assignee and linked remakes."""
-        async with pool.acquire() as conn:
+        lab updates, customer messages, risk, pause state, assignee and linked remakes.
+
+        Read in one snapshot (repeatable read): a change committed between the order's queries
+        (a lab status writes its update and its timeline entry together) shows whole or not."""
+        async with (
+            pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
             row = await order_reads.get_order(conn, principal.chain_id, order_id)
             if row is None or not principal.may_see_branch(row["branch_id"]):
                 raise NotFoundException(f"order {order_id} not found")

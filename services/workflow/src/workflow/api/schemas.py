@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class OrderSummary(BaseModel):
@@ -118,6 +118,9 @@ class OrderDetail(OrderSummary):
     clock_stopped: bool
     """The clock is stopped: paused, or waiting in a stage that stops it."""
     reopened_from_number: str | None
+    tracking_token: str = Field(
+        description="the customer's link is ETAPA_TRACKING_BASE_URL/a/<tracking_token>"
+    )
     stages: list[StageEntryOut]
     timeline: list[TimelineEntry]
     lab_updates: list[LabUpdateOut]

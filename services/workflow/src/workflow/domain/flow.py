@@ -31,6 +31,14 @@ class Stage:
     """Send the stage's message again when the order comes back to the stage; by default a
     customer gets each stage's message once per order (the notifier records the repeat as
     ``suppressed`` with the reason)."""
+    visible_to_customer: bool = True
+    """Shown on the customer's page; an internal check can be hidden."""
+    customer_name: str | None = None
+    """What the customer reads for this stage (page and SMS ``{etapa}``); ``None``: ``name``."""
+
+    @property
+    def customer_label(self) -> str:
+        return self.customer_name or self.name
 
 
 @dataclass(frozen=True, slots=True)
