@@ -43,3 +43,13 @@ def test_a_blank_template_means_no_message() -> None:
 
 def test_more_than_three_parts_is_flagged_as_too_long() -> None:
     assert preview_sms("Ação " * 60, "Montagem", TODAY).too_long
+
+
+def test_the_link_in_the_preview_is_as_long_as_a_real_one() -> None:
+    preview = preview_sms("Acompanhe: {link}", "Montagem", TODAY, "http://127.0.0.1:8003")
+    assert preview.text == "Acompanhe: http://127.0.0.1:8003/a/Xk3p9QzA2bC"
+    assert len(preview.text.rsplit("/", 1)[1]) == 11  # secrets.token_urlsafe(8)
+
+
+def test_without_a_tracking_base_the_preview_leaves_the_link_out_as_the_notifier_does() -> None:
+    assert "/a/" not in preview_sms("Acompanhe: {link}", "Montagem", TODAY).text

@@ -30,6 +30,9 @@ class ConsoleSettings:
     """``CONSOLE_API_TIMEOUT``: seconds the console waits for one API answer."""
     renew_before_seconds: int = 600
     """``CONSOLE_RENEW_BEFORE``: renew a session token this many seconds before it expires."""
+    tracking_base_url: str = ""
+    """``ETAPA_TRACKING_BASE_URL``: the customer's link base, as the notifier uses it; the flow
+    editor's SMS preview shows a link of that real length."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
@@ -49,6 +52,7 @@ class ConsoleSettings:
             secure_cookies=env.get("CONSOLE_SECURE_COOKIES", secure_default).lower() == "true",
             api_timeout=_float(env, "CONSOLE_API_TIMEOUT", 10.0),
             renew_before_seconds=int(_float(env, "CONSOLE_RENEW_BEFORE", 600)),
+            tracking_base_url=env.get("ETAPA_TRACKING_BASE_URL", "").rstrip("/"),
         )
 
 

@@ -17,6 +17,7 @@ from shared.sms_template import (
     count_segments,
     find_template_errors,
     render_template,
+    tracking_url,
 )
 
 MAX_PARTS = 3
@@ -60,7 +61,11 @@ class SmsPreview:
         return self.parts > MAX_PARTS
 
 
-def example_values(stage_name: str, today: date) -> TemplateValues:
+EXAMPLE_TOKEN = "Xk3p9QzA2bC"  # noqa: S105 - an example link token, not a secret
+"""As long as a real token (11 characters), so the count is the real message's."""
+
+
+def example_values(stage_name: str, today: date, tracking_base: str = "") -> TemplateValues:
     return TemplateValues(
         customer_name="Maria da Silva",
         order_number="SP01-000123",
@@ -69,17 +74,19 @@ def example_values(stage_name: str, today: date) -> TemplateValues:
         forecast_date=today + timedelta(days=6),
         branch_name="Visão Clara Paulista",
         branch_phone="(11) 3333-4444",
-        tracking_link="https://etapa.app/a/Xk3p9QzA",
+        tracking_link=tracking_url(tracking_base, EXAMPLE_TOKEN),
     )
 
 
-def preview_sms(template: str, stage_name: str, today: date) -> SmsPreview:
+def preview_sms(template: str, stage_name: str, today: date, tracking_base: str = "") -> SmsPreview:
+    """The message with example data and a link of the real length (``tracking_base`` is
+    ``ETAPA_TRACKING_BASE_URL``; without it the notifier leaves the link out, and so does this)."""
     template = template[:2000]
     errors = find_template_errors(template) if template.strip() else []
     used = frozenset(name for name in PLACEHOLDERS if "{" + name + "}" in template)
     if errors or not template.strip():
         return SmsPreview(template, "", 0, 0, "GSM-7", errors, used)
-    text = render_template(template, example_values(stage_name, today))
+    text = render_template(template, example_values(stage_name, today, tracking_base))
     count = count_segments(text)
     return SmsPreview(template, text, count.characters, count.segments, count.encoding, [], used)
 

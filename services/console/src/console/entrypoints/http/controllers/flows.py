@@ -14,6 +14,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 
+from console.config import ConsoleSettings
 from console.domain.flow_changes import flow_changes
 from console.domain.flow_form import (
     COUNTINGS,
@@ -61,7 +62,8 @@ def _editor(
     status_code: int = 200,
     focus: str = "",
 ) -> Template:
-    previews = [preview_sms(s.sms_template, s.name, _today(visit)) for s in draft.stages]
+    base = _tracking_base(request)
+    previews = [preview_sms(s.sms_template, s.name, _today(visit), base) for s in draft.stages]
     return page(
         request,
         visit,
@@ -132,7 +134,7 @@ class FlowsController(Controller):
             request,
             visit,
             "sms_preview.html",
-            preview=preview_sms(template, stage_name, _today(visit)),
+            preview=preview_sms(template, stage_name, _today(visit), _tracking_base(request)),
             **_labels(),
         )
 
@@ -231,3 +233,8 @@ class FlowsController(Controller):
         if is_htmx(request):
             return Response(content="", status_code=200, headers={"HX-Redirect": target})
         return Redirect(target, status_code=303)
+
+
+def _tracking_base(request: Request[Any, Any, Any]) -> str:
+    settings: ConsoleSettings = request.app.state.settings
+    return settings.tracking_base_url
