@@ -186,3 +186,21 @@ def test_an_admin_switches_a_type_off_and_on(
     expect(page.locator(".selo-ativo")).to_have_text("ativo")
     current = staff_api.call(ADMIN, "GET", "workflow", f"/api/v1/service-types/{flow['code']}")
     assert current["active"] is True
+
+
+def test_an_admin_hides_an_internal_stage_from_customers_and_names_another_for_them(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    flow = new_type(staff_api)
+    page = new_person(ADMIN)
+    page.goto(f"/tipos/{flow['code']}/editar")
+    page.locator("[name='stages-0-visible_to_customer']").uncheck()
+    page.locator("#stages-1-customer_name").fill("Pronta para você")
+    page.get_by_role("button", name="Salvar nova versão").click()
+    page.wait_for_url(re.compile(rf"/tipos/{flow['code']}\?salvo=2"))
+    stages = staff_api.call(ADMIN, "GET", "workflow", f"/api/v1/service-types/{flow['code']}")[
+        "stages"
+    ]
+    assert stages[0]["visible_to_customer"] is False
+    assert stages[1]["visible_to_customer"] is True
+    assert stages[1]["customer_name"] == "Pronta para você"

@@ -73,8 +73,13 @@ def form_of(draft: FlowDraft) -> list[tuple[str, str]]:
             (p + "counting", s.counting),
             (p + "responsible_role", s.responsible_role),
             (p + "sms_template", s.sms_template),
+            (p + "customer_name", s.customer_name),
             (p + "is_new", "1" if s.is_new else "0"),
         ]
+        if s.visible_to_customer:
+            pairs.append((p + "visible_to_customer", "on"))
+        if s.sms_on_reentry:
+            pairs.append((p + "sms_on_reentry", "on"))
         pairs += [(p + "lab_statuses", status) for status in s.lab_statuses]
         if s.pauses_clock:
             pairs.append((p + "pauses_clock", "on"))
@@ -87,7 +92,9 @@ def test_a_flow_read_from_the_api_posts_back_to_the_same_body_with_unknown_field
     draft = draft_from_api(API_TYPE)
     body, errors = flow_body(parse_flow_form(form_of(draft)), with_code=False)
     assert errors == {}
-    assert body == {"name": "Reparo", "active": True, "stages": API_TYPE["stages"]}
+    defaults = {"sms_on_reentry": False, "visible_to_customer": True, "customer_name": None}
+    expected = [defaults | stage for stage in API_TYPE["stages"]]
+    assert body == {"name": "Reparo", "active": True, "stages": expected}
 
 
 def test_fields_the_editor_shows_win_over_the_hidden_unknown_ones() -> None:
@@ -95,11 +102,14 @@ def test_fields_the_editor_shows_win_over_the_hidden_unknown_ones() -> None:
         ("name", "X"),
         ("stages-0-name", "Montagem"),
         ("stages-0-planned_days", "2"),
-        ("stages-0-extra", json.dumps({"name": "Velho", "customer_name": "Montando"})),
+        ("stages-0-customer_name", "Montando"),
+        ("stages-0-extra", json.dumps({"name": "Velho", "customer_name": "X", "novo": 1})),
     ]
     body, _ = flow_body(parse_flow_form(pairs), with_code=False)
     assert body["stages"][0]["name"] == "Montagem"
     assert body["stages"][0]["customer_name"] == "Montando"
+    assert body["stages"][0]["visible_to_customer"] is False  # its box was not checked
+    assert body["stages"][0]["novo"] == 1  # a field the editor does not know is kept
 
 
 @pytest.mark.parametrize("raw", ["not json", "[1, 2]", '"texto"', ""])

@@ -33,6 +33,9 @@ EDITED_FIELDS = (
     "pauses_clock",
     "lab_statuses",
     "sms_template",
+    "sms_on_reentry",
+    "visible_to_customer",
+    "customer_name",
 )
 COUNTINGS = {"business": "dias úteis", "calendar": "dias corridos"}
 ROLE_CHOICES = {
@@ -68,6 +71,9 @@ class StageDraft:
     pauses_clock: bool = False
     lab_statuses: tuple[str, ...] = ()
     sms_template: str = ""
+    sms_on_reentry: bool = False
+    visible_to_customer: bool = True
+    customer_name: str = ""
     is_new: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -106,6 +112,9 @@ def stage_from_api(stage: Mapping[str, Any]) -> StageDraft:
         pauses_clock=bool(stage.get("pauses_clock", False)),
         lab_statuses=tuple(str(s) for s in stage.get("lab_statuses") or ()),
         sms_template=str(stage.get("sms_template") or ""),
+        sms_on_reentry=bool(stage.get("sms_on_reentry", False)),
+        visible_to_customer=bool(stage.get("visible_to_customer", True)),
+        customer_name=str(stage.get("customer_name") or ""),
         is_new=False,
         extra={k: v for k, v in stage.items() if k not in EDITED_FIELDS},
     )
@@ -147,6 +156,9 @@ def _stage_from_row(row: Mapping[str, list[str]]) -> StageDraft:
         pauses_clock=one("pauses_clock") == "on",
         lab_statuses=tuple(dict.fromkeys(v for v in row.get("lab_statuses", []) if v)),
         sms_template=one("sms_template"),
+        sms_on_reentry=one("sms_on_reentry") == "on",
+        visible_to_customer=one("visible_to_customer") == "on",
+        customer_name=one("customer_name").strip(),
         is_new=one("is_new") == "1",
         extra=_extra_of(one("extra")),
     )
@@ -222,6 +234,9 @@ def flow_body(draft: FlowDraft, *, with_code: bool) -> tuple[dict[str, Any], dic
                 "pauses_clock": stage.pauses_clock,
                 "lab_statuses": list(stage.lab_statuses),
                 "sms_template": stage.sms_template if stage.sms_template.strip() else None,
+                "sms_on_reentry": stage.sms_on_reentry,
+                "visible_to_customer": stage.visible_to_customer,
+                "customer_name": stage.customer_name or None,
             }
         )
     body: dict[str, Any] = {"name": draft.name, "active": draft.active, "stages": stages}
@@ -252,6 +267,9 @@ FIELD_NAMES = {
     "pauses_clock": "Relógio pausado",
     "lab_statuses": "Status do laboratório",
     "sms_template": "Mensagem SMS",
+    "sms_on_reentry": "Reenviar ao voltar",
+    "visible_to_customer": "Visível ao cliente",
+    "customer_name": "Nome para o cliente",
 }
 
 
