@@ -8,7 +8,10 @@ request with a key gets the first one's id and is not a new delivery, so a test 
 distinct deliveries and sees every request too.
 
 Knobs: ``latency`` (seconds per request), ``fail_next(n, status)`` (the next n requests
-answer ``status``), ``refuse_numbers`` (a 400 "invalid number" for these recipients).
+answer ``status``), ``refuse_numbers`` (a 400 "invalid number" for these recipients),
+``lose_responses(numbers, seconds)`` (the requests with these arrival numbers, from 0, are
+accepted — the delivery is recorded — and their answer is held ``seconds``: a lost response,
+as the client sees it when its deadline is shorter).
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ class FakeSmsProvider:
     deliveries: dict[str, str] = field(default_factory=dict)
     """Idempotency key (or a fresh one for providers without keys) -> provider message id."""
     _failures: list[int] = field(default_factory=list)
+    _lost: set[int] = field(default_factory=set)
+    _lost_for: float = 0.0
+    _arrivals: itertools.count[int] = field(default_factory=itertools.count)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: uvicorn.Server | None = None
     _task: asyncio.Task[None] | None = None
@@ -61,7 +67,12 @@ class FakeSmsProvider:
     def fail_next(self, count: int, status: int = 503) -> None:
         self._failures.extend([status] * count)
 
+    def lose_responses(self, numbers: set[int], seconds: float) -> None:
+        self._lost, self._lost_for = set(numbers), seconds
+
     def reset(self) -> None:
+        self._lost.clear()
+        self._arrivals = itertools.count()
         self.requests.clear()
         self.deliveries.clear()
         self._failures.clear()
@@ -123,6 +134,7 @@ class FakeSmsProvider:
     async def _answer(
         self, path: str, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
+        arrival = next(self._arrivals)
         if self.latency:
             await asyncio.sleep(self.latency)
         key = headers.get("idempotency-key") or body.get("idempotency_key")
@@ -142,6 +154,8 @@ class FakeSmsProvider:
         if dedupe not in self.deliveries:
             self.deliveries[dedupe] = f"fake-{next(self._ids)}"
         message_id = self.deliveries[dedupe]
+        if arrival in self._lost:
+            await asyncio.sleep(self._lost_for)
         if path.endswith("/Messages.json"):
             return 201, {"sid": message_id, "status": "queued"}
         return 200, {"id": message_id}

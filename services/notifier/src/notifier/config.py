@@ -72,7 +72,7 @@ class NotifierSettings:
     dispatch_interval: float = 0.5
     """``NOTIFIER_DISPATCH_INTERVAL``: seconds between looks for messages to send."""
     batch_size: int = 20
-    """``NOTIFIER_BATCH_SIZE``: messages claimed, and sent concurrently, per look."""
+    """``NOTIFIER_BATCH_SIZE``: messages in flight at once; a freed slot is claimed for at once."""
     providers: ProviderSettings = ProviderSettings()
 
     @classmethod

@@ -23,6 +23,15 @@ Rules, in the order they are checked for each claimed message:
    fallback). A permanent refusal is ``failed`` at once; the last failed round is ``failed``.
 
 Every status change is published as ``notification.status.v1`` in the same transaction.
+
+Sends are independent (``run``): up to ``batch_size`` messages are in flight, each in its own
+task with its own deadline per provider request, and a new claim takes as many messages as
+there are free slots as soon as one frees, so one hanging request holds one slot, not a batch.
+
+A provider's accept is never dropped: when the ``sent`` write that follows it meets a database
+outage, the dispatcher keeps the receipt and tries the write again until the database answers
+(``_record_sent``), and a message of this process that is claimed again meanwhile is recorded
+from the kept receipt, not sent again.
 """
 
 from __future__ import annotations
@@ -43,6 +52,7 @@ from notifier.sending import Providers, round_budget_seconds, send_in_round
 from notifier.window import NoSendingDay, SendingWindow, next_opening, years_ahead
 from shared import outbox
 from shared.clock import Clock
+from shared.database import DATABASE_OUTAGE
 from shared.events import NotificationState, NotificationStatus
 from shared.logging import correlation_scope, get_logger
 from shared.sms_template import (
@@ -57,8 +67,23 @@ log = get_logger(__name__)
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 MAX_RETRY_DELAY = 3600.0
+SENT_WRITE_FIRST_PAUSE = 0.2
+SENT_WRITE_MAX_PAUSE = 5.0
+"""Pauses between tries of a ``sent`` write held through an outage: short, so the write lands
+soon after the database is back, before another process can take the expired lease."""
 ClosedDays = Callable[[str, Iterable[int]], frozenset[date]]
 _jitter = random.Random()  # noqa: S311 - spreading retries, not security
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A provider's accept not yet recorded: what the ``sent`` write needs."""
+
+    provider: SmsProvider
+    provider_message_id: str | None
+    body: str
+    encoding: str
+    segments: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,27 +122,45 @@ class Dispatcher:
         self._tracking_base_url = tracking_base_url
         self._interval = interval
         self._batch_size = batch_size
+        self._accepted: dict[str, Accepted] = {}
+        """Provider accepts whose ``sent`` write has not landed yet, by idempotency key."""
 
     async def run(self) -> None:
+        """Keep up to ``batch_size`` sends in flight; claim for free slots as soon as one frees."""
+        sending: set[asyncio.Task[None]] = set()
         try:
             while True:
-                try:
-                    handled = await self.dispatch_once()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.warning("dispatcher_database_unavailable", error=str(exc))
-                    handled = 0
-                except Exception:
-                    # A bug must not end the dispatcher for good: log it, and go on.
-                    log.exception("dispatcher_round_failed")
-                    handled = 0
-                if handled < self._batch_size:
-                    await asyncio.sleep(self._interval)
+                sending = {task for task in sending if not task.done()}
+                free = self._batch_size - len(sending)
+                if free > 0:
+                    claimed = await self._claim_for_run(free)
+                    for message in claimed:
+                        sending.add(asyncio.create_task(self._handle(message)))
+                    if len(claimed) < free:  # nothing more is due now
+                        await asyncio.sleep(self._interval)
+                    continue
+                # Every slot is taken: wait for one to free, however long the others take.
+                await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            for task in sending:
+                task.cancel()  # an interrupted send keeps its lease; it runs out and is claimed
+            await asyncio.gather(*sending, return_exceptions=True)
             await self._providers.aclose()
 
+    async def _claim_for_run(self, limit: int) -> list[dict[str, Any]]:
+        try:
+            return await self._claim(limit)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            log.warning("dispatcher_database_unavailable", error=str(exc))
+        except Exception:
+            # A bug must not end the dispatcher for good: log it, and go on.
+            log.exception("dispatcher_round_failed")
+        return []
+
     async def dispatch_once(self) -> int:
-        """Claim one batch of due messages and handle them concurrently; return how many."""
-        claimed = await self._claim()
+        """Claim one batch of due messages, handle them concurrently and wait for all of them;
+        return how many (for tests and tools: ``run`` does not wait for a batch)."""
+        claimed = await self._claim(self._batch_size)
         await asyncio.gather(*(self._handle(message) for message in claimed))
         return len(claimed)
 
@@ -135,7 +178,7 @@ class Dispatcher:
                     "sms_dispatch_failed", notification_id=str(message["notification_id"])
                 )
 
-    async def _claim(self) -> list[dict[str, Any]]:
+    async def _claim(self, limit: int) -> list[dict[str, Any]]:
         now = self._clock()
         async with self._pool.acquire() as conn, conn.transaction():
             claimed = await conn.fetch(
@@ -153,7 +196,7 @@ class Dispatcher:
                 FROM due WHERE m.notification_id = due.notification_id
                 RETURNING m.notification_id, due.previous_status
                 """,
-                self._batch_size,
+                limit,
                 self._policy.lease_seconds,
                 now,
             )
@@ -187,6 +230,13 @@ class Dispatcher:
         return [dict(r, previous_status=previous[r["notification_id"]]) for r in rows]
 
     async def _deliver(self, message: dict[str, Any]) -> None:
+        key = f"{message['order_id']}:{message['entry_sequence']}"
+        kept = self._accepted.get(key)
+        if kept is not None:
+            # The provider took it before an earlier ``sent`` write failed: record, never resend.
+            log.info("sms_accept_recorded_from_kept_receipt", order=message["order_number"])
+            await self._record_sent(message, key, kept)
+            return
         now = self._clock()
         refusal = _refusal(message)
         if refusal is not None:
@@ -214,13 +264,11 @@ class Dispatcher:
         segments = count_segments(body)
         message.update(body=body, encoding=segments.encoding, segments=segments.segments)
         provider = self._providers.for_round(message["attempts"])
-        sms = OutgoingSms(
-            idempotency_key=f"{message['order_id']}:{message['entry_sequence']}",
-            to=message["contact_phone"],
-            body=body,
-        )
+        sms = OutgoingSms(idempotency_key=key, to=message["contact_phone"], body=body)
         try:
-            receipt = await send_in_round(provider, sms, self._policy.send_tries)
+            receipt = await send_in_round(
+                provider, sms, self._policy.send_tries, self._policy.send_timeout
+            )
         except PermanentSendError as exc:
             await self._finish(message, "failed", reason=str(exc), provider=provider)
             return
@@ -236,9 +284,46 @@ class Dispatcher:
         except Exception as exc:  # transient, or a provider bug: try again in a later round
             await self._retry_later(message, exc, provider)
             return
-        await self._finish(
-            message, "sent", provider=provider, provider_message_id=receipt.provider_message_id
+        accepted = Accepted(
+            provider, receipt.provider_message_id, body, segments.encoding, segments.segments
         )
+        self._accepted[key] = accepted
+        await self._record_sent(message, key, accepted)
+
+    async def _record_sent(self, message: dict[str, Any], key: str, accepted: Accepted) -> None:
+        """Write ``sent`` for a provider's accept, through any database outage.
+
+        The receipt stays in ``_accepted`` until the write lands (or finds the message already
+        finished), so neither this task nor a later claim of this process sends it again. A
+        non-outage error leaves it there too: the lease runs out, the message is claimed again
+        and recorded from the kept receipt.
+        """
+        message.update(body=accepted.body, encoding=accepted.encoding, segments=accepted.segments)
+        pause = SENT_WRITE_FIRST_PAUSE
+        tries = 0
+        while True:
+            try:
+                await self._finish(
+                    message,
+                    "sent",
+                    provider=accepted.provider,
+                    provider_message_id=accepted.provider_message_id,
+                    accepted=True,
+                )
+            except DATABASE_OUTAGE as exc:
+                tries += 1
+                log.warning(
+                    "sms_sent_write_held_database_unavailable",
+                    order=message["order_number"],
+                    tries=tries,
+                    retry_in=pause,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
+                await asyncio.sleep(pause)
+                pause = min(SENT_WRITE_MAX_PAUSE, pause * 2)
+            else:
+                self._accepted.pop(key, None)
+                return
 
     def _next_opening(self, message: dict[str, Any], now: datetime) -> datetime | None:
         window = SendingWindow(timezone=message["timezone"] or DEFAULT_TIMEZONE)
@@ -322,7 +407,14 @@ class Dispatcher:
         reason: str | None = None,
         provider: SmsProvider | None = None,
         provider_message_id: str | None = None,
+        accepted: bool = False,
     ) -> None:
+        """Write the message's outcome if this claim still holds its lease.
+
+        ``accepted``: the provider took the message, which is a fact whoever holds the lease now,
+        so the write lands on any unfinished message (the lease ran out during an outage and the
+        message was claimed again, or put back to ``pending``).
+        """
         now = self._clock()
         async with self._pool.acquire() as conn, conn.transaction():
             finished = await conn.fetchval(
@@ -331,7 +423,9 @@ class Dispatcher:
                     phone = $5, provider = coalesce($6, provider), provider_message_id = $7,
                     encoding = $8, segments = $9, locked_until = NULL,
                     sent_at = CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END, updated_at = $10
-                WHERE notification_id = $1 AND status = 'sending' AND locked_until = $11
+                WHERE notification_id = $1 AND (
+                    (status = 'sending' AND locked_until = $11)
+                    OR ($12 AND status IN ('sending', 'pending', 'held')))
                 RETURNING true
                 """,
                 message["notification_id"],
@@ -345,6 +439,7 @@ class Dispatcher:
                 message.get("segments"),
                 now,
                 message["locked_until"],
+                accepted,
             )
             if not finished:
                 log.warning("sms_lease_lost", order=message["order_number"], status=status)

@@ -4,6 +4,8 @@ Two layers of retries, apart on purpose:
 
 - **In a round** (this module): up to ``send_tries`` requests, exponential backoff with jitter
   (0.2 s, 0.4 s… capped at 5 s), on transient errors only, all inside the dispatcher's lease.
+  Each request has its own deadline (``NOTIFIER_SEND_TIMEOUT``), whatever the HTTP client's
+  timeouts do: a request with no answer by then is ambiguous (the SMS may have gone out).
 - **Across rounds** (the dispatcher): a round that still failed puts the message back to
   ``pending`` with ``next_attempt_at`` in the database (exponential, jittered), so a retry
   survives a restart. After ``fallback_after`` failed rounds the fallback provider (if any)
@@ -14,6 +16,7 @@ The same idempotency key goes with every request of every round, to either provi
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from tenacity import (
@@ -56,8 +59,22 @@ class Providers:
             await self.fallback.aclose()
 
 
-async def send_in_round(provider: SmsProvider, sms: OutgoingSms, tries: int) -> Receipt:
-    """Send with up to ``tries`` requests; raise the last error when every one failed."""
+async def send_once(provider: SmsProvider, sms: OutgoingSms, timeout: float | None) -> Receipt:
+    """One request, given up after ``timeout`` seconds as ambiguous (it may have gone out)."""
+    if timeout is None:
+        return await provider.send(sms)
+    try:
+        async with asyncio.timeout(timeout):
+            return await provider.send(sms)
+    except TimeoutError as exc:
+        raise AmbiguousSendError(f"{provider.name}: sem resposta em {timeout:g} s") from exc
+
+
+async def send_in_round(
+    provider: SmsProvider, sms: OutgoingSms, tries: int, timeout: float | None = None
+) -> Receipt:
+    """Send with up to ``tries`` requests of at most ``timeout`` seconds each; raise the last
+    error when every one failed."""
 
     def log_retry(state: object) -> None:
         log.warning("sms_request_failed_retrying", provider=provider.name)
@@ -69,7 +86,7 @@ async def send_in_round(provider: SmsProvider, sms: OutgoingSms, tries: int) -> 
         before_sleep=log_retry,
         reraise=True,
     )
-    receipt: Receipt = await retrying(provider.send, sms)
+    receipt: Receipt = await retrying(send_once, provider, sms, timeout)
     return receipt
 
 
