@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 
 import aio_pika
 import httpx
@@ -63,18 +62,12 @@ async def test_a_producers_events_are_routed_before_any_consumer_starts(infra: I
     try:
         declared = await declare_consumers_of(broker, topology, PUBLISHES["workflow"])
         assert topology.queue_name("intake", ServiceTypePublished.routing_key()) in declared
-        event = ServiceTypePublished.model_construct(
-            message_id=uuid.uuid4(),
-            occurred_at=datetime.now(UTC),
-            correlation_id="wiring-test",
-            chain_id=uuid.uuid4(),
-        )
         publish = event_publisher(broker, topology)
         await publish(  # raises on a returned (unroutable) publish
             OutboxMessage(
                 id=1,
-                message_id=event.message_id,
-                routing_key=event.routing_key(),
+                message_id=uuid.uuid4(),
+                routing_key=ServiceTypePublished.routing_key(),
                 payload={"probe": True},
                 correlation_id="wiring-test",
             )
