@@ -11,11 +11,23 @@ export ETAPA_TEST_AMQP_URL ?= amqp://guest:guest@127.0.0.1:5672/
 # `make run` signs tokens with a development key pair written to .etapa/jwt/ (never committed).
 DEV_KEYS := ETAPA_JWT_PUBLIC_KEY_FILE=$(CURDIR)/.etapa/jwt/public.pem INTAKE_JWT_PRIVATE_KEY_FILE=$(CURDIR)/.etapa/jwt/private.pem
 
+# The ports `make run` serves on (each service reads its own <SERVICE>_PORT); the banner, the
+# console's links to the APIs and the demo loader follow them.
+INTAKE_PORT ?= 8000
+WORKFLOW_PORT ?= 8001
+NOTIFIER_PORT ?= 8002
+CONSOLE_PORT ?= 8003
+CONSOLE_URL := http://127.0.0.1:$(CONSOLE_PORT)
+RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_PORT=$(NOTIFIER_PORT) CONSOLE_PORT=$(CONSOLE_PORT) \
+  CONSOLE_INTAKE_URL=$${CONSOLE_INTAKE_URL:-http://127.0.0.1:$(INTAKE_PORT)} \
+  CONSOLE_WORKFLOW_URL=$${CONSOLE_WORKFLOW_URL:-http://127.0.0.1:$(WORKFLOW_PORT)} \
+  CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
+
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e bench bench-console bench-customer-page bench-notifier clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser bench bench-console bench-customer-page bench-notifier clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: ## install Python dependencies from uv.lock (bootstraps uv if missing)
 	$(UV) sync --frozen
@@ -42,23 +54,24 @@ seed: migrate ## load the demo chain, branches, users and flows
 
 run: run-banner seed ## run the four services with demo data (Ctrl-C stops them)
 	@echo ""
-	@echo "  console   http://127.0.0.1:8003   ← open this in a browser"
-	@echo "  intake    http://127.0.0.1:8000  (API docs: /schema)"
-	@echo "  workflow  http://127.0.0.1:8001  (API docs: /schema)"
-	@echo "  notifier  http://127.0.0.1:8002  (API docs: /schema)"
+	@echo "  console   $(CONSOLE_URL)   ← open this in a browser"
+	@echo "  intake    http://127.0.0.1:$(INTAKE_PORT)  (API docs: /schema, events: /asyncapi)"
+	@echo "  workflow  http://127.0.0.1:$(WORKFLOW_PORT)  (API docs: /schema, events: /asyncapi)"
+	@echo "  notifier  http://127.0.0.1:$(NOTIFIER_PORT)  (API docs: /schema, events: /asyncapi)"
 	@$(DEV_KEYS) $(RUN) python -m intake demo-users
 	@echo ""
-	@$(DEV_KEYS) NOTIFIER_CALLBACK_TOKEN=$${NOTIFIER_CALLBACK_TOKEN:-demo-callback-token} \
-	  ETAPA_TRACKING_BASE_URL=$${ETAPA_TRACKING_BASE_URL:-http://127.0.0.1:8003} \
+	@$(DEV_KEYS) $(RUN_PORTS) NOTIFIER_CALLBACK_TOKEN=$${NOTIFIER_CALLBACK_TOKEN:-demo-callback-token} \
+	  ETAPA_TRACKING_BASE_URL=$${ETAPA_TRACKING_BASE_URL:-$(CONSOLE_URL)} \
 	  WORKFLOW_TRACKING_TRUSTED_PROXIES=$${WORKFLOW_TRACKING_TRUSTED_PROXIES:-127.0.0.1} \
 	  ETAPA_LOG_FORMAT=$${ETAPA_LOG_FORMAT:-console} $(RUN) honcho start -f Procfile & honcho=$$!; \
 	  trap 'kill $$honcho 2>/dev/null; wait $$honcho' INT TERM; \
-	  $(RUN) python scripts/demo_orders.py || true; \
-	  echo "  console ready: http://127.0.0.1:8003 (Ctrl-C stops everything)"; \
+	  $(RUN) python scripts/demo_orders.py --intake http://127.0.0.1:$(INTAKE_PORT) \
+	    --workflow http://127.0.0.1:$(WORKFLOW_PORT) || true; \
+	  echo "  console ready: $(CONSOLE_URL) (Ctrl-C stops everything)"; \
 	  wait $$honcho
 
 run-banner:
-	@echo "Etapa: the console will be at http://127.0.0.1:8003 (setting up first)"
+	@echo "Etapa: the console will be at $(CONSOLE_URL) (setting up first)"
 
 lint: install ## ruff lint and format check
 	$(RUN) ruff check .
@@ -78,6 +91,15 @@ test: lint typecheck imports chromium ## lint, types, import boundaries, then un
 
 unit: install ## unit tests only (no services needed)
 	$(RUN) pytest tests/unit
+
+integration: install ## integration tests (PostgreSQL and RabbitMQ at ETAPA_TEST_POSTGRES_URL / ETAPA_TEST_AMQP_URL)
+	$(RUN) pytest tests/integration
+
+e2e: install ## end-to-end tests: the services as processes, on the same servers
+	$(RUN) pytest tests/e2e
+
+browser: chromium ## browser tests of the console (Debian's Chromium)
+	$(RUN) pytest tests/browser
 
 fuzz: install ## a longer schemathesis run against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
 	ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s

@@ -38,7 +38,7 @@ ISSUER = "etapa-intake"
 AUDIENCE = "etapa"
 PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
 """Route ``opt`` for endpoints that check their own credential (or none: health, metrics)."""
-OPEN_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
+OPEN_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/asyncapi$"]
 
 
 class Role(StrEnum):

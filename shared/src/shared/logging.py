@@ -4,6 +4,9 @@ Rules:
 - ``configure_logging`` is called once by a service's composition root, never at import.
 - The correlation id lives in a context variable; HTTP middleware binds it per request and
   consumers bind it per message, so every line logged while handling either carries it.
+- Libraries' step-by-step chatter is DEBUG, not INFO: yoyo's "Applying …" / "applying step N"
+  lines are demoted (``DEMOTED_TO_DEBUG``); ``shared.database.migrate`` logs one INFO line per
+  database instead (``database_migrated``, with how many migrations it applied).
 - Phone numbers anywhere in a log line are masked (``+55119******21``) and values under
   secret-looking keys are replaced, so logs never hold a customer's number or a credential.
 """
@@ -75,6 +78,20 @@ def scrub_processor(
     return event_dict
 
 
+DEMOTED_TO_DEBUG = ("yoyo.migrations",)
+"""Loggers whose INFO lines are logged as DEBUG (shown only with ``ETAPA_LOG_LEVEL=DEBUG``).
+A filter sees only its own logger's records, so each is named exactly (all of yoyo logs here)."""
+
+
+class _DemoteInfoToDebug(logging.Filter):
+    """Turns a logger's INFO records into DEBUG ones, kept only where DEBUG is enabled."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(record.levelno)
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Send structlog and standard-library logging to stdout, as JSON or for a console."""
     renderer: Any = (
@@ -107,6 +124,10 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root.setLevel(level.upper())
     for noisy in ("aiormq", "aio_pika", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for chatty in DEMOTED_TO_DEBUG:
+        logger = logging.getLogger(chatty)
+        logger.filters[:] = [f for f in logger.filters if not isinstance(f, _DemoteInfoToDebug)]
+        logger.addFilter(_DemoteInfoToDebug())
     structlog.contextvars.bind_contextvars(service=service)
 
 

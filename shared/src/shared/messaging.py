@@ -42,6 +42,7 @@ from shared.logging import correlation_scope, get_logger
 from shared.metrics import MESSAGES_HANDLED
 from shared.outbox import OutboxMessage
 from shared.topology import Topology
+from shared.wiring import consumers_of
 
 log = get_logger(__name__)
 
@@ -97,6 +98,50 @@ async def declare_dead_letter_queue(
         )
     )
     await dlq.bind(dlx, routing_key=queue.name)
+
+
+async def declare_consumer_queue(
+    broker: RabbitBroker, topology: Topology, service: str, routing_key: str
+) -> None:
+    """Declare ``service``'s queue for ``routing_key``, bound to the events exchange, and its
+    dead-letter queue, exactly as ``service``'s own subscriber declares them (idempotent)."""
+    queue = consumer_queue(topology, service, routing_key)
+    exchange = await broker.declare_exchange(topic_exchange(topology.events_exchange))
+    declared = await broker.declare_queue(queue)
+    await declared.bind(exchange, routing_key=routing_key)
+    await declare_dead_letter_queue(broker, topology, queue)
+
+
+async def declare_consumers_of(
+    broker: RabbitBroker, topology: Topology, event_types: tuple[type[Event], ...]
+) -> list[str]:
+    """Declare every consumer queue of ``event_types`` (see ``shared.wiring``); their names."""
+    names = []
+    for event_type in event_types:
+        for service in consumers_of(event_type):
+            await declare_consumer_queue(broker, topology, service, event_type.routing_key())
+            names.append(topology.queue_name(service, event_type.routing_key()))
+    return names
+
+
+def document_publishers(
+    broker: RabbitBroker, topology: Topology, event_types: tuple[type[Event], ...]
+) -> None:
+    """Name what this service publishes on the broker, for its AsyncAPI document only: the
+    outbox relay publishes (``event_publisher``), these publisher objects are never called."""
+    exchange = topic_exchange(topology.events_exchange)
+    for event_type in event_types:
+        routing_key = event_type.routing_key()
+        consumers = ", ".join(consumers_of(event_type)) or "no service yet (dashboard taps)"
+        broker.publisher(
+            exchange=exchange,
+            routing_key=routing_key,
+            schema=event_type,
+            persist=True,
+            mandatory=True,
+            title=routing_key,
+            description=f"{(event_type.__doc__ or '').strip()} Consumed by: {consumers}.",
+        )
 
 
 def event_publisher(

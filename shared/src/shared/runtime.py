@@ -17,11 +17,19 @@ import asyncpg
 from faststream.rabbit import RabbitBroker
 from litestar import Litestar
 
+from shared.asyncapi import Amend, Document, asyncapi_document, cached
 from shared.database import create_pool, migrate
 from shared.logging import get_logger
-from shared.messaging import Subscriptions, create_broker, event_publisher
+from shared.messaging import (
+    Subscriptions,
+    create_broker,
+    declare_consumers_of,
+    document_publishers,
+    event_publisher,
+)
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
+from shared.wiring import PUBLISHES
 
 log = get_logger(__name__)
 
@@ -40,6 +48,8 @@ class ServiceRuntime:
         register: Register | None = None,
         loops: tuple[BackgroundLoop, ...] = (),
         relay: bool = True,
+        description: str = "",
+        amend_asyncapi: Amend | None = None,
     ) -> None:
         self.settings = settings
         self._migrations_dir = migrations_dir
@@ -48,6 +58,13 @@ class ServiceRuntime:
         self._relay = relay
         self.pool: asyncpg.Pool | None = None
         self.broker: RabbitBroker = create_broker(settings.amqp_url)
+        self.publishes = PUBLISHES.get(settings.service, ())
+        document_publishers(self.broker, settings.topology, self.publishes)
+        self.asyncapi: Callable[[], Document] = cached(
+            lambda: asyncapi_document(
+                self.broker, service=settings.service, description=description, amend=amend_asyncapi
+            )
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self.broker_started = asyncio.Event()
 
@@ -67,11 +84,7 @@ class ServiceRuntime:
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
         await self.migrate()
         self.pool = await create_pool(self.settings.database_url)
-        subscriptions = Subscriptions(
-            self.broker, self.settings.topology, self.settings.service, self.pool
-        )
-        if self._register is not None:
-            self._register(subscriptions, self.pool)
+        subscriptions = self.subscribe(self.pool)
         self._spawn(self._start_broker(subscriptions), "broker")
         if self._relay:
             relay = OutboxRelay(
@@ -93,6 +106,15 @@ class ServiceRuntime:
             await self.pool.close()
             log.info("service_stopped")
 
+    def subscribe(self, pool: asyncpg.Pool) -> Subscriptions:
+        """Register the service's consumers on its broker (before it starts)."""
+        subscriptions = Subscriptions(
+            self.broker, self.settings.topology, self.settings.service, pool
+        )
+        if self._register is not None:
+            self._register(subscriptions, pool)
+        return subscriptions
+
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         task = asyncio.create_task(_logged(coro, name), name=name)
         self._tasks.append(task)
@@ -107,6 +129,8 @@ class ServiceRuntime:
             try:
                 await self.broker.start()
                 await subscriptions.declare_dead_letter_queues()
+                # before the relay's first publish: the queues of what this service publishes
+                await declare_consumers_of(self.broker, self.settings.topology, self.publishes)
                 break
             except Exception as exc:
                 log.warning("broker_unavailable_retrying", error=str(exc), retry_in=delay)

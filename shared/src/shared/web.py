@@ -35,6 +35,7 @@ from litestar.types import (
     Send,
 )
 
+from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
@@ -249,11 +250,14 @@ def create_service_app(
     dependencies: dict[str, Any] | None = None,
     request_max_body_size: int = 1_000_000,
     raw_body_paths: Sequence[str] = (),
+    asyncapi: Callable[[], Document] | None = None,
     debug: bool = False,
 ) -> Litestar:
     """A Litestar app with the operational endpoints and middleware every service has.
 
-    Every route but ``/health``, ``/ready``, ``/metrics``, ``/schema`` and ``opt=PUBLIC`` routes
+    ``asyncapi`` gives the document served at ``/asyncapi`` (``shared.asyncapi``).
+    Every route but ``/health``, ``/ready``, ``/metrics``, ``/schema``, ``/asyncapi`` and
+    ``opt=PUBLIC`` routes
     needs a bearer token; handlers get the caller as the ``principal`` dependency. Requests are
     rate-limited per user (per client address before sign-in); the limit is kept per process.
     """
@@ -268,8 +272,14 @@ def create_service_app(
         exclude=["^/health$", "^/ready$", "^/metrics"],
         identifier_for_request=rate_limit_identity,
     )
+    documents = [asyncapi_handler(asyncapi)] if asyncapi is not None else []
     return Litestar(
-        route_handlers=[*route_handlers, *health_handlers(checks), PrometheusController],
+        route_handlers=[
+            *route_handlers,
+            *health_handlers(checks),
+            *documents,
+            PrometheusController,
+        ],
         middleware=[
             CorrelationIdMiddleware(),
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),

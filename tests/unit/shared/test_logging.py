@@ -53,3 +53,22 @@ def test_log_lines_are_json_with_correlation_id_and_no_phone_or_secret(
     assert line["api_token"] == "[redacted]"
     assert "s3cr3t" not in json.dumps(line)
     assert line["error"] == "refused Bearer [token]"
+
+
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
+def test_yoyo_steps_are_debug_lines(capsys: pytest.CaptureFixture[str], level: str) -> None:
+    configure_logging("test-service", level=level)
+    try:
+        logging.getLogger("yoyo.migrations").info("Applying 0001.orders")
+        logging.getLogger("yoyo.migrations").warning("lock held")
+        get_logger("shared.database").info("database_migrated", database="etapa_x", applied=3)
+        lines = [json.loads(x) for x in capsys.readouterr().out.strip().splitlines()]
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+        logging.getLogger().setLevel(logging.WARNING)
+    events = [(line["level"], line["event"]) for line in lines]
+    expected = [("warning", "lock held"), ("info", "database_migrated")]
+    if level == "DEBUG":
+        expected.insert(0, ("debug", "Applying 0001.orders"))
+    assert events == expected

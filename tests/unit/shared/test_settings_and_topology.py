@@ -34,6 +34,25 @@ def test_consumer_queues_dead_letter_to_their_own_queue() -> None:
     assert topology.dead_letter_queue_name(queue) == f"{queue}.dlq"
 
 
+@pytest.mark.parametrize(
+    ("prefix", "exchange"),
+    [
+        ("", "etapa.events"),
+        ("walk", "walk.etapa.events"),
+        ("walk.", "walk.etapa.events"),
+        ("t1a2b3c4.outage9f.", "t1a2b3c4.outage9f.etapa.events"),
+        ("walk-", "walk-etapa.events"),
+        ("walk_", "walk_etapa.events"),
+    ],
+)
+def test_a_prefix_is_separated_from_the_names(prefix: str, exchange: str) -> None:
+    topology = Topology(prefix=prefix)
+    assert topology.events_exchange == exchange
+    assert topology.queue_name("intake", "order.stage_changed.v1").startswith(topology.prefix)
+    settings = ServiceSettings.from_env("intake", 8000, env={"ETAPA_TOPOLOGY_PREFIX": prefix})
+    assert settings.topology.events_exchange == exchange
+
+
 def test_a_page_says_whether_there_is_more() -> None:
     assert page_of([1, 2, 3], limit=2, offset=4).next_offset == 6
     assert page_of([1, 2], limit=2, offset=4).next_offset is None

@@ -39,7 +39,10 @@ async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
         {"ETAPA_JWT_PUBLIC_KEY": PUBLIC_KEY, "ETAPA_RATE_LIMIT_PER_MINUTE": "5"},
     )
     app = create_service_app(
-        settings=settings, route_handlers=[whoami, callback], checks={"database": _ready}
+        settings=settings,
+        route_handlers=[whoami, callback],
+        checks={"database": _ready},
+        asyncapi=lambda: {"asyncapi": "3.0.0", "channels": {}},
     )
     async with AsyncTestClient(app) as test_client:
         yield test_client
@@ -51,8 +54,16 @@ def _headers(role: Role = Role.ATTENDANT, user: uuid.UUID | None = None) -> dict
 
 
 async def test_operational_paths_need_no_token(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
-    for path in ("/health", "/ready", "/metrics", "/schema/openapi.json", "/api/v1/callback"):
+    for path in (
+        "/health",
+        "/ready",
+        "/metrics",
+        "/schema/openapi.json",
+        "/asyncapi",
+        "/api/v1/callback",
+    ):
         assert (await client.get(path)).status_code == 200, path
+    assert (await client.get("/asyncapi")).json()["asyncapi"] == "3.0.0"
 
 
 async def test_everything_else_needs_a_valid_bearer_token(client: AsyncTestClient) -> None:  # type: ignore[type-arg]

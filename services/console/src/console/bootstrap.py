@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from faststream.rabbit import RabbitBroker, RabbitQueue
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
@@ -28,6 +29,7 @@ from litestar.template.config import TemplateConfig
 from console.adapters.api_client import ApiClient, ApiRefusal, Service, ServiceDown
 from console.adapters.live_feed import LiveFeed, LiveHub
 from console.config import ConsoleSettings
+from console.domain.live import LIVE_ROUTING_KEYS
 from console.entrypoints.http import errors, templating
 from console.entrypoints.http.controllers.auth import AuthController
 from console.entrypoints.http.controllers.board import BoardController
@@ -46,7 +48,9 @@ from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_
 from console.entrypoints.http.pages import provide_visit
 from console.entrypoints.http.session import OPEN_PATHS, SessionMiddleware
 from console.usecases.directory import DirectoryCache
+from shared.asyncapi import Document, asyncapi_document, asyncapi_handler, cached, document_consumer
 from shared.auth import verifier_for
+from shared.events import Event
 from shared.logging import get_logger
 from shared.web import CorrelationIdMiddleware, health_handlers
 
@@ -68,6 +72,26 @@ ROUTE_HANDLERS: list[Any] = [
     MessagesController,
     customer_page,
 ]
+
+
+def asyncapi_of(settings: ConsoleSettings) -> Document:
+    """The console publishes nothing; it reads order events into open boards (``LiveFeed``,
+    with aio-pika). A broker that is never started describes that queue for the document."""
+    broker = RabbitBroker(settings.service.amqp_url, logger=None)
+    events = tuple(e for e in Event.__subclasses__() if e.routing_key() in LIVE_ROUTING_KEYS)
+    document_consumer(
+        broker,
+        settings.service.topology,
+        RabbitQueue("console.live", exclusive=True, auto_delete=True),
+        events,
+        "Each console process's own exclusive, auto-deleted queue (server-named; shown here "
+        "as console.live): order events fanned out to the boards open in that process.",
+    )
+    return asyncapi_document(
+        broker,
+        service="console",
+        description="Console: the staff's web app; it reads order events for live boards.",
+    )
 
 
 def create_app(settings: ConsoleSettings | None = None) -> Litestar:
@@ -105,6 +129,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Litestar:
         route_handlers=[
             *ROUTE_HANDLERS,
             *health_handlers({"broker": feed.ready}),
+            asyncapi_handler(cached(lambda: asyncapi_of(settings))),
             PrometheusController,
             create_static_files_router(
                 path="/static", directories=[HTTP_DIR / "static"], name="static", opt={}

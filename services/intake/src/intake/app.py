@@ -17,7 +17,7 @@ from intake.api.labs import LabController
 from intake.api.orders import OrderController
 from intake.api.users import UserController
 from intake.config import IntakeSettings
-from intake.lab.consumer import subscribe_lab_queue
+from intake.lab.consumer import document_lab_message, subscribe_lab_queue
 from intake.service_types import on_service_type_published
 from intake.sign_in_guard import SignInGuard
 from shared.auth import TokenIssuer
@@ -43,7 +43,14 @@ def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> Ser
             settings.lab_time_window,
         )
 
-    runtime = ServiceRuntime(settings.service, MIGRATIONS, register=register)
+    runtime = ServiceRuntime(
+        settings.service,
+        MIGRATIONS,
+        register=register,
+        description="Intake: orders opened at the counter, their actions, branches, and the "
+        "labs' status messages.",
+        amend_asyncapi=document_lab_message(settings.service.topology),
+    )
     return runtime
 
 
@@ -66,6 +73,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
+        asyncapi=runtime.asyncapi,
         # a lab's message is read (and kept, rejected with the reason) however deep its JSON
         raw_body_paths=["/api/v1/lab-updates"],
         dependencies={

@@ -70,7 +70,13 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
         )
         await dispatcher.run()
 
-    return ServiceRuntime(settings.service, MIGRATIONS, register=register, loops=(dispatch,))
+    return ServiceRuntime(
+        settings.service,
+        MIGRATIONS,
+        register=register,
+        loops=(dispatch,),
+        description="Notifier: the customer's SMS at the stages that matter, and their status.",
+    )
 
 
 def create_app(settings: NotifierSettings | None = None) -> Litestar:
@@ -92,6 +98,7 @@ def create_app(settings: NotifierSettings | None = None) -> Litestar:
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
+        asyncapi=runtime.asyncapi,
         dependencies={
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "callbacks": Provide(lambda: callbacks, sync_to_thread=False),

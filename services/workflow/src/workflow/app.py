@@ -60,7 +60,11 @@ def create_runtime(
         await declare_taps(runtime.broker, settings.service.topology, runtime.broker_started)
 
     runtime = ServiceRuntime(
-        settings.service, MIGRATIONS, register=register, loops=(risk_sweeper, dashboard_taps)
+        settings.service,
+        MIGRATIONS,
+        register=register,
+        loops=(risk_sweeper, dashboard_taps),
+        description="Workflow: each order's stage, deadline and risk, from intake's events.",
     )
     return runtime
 
@@ -87,6 +91,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
         lifespan=[runtime.lifespan],
+        asyncapi=runtime.asyncapi,
         dependencies={
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "clock": Provide(lambda: system_clock, sync_to_thread=False),

@@ -21,8 +21,9 @@ from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
-from intake.lab.message import LabTimeWindow
+from intake.lab.message import LabMessage, LabTimeWindow
 from intake.lab.receive import LAB_CONSUMER, receive
+from shared.asyncapi import Amend, Document, set_message_payload
 from shared.clock import Clock
 from shared.logging import correlation_scope, get_logger
 from shared.messaging import Subscriptions, hold_through_outages, topic_exchange
@@ -51,6 +52,16 @@ def lab_queue(topology: Topology) -> RabbitQueue:
         arguments=cast(QuorumQueueArgs, topology.queue_arguments(name)),
         routing_key=LAB_ROUTING_PATTERN,
     )
+
+
+def document_lab_message(topology: Topology) -> Amend:
+    """The lab queue's message schema in intake's AsyncAPI document: the consumer reads the
+    raw body itself (to keep and reject what is broken), so FastStream cannot see its type."""
+
+    def amend(document: Document) -> None:
+        set_message_payload(document, lab_queue(topology).name, LabMessage)
+
+    return amend
 
 
 def subscribe_lab_queue(
@@ -88,6 +99,11 @@ def subscribe_lab_queue(
         decoder=_raw_body,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=queue.name,
-        description="Status messages of the labs, stored and applied to their orders.",
+        description=(
+            f"Status messages of the labs, published to the `{topology.lab_exchange}` topic "
+            "exchange with routing key `lab.<lab_code>.status` (bound as "
+            f"`{LAB_ROUTING_PATTERN}`), JSON as in LabMessage; each is stored with its outcome "
+            "(accepted or rejected with the reason) and applied to its order."
+        ),
     )(on_lab_message)
     subscriptions.queues.append(queue)  # so that its dead-letter queue is declared too

@@ -38,6 +38,7 @@ OPEN_PATHS = [
     "^/health$",
     "^/ready$",
     "^/metrics",
+    "^/asyncapi$",
     "^/favicon.ico$",
 ]
 
