@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 from pydantic import BaseModel
 
@@ -42,7 +43,9 @@ Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
 class AuthController(Controller):
     @get("/entrar", name="sign_in_form")
-    async def sign_in_form(self, request: Request[Any, Any, Any], proximo: str = "/") -> Template:
+    async def sign_in_form(
+        self, request: Request[Any, Any, Any], proximo: FromQuery[str] = "/"
+    ) -> Template:
         return page(request, None, "sign_in.html", proximo=safe_next(proximo), errors={})
 
     @post("/entrar", name="sign_in", status_code=200)
@@ -93,7 +96,7 @@ class AuthController(Controller):
 
     @post("/filial", name="pick_branch")
     async def pick_branch(
-        self, visit: Visit, state: State, data: Annotated[BranchForm, Form]
+        self, visit: NamedDependency[Visit], state: State, data: Annotated[BranchForm, Form]
     ) -> Redirect:
         settings: ConsoleSettings = state.settings
         response = Redirect(safe_next(data.proximo), status_code=303)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from console.domain.board import RISK_LABELS
@@ -17,12 +19,12 @@ class BoardController(Controller):
     async def board(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        tipo: str | None = None,
-        filial: str | None = None,
-        risco: str | None = None,
-        responsavel: str | None = None,
-        busca: str | None = None,
+        visit: NamedDependency[Visit],
+        tipo: FromQuery[str | None] = None,
+        filial: FromQuery[str | None] = None,
+        risco: FromQuery[str | None] = None,
+        responsavel: FromQuery[str | None] = None,
+        busca: FromQuery[str | None] = None,
     ) -> Template:
         branch = filial if filial is not None else (visit.branch.branch_id if visit.branch else "")
         filters = BoardFilters(

@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from console.domain.calendar_form import (
@@ -86,10 +88,10 @@ class CalendarsController(Controller):
     async def show(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        filial: str | None = None,
-        salvo: str | None = None,
-        de: str | None = None,
+        visit: NamedDependency[Visit],
+        filial: FromQuery[str | None] = None,
+        salvo: FromQuery[str | None] = None,
+        de: FromQuery[str | None] = None,
     ) -> Template:
         branch = _chosen(visit, filial)
         first = parse_day_text(de or "")
@@ -99,7 +101,10 @@ class CalendarsController(Controller):
 
     @post("/{branch_id:str}/horario", name="calendar_hours", status_code=200)
     async def hours(
-        self, request: Request[Any, Any, Any], visit: Visit, branch_id: str
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        branch_id: FromPath[str],
     ) -> Template | Redirect:
         branch = _known(visit, branch_id)
         form = await _form(request)
@@ -109,7 +114,11 @@ class CalendarsController(Controller):
 
     @post("/{branch_id:str}/dias/{kind:str}", name="calendar_day_add", status_code=200)
     async def add_day(
-        self, request: Request[Any, Any, Any], visit: Visit, branch_id: str, kind: str
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        branch_id: FromPath[str],
+        kind: FromPath[str],
     ) -> Template | Redirect:
         branch = _known(visit, branch_id)
         form = await _form(request)
@@ -127,7 +136,11 @@ class CalendarsController(Controller):
 
     @post("/{branch_id:str}/dias/{kind:str}/remover", name="calendar_day_remove", status_code=200)
     async def remove_day(
-        self, request: Request[Any, Any, Any], visit: Visit, branch_id: str, kind: str
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        branch_id: FromPath[str],
+        kind: FromPath[str],
     ) -> Template | Redirect:
         branch = _known(visit, branch_id)
         form = await _form(request)
@@ -137,7 +150,10 @@ class CalendarsController(Controller):
 
     @post("/{branch_id:str}/janela-sms", name="calendar_sms_window", status_code=200)
     async def sms_window(
-        self, request: Request[Any, Any, Any], visit: Visit, branch_id: str
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        branch_id: FromPath[str],
     ) -> Template | Redirect:
         branch = _known(visit, branch_id)
         form = await _form(request)
@@ -156,7 +172,7 @@ class CalendarsController(Controller):
 
     @post("/facultativos", name="calendar_optional_days", status_code=200)
     async def optional_days(
-        self, request: Request[Any, Any, Any], visit: Visit
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
     ) -> Template | Redirect:
         form = await _form(request)
         branch = _chosen(visit, (form.get("filial") or [""])[0])

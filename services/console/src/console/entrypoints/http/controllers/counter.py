@@ -7,6 +7,8 @@ from dataclasses import replace
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from console.adapters.api_client import ApiRefusal
@@ -35,7 +37,9 @@ MORE_ROWS = 2
 
 class CounterController(Controller):
     @get("/os/nova", name="counter_form")
-    async def counter_form(self, request: Request[Any, Any, Any], visit: Visit) -> Template:
+    async def counter_form(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template:
         if visit.role not in STAFF:
             return _not_allowed(request, visit)
         branch = visit.branch.branch_id if visit.branch else ""
@@ -44,14 +48,18 @@ class CounterController(Controller):
 
     @get("/os/nova/data-proposta", name="counter_quote")
     async def counter_quote(
-        self, request: Request[Any, Any, Any], visit: Visit, filial: str = "", tipo: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        filial: FromQuery[str] = "",
+        tipo: FromQuery[str] = "",
     ) -> Template:
         found = await _quote(visit, filial, tipo)
         return page(request, visit, "quote_box.html", quote=found, form=CounterForm(filial, tipo))
 
     @post("/os/nova", name="open_order", status_code=200)
     async def open_order(
-        self, request: Request[Any, Any, Any], visit: Visit
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
     ) -> Template | Redirect:
         raw = {key: str(value) for key, value in (await request.form()).items()}
         form = read_counter_form(raw)

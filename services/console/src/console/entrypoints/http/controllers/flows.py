@@ -12,6 +12,8 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from console.config import ConsoleSettings
@@ -108,25 +110,33 @@ class FlowsController(Controller):
     path = "/tipos"
 
     @get("/", name="flows")
-    async def list_types(self, request: Request[Any, Any, Any], visit: Visit) -> Template:
+    async def list_types(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template:
         types = await flows.list_types(visit.api, visit.token)
         return page(
             request, visit, "flows.html", types=types, may_edit=visit.role in ADMINS, **_labels()
         )
 
     @get("/novo", name="flow_new")
-    async def new_type(self, request: Request[Any, Any, Any], visit: Visit) -> Template:
+    async def new_type(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template:
         if visit.role not in ADMINS:
             return _forbidden(request, visit)
         draft = FlowDraft(stages=(StageDraft(),))
         return _editor(request, visit, draft, code=None)
 
     @post("/novo", name="flow_create", status_code=200)
-    async def create_type(self, request: Request[Any, Any, Any], visit: Visit) -> Page:
+    async def create_type(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Page:
         return await self._submit(request, visit, code=None)
 
     @post("/previa-sms", name="sms_preview", status_code=200)
-    async def sms_preview(self, request: Request[Any, Any, Any], visit: Visit) -> Template:
+    async def sms_preview(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template:
         form = await request.form()
         template = next((str(v) for k, v in form.items() if k.endswith("sms_template")), "")
         stage_name = next((str(v) for k, v in form.items() if k.endswith("-name")), "")
@@ -142,11 +152,11 @@ class FlowsController(Controller):
     async def show_type(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        code: str,
-        de: int | None = None,
-        para: int | None = None,
-        salvo: str | None = None,
+        visit: NamedDependency[Visit],
+        code: FromQuery[str],
+        de: FromQuery[int | None] = None,
+        para: FromQuery[int | None] = None,
+        salvo: FromQuery[str | None] = None,
     ) -> Template:
         flow_page = await flows.load_flow_page(visit.api, visit.token, code)
         current = flow_page.service_type
@@ -173,18 +183,24 @@ class FlowsController(Controller):
         )
 
     @get(f"/{CODE_PATH}/editar", name="flow_edit")
-    async def edit_type(self, request: Request[Any, Any, Any], visit: Visit, code: str) -> Template:
+    async def edit_type(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], code: FromQuery[str]
+    ) -> Template:
         if visit.role not in ADMINS:
             return _forbidden(request, visit)
         current = await flows.load_type(visit.api, visit.token, code)
         return _editor(request, visit, draft_from_api(current), code=code)
 
     @post(f"/{CODE_PATH}/editar", name="flow_save", status_code=200)
-    async def save_type(self, request: Request[Any, Any, Any], visit: Visit, code: str) -> Page:
+    async def save_type(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], code: FromQuery[str]
+    ) -> Page:
         return await self._submit(request, visit, code=code)
 
     @post(f"/{CODE_PATH}/ativo", name="flow_switch", status_code=200)
-    async def switch(self, request: Request[Any, Any, Any], visit: Visit, code: str) -> Page:
+    async def switch(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], code: FromQuery[str]
+    ) -> Page:
         form = await request.form()
         active = form.get("ativo") == "1"
         outcome = await flows.switch_active(visit.api, visit.token, code, active)

@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from console.adapters.api_client import ApiRefusal
@@ -26,9 +28,9 @@ class LabsController(Controller):
     async def labs(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        feito: str = "",
-        resultado: str = "",
+        visit: NamedDependency[Visit],
+        feito: FromQuery[str] = "",
+        resultado: FromQuery[str] = "",
     ) -> Template:
         notice = NOTICES.get(feito)
         if resultado in OUTCOME_LABELS:
@@ -36,7 +38,9 @@ class LabsController(Controller):
         return await _labs_page(request, visit, notice=notice)
 
     @post("/", name="add_lab", status_code=200)
-    async def add_lab(self, request: Request[Any, Any, Any], visit: Visit) -> Template | Redirect:
+    async def add_lab(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template | Redirect:
         form = await request.form()
         code, name = _text(form, "code").upper(), _text(form, "name")
         errors = check_new_lab(code, name)
@@ -55,7 +59,7 @@ class LabsController(Controller):
 
     @post("/{lab_id:uuid}/chaves", name="create_lab_key", status_code=200)
     async def create_key(
-        self, request: Request[Any, Any, Any], visit: Visit, lab_id: UUID
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], lab_id: FromPath[UUID]
     ) -> Template:
         form = await request.form()
         key = await create_key(visit.api, visit.token, str(lab_id), _text(form, "label")[:200])
@@ -64,13 +68,18 @@ class LabsController(Controller):
         return response
 
     @post("/{lab_id:uuid}/chaves/{key_id:uuid}/revogar", name="revoke_lab_key")
-    async def revoke_key(self, visit: Visit, lab_id: UUID, key_id: UUID) -> Redirect:
+    async def revoke_key(
+        self, visit: NamedDependency[Visit], lab_id: FromPath[UUID], key_id: FromPath[UUID]
+    ) -> Redirect:
         await revoke_key(visit.api, visit.token, str(lab_id), str(key_id))
         return Redirect("/laboratorios?feito=revogada", status_code=303)
 
     @post("/mensagens/{message_id:uuid}/reprocessar", name="replay_lab_message")
     async def replay(
-        self, request: Request[Any, Any, Any], visit: Visit, message_id: UUID
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        message_id: FromPath[UUID],
     ) -> Template | Redirect:
         try:
             outcome = await replay(visit.api, visit.token, str(message_id))

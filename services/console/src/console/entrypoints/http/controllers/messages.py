@@ -6,6 +6,8 @@ from datetime import date
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from console.adapters.api_client import ApiRefusal
@@ -38,14 +40,14 @@ class MessagesController(Controller):
     async def messages(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        status: str = "",
-        filial: str | None = None,
-        de: str = "",
-        ate: str = "",
-        os: str = "",
-        desde: int = 0,
-        feito: str = "",
+        visit: NamedDependency[Visit],
+        status: FromQuery[str] = "",
+        filial: FromQuery[str | None] = None,
+        de: FromQuery[str] = "",
+        ate: FromQuery[str] = "",
+        os: FromQuery[str] = "",
+        desde: FromQuery[int] = 0,
+        feito: FromQuery[str] = "",
     ) -> Template:
         return await _messages_page(
             request,
@@ -56,7 +58,9 @@ class MessagesController(Controller):
         )
 
     @post("/descadastros", name="add_opt_out", status_code=200)
-    async def add(self, request: Request[Any, Any, Any], visit: Visit) -> Template | Redirect:
+    async def add(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template | Redirect:
         phone = _text(await request.form(), "phone")
         try:
             await add_opt_out(visit.api, visit.token, phone_for_api(phone))
@@ -70,7 +74,9 @@ class MessagesController(Controller):
         return Redirect("/mensagens?feito=descadastrado#descadastros", status_code=303)
 
     @post("/descadastros/remover", name="remove_opt_out", status_code=200)
-    async def remove(self, request: Request[Any, Any, Any], visit: Visit) -> Template | Redirect:
+    async def remove(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template | Redirect:
         phone = _text(await request.form(), "phone")
         try:
             await remove_opt_out(visit.api, visit.token, phone_for_api(phone))

@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from console.adapters.api_client import ApiRefusal
@@ -33,11 +35,11 @@ class OrderScreenController(Controller):
     async def order_screen(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        order_id: UUID,
-        acao: str | None = None,
-        em: str | None = None,
-        vez: int = 0,
+        visit: NamedDependency[Visit],
+        order_id: FromPath[UUID],
+        acao: FromQuery[str | None] = None,
+        em: FromQuery[str | None] = None,
+        vez: FromQuery[int] = 0,
     ) -> Template:
         pending = _pending(visit, acao, em)
         try:
@@ -50,7 +52,10 @@ class OrderScreenController(Controller):
 
     @post("/os/{order_id:uuid}/acoes", name="order_action", status_code=200)
     async def act(
-        self, request: Request[Any, Any, Any], visit: Visit, order_id: UUID
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        order_id: FromPath[UUID],
     ) -> Template | Redirect:
         form = {key: str(value) for key, value in (await request.form()).items()}
         checked = check_action(form)

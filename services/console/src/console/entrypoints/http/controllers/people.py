@@ -6,6 +6,8 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from console.adapters.api_client import ApiRefusal
@@ -30,7 +32,11 @@ class PeopleController(Controller):
 
     @get("/", name="people")
     async def people(
-        self, request: Request[Any, Any, Any], visit: Visit, desde: int = 0, feito: str = ""
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        desde: FromQuery[int] = 0,
+        feito: FromQuery[str] = "",
     ) -> Template:
         users = await list_users(visit.api, visit.token, desde)
         return page(
@@ -44,12 +50,14 @@ class PeopleController(Controller):
         )
 
     @get("/nova", name="new_person")
-    async def new_person_form(self, request: Request[Any, Any, Any], visit: Visit) -> Template:
+    async def new_person_form(
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
+    ) -> Template:
         return _form(request, visit, user=None, values={}, errors={})
 
     @post("/nova", name="add_person", status_code=200)
     async def add_person(
-        self, request: Request[Any, Any, Any], visit: Visit
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit]
     ) -> Template | Redirect:
         form = await request.form()
         email, name, role = _text(form, "email"), _text(form, "name"), _text(form, "role")
@@ -70,14 +78,20 @@ class PeopleController(Controller):
 
     @get("/{user_id:uuid}", name="edit_person")
     async def edit_person_form(
-        self, request: Request[Any, Any, Any], visit: Visit, user_id: UUID
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        user_id: FromPath[UUID],
     ) -> Template:
         user = await get_user(visit.api, visit.token, str(user_id))
         return _form(request, visit, user=user, values=user, errors={})
 
     @post("/{user_id:uuid}", name="change_person", status_code=200)
     async def change_person(
-        self, request: Request[Any, Any, Any], visit: Visit, user_id: UUID
+        self,
+        request: Request[Any, Any, Any],
+        visit: NamedDependency[Visit],
+        user_id: FromPath[UUID],
     ) -> Template | Redirect:
         user = await get_user(visit.api, visit.token, str(user_id))
         form = await request.form()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
 from litestar.exceptions import PermissionDeniedException
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from console.domain.formatting import local
@@ -26,11 +28,11 @@ class ReviewController(Controller):
     async def review(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        de: str | None = None,
-        ate: str | None = None,
-        dias: str | None = None,
-        filial: str | None = None,
+        visit: NamedDependency[Visit],
+        de: FromQuery[str | None] = None,
+        ate: FromQuery[str | None] = None,
+        dias: FromQuery[str | None] = None,
+        filial: FromQuery[str | None] = None,
     ) -> Template:
         if visit.role not in MANAGERS:
             raise PermissionDeniedException(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from console.domain.board import RISK_LABELS
@@ -27,13 +29,13 @@ class SearchController(Controller):
     async def search(
         self,
         request: Request[Any, Any, Any],
-        visit: Visit,
-        busca: str = "",
-        situacao: str = "",
-        filial: str | None = None,
-        tipo: str = "",
-        risco: str = "",
-        inicio: int = 0,
+        visit: NamedDependency[Visit],
+        busca: FromQuery[str] = "",
+        situacao: FromQuery[str] = "",
+        filial: FromQuery[str | None] = None,
+        tipo: FromQuery[str] = "",
+        risco: FromQuery[str] = "",
+        inicio: FromQuery[int] = 0,
     ) -> Template:
         branch = filial if filial is not None else (visit.branch.branch_id if visit.branch else "")
         filters = SearchFilters(

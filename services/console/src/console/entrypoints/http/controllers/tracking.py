@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, get
+from litestar.params import FromPath
 from litestar.response import Template
 
 from console.adapters.api_client import ApiClient
@@ -26,7 +27,7 @@ STATUS = {"order": 200, "expired": 404, "not_found": 404, "too_many": 429, "unav
 
 
 @get("/a/{token:str}", name="tracking", include_in_schema=False)
-async def customer_page(request: Request[Any, Any, Any], token: str) -> Template:
+async def customer_page(request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
     """What a customer sees when they open the link in their SMS."""
     api: ApiClient = request.app.state.api
     address = request.client.host if request.client else "unknown"
