@@ -54,3 +54,24 @@ def test_an_unknown_message_is_kept_so_nothing_the_person_needs_is_hidden() -> N
 def test_the_first_problem_of_a_field_is_the_one_shown() -> None:
     errors = field_errors({"stages[0].name": "must not be blank", "stages.0.name": "other"})
     assert errors == {"stages-0-name": "Preencha este campo."}
+
+
+def test_the_apis_english_refusals_reach_a_person_in_portuguese() -> None:
+    import httpx
+
+    from console.adapters.api_client import refusal_from
+
+    not_found = httpx.Response(404, json={"detail": "service type 'x' not found"})
+    assert refusal_from(not_found).message.startswith("Não encontrado")
+    invalid = httpx.Response(
+        400,
+        json={
+            "detail": "Validation failed for GET /api/v1/x",
+            "extra": [{"key": "code", "message": "bad"}],
+        },
+    )
+    refusal = refusal_from(invalid)
+    assert refusal.message == "Dados inválidos."
+    assert refusal.fields == {"code": "bad"}
+    kept = httpx.Response(403, json={"detail": "O perfil atendente não pode criar tipos de OS."})
+    assert refusal_from(kept).message == "O perfil atendente não pode criar tipos de OS."

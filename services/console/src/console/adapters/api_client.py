@@ -181,6 +181,10 @@ def refusal_from(response: httpx.Response) -> ApiRefusal:
         body = {}
     detail = body.get("detail") if isinstance(body, dict) else None
     message = detail if isinstance(detail, str) and detail else _GENERIC[response.status_code]
+    if response.status_code == 404 or message.startswith(ENGLISH_STOCK_DETAILS):
+        # The APIs' own 404 texts and Litestar's validation summary are English; a person
+        # reads Portuguese (the fields, translated by each form, still come with it).
+        message = _GENERIC[response.status_code]
     fields: dict[str, str] = {}
     extra = body.get("extra") if isinstance(body, dict) else None
     if isinstance(extra, list):
@@ -198,6 +202,10 @@ def refusal_from(response: httpx.Response) -> ApiRefusal:
     return ApiRefusal(response.status_code, message, fields)
 
 
+ENGLISH_STOCK_DETAILS = ("Validation failed", "Bad Request", "Not Found", "Method Not Allowed")
+"""How Litestar's own refusals begin: they are replaced by a Portuguese message."""
+
+
 class _GenericMessages(dict[int, str]):
     def __missing__(self, status: int) -> str:
         return f"Pedido recusado ({status})."
@@ -208,9 +216,15 @@ _GENERIC = _GenericMessages(
         400: "Dados inválidos.",
         401: "Sua sessão expirou; entre novamente.",
         403: "Seu perfil não permite esta ação.",
-        404: "Não encontrado.",
+        404: "Não encontrado: não existe, ou não é da sua rede ou filial.",
+        405: "Operação não permitida neste endereço.",
         409: "Conflito: os dados mudaram; recarregue a página.",
         413: "Pedido grande demais.",
         429: "Muitas tentativas; aguarde um minuto.",
     }
 )
+
+
+def generic_message(status: int) -> str:
+    """A refusal with this status in Portuguese, when nothing more specific can be said."""
+    return _GENERIC[status]

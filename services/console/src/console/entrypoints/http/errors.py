@@ -15,7 +15,13 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Template
 
-from console.adapters.api_client import SERVICE_LABELS, ApiRefusal, ServiceDown
+from console.adapters.api_client import (
+    ENGLISH_STOCK_DETAILS,
+    SERVICE_LABELS,
+    ApiRefusal,
+    ServiceDown,
+    generic_message,
+)
 from console.entrypoints.http.pages import common_context, is_htmx
 from console.entrypoints.http.session import to_sign_in
 from shared.logging import get_logger
@@ -71,8 +77,12 @@ def refused(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         title = STATUS_TEXT.get(exc.status_code, "Pedido recusado")
-        detail = exc.detail if exc.status_code != 404 else "Esta página não existe."
-        return _problem(request, exc.status_code, title, str(detail))
+        detail = str(exc.detail)
+        if exc.status_code == 404:
+            detail = "Esta página não existe."
+        elif detail.startswith(ENGLISH_STOCK_DETAILS):  # Litestar's own words: say it in ours
+            detail = generic_message(exc.status_code)
+        return _problem(request, exc.status_code, title, detail)
     log.exception("unhandled_error", path=request.url.path)
     return _problem(
         request, 500, "Erro inesperado", "Algo deu errado do nosso lado; a equipe foi avisada."
