@@ -17,6 +17,7 @@ from workflow.adapters.calendars import CalendarCache
 from workflow.api.analytics import AnalyticsController
 from workflow.api.calendars import BranchCalendarController, OptionalDaysController
 from workflow.api.orders import OrderController
+from workflow.api.process_review import ProcessReviewController
 from workflow.api.quote import get_quote
 from workflow.api.service_types import ServiceTypeController
 from workflow.api.tracking import MissLimiter, TrackingPolicy, get_tracking
@@ -87,6 +88,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             OptionalDaysController,
             get_quote,
             AnalyticsController,
+            ProcessReviewController,
             get_tracking,
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
