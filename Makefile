@@ -48,6 +48,7 @@ migrate: services keys ## create and migrate the three databases
 
 seed: migrate ## load the demo chain, branches, users and flows
 	$(DEV_KEYS) $(RUN) python -m workflow seed-demo
+	$(DEV_KEYS) $(RUN) python -m workflow seed-demo-history
 	$(DEV_KEYS) $(RUN) python -m intake seed-demo
 	@scripts/rabbitmq-lab-user.sh LABDEMO lab-demo-change-me 2>/dev/null \
 	  || echo "  (no demo lab user on the broker: rabbitmqctl must run where RabbitMQ runs; see README)"

@@ -43,10 +43,10 @@ from workflow.domain.history import DeadlineMemo, plan_of
 DAYS_TAKEN: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
     "conferencia": ((0, 1, 2), (50, 45, 5)),
     "envio-laboratorio": ((0, 1, 2), (60, 35, 5)),
-    "producao": ((3, 4, 5, 6, 7), (15, 30, 35, 15, 5)),
+    "producao": ((3, 4, 5, 6), (20, 35, 35, 10)),
     "montagem": ((0, 1, 2), (40, 50, 10)),
     "controle-qualidade": ((0, 1, 2, 3, 4), (15, 25, 30, 20, 10)),
-    "pronto-para-retirada": ((0, 1, 2, 4), (55, 25, 12, 8)),
+    "pronto-para-retirada": ((0, 1, 2, 4), (70, 20, 7, 3)),
     "avaliacao": ((0, 1, 2), (45, 45, 10)),
     "conserto": ((1, 2, 3, 4, 5), (10, 25, 35, 20, 10)),
 }
