@@ -191,9 +191,9 @@ def test_the_memo_gives_exactly_the_deadline_engine_answer(
 ) -> None:
     memo = DeadlineMemo(CALENDAR)
     # Ask a neighbour first so a wrong key would be answered from the cache.
-    memo.due_at(start.replace(hour=12, minute=0), days, counting)
+    memo.due_at(start.replace(hour=12, minute=0), days, counting.value)
     assert (
-        memo.due_at(start, days, counting)
+        memo.due_at(start, days, counting.value)
         == compute_deadline(start, days, counting, CALENDAR).due_at
     )
 

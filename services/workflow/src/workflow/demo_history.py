@@ -108,11 +108,11 @@ def synthesize(
                 stays = []
                 at = opened
                 for position, stage in enumerate(flow.stages):
-                    due = memo.due_at(at, stage.planned_days, stage.counting)
+                    due = memo.due_at(at, stage.planned_days, stage.counting.value)
                     taken = _taken(stage.key, stage.planned_days, rng)
                     if stage.lab_statuses and lab == SLOW_LAB and stage.key == "producao":
                         taken += SLOW_LAB_EXTRA_DAYS
-                    target = memo.due_at(at, taken, stage.counting)
+                    target = memo.due_at(at, taken, stage.counting.value)
                     exited = target - timedelta(minutes=rng.randint(0, 7 * 60))
                     if position == 0 and paused is not None:
                         # Waiting for a frame: the clock gives the paused days back.

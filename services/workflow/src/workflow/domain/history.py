@@ -52,12 +52,12 @@ class HistoricalOrder:
         return (self.delivered_at - self.opened_at).total_seconds()
 
 
-Plan = tuple[tuple[int, DayCounting], ...]
-"""Planned days and counting of each stage, in flow order."""
+Plan = tuple[tuple[int, str], ...]
+"""Planned days and counting (its value, a plain string: fast to hash) of each stage."""
 
 
 def plan_of(stages: Sequence[Stage]) -> Plan:
-    return tuple((stage.planned_days, stage.counting) for stage in stages)
+    return tuple((stage.planned_days, stage.counting.value) for stage in stages)
 
 
 def percentile(values: Sequence[float], share: float) -> float | None:
@@ -77,6 +77,10 @@ def rate(hits: int, total: int) -> float | None:
     return hits / total if total else None
 
 
+Entry = tuple[datetime, int, int]
+"""An instant as the memo keys it: (local time, local day's ordinal, bucket)."""
+
+
 class DeadlineMemo:
     """``compute_deadline(...).due_at`` for one calendar, remembered (see the module rules)."""
 
@@ -87,10 +91,10 @@ class DeadlineMemo:
         self._zone = calendar.day_index.zone
         self._opens = calendar.opens_at
         self._closing = calendar.day_index.closing
-        self._due: dict[tuple[int, int, int, DayCounting], datetime] = {}
+        self._due: dict[tuple[int, int, int, str], datetime] = {}
         self._promise: dict[tuple[int, int, Plan], date] = {}
 
-    def _key(self, start: datetime) -> tuple[datetime, int, int]:
+    def _key(self, start: datetime) -> Entry:
         local = start.astimezone(self._zone)
         moment = local.time()
         if moment < self._opens:
@@ -101,18 +105,27 @@ class DeadlineMemo:
             bucket = 2
         return local, local.toordinal(), bucket
 
-    def due_at(self, start: datetime, planned_days: int, counting: DayCounting) -> datetime:
+    def due_at(self, start: datetime, planned_days: int, counting: str) -> datetime:
+        """``compute_deadline(start, planned_days, DayCounting(counting), calendar).due_at``."""
         local, day, bucket = self._key(start)
         key = (day, bucket, planned_days, counting)
         found = self._due.get(key)
         if found is None:
-            found = compute_deadline(local, planned_days, counting, self._calendar).due_at
+            mode = DayCounting(counting)
+            found = compute_deadline(local, planned_days, mode, self._calendar).due_at
             self._due[key] = found
         return found
 
-    def promise(self, start: datetime, plan: Plan) -> date:
-        """The day the last stage of ``plan``, chained from ``start``, is due (the quote's)."""
-        local, day, bucket = self._key(start)
+    def entry(self, start: datetime) -> Entry:
+        """What a deadline from ``start`` depends on: (local time, local day, bucket)."""
+        return self._key(start)
+
+    def promise(self, start: datetime | Entry, plan: Plan) -> date:
+        """The day the last stage of ``plan``, chained from ``start``, is due (the quote's).
+
+        ``start`` may be given as its ``entry()``, so that one order's two replays look the
+        opening time up once."""
+        local, day, bucket = start if isinstance(start, tuple) else self._key(start)
         key = (day, bucket, plan)
         found = self._promise.get(key)
         if found is None:

@@ -26,6 +26,7 @@ from workflow.domain.history import DeadlineMemo, HistoricalOrder, percentile, r
 MAX_DAYS = 365
 SHARE = 0.8
 PROMISE_SHARES = (0.8, 0.9, 0.95)
+BUSINESS = DayCounting.BUSINESS.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +42,7 @@ def days_needed(
 ) -> int:
     """The fewest planned days whose deadline from ``entered_at`` the stay met (rule 1)."""
     for days in range(MAX_DAYS + 1):
-        if exited_at <= memo.due_at(entered_at, days, counting):
+        if exited_at <= memo.due_at(entered_at, days, counting.value):
             return days
     return MAX_DAYS + 1
 
@@ -109,7 +110,7 @@ def promise_days_needed(order: HistoricalOrder, memo: DeadlineMemo) -> int:
     """Business days from opening whose deadline day is on or after the delivery day."""
     delivered_on = memo.local_day(order.delivered_at)
     for days in range(MAX_DAYS + 1):
-        if memo.due_at(order.opened_at, days, DayCounting.BUSINESS).date() >= delivered_on:
+        if memo.due_at(order.opened_at, days, BUSINESS).date() >= delivered_on:
             return days
     return MAX_DAYS + 1
 

@@ -8,7 +8,8 @@ consumers' writes) never waits for a what-if. Calendars come from the shared cac
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -79,9 +80,13 @@ async def _memos(
     }
 
 
-def read_only(conn: Connection) -> Any:
-    """One snapshot, no locks: REPEATABLE READ READ ONLY."""
-    return conn.transaction(isolation="repeatable_read", readonly=True)
+@asynccontextmanager
+async def read_only(conn: Connection) -> AsyncIterator[None]:
+    """One snapshot, no locks: REPEATABLE READ READ ONLY (and no JIT: its compile time is
+    more than it saves on these queries)."""
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        await conn.execute("SET LOCAL jit = off")
+        yield
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,23 +29,17 @@ _DELIVERED = """
 """
 
 HISTORY_SQL = f"""
-    WITH delivered AS ({_DELIVERED}),
-    stays AS (
-        SELECT s.order_id, s.stage_key,
-               sum(extract(epoch FROM s.exited_at - s.entered_at))::float8 AS seconds,
-               max(extract(epoch FROM s.exited_at - s.due_at))::float8 AS over_seconds
-        FROM stage_entries s JOIN delivered d ON d.order_id = s.order_id
-        WHERE s.exited_at IS NOT NULL
-        GROUP BY s.order_id, s.stage_key
-    )
-    SELECT d.*, array_agg(st.stage_key) AS keys, array_agg(st.seconds) AS seconds,
-           array_agg(st.over_seconds) AS over_seconds
-    FROM delivered d LEFT JOIN stays st ON st.order_id = d.order_id
-    GROUP BY d.order_id, d.number, d.branch_id, d.flow_version, d.opened_at, d.closed_at,
-             d.promised_date, d.lab_code, d.paused_seconds
+    SELECT d.*, st.keys, st.seconds, st.over_seconds FROM ({_DELIVERED}) d
+    CROSS JOIN LATERAL (
+        SELECT array_agg(s.stage_key) AS keys,
+               array_agg(extract(epoch FROM s.exited_at - s.entered_at)::float8) AS seconds,
+               array_agg(extract(epoch FROM s.exited_at - s.due_at)::float8) AS over_seconds
+        FROM stage_entries s WHERE s.order_id = d.order_id AND s.exited_at IS NOT NULL
+    ) st
 """
 """The delivered orders of a type (``$1`` chain, ``$2`` type, ``$3``–``$4`` local delivery
-days, ``$5`` branches or NULL), one row each with its stage times."""
+days, ``$5`` branches or NULL), one row each with its stays (key, seconds, seconds past due)
+gathered by the stage entries' primary key: no large sort or hash to spill to disk."""
 
 
 async def delivered_history(
@@ -72,10 +66,11 @@ def historical_order(row: Any) -> HistoricalOrder:
     seconds: dict[str, float] = {}
     late: set[str] = set()
     worst, worst_over = None, 0.0
-    if row["keys"] and row["keys"][0] is not None:
+    if row["keys"]:
         for key, spent, over in zip(row["keys"], row["seconds"], row["over_seconds"], strict=True):
-            seconds[key] = spent
-            if over is not None and over > 0:
+            # A stage entered twice (sent back) sums its stays; lateness is per stay.
+            seconds[key] = seconds.get(key, 0.0) + spent
+            if over > 0:
                 late.add(key)
                 if over > worst_over:
                     worst, worst_over = key, over
