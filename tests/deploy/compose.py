@@ -28,6 +28,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -316,6 +317,7 @@ class ComposeRun:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)  # the volumes (secrets) go with the run
 
 
 class ComposeRabbitMQ(OwnRabbitMQ):
