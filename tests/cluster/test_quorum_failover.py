@@ -79,6 +79,7 @@ async def _open(
     customer = {"name": f"Cliente {index}", "phone": phone(index), "sms_consent": True}
     body = {"branch_id": branch_id, "service_type": "reparo", "customer": customer}
     key = f"cluster-{index}"
+    deadline = time.monotonic() + 60
     while True:  # the counter retries with the same key until intake answers 201
         response = await http.post(
             f"{intake}/api/v1/orders", headers={**auth, "Idempotency-Key": key}, json=body
@@ -86,6 +87,8 @@ async def _open(
         if response.status_code == 201:
             order: dict[str, Any] = response.json()
             return order
+        if time.monotonic() > deadline:
+            raise AssertionError(f"order {index}: {response.status_code} {response.text}")
         await asyncio.sleep(0.2)
 
 
@@ -129,9 +132,8 @@ async def _run(
             for service in BACKENDS:
                 await wait_until_ready(http, urls[service], timeout=90)
             auth, branch_id = await _chain(http, urls)
-            await eventually(
-                lambda: _open(http, urls["intake"], auth, branch_id, 0), timeout=30
-            )  # intake has learnt the service type: the load can start
+            # Once this opens, intake has learnt the service type: the load can start.
+            await _open(http, urls["intake"], auth, branch_id, 0)
 
             queues = await cluster.quorum_queues(first)
             etapa = {name: v for name, v in queues.items() if name.startswith(infra.prefix)}
