@@ -31,9 +31,9 @@ from tests.processes import running_services
 
 pytestmark = pytest.mark.cluster
 
-ORDERS = 120
+ORDERS = 300
 KILL_AFTER = ORDERS // 3
-PACE = 0.05  # seconds between orders (per worker)
+PACE = 0.1  # seconds between orders (per worker): about 8 s of load
 WORKERS = 4
 FLOW = {
     "code": "reparo",
@@ -144,15 +144,17 @@ async def _run(
 
             opened: list[dict[str, Any]] = []
             killed_at = 0.0
+            sent_before_kill = 0
             next_index = iter(range(1, ORDERS + 1))
 
             async def worker() -> None:
-                nonlocal killed_at
+                nonlocal killed_at, sent_before_kill
                 for index in next_index:
                     opened.append(await _open(http, urls["intake"], auth, branch_id, index))
                     if index == KILL_AFTER:
                         cluster.kill(first)
                         killed_at = time.monotonic()
+                        sent_before_kill = len(fake.requests)
                     await asyncio.sleep(PACE)
 
             started = time.monotonic()
@@ -193,7 +195,8 @@ async def _run(
     doubled = {p: n for p, n in counts.items() if n > 1}
     print(
         f"\ncluster failover: {ORDERS + 1} orders ({ORDERS} under load, {load_time:.1f} s), "
-        f"leader {first.name} killed after order {KILL_AFTER}; services ready again "
+        f"leader {first.name} killed after order {KILL_AFTER} ({sent_before_kill} SMS sent by "
+        f"then, {len(opened) - sent_before_kill} orders still to text); services ready again "
         f"{recovered:.1f} s later; every SMS delivered {drained:.1f} s after the kill; "
         f"provider requests {len(fake.requests)}, deliveries {sum(counts.values())}; "
         f"lost {len(lost)}, doubled {len(doubled)}; new leaders {sorted(new_leaders)}; "
