@@ -196,7 +196,7 @@ async def _run(
     print(
         f"\ncluster failover: {ORDERS + 1} orders ({ORDERS} under load, {load_time:.1f} s), "
         f"leader {first.name} killed after order {KILL_AFTER} ({sent_before_kill} SMS sent by "
-        f"then, {len(opened) - sent_before_kill} orders still to text); services ready again "
+        f"then, {ORDERS + 1 - sent_before_kill} still to send); services ready again "
         f"{recovered:.1f} s later; every SMS delivered {drained:.1f} s after the kill; "
         f"provider requests {len(fake.requests)}, deliveries {sum(counts.values())}; "
         f"lost {len(lost)}, doubled {len(doubled)}; new leaders {sorted(new_leaders)}; "
