@@ -14,6 +14,8 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -25,6 +27,7 @@ from tests.deploy.compose import (
     ComposeRabbitMQ,
     ComposeRun,
     compose_model,
+    container_ports,
     running_compose,
 )
 from tests.infra import Infra
@@ -151,3 +154,27 @@ async def test_compose_starts_and_an_order_reaches_the_sms_list(compose: Compose
     definitions = json.loads((ROOT / "deploy/rabbitmq/definitions.json").read_text())
     assert declared == {queue["name"] for queue in definitions["queues"]}
     print("compose-as-processes timings (s):", {k: round(v, 1) for k, v in compose.timings.items()})
+
+
+def test_each_process_gets_only_the_files_environment(tmp_path: Path) -> None:
+    """Nothing of the test's own environment leaks in: a setting missing from the file stays
+    missing for the process (so the end-to-end test above fails on it)."""
+    model = compose_model()
+    run = ComposeRun(model, "postgresql://u@127.0.0.1:5432/postgres", "_x", tmp_path)
+    run.ports = {name: {port: 40000 + port % 1000 for port in container_ports(spec)}
+                 for name, spec in model["services"].items()}  # fmt: skip
+    run.broker = SimpleNamespace(port=45672)  # type: ignore[assignment]
+    try:
+        env = run.environment("intake")
+        assert set(env) == {*model["services"]["intake"]["environment"], "PATH", "HOME"}
+        assert env["INTAKE_PORT"] == "40000"
+        assert env["ETAPA_AMQP_URL"] == "amqp://guest:guest@127.0.0.1:45672/"
+        assert env["INTAKE_DATABASE_URL"] == "postgresql://u@127.0.0.1:5432/etapa_intake_x"
+        key = Path(env["INTAKE_JWT_PRIVATE_KEY_FILE"])
+        assert key.parent.resolve() == run.volume_dir("keys-intake").resolve()
+        console = run.environment("console")
+        assert console["CONSOLE_NOTIFIER_URL"] == "http://127.0.0.1:40002"
+        assert "INTAKE_JWT_PRIVATE_KEY_FILE" not in console
+        assert run.command("keys")[:3] == ["python", "-m", "shared.deploy_secrets"]
+    finally:
+        run.stop()
