@@ -18,7 +18,9 @@ own and the file is validated against the Compose specification. Then each servi
 
 Services start in ``depends_on`` order and wait for each condition as Compose does:
 ``service_completed_successfully`` (the process exited 0), ``service_healthy`` (the service's
-own ``healthcheck`` command succeeds, its port rewritten) or ``service_started``.
+own ``healthcheck`` command succeeds, its port rewritten; for ``postgres`` and ``rabbitmq``
+their ``pg_isready`` and ``rabbitmq-diagnostics`` checks, pointed at the test's server and
+node) or ``service_started``.
 """
 
 from __future__ import annotations
@@ -206,8 +208,10 @@ class ComposeRun:
 
     def healthcheck(self, service: str) -> list[str]:
         test = list(self.services[service]["healthcheck"]["test"])
+        if test[0] == "CMD-SHELL":
+            test = ["CMD", "/bin/sh", "-c", *test[1:]]
         if test[0] != "CMD":
-            raise ComposeRunError(f"{service}: healthcheck {test[0]} not supported (use CMD)")
+            raise ComposeRunError(f"{service}: healthcheck {test[0]} not supported")
         text = json.dumps(test[1:])
         for port, mapped in self.ports[service].items():
             text = re.sub(rf"127\.0\.0\.1:{port}\b", f"127.0.0.1:{mapped}", text)
@@ -249,14 +253,26 @@ class ComposeRun:
                 f"{self._log_tail(service)}"
             )
 
+    def _server_check_environment(self, service: str) -> dict[str, str]:
+        """The servers' own health checks (``pg_isready``, ``rabbitmq-diagnostics``) pointed
+        at the test's PostgreSQL and at the test's node, as they would run in their container."""
+        if service == "postgres":
+            server = urlsplit(self.postgres_url)
+            return {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "PGHOST": server.hostname or "127.0.0.1",
+                "PGPORT": str(server.port or 5432),
+            }
+        assert self.broker is not None
+        return self.broker._env()
+
     def _wait_healthy(self, service: str, timeout: float) -> None:
-        if service in SERVERS:
-            return  # the test's PostgreSQL answers; the broker is up once start() returned
         deadline = time.monotonic() + timeout
         check = self.healthcheck(service)
-        env = self.environment(service)
+        server = service in SERVERS
+        env = self._server_check_environment(service) if server else self.environment(service)
         while True:
-            if self.processes[service].poll() is not None:
+            if not server and self.processes[service].poll() is not None:
                 raise ComposeRunError(
                     f"{service} exited {self.processes[service].returncode} before it was "
                     f"healthy:\n{self._log_tail(service)}"
