@@ -236,3 +236,61 @@ async def test_another_chain_sees_no_history(
         401,
         405,
     )
+
+
+async def test_analytics_split_by_flow_version_where_versions_differ(
+    services: RunningServices, http: httpx.AsyncClient
+) -> None:
+    """Two versions of "oculos" in the period: its figures per version; "reparo" ran one
+    version, so it is not split."""
+    chain_id, branch = uuid.uuid4(), uuid.uuid4()
+    pool = await create_pool(services.env["WORKFLOW_DATABASE_URL"])
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO branches (branch_id, chain_id, code, name, state, city, timezone, "
+                "updated_at) VALUES ($1, $2, 'FV01', 'Loja', 'SP', 'São Paulo', "
+                "'America/Sao_Paulo', now())",
+                branch,
+                chain_id,
+            )
+            orders = []
+            for number, code, version, hours in (
+                ("FV-1", "oculos", 1, 96), ("FV-2", "oculos", 1, 72), ("FV-3", "oculos", 2, 24),
+                ("FV-4", "reparo", 3, 24), ("FV-5", "reparo", 3, 48),
+            ):  # fmt: skip
+                past = _past(branch, number, hours)
+                orders.append(
+                    PastOrder(
+                        past.order_id,
+                        number,
+                        branch,
+                        code,
+                        version,
+                        "Cliente",
+                        None,
+                        past.opened_at,
+                        past.promised_date,
+                        past.stays,
+                    )
+                )
+            await insert_history(conn, chain_id, orders)
+    finally:
+        await pool.close()
+    headers = bearer(chain_id)
+    base = f"{services.urls['workflow']}/api/v1/analytics"
+
+    leads = (await http.get(f"{base}/lead-times", params=PERIOD, headers=headers)).json()
+    assert [(i["key"], i["flow_version"], i["orders"]) for i in leads["items"]] == [
+        ("oculos", 1, 2),
+        ("oculos", 2, 1),
+        ("reparo", None, 2),
+    ]
+    stages = (await http.get(f"{base}/stage-times", params=PERIOD, headers=headers)).json()
+    production = [
+        (i["service_type"], i["flow_version"], i["median_hours"])
+        for i in stages["items"]
+        if i["stage_key"] == "producao"
+    ]
+    # percentile_cont's median of 96 h and 72 h is 84 h.
+    assert production == [("oculos", 1, 84.0), ("oculos", 2, 24.0), ("reparo", None, 36.0)]

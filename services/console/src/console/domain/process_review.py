@@ -2,7 +2,8 @@
 
 Rules:
 - The draft starts as the current flow. Each stage row can be kept or removed, moved (its
-  position number; ties keep the flow's order), and given other planned days or counting. One
+  position number; a new stage numbered like another goes before it; other ties keep the
+  flow's order), and given other planned days or counting. One
   new stage can be added per step (a name, planned days, counting, and optionally the hours it
   would take, since orders never went through it); its key comes from its name.
 - A field that cannot be read is a message next to it, in Portuguese, and the draft is not
@@ -131,8 +132,9 @@ def read_draft(
 
 
 def ordered(rows: Sequence[DraftRow]) -> list[DraftRow]:
-    """By position number; equal numbers keep their order."""
-    indexed = sorted(enumerate(rows), key=lambda pair: (pair[1].position, pair[0]))
+    """By position number; a new stage goes before a stage with its number (it is inserted
+    there); otherwise equal numbers keep their order."""
+    indexed = sorted(enumerate(rows), key=lambda p: (p[1].position, not p[1].new, p[0]))
     return [replace(row, position=rank + 1) for rank, (_, row) in enumerate(indexed)]
 
 
