@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from console.domain.process_review import (
     apply_suggestion,
     draft_changed,
@@ -83,7 +85,7 @@ def test_applying_a_suggestion_changes_only_that_stage() -> None:
 
 
 def test_a_type_split_by_version_gets_a_bar_and_a_chart_per_version() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"key": "oculos", "flow_version": 1, "median_hours": 80.0, "p90_hours": 90.0},
         {"key": "oculos", "flow_version": 2, "median_hours": 40.0, "p90_hours": 50.0},
         {"key": "reparo", "flow_version": None, "median_hours": 10.0, "p90_hours": 20.0},
