@@ -19,14 +19,14 @@ from litestar import Litestar
 
 import intake.app
 import notifier.app
-import workflow.app
+import workflow.bootstrap
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.database import create_pool
 from shared.service_main import proxy_options
 from shared.settings import ServiceSettings
 from tests.infra import bearer as bearer  # tests import it from here too
-from workflow.adapters import flows
+from workflow.adapters.postgres import flows
 from workflow.config import WorkflowSettings
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
@@ -62,7 +62,7 @@ class RunningServices:
     async def start(self) -> None:
         apps: dict[str, Litestar] = {
             "intake": intake.app.create_app(IntakeSettings.from_env(self._with_port("intake"))),
-            "workflow": workflow.app.create_app(
+            "workflow": workflow.bootstrap.create_app(
                 WorkflowSettings.from_env(self._with_port("workflow"))
             ),
             "notifier": notifier.app.create_app(

@@ -31,7 +31,7 @@ from shared.events import (
 from shared.topology import Topology
 from tests.integration.conftest import SeededChain
 from tests.integration.harness import RunningServices, eventually
-from workflow.adapters import flows
+from workflow.adapters.postgres import flows
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
 

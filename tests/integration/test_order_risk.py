@@ -25,10 +25,10 @@ from tests.integration.order_engine_kit import (
     wait_for,
     workflow_pool,
 )
-from workflow.adapters import risk_timers
-from workflow.app import create_engine
+from workflow.adapters.postgres import risk_timers
+from workflow.bootstrap import create_engine
 from workflow.config import WorkflowSettings
-from workflow.risk_sweeper import RiskSweeper
+from workflow.entrypoints.loops import RiskSweeper
 
 pytestmark = pytest.mark.integration
 

@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 
-from workflow.adapters.calendars import CalendarCache
-from workflow.adapters.holiday_calendar import HolidaySource
-from workflow.calendar_settings import (
+from workflow.adapters.calendar_cache import CalendarCache
+from workflow.adapters.holidays import HolidaySource, branch_calendar, branch_closed_days
+from workflow.domain.calendar_settings import (
     CalendarSettings,
     DatedDay,
-    branch_calendar,
-    branch_closed_days,
     expand,
     settings_problems,
 )

@@ -32,10 +32,10 @@ from shared.clock import Clock
 from shared.database import Connection
 from shared.events import OrderRiskChanged
 from shared.logging import get_logger
-from workflow.adapters import flows, order_history, order_store, orders, risk_timers
-from workflow.adapters.calendars import CalendarCache
-from workflow.adapters.order_store import StoredOrder
-from workflow.adapters.orders import NewOrder
+from workflow.adapters.calendar_cache import CalendarCache
+from workflow.adapters.postgres import flows, order_history, order_store, orders, risk_timers
+from workflow.adapters.postgres.order_store import StoredOrder
+from workflow.adapters.postgres.orders import NewOrder
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.flow import FlowVersion
 from workflow.domain.order_actions import (
@@ -52,7 +52,7 @@ from workflow.domain.order_machine import ActionRefused, Decision, OrderState, d
 from workflow.domain.order_state import EmptyFlow, open_order
 from workflow.domain.order_texts import REOPEN_LABELS, describe
 from workflow.domain.risk import RiskLevel, assess_risk
-from workflow.outgoing import closed_event, stage_changed_event
+from workflow.usecases.outgoing import closed_event, stage_changed_event
 
 log = get_logger(__name__)
 

@@ -2,7 +2,7 @@
 
 Rules:
 
-- Every flow is checked by ``workflow.flow_rules`` first (HTTP and the demo seed alike).
+- Every flow is checked by ``workflow.usecases.flow_rules`` first (HTTP and the demo seed alike).
 - A flow identical to the latest version (same name, same stages in the same order) creates no
   version. Switching a type on or off (``active``) is not a flow change either: it updates the
   type and publishes ``service_type.published.v1`` again with the same version.
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from shared.database import Connection
-from workflow.adapters import flows
+from workflow.adapters.postgres import flows
 from workflow.domain.flow import FlowVersion, Stage
-from workflow.flow_rules import check_flow
+from workflow.usecases.flow_rules import check_flow
 
 
 class ServiceTypeExists(Exception):

@@ -10,7 +10,7 @@ from shared.settings import refuse_demo_outside_development
 from workflow.config import WorkflowSettings
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
-from workflow.flow_service import publish_flow
+from workflow.usecases.save_flow_version import publish_flow
 
 log = get_logger(__name__)
 
@@ -169,7 +169,7 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
 
 
 async def seed_demo(settings: WorkflowSettings) -> None:
-    from workflow.app import MIGRATIONS
+    from workflow.bootstrap import MIGRATIONS
 
     refuse_demo_outside_development(settings.service)
     await migrate_service_database(settings.service.database_url, MIGRATIONS)

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 import holidays
 
@@ -46,6 +47,7 @@ from workflow.domain.calendar import (
     MONDAY_TO_FRIDAY,
     BranchCalendar,
 )
+from workflow.domain.calendar_settings import branch_settings, expand
 
 _LANGUAGE = "pt_BR"
 _OPTIONAL_SUFFIX = " (ponto facultativo)"
@@ -249,3 +251,41 @@ def _plain(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name)
     stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
     return " ".join(stripped.casefold().split())
+
+
+def branch_calendar(branch: Mapping[str, Any], years: Iterable[int]) -> BranchCalendar:
+    """The calendar of a branch row (workflow's ``branches`` table) over ``years``."""
+    settings, optional_days = branch_settings(branch)
+    wanted = sorted(set(years))
+    return build_branch_calendar(
+        state=branch["state"],
+        city=_known_city(branch),
+        timezone=branch["timezone"],
+        years=wanted,
+        optional_days=optional_days,
+        extra_closures=expand(settings.closures, wanted),
+        working_weekdays=settings.working_weekdays,
+        opens_at=settings.opens_at,
+        closes_at=settings.closes_at,
+        municipal_holidays=expand(settings.municipal_holidays, wanted),
+        closing_by_weekday=settings.closing_by_weekday,
+    )
+
+
+def branch_closed_days(branch: Mapping[str, Any], years: Iterable[int]) -> list[ClosedDay]:
+    """Every day the branch closes in ``years``, with its name and source."""
+    settings, optional_days = branch_settings(branch)
+    wanted = sorted(set(years))
+    return closed_day_list(
+        branch["state"],
+        _known_city(branch),
+        wanted,
+        optional_days,
+        expand(settings.closures, wanted),
+        municipal_holidays=expand(settings.municipal_holidays, wanted),
+    )
+
+
+def _known_city(branch: Mapping[str, Any]) -> str | None:
+    city: str = branch["city"]
+    return city if knows_city(branch["state"], city) else None

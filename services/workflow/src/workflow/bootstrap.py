@@ -13,18 +13,18 @@ from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAc
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
-from workflow.adapters.calendars import CalendarCache
-from workflow.api.analytics import AnalyticsController
-from workflow.api.calendars import BranchCalendarController, OptionalDaysController
-from workflow.api.orders import OrderController
-from workflow.api.quote import get_quote
-from workflow.api.service_types import ServiceTypeController
-from workflow.api.tracking import MissLimiter, TrackingPolicy, get_tracking
+from workflow.adapters.calendar_cache import CalendarCache
+from workflow.adapters.dashboard_taps import declare_taps
 from workflow.config import WorkflowSettings
-from workflow.engine import OrderEngine
-from workflow.risk_sweeper import RiskSweeper
-from workflow.service import WorkflowHandlers
-from workflow.taps import declare_taps
+from workflow.entrypoints.consumers import WorkflowHandlers
+from workflow.entrypoints.http.analytics import AnalyticsController
+from workflow.entrypoints.http.calendars import BranchCalendarController, OptionalDaysController
+from workflow.entrypoints.http.orders import OrderController
+from workflow.entrypoints.http.quote import get_quote
+from workflow.entrypoints.http.service_types import ServiceTypeController
+from workflow.entrypoints.http.tracking import MissLimiter, TrackingPolicy, get_tracking
+from workflow.entrypoints.loops import RiskSweeper
+from workflow.usecases.order_engine import OrderEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

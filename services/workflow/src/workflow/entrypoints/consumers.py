@@ -31,8 +31,8 @@ from shared.events import (
     OrderOpened,
 )
 from shared.logging import get_logger
-from workflow.adapters import branches, order_history, order_sequence, order_store, orders
-from workflow.adapters.orders import NewOrder
+from workflow.adapters.postgres import branches, order_history, order_sequence, order_store, orders
+from workflow.adapters.postgres.orders import NewOrder
 from workflow.domain.order_actions import (
     AddNote,
     Advance,
@@ -47,7 +47,7 @@ from workflow.domain.order_actions import (
     Resume,
 )
 from workflow.domain.order_machine import VERBS
-from workflow.engine import OrderEngine
+from workflow.usecases.order_engine import OrderEngine
 
 log = get_logger(__name__)
 

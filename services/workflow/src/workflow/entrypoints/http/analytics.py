@@ -13,8 +13,8 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, QueryParameter
 
 from shared.auth import Principal
-from workflow.adapters import analytics
-from workflow.adapters.analytics import GroupBy
+from workflow.adapters.postgres import analytics
+from workflow.adapters.postgres.analytics import GroupBy
 
 DEFAULT_DAYS = 30
 From = Annotated[

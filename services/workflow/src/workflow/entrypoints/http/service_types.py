@@ -16,8 +16,9 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from shared.auth import Principal, Role
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
-from workflow.adapters import flows
-from workflow.api.config_schemas import (
+from workflow.adapters.postgres import flows
+from workflow.domain.flow_diff import FlowDiff, compare_flows
+from workflow.entrypoints.http.config_schemas import (
     FieldChangeOut,
     FlowChange,
     FlowDiffOut,
@@ -29,10 +30,14 @@ from workflow.api.config_schemas import (
     StageChangeOut,
     StageOut,
 )
-from workflow.api.errors import ConflictException, bad_request
-from workflow.domain.flow_diff import FlowDiff, compare_flows
-from workflow.flow_rules import InvalidFlow
-from workflow.flow_service import Published, ServiceTypeExists, UnknownServiceType, publish_flow
+from workflow.entrypoints.http.errors import ConflictException, bad_request
+from workflow.usecases.flow_rules import InvalidFlow
+from workflow.usecases.save_flow_version import (
+    Published,
+    ServiceTypeExists,
+    UnknownServiceType,
+    publish_flow,
+)
 
 MAX_VERSION = 2**31 - 1  # PostgreSQL integer
 FromVersion = Annotated[

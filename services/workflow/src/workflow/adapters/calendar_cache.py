@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from workflow.calendar_settings import branch_calendar
+from workflow.adapters.holidays import branch_calendar
 from workflow.domain.calendar import BranchCalendar
 
 _YEARS_BACK, _YEARS_AHEAD = 1, 3

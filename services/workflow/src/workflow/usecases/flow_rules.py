@@ -33,7 +33,7 @@ from shared.sms_template import (
 )
 from workflow.domain.flow import Stage
 from workflow.domain.order_machine import LAB_STATUSES_THAT_NEVER_MOVE
-from workflow.problems import FieldProblem, InvalidInput, control_character_problem
+from workflow.domain.problems import FieldProblem, InvalidInput, control_character_problem
 
 LAB_STATUSES: tuple[str, ...] = get_args(LabStatusCode)
 MAX_SMS_SEGMENTS = 3

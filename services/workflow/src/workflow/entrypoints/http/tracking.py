@@ -37,7 +37,7 @@ from pydantic import BaseModel, Field
 from shared.auth import PUBLIC
 from shared.clock import Clock
 from shared.sms_template import first_name
-from workflow.adapters.tracking import TrackingRow, find_by_token
+from workflow.adapters.postgres.tracking import TrackingRow, find_by_token
 from workflow.domain.tracking import CustomerView, customer_view
 
 MISS_WINDOW = timedelta(minutes=10)

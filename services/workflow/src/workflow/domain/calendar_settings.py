@@ -24,20 +24,13 @@ from datetime import date, time
 from types import MappingProxyType
 from typing import Any
 
-from workflow.adapters.holiday_calendar import (
-    ClosedDay,
-    build_branch_calendar,
-    closed_day_list,
-    knows_city,
-)
 from workflow.domain.calendar import (
     DEFAULT_CLOSES_AT,
     DEFAULT_OPENS_AT,
     MONDAY_TO_FRIDAY,
     WEEKDAY_NAMES,
-    BranchCalendar,
 )
-from workflow.problems import FieldProblem, control_character_problem
+from workflow.domain.problems import FieldProblem, control_character_problem
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
@@ -157,39 +150,6 @@ def branch_settings(branch: Mapping[str, Any]) -> tuple[CalendarSettings, frozen
     return CalendarSettings.from_json(stored), frozenset(branch.get("optional_days") or ())
 
 
-def branch_calendar(branch: Mapping[str, Any], years: Iterable[int]) -> BranchCalendar:
-    """The calendar of a branch row (workflow's ``branches`` table) over ``years``."""
-    settings, optional_days = branch_settings(branch)
-    wanted = sorted(set(years))
-    return build_branch_calendar(
-        state=branch["state"],
-        city=_known_city(branch),
-        timezone=branch["timezone"],
-        years=wanted,
-        optional_days=optional_days,
-        extra_closures=expand(settings.closures, wanted),
-        working_weekdays=settings.working_weekdays,
-        opens_at=settings.opens_at,
-        closes_at=settings.closes_at,
-        municipal_holidays=expand(settings.municipal_holidays, wanted),
-        closing_by_weekday=settings.closing_by_weekday,
-    )
-
-
-def branch_closed_days(branch: Mapping[str, Any], years: Iterable[int]) -> list[ClosedDay]:
-    """Every day the branch closes in ``years``, with its name and source."""
-    settings, optional_days = branch_settings(branch)
-    wanted = sorted(set(years))
-    return closed_day_list(
-        branch["state"],
-        _known_city(branch),
-        wanted,
-        optional_days,
-        expand(settings.closures, wanted),
-        municipal_holidays=expand(settings.municipal_holidays, wanted),
-    )
-
-
 def expand(days: Iterable[DatedDay], years: Iterable[int]) -> dict[date, str]:
     """Dated days as date -> description; yearly ones repeated in every year of ``years``."""
     expanded: dict[date, str] = {}
@@ -207,11 +167,6 @@ def expand(days: Iterable[DatedDay], years: Iterable[int]) -> dict[date, str]:
 
 def _add(days: dict[date, str], day: date, description: str) -> None:
     days[day] = f"{days[day]}; {description}" if day in days else description
-
-
-def _known_city(branch: Mapping[str, Any]) -> str | None:
-    city: str = branch["city"]
-    return city if knows_city(branch["state"], city) else None
 
 
 def _day_json(day: DatedDay) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from shared.database import Connection
-from workflow.adapters.flows import stage_from_json
+from workflow.adapters.postgres.flows import stage_from_json
 from workflow.domain.flow import FlowVersion
 from workflow.domain.order_state import OrderState, State
 

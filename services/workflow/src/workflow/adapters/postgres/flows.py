@@ -57,7 +57,7 @@ async def save_flow(
     """Store ``stages`` as the next version of ``service_type`` (creating the type if new).
 
     Publishes ``service_type.published.v1`` through the outbox in the caller's transaction.
-    No validation here: callers go through ``workflow.flow_service.publish_flow``.
+    No validation here: callers go through ``workflow.usecases.save_flow_version.publish_flow``.
     """
     active = await conn.fetchval(
         """

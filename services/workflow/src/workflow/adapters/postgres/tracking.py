@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.database import Connection
-from workflow.adapters.flows import flow_version
+from workflow.adapters.postgres.flows import flow_version
 from workflow.domain.order_state import State
 from workflow.domain.tracking import TrackedOrder
 

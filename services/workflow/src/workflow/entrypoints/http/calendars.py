@@ -26,10 +26,20 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from shared.auth import Principal, Role
 from shared.clock import Clock
-from workflow.adapters import branch_calendars
-from workflow.adapters.calendars import CalendarCache
-from workflow.adapters.holiday_calendar import OptionalDay, knows_city
-from workflow.api.config_schemas import (
+from workflow.adapters.calendar_cache import CalendarCache
+from workflow.adapters.holidays import OptionalDay, branch_closed_days, knows_city
+from workflow.adapters.postgres import branch_calendars
+from workflow.domain.calendar import WEEKDAY_NAMES
+from workflow.domain.calendar_settings import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    CalendarSettings,
+    DatedDay,
+    branch_settings,
+    settings_problems,
+)
+from workflow.domain.problems import InvalidInput
+from workflow.entrypoints.http.config_schemas import (
     BranchCalendarIn,
     BranchCalendarOut,
     CalendarSettingsOut,
@@ -39,18 +49,7 @@ from workflow.api.config_schemas import (
     OptionalDaysIn,
     OptionalDaysOut,
 )
-from workflow.api.errors import bad_request
-from workflow.calendar_settings import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    CalendarSettings,
-    DatedDay,
-    branch_closed_days,
-    branch_settings,
-    settings_problems,
-)
-from workflow.domain.calendar import WEEKDAY_NAMES
-from workflow.problems import InvalidInput
+from workflow.entrypoints.http.errors import bad_request
 
 MAX_RANGE_DAYS = 3 * 366
 FromDate = Annotated[date | None, QueryParameter(name="from", description="first day (today)")]

@@ -1,8 +1,9 @@
 """Request and response bodies of flows, calendars and quotes.
 
 Request bodies check shapes and types only (pydantic, 400 with the field's path); the rules
-that need the whole flow or calendar (``workflow.flow_rules``, ``workflow.calendar_settings``)
-answer 400 with every problem named, e.g. ``stages[2].planned_days: must be ≥ 0``.
+that need the whole flow or calendar (``workflow.usecases.flow_rules``,
+``workflow.domain.calendar_settings``) answer 400 with every problem named, e.g.
+``stages[2].planned_days: must be ≥ 0``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from workflow.adapters.holiday_calendar import HolidaySource, OptionalDay
+from workflow.adapters.holidays import HolidaySource, OptionalDay
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
 

@@ -22,10 +22,10 @@ from litestar.params import QueryParameter
 
 from shared.auth import Principal
 from shared.clock import Clock
-from workflow.adapters import branch_calendars, flows
-from workflow.adapters.calendars import CalendarCache
-from workflow.api.config_schemas import QuotedStage, QuoteOut
+from workflow.adapters.calendar_cache import CalendarCache
+from workflow.adapters.postgres import branch_calendars, flows
 from workflow.domain.quote import quote
+from workflow.entrypoints.http.config_schemas import QuotedStage, QuoteOut
 
 ServiceTypeCode = Annotated[
     str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="e.g. troca")

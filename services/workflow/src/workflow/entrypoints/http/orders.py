@@ -13,9 +13,9 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from shared.auth import Principal
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
-from workflow.adapters import order_reads
-from workflow.api.local_times import in_branch_zone
-from workflow.api.schemas import OrderDetail, OrderSummary
+from workflow.adapters.postgres import order_reads
+from workflow.entrypoints.http.local_times import in_branch_zone
+from workflow.entrypoints.http.schemas import OrderDetail, OrderSummary
 
 Text = Annotated[
     str | None, QueryParameter(max_length=100, description="order number, customer name or phone")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from litestar.exceptions import ClientException, ValidationException
 from litestar.status_codes import HTTP_409_CONFLICT
 
-from workflow.problems import InvalidInput
+from workflow.domain.problems import InvalidInput
 
 
 class ConflictException(ClientException):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.events import OrderClosed, OrderStageChanged, StageRef
-from workflow.adapters.order_store import StoredOrder
+from workflow.adapters.postgres.order_store import StoredOrder
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState, State
 

@@ -18,8 +18,8 @@ import asyncpg
 from shared.clock import Clock
 from shared.database import Connection
 from shared.logging import get_logger
-from workflow.adapters import order_store, risk_timers
-from workflow.engine import OrderEngine
+from workflow.adapters.postgres import order_store, risk_timers
+from workflow.usecases.order_engine import OrderEngine
 
 log = get_logger(__name__)
 
