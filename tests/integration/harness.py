@@ -26,10 +26,11 @@ from shared.database import create_pool
 from shared.service_main import proxy_options
 from shared.settings import ServiceSettings
 from tests.infra import bearer as bearer  # tests import it from here too
-from workflow.adapters.postgres import flows
+from workflow.adapters.postgres.stores import PostgresStores
 from workflow.config import WorkflowSettings
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
+from workflow.usecases.save_flow_version import store_version
 
 TEST_FLOW = (
     Stage(
@@ -117,7 +118,14 @@ async def save_test_flow(workflow_database_url: str, chain_id: UUID, code: str =
     pool = await create_pool(workflow_database_url)
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await flows.save_flow(conn, chain_id, code, "Serviço de teste", TEST_FLOW)
+            await store_version(
+                PostgresStores(conn),
+                chain_id,
+                code,
+                "Serviço de teste",
+                TEST_FLOW,
+                now=datetime.now(UTC),
+            )
     finally:
         await pool.close()
 

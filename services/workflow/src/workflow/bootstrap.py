@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from uuid import uuid4
 
 import asyncpg
 from litestar import Litestar
@@ -13,9 +13,9 @@ from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAc
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
-from workflow.adapters.calendar_cache import CalendarCache
 from workflow.adapters.dashboard_taps import declare_taps
-from workflow.config import WorkflowSettings
+from workflow.adapters.holidays import CalendarCache
+from workflow.config import MIGRATIONS, WorkflowSettings
 from workflow.entrypoints.consumers import WorkflowHandlers
 from workflow.entrypoints.http.analytics import AnalyticsController
 from workflow.entrypoints.http.calendars import BranchCalendarController, OptionalDaysController
@@ -26,15 +26,13 @@ from workflow.entrypoints.http.tracking import MissLimiter, TrackingPolicy, get_
 from workflow.entrypoints.loops import RiskSweeper
 from workflow.usecases.order_engine import OrderEngine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
-
 
 def create_engine(
     settings: WorkflowSettings,
     clock: Clock = system_clock,
     calendars: CalendarCache | None = None,
 ) -> OrderEngine:
-    return OrderEngine(calendars or CalendarCache(), clock, settings.risk_share)
+    return OrderEngine(calendars or CalendarCache(), clock, settings.risk_share, new_id=uuid4)
 
 
 def create_runtime(

@@ -26,6 +26,10 @@ Reasons are the package's pt_BR names. Two reasons for one day are joined with "
 ``closed_day_list`` gives the same days one name at a time, each with its source (nacional,
 estadual, municipal, ponto facultativo, fechamento da filial), for people to read.
 ``years`` must cover every year a deadline can land in (this year and the next, at least).
+
+``CalendarCache`` keeps one built calendar per branch (see its docstring); a city whose
+municipal holidays this module does not know (most of them) gets the national and state
+holidays, and its own days are the branch's ``municipal_holidays``.
 """
 
 from __future__ import annotations
@@ -34,10 +38,10 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any
+from uuid import UUID
 
 import holidays
 
@@ -47,7 +51,8 @@ from workflow.domain.calendar import (
     MONDAY_TO_FRIDAY,
     BranchCalendar,
 )
-from workflow.domain.calendar_settings import branch_settings, expand
+from workflow.domain.calendar_settings import expand
+from workflow.domain.records import Branch
 
 _LANGUAGE = "pt_BR"
 _OPTIONAL_SUFFIX = " (ponto facultativo)"
@@ -58,6 +63,7 @@ _NO_HOURS: Mapping[int, time] = MappingProxyType({})
 _CITY_SUBDIVISIONS = {("SP", "sao paulo"): "São Paulo Capital"}
 # Cities the package does not model, with their fixed-date municipal holidays (month, day, name).
 _CITY_FIXED_HOLIDAYS = {("RJ", "rio de janeiro"): ((1, 20, "Dia de São Sebastião"),)}
+_YEARS_BACK, _YEARS_AHEAD = 1, 3
 
 
 class HolidaySource(StrEnum):
@@ -253,16 +259,16 @@ def _plain(name: str) -> str:
     return " ".join(stripped.casefold().split())
 
 
-def branch_calendar(branch: Mapping[str, Any], years: Iterable[int]) -> BranchCalendar:
-    """The calendar of a branch row (workflow's ``branches`` table) over ``years``."""
-    settings, optional_days = branch_settings(branch)
+def branch_calendar(branch: Branch, years: Iterable[int]) -> BranchCalendar:
+    """The calendar of a branch (its settings and the chain's optional days) over ``years``."""
+    settings = branch.calendar
     wanted = sorted(set(years))
     return build_branch_calendar(
-        state=branch["state"],
+        state=branch.state,
         city=_known_city(branch),
-        timezone=branch["timezone"],
+        timezone=branch.timezone,
         years=wanted,
-        optional_days=optional_days,
+        optional_days=branch.optional_days,
         extra_closures=expand(settings.closures, wanted),
         working_weekdays=settings.working_weekdays,
         opens_at=settings.opens_at,
@@ -272,20 +278,49 @@ def branch_calendar(branch: Mapping[str, Any], years: Iterable[int]) -> BranchCa
     )
 
 
-def branch_closed_days(branch: Mapping[str, Any], years: Iterable[int]) -> list[ClosedDay]:
+def branch_closed_days(branch: Branch, years: Iterable[int]) -> list[ClosedDay]:
     """Every day the branch closes in ``years``, with its name and source."""
-    settings, optional_days = branch_settings(branch)
+    settings = branch.calendar
     wanted = sorted(set(years))
     return closed_day_list(
-        branch["state"],
+        branch.state,
         _known_city(branch),
         wanted,
-        optional_days,
+        branch.optional_days,
         expand(settings.closures, wanted),
         municipal_holidays=expand(settings.municipal_holidays, wanted),
     )
 
 
-def _known_city(branch: Mapping[str, Any]) -> str | None:
-    city: str = branch["city"]
-    return city if knows_city(branch["state"], city) else None
+def _known_city(branch: Branch) -> str | None:
+    return branch.city if knows_city(branch.state, branch.city) else None
+
+
+class CalendarCache:
+    """Branch calendars, built once per branch and kept until the branch says it changed.
+
+    Building a calendar reads the ``holidays`` package, which costs milliseconds; deadlines are
+    computed many times per second. The key is the branch's ``updated_at`` (intake's branch:
+    state, city, time zone) and ``calendar_revision`` (bumped in the same transaction as every
+    change of the branch's calendar or of the chain's optional days), so every replica sees a
+    change on its next read of the branch, with no message between replicas. ``invalidate``
+    drops a branch at once. Calendars cover last year to three years ahead.
+    """
+
+    def __init__(self) -> None:
+        # branch id -> (what the calendar was built from, the calendar); one entry per branch.
+        self._calendars: dict[UUID, tuple[tuple[datetime, int, int], BranchCalendar]] = {}
+
+    def for_branch(self, branch: Branch, now: datetime) -> BranchCalendar:
+        stamp = (branch.updated_at, branch.calendar_revision, now.year)
+        cached = self._calendars.get(branch.branch_id)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
+        years = range(now.year - _YEARS_BACK, now.year + _YEARS_AHEAD + 1)
+        calendar = branch_calendar(branch, years)
+        self._calendars[branch.branch_id] = (stamp, calendar)
+        return calendar
+
+    def invalidate(self, branch_id: UUID) -> None:
+        """Forget a branch's calendar (its settings just changed in this process)."""
+        self._calendars.pop(branch_id, None)

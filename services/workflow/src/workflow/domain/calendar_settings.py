@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
 from types import MappingProxyType
-from typing import Any
+from typing import NotRequired, TypedDict
 
 from workflow.domain.calendar import (
     DEFAULT_CLOSES_AT,
@@ -42,6 +42,23 @@ class DatedDay:
     every_year: bool = False
 
 
+class DatedDayJson(TypedDict):
+    date: str
+    description: str
+    every_year: NotRequired[bool]
+
+
+class CalendarJson(TypedDict, total=False):
+    """The settings as stored (``branches.calendar``); a missing key takes its default."""
+
+    working_weekdays: list[int]
+    opens_at: str
+    closes_at: str
+    closing_by_weekday: dict[str, str]
+    municipal_holidays: list[DatedDayJson]
+    closures: list[DatedDayJson]
+
+
 @dataclass(frozen=True, slots=True)
 class CalendarSettings:
     working_weekdays: frozenset[int] = MONDAY_TO_FRIDAY
@@ -51,7 +68,7 @@ class CalendarSettings:
     municipal_holidays: tuple[DatedDay, ...] = ()
     closures: tuple[DatedDay, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CalendarJson:
         return {
             "working_weekdays": sorted(self.working_weekdays),
             "opens_at": self.opens_at.isoformat("minutes"),
@@ -65,7 +82,7 @@ class CalendarSettings:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> CalendarSettings:
+    def from_json(cls, data: CalendarJson) -> CalendarSettings:
         """Settings stored by ``to_json``; ``{}`` gives the defaults."""
         return cls(
             working_weekdays=frozenset(data.get("working_weekdays", MONDAY_TO_FRIDAY)),
@@ -144,12 +161,6 @@ def settings_problems(settings: CalendarSettings) -> list[FieldProblem]:
     return problems
 
 
-def branch_settings(branch: Mapping[str, Any]) -> tuple[CalendarSettings, frozenset[str]]:
-    """The calendar settings and chosen optional days a branch row carries."""
-    stored = branch.get("calendar") or {}
-    return CalendarSettings.from_json(stored), frozenset(branch.get("optional_days") or ())
-
-
 def expand(days: Iterable[DatedDay], years: Iterable[int]) -> dict[date, str]:
     """Dated days as date -> description; yearly ones repeated in every year of ``years``."""
     expanded: dict[date, str] = {}
@@ -169,7 +180,7 @@ def _add(days: dict[date, str], day: date, description: str) -> None:
     days[day] = f"{days[day]}; {description}" if day in days else description
 
 
-def _day_json(day: DatedDay) -> dict[str, Any]:
+def _day_json(day: DatedDay) -> DatedDayJson:
     return {
         "date": day.day.isoformat(),
         "description": day.description,
@@ -177,7 +188,7 @@ def _day_json(day: DatedDay) -> dict[str, Any]:
     }
 
 
-def _day(data: Mapping[str, Any]) -> DatedDay:
+def _day(data: DatedDayJson) -> DatedDay:
     return DatedDay(
         date.fromisoformat(data["date"]), data["description"], bool(data.get("every_year", False))
     )

@@ -1,299 +1,42 @@
-"""Workflow's message handlers: turn each event into an engine call, record what is refused.
+"""Workflow's message handlers: each event, in the consumer's transaction, to its use case.
 
-Each handler runs inside the consumer's transaction (with the inbox claim). An action or lab
-status that the order does not accept is never an error: its reason goes on the timeline and
-the message is acknowledged.
-
-**In the order accepted.** Intake numbers an order's events (``order_seq``: the opening is 1,
-each action or lab status the next). An action or lab status is applied only when it is the
-next one (``orders.applied_seq`` + 1); one that arrives early — before its opening, or before
-an earlier action still in a queue or being redelivered — is *parked* in
-``parked_order_events`` and acknowledged (its inbox claim and its parking commit together, so
-it burns no delivery attempt). The transaction that applies the missing event applies the
-parked ones after it, in sequence. Every sequenced handler first takes the order's advisory
-lock, so replicas handle one order one transaction at a time. An event without ``order_seq``
-(from an intake that predates it) is applied on arrival, and one for an order not known yet
-raises so that it is redelivered later, as before.
+The consumer claims the message in the inbox and calls the handler with that transaction's
+connection; the handler binds the PostgreSQL stores to it and runs the use case, so the
+effect and the inbox claim commit together. What the use cases do is in
+``usecases.apply_order_event`` (openings, actions, lab statuses, in the order intake
+accepted them) and ``usecases.record_message_status``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from uuid import UUID
-
 from shared.database import Connection
-from shared.events import (
-    BranchUpserted,
-    Event,
-    LabStatus,
-    NotificationStatus,
-    OrderAction,
-    OrderOpened,
-)
-from shared.logging import get_logger
-from workflow.adapters.postgres import branches, order_history, order_sequence, order_store, orders
-from workflow.adapters.postgres.orders import NewOrder
-from workflow.domain.order_actions import (
-    AddNote,
-    Advance,
-    ApplyLabStatus,
-    Assign,
-    Back,
-    Cancel,
-    Command,
-    Deliver,
-    Pause,
-    Reopen,
-    Resume,
-)
-from workflow.domain.order_machine import VERBS
+from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
+from workflow.adapters.postgres.stores import PostgresStores
+from workflow.usecases.apply_order_event import OrderEvents
 from workflow.usecases.order_engine import OrderEngine
-
-log = get_logger(__name__)
+from workflow.usecases.record_message_status import record_message_status
 
 
 class WorkflowHandlers:
     def __init__(self, engine: OrderEngine) -> None:
-        self._engine = engine
+        self._events = OrderEvents(engine)
 
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the workflow's copy of a branch (its state, city and time zone)."""
-        await branches.upsert_branch(conn, event.chain_id, event.branch, event.occurred_at)
+        await self._events.on_branch_upserted(PostgresStores(conn), event)
 
     async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
         """Place a new order in the first stage of its service type's latest flow."""
-        await order_sequence.lock(conn, event.order_id)
-        branch = await branches.ensure_branch(conn, event.chain_id, event.branch, event.occurred_at)
-        new = NewOrder(
-            order_id=event.order_id,
-            chain_id=event.chain_id,
-            branch_id=event.branch.branch_id,
-            number=event.order_number,
-            service_type=event.service_type,
-            customer_name=event.customer.name,
-            lab_code=event.lab_code,
-            promised_date=event.promised_date,
-            opened_at=event.opened_at,
-            customer_phone=event.customer.phone,
-            confirm_before_proposal=event.confirm_before_proposal,
-        )
-        await self._engine.open(
-            conn,
-            new,
-            branch,
-            actor=event.opened_by or "balcão",
-            summary=f"OS {event.order_number} aberta",
-            correlation_id=event.correlation_id,
-        )
-        await self._apply_parked(conn, event.chain_id, event.order_id)
+        await self._events.on_order_opened(PostgresStores(conn), event)
 
     async def on_order_action(self, conn: Connection, event: OrderAction) -> None:
         """A staff action: advance, back, pause, resume, assign, note, cancel, deliver, reopen."""
-        await self._in_order(conn, event)
+        await self._events.on_order_action(PostgresStores(conn), event)
 
     async def on_lab_status(self, conn: Connection, event: LabStatus) -> None:
         """A lab's status: moves the order as its flow maps it, updates the lab forecast."""
-        await self._in_order(conn, event)
-
-    async def _in_order(self, conn: Connection, event: OrderAction | LabStatus) -> None:
-        """Apply ``event`` if it is the order's next one (then any parked after it); park it
-        if it is early; drop it if its sequence was applied already."""
-        seq = event.order_seq
-        if seq is None:
-            await self._apply(conn, event)
-            return
-        await order_sequence.lock(conn, event.order_id)
-        applied = await order_sequence.applied_seq(conn, event.chain_id, event.order_id)
-        if applied is None or seq > applied + 1:
-            if await order_sequence.park(conn, event, event.order_id, seq):
-                log.info(
-                    "order_event_parked",
-                    order_id=str(event.order_id),
-                    order_seq=seq,
-                    waiting_for=1 if applied is None else applied + 1,
-                )
-            return
-        if seq <= applied:
-            log.warning(
-                "order_event_already_applied",
-                order_id=str(event.order_id),
-                order_seq=seq,
-                message_id=str(event.message_id),
-            )
-            return
-        await self._apply(conn, event)
-        await order_sequence.set_applied(conn, event.order_id, seq)
-        await self._apply_parked(conn, event.chain_id, event.order_id)
-
-    async def _apply_parked(self, conn: Connection, chain_id: UUID, order_id: UUID) -> None:
-        """Apply the order's parked events that are now next, in sequence."""
-        applied = await order_sequence.applied_seq(conn, chain_id, order_id)
-        if applied is None:
-            return
-        while parked := await order_sequence.take(conn, chain_id, order_id, applied + 1):
-            event = _PARKABLE[parked.routing_key].model_validate(parked.payload)
-            assert isinstance(event, OrderAction | LabStatus)
-            await self._apply(conn, event)
-            applied += 1
-            await order_sequence.set_applied(conn, order_id, applied)
-            log.info("parked_order_event_applied", order_id=str(order_id), order_seq=applied)
-
-    async def _apply(self, conn: Connection, event: OrderAction | LabStatus) -> None:
-        if isinstance(event, OrderAction):
-            await self._order_action(conn, event)
-        else:
-            await self._lab_status(conn, event)
-
-    async def _order_action(self, conn: Connection, event: OrderAction) -> None:
-        command = command_from_action(event)
-        outcome = await self._engine.apply(
-            conn,
-            event.chain_id,
-            event.order_id,
-            command,
-            when=event.requested_at,
-            correlation_id=event.correlation_id,
-            expected_version=event.expected_version,
-        )
-        if outcome.refused is None:
-            return
-        log.info("order_action_refused", order_id=str(event.order_id), action=event.action)
-        await orders.add_timeline(
-            conn,
-            chain_id=event.chain_id,
-            order_id=event.order_id,
-            occurred_at=event.requested_at,
-            actor=event.actor,
-            kind="action_refused",
-            summary=f"Ação “{VERBS[type(command)]}” recusada: {outcome.refused}",
-            detail={"action": event.action, "reason": outcome.refused},
-        )
-
-    async def _lab_status(self, conn: Connection, event: LabStatus) -> None:
-        order = await order_store.load(conn, event.chain_id, event.order_id)
-        if order is None:
-            raise LookupError(f"order {event.order_id} not known yet; redeliver later")
-        refused: str | None
-        if order.lab_code is not None and order.lab_code != event.lab_code:
-            refused = (
-                f"O laboratório {event.lab_code} não atende esta OS "
-                f"(laboratório {order.lab_code}); ignorado."
-            )
-        else:
-            # A lab's clock (or typo) can put a status in the future; it counts from receipt.
-            reported_at = min(_not_before_lookback(event), event.occurred_at)
-            command = ApplyLabStatus(event.status, event.eta, reported_at)
-            outcome = await self._engine.apply(
-                conn,
-                event.chain_id,
-                event.order_id,
-                command,
-                when=reported_at,
-                correlation_id=event.correlation_id,
-            )
-            refused = outcome.refused
-        await order_history.add_lab_update(
-            conn,
-            chain_id=event.chain_id,
-            order_id=event.order_id,
-            lab_code=event.lab_code,
-            status=event.status,
-            eta=event.eta,
-            reported_at=_not_before_lookback(event),
-            received_at=event.occurred_at,
-            applied=refused is None,
-            note=refused,
-        )
-        if refused is not None:
-            log.info("lab_status_ignored", order_id=str(event.order_id), status=event.status)
-            await orders.add_timeline(
-                conn,
-                chain_id=event.chain_id,
-                order_id=event.order_id,
-                occurred_at=event.occurred_at,
-                actor=f"laboratório {event.lab_code}",
-                kind="lab_status_ignored",
-                summary=refused,
-                detail={"status": event.status, "reported_at": event.reported_at.isoformat()},
-            )
+        await self._events.on_lab_status(PostgresStores(conn), event)
 
     async def on_notification_status(self, conn: Connection, event: NotificationStatus) -> None:
         """Keep the customer message's status and show it on the order's timeline."""
-        if not await conn.fetchval(
-            "SELECT 1 FROM orders WHERE order_id = $1 AND chain_id = $2",
-            event.order_id,
-            event.chain_id,
-        ):
-            raise LookupError(f"order {event.order_id} not known yet; redeliver later")
-        await order_history.upsert_message(
-            conn,
-            chain_id=event.chain_id,
-            order_id=event.order_id,
-            notification_id=event.notification_id,
-            entry_sequence=event.entry_sequence,
-            status=event.status,
-            reason=event.reason,
-            at=event.occurred_at,
-        )
-        label = _SMS_STATUS_LABELS[event.status]
-        await orders.add_timeline(
-            conn,
-            chain_id=event.chain_id,
-            order_id=event.order_id,
-            occurred_at=event.occurred_at,
-            actor="notificador",
-            kind=f"sms_{event.status}",
-            summary=label + (f": {event.reason}" if event.reason else ""),
-            detail={
-                "notification_id": str(event.notification_id),
-                "entry_sequence": event.entry_sequence,
-            },
-        )
-
-
-_PARKABLE: dict[str, type[Event]] = {
-    OrderAction.routing_key(): OrderAction,
-    LabStatus.routing_key(): LabStatus,
-}
-
-_SMS_STATUS_LABELS = {
-    "held": "SMS aguardando o horário de envio",
-    "sent": "SMS enviado ao cliente",
-    "delivered": "SMS entregue ao cliente",
-    "failed": "SMS não enviado",
-    "suppressed": "SMS não enviado (bloqueado)",
-}
-
-
-def command_from_action(action: OrderAction) -> Command:
-    """The machine's command for a staff action; a missing text is blank, which it refuses."""
-    actor, reason = action.actor, action.reason or ""
-    match action.action:
-        case "advance":
-            return Advance(actor, action.target_stage)
-        case "back":
-            return Back(actor, reason)
-        case "pause":
-            return Pause(actor, reason)
-        case "resume":
-            return Resume(actor)
-        case "assign":
-            return Assign(actor, action.assignee or "")
-        case "note":
-            return AddNote(actor, action.note or reason)
-        case "cancel":
-            return Cancel(actor, reason)
-        case "deliver":
-            return Deliver(actor)
-        case "reopen":
-            return Reopen(actor, reason, action.reopen_kind or "remake")
-
-
-LAB_LOOKBACK = timedelta(days=366)
-"""Intake refuses lab times over 30 days old (``INTAKE_LAB_TIME_PAST_DAYS``); an event that
-still carries an older one counts as this far back, never as year 1: 0001-01-01 UTC was stored
-as -infinity and every later status of the order failed comparing it (issue 15, item 5)."""
-
-
-def _not_before_lookback(event: LabStatus) -> datetime:
-    return max(event.reported_at, event.occurred_at - LAB_LOOKBACK)
+        await record_message_status(PostgresStores(conn), event)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from shared.clock import system_clock
 from shared.database import create_pool
 from shared.demo import DEMO_CHAIN_ID
 from shared.logging import get_logger
 from shared.runtime import migrate_service_database
 from shared.settings import refuse_demo_outside_development
-from workflow.config import WorkflowSettings
+from workflow.adapters.postgres.stores import PostgresStores
+from workflow.config import MIGRATIONS, WorkflowSettings
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
 from workflow.usecases.save_flow_version import publish_flow
@@ -169,8 +171,6 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
 
 
 async def seed_demo(settings: WorkflowSettings) -> None:
-    from workflow.bootstrap import MIGRATIONS
-
     refuse_demo_outside_development(settings.service)
     await migrate_service_database(settings.service.database_url, MIGRATIONS)
     pool = await create_pool(settings.service.database_url)
@@ -178,7 +178,15 @@ async def seed_demo(settings: WorkflowSettings) -> None:
         async with pool.acquire() as conn, conn.transaction():
             for code, (name, stages) in DEMO_FLOWS.items():
                 # The same checks as over HTTP; an unchanged flow makes no new version.
-                await publish_flow(conn, DEMO_CHAIN_ID, code, name, stages, actor="demo")
+                await publish_flow(
+                    PostgresStores(conn),
+                    DEMO_CHAIN_ID,
+                    code,
+                    name,
+                    stages,
+                    now=system_clock(),
+                    actor="demo",
+                )
     finally:
         await pool.close()
     log.info("demo_flows_seeded", service_types=sorted(DEMO_FLOWS))

@@ -1,30 +1,24 @@
-"""The risk sweeper: wakes the orders whose risk timer is due and assesses them again.
+"""Workflow's background loops: the risk sweeper (and, in bootstrap, the dashboard taps).
 
-Timers are ``orders.risk_check_at`` (set by every assessment to the next instant at which the
-level could change on its own). Each pass claims due open orders with ``FOR UPDATE SKIP
-LOCKED`` in one transaction, so several workflow replicas share the work and never assess the
-same order at once; a level is published only when it changes, so an order that stays overdue
-is announced once.
+Each pass of the sweeper runs ``usecases.sweep_risk`` in one transaction of its own. The loop
+outlives any one bad pass: a database that is away is logged as a warning, anything else with
+its traceback, and the next pass comes after ``interval`` seconds. A full batch is followed at
+once by the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
-from uuid import UUID
 
 import asyncpg
 
 from shared.clock import Clock
-from shared.database import Connection
 from shared.logging import get_logger
-from workflow.adapters.postgres import order_store, risk_timers
+from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.order_engine import OrderEngine
+from workflow.usecases.sweep_risk import sweep_risk
 
 log = get_logger(__name__)
-
-RETRY_AFTER = timedelta(minutes=10)
-"""When an order's assessment fails, its timer is tried again this much later."""
 
 
 class RiskSweeper:
@@ -60,22 +54,5 @@ class RiskSweeper:
     async def sweep_once(self) -> int:
         """Assess every order whose timer is due (one batch); returns how many."""
         async with self._pool.acquire() as conn, conn.transaction():
-            due = await risk_timers.due_for_risk_check(conn, self._clock(), self._batch_size)
-            for order_id in due:
-                try:
-                    async with conn.transaction():  # a savepoint: one bad order stops no other
-                        await self._assess(conn, order_id)
-                except Exception:
-                    log.exception("risk_assessment_failed", order_id=str(order_id))
-                    await risk_timers.postpone(conn, order_id, RETRY_AFTER)
-        return len(due)
-
-    async def _assess(self, conn: Connection, order_id: UUID) -> None:
-        chain_id = await conn.fetchval("SELECT chain_id FROM orders WHERE order_id = $1", order_id)
-        order = await order_store.load(conn, chain_id, order_id)
-        if order is None or order.state is None or not order.state.is_open:
-            return
-        flow = await order_store.flow_of(
-            conn, chain_id, order.service_type, order.state.flow_version
-        )
-        await self._engine.assess(conn, order, order.state, flow)
+            stores = PostgresStores(conn)
+            return await sweep_risk(stores, self._engine, self._clock(), self._batch_size)

@@ -23,19 +23,14 @@ state, its history, its timeline and the events to publish commit together or no
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
-from shared import outbox
 from shared.clock import Clock
-from shared.database import Connection
 from shared.events import OrderRiskChanged
 from shared.logging import get_logger
-from workflow.adapters.calendar_cache import CalendarCache
-from workflow.adapters.postgres import flows, order_history, order_store, orders, risk_timers
-from workflow.adapters.postgres.order_store import StoredOrder
-from workflow.adapters.postgres.orders import NewOrder
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.flow import FlowVersion
 from workflow.domain.order_actions import (
@@ -51,8 +46,10 @@ from workflow.domain.order_clock import as_of
 from workflow.domain.order_machine import ActionRefused, Decision, OrderState, decide
 from workflow.domain.order_state import EmptyFlow, open_order
 from workflow.domain.order_texts import REOPEN_LABELS, describe
+from workflow.domain.records import Branch, NewOrder, StoredOrder, TimelineEntry
 from workflow.domain.risk import RiskLevel, assess_risk
 from workflow.usecases.outgoing import closed_event, stage_changed_event
+from workflow.usecases.ports import Calendars, Stores
 
 log = get_logger(__name__)
 
@@ -75,28 +72,37 @@ class Outcome:
 
 
 class OrderEngine:
-    def __init__(self, calendars: CalendarCache, clock: Clock, risk_share: float) -> None:
+    def __init__(
+        self,
+        calendars: Calendars,
+        clock: Clock,
+        risk_share: float,
+        *,
+        new_id: Callable[[], UUID],
+    ) -> None:
+        """``new_id`` gives a remake's order id (``uuid4`` in production)."""
         self._calendars = calendars
         self._clock = clock
         self._risk_share = risk_share
+        self._new_id = new_id
 
     async def open(
         self,
-        conn: Connection,
+        stores: Stores,
         new: NewOrder,
-        branch: dict[str, object],
+        branch: Branch,
         *,
         actor: str,
         summary: str,
         correlation_id: str,
     ) -> bool:
         """Place a new order in the first stage of its service type's latest flow."""
-        flow = await flows.latest_flow(conn, new.chain_id, new.service_type)
+        flow = await stores.flows.latest(new.chain_id, new.service_type)
         decision: Decision | None = None
         problem: str | None = None
         if flow is None:
             problem = f"tipo de OS desconhecido: {new.service_type!r}"
-        elif not await flows.is_active(conn, new.chain_id, new.service_type):
+        elif not await stores.flows.is_active(new.chain_id, new.service_type):
             problem = f"o tipo de OS {new.service_type!r} está desativado"
             flow = None
         else:
@@ -112,8 +118,7 @@ class OrderEngine:
             except EmptyFlow:
                 problem = f"o tipo de OS {new.service_type!r} não tem etapas"
         entered = decision.events[0] if decision else None
-        inserted = await orders.insert_order(
-            conn,
+        inserted = await stores.orders.insert(
             new,
             decision.state if decision else None,
             tracking_token=new_tracking_token(),
@@ -126,26 +131,27 @@ class OrderEngine:
         )
         if not inserted:
             return False
-        await orders.add_timeline(
-            conn,
-            chain_id=new.chain_id,
-            order_id=new.order_id,
-            occurred_at=new.opened_at,
-            actor=actor,
-            kind="opened",
-            summary=summary + (f"; {problem}" if problem else ""),
+        await stores.orders.add_timeline(
+            TimelineEntry(
+                chain_id=new.chain_id,
+                order_id=new.order_id,
+                occurred_at=new.opened_at,
+                actor=actor,
+                kind="opened",
+                summary=summary + (f"; {problem}" if problem else ""),
+            )
         )
         if decision is None or flow is None:
             log.warning("order_needs_attention", order_id=str(new.order_id), reason=problem)
             return True
-        stored = await order_store.load(conn, new.chain_id, new.order_id)
+        stored = await stores.orders.load(new.chain_id, new.order_id)
         assert stored is not None
-        await self._record(conn, stored, flow, calendar, decision, new.opened_at, correlation_id)
+        await self._record(stores, stored, flow, calendar, decision, new.opened_at, correlation_id)
         return True
 
     async def apply(
         self,
-        conn: Connection,
+        stores: Stores,
         chain_id: UUID,
         order_id: UUID,
         command: Command,
@@ -160,7 +166,7 @@ class OrderEngine:
         since is not acted on: the outcome is a refusal saying so.
         """
         for _ in range(MAX_CONFLICTS):
-            order = await order_store.load(conn, chain_id, order_id)
+            order = await stores.orders.load(chain_id, order_id)
             if order is None:
                 raise LookupError(f"order {order_id} not known yet; redeliver later")
             state = order.state
@@ -169,7 +175,7 @@ class OrderEngine:
                 return Outcome(order, None, reason)
             if expected_version is not None and state.version != expected_version:
                 return Outcome(order, None, STALE_VERSION)
-            flow = await order_store.flow_of(conn, chain_id, order.service_type, state.flow_version)
+            flow = await stores.flows.for_order(chain_id, order.service_type, state.flow_version)
             now = _not_before(min(when, self._clock()), state)
             calendar = self._calendars.for_branch(order.branch, now)
             try:
@@ -183,8 +189,7 @@ class OrderEngine:
             addendum = next(
                 (e.credit.describe() for e in decision.events if isinstance(e, Resumed)), None
             )
-            saved = await order_store.save_state(
-                conn,
+            saved = await stores.orders.save_state(
                 order_id,
                 decision.state,
                 state.version,
@@ -201,34 +206,34 @@ class OrderEngine:
                     else command.actor
                 )
                 await self._record(
-                    conn, order, flow, calendar, decision, now, correlation_id, by=by
+                    stores, order, flow, calendar, decision, now, correlation_id, by=by
                 )
                 return Outcome(order, decision)
             log.info("order_version_conflict_retrying", order_id=str(order_id))
         raise RuntimeError(f"order {order_id}: {MAX_CONFLICTS} version conflicts in a row")
 
     async def assess(
-        self, conn: Connection, order: StoredOrder, state: OrderState, flow: FlowVersion
+        self, stores: Stores, order: StoredOrder, state: OrderState, flow: FlowVersion
     ) -> None:
         """Assess the open order's risk now; store it, and publish a changed level."""
         now = self._clock()
         calendar = self._calendars.for_branch(order.branch, now)
         assessment = assess_risk(state, flow, calendar, now, self._risk_share)
-        previous = await risk_timers.set_risk(conn, order.order_id, assessment, now)
+        previous = await stores.orders.set_risk(order.order_id, assessment, now)
         if previous == assessment.level:
             return
-        await orders.add_timeline(
-            conn,
-            chain_id=order.chain_id,
-            order_id=order.order_id,
-            occurred_at=now,
-            actor="sistema",
-            kind="risk_changed",
-            summary=f"{_RISK_LABELS[assessment.level]}: {assessment.reason}",
-            detail={"level": assessment.level.value, "previous": previous},
+        await stores.orders.add_timeline(
+            TimelineEntry(
+                chain_id=order.chain_id,
+                order_id=order.order_id,
+                occurred_at=now,
+                actor="sistema",
+                kind="risk_changed",
+                summary=f"{_RISK_LABELS[assessment.level]}: {assessment.reason}",
+                detail={"level": assessment.level.value, "previous": previous},
+            )
         )
-        await outbox.enqueue(
-            conn,
+        await stores.outbox.enqueue(
             OrderRiskChanged(
                 occurred_at=now,
                 correlation_id=f"risk-{order.order_id}",
@@ -243,7 +248,7 @@ class OrderEngine:
 
     async def _record(
         self,
-        conn: Connection,
+        stores: Stores,
         order: StoredOrder,
         flow: FlowVersion,
         calendar: BranchCalendar,
@@ -263,49 +268,52 @@ class OrderEngine:
             # customer): its due time moves by what that stop gave back, so analytics do not
             # count it late.
             moved = as_of(previous, flow, calendar, now).stage_due_at
-            await order_history.move_stage_due(conn, order.order_id, moved)
+            await stores.orders.move_stage_due(order.order_id, moved)
         for event in decision.events:
             note = describe(event, order.lab_code)
             summary = note.summary
             detail = dict(note.detail)
             if isinstance(event, StageEntered):
-                await order_history.enter_stage(conn, order.chain_id, order.order_id, event)
-                await outbox.enqueue(
-                    conn, stage_changed_event(order, event, decision.state, correlation_id)
+                await stores.orders.enter_stage(order.chain_id, order.order_id, event)
+                await stores.outbox.enqueue(
+                    stage_changed_event(order, event, decision.state, correlation_id)
                 )
             elif isinstance(event, Resumed):
-                await order_history.move_stage_due(conn, order.order_id, event.stage_due_at)
+                await stores.orders.move_stage_due(order.order_id, event.stage_due_at)
             elif isinstance(event, Delivered | Cancelled):
-                await order_history.close_stage(conn, order.order_id, now)
-                await outbox.enqueue(conn, closed_event(order, decision.state, now, correlation_id))
+                await stores.orders.close_stage(order.order_id, now)
+                await stores.outbox.enqueue(
+                    closed_event(order, decision.state, now, correlation_id)
+                )
             elif isinstance(event, ReopenRequested):
-                number, remake_id = await self._open_remake(conn, order, event, correlation_id)
+                number, remake_id = await self._open_remake(stores, order, event, correlation_id)
                 summary += f" → OS {number}"
                 detail.update(remake_order_id=str(remake_id), remake_number=number)
-            await orders.add_timeline(
-                conn,
-                chain_id=order.chain_id,
-                order_id=order.order_id,
-                occurred_at=now,
-                actor=(by or note.actor) if isinstance(event, StageEntered) else note.actor,
-                kind=note.kind,
-                summary=summary,
-                detail=detail,
+            await stores.orders.add_timeline(
+                TimelineEntry(
+                    chain_id=order.chain_id,
+                    order_id=order.order_id,
+                    occurred_at=now,
+                    actor=(by or note.actor) if isinstance(event, StageEntered) else note.actor,
+                    kind=note.kind,
+                    summary=summary,
+                    detail=detail,
+                )
             )
         if decision.state.is_open:
-            await self.assess(conn, order, decision.state, flow)
+            await self.assess(stores, order, decision.state, flow)
 
     async def _open_remake(
         self,
-        conn: Connection,
+        stores: Stores,
         original: StoredOrder,
         requested: ReopenRequested,
         correlation_id: str,
     ) -> tuple[str, UUID]:
-        number = await order_store.next_remake_number(conn, original)
+        number = await stores.orders.next_remake_number(original)
         label = REOPEN_LABELS[requested.kind]
         new = NewOrder(
-            order_id=uuid4(),
+            order_id=self._new_id(),
             chain_id=original.chain_id,
             branch_id=original.branch_id,
             number=number,
@@ -318,7 +326,7 @@ class OrderEngine:
             reopen_kind=requested.kind,
         )
         await self.open(
-            conn,
+            stores,
             new,
             original.branch,
             actor=requested.actor,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from shared.events import OrderClosed, OrderStageChanged, StageRef
-from workflow.adapters.postgres.order_store import StoredOrder
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState, State
+from workflow.domain.records import StoredOrder
 
 
 def stage_changed_event(

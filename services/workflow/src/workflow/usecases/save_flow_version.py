@@ -14,12 +14,14 @@ Rules:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from shared.database import Connection
-from workflow.adapters.postgres import flows
+from shared.events import ServiceTypePublished
+from shared.logging import current_correlation_id
 from workflow.domain.flow import FlowVersion, Stage
 from workflow.usecases.flow_rules import check_flow
+from workflow.usecases.ports import Stores
 
 
 class ServiceTypeExists(Exception):
@@ -39,12 +41,13 @@ class Published:
 
 
 async def publish_flow(
-    conn: Connection,
+    stores: Stores,
     chain_id: UUID,
     code: str,
     name: str,
     stages: tuple[Stage, ...],
     *,
+    now: datetime,
     active: bool = True,
     create: bool | None = None,
     actor: str | None = None,
@@ -56,19 +59,53 @@ async def publish_flow(
     """
     check_flow(code, name, stages)
     if create is not False:
-        created = await flows.create_service_type(conn, chain_id, code, name, active)
+        created = await stores.flows.create_service_type(chain_id, code, name, active)
         if create and not created:
             raise ServiceTypeExists(f"service type {code!r} exists; change it with PUT")
-    row = await flows.lock_service_type(conn, chain_id, code)
-    if row is None:
+    was_active = await stores.flows.lock_service_type(chain_id, code)
+    if was_active is None:
         raise UnknownServiceType(f"service type {code!r} not found")
-    latest = await flows.latest_flow(conn, chain_id, code)
+    latest = await stores.flows.latest(chain_id, code)
     if latest is not None and latest.name == name and latest.stages == stages:
-        if row["active"] != active:
-            await flows.set_active(conn, chain_id, code, active)
-            await flows.enqueue_published(conn, chain_id, latest, active=active)
+        if was_active != active:
+            await stores.flows.set_active(chain_id, code, active)
+            await stores.outbox.enqueue(published_event(chain_id, latest, active, now))
         return Published(latest, active, created_version=False)
-    if row["active"] != active:
-        await flows.set_active(conn, chain_id, code, active)
-    flow = await flows.save_flow(conn, chain_id, code, name, stages, created_by=actor)
+    if was_active != active:
+        await stores.flows.set_active(chain_id, code, active)
+    flow = await store_version(stores, chain_id, code, name, stages, now=now, created_by=actor)
     return Published(flow, active, created_version=True)
+
+
+async def store_version(
+    stores: Stores,
+    chain_id: UUID,
+    code: str,
+    name: str,
+    stages: tuple[Stage, ...],
+    *,
+    now: datetime,
+    created_by: str | None = None,
+) -> FlowVersion:
+    """Store ``stages`` as the next version (no validation: tests' fixtures and
+    ``publish_flow``) and tell intake through the outbox."""
+    flow, active = await stores.flows.add_version(
+        chain_id, code, name, stages, created_by=created_by
+    )
+    await stores.outbox.enqueue(published_event(chain_id, flow, active, now))
+    return flow
+
+
+def published_event(
+    chain_id: UUID, flow: FlowVersion, active: bool, now: datetime
+) -> ServiceTypePublished:
+    """Tell the other services (intake) which flow version new orders of the type take."""
+    return ServiceTypePublished(
+        occurred_at=now,
+        correlation_id=current_correlation_id(),
+        chain_id=chain_id,
+        code=flow.service_type,
+        name=flow.name,
+        flow_version=flow.version,
+        active=active,
+    )

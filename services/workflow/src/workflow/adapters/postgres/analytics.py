@@ -9,12 +9,16 @@ is on time when it was delivered on or before its promised date.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
+
+import asyncpg
 
 from shared.database import Connection
 
 GroupBy = Literal["service_type", "branch", "lab"]
+Stats = dict[str, object]
+"""One row of figures: counts, hours and rates (rounded to 3 places), its group's key."""
 Branches = frozenset[UUID] | None
 """The branches to count (None: every branch of the chain)."""
 _GROUPS: dict[str, str] = {
@@ -57,7 +61,7 @@ async def lead_times(
     date_from: date,
     date_to: date,
     by: GroupBy,
-) -> list[dict[str, Any]]:
+) -> list[Stats]:
     """Opening-to-delivery time and on-time rate of delivered orders, per group."""
     group = _GROUPS[by]
     rows = await conn.fetch(
@@ -82,7 +86,7 @@ async def on_time(
     branches: Branches,
     date_from: date,
     date_to: date,
-) -> dict[str, Any]:
+) -> Stats:
     """Delivered, on time, late and the rate over the period, and the same per week
     (``weeks``: ISO weeks, Monday first, by the delivery day in the branch's zone)."""
     row = await conn.fetchrow(
@@ -124,7 +128,7 @@ async def stage_times(
     date_to: date,
     service_type: str | None,
     slowest: int | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Stats]:
     """Time in each stage of each service type (stays that ended in the period).
 
     With ``slowest``, only that many stages, slowest (highest average) first.
@@ -151,10 +155,10 @@ async def stage_times(
     return [_rounded(r) for r in rows]
 
 
-def _rounded(row: Any) -> dict[str, Any]:
+def _rounded(row: asyncpg.Record | None) -> Stats:
     return {
         key: round(float(value), 3)
         if key.endswith(("_hours", "_rate")) and value is not None
         else value
-        for key, value in dict(row).items()
+        for key, value in (dict(row) if row is not None else {}).items()
     }

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from shared.database import Connection
-from workflow.adapters.postgres.flows import flow_version
+from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.domain.order_state import State
 from workflow.domain.tracking import TrackedOrder
 
@@ -42,7 +42,9 @@ async def find_by_token(conn: Connection, token: str) -> TrackingRow | None:
         return None
     if row["status"] not in State.__members__.values():
         return None
-    flow = await flow_version(conn, row["chain_id"], row["service_type"], row["flow_version"])
+    flow = await PostgresFlowStore(conn).version(
+        row["chain_id"], row["service_type"], row["flow_version"]
+    )
     if flow is None:
         return None
     return TrackingRow(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from datetime import UTC, date, timedelta
+from typing import Annotated
 from uuid import UUID
 
 import asyncpg
@@ -13,6 +13,7 @@ from litestar.exceptions import ValidationException
 from litestar.params import FromQuery, QueryParameter
 
 from shared.auth import Principal
+from shared.clock import Clock
 from workflow.adapters.postgres import analytics
 from workflow.adapters.postgres.analytics import GroupBy
 
@@ -27,11 +28,11 @@ Slowest = Annotated[int, QueryParameter(ge=1, le=50, description="how many stage
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
-def _period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
+def _period(date_from: date | None, date_to: date | None, clock: Clock) -> tuple[date, date]:
     for name, day in (("from", date_from), ("to", date_to)):
         if day is not None and not EARLIEST <= day <= LATEST:
             raise ValidationException(f"{name}: {day} is outside 2000-01-01 … 2100-12-31")
-    last = date_to or datetime.now(UTC).date()
+    last = date_to or clock().astimezone(UTC).date()
     first = date_from or last - timedelta(days=DEFAULT_DAYS)
     if first > last:
         raise ValidationException(f"from: {first} is after to ({last})")
@@ -55,14 +56,15 @@ class AnalyticsController(Controller):
         self,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
         by: FromQuery[GroupBy] = "service_type",
         branch: FromQuery[UUID | None] = None,
         date_from: From = None,
         date_to: To = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """Opening-to-delivery hours (average, median, p90) and on-time rate of the orders
         delivered in the period, per service type, branch or lab (``by``)."""
-        first, last = _period(date_from, date_to)
+        first, last = _period(date_from, date_to, clock)
         async with pool.acquire() as conn:
             items = await analytics.lead_times(
                 conn,
@@ -79,14 +81,15 @@ class AnalyticsController(Controller):
         self,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
         branch: FromQuery[UUID | None] = None,
         service_type: FromQuery[str | None] = None,
         date_from: From = None,
         date_to: To = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """Hours in each stage (average, median, p90), late rate and average lateness, per
         service type and stage, over the stays that ended in the period."""
-        first, last = _period(date_from, date_to)
+        first, last = _period(date_from, date_to, clock)
         async with pool.acquire() as conn:
             items = await analytics.stage_times(
                 conn,
@@ -103,13 +106,14 @@ class AnalyticsController(Controller):
         self,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
         branch: FromQuery[UUID | None] = None,
         limit: Slowest = 5,
         date_from: From = None,
         date_to: To = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """The stages with the highest average time in the period, slowest first."""
-        first, last = _period(date_from, date_to)
+        first, last = _period(date_from, date_to, clock)
         async with pool.acquire() as conn:
             items = await analytics.stage_times(
                 conn,
@@ -127,12 +131,13 @@ class AnalyticsController(Controller):
         self,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
         branch: FromQuery[UUID | None] = None,
         date_from: From = None,
         date_to: To = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, object]:
         """Orders delivered in the period, how many on or before the promised date, and the rate."""
-        first, last = _period(date_from, date_to)
+        first, last = _period(date_from, date_to, clock)
         async with pool.acquire() as conn:
             totals = await analytics.on_time(
                 conn,

@@ -14,7 +14,7 @@ A branch is known here once intake's ``branch.upserted.v1`` arrived; before that
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -26,19 +26,17 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from shared.auth import Principal, Role
 from shared.clock import Clock
-from workflow.adapters.calendar_cache import CalendarCache
-from workflow.adapters.holidays import OptionalDay, branch_closed_days, knows_city
-from workflow.adapters.postgres import branch_calendars
+from workflow.adapters.holidays import CalendarCache, OptionalDay, branch_closed_days, knows_city
+from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.domain.calendar import WEEKDAY_NAMES
 from workflow.domain.calendar_settings import (
     FIRST_YEAR,
     LAST_YEAR,
     CalendarSettings,
     DatedDay,
-    branch_settings,
-    settings_problems,
 )
 from workflow.domain.problems import InvalidInput
+from workflow.domain.records import Branch, ChainOptionalDays
 from workflow.entrypoints.http.config_schemas import (
     BranchCalendarIn,
     BranchCalendarOut,
@@ -50,6 +48,7 @@ from workflow.entrypoints.http.config_schemas import (
     OptionalDaysOut,
 )
 from workflow.entrypoints.http.errors import bad_request
+from workflow.usecases.calendar_settings import change_branch_calendar, choose_optional_days
 
 MAX_RANGE_DAYS = 3 * 366
 FromDate = Annotated[date | None, QueryParameter(name="from", description="first day (today)")]
@@ -83,7 +82,7 @@ class BranchCalendarController(Controller):
         """The branch's calendar settings and the days it closes, with their source."""
         principal.require_branch(branch_id)
         async with pool.acquire() as conn:
-            branch = await branch_calendars.get_branch(conn, principal.chain_id, branch_id)
+            branch = await PostgresBranchStore(conn).get(principal.chain_id, branch_id)
         if branch is None:
             raise NotFoundException(f"branch {branch_id} not found")
         return _calendar_out(branch, clock, from_date, to_date)
@@ -103,19 +102,18 @@ class BranchCalendarController(Controller):
         principal.require_role(
             Role.CHAIN_ADMIN, Role.BRANCH_MANAGER, action="alterar o calendário da filial"
         )
-        settings = _settings_of(data)
-        problems = settings_problems(settings)
-        if problems:
-            raise bad_request(InvalidInput(problems))
         async with pool.acquire() as conn, conn.transaction():
-            branch = await branch_calendars.save_branch_calendar(
-                conn,
-                principal.chain_id,
-                branch_id,
-                settings.to_json(),
-                actor=str(principal.user_id),
-                now=clock(),
-            )
+            try:
+                branch = await change_branch_calendar(
+                    PostgresBranchStore(conn),
+                    principal.chain_id,
+                    branch_id,
+                    _settings_of(data),
+                    actor=str(principal.user_id),
+                    now=clock(),
+                )
+            except InvalidInput as invalid:
+                raise bad_request(invalid) from None
         if branch is None:
             raise NotFoundException(f"branch {branch_id} not found")
         calendars.invalidate(branch_id)
@@ -132,7 +130,7 @@ class OptionalDaysController(Controller):
     ) -> OptionalDaysOut:
         """The "pontos facultativos" the chain closes on, and every one it may choose."""
         async with pool.acquire() as conn:
-            row = await branch_calendars.chain_optional_days(conn, principal.chain_id)
+            row = await PostgresBranchStore(conn).chain_optional_days(principal.chain_id)
         return _optional_out(row)
 
     @put("/")
@@ -147,14 +145,13 @@ class OptionalDaysController(Controller):
         """Choose the optional days every branch of the chain closes on."""
         principal.require_role(Role.CHAIN_ADMIN, action="escolher os pontos facultativos")
         async with pool.acquire() as conn, conn.transaction():
-            changed = await branch_calendars.set_chain_optional_days(
-                conn,
+            row, changed = await choose_optional_days(
+                PostgresBranchStore(conn),
                 principal.chain_id,
                 [day.value for day in data.optional_days],
                 actor=str(principal.user_id),
                 now=clock(),
             )
-            row = await branch_calendars.chain_optional_days(conn, principal.chain_id)
         for branch_id in changed:
             calendars.invalidate(branch_id)
         return _optional_out(row)
@@ -175,9 +172,9 @@ def _settings_of(data: BranchCalendarIn) -> CalendarSettings:
 
 
 def _calendar_out(
-    branch: dict[str, Any], clock: Clock, from_date: date | None, to_date: date | None
+    branch: Branch, clock: Clock, from_date: date | None, to_date: date | None
 ) -> BranchCalendarOut:
-    settings, optional_days = branch_settings(branch)
+    settings, optional_days = branch.calendar, branch.optional_days
     today = _local_today(branch, clock)
     first = from_date or today
     last = to_date or first + timedelta(days=365)
@@ -199,13 +196,13 @@ def _calendar_out(
         if first <= entry.day <= last
     ]
     return BranchCalendarOut(
-        branch_id=branch["branch_id"],
-        code=branch["code"],
-        name=branch["name"],
-        state=branch["state"],
-        city=branch["city"],
-        timezone=branch["timezone"],
-        city_holidays_known=knows_city(branch["state"], branch["city"]),
+        branch_id=branch.branch_id,
+        code=branch.code,
+        name=branch.name,
+        state=branch.state,
+        city=branch.city,
+        timezone=branch.timezone,
+        city_holidays_known=knows_city(branch.state, branch.city),
         settings=CalendarSettingsOut(
             working_weekdays=sorted(settings.working_weekdays),
             opens_at=settings.opens_at,
@@ -215,31 +212,31 @@ def _calendar_out(
             closures=[_dated(day) for day in settings.closures],
         ),
         optional_days=sorted(OptionalDay(day) for day in optional_days),
-        revision=branch["calendar_revision"],
-        updated_at=branch["calendar_updated_at"],
-        updated_by=branch["calendar_updated_by"],
+        revision=branch.calendar_revision,
+        updated_at=branch.calendar_updated_at,
+        updated_by=branch.calendar_updated_by,
         from_date=first,
         to_date=last,
         closed_days=closed,
     )
 
 
-def _local_today(branch: dict[str, Any], clock: Clock) -> date:
-    return clock().astimezone(ZoneInfo(branch["timezone"])).date()
+def _local_today(branch: Branch, clock: Clock) -> date:
+    return clock().astimezone(ZoneInfo(branch.timezone)).date()
 
 
 def _dated(day: DatedDay) -> DatedDayOut:
     return DatedDayOut(date=day.day, description=day.description, every_year=day.every_year)
 
 
-def _optional_out(row: dict[str, Any]) -> OptionalDaysOut:
-    chosen = {OptionalDay(day) for day in row["optional_days"]}
+def _optional_out(row: ChainOptionalDays) -> OptionalDaysOut:
+    chosen = {OptionalDay(day) for day in row.optional_days}
     return OptionalDaysOut(
         optional_days=sorted(chosen),
         available=[
             OptionalDayChoice(key=key, label=OPTIONAL_DAY_LABELS[key], chosen=key in chosen)
             for key in OptionalDay
         ],
-        updated_at=row["updated_at"],
-        updated_by=row["updated_by"],
+        updated_at=row.updated_at,
+        updated_by=row.updated_by,
     )

@@ -9,7 +9,6 @@ that need the whole flow or calendar (``workflow.usecases.flow_rules``,
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from workflow.adapters.holidays import HolidaySource, OptionalDay
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
+from workflow.domain.flow_diff import Value
 
 
 class Body(BaseModel):
@@ -120,7 +120,7 @@ class FlowVersionOut(BaseModel):
     code: str
     name: str
     version: int
-    stages: list[dict[str, Any]]
+    stages: list[dict[str, object]]
     created_at: datetime
     created_by: str | None
 
@@ -130,7 +130,7 @@ class ServiceTypeDetail(BaseModel):
     name: str
     active: bool
     version: int = Field(description="the latest flow version, taken by new orders")
-    stages: list[dict[str, Any]]
+    stages: list[dict[str, object]]
     created_at: datetime = Field(description="when the latest version was saved")
     created_by: str | None
 
@@ -143,8 +143,8 @@ class SavedServiceType(ServiceTypeDetail):
 
 class FieldChangeOut(BaseModel):
     field: str
-    before: Any
-    after: Any
+    before: Value
+    after: Value
 
 
 class PlacedStage(BaseModel):

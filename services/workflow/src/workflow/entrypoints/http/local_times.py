@@ -7,11 +7,13 @@ same instant, written as the shop sees it (ISO 8601 with offset). Dates are left
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+T = TypeVar("T")
 
-def in_branch_zone(value: Any, timezone: str | None) -> Any:
+
+def in_branch_zone(value: T, timezone: str | None) -> T:
     """``value`` (a row, a list of rows, a time) with its aware times in ``timezone``."""
     if not timezone:
         return value
@@ -19,10 +21,10 @@ def in_branch_zone(value: Any, timezone: str | None) -> Any:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return value
-    return _convert(value, zone)
+    return cast(T, _convert(value, zone))  # the same shape, times moved to the zone
 
 
-def _convert(value: Any, zone: ZoneInfo) -> Any:
+def _convert(value: object, zone: ZoneInfo) -> object:
     if isinstance(value, datetime):
         return value.astimezone(zone) if value.tzinfo is not None else value
     if isinstance(value, dict):

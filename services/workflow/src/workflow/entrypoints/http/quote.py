@@ -22,8 +22,9 @@ from litestar.params import QueryParameter
 
 from shared.auth import Principal
 from shared.clock import Clock
-from workflow.adapters.calendar_cache import CalendarCache
-from workflow.adapters.postgres import branch_calendars, flows
+from workflow.adapters.holidays import CalendarCache
+from workflow.adapters.postgres.branches import PostgresBranchStore
+from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.domain.quote import quote
 from workflow.entrypoints.http.config_schemas import QuotedStage, QuoteOut
 
@@ -54,16 +55,17 @@ async def get_quote(
     now = clock()
     principal.require_branch(branch)
     async with pool.acquire() as conn:
-        branch_row = await branch_calendars.get_branch(conn, principal.chain_id, branch)
+        branch_row = await PostgresBranchStore(conn).get(principal.chain_id, branch)
         if branch_row is None:
             raise NotFoundException(f"branch {branch} not found")
-        type_row = await flows.service_type_row(conn, principal.chain_id, service_type)
-        flow = await flows.latest_flow(conn, principal.chain_id, service_type)
+        flows = PostgresFlowStore(conn)
+        type_row = await flows.service_type(principal.chain_id, service_type)
+        flow = await flows.latest(principal.chain_id, service_type)
     if type_row is None or flow is None:
         raise NotFoundException(f"service type {service_type!r} not found")
-    if not type_row["active"]:
+    if not type_row.active:
         raise NotFoundException(f"service type {service_type!r} is inactive")
-    zone = ZoneInfo(branch_row["timezone"])
+    zone = ZoneInfo(branch_row.timezone)
     begin = _start(start, zone, now)
     calendar = calendars.for_branch(branch_row, now)
     quoted = quote(flow, calendar, begin)
@@ -72,8 +74,8 @@ async def get_quote(
         service_type_name=flow.name,
         flow_version=flow.version,
         branch_id=branch,
-        branch_code=branch_row["code"],
-        timezone=branch_row["timezone"],
+        branch_code=branch_row.code,
+        timezone=branch_row.timezone,
         start=quoted.projection.started_at,
         due_at=quoted.due_at,
         promised_date=quoted.promised_date,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -70,7 +70,7 @@ class TimelineEntry(BaseModel):
     actor: str
     kind: str
     summary: str
-    detail: dict[str, Any]
+    detail: dict[str, object]
 
 
 class StageEntryOut(BaseModel):
@@ -133,5 +133,5 @@ class ServiceTypeOut(BaseModel):
     code: str
     name: str
     version: int
-    stages: list[dict[str, Any]]
+    stages: list[dict[str, object]]
     created_at: datetime

@@ -6,7 +6,7 @@ role reads; only a chain administrator creates or changes a flow.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import asyncpg
 from litestar import Controller, get, post, put
@@ -15,9 +15,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from shared.auth import Principal, Role
+from shared.clock import Clock
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
-from workflow.adapters.postgres import flows
+from workflow.adapters.postgres.flows import PostgresFlowStore, stage_to_json
+from workflow.adapters.postgres.stores import PostgresStores
+from workflow.domain.flow import Stage
 from workflow.domain.flow_diff import FlowDiff, compare_flows
+from workflow.domain.records import SavedFlowVersion, ServiceType
 from workflow.entrypoints.http.config_schemas import (
     FieldChangeOut,
     FlowChange,
@@ -69,7 +73,7 @@ class ServiceTypeController(Controller):
     ) -> Page:
         """Each service type of the chain with its latest flow version."""
         async with pool.acquire() as conn:
-            rows = await flows.list_service_types(conn, principal.chain_id, limit, offset)
+            rows = await PostgresFlowStore(conn).service_types(principal.chain_id, limit, offset)
         return page_of([_detail(r) for r in rows], limit, offset)
 
     @get("/{code:str}")
@@ -81,7 +85,7 @@ class ServiceTypeController(Controller):
     ) -> ServiceTypeDetail:
         """One service type with its latest flow version (the one new orders take)."""
         async with pool.acquire() as conn:
-            row = await flows.service_type_row(conn, principal.chain_id, code)
+            row = await PostgresFlowStore(conn).service_type(principal.chain_id, code)
         if row is None:
             raise NotFoundException(f"service type {code!r} not found")
         return _detail(row)
@@ -92,10 +96,11 @@ class ServiceTypeController(Controller):
         data: JSONBody[FlowIn],
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
     ) -> SavedServiceType:
         """Create a service type with its first flow version (chain administrators)."""
         principal.require_role(Role.CHAIN_ADMIN, action="criar tipos de OS")
-        return await _save(pool, principal, data.code, data, create=True)
+        return await _save(pool, principal, clock, data.code, data, create=True)
 
     @put("/{code:str}")
     async def change_service_type(
@@ -104,13 +109,14 @@ class ServiceTypeController(Controller):
         data: JSONBody[FlowChange],
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
     ) -> SavedServiceType:
         """Change a flow: a new version for new orders; running orders keep theirs.
 
         Saving the same flow again makes no version (``created_version: false``).
         """
         principal.require_role(Role.CHAIN_ADMIN, action="alterar tipos de OS")
-        return await _save(pool, principal, code, data, create=False)
+        return await _save(pool, principal, clock, code, data, create=False)
 
     @get("/{code:str}/versions")
     async def list_versions(
@@ -123,10 +129,11 @@ class ServiceTypeController(Controller):
     ) -> Page:
         """The flow's versions, newest first."""
         async with pool.acquire() as conn:
-            if await flows.service_type_row(conn, principal.chain_id, code) is None:
+            store = PostgresFlowStore(conn)
+            if await store.service_type(principal.chain_id, code) is None:
                 raise NotFoundException(f"service type {code!r} not found")
-            rows = await flows.version_rows(conn, principal.chain_id, code, limit, offset)
-        return page_of([FlowVersionOut(**r) for r in rows], limit, offset)
+            rows = await store.saved_versions(principal.chain_id, code, limit, offset)
+        return page_of([_version_out(r) for r in rows], limit, offset)
 
     @get("/{code:str}/versions/{version:int}")
     async def get_version(
@@ -138,10 +145,10 @@ class ServiceTypeController(Controller):
     ) -> FlowVersionOut:
         """One version of the flow, as it was saved."""
         async with pool.acquire() as conn:
-            row = await flows.version_row(conn, principal.chain_id, code, version)
+            row = await PostgresFlowStore(conn).saved_version(principal.chain_id, code, version)
         if row is None:
             raise NotFoundException(f"version {version} of service type {code!r} not found")
-        return FlowVersionOut(**row)
+        return _version_out(row)
 
     @get("/{code:str}/versions/compare")
     async def compare_versions(
@@ -154,8 +161,9 @@ class ServiceTypeController(Controller):
     ) -> FlowDiffOut:
         """What changed from one version to another: stages added, removed, changed by field."""
         async with pool.acquire() as conn:
-            older = await flows.flow_version(conn, principal.chain_id, code, from_version)
-            newer = await flows.flow_version(conn, principal.chain_id, code, to_version)
+            store = PostgresFlowStore(conn)
+            older = await store.version(principal.chain_id, code, from_version)
+            newer = await store.version(principal.chain_id, code, to_version)
         if older is None:
             raise NotFoundException(f"from: version {from_version} of {code!r} not found")
         if newer is None:
@@ -164,16 +172,24 @@ class ServiceTypeController(Controller):
 
 
 async def _save(
-    pool: asyncpg.Pool, principal: Principal, code: str, data: FlowChange, *, create: bool
+    pool: asyncpg.Pool,
+    principal: Principal,
+    clock: Clock,
+    code: str,
+    data: FlowChange,
+    *,
+    create: bool,
 ) -> SavedServiceType:
     async with pool.acquire() as conn, conn.transaction():
+        stores = PostgresStores(conn)
         try:
             published: Published = await publish_flow(
-                conn,
+                stores,
                 principal.chain_id,
                 code,
                 data.name,
                 data.to_stages(),
+                now=clock(),
                 active=data.active,
                 create=create,
                 actor=str(principal.user_id),
@@ -184,13 +200,37 @@ async def _save(
             raise ConflictException(str(exc)) from None
         except UnknownServiceType as exc:
             raise NotFoundException(str(exc)) from None
-        row = await flows.service_type_row(conn, principal.chain_id, code)
+        row = await stores.flows.service_type(principal.chain_id, code)
     assert row is not None
     return SavedServiceType(**_detail(row).model_dump(), created_version=published.created_version)
 
 
-def _detail(row: dict[str, Any]) -> ServiceTypeDetail:
-    return ServiceTypeDetail(**row)
+def _detail(found: ServiceType) -> ServiceTypeDetail:
+    return ServiceTypeDetail(
+        code=found.code,
+        name=found.name,
+        active=found.active,
+        version=found.version,
+        stages=_stages_json(found.stages),
+        created_at=found.created_at,
+        created_by=found.created_by,
+    )
+
+
+def _version_out(saved: SavedFlowVersion) -> FlowVersionOut:
+    return FlowVersionOut(
+        code=saved.code,
+        name=saved.name,
+        version=saved.version,
+        stages=_stages_json(saved.stages),
+        created_at=saved.created_at,
+        created_by=saved.created_by,
+    )
+
+
+def _stages_json(stages: tuple[Stage, ...]) -> list[dict[str, object]]:
+    """Every field of every stage (older versions' missing fields with their defaults)."""
+    return [dict(stage_to_json(stage)) for stage in stages]
 
 
 def _diff_out(diff: FlowDiff) -> FlowDiffOut:
