@@ -573,12 +573,29 @@ class FakeStores:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        before = copy.deepcopy(self.db.__dict__)
+        before = _snapshot(self.db)
         try:
             yield
         except BaseException:
-            self.db.__dict__.update(before)
+            self.db.__dict__.update(before.__dict__)
             raise
+
+
+def _snapshot(db: FakeWorkflowDatabase) -> FakeWorkflowDatabase:
+    """A copy of every table; records are frozen, so only the mutable rows are copied."""
+    return FakeWorkflowDatabase(
+        orders={key: copy.copy(row) for key, row in db.orders.items()},
+        stage_entries={key: list(entries) for key, entries in db.stage_entries.items()},
+        timeline=list(db.timeline),
+        lab_updates=list(db.lab_updates),
+        messages=dict(db.messages),
+        parked=dict(db.parked),
+        service_types={key: copy.copy(row) for key, row in db.service_types.items()},
+        versions={key: list(rows) for key, rows in db.versions.items()},
+        branches=dict(db.branches),
+        chain_calendars=dict(db.chain_calendars),
+        outbox=list(db.outbox),
+    )
 
 
 def _state(row: _OrderRow) -> OrderState | None:
