@@ -14,6 +14,7 @@ from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import Stage
 from workflow.domain.json_types import JsonObject
 from workflow.domain.order_state import OrderState
+from workflow.domain.tracking import TrackedOrder
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +189,18 @@ class OrderHistory:
 class ParkedEvent:
     routing_key: str
     payload: JsonObject
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingRecord:
+    """What the page may show besides the view: nothing else of the order is read."""
+
+    order: TrackedOrder
+    order_number: str
+    customer_name: str
+    promised_date: date | None
+    chain_name: str | None
+    branch_name: str
+    branch_address: str | None
+    branch_phone: str | None
+    branch_opening_hours: str | None

@@ -32,6 +32,7 @@ from workflow.domain.records import (
     ParkedEvent,
     StoredOrder,
     TimelineEntry,
+    TrackingRecord,
 )
 from workflow.domain.risk import RiskAssessment
 
@@ -221,6 +222,12 @@ class BranchStore(Protocol):
 class Calendars(Protocol):
     def for_branch(self, branch: Branch, now: datetime) -> BranchCalendar:
         """The branch's calendar around ``now`` (cached: it reads the holidays package)."""
+        ...
+
+
+class TrackingReader(Protocol):
+    async def find_by_token(self, token: str) -> TrackingRecord | None:
+        """The order whose link token is ``token``; None when unknown or not in a flow."""
         ...
 
 

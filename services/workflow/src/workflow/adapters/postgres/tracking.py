@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from shared.database import Connection
 from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.domain.order_state import State
+from workflow.domain.records import TrackingRecord
 from workflow.domain.tracking import TrackedOrder
 
 
-@dataclass(frozen=True, slots=True)
-class TrackingRow:
-    """What the page may show besides the view: nothing else of the order is read."""
+class PostgresTrackingReader:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
-    order: TrackedOrder
-    order_number: str
-    customer_name: str
-    promised_date: date | None
-    chain_name: str | None
-    branch_name: str
-    branch_address: str | None
-    branch_phone: str | None
-    branch_opening_hours: str | None
+    async def find_by_token(self, token: str) -> TrackingRecord | None:
+        return await find_by_token(self._conn, token)
 
 
-async def find_by_token(conn: Connection, token: str) -> TrackingRow | None:
+async def find_by_token(conn: Connection, token: str) -> TrackingRecord | None:
     """The order whose link token is ``token``; None when unknown or not in a flow."""
     row = await conn.fetchrow(
         """
@@ -47,7 +38,7 @@ async def find_by_token(conn: Connection, token: str) -> TrackingRow | None:
     )
     if flow is None:
         return None
-    return TrackingRow(
+    return TrackingRecord(
         order=TrackedOrder(
             status=State(row["status"]),
             stage_position=row["stage_position"],

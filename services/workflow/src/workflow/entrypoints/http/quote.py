@@ -25,8 +25,8 @@ from shared.clock import Clock
 from workflow.adapters.holidays import CalendarCache
 from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
-from workflow.domain.quote import quote
 from workflow.entrypoints.http.config_schemas import QuotedStage, QuoteOut
+from workflow.usecases.quote import NothingToQuote, quote_basis
 
 ServiceTypeCode = Annotated[
     str, QueryParameter(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$", description="e.g. troca")
@@ -55,20 +55,21 @@ async def get_quote(
     now = clock()
     principal.require_branch(branch)
     async with pool.acquire() as conn:
-        branch_row = await PostgresBranchStore(conn).get(principal.chain_id, branch)
-        if branch_row is None:
-            raise NotFoundException(f"branch {branch} not found")
-        flows = PostgresFlowStore(conn)
-        type_row = await flows.service_type(principal.chain_id, service_type)
-        flow = await flows.latest(principal.chain_id, service_type)
-    if type_row is None or flow is None:
-        raise NotFoundException(f"service type {service_type!r} not found")
-    if not type_row.active:
-        raise NotFoundException(f"service type {service_type!r} is inactive")
-    zone = ZoneInfo(branch_row.timezone)
-    begin = _start(start, zone, now)
-    calendar = calendars.for_branch(branch_row, now)
-    quoted = quote(flow, calendar, begin)
+        try:
+            basis = await quote_basis(
+                PostgresBranchStore(conn),
+                PostgresFlowStore(conn),
+                calendars,
+                principal.chain_id,
+                branch,
+                service_type,
+                now,
+            )
+        except NothingToQuote as missing:
+            raise NotFoundException(str(missing)) from None
+    branch_row, flow = basis.branch, basis.flow
+    begin = _start(start, ZoneInfo(branch_row.timezone), now)
+    quoted = basis.starting(begin)
     return QuoteOut(
         service_type=flow.service_type,
         service_type_name=flow.name,

@@ -37,8 +37,10 @@ from pydantic import BaseModel, Field
 from shared.auth import PUBLIC
 from shared.clock import Clock
 from shared.sms_template import first_name
-from workflow.adapters.postgres.tracking import TrackingRow, find_by_token
-from workflow.domain.tracking import CustomerView, customer_view
+from workflow.adapters.postgres.tracking import PostgresTrackingReader
+from workflow.domain.records import TrackingRecord
+from workflow.domain.tracking import CustomerView
+from workflow.usecases.tracking import Tracked, track
 
 MISS_WINDOW = timedelta(minutes=10)
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -137,11 +139,12 @@ async def get_tracking(
             "muitas consultas de links inexistentes; tente de novo em alguns minutos",
             headers={"Retry-After": str(int(tracking.limiter.window.total_seconds()))},
         )
-    found: TrackingRow | None = None
+    tracked = Tracked(found=None, view=None)
     if TOKEN_SHAPE.fullmatch(token):
         async with pool.acquire() as conn:
-            found = await find_by_token(conn, token)
-    view = customer_view(found.order, now, tracking.days_after_close) if found else None
+            reader = PostgresTrackingReader(conn)
+            tracked = await track(reader, token, now, tracking.days_after_close)
+    found, view = tracked.found, tracked.view
     if found is None or view is None:
         tracking.limiter.miss(address, now)
         body = TrackingOut(status="not_found")
@@ -151,7 +154,7 @@ async def get_tracking(
     return Response(_body(found, view), headers=HEADERS)
 
 
-def _branch(found: TrackingRow) -> TrackingBranch:
+def _branch(found: TrackingRecord) -> TrackingBranch:
     return TrackingBranch(
         name=found.branch_name,
         address=found.branch_address,
@@ -160,7 +163,7 @@ def _branch(found: TrackingRow) -> TrackingBranch:
     )
 
 
-def _body(found: TrackingRow, view: CustomerView) -> TrackingOut:
+def _body(found: TrackingRecord, view: CustomerView) -> TrackingOut:
     return TrackingOut(
         status=view.status.value,
         chain_name=found.chain_name,
