@@ -22,9 +22,11 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 CALLBACK_PROVIDERS = ("http", "zenvia", "twilio")
+Payload = Mapping[str, object]
+"""A callback's body: parsed JSON, or Twilio's form."""
 Outcome = Literal["delivered", "failed"]
 
 _ZENVIA_OUTCOMES: dict[str, Outcome] = {
@@ -59,7 +61,7 @@ class StatusReport:
     reason: str | None = None
 
 
-def parse_inbound(provider: str, payload: Mapping[str, Any]) -> InboundReply | None:
+def parse_inbound(provider: str, payload: Payload) -> InboundReply | None:
     """The customer's reply, or None for an event that is no reply (Zenvia's other events)."""
     if provider == "zenvia":
         if payload.get("type", "MESSAGE") != "MESSAGE":
@@ -78,7 +80,7 @@ def parse_inbound(provider: str, payload: Mapping[str, Any]) -> InboundReply | N
     return InboundReply(_text(payload, "from"), str(payload.get("text", payload.get("body", ""))))
 
 
-def parse_status(provider: str, payload: Mapping[str, Any]) -> StatusReport | None:
+def parse_status(provider: str, payload: Payload) -> StatusReport | None:
     """The delivery report, or None for an event that is no report."""
     if provider == "zenvia":
         if payload.get("type", "MESSAGE_STATUS") != "MESSAGE_STATUS":
@@ -118,21 +120,21 @@ def twilio_signature(auth_token: str, url: str, form: Mapping[str, str]) -> str:
     return base64.b64encode(digest).decode()
 
 
-def _object(payload: Mapping[str, Any], field: str) -> Mapping[str, Any]:
+def _object(payload: Payload, field: str) -> Payload:
     value = payload.get(field)
     if not isinstance(value, dict):
         raise CallbackError(f"{field}: obrigatório (um objeto)")
     return value
 
 
-def _list(payload: Mapping[str, Any], field: str, name: str) -> list[Any]:
+def _list(payload: Payload, field: str, name: str) -> list[object]:
     value = payload.get(field) or []
     if not isinstance(value, list):
         raise CallbackError(f"{name}: deve ser uma lista")
     return value
 
 
-def _text(payload: Mapping[str, Any], field: str, name: str | None = None) -> str:
+def _text(payload: Payload, field: str, name: str | None = None) -> str:
     value = payload.get(field)
     if value is None or str(value).strip() == "":
         raise CallbackError(f"{name or field}: obrigatório")

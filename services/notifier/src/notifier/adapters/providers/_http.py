@@ -25,7 +25,7 @@ def new_client(base_url: str, timeout: float, **kwargs: Any) -> httpx.AsyncClien
     return httpx.AsyncClient(base_url=base_url, timeout=timeout, **kwargs)
 
 
-async def post(client: httpx.AsyncClient, provider: str, url: str, **kwargs: Any) -> Any:
+async def post(client: httpx.AsyncClient, provider: str, url: str, **kwargs: Any) -> object:
     """POST and return the JSON answer; raise a send error on anything but 2xx."""
     try:
         response = await client.post(url, **kwargs)
@@ -55,13 +55,13 @@ def _readable(response: httpx.Response) -> str:
         return response.text
 
 
-def text_field(answer: Any, *path: str) -> str | None:
+def text_field(answer: object, *path: str) -> str | None:
     """``answer[path[0]][path[1]]…`` as a string, None when absent.
 
     A 2xx without the provider's id still means the message was accepted: it is recorded as
     sent (with no id to match delivery reports), never sent again.
     """
-    value = answer
+    value: object = answer
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return None if value is None or str(value) == "" else str(value)

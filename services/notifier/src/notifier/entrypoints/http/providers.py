@@ -28,6 +28,7 @@ from litestar.params import FromPath
 from notifier.domain.callbacks import (
     CALLBACK_PROVIDERS,
     CallbackError,
+    Payload,
     parse_inbound,
     parse_status,
     twilio_signature,
@@ -96,7 +97,7 @@ class ProviderCallbackController(Controller):
 
 async def _authenticated_payload(
     request: Request[Any, Any, Any], provider: str, callbacks: CallbackSettings
-) -> dict[str, Any]:
+) -> Payload:
     if provider not in CALLBACK_PROVIDERS:
         raise NotFoundException(f"provider {provider!r} unknown; one of {CALLBACK_PROVIDERS}")
     if not callbacks.token:
