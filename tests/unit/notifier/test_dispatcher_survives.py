@@ -4,6 +4,7 @@ dispatcher that stops completing rounds turns ``/ready`` red."""
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -194,3 +195,19 @@ async def test_ready_names_the_stuck_loop_as_a_503() -> None:
         answer = await client.get("/ready")
     assert answer.status_code == 503
     assert "dispatcher: no round completed for 120 s" in answer.json()["failing"]["loops"]
+
+
+async def test_the_notifiers_runtime_expects_the_dispatcher_from_the_start() -> None:
+    """Wired in the composition root: a dispatcher that never starts turns ``/ready`` red too."""
+    from notifier.bootstrap import create_runtime, dispatch_policy, dispatcher_deadline
+    from notifier.config import NotifierSettings
+
+    settings = NotifierSettings.from_env({"ETAPA_ENV": "test"})
+    runtime = create_runtime(settings)
+    await runtime.loop_health.check()
+    deadline = dispatcher_deadline(dispatch_policy(settings))
+    assert deadline > dispatch_policy(settings).lease_seconds
+    # no loop has run: once the deadline has passed, the dispatcher is named
+    runtime.loop_health._monotonic = lambda: time.monotonic() + deadline + 1
+    with pytest.raises(RuntimeError, match="dispatcher: no round completed"):
+        await runtime.loop_health.check()
