@@ -18,7 +18,7 @@ import uvicorn
 from litestar import Litestar
 
 import intake.app
-import notifier.app
+import notifier.bootstrap
 import workflow.bootstrap
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
@@ -66,7 +66,7 @@ class RunningServices:
             "workflow": workflow.bootstrap.create_app(
                 WorkflowSettings.from_env(self._with_port("workflow"))
             ),
-            "notifier": notifier.app.create_app(
+            "notifier": notifier.bootstrap.create_app(
                 NotifierSettings.from_env(self._with_port("notifier"))
             ),
         }
