@@ -19,7 +19,7 @@ from notifier.config import NotifierSettings
 from shared.auth import generate_key_pair
 from shared.runtime import ServiceRuntime
 from shared.wiring import CONSUMES, PUBLISHES, consumers_of
-from workflow.app import create_runtime as workflow_runtime
+from workflow.bootstrap import create_runtime as workflow_runtime
 from workflow.config import WorkflowSettings
 
 PRIVATE, PUBLIC = generate_key_pair()
