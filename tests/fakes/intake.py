@@ -471,9 +471,7 @@ class FakeLabMessages(_Store):
             last_attempt_at=now,
         )
 
-    def _visible(
-        self, chain_id: UUID, branches: frozenset[UUID] | None
-    ) -> list[StoredLabMessage]:
+    def _visible(self, chain_id: UUID, branches: frozenset[UUID] | None) -> list[StoredLabMessage]:
         found = []
         for m in self._s.lab_messages.values():
             if self._s.lab_message_chain[m.lab_message_id] != chain_id:
@@ -581,4 +579,3 @@ class FakePasswords:
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         return password_hash is not None and password_hash == "fake$" + password
-

@@ -3,7 +3,6 @@ here only."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from uuid import uuid4
 
 import asyncpg
@@ -11,6 +10,7 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from intake.adapters.passwords import Argon2Passwords
+from intake.adapters.postgres import MIGRATIONS
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.adapters.sign_in_guard import SignInGuard
 from intake.config import IntakeSettings
@@ -32,7 +32,7 @@ from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+__all__ = ["MIGRATIONS", "create_app", "create_runtime"]
 
 
 def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> ServiceRuntime:

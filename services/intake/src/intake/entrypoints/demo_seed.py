@@ -5,6 +5,7 @@ from __future__ import annotations
 from uuid import uuid4
 
 from intake.adapters.passwords import Argon2Passwords
+from intake.adapters.postgres import MIGRATIONS
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.config import IntakeSettings
 from intake.usecases.manage_directory import upsert_branch
@@ -56,8 +57,6 @@ def demo_users_table() -> str:
 
 
 async def seed_demo(settings: IntakeSettings) -> None:
-    from intake.bootstrap import MIGRATIONS
-
     refuse_demo_outside_development(settings.service)
     await migrate_service_database(settings.service.database_url, MIGRATIONS)
     password_hash = await Argon2Passwords().hash(DEMO_PASSWORD)

@@ -75,13 +75,3 @@ async def sign_in(
         user = await stores.users.get(candidate.chain_id, candidate.user_id)
     assert user is not None
     return SignedIn(principal_of(candidate), user)
-
-
-async def refresh(transactions: Transactions, principal: Principal) -> SignedIn | None:
-    """The user's current role and branches for a fresh token; None when they are gone or
-    inactive."""
-    async with transactions.begin() as stores:
-        user = await stores.users.get(principal.chain_id, principal.user_id)
-    if user is None or not user.active:
-        return None
-    return SignedIn(principal_of(user), user)

@@ -20,7 +20,7 @@ from intake.adapters.sign_in_guard import SignInGuard
 from intake.config import IntakeSettings
 from intake.domain.sign_in_policy import TooManyAttempts, mask_email
 from intake.entrypoints.http.schemas import SignIn, TokenOut, UserOut
-from intake.usecases import sign_in
+from intake.usecases import refresh_token, sign_in
 from intake.usecases.ports import Passwords, Transactions
 from shared.auth import PUBLIC, Principal, TokenIssuer
 from shared.clock import Clock
@@ -101,7 +101,7 @@ class AuthController(Controller):
         The console renews a session with this while its person is active; a user who was
         deactivated since gets a 401 and must sign in again.
         """
-        refreshed = await sign_in.refresh(transactions, principal)
+        refreshed = await refresh_token.refresh(transactions, principal)
         if refreshed is None:
             log.info("refresh_refused", user_id=str(principal.user_id))
             raise NotAuthorizedException("usuário inativo; entre novamente")
