@@ -17,7 +17,7 @@ import httpx
 import uvicorn
 from litestar import Litestar
 
-import intake.app
+import intake.bootstrap
 import notifier.bootstrap
 import workflow.bootstrap
 from intake.config import IntakeSettings
@@ -62,7 +62,9 @@ class RunningServices:
 
     async def start(self) -> None:
         apps: dict[str, Litestar] = {
-            "intake": intake.app.create_app(IntakeSettings.from_env(self._with_port("intake"))),
+            "intake": intake.bootstrap.create_app(
+                IntakeSettings.from_env(self._with_port("intake"))
+            ),
             "workflow": workflow.bootstrap.create_app(
                 WorkflowSettings.from_env(self._with_port("workflow"))
             ),

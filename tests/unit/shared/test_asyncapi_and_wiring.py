@@ -12,7 +12,7 @@ import pytest
 from console.bootstrap import asyncapi_of
 from console.config import ConsoleSettings
 from console.domain.live import LIVE_ROUTING_KEYS
-from intake.app import create_runtime as intake_runtime
+from intake.bootstrap import create_runtime as intake_runtime
 from intake.config import IntakeSettings
 from notifier.bootstrap import create_runtime as notifier_runtime
 from notifier.config import NotifierSettings

@@ -7,7 +7,7 @@ import pytest
 
 from console.config import DEVELOPMENT_SECRET, ConsoleSettings
 from intake.config import IntakeSettings
-from intake.demo import seed_demo as seed_intake_demo
+from intake.entrypoints.demo_seed import seed_demo as seed_intake_demo
 from notifier.config import NotifierSettings
 from shared.auth import generate_key_pair
 from shared.settings import SettingsError
