@@ -56,19 +56,34 @@ def database_name(url: str) -> str:
 
 
 async def ensure_database(url: str) -> None:
-    """Create the database named in ``url`` if it does not exist yet."""
+    """Create the database named in ``url`` if it does not exist yet; safe under races.
+
+    Replicas starting together all find the database missing: the creators take a session
+    advisory lock on the name, so one creates it and the others find it there. A creator outside
+    the lock (an older release, a person at psql) can still win the race: PostgreSQL then
+    answers ``DuplicateDatabaseError`` or, when both inserts meet in the catalog's unique index,
+    ``UniqueViolationError``; both mean the database is there.
+    """
     name = database_name(url)
     conn = await asyncpg.connect(_with_database(url, "postgres"))
     try:
+        await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", _lock_key(name))
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             try:
                 await conn.execute(f'CREATE DATABASE "{name}"')
                 log.info("database_created", database=name)
             except asyncpg.DuplicateDatabaseError:
-                pass  # a replica starting at the same time created it first
+                pass  # created meanwhile by someone outside the lock
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name != "pg_database_datname_index":
+                    raise
     finally:
-        await conn.close()
+        await conn.close()  # and with it the advisory lock
+
+
+def _lock_key(name: str) -> str:
+    return f"etapa.create_database:{name}"
 
 
 def _apply_migrations(url: str, migrations_dirs: tuple[Path, ...]) -> int:

@@ -1,0 +1,725 @@
+"""End to end: ``advance`` accepted at intake → committed in workflow → SMS at the provider.
+
+Run: ``make bench-e2e``, or ``uv run python -m tests.bench.bench_e2e`` with
+``--rates 25,50,100,200,400 --step 20 --latency 0.02``. Needs the PostgreSQL and
+RabbitMQ of ``ETAPA_TEST_POSTGRES_URL`` and ``ETAPA_TEST_AMQP_URL`` (the local servers).
+
+1. **Etapa**: intake, workflow and notifier run as processes (``python -m <service> serve``)
+   with fresh databases and their own topology prefix, the demo chain seeded, notifier's
+   ``http`` provider pointed at the fake provider (``tests.bench.e2e_fake``, its own process,
+   ``--latency`` seconds per request). A service type of 50 stages (an SMS on every 4th) is
+   saved through workflow's API and enough orders are opened through intake for every
+   action to have a stage to go to. Then
+   ``POST /orders/{id}/actions {"action": "advance"}`` is sent open-loop (on a fixed schedule,
+   never waiting for answers) at each rate for ``--step`` seconds, round-robin over the orders.
+2. **Raw pipeline** (``tests.bench.raw_pipeline``), in the same run, at the same rates: the same
+   hops in plain aio-pika + asyncpg with the same durability (inbox, outbox, confirms, acks).
+
+Per step: offered and accepted actions/s, transitions committed/s (workflow's orders), SMS/s
+at the fake, action → SMS p50/p95/p99 (from the scheduled send to the provider's receipt), the
+backlog at the step's end (queues' ready messages, unpublished outbox rows, transitions
+accepted but not committed), and CPU per process (``/proc``) → ms CPU per transition.
+A step is sustained when intake accepts ≥ 95 % of the offered actions and, at its end, the
+transitions accepted but not committed are under one second's worth (the backlog is flat) and
+the SMS due but not at the provider under 1.5 seconds' worth; the escalation stops at the first
+step that is not. After the steps: nothing lost (every SMS-stage transition reached the fake)
+and nothing duplicated (no idempotency key sent twice). Nothing fails on a slow figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+
+from shared.database import drop_database
+from shared.topology import Topology
+from shared.wiring import CONSUMES
+from tests.bench.raw_pipeline import queue_names
+from tests.browser.people import ADMIN, ATTENDANT_SP, StaffApi
+from tests.conftest import _cleanup
+from tests.infra import Infra
+from tests.integration.harness import free_port
+from tests.processes import BACKENDS, running_services, wait_ready
+
+POSTGRES = os.environ.get(
+    "ETAPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+AMQP = os.environ.get("ETAPA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
+STAGES = 50
+"""Workflow's limit for a flow; each order takes at most ``STAGES - 1`` advances."""
+SMS_EVERY = 4
+SERVICE_TYPE = "bench-etapas"
+SMS_TEXT = re.compile(r"OS (\S+) etapa e(\d+)")
+RAW_TEXT = re.compile(r"raw (\S+) (\S+) (\d+)")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# ---------------------------------------------------------------- measuring
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its children that still run (``/proc``)."""
+    total = 0.0
+    for candidate in [pid, *children_of(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+    return found
+
+
+def infra_cpu() -> dict[str, float]:
+    """RabbitMQ's and PostgreSQL's CPU (all of PostgreSQL's processes: other users' load too)."""
+    return {
+        "rabbitmq": sum(cpu_seconds(p) for p in pids_named("beam.smp")),
+        "postgres": sum(
+            _own_cpu(p) for p in pids_named("postgres")
+        ),  # backends come and go: a lower bound
+    }
+
+
+def _own_cpu(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    return 0.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def queue_depths(amqp_url: str, names: list[str]) -> int:
+    """Ready messages in ``names`` (passive declares; a missing queue counts 0)."""
+    total = 0
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+                total += queue.declaration_result.message_count or 0
+            except aio_pika.exceptions.ChannelClosed:
+                continue
+            with contextlib.suppress(Exception):
+                await channel.close()
+    return total
+
+
+async def count(url: str, sql: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval(sql) or 0)
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Receipts:
+    """The fake provider's requests, fetched as they come."""
+
+    url: str
+    rows: list[list[Any]] = field(default_factory=list)
+
+    async def fetch(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(f"{self.url}/_receipts", params={"since": len(self.rows)})
+        self.rows.extend(response.json())
+
+    def accepted(self, pattern: re.Pattern[str]) -> list[tuple[float, re.Match[str], str]]:
+        """(arrival, text match, key) of each distinct accepted SMS of ``pattern``, first only."""
+        seen: set[str] = set()
+        found = []
+        for at, key, text, status in self.rows:
+            match = pattern.match(text or "")
+            if match and status == 200 and key not in seen:
+                seen.add(key)
+                found.append((at, match, key))
+        return found
+
+    def repeated(self, pattern: re.Pattern[str]) -> int:
+        keys = [
+            key for _, key, text, status in self.rows if pattern.match(text or "") and status == 200
+        ]
+        return len(keys) - len(set(keys))
+
+
+@dataclass
+class Step:
+    rate: float
+    seconds: float
+    begin: float = 0.0
+    """When its first action was scheduled (``time.time()``)."""
+    offered: int = 0
+    accepted: int = 0
+    committed: int = 0
+    sms: int = 0
+    latencies: list[float] = field(default_factory=list)
+    queued: int = 0
+    outbox: int = 0
+    lag: int = 0
+    sms_lag: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sustained(self) -> bool:
+        return (
+            self.accepted >= 0.95 * self.offered
+            and self.lag <= max(20, self.rate)
+            and self.sms_lag <= max(10, self.rate / SMS_EVERY * 1.5)
+        )
+
+    def cpu_ms_per_transition(self, names: tuple[str, ...]) -> float:
+        return 1000 * sum(self.cpu.get(n, 0.0) for n in names) / max(1, self.committed)
+
+
+@dataclass
+class Sampler:
+    """What a step's end looks like: counters to difference, backlogs to read."""
+
+    committed: Callable[[], Awaitable[int]]
+    """Transitions committed so far."""
+    sms_due: Callable[[], Awaitable[int]]
+    """SMS the committed transitions call for (every ``SMS_EVERY``-th stage)."""
+    backlog: Callable[[], Awaitable[tuple[int, int]]]
+    pids: dict[str, int]
+    last_committed: int = 0
+    last_cpu: dict[str, float] = field(default_factory=dict)
+
+    def cpu_now(self) -> dict[str, float]:
+        now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        now.update(infra_cpu())
+        return now
+
+    async def start(self) -> None:
+        self.last_committed = await self.committed()
+        self.last_cpu = self.cpu_now()
+
+    async def close_step(self, step: Step, receipts: Receipts, pattern: re.Pattern[str]) -> int:
+        """Fill in ``step``'s counters; the transitions committed so far."""
+        due = await self.sms_due()
+        total = await self.committed()
+        step.committed = total - self.last_committed
+        self.last_committed = total
+        cpu = self.cpu_now()
+        step.cpu = {name: cpu[name] - self.last_cpu.get(name, 0.0) for name in cpu}
+        self.last_cpu = cpu
+        step.queued, step.outbox = await self.backlog()
+        async with httpx.AsyncClient(timeout=30) as client:
+            await receipts.fetch(client)
+        sms = receipts.accepted(pattern)
+        step.sms = sum(1 for at, _, _ in sms if step.begin <= at < step.begin + step.seconds)
+        step.sms_lag = due - len(sms)
+        return total
+
+
+# ---------------------------------------------------------------- Etapa
+
+
+def flow() -> dict[str, Any]:
+    return {
+        "code": SERVICE_TYPE,
+        "name": f"Bench: {STAGES} etapas",
+        "stages": [
+            {
+                "key": f"e{n:03d}",
+                "name": f"Etapa {n}",
+                "planned_days": 1,
+                "counting": "calendar",
+                "sms_template": (
+                    f"OS {{numero_os}} etapa e{n:03d}" if n and n % SMS_EVERY == 0 else None
+                ),
+            }
+            for n in range(STAGES)
+        ],
+    }
+
+
+async def open_orders(api: StaffApi, intake: str, count_: int) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {api.token(ATTENDANT_SP)}"}
+    branch = api.branch_id("SP01")
+    semaphore = asyncio.Semaphore(8)
+
+    async def one(client: httpx.AsyncClient, n: int) -> dict[str, Any]:
+        async with semaphore:
+            for _ in range(100):  # intake learns the new type from workflow's event
+                response = await client.post(
+                    f"{intake}/api/v1/orders",
+                    headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    json={
+                        "branch_id": branch,
+                        "service_type": SERVICE_TYPE,
+                        "customer": {
+                            "name": f"Cliente {n}",
+                            "phone": "(11) 98765-4321",
+                            "sms_consent": True,
+                        },
+                    },
+                )
+                if response.status_code < 300:
+                    order: dict[str, Any] = response.json()
+                    return order
+                await asyncio.sleep(0.2)
+            raise RuntimeError(f"cannot open an order: {response.status_code} {response.text}")
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        return list(await asyncio.gather(*(one(client, n) for n in range(count_))))
+
+
+async def drive(
+    intake: str,
+    token: str,
+    orders: list[dict[str, Any]],
+    steps: list[Step],
+    sampler: Sampler,
+    sent: dict[tuple[str, int], float],
+    receipts: Receipts,
+) -> list[Step]:
+    """Post ``advance`` open-loop at each step's rate; close each step with a sample."""
+    positions = dict.fromkeys((o["order_id"] for o in orders), 0)
+    accepted_at: list[float] = []
+    failures: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    done: list[Step] = []
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+
+        async def post(order_id: str, at: float) -> None:
+            try:
+                response = await client.post(
+                    f"{intake}/api/v1/orders/{order_id}/actions",
+                    headers=headers,
+                    json={"action": "advance"},
+                )
+                status = response.status_code
+            except httpx.HTTPError:
+                status = 0
+            if 200 <= status < 300:
+                accepted_at.append(at)
+            else:
+                failures[status] = failures.get(status, 0) + 1
+
+        tasks: set[asyncio.Task[None]] = set()
+        await sampler.start()
+        start = time.time() + 0.5
+        n = 0
+        for step in steps:
+            step.begin = start
+            total = round(step.rate * step.seconds)
+            for i in range(total):
+                at = start + i / step.rate
+                delay = at - time.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                order = orders[n % len(orders)]
+                n += 1
+                positions[order["order_id"]] += 1
+                position = positions[order["order_id"]]
+                if position % SMS_EVERY == 0:
+                    sent[(order["number"], position)] = at
+                task = asyncio.create_task(post(order["order_id"], at))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            start += step.seconds
+            await asyncio.sleep(max(0.0, start - time.time()))
+            step.offered = total
+            step.accepted = sum(1 for a in accepted_at if start - step.seconds <= a < start)
+            committed_total = await sampler.close_step(step, receipts, SMS_TEXT)
+            step.lag = len(accepted_at) - committed_total
+            done.append(step)
+            print(f"  {describe(step)}", flush=True)
+            if not step.sustained:
+                break
+        await asyncio.gather(*list(tasks), return_exceptions=True)
+    if failures:
+        print(f"  refused or failed advances: {failures}")
+    return done
+
+
+async def run_etapa(
+    infra: Infra, fake_url: str, rates: list[float], seconds: float, orders_count: int
+) -> tuple[list[Step], dict[str, Any]]:
+    extra = {
+        "NOTIFIER_SMS_PROVIDER": "http",
+        "NOTIFIER_HTTP_URL": f"{fake_url}/sms",
+        "NOTIFIER_SENDING_HOURS": "always",
+        "ETAPA_LOG_LEVEL": "WARNING",
+    }
+    with running_services(infra, "e2e", BACKENDS, demo=True, **extra) as urls:
+        await asyncio.to_thread(wait_ready, urls, BACKENDS, 90)
+        env = infra.service_env("e2e")
+        pids = service_pids()
+        api = StaffApi(urls)
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(
+                f"{urls['workflow']}/api/v1/service-types",
+                headers={"Authorization": f"Bearer {api.token(ADMIN)}"},
+                json=flow(),
+            )
+            if response.status_code >= 300:
+                raise RuntimeError(f"the bench flow was refused: {response.text}")
+        orders = await open_orders(api, urls["intake"], orders_count)
+        workflow_db = env["WORKFLOW_DATABASE_URL"]
+        notifier_db = env["NOTIFIER_DATABASE_URL"]
+        for _ in range(300):
+            placed = await count(workflow_db, "SELECT count(*) FROM orders")
+            contacts = await count(notifier_db, "SELECT count(*) FROM contacts")
+            if placed >= orders_count and contacts >= orders_count:
+                break
+            await asyncio.sleep(0.2)
+        topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
+        queues = [
+            topology.queue_name(service, event.routing_key())
+            for service, events in CONSUMES.items()
+            for event in events
+        ]
+        databases = [env[f"{s.upper()}_DATABASE_URL"] for s in BACKENDS]
+
+        async def backlog() -> tuple[int, int]:
+            outbox = 0
+            for url in databases:
+                outbox += await count(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            return await queue_depths(infra.amqp_url, queues), outbox
+
+        async def committed() -> int:
+            return await count(workflow_db, "SELECT coalesce(sum(stage_position), 0) FROM orders")
+
+        async def sms_due() -> int:
+            return await count(
+                workflow_db, f"SELECT coalesce(sum(stage_position / {SMS_EVERY}), 0) FROM orders"
+            )
+
+        sampler = Sampler(committed, sms_due, backlog, pids)
+        receipts = Receipts(fake_url)
+        async with httpx.AsyncClient(timeout=30) as client:
+            await receipts.fetch(client)
+        sent: dict[tuple[str, int], float] = {}
+        steps = [Step(rate, seconds) for rate in rates]
+        done = await drive(
+            urls["intake"], api.token(ATTENDANT_SP), orders, steps, sampler, sent, receipts
+        )
+        summary = await drain_and_check(receipts, sent, done, SMS_TEXT, etapa_key)
+    return done, summary
+
+
+def etapa_key(match: re.Match[str]) -> tuple[str, int]:
+    return match.group(1), int(match.group(2))
+
+
+def service_pids() -> dict[str, int]:
+    """This process's children running ``python -m <service> serve``."""
+    found = {}
+    for pid in children_of(os.getpid()):
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            for service in BACKENDS:
+                if service.encode() in argv and b"serve" in argv:
+                    found[service] = pid
+    return found
+
+
+async def drain_and_check(
+    receipts: Receipts,
+    sent: dict[Any, float],
+    steps: list[Step],
+    pattern: re.Pattern[str],
+    key_of: Callable[[re.Match[str]], Any],
+    timeout: float = 60,
+) -> dict[str, Any]:
+    """Wait for the SMS still due; give each step its latencies; count lost and repeated SMS."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        deadline = time.monotonic() + timeout
+        while True:
+            await receipts.fetch(client)
+            got = {key_of(m): at for at, m, _ in receipts.accepted(pattern)}
+            if len(got) >= len(sent) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+    for key, at in sent.items():
+        if key in got:
+            for step in steps:
+                if step.begin <= at < step.begin + step.seconds:
+                    step.latencies.append(got[key] - at)
+    return {
+        "expected": len(sent),
+        "delivered": len([k for k in sent if k in got]),
+        "repeated": receipts.repeated(pattern),
+    }
+
+
+# ---------------------------------------------------------------- raw pipeline
+
+
+async def run_raw(
+    infra: Infra, fake_url: str, rates: list[float], seconds: float, orders: int, prefetch: int
+) -> tuple[list[Step], dict[str, Any]]:
+    prefix = f"{infra.prefix}raw."
+    urls = {role: infra.database_url("raw", f"_{role}") for role in ("accept", "advance", "notify")}
+    common = ["--amqp", infra.amqp_url, "--prefix", prefix, "--prefetch", str(prefetch)]
+    started: list[subprocess.Popen[bytes]] = []
+    logs = []
+
+    def launch(role: str, *extra: str) -> subprocess.Popen[bytes]:
+        log = (LOGS / f"etapa-bench-e2e-{infra.run_id}-raw-{role}.log").open("wb")
+        logs.append(log)
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "tests.bench.raw_pipeline", role),
+                *("--database", urls[role], *common, *extra),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        started.append(process)
+        return process
+
+    try:
+        for role in ("advance", "notify"):
+            process = launch(role, "--fake", fake_url, "--sms-every", str(SMS_EVERY))
+            await ready(process, role)
+        steps = [Step(rate, seconds) for rate in rates]
+        schedule = ",".join(f"{s.rate}:{s.seconds}" for s in steps)
+        accept = launch("accept", "--schedule", schedule, "--orders", str(orders))
+        begin = float(await ready(accept, "accept"))
+        pids = {"accept": accept.pid, "advance": started[0].pid, "notify": started[1].pid}
+        actions, changes = queue_names(prefix)
+
+        async def committed() -> int:
+            return await count(urls["advance"], "SELECT coalesce(sum(position), 0) FROM orders")
+
+        async def sms_due() -> int:
+            return await count(
+                urls["advance"], f"SELECT coalesce(sum(position / {SMS_EVERY}), 0) FROM orders"
+            )
+
+        async def accepted(before: float | None = None) -> int:
+            sql = "SELECT count(*) FROM actions"
+            if before is not None:
+                sql += f" WHERE created_at < to_timestamp({before})"
+            return await count(urls["accept"], sql)
+
+        async def backlog() -> tuple[int, int]:
+            outbox = 0
+            for role in ("accept", "advance"):
+                outbox += await count(
+                    urls[role], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                )
+            return await queue_depths(infra.amqp_url, [actions, changes]), outbox
+
+        sampler = Sampler(committed, sms_due, backlog, pids)
+        receipts = Receipts(fake_url)
+        async with httpx.AsyncClient(timeout=30) as client:
+            await receipts.fetch(client)
+        await asyncio.sleep(max(0.0, begin - time.time()))
+        await sampler.start()
+        done: list[Step] = []
+        edge = begin
+        for step in steps:
+            step.begin = edge
+            edge += step.seconds
+            await asyncio.sleep(max(0.0, edge - time.time()))
+            step.offered = round(step.rate * step.seconds)
+            committed_total = await sampler.close_step(step, receipts, RAW_TEXT)
+            step.accepted = await accepted(edge) - sum(s.accepted for s in done)
+            step.lag = await accepted() - committed_total
+            done.append(step)
+            print(f"  {describe(step)}", flush=True)
+            if not step.sustained:
+                break
+        accept.terminate()
+        await asyncio.to_thread(accept.wait)
+        sent = await raw_sent(urls["advance"])
+        summary = await drain_and_check(receipts, sent, done, RAW_TEXT, raw_key)
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+        for process in started:
+            try:
+                await asyncio.to_thread(process.wait, 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+        for url in urls.values():
+            await drop_database(url)
+        connection = await aio_pika.connect(infra.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            for name in queue_names(prefix):
+                await channel.queue_delete(name)
+    return done, summary
+
+
+async def ready(process: subprocess.Popen[bytes], role: str) -> str:
+    """Until ``process`` prints ``ready`` (its log lines come first); what follows the word."""
+    assert process.stdout is not None
+    while True:
+        line = (await asyncio.to_thread(process.stdout.readline)).decode()
+        if not line:
+            raise RuntimeError(f"raw {role} did not start (see its log)")
+        if line.startswith("ready"):
+            return line.removeprefix("ready").strip()
+
+
+def raw_key(match: re.Match[str]) -> tuple[str, int]:
+    return match.group(2), int(match.group(3))
+
+
+async def raw_sent(advance_db: str) -> dict[Any, float]:
+    """(order, position) → the action's scheduled time, for every SMS stage the raw pipeline
+    reached: read back from its outbox (the sent time travels in the payload)."""
+    conn = await asyncpg.connect(advance_db)
+    try:
+        rows = await conn.fetch("SELECT payload FROM outbox")
+    finally:
+        await conn.close()
+    sent = {}
+    for row in rows:
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        if payload["position"] % SMS_EVERY == 0:
+            sent[(payload["order_id"], payload["position"])] = float(payload["sent_at"])
+    return sent
+
+
+# ---------------------------------------------------------------- report
+
+
+def describe(step: Step) -> str:
+    return (
+        f"{step.rate:5.0f}/s offered: accepted {step.accepted / step.seconds:6.1f}/s"
+        f"  committed {step.committed / step.seconds:6.1f}/s  SMS {step.sms / step.seconds:5.1f}/s"
+        f"  backlog: queues {step.queued}, outbox {step.outbox}, uncommitted {step.lag}"
+        f"  {'sustained' if step.sustained else 'NOT sustained'}"
+    )
+
+
+def report(
+    name: str, steps: list[Step], summary: dict[str, Any], processes: tuple[str, ...]
+) -> None:
+    print(f"\n{name}")
+    print(
+        "  rate/s  accepted/s committed/s  SMS/s   SMS p50    p95    p99 ms"
+        "   queued outbox uncommitted   CPU ms/transition (" + " + ".join(processes) + ")"
+        "  + rabbitmq, postgres"
+    )
+    for s in steps:
+        per = [1000 * s.cpu.get(p, 0.0) / max(1, s.committed) for p in processes]
+        infra = [1000 * s.cpu.get(p, 0.0) / max(1, s.committed) for p in ("rabbitmq", "postgres")]
+        ms = [1000 * percentile(s.latencies, q) for q in (0.5, 0.95, 0.99)]
+        print(
+            f"  {s.rate:6.0f}  {s.accepted / s.seconds:10.1f} {s.committed / s.seconds:11.1f}"
+            f" {s.sms / s.seconds:6.1f}  {ms[0]:7.0f} {ms[1]:6.0f} {ms[2]:6.0f}"
+            f"   {s.queued:6d} {s.outbox:6d} {s.lag:11d}"
+            f"   {sum(per):5.1f} ({' + '.join(f'{p:.1f}' for p in per)})"
+            f"  + {infra[0]:.1f}, {infra[1]:.1f}"
+            f"  {'' if s.sustained else 'NOT sustained'}"
+        )
+    print(
+        f"  SMS due {summary['expected']}, delivered {summary['delivered']}"
+        f" (lost {summary['expected'] - summary['delivered']}),"
+        f" repeated requests for one SMS {summary['repeated']}"
+    )
+
+
+def max_sustained(steps: list[Step]) -> float:
+    return max((s.committed / s.seconds for s in steps if s.sustained), default=0.0)
+
+
+async def main(
+    rates: list[float], seconds: float, orders: int, latency: float, prefetch: int
+) -> None:
+    infra = Infra(POSTGRES, AMQP)
+    fake_port = free_port()
+    fake_log = (LOGS / f"etapa-bench-e2e-{infra.run_id}-fake.log").open("wb")
+    fake = subprocess.Popen(  # noqa: ASYNC220 - once, before the clock
+        [sys.executable, "-m", "tests.bench.e2e_fake", str(fake_port), str(latency)],
+        stdout=fake_log,
+        stderr=subprocess.STDOUT,
+    )
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    await client.get(f"{fake_url}/_receipts")
+                    break
+                await asyncio.sleep(0.1)
+        print(f"Etapa (intake → workflow → notifier → fake provider, {latency * 1000:.0f} ms)")
+        etapa, etapa_summary = await run_etapa(infra, fake_url, rates, seconds, orders)
+        print(f"raw pipeline (aio-pika + asyncpg, prefetch {prefetch})")
+        raw, raw_summary = await run_raw(infra, fake_url, rates, seconds, orders, prefetch)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=20)
+        fake_log.close()
+        await _cleanup(infra)
+    report("Etapa", etapa, etapa_summary, BACKENDS)
+    report("raw pipeline", raw, raw_summary, ("accept", "advance", "notify"))
+    best, best_raw = max_sustained(etapa), max_sustained(raw)
+    print(
+        f"\nmax sustained: Etapa {best:.0f} transitions/s, raw {best_raw:.0f}/s"
+        f" → {best / best_raw if best_raw else float('nan'):.2f} x raw"
+        f"  (steps of {seconds:.0f} s; the highest step that kept up; load average"
+        f" {os.getloadavg()[0]:.1f})"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="25,50,100,200,400")
+    parser.add_argument("--step", type=float, default=20, help="seconds per rate")
+    parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
+    parser.add_argument("--raw-prefetch", type=int, default=1)
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    advances = sum(rate * args.step for rate in rates)
+    asyncio.run(
+        main(
+            rates,
+            args.step,
+            max(20, math.ceil(advances / (STAGES - 2))),
+            args.latency,
+            args.raw_prefetch,
+        )
+    )
