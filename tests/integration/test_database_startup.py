@@ -54,7 +54,9 @@ async def test_replicas_migrating_a_missing_database_together_migrate_it_once(
         conn = await asyncpg.connect(url)
         try:
             applied = await conn.fetchval("SELECT count(*) FROM _yoyo_migration")
-            distinct = await conn.fetchval("SELECT count(DISTINCT migration_id) FROM _yoyo_migration")
+            distinct = await conn.fetchval(
+                "SELECT count(DISTINCT migration_id) FROM _yoyo_migration"
+            )
         finally:
             await conn.close()
         assert applied == distinct > 0

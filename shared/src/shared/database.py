@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import psycopg
 from asyncpg.pool import PoolConnectionProxy
 from yoyo import get_backend, read_migrations
 
@@ -44,6 +46,40 @@ that the message or request is bad: consumers hold the message and HTTP answers 
 
 def is_database_outage(exc: BaseException) -> bool:
     return isinstance(exc, DATABASE_OUTAGE)
+
+
+STARTUP_OUTAGE: tuple[type[BaseException], ...] = (*DATABASE_OUTAGE, psycopg.OperationalError)
+"""An outage as a starting process meets it: asyncpg's (database creation, the pool) and
+psycopg's (yoyo's migrations: refused, too many connections, starting up)."""
+
+STARTUP_FIRST_PAUSE = 0.5
+STARTUP_MAX_PAUSE = 10.0
+T = TypeVar("T")
+
+
+async def wait_for_database(attempt: Callable[[], Awaitable[T]], *, step: str) -> T:
+    """``attempt()`` until it does not fail for a database outage; any other error is raised.
+
+    A process starting while PostgreSQL restarts, or has no free connection (replicas starting
+    together, a cluster at ``max_connections``), waits for it instead of crashing: the pause
+    doubles from ``STARTUP_FIRST_PAUSE`` to ``STARTUP_MAX_PAUSE``, each wait logged.
+    """
+    pause = STARTUP_FIRST_PAUSE
+    tries = 0
+    while True:
+        try:
+            return await attempt()
+        except STARTUP_OUTAGE as exc:
+            tries += 1
+            log.warning(
+                "database_unavailable_at_start",
+                step=step,
+                tries=tries,
+                retry_in=pause,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            await asyncio.sleep(pause)
+            pause = min(STARTUP_MAX_PAUSE, pause * 2)
 
 
 def _with_database(url: str, database: str) -> str:

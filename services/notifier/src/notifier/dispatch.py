@@ -31,12 +31,15 @@ there are free slots as soon as one frees, so one hanging request holds one slot
 A provider's accept is never dropped: when the ``sent`` write that follows it meets a database
 outage, the dispatcher keeps the receipt and tries the write again until the database answers
 (``_record_sent``), and a message of this process that is claimed again meanwhile is recorded
-from the kept receipt, not sent again.
+from the kept receipt, not sent again. A write that fails for another reason is tried again in
+place too, with the lease renewed between tries, so another process does not take the message
+and send it a second time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -71,6 +74,9 @@ SENT_WRITE_FIRST_PAUSE = 0.2
 SENT_WRITE_MAX_PAUSE = 5.0
 """Pauses between tries of a ``sent`` write held through an outage: short, so the write lands
 soon after the database is back, before another process can take the expired lease."""
+SENT_WRITE_MAX_FAILURES = 5
+"""Tries of a ``sent`` write failing for another reason than an outage, before the receipt is
+left for this process's next claim of the message."""
 ClosedDays = Callable[[str, Iterable[int]], frozenset[date]]
 _jitter = random.Random()  # noqa: S311 - spreading retries, not security
 
@@ -291,16 +297,20 @@ class Dispatcher:
         await self._record_sent(message, key, accepted)
 
     async def _record_sent(self, message: dict[str, Any], key: str, accepted: Accepted) -> None:
-        """Write ``sent`` for a provider's accept, through any database outage.
+        """Write ``sent`` for a provider's accept, until it lands.
 
         The receipt stays in ``_accepted`` until the write lands (or finds the message already
-        finished), so neither this task nor a later claim of this process sends it again. A
-        non-outage error leaves it there too: the lease runs out, the message is claimed again
-        and recorded from the kept receipt.
+        finished), so neither this task nor a later claim of this process sends it again.
+        Through a database outage the write is tried again until the database answers. Any
+        other error (a statement cancelled, a deadlock) is tried again too, up to
+        ``SENT_WRITE_MAX_FAILURES`` times; between tries the lease is renewed, so another
+        process never claims the message and sends it a second time while this one holds its
+        receipt. Past that, the receipt stays kept: the lease runs out and this process's next
+        claim records it.
         """
         message.update(body=accepted.body, encoding=accepted.encoding, segments=accepted.segments)
         pause = SENT_WRITE_FIRST_PAUSE
-        tries = 0
+        tries = failures = 0
         while True:
             try:
                 await self._finish(
@@ -319,11 +329,43 @@ class Dispatcher:
                     retry_in=pause,
                     error=f"{type(exc).__name__}: {exc}",
                 )
-                await asyncio.sleep(pause)
-                pause = min(SENT_WRITE_MAX_PAUSE, pause * 2)
+            except Exception as exc:
+                failures += 1
+                if failures > SENT_WRITE_MAX_FAILURES:
+                    raise
+                log.warning(
+                    "sms_sent_write_failed_retrying",
+                    order=message["order_number"],
+                    tries=failures,
+                    retry_in=pause,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
             else:
                 self._accepted.pop(key, None)
                 return
+            await self._renew_lease(message)
+            await asyncio.sleep(pause)
+            pause = min(SENT_WRITE_MAX_PAUSE, pause * 2)
+
+    async def _renew_lease(self, message: dict[str, Any]) -> None:
+        """Push this claim's lease a full lease from now, if the claim still holds it and the
+        database answers (else nothing: the ``sent`` write lands whoever holds the lease)."""
+        now = self._clock()
+        with contextlib.suppress(Exception):
+            async with self._pool.acquire() as conn:
+                renewed = await conn.fetchval(
+                    """
+                    UPDATE messages SET locked_until = $3 + make_interval(secs => $4)
+                    WHERE notification_id = $1 AND status = 'sending' AND locked_until = $2
+                    RETURNING locked_until
+                    """,
+                    message["notification_id"],
+                    message["locked_until"],
+                    now,
+                    self._policy.lease_seconds,
+                )
+            if renewed is not None:
+                message["locked_until"] = renewed
 
     def _next_opening(self, message: dict[str, Any], now: datetime) -> datetime | None:
         window = SendingWindow(timezone=message["timezone"] or DEFAULT_TIMEZONE)
