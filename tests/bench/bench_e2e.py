@@ -306,6 +306,29 @@ async def open_orders(api: StaffApi, intake: str, count_: int) -> list[dict[str,
         return list(await asyncio.gather(*(one(client, n) for n in range(count_))))
 
 
+async def stagger(intake: str, token: str, orders: list[dict[str, Any]]) -> int:
+    """Move the n-th order ``n % SMS_EVERY`` stages on, before the clock: round-robin then
+    reaches an SMS stage on a quarter of the orders in every round, not all in one round."""
+    semaphore = asyncio.Semaphore(16)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def move(client: httpx.AsyncClient, order_id: str, stages: int) -> None:
+        async with semaphore:
+            for _ in range(stages):
+                response = await client.post(
+                    f"{intake}/api/v1/orders/{order_id}/actions",
+                    headers=headers,
+                    json={"action": "advance"},
+                )
+                response.raise_for_status()
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        await asyncio.gather(
+            *(move(client, o["order_id"], n % SMS_EVERY) for n, o in enumerate(orders))
+        )
+    return sum(n % SMS_EVERY for n in range(len(orders)))
+
+
 async def drive(
     intake: str,
     token: str,
@@ -316,7 +339,7 @@ async def drive(
     receipts: Receipts,
 ) -> list[Step]:
     """Post ``advance`` open-loop at each step's rate; close each step with a sample."""
-    positions = dict.fromkeys((o["order_id"] for o in orders), 0)
+    positions = {o["order_id"]: n % SMS_EVERY for n, o in enumerate(orders)}  # see stagger
     accepted_at: list[float] = []
     failures: dict[int, int] = {}
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
@@ -405,6 +428,12 @@ async def run_etapa(
             placed = await count(workflow_db, "SELECT count(*) FROM orders")
             contacts = await count(notifier_db, "SELECT count(*) FROM contacts")
             if placed >= orders_count and contacts >= orders_count:
+                break
+            await asyncio.sleep(0.2)
+        staggered = await stagger(urls["intake"], api.token(ATTENDANT_SP), orders)
+        for _ in range(600):
+            positions = "SELECT coalesce(sum(stage_position), 0) FROM orders"
+            if await count(workflow_db, positions) >= staggered:
                 break
             await asyncio.sleep(0.2)
         topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
@@ -519,13 +548,15 @@ async def run_raw(
             await ready(process, role)
         steps = [Step(rate, seconds) for rate in rates]
         schedule = ",".join(f"{s.rate}:{s.seconds}" for s in steps)
-        accept = launch("accept", "--schedule", schedule, "--orders", str(orders))
+        accept = launch(
+            "accept", "--schedule", schedule, "--orders", str(orders), "--sms-every", str(SMS_EVERY)
+        )
         begin = float(await ready(accept, "accept"))
         pids = {"accept": accept.pid, "advance": started[0].pid, "notify": started[1].pid}
         actions, changes = queue_names(prefix)
 
-        async def committed() -> int:
-            return await count(urls["advance"], "SELECT coalesce(sum(position), 0) FROM orders")
+        async def committed() -> int:  # transitions: the advance hop's inbox rows
+            return await count(urls["advance"], "SELECT count(*) FROM inbox")
 
         async def sms_due() -> int:
             return await count(
@@ -718,7 +749,7 @@ if __name__ == "__main__":
         main(
             rates,
             args.step,
-            max(20, math.ceil(advances / (STAGES - 2))),
+            max(20, math.ceil(advances / (STAGES - SMS_EVERY - 1))),
             args.latency,
             args.raw_prefetch,
         )

@@ -100,9 +100,14 @@ async def accept(args: argparse.Namespace) -> None:
     start = time.time() + 1.0
     print(f"ready {start}", flush=True)  # the schedule starts a second after it is set up
 
-    async def one(order_id: uuid.UUID, sent_at: float) -> None:
-        message_id = uuid.uuid4()
-        payload = {"message_id": str(message_id), "order_id": str(order_id), "sent_at": sent_at}
+    async def one(index: int, sent_at: float) -> None:
+        message_id, order_id = uuid.uuid4(), orders[index]
+        payload = {
+            "message_id": str(message_id),
+            "order_id": str(order_id),
+            "start": index % args.sms_every,  # as bench_e2e staggers the services' orders
+            "sent_at": sent_at,
+        }
         async with pool.acquire() as conn:
             async with conn.transaction():
                 await conn.execute(
@@ -126,7 +131,7 @@ async def accept(args: argparse.Namespace) -> None:
             delay = at - time.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            task = asyncio.create_task(one(orders[count % len(orders)], at))
+            task = asyncio.create_task(one(count % len(orders), at))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
             count += 1
@@ -160,10 +165,12 @@ async def advance(args: argparse.Namespace) -> None:
                     await message.ack()
                     return
                 position = await conn.fetchval(
-                    "INSERT INTO orders (order_id, position) VALUES ($1, 1) ON CONFLICT (order_id)"
+                    "INSERT INTO orders (order_id, position) VALUES ($1, $2 + 1)"
+                    " ON CONFLICT (order_id)"
                     " DO UPDATE SET position = orders.position + 1, updated_at = now()"
                     " RETURNING position",
                     uuid.UUID(body["order_id"]),
+                    body["start"],
                 )
                 change = {
                     "message_id": str(uuid.uuid4()),
