@@ -493,7 +493,7 @@ async def drain_and_check(
     steps: list[Step],
     pattern: re.Pattern[str],
     key_of: Callable[[re.Match[str]], Any],
-    timeout: float = 60,
+    timeout: float = 30,
 ) -> dict[str, Any]:
     """Wait for the SMS still due; give each step its latencies; count lost and repeated SMS."""
     async with httpx.AsyncClient(timeout=30) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import asyncpg
@@ -50,10 +51,11 @@ def dispatch_policy(settings: NotifierSettings) -> DispatchPolicy:
 def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> ServiceRuntime:
     handlers = NotifierHandlers()
     create_providers(settings)  # fail at start, naming the variable, when a setting is missing
+    wake = asyncio.Event()  # a committed message (or the contact it waited for): send now
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
-        subscriptions.add(OrderOpened, handlers.on_order_opened)
-        subscriptions.add(OrderStageChanged, handlers.on_stage_changed)
+        subscriptions.add(OrderOpened, handlers.on_order_opened, after_commit=wake.set)
+        subscriptions.add(OrderStageChanged, handlers.on_stage_changed, after_commit=wake.set)
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
         subscriptions.add(OrderClosed, handlers.on_order_closed)
 
@@ -67,6 +69,7 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
             tracking_base_url=settings.tracking_base_url,
             interval=settings.dispatch_interval,
             batch_size=settings.batch_size,
+            wake=wake,
         )
         await dispatcher.run()
 

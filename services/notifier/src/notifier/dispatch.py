@@ -24,6 +24,10 @@ Rules, in the order they are checked for each claimed message:
 
 Every status change is published as ``notification.status.v1`` in the same transaction.
 
+A message is sent right after the consumer commits it: the consumer sets ``wake`` and ``run``
+claims at once; between wakes it looks every ``interval`` for retries, held messages and
+messages another process's consumer recorded.
+
 Sends are independent (``run``): up to ``batch_size`` messages are in flight, each in its own
 task with its own deadline per provider request, and a new claim takes as many messages as
 there are free slots as soon as one frees, so one hanging request holds one slot, not a batch.
@@ -119,8 +123,11 @@ class Dispatcher:
         tracking_base_url: str | None,
         interval: float,
         batch_size: int = 20,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self._pool = pool
+        self._wake = wake or asyncio.Event()
+        """Set when the consumer has committed a message to send: ``run`` claims at once."""
         self._providers = providers
         self._clock = clock
         self._closed_days = closed_days
@@ -143,7 +150,7 @@ class Dispatcher:
                     for message in claimed:
                         sending.add(asyncio.create_task(self._handle(message)))
                     if len(claimed) < free:  # nothing more is due now
-                        await asyncio.sleep(self._interval)
+                        await self._nap()
                     continue
                 # Every slot is taken: wait for one to free, however long the others take.
                 await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
@@ -152,6 +159,13 @@ class Dispatcher:
                 task.cancel()  # an interrupted send keeps its lease; it runs out and is claimed
             await asyncio.gather(*sending, return_exceptions=True)
             await self._providers.aclose()
+
+    async def _nap(self) -> None:
+        """Until the consumer commits a message (push) or ``interval`` passes (retries, held
+        messages, another process's consumer)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._interval)
+        self._wake.clear()
 
     async def _claim_for_run(self, limit: int) -> list[dict[str, Any]]:
         try:
