@@ -15,7 +15,8 @@ RabbitMQ of ``ETAPA_TEST_POSTGRES_URL`` and ``ETAPA_TEST_AMQP_URL`` (the local s
 2. **Raw pipeline** (``tests.bench.raw_pipeline``), in the same run, at the same rates: the same
    hops in plain aio-pika + asyncpg with the same durability (inbox, outbox, confirms, acks).
 
-Per step: offered and accepted actions/s, transitions committed/s (workflow's orders), SMS/s
+Per step: offered actions/s and accepted/s (intake's 2xx answers received in the step),
+transitions committed/s (workflow's orders), SMS/s
 at the fake, action → SMS p50/p95/p99 (from the scheduled send to the provider's receipt), the
 backlog at the step's end (queues' ready messages, unpublished outbox rows, transitions
 accepted but not committed), and CPU per process (``/proc``) → ms CPU per transition.
@@ -223,6 +224,7 @@ class Sampler:
     """SMS the committed transitions call for (every ``SMS_EVERY``-th stage)."""
     backlog: Callable[[], Awaitable[tuple[int, int]]]
     pids: dict[str, int]
+    first_committed: int = 0
     last_committed: int = 0
     last_cpu: dict[str, float] = field(default_factory=dict)
 
@@ -232,11 +234,11 @@ class Sampler:
         return now
 
     async def start(self) -> None:
-        self.last_committed = await self.committed()
+        self.first_committed = self.last_committed = await self.committed()
         self.last_cpu = self.cpu_now()
 
     async def close_step(self, step: Step, receipts: Receipts, pattern: re.Pattern[str]) -> int:
-        """Fill in ``step``'s counters; the transitions committed so far."""
+        """Fill in ``step``'s counters; the transitions committed since ``start``."""
         due = await self.sms_due()
         total = await self.committed()
         step.committed = total - self.last_committed
@@ -250,7 +252,7 @@ class Sampler:
         sms = receipts.accepted(pattern)
         step.sms = sum(1 for at, _, _ in sms if step.begin <= at < step.begin + step.seconds)
         step.sms_lag = due - len(sms)
-        return total
+        return total - self.first_committed
 
 
 # ---------------------------------------------------------------- Etapa
@@ -306,6 +308,10 @@ async def open_orders(api: StaffApi, intake: str, count_: int) -> list[dict[str,
         return list(await asyncio.gather(*(one(client, n) for n in range(count_))))
 
 
+def log_failure(exc: Exception) -> None:
+    print(f"  an advance got no answer: {type(exc).__name__}: {exc}", flush=True)
+
+
 async def stagger(intake: str, token: str, orders: list[dict[str, Any]]) -> int:
     """Move the n-th order ``n % SMS_EVERY`` stages on, before the clock: round-robin then
     reaches an SMS stage on a quarter of the orders in every round, not all in one round."""
@@ -347,7 +353,7 @@ async def drive(
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         headers = {"Authorization": f"Bearer {token}"}
 
-        async def post(order_id: str, at: float) -> None:
+        async def post(order_id: str) -> None:
             try:
                 response = await client.post(
                     f"{intake}/api/v1/orders/{order_id}/actions",
@@ -355,10 +361,11 @@ async def drive(
                     json={"action": "advance"},
                 )
                 status = response.status_code
-            except httpx.HTTPError:
+            except httpx.HTTPError as exc:
                 status = 0
+                log_failure(exc)
             if 200 <= status < 300:
-                accepted_at.append(at)
+                accepted_at.append(time.time())  # intake's answer: what it took on
             else:
                 failures[status] = failures.get(status, 0) + 1
 
@@ -380,7 +387,7 @@ async def drive(
                 position = positions[order["order_id"]]
                 if position % SMS_EVERY == 0:
                     sent[(order["number"], position)] = at
-                task = asyncio.create_task(post(order["order_id"], at))
+                task = asyncio.create_task(post(order["order_id"]))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             start += step.seconds

@@ -365,11 +365,11 @@ class Dispatcher:
         """Push this claim's lease a full lease from now, if the claim still holds it and the
         database answers (else nothing: the ``sent`` write lands whoever holds the lease)."""
         now = self._clock()
-        with contextlib.suppress(Exception):
+        try:
             async with self._pool.acquire() as conn:
                 renewed = await conn.fetchval(
                     """
-                    UPDATE messages SET locked_until = $3 + make_interval(secs => $4)
+                    UPDATE messages SET locked_until = $3::timestamptz + make_interval(secs => $4)
                     WHERE notification_id = $1 AND status = 'sending' AND locked_until = $2
                     RETURNING locked_until
                     """,
@@ -378,8 +378,11 @@ class Dispatcher:
                     now,
                     self._policy.lease_seconds,
                 )
-            if renewed is not None:
-                message["locked_until"] = renewed
+        except Exception as exc:  # the database is still away or busy: the write's next try
+            log.warning("sms_lease_not_renewed", error=f"{type(exc).__name__}: {exc}")
+            return
+        if renewed is not None:
+            message["locked_until"] = renewed
 
     def _next_opening(self, message: dict[str, Any], now: datetime) -> datetime | None:
         window = SendingWindow(timezone=message["timezone"] or DEFAULT_TIMEZONE)
