@@ -500,15 +500,21 @@ async def drain_and_check(
     steps: list[Step],
     pattern: re.Pattern[str],
     key_of: Callable[[re.Match[str]], Any],
-    timeout: float = 30,
+    timeout: float = 90,
+    stalled: float = 15,
 ) -> dict[str, Any]:
-    """Wait for the SMS still due; give each step its latencies; count lost and repeated SMS."""
+    """Wait for the SMS still due (until all came, none came for ``stalled`` seconds or
+    ``timeout`` passed); give each step its latencies; count missing and repeated SMS."""
     async with httpx.AsyncClient(timeout=30) as client:
         deadline = time.monotonic() + timeout
+        progress, last = time.monotonic(), -1
         while True:
             await receipts.fetch(client)
             got = {key_of(m): at for at, m, _ in receipts.accepted(pattern)}
-            if len(got) >= len(sent) or time.monotonic() > deadline:
+            if len(got) > last:
+                progress, last = time.monotonic(), len(got)
+            now = time.monotonic()
+            if len(got) >= len(sent) or now > deadline or now - progress > stalled:
                 break
             await asyncio.sleep(0.5)
     for key, at in sent.items():
@@ -695,7 +701,7 @@ def report(
         )
     print(
         f"  SMS due {summary['expected']}, delivered {summary['delivered']}"
-        f" (lost {summary['expected'] - summary['delivered']}),"
+        f" (missing when the wait ended: {summary['expected'] - summary['delivered']}),"
         f" repeated requests for one SMS {summary['repeated']}"
     )
 
