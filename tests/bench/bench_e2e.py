@@ -531,6 +531,10 @@ def report(
     )
 
 
+def ratio(value: float, raw: float) -> str:
+    return f"{value / raw:.2f}" if raw else "—"
+
+
 def max_sustained(steps: list[Step]) -> float:
     return max((s.committed / s.seconds for s in steps if s.sustained), default=0.0)
 
@@ -568,10 +572,16 @@ async def main(
     best, best_raw = max_sustained(etapa), max_sustained(raw)
     print(
         f"\nmax sustained: Etapa {best:.0f} transitions/s, raw {best_raw:.0f}/s"
-        f" → {best / best_raw if best_raw else float('nan'):.2f} x raw"
-        f"  (steps of {seconds:.0f} s; the highest step that kept up; load average"
-        f" {os.getloadavg()[0]:.1f})"
+        f" → {ratio(best, best_raw)} x raw  (steps of {seconds:.0f} s; the highest step that"
+        f" kept up; load average {os.getloadavg()[0]:.1f})"
     )
+    for name, steps in (("Etapa", etapa), ("raw", raw)):
+        over = next((s for s in steps if not s.sustained), None)
+        if over is not None:
+            print(
+                f"{name} at {over.rate:.0f}/s offered (did not keep up):"
+                f" {over.committed / over.seconds:.1f} committed/s"
+            )
 
 
 if __name__ == "__main__":
