@@ -5,8 +5,6 @@ and the fake provider over real HTTP.
   are claimed and sent while it waits for its deadline.
 - A provider's accept whose ``sent`` write meets a database outage is recorded once the
   database answers, and the message is never sent again.
-- One whose ``sent`` write fails for another reason is tried again in place, the lease renewed
-  meanwhile: another notifier process never claims it and sends it a second time (issue 16).
 """
 
 from __future__ import annotations
@@ -14,15 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
 
-from notifier import dispatch
-from notifier.providers import OutgoingSms, Receipt, SmsProvider
-from notifier.providers.http import HttpWebhookProvider
+from notifier.adapters.postgres.stores import PostgresUnitOfWork
+from notifier.adapters.providers.http import HttpWebhookProvider
+from notifier.usecases.ports import OutgoingSms, Receipt, SmsProvider
 from tests.integration.notifier.conftest import Order, World
 
 pytestmark = pytest.mark.integration
@@ -145,7 +142,7 @@ async def test_an_accept_whose_sent_write_meets_an_outage_is_recorded_and_never_
         ],
         when=lambda: bool(world.fake.deliveries),  # from the provider's accept on
     )
-    dispatcher._pool = outage  # type: ignore[assignment]
+    dispatcher.dispatch.uow = PostgresUnitOfWork(outage)  # type: ignore[arg-type]
     assert await dispatcher.dispatch_once() == 1
     assert outage.raised == [
         "ConnectionDoesNotExistError",
@@ -158,31 +155,30 @@ async def test_an_accept_whose_sent_write_meets_an_outage_is_recorded_and_never_
     assert message["provider_message_id"] == world.fake.deliveries[key]
     assert await world.published(order) == [("sent", None)]
 
-    world.clock.advance(seconds=dispatcher._policy.lease_seconds + 1)
+    world.clock.advance(seconds=dispatcher.dispatch.policy.lease_seconds + 1)
     assert await dispatcher.dispatch_once() == 0
     assert [r.key for r in world.fake.requests] == [key]  # one request for the key
 
 
 async def test_an_accept_whose_sent_write_failed_is_recorded_at_the_next_claim_not_resent(
-    world: World, monkeypatch: pytest.MonkeyPatch
+    world: World,
 ) -> None:
     order = await world.open_order()
     await world.enter_stage(order)
     dispatcher = world.dispatcher()
-    # Not an outage (a statement cancelled), past the tries in place (none here): the message
+    # Not an outage (a statement cancelled): the write is not retried in place; the message
     # keeps its lease, which runs out, and the next claim finds the kept receipt.
-    monkeypatch.setattr(dispatch, "SENT_WRITE_MAX_FAILURES", 0)
     failing = FlakyPool(
         world.pool,
         [asyncpg.QueryCanceledError("canceling statement due to statement timeout")],
         when=lambda: bool(world.fake.deliveries),
     )
-    dispatcher._pool = failing  # type: ignore[assignment]
+    dispatcher.dispatch.uow = PostgresUnitOfWork(failing)  # type: ignore[arg-type]
     assert await dispatcher.dispatch_once() == 1
     assert failing.raised == ["QueryCanceledError"]
     assert (await world.message(order))["status"] == "sending"
 
-    world.clock.advance(seconds=dispatcher._policy.lease_seconds + 1)
+    world.clock.advance(seconds=dispatcher.dispatch.policy.lease_seconds + 1)
     assert await dispatcher.dispatch_once() == 1
     key = f"{order.order_id}:1"
     message = await world.message(order)
@@ -190,51 +186,6 @@ async def test_an_accept_whose_sent_write_failed_is_recorded_at_the_next_claim_n
     assert message["attempts"] == 2
     assert message["provider_message_id"] == world.fake.deliveries[key]
     assert [r.key for r in world.fake.requests] == [key]
-    assert await world.published(order) == [("sent", None)]
-
-
-async def test_a_sent_write_failing_for_a_while_keeps_the_lease_so_no_other_process_resends(
-    world: World, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two notifier processes (two dispatchers, each with its own kept receipts). The first
-    one's ``sent`` write fails after the provider's accept, while time passes beyond its first
-    lease; the second one looks for due messages then, and must not send the SMS again."""
-    monkeypatch.setattr(dispatch, "SENT_WRITE_FIRST_PAUSE", 1.0)
-    order = await world.open_order()
-    await world.enter_stage(order)
-    first, second = world.dispatcher(), world.dispatcher()
-    lease = first._policy.lease_seconds
-    moved: list[bool] = []
-
-    def accepted_and_time_passed() -> bool:
-        if world.fake.deliveries and not moved:
-            world.clock.advance(seconds=0.75 * lease)  # the provider was slow to answer
-            moved.append(True)
-        return bool(world.fake.deliveries)
-
-    failing = FlakyPool(
-        world.pool,
-        [asyncpg.DeadlockDetectedError("deadlock detected")],
-        when=accepted_and_time_passed,
-    )
-    first._pool = failing  # type: ignore[assignment]
-    claimed_at = world.clock()
-    sending = asyncio.create_task(first.dispatch_once())
-    for _ in range(200):  # until the write failed and the first process is about to try again
-        if failing.raised or sending.done():
-            break
-        await asyncio.sleep(0.01)
-    await asyncio.sleep(0.2)
-    world.clock.advance(seconds=0.5 * lease)  # past the first lease: 1.25 leases since the claim
-    assert world.clock() > claimed_at + timedelta(seconds=lease)
-    assert await second.dispatch_once() == 0  # the lease was renewed: nothing to claim
-    assert await sending == 1
-    key = f"{order.order_id}:1"
-    assert failing.raised == ["DeadlockDetectedError"]
-    assert [r.key for r in world.fake.requests] == [key]  # one request for the SMS, ever
-    message = await world.message(order)
-    assert message["status"] == "sent"
-    assert message["provider_message_id"] == world.fake.deliveries[key]
     assert await world.published(order) == [("sent", None)]
 
 
