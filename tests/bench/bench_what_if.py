@@ -4,8 +4,9 @@ Run: ``make bench-what-if``, or ``uv run python -m tests.bench.bench_what_if`` w
 ``--orders N --rounds R``. Needs the PostgreSQL of ``ETAPA_TEST_POSTGRES_URL``.
 
 A workflow database of its own gets the demo chain's branches and flows and N delivered
-``venda-oculos-grau`` orders with their stage entries (drawn by ``workflow.demo_history``, the
-same as ``make run``'s history, written with COPY). Measured in the same run, one at a time:
+``venda-oculos-grau`` orders with their stage entries (drawn by
+``workflow.entrypoints.demo_history``, the same as ``make run``'s history, written with COPY).
+Measured in the same run, one at a time:
 
 1. **Raw baseline**: the history query alone (``HISTORY_SQL``: every order of the period with
    its seconds per stage), fetched with asyncpg, in a REPEATABLE READ READ ONLY transaction.
@@ -39,17 +40,18 @@ import asyncpg
 from shared.database import create_pool
 from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID
 from shared.runtime import migrate_service_database
-from workflow.adapters import branches as branch_rows
-from workflow.adapters import flows
-from workflow.adapters.calendars import CalendarCache
+from workflow.adapters.holidays import CalendarCache
+from workflow.adapters.postgres.branches import PostgresBranchStore
+from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.adapters.postgres.history_seed import insert_history
-from workflow.adapters.postgres.reviews import HISTORY_SQL
-from workflow.app import MIGRATIONS
-from workflow.demo import DEMO_FLOWS
-from workflow.demo_history import synthesize
+from workflow.adapters.postgres.reviews import HISTORY_SQL, PostgresReviewStore
+from workflow.adapters.postgres.stores import PostgresStores
+from workflow.config import MIGRATIONS
 from workflow.domain.what_if import DraftStage
-from workflow.flow_service import publish_flow
-from workflow.usecases.process_review import read_only, what_if
+from workflow.entrypoints.demo_history import synthesize
+from workflow.entrypoints.demo_seed import DEMO_FLOWS
+from workflow.usecases.process_review import what_if
+from workflow.usecases.save_flow_version import publish_flow
 
 POSTGRES = os.environ.get(
     "ETAPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -67,13 +69,15 @@ async def _seed(url: str, orders: int, now: datetime) -> tuple[date, date]:
     try:
         async with pool.acquire() as conn, conn.transaction():
             name, stages = DEMO_FLOWS[CODE]
-            await publish_flow(conn, DEMO_CHAIN_ID, CODE, name, stages, actor="bench")
+            await publish_flow(
+                PostgresStores(conn), DEMO_CHAIN_ID, CODE, name, stages, now=now, actor="bench"
+            )
             cache = CalendarCache()
             calendars = []
             for branch in DEMO_BRANCHES:
-                row = await branch_rows.ensure_branch(conn, DEMO_CHAIN_ID, branch.snapshot(), now)
+                row = await PostgresBranchStore(conn).ensure(DEMO_CHAIN_ID, branch.snapshot(), now)
                 calendars.append((branch.branch_id, branch.code, cache.for_branch(row, now)))
-            flow = await flows.latest_flow(conn, DEMO_CHAIN_ID, CODE)
+            flow = await PostgresFlowStore(conn).latest(DEMO_CHAIN_ID, CODE)
             assert flow is not None
             first = now.date() - timedelta(days=200)
             per_day = max(1, orders // (len(calendars) * 130))
@@ -155,7 +159,7 @@ async def main(orders: int, rounds: int) -> None:
             async with pool.acquire() as conn:
                 count = await conn.fetchval("SELECT count(*) FROM orders")
                 stays = await conn.fetchval("SELECT count(*) FROM stage_entries")
-                flow = await flows.latest_flow(conn, DEMO_CHAIN_ID, CODE)
+                flow = await PostgresFlowStore(conn).latest(DEMO_CHAIN_ID, CODE)
                 ids = [
                     r["order_id"] for r in await conn.fetch("SELECT order_id FROM orders LIMIT 500")
                 ]
@@ -164,7 +168,7 @@ async def main(orders: int, rounds: int) -> None:
             cache = CalendarCache()
 
             async def raw() -> None:
-                async with pool.acquire() as conn, read_only(conn):
+                async with pool.acquire() as conn, PostgresReviewStore(conn).read_only():
                     await conn.fetch(HISTORY_SQL, DEMO_CHAIN_ID, CODE, first, last, None)
 
             result: dict[str, Any] = {}
@@ -172,8 +176,8 @@ async def main(orders: int, rounds: int) -> None:
             async def replay() -> None:
                 async with pool.acquire() as conn:
                     found = await what_if(
-                        conn, cache, chain_id=DEMO_CHAIN_ID, code=CODE, draft=draft,
-                        date_from=first, date_to=last, branches=None, now=now,
+                        PostgresReviewStore(conn), cache, chain_id=DEMO_CHAIN_ID, code=CODE,
+                        draft=draft, date_from=first, date_to=last, branches=None, now=now,
                     )  # fmt: skip
                 result["comparison"] = found.comparison
 

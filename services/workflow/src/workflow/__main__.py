@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from shared.service_main import run_service_cli
-from workflow.app import create_app, create_runtime
+from workflow.bootstrap import create_app, create_runtime
 from workflow.config import WorkflowSettings
-from workflow.demo import seed_demo
-from workflow.demo_history import seed_demo_history
+from workflow.entrypoints.demo_history import seed_demo_history
+from workflow.entrypoints.demo_seed import seed_demo
 
 
 def main() -> None:

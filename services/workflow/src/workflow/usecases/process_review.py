@@ -1,25 +1,20 @@
 """Process review use cases: what-if, suggestions, the review's figures, owners, records.
 
-Reads of history run in a REPEATABLE READ READ ONLY transaction: one consistent snapshot of
-the orders and their stage entries, which takes no row locks, so the live order flow (the
-consumers' writes) never waits for a what-if. Calendars come from the shared cache.
+Reads of history run in the store's read-only snapshot (PostgreSQL: REPEATABLE READ READ ONLY):
+one consistent view of the orders and their stage entries, which takes no row locks, so the
+live order flow (the consumers' writes) never waits for a what-if. Calendars come from the
+shared cache. The store is ``usecases.ports.ReviewStore``; ids come from the caller.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from shared.database import Connection
-from workflow.adapters import flows
-from workflow.adapters.calendars import CalendarCache
-from workflow.adapters.postgres import reviews
 from workflow.domain.flow import FlowVersion
 from workflow.domain.history import DeadlineMemo, HistoricalOrder
 from workflow.domain.planned_days import (
@@ -37,6 +32,7 @@ from workflow.domain.process_review import (
     review_periods,
 )
 from workflow.domain.what_if import Comparison, DraftStage, compare
+from workflow.usecases.ports import Calendars, ReviewStore
 
 Branches = frozenset[UUID] | None
 DEFAULT_ZONE = "America/Sao_Paulo"
@@ -54,8 +50,8 @@ class Snapshot:
 
 
 async def _snapshot(
-    conn: Connection,
-    calendars: CalendarCache,
+    store: ReviewStore,
+    calendars: Calendars,
     chain_id: UUID,
     code: str,
     date_from: date,
@@ -63,30 +59,21 @@ async def _snapshot(
     branches: Branches,
     now: datetime,
 ) -> Snapshot:
-    flow = await flows.latest_flow(conn, chain_id, code)
+    flow = await store.latest_flow(chain_id, code)
     if flow is None:
         raise UnknownType(code)
-    orders = await reviews.delivered_history(conn, chain_id, code, date_from, date_to, branches)
-    memos = await _memos(conn, calendars, chain_id, now)
+    orders = await store.delivered_history(chain_id, code, date_from, date_to, branches)
+    memos = await _memos(store, calendars, chain_id, now)
     return Snapshot(flow, orders, memos)
 
 
 async def _memos(
-    conn: Connection, calendars: CalendarCache, chain_id: UUID, now: datetime
+    store: ReviewStore, calendars: Calendars, chain_id: UUID, now: datetime
 ) -> dict[str, DeadlineMemo]:
     return {
-        str(row["branch_id"]): DeadlineMemo(calendars.for_branch(row, now))
-        for row in await reviews.chain_branches(conn, chain_id)
+        str(branch.branch_id): DeadlineMemo(calendars.for_branch(branch, now))
+        for branch in await store.chain_branches(chain_id)
     }
-
-
-@asynccontextmanager
-async def read_only(conn: Connection) -> AsyncIterator[None]:
-    """One snapshot, no locks: REPEATABLE READ READ ONLY (and no JIT: its compile time is
-    more than it saves on these queries)."""
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        await conn.execute("SET LOCAL jit = off")
-        yield
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +83,8 @@ class WhatIf:
 
 
 async def what_if(
-    conn: Connection,
-    calendars: CalendarCache,
+    store: ReviewStore,
+    calendars: Calendars,
     *,
     chain_id: UUID,
     code: str,
@@ -107,8 +94,8 @@ async def what_if(
     branches: Branches,
     now: datetime,
 ) -> WhatIf:
-    async with read_only(conn):
-        snap = await _snapshot(conn, calendars, chain_id, code, date_from, date_to, branches, now)
+    async with store.read_only():
+        snap = await _snapshot(store, calendars, chain_id, code, date_from, date_to, branches, now)
     return WhatIf(snap.flow, compare(snap.orders, snap.flow.stages, draft, snap.memos))
 
 
@@ -120,8 +107,8 @@ class Suggestions:
 
 
 async def planned_days_suggestions(
-    conn: Connection,
-    calendars: CalendarCache,
+    store: ReviewStore,
+    calendars: Calendars,
     *,
     chain_id: UUID,
     code: str,
@@ -131,9 +118,9 @@ async def planned_days_suggestions(
     branches: Branches,
     now: datetime,
 ) -> Suggestions:
-    async with read_only(conn):
-        snap = await _snapshot(conn, calendars, chain_id, code, date_from, date_to, branches, now)
-        stays = await reviews.finished_stays(conn, chain_id, code, date_from, date_to, branches)
+    async with store.read_only():
+        snap = await _snapshot(store, calendars, chain_id, code, date_from, date_to, branches, now)
+        stays = await store.finished_stays(chain_id, code, date_from, date_to, branches)
     return Suggestions(
         snap.flow,
         suggest_stage_days(snap.flow.stages, stays, snap.memos, share),
@@ -178,9 +165,9 @@ def chain_today(now: datetime) -> date:
     return now.astimezone(ZoneInfo(DEFAULT_ZONE)).date()
 
 
-async def schedules(conn: Connection, chain_id: UUID, now: datetime) -> list[Schedule]:
+async def schedules(store: ReviewStore, chain_id: UUID, now: datetime) -> list[Schedule]:
     today = chain_today(now)
-    return [schedule_of(row, today) for row in await reviews.schedules(conn, chain_id)]
+    return [schedule_of(row, today) for row in await store.schedules(chain_id)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,8 +183,8 @@ class ReviewFigures:
 
 
 async def review_figures(
-    conn: Connection,
-    calendars: CalendarCache,
+    store: ReviewStore,
+    calendars: Calendars,
     *,
     chain_id: UUID,
     code: str,
@@ -207,14 +194,14 @@ async def review_figures(
     """The period's figures beside the previous period's (the cadence's length; monthly when
     the type has no cadence yet)."""
     today = chain_today(now)
-    async with read_only(conn):
-        row = await reviews.schedule(conn, chain_id, code)
+    async with store.read_only():
+        row = await store.schedule(chain_id, code)
         if row is None:
             raise UnknownType(code)
         sched = schedule_of(row, today)
         period, previous = review_periods(sched.cadence or Cadence.MONTHLY, today)
         snap = await _snapshot(
-            conn, calendars, chain_id, code, previous.first, period.last, branches, now
+            store, calendars, chain_id, code, previous.first, period.last, branches, now
         )
     now_orders: list[tuple[HistoricalOrder, date]] = []
     before_orders: list[tuple[HistoricalOrder, date]] = []
@@ -234,7 +221,7 @@ async def review_figures(
 
 
 async def set_owner(
-    conn: Connection,
+    store: ReviewStore,
     *,
     chain_id: UUID,
     code: str,
@@ -243,9 +230,8 @@ async def set_owner(
     cadence: Cadence | None,
     now: datetime,
 ) -> Schedule:
-    async with conn.transaction():
-        found = await reviews.set_owner(
-            conn,
+    async with store.transaction():
+        found = await store.set_owner(
             chain_id,
             code,
             owner=owner,
@@ -255,15 +241,15 @@ async def set_owner(
         )
         if not found:
             raise UnknownType(code)
-        row = await reviews.schedule(conn, chain_id, code)
+        row = await store.schedule(chain_id, code)
     assert row is not None
     return schedule_of(row, chain_today(now))
 
 
 async def list_reviews(
-    conn: Connection, chain_id: UUID, code: str, limit: int, offset: int
+    store: ReviewStore, chain_id: UUID, code: str, limit: int, offset: int
 ) -> list[dict[str, Any]]:
-    return await reviews.list_reviews(conn, chain_id, code, limit, offset)
+    return await store.list_reviews(chain_id, code, limit, offset)
 
 
 class NoSuchVersion(ValueError):
@@ -271,7 +257,7 @@ class NoSuchVersion(ValueError):
 
 
 async def record_review(
-    conn: Connection,
+    store: ReviewStore,
     *,
     chain_id: UUID,
     code: str,
@@ -284,17 +270,18 @@ async def record_review(
     period_to: date,
     figures: PeriodFigures | None,
     now: datetime,
+    new_id: Callable[[], UUID],
 ) -> dict[str, Any]:
-    async with conn.transaction():
-        row = await reviews.schedule(conn, chain_id, code)
+    async with store.transaction():
+        row = await store.schedule(chain_id, code)
         if row is None:
             raise UnknownType(code)
-        if resulting_version is not None and not await reviews.version_exists(
-            conn, chain_id, code, resulting_version
+        if resulting_version is not None and not await store.version_exists(
+            chain_id, code, resulting_version
         ):
             raise NoSuchVersion(resulting_version)
         review = {
-            "review_id": uuid.uuid4(),
+            "review_id": new_id(),
             "chain_id": chain_id,
             "service_type": code,
             "reviewed_by": reviewer,
@@ -308,7 +295,7 @@ async def record_review(
             "resulting_version": resulting_version,
             "figures": {} if figures is None else _figures_json(figures),
         }
-        await reviews.add_review(conn, review)
+        await store.add_review(review)
     return review
 
 

@@ -7,13 +7,19 @@ due time. Every query is scoped to the caller's chain.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from shared.database import Connection
+from workflow.adapters.postgres.branches import BRANCH_COLUMNS, branch_from_row
+from workflow.adapters.postgres.flows import PostgresFlowStore
+from workflow.domain.flow import FlowVersion
 from workflow.domain.history import HistoricalOrder
 from workflow.domain.planned_days import Stay
+from workflow.domain.records import Branch
 
 Branches = frozenset[UUID] | None
 
@@ -42,23 +48,15 @@ days, ``$5`` branches or NULL), one row each with its stays (key, seconds, secon
 gathered by the stage entries' primary key: no large sort or hash to spill to disk."""
 
 
-async def delivered_history(
-    conn: Connection,
-    chain_id: UUID,
-    service_type: str,
-    date_from: date,
-    date_to: date,
-    branches: Branches,
-) -> list[HistoricalOrder]:
-    rows = await conn.fetch(
-        HISTORY_SQL,
-        chain_id,
-        service_type,
-        date_from,
-        date_to,
-        None if branches is None else list(branches),
-    )
-    return [historical_order(row) for row in rows]
+_SCHEDULE = """
+    SELECT t.code, t.name, t.process_owner, t.process_owner_name, t.review_cadence,
+           t.owner_since,
+           (SELECT max(r.reviewed_at) FROM process_reviews r
+            WHERE r.chain_id = t.chain_id AND r.service_type = t.code) AS last_reviewed_at,
+           (SELECT max(v.version) FROM flow_versions v
+            WHERE v.chain_id = t.chain_id AND v.service_type = t.code) AS version
+    FROM service_types t WHERE t.chain_id = $1
+"""
 
 
 def historical_order(row: Any) -> HistoricalOrder:
@@ -92,150 +90,167 @@ def historical_order(row: Any) -> HistoricalOrder:
     )
 
 
-async def finished_stays(
-    conn: Connection,
-    chain_id: UUID,
-    service_type: str,
-    date_from: date,
-    date_to: date,
-    branches: Branches,
-) -> list[Stay]:
-    """Stays in the type's stages that ended in the period (local day of the exit)."""
-    rows = await conn.fetch(
-        """
-        SELECT s.stage_key, o.branch_id, s.entered_at, s.exited_at
-        FROM stage_entries s JOIN orders o ON o.order_id = s.order_id
-        JOIN branches b ON b.branch_id = o.branch_id
-        WHERE o.chain_id = $1 AND o.service_type = $2 AND s.exited_at IS NOT NULL
-          AND (s.exited_at AT TIME ZONE b.timezone)::date BETWEEN $3 AND $4
-          AND ($5::uuid[] IS NULL OR o.branch_id = ANY($5::uuid[]))
-        """,
-        chain_id,
-        service_type,
-        date_from,
-        date_to,
-        None if branches is None else list(branches),
-    )
-    return [
-        Stay(r["stage_key"], str(r["branch_id"]), r["entered_at"], r["exited_at"]) for r in rows
-    ]
+class PostgresReviewStore:
+    """``usecases.ports.ReviewStore`` on one connection."""
 
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
 
-async def chain_branches(conn: Connection, chain_id: UUID) -> list[dict[str, Any]]:
-    """Every branch row of the chain, with what its calendar is built from."""
-    rows = await conn.fetch(
-        """
-        SELECT branch_id, chain_id, code, name, state, city, timezone, phone, updated_at,
-               optional_days, calendar, calendar_revision
-        FROM branches WHERE chain_id = $1
-        """,
-        chain_id,
-    )
-    return [dict(r) for r in rows]
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[None]:
+        """One snapshot, no locks: REPEATABLE READ READ ONLY (and no JIT: its compile time is
+        more than it saves on these queries)."""
+        async with self._conn.transaction(isolation="repeatable_read", readonly=True):
+            await self._conn.execute("SET LOCAL jit = off")
+            yield
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self._conn.transaction():
+            yield
 
-_SCHEDULE = """
-    SELECT t.code, t.name, t.process_owner, t.process_owner_name, t.review_cadence,
-           t.owner_since,
-           (SELECT max(r.reviewed_at) FROM process_reviews r
-            WHERE r.chain_id = t.chain_id AND r.service_type = t.code) AS last_reviewed_at,
-           (SELECT max(v.version) FROM flow_versions v
-            WHERE v.chain_id = t.chain_id AND v.service_type = t.code) AS version
-    FROM service_types t WHERE t.chain_id = $1
-"""
+    async def latest_flow(self, chain_id: UUID, service_type: str) -> FlowVersion | None:
+        return await PostgresFlowStore(self._conn).latest(chain_id, service_type)
 
+    async def chain_branches(self, chain_id: UUID) -> list[Branch]:
+        """Every branch of the chain, with what its calendar is built from."""
+        rows = await self._conn.fetch(
+            f"SELECT {BRANCH_COLUMNS} FROM branches WHERE chain_id = $1", chain_id
+        )
+        return [branch_from_row(row) for row in rows]
 
-async def schedules(conn: Connection, chain_id: UUID) -> list[dict[str, Any]]:
-    """Each service type of the chain with its owner, cadence and last review."""
-    rows = await conn.fetch(_SCHEDULE + " ORDER BY t.code", chain_id)
-    return [dict(r) for r in rows]
+    async def delivered_history(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: Branches,
+    ) -> list[HistoricalOrder]:
+        rows = await self._conn.fetch(
+            HISTORY_SQL,
+            chain_id,
+            service_type,
+            date_from,
+            date_to,
+            None if branches is None else list(branches),
+        )
+        return [historical_order(row) for row in rows]
 
+    async def finished_stays(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: Branches,
+    ) -> list[Stay]:
+        """Stays in the type's stages that ended in the period (local day of the exit)."""
+        rows = await self._conn.fetch(
+            """
+            SELECT s.stage_key, o.branch_id, s.entered_at, s.exited_at
+            FROM stage_entries s JOIN orders o ON o.order_id = s.order_id
+            JOIN branches b ON b.branch_id = o.branch_id
+            WHERE o.chain_id = $1 AND o.service_type = $2 AND s.exited_at IS NOT NULL
+              AND (s.exited_at AT TIME ZONE b.timezone)::date BETWEEN $3 AND $4
+              AND ($5::uuid[] IS NULL OR o.branch_id = ANY($5::uuid[]))
+            """,
+            chain_id,
+            service_type,
+            date_from,
+            date_to,
+            None if branches is None else list(branches),
+        )
+        return [
+            Stay(r["stage_key"], str(r["branch_id"]), r["entered_at"], r["exited_at"]) for r in rows
+        ]
 
-async def schedule(conn: Connection, chain_id: UUID, code: str) -> dict[str, Any] | None:
-    row = await conn.fetchrow(_SCHEDULE + " AND t.code = $2", chain_id, code)
-    return dict(row) if row else None
+    async def schedules(self, chain_id: UUID) -> list[dict[str, Any]]:
+        """Each service type of the chain with its owner, cadence and last review."""
+        rows = await self._conn.fetch(_SCHEDULE + " ORDER BY t.code", chain_id)
+        return [dict(r) for r in rows]
 
+    async def schedule(self, chain_id: UUID, code: str) -> dict[str, Any] | None:
+        row = await self._conn.fetchrow(_SCHEDULE + " AND t.code = $2", chain_id, code)
+        return dict(row) if row else None
 
-async def set_owner(
-    conn: Connection,
-    chain_id: UUID,
-    code: str,
-    *,
-    owner: UUID | None,
-    owner_name: str | None,
-    cadence: str | None,
-    now: datetime,
-) -> bool:
-    """Name (or clear) the type's owner; a new owner's clock starts now. False: no such type."""
-    updated = await conn.fetchval(
-        """
-        UPDATE service_types SET process_owner = $3, process_owner_name = $4,
-            review_cadence = $5,
-            owner_since = CASE WHEN $3::uuid IS NULL THEN NULL
-                               WHEN process_owner IS DISTINCT FROM $3 THEN $6
-                               ELSE coalesce(owner_since, $6) END
-        WHERE chain_id = $1 AND code = $2 RETURNING true
-        """,
-        chain_id,
-        code,
-        owner,
-        owner_name,
-        cadence,
-        now,
-    )
-    return bool(updated)
-
-
-async def add_review(conn: Connection, review: dict[str, Any]) -> None:
-    await conn.execute(
-        """
-        INSERT INTO process_reviews (review_id, chain_id, service_type, reviewed_by,
-            reviewed_by_name, reviewed_at, period_from, period_to, findings, decisions,
-            flow_version, resulting_version, figures)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-        """,
-        review["review_id"],
-        review["chain_id"],
-        review["service_type"],
-        review["reviewed_by"],
-        review["reviewed_by_name"],
-        review["reviewed_at"],
-        review["period_from"],
-        review["period_to"],
-        review["findings"],
-        review["decisions"],
-        review["flow_version"],
-        review["resulting_version"],
-        review["figures"],
-    )
-
-
-async def list_reviews(
-    conn: Connection, chain_id: UUID, code: str, limit: int, offset: int
-) -> list[dict[str, Any]]:
-    """The type's reviews, newest first (``limit + 1`` rows, for the page's ``has_more``)."""
-    rows = await conn.fetch(
-        """
-        SELECT review_id, service_type, reviewed_by, reviewed_by_name, reviewed_at, period_from,
-               period_to, findings, decisions, flow_version, resulting_version, figures
-        FROM process_reviews WHERE chain_id = $1 AND service_type = $2
-        ORDER BY reviewed_at DESC, review_id LIMIT $3 OFFSET $4
-        """,
-        chain_id,
-        code,
-        limit + 1,
-        offset,
-    )
-    return [dict(r) for r in rows]
-
-
-async def version_exists(conn: Connection, chain_id: UUID, code: str, version: int) -> bool:
-    return bool(
-        await conn.fetchval(
-            "SELECT true FROM flow_versions WHERE chain_id = $1 AND service_type = $2 "
-            "AND version = $3",
+    async def set_owner(
+        self,
+        chain_id: UUID,
+        code: str,
+        *,
+        owner: UUID | None,
+        owner_name: str | None,
+        cadence: str | None,
+        now: datetime,
+    ) -> bool:
+        """Name (or clear) the type's owner; a new owner's clock starts now. False: no such type."""
+        updated = await self._conn.fetchval(
+            """
+            UPDATE service_types SET process_owner = $3, process_owner_name = $4,
+                review_cadence = $5,
+                owner_since = CASE WHEN $3::uuid IS NULL THEN NULL
+                                   WHEN process_owner IS DISTINCT FROM $3 THEN $6
+                                   ELSE coalesce(owner_since, $6) END
+            WHERE chain_id = $1 AND code = $2 RETURNING true
+            """,
             chain_id,
             code,
-            version,
+            owner,
+            owner_name,
+            cadence,
+            now,
         )
-    )
+        return bool(updated)
+
+    async def add_review(self, review: dict[str, Any]) -> None:
+        await self._conn.execute(
+            """
+            INSERT INTO process_reviews (review_id, chain_id, service_type, reviewed_by,
+                reviewed_by_name, reviewed_at, period_from, period_to, findings, decisions,
+                flow_version, resulting_version, figures)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            """,
+            review["review_id"],
+            review["chain_id"],
+            review["service_type"],
+            review["reviewed_by"],
+            review["reviewed_by_name"],
+            review["reviewed_at"],
+            review["period_from"],
+            review["period_to"],
+            review["findings"],
+            review["decisions"],
+            review["flow_version"],
+            review["resulting_version"],
+            review["figures"],
+        )
+
+    async def list_reviews(
+        self, chain_id: UUID, code: str, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        """The type's reviews, newest first (``limit + 1`` rows, for the page's ``has_more``)."""
+        rows = await self._conn.fetch(
+            """
+            SELECT review_id, service_type, reviewed_by, reviewed_by_name, reviewed_at, period_from,
+                   period_to, findings, decisions, flow_version, resulting_version, figures
+            FROM process_reviews WHERE chain_id = $1 AND service_type = $2
+            ORDER BY reviewed_at DESC, review_id LIMIT $3 OFFSET $4
+            """,
+            chain_id,
+            code,
+            limit + 1,
+            offset,
+        )
+        return [dict(r) for r in rows]
+
+    async def version_exists(self, chain_id: UUID, code: str, version: int) -> bool:
+        return bool(
+            await self._conn.fetchval(
+                "SELECT true FROM flow_versions WHERE chain_id = $1 AND service_type = $2 "
+                "AND version = $3",
+                chain_id,
+                code,
+                version,
+            )
+        )
