@@ -12,6 +12,7 @@ from typing import Any
 
 import aio_pika
 
+from shared.database import drop_database
 from shared.topology import Topology
 from tests.chaos.measure import Request, Row, deliveries, recovery_time
 from tests.chaos.scenarios import SCENARIOS, TAPPED, Chaos, Settings
@@ -48,6 +49,22 @@ async def _dead_letters(node: OwnRabbitMQ, prefix: str) -> tuple[int, int]:
             while (message := await queue.get(no_ack=True, fail=False)) is not None:
                 kinds[str((message.headers or {}).get("x-chaos", "event"))] += 1
     return kinds["event"] + kinds["copy"], kinds["poison"]
+
+
+async def _remove_topology(node: OwnRabbitMQ, prefix: str) -> None:
+    """Delete the run's queues and exchanges: a single node holding every run's quorum queues
+    would carry hundreds of them by the end of the suite."""
+    queues = await node.ctl("-q", "list_queues", "name", "--no-table-headers")
+    exchanges = await node.ctl("-q", "list_exchanges", "name", "--no-table-headers")
+    connection = await aio_pika.connect(node.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        for name in queues.split():
+            if name.startswith(prefix):
+                await channel.queue_delete(name)
+        for name in exchanges.split():
+            if name.startswith(prefix):
+                await channel.exchange_delete(name)
 
 
 def _refusals(found: dict[str, Any]) -> int:
@@ -180,3 +197,7 @@ async def run_once(
         services.stop()
         await workload.close()
         await provider.stop()
+        with contextlib.suppress(Exception):
+            await _remove_topology(node, infra.prefix)
+            for service in BACKENDS:
+                await drop_database(infra.database_url(service))

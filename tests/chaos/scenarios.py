@@ -111,18 +111,20 @@ async def postgres_outage(chaos: Chaos) -> str:
 
 async def duplicates(chaos: Chaos) -> str:
     assert chaos.tap is not None
+    seen = chaos.tap.seen
     chaos.tap.duplicate_share = 0.10
     await asyncio.sleep(chaos.settings.window)
     chaos.tap.duplicate_share = 0.0
-    return f"{chaos.tap.duplicated} copies of {chaos.tap.seen} events"
+    return f"{chaos.tap.duplicated} copies of {chaos.tap.seen - seen} events"
 
 
 async def poison(chaos: Chaos) -> str:
     assert chaos.tap is not None
+    seen = chaos.tap.seen
     chaos.tap.poison_share = 0.01
     await asyncio.sleep(chaos.settings.window)
     chaos.tap.poison_share = 0.0
-    return f"{chaos.tap.poisoned} poison of {chaos.tap.seen} events"
+    return f"{chaos.tap.poisoned} poison among {chaos.tap.seen - seen} events"
 
 
 async def provider_faults(chaos: Chaos) -> str:

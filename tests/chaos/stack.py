@@ -69,19 +69,22 @@ class Services:
         deadline = loop.time() + timeout
         async with httpx.AsyncClient(timeout=5) as http:
             for service in services:
+                last = "no answer"
                 while True:
                     try:
-                        if (await http.get(f"{self.url(service)}/ready")).status_code == 200:
+                        answer = await http.get(f"{self.url(service)}/ready")
+                        if answer.status_code == 200:
                             break
-                    except httpx.TransportError:
-                        pass
+                        last = f"{answer.status_code} {answer.text[:300]}"
+                    except httpx.TransportError as exc:
+                        last = repr(exc)
                     if self.processes[service].poll() is not None:
                         raise RuntimeError(
                             f"{service} exited ({self.processes[service].returncode}); "
                             f"see {self.log_path(service)}"
                         )
                     if loop.time() > deadline:
-                        raise TimeoutError(f"{service} not ready after {timeout} s")
+                        raise TimeoutError(f"{service} not ready after {timeout} s: {last}")
                     await asyncio.sleep(0.2)
 
     def stop(self) -> None:
