@@ -44,8 +44,8 @@ class Recorded:
     to: str | None
     text: str | None
     status: int
-    at: float = field(default_factory=time.monotonic)
-    """When the request arrived (``time.monotonic``)."""
+    at: float = field(default_factory=time.time)
+    """When the request arrived (``time.time()``): benchmarks time action → SMS with it."""
 
 
 @dataclass
