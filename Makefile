@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-what-if clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,7 @@ migrate: services keys ## create and migrate the three databases
 
 seed: migrate ## load the demo chain, branches, users and flows
 	$(DEV_KEYS) $(RUN) python -m workflow seed-demo
+	$(DEV_KEYS) $(RUN) python -m workflow seed-demo-history
 	$(DEV_KEYS) $(RUN) python -m intake seed-demo
 	@scripts/rabbitmq-lab-user.sh LABDEMO lab-demo-change-me 2>/dev/null \
 	  || echo "  (no demo lab user on the broker: rabbitmqctl must run where RabbitMQ runs; see README)"
@@ -125,6 +126,10 @@ bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_notifier
 	$(RUN) python -m tests.bench.bench_console
 	$(RUN) python -m tests.bench.bench_customer_page
+	$(RUN) python -m tests.bench.bench_what_if
+
+bench-what-if: install ## what-if over 100,000 delivered orders vs the raw fetch of the same rows
+	$(RUN) python -m tests.bench.bench_what_if
 
 bench-console: install ## the board with 2,000 open orders, and event → open board latency
 	$(RUN) python -m tests.bench.bench_console

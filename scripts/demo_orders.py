@@ -26,6 +26,11 @@ PASSWORD = "visao-clara-demo"  # noqa: S105 - the demo users' published password
 ADMIN = "admin@visaoclara.demo"
 ATTENDANTS = {"SP01": "atendente.sp@visaoclara.demo", "RJ01": "atendente.rj@visaoclara.demo"}
 DEMO_LAB = "LABDEMO"
+PROCESS_OWNERS = {
+    "venda-oculos-grau": (ADMIN, "monthly"),
+    "reparo": ("gerente.sp@visaoclara.demo", "weekly"),
+}
+"""Who reviews which flow, and how often (``make run`` seeds their history)."""
 
 
 @dataclass(frozen=True)
@@ -266,9 +271,28 @@ class Demo:
             self.act(email, order_id, "cancel", reason="Cliente desistiu da troca")
         return str(order["number"])
 
+    def name_process_owners(self) -> None:
+        """Each reviewed type gets its owner and cadence (a new owner's review is due at once)."""
+        users = self.call(ADMIN, "GET", f"{self.intake}/api/v1/users", params={"limit": 200})
+        by_email = {u["email"]: u for u in users["items"]}
+        for code, (email, cadence) in PROCESS_OWNERS.items():
+            user = by_email.get(email)
+            if user is None:
+                continue
+            self.call(
+                ADMIN,
+                "PUT",
+                f"{self.workflow}/api/v1/service-types/{code}/process-owner",
+                json={"owner_id": user["user_id"], "owner_name": user["name"], "cadence": cadence},
+            )
+        print(f"  process owners: {', '.join(PROCESS_OWNERS)} (review due in the console)")
+
     def run(self) -> int:
         self.wait_ready()
-        existing = self.call(ADMIN, "GET", f"{self.workflow}/api/v1/orders", params={"limit": 1})
+        self.name_process_owners()
+        existing = self.call(
+            ADMIN, "GET", f"{self.workflow}/api/v1/orders", params={"limit": 1, "status": "open"}
+        )
         if existing["items"]:
             print("  demo orders: the demo chain has orders already; left as they are")
             return 0

@@ -66,6 +66,7 @@ def running_services(
         for backend in BACKENDS:
             run_command(env, backend, "migrate")
         run_command(env, "workflow", "seed-demo")
+        run_command(env, "workflow", "seed-demo-history")
         run_command(env, "intake", "seed-demo")
     urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
     urls["workflow_database"] = env["WORKFLOW_DATABASE_URL"]

@@ -46,10 +46,13 @@ CREATES_IN_CALLERS_CHAIN = {
     ("workflow", "PUT", "/api/v1/calendar/optional-days"),
     ("intake", "POST", "/api/v1/labs"),
     ("notifier", "PUT", "/api/v1/sms-settings"),  # the caller's own chain's option
+    ("workflow", "PUT", "/api/v1/service-types/{code}/process-owner"),  # B's own "teste"
+    ("workflow", "POST", "/api/v1/service-types/{code}/reviews"),  # B's own "teste"
 }
 """Writes whose body names nothing of chain A: another chain's admin may do them in their own."""
 NOT_WRITES = {
     ("intake", "POST", "/api/v1/auth/refresh"),  # a new token for the caller's own valid one
+    ("workflow", "POST", "/api/v1/service-types/{code}/what-if"),  # a read of a snapshot
 }
 """POSTs that change nothing: anyone with a valid token may make them, about themselves only."""
 SERVICES = ("intake", "workflow", "notifier")
@@ -124,6 +127,15 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     },
     ("workflow", "PUT", "/api/v1/service-types/{code}"): lambda w: {
         "name": "Tomado", "stages": [{"key": "unica", "name": "Única", "planned_days": 9}],
+    },
+    ("workflow", "POST", "/api/v1/service-types/{code}/what-if"): lambda w: {
+        "stages": [{"key": "unica", "name": "Única", "planned_days": 1}],
+    },
+    ("workflow", "PUT", "/api/v1/service-types/{code}/process-owner"): lambda w: {
+        "owner_id": str(uuid.uuid4()), "owner_name": "Intruso", "cadence": "weekly",
+    },
+    ("workflow", "POST", "/api/v1/service-types/{code}/reviews"): lambda w: {
+        "findings": "intrusão", "decisions": "nenhuma",
     },
     ("workflow", "PUT", "/api/v1/branches/{branch_id}/calendar"): lambda w: {
         "closures": [{"date": "2027-03-01", "description": "Fechada por intrusos"}],

@@ -41,6 +41,7 @@ from console.entrypoints.http.controllers.live import LiveController
 from console.entrypoints.http.controllers.messages import MessagesController
 from console.entrypoints.http.controllers.order_screen import OrderScreenController
 from console.entrypoints.http.controllers.people import PeopleController
+from console.entrypoints.http.controllers.process_review import ProcessReviewController
 from console.entrypoints.http.controllers.review import ReviewController
 from console.entrypoints.http.controllers.search import SearchController
 from console.entrypoints.http.controllers.tracking import customer_page
@@ -67,6 +68,7 @@ ROUTE_HANDLERS: list[Any] = [
     FlowsController,
     CalendarsController,
     ReviewController,
+    ProcessReviewController,
     PeopleController,
     LabsController,
     MessagesController,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from shared.service_main import run_service_cli
 from workflow.bootstrap import create_app, create_runtime
 from workflow.config import WorkflowSettings
+from workflow.entrypoints.demo_history import seed_demo_history
 from workflow.entrypoints.demo_seed import seed_demo
 
 
@@ -14,7 +15,10 @@ def main() -> None:
         settings.service,
         create_app=lambda: create_app(settings),
         migrate=create_runtime(settings).migrate,
-        extra_commands={"seed-demo": lambda: seed_demo(settings)},
+        extra_commands={
+            "seed-demo": lambda: seed_demo(settings),
+            "seed-demo-history": lambda: seed_demo_history(settings),
+        },
     )
 
 

@@ -20,6 +20,7 @@ from workflow.entrypoints.consumers import WorkflowHandlers
 from workflow.entrypoints.http.analytics import AnalyticsController
 from workflow.entrypoints.http.calendars import BranchCalendarController, OptionalDaysController
 from workflow.entrypoints.http.orders import OrderController
+from workflow.entrypoints.http.process_review import ProcessReviewController
 from workflow.entrypoints.http.quote import get_quote
 from workflow.entrypoints.http.service_types import ServiceTypeController
 from workflow.entrypoints.http.tracking import MissLimiter, TrackingPolicy, get_tracking
@@ -85,6 +86,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             OptionalDaysController,
             get_quote,
             AnalyticsController,
+            ProcessReviewController,
             get_tracking,
         ],
         checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
@@ -94,6 +96,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             "pool": Provide(runtime.database_pool, sync_to_thread=False),
             "clock": Provide(lambda: system_clock, sync_to_thread=False),
             "calendars": Provide(lambda: calendars, sync_to_thread=False),
+            "new_id": Provide(lambda: uuid4, sync_to_thread=False),
             "tracking": Provide(lambda: tracking, sync_to_thread=False),
         },
     )

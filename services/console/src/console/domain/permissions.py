@@ -38,6 +38,7 @@ MENU = (
     MenuEntry("Tipos de OS", "/tipos", EVERYONE),
     MenuEntry("Calendários", "/calendarios", EVERYONE),
     MenuEntry("Análise", "/analise", MANAGERS),
+    MenuEntry("Revisão", "/revisao", MANAGERS),
     MenuEntry("Pessoas", "/pessoas", MANAGERS),
     MenuEntry("Laboratórios", "/laboratorios", ADMINS),
     MenuEntry("Mensagens", "/mensagens", STAFF),

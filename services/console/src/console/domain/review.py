@@ -9,6 +9,8 @@ Rules:
   average stay exceeds its planned time by the most hours (none when every stage keeps to plan).
 - Each slow stage links to the board of its service type at that stage's column, where its
   open orders are.
+- Where a type's orders in the period ran more than one flow version, workflow gives its
+  figures per version: each version is its own bar and its own stage chart ("· versão 2").
 """
 
 from __future__ import annotations
@@ -123,7 +125,7 @@ def on_time_view(body: Mapping[str, Any]) -> OnTime:
 def lead_time_chart(items: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -> BarChart:
     rows = [
         BarInput(
-            label=names.get(str(item["key"]), str(item["key"])),
+            label=_versioned(names.get(str(item["key"]), str(item["key"])), item),
             value=float(item["median_hours"] or 0.0),
             value_text=(
                 f"{duration_text(item['median_hours'])} · p90 {duration_text(item['p90_hours'])}"
@@ -146,6 +148,12 @@ def bottleneck(items: Sequence[Mapping[str, Any]]) -> int | None:
     return worst
 
 
+def _versioned(name: str, item: Mapping[str, Any]) -> str:
+    """ "Venda de óculos de grau · versão 2" when workflow split the type by flow version."""
+    version = item.get("flow_version")
+    return name if version is None else f"{name} · versão {version}"
+
+
 def board_link(service_type: str, stage_key: str, branch_id: str | None) -> str:
     query = {"tipo": service_type, **({"filial": branch_id} if branch_id else {})}
     return f"/?{urlencode(query)}#col-{stage_key}"
@@ -163,11 +171,11 @@ def stage_charts(
     items: Sequence[Mapping[str, Any]], names: Mapping[str, str], branch_id: str | None
 ) -> list[StageChart]:
     """One chart per service type, its stages in flow order, the bottleneck highlighted."""
-    by_type: dict[str, list[Mapping[str, Any]]] = {}
+    by_type: dict[tuple[str, Any], list[Mapping[str, Any]]] = {}
     for item in items:
-        by_type.setdefault(str(item["service_type"]), []).append(item)
+        by_type.setdefault((str(item["service_type"]), item.get("flow_version")), []).append(item)
     charts = []
-    for code, stages in by_type.items():
+    for (code, _version), stages in by_type.items():
         stages.sort(key=lambda s: s.get("position") or 0)
         worst = bottleneck(stages)
         rows = [
@@ -177,7 +185,7 @@ def stage_charts(
         charts.append(
             StageChart(
                 service_type=code,
-                name=names.get(code, code),
+                name=_versioned(names.get(code, code), stages[0]),
                 chart=duration_chart(rows),
                 bottleneck=None if worst is None else str(stages[worst]["stage_name"]),
             )

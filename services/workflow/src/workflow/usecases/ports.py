@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
-from datetime import datetime
-from typing import Protocol
+from datetime import date, datetime
+from typing import Any, Protocol
 from uuid import UUID
 
 from shared.events import BranchSnapshot, Event
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import FlowVersion, Stage
+from workflow.domain.history import HistoricalOrder
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState
+from workflow.domain.planned_days import Stay
 from workflow.domain.records import (
     Branch,
     ChainOptionalDays,
@@ -217,6 +219,76 @@ class BranchStore(Protocol):
     ) -> list[UUID]:
         """Store the chain's choice and copy it to each of its branches; their ids."""
         ...
+
+
+class ReviewStore(Protocol):
+    """Process reviews: the delivered history, owners and cadences, the reviews recorded.
+
+    Every read and write is scoped to ``chain_id``; ``branches`` (None: all of the chain's)
+    narrows the history to the branches the caller sees. Schedule rows carry ``code``, ``name``,
+    ``version``, ``process_owner``, ``process_owner_name``, ``review_cadence``, ``owner_since``
+    and ``last_reviewed_at``."""
+
+    def read_only(self) -> AbstractAsyncContextManager[None]:
+        """One consistent snapshot that takes no row locks (the live order flow never waits)."""
+        ...
+
+    def transaction(self) -> AbstractAsyncContextManager[None]:
+        """A read-write transaction: everything inside commits together."""
+        ...
+
+    async def latest_flow(self, chain_id: UUID, service_type: str) -> FlowVersion | None: ...
+
+    async def chain_branches(self, chain_id: UUID) -> list[Branch]: ...
+
+    async def delivered_history(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: frozenset[UUID] | None,
+    ) -> list[HistoricalOrder]:
+        """The type's orders delivered on local days ``date_from``–``date_to``, with stays."""
+        ...
+
+    async def finished_stays(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: frozenset[UUID] | None,
+    ) -> list[Stay]:
+        """Stays in the type's stages that ended in the period (local day of the exit)."""
+        ...
+
+    async def schedules(self, chain_id: UUID) -> list[dict[str, Any]]: ...
+
+    async def schedule(self, chain_id: UUID, code: str) -> dict[str, Any] | None: ...
+
+    async def set_owner(
+        self,
+        chain_id: UUID,
+        code: str,
+        *,
+        owner: UUID | None,
+        owner_name: str | None,
+        cadence: str | None,
+        now: datetime,
+    ) -> bool:
+        """Name (or clear) the type's owner; False when the chain has no such type."""
+        ...
+
+    async def add_review(self, review: dict[str, Any]) -> None: ...
+
+    async def list_reviews(
+        self, chain_id: UUID, code: str, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        """Newest first, ``limit + 1`` rows (for the page's ``has_more``)."""
+        ...
+
+    async def version_exists(self, chain_id: UUID, code: str, version: int) -> bool: ...
 
 
 class Calendars(Protocol):

@@ -1,7 +1,10 @@
 """Analytics over real order history: lead times, stage times, on-time rate.
 
 Times are wall-clock hours: an order from opening to delivery, a stage from entry to exit.
-``percentile_cont`` gives the median and the 90th percentile. Dates (``date_from``,
+``percentile_cont`` gives the median and the 90th percentile. Where a service type's orders in
+the period ran more than one flow version, its lead times and stage times are given per
+version (``flow_version``; null when the type ran one version only), so a new flow's figures
+are not mixed with the old one's. Dates (``date_from``,
 ``date_to``, both inclusive) and "on time" are read in each branch's own time zone: an order
 is on time when it was delivered on or before its promised date.
 """
@@ -64,12 +67,22 @@ async def lead_times(
 ) -> list[Stats]:
     """Opening-to-delivery time and on-time rate of delivered orders, per group."""
     group = _GROUPS[by]
+    # Per service type, each flow version apart when the type's orders ran more than one.
+    version = "o.flow_version" if by == "service_type" else "NULL::int"
     rows = await conn.fetch(
         f"""
-        SELECT {group} AS key, {_STATS},
-            avg((t.closed_on <= o.promised_date)::int) AS on_time_rate
-        {_DELIVERED} AND {group} IS NOT NULL
-        GROUP BY {group} ORDER BY {group}
+        WITH delivered AS (
+            SELECT {group} AS key, {version} AS flow_version, t.hours,
+                (t.closed_on <= o.promised_date)::int AS on_time
+            {_DELIVERED} AND {group} IS NOT NULL
+        ),
+        split AS (
+            SELECT key FROM delivered GROUP BY key HAVING count(DISTINCT flow_version) > 1
+        )
+        SELECT d.key, CASE WHEN s.key IS NOT NULL THEN d.flow_version END AS flow_version,
+            {_STATS}, avg(d.on_time) AS on_time_rate
+        FROM delivered d LEFT JOIN split s ON s.key = d.key
+        GROUP BY 1, 2 ORDER BY 1, 2 NULLS FIRST
         """,
         chain_id,
         None if branches is None else list(branches),
@@ -133,16 +146,31 @@ async def stage_times(
 
     With ``slowest``, only that many stages, slowest (highest average) first.
     """
-    order = "avg_hours DESC, service_type, stage_key" if slowest else "service_type, position"
+    order = (
+        "avg_hours DESC, service_type, stage_key"
+        if slowest
+        else "service_type, flow_version NULLS FIRST, position"
+    )
     rows = await conn.fetch(
         f"""
-        SELECT o.service_type, s.stage_key, min(s.stage_name) AS stage_name,
-            min(s.stage_position) AS position, {_STATS},
-            avg(t.late_hours) AS avg_late_hours,
-            avg(t.planned_hours) AS avg_planned_hours,
-            avg((s.exited_at > s.due_at)::int) AS late_rate
-        {_EXITED} AND ($5::text IS NULL OR o.service_type = $5)
-        GROUP BY o.service_type, s.stage_key
+        WITH stays AS (
+            SELECT o.service_type, o.flow_version, s.stage_key, s.stage_name, s.stage_position,
+                t.hours, t.late_hours, t.planned_hours, (s.exited_at > s.due_at)::int AS late
+            {_EXITED} AND ($5::text IS NULL OR o.service_type = $5)
+        ),
+        split AS (
+            SELECT service_type FROM stays GROUP BY service_type
+            HAVING count(DISTINCT flow_version) > 1
+        )
+        SELECT st.service_type,
+            CASE WHEN sp.service_type IS NOT NULL THEN st.flow_version END AS flow_version,
+            st.stage_key, min(st.stage_name) AS stage_name,
+            min(st.stage_position) AS position, {_STATS},
+            avg(st.late_hours) AS avg_late_hours,
+            avg(st.planned_hours) AS avg_planned_hours,
+            avg(st.late) AS late_rate
+        FROM stays st LEFT JOIN split sp ON sp.service_type = st.service_type
+        GROUP BY 1, 2, 3
         ORDER BY {order} LIMIT $6
         """,
         chain_id,

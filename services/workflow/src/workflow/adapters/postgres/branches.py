@@ -21,7 +21,7 @@ from shared.events import BranchSnapshot
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.records import Branch, ChainOptionalDays
 
-_COLUMNS = """
+BRANCH_COLUMNS = """
     branch_id, chain_id, code, name, state, city, timezone, phone, updated_at, address,
     opening_hours, chain_name, optional_days, calendar, calendar_revision, calendar_updated_at,
     calendar_updated_by
@@ -73,7 +73,7 @@ class PostgresBranchStore:
 
     async def get(self, chain_id: UUID, branch_id: UUID) -> Branch | None:
         row = await self._conn.fetchrow(
-            f"SELECT {_COLUMNS} FROM branches WHERE branch_id = $1 AND chain_id = $2",
+            f"SELECT {BRANCH_COLUMNS} FROM branches WHERE branch_id = $1 AND chain_id = $2",
             branch_id,
             chain_id,
         )
@@ -93,7 +93,7 @@ class PostgresBranchStore:
             UPDATE branches SET calendar = $3, calendar_revision = calendar_revision + 1,
                 calendar_updated_at = $4, calendar_updated_by = $5
             WHERE branch_id = $1 AND chain_id = $2
-            RETURNING {_COLUMNS}
+            RETURNING {BRANCH_COLUMNS}
             """,
             branch_id,
             chain_id,

@@ -12,6 +12,7 @@ from litestar.response import Template
 from console.domain.board import RISK_LABELS
 from console.entrypoints.http.pages import Visit, page
 from console.usecases.board import BoardFilters, load_board
+from console.usecases.process_review import review_notices
 
 
 class BoardController(Controller):
@@ -35,6 +36,7 @@ class BoardController(Controller):
             text=(busca or "").strip()[:100] or None,
         )
         board_page = await load_board(visit.api, visit.token, visit.directory, filters, visit.now())
+        notices = await review_notices(visit.api, visit.token, visit.role)
         return page(
             request,
             visit,
@@ -42,4 +44,5 @@ class BoardController(Controller):
             fragment="board_columns.html",
             view=board_page,
             risk_labels=RISK_LABELS,
+            review_notices=notices,
         )

@@ -1,0 +1,256 @@
+"""Process reviews in PostgreSQL: owners and cadences, recorded reviews, and the history read.
+
+The history read is what the analytics read (``orders`` delivered, their ``stage_entries``),
+per order in one row: seconds per stage key, and how far each stage's last exit was past its
+due time. Every query is scoped to the caller's chain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from shared.database import Connection
+from workflow.adapters.postgres.branches import BRANCH_COLUMNS, branch_from_row
+from workflow.adapters.postgres.flows import PostgresFlowStore
+from workflow.domain.flow import FlowVersion
+from workflow.domain.history import HistoricalOrder
+from workflow.domain.planned_days import Stay
+from workflow.domain.records import Branch
+
+Branches = frozenset[UUID] | None
+
+_DELIVERED = """
+    SELECT o.order_id, o.number, o.branch_id, o.flow_version, o.opened_at, o.closed_at,
+           o.promised_date, o.lab_code,
+           extract(epoch FROM o.paused_total)::float8 AS paused_seconds
+    FROM orders o JOIN branches b ON b.branch_id = o.branch_id
+    WHERE o.chain_id = $1 AND o.service_type = $2 AND o.status = 'delivered'
+      AND o.closed_at >= ($3::date - 1)::timestamptz AND o.closed_at < ($4::date + 2)::timestamptz
+      AND (o.closed_at AT TIME ZONE b.timezone)::date BETWEEN $3 AND $4
+      AND ($5::uuid[] IS NULL OR o.branch_id = ANY($5::uuid[]))
+"""
+
+HISTORY_SQL = f"""
+    SELECT d.*, st.keys, st.seconds, st.over_seconds FROM ({_DELIVERED}) d
+    CROSS JOIN LATERAL (
+        SELECT array_agg(s.stage_key) AS keys,
+               array_agg(extract(epoch FROM s.exited_at - s.entered_at)::float8) AS seconds,
+               array_agg(extract(epoch FROM s.exited_at - s.due_at)::float8) AS over_seconds
+        FROM stage_entries s WHERE s.order_id = d.order_id AND s.exited_at IS NOT NULL
+    ) st
+"""
+"""The delivered orders of a type (``$1`` chain, ``$2`` type, ``$3``–``$4`` local delivery
+days, ``$5`` branches or NULL), one row each with its stays (key, seconds, seconds past due)
+gathered by the stage entries' primary key: no large sort or hash to spill to disk."""
+
+
+_SCHEDULE = """
+    SELECT t.code, t.name, t.process_owner, t.process_owner_name, t.review_cadence,
+           t.owner_since,
+           (SELECT max(r.reviewed_at) FROM process_reviews r
+            WHERE r.chain_id = t.chain_id AND r.service_type = t.code) AS last_reviewed_at,
+           (SELECT max(v.version) FROM flow_versions v
+            WHERE v.chain_id = t.chain_id AND v.service_type = t.code) AS version
+    FROM service_types t WHERE t.chain_id = $1
+"""
+
+
+def historical_order(row: Any) -> HistoricalOrder:
+    """One row of ``HISTORY_SQL`` as a ``HistoricalOrder``."""
+    seconds: dict[str, float] = {}
+    late: set[str] = set()
+    worst, worst_over = None, 0.0
+    if row["keys"]:
+        for key, spent, over in zip(row["keys"], row["seconds"], row["over_seconds"], strict=True):
+            # A stage entered twice (sent back) sums its stays; lateness is per stay.
+            seconds[key] = seconds.get(key, 0.0) + spent
+            if over > 0:
+                late.add(key)
+                if over > worst_over:
+                    worst, worst_over = key, over
+    lead = (row["closed_at"] - row["opened_at"]).total_seconds()
+    return HistoricalOrder(
+        order_id=str(row["order_id"]),
+        number=row["number"],
+        branch=str(row["branch_id"]),
+        flow_version=row["flow_version"] or 0,
+        opened_at=row["opened_at"],
+        delivered_at=row["closed_at"],
+        promised_date=row["promised_date"],
+        stage_seconds=seconds,
+        late_stage=worst,
+        late_stages=frozenset(late),
+        paused_seconds=row["paused_seconds"] or 0.0,
+        lab_code=row["lab_code"],
+        outside_seconds=max(lead - sum(seconds.values()), 0.0),
+    )
+
+
+class PostgresReviewStore:
+    """``usecases.ports.ReviewStore`` on one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[None]:
+        """One snapshot, no locks: REPEATABLE READ READ ONLY (and no JIT: its compile time is
+        more than it saves on these queries)."""
+        async with self._conn.transaction(isolation="repeatable_read", readonly=True):
+            await self._conn.execute("SET LOCAL jit = off")
+            yield
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with self._conn.transaction():
+            yield
+
+    async def latest_flow(self, chain_id: UUID, service_type: str) -> FlowVersion | None:
+        return await PostgresFlowStore(self._conn).latest(chain_id, service_type)
+
+    async def chain_branches(self, chain_id: UUID) -> list[Branch]:
+        """Every branch of the chain, with what its calendar is built from."""
+        rows = await self._conn.fetch(
+            f"SELECT {BRANCH_COLUMNS} FROM branches WHERE chain_id = $1", chain_id
+        )
+        return [branch_from_row(row) for row in rows]
+
+    async def delivered_history(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: Branches,
+    ) -> list[HistoricalOrder]:
+        rows = await self._conn.fetch(
+            HISTORY_SQL,
+            chain_id,
+            service_type,
+            date_from,
+            date_to,
+            None if branches is None else list(branches),
+        )
+        return [historical_order(row) for row in rows]
+
+    async def finished_stays(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: Branches,
+    ) -> list[Stay]:
+        """Stays in the type's stages that ended in the period (local day of the exit)."""
+        rows = await self._conn.fetch(
+            """
+            SELECT s.stage_key, o.branch_id, s.entered_at, s.exited_at
+            FROM stage_entries s JOIN orders o ON o.order_id = s.order_id
+            JOIN branches b ON b.branch_id = o.branch_id
+            WHERE o.chain_id = $1 AND o.service_type = $2 AND s.exited_at IS NOT NULL
+              AND (s.exited_at AT TIME ZONE b.timezone)::date BETWEEN $3 AND $4
+              AND ($5::uuid[] IS NULL OR o.branch_id = ANY($5::uuid[]))
+            """,
+            chain_id,
+            service_type,
+            date_from,
+            date_to,
+            None if branches is None else list(branches),
+        )
+        return [
+            Stay(r["stage_key"], str(r["branch_id"]), r["entered_at"], r["exited_at"]) for r in rows
+        ]
+
+    async def schedules(self, chain_id: UUID) -> list[dict[str, Any]]:
+        """Each service type of the chain with its owner, cadence and last review."""
+        rows = await self._conn.fetch(_SCHEDULE + " ORDER BY t.code", chain_id)
+        return [dict(r) for r in rows]
+
+    async def schedule(self, chain_id: UUID, code: str) -> dict[str, Any] | None:
+        row = await self._conn.fetchrow(_SCHEDULE + " AND t.code = $2", chain_id, code)
+        return dict(row) if row else None
+
+    async def set_owner(
+        self,
+        chain_id: UUID,
+        code: str,
+        *,
+        owner: UUID | None,
+        owner_name: str | None,
+        cadence: str | None,
+        now: datetime,
+    ) -> bool:
+        """Name (or clear) the type's owner; a new owner's clock starts now. False: no such type."""
+        updated = await self._conn.fetchval(
+            """
+            UPDATE service_types SET process_owner = $3, process_owner_name = $4,
+                review_cadence = $5,
+                owner_since = CASE WHEN $3::uuid IS NULL THEN NULL
+                                   WHEN process_owner IS DISTINCT FROM $3 THEN $6
+                                   ELSE coalesce(owner_since, $6) END
+            WHERE chain_id = $1 AND code = $2 RETURNING true
+            """,
+            chain_id,
+            code,
+            owner,
+            owner_name,
+            cadence,
+            now,
+        )
+        return bool(updated)
+
+    async def add_review(self, review: dict[str, Any]) -> None:
+        await self._conn.execute(
+            """
+            INSERT INTO process_reviews (review_id, chain_id, service_type, reviewed_by,
+                reviewed_by_name, reviewed_at, period_from, period_to, findings, decisions,
+                flow_version, resulting_version, figures)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+            """,
+            review["review_id"],
+            review["chain_id"],
+            review["service_type"],
+            review["reviewed_by"],
+            review["reviewed_by_name"],
+            review["reviewed_at"],
+            review["period_from"],
+            review["period_to"],
+            review["findings"],
+            review["decisions"],
+            review["flow_version"],
+            review["resulting_version"],
+            review["figures"],
+        )
+
+    async def list_reviews(
+        self, chain_id: UUID, code: str, limit: int, offset: int
+    ) -> list[dict[str, Any]]:
+        """The type's reviews, newest first (``limit + 1`` rows, for the page's ``has_more``)."""
+        rows = await self._conn.fetch(
+            """
+            SELECT review_id, service_type, reviewed_by, reviewed_by_name, reviewed_at, period_from,
+                   period_to, findings, decisions, flow_version, resulting_version, figures
+            FROM process_reviews WHERE chain_id = $1 AND service_type = $2
+            ORDER BY reviewed_at DESC, review_id LIMIT $3 OFFSET $4
+            """,
+            chain_id,
+            code,
+            limit + 1,
+            offset,
+        )
+        return [dict(r) for r in rows]
+
+    async def version_exists(self, chain_id: UUID, code: str, version: int) -> bool:
+        return bool(
+            await self._conn.fetchval(
+                "SELECT true FROM flow_versions WHERE chain_id = $1 AND service_type = $2 "
+                "AND version = $3",
+                chain_id,
+                code,
+                version,
+            )
+        )
