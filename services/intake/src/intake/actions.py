@@ -4,7 +4,9 @@ Rules:
 - Intake does not know the order's stage; it checks what a request must say and records it.
   Workflow decides whether the action is allowed in the order's current state and puts the
   outcome (or the refusal and its reason) on the order's timeline.
-- ``reason`` is required for back, pause, cancel and reopen; ``assignee`` for assign; ``note``
+- ``reason`` is required for back, pause, cancel and reopen; ``assignee_id`` (a staff user who
+  works in the order's branch; their name becomes ``assignee``) or a free-text ``assignee`` for
+  assign; ``note``
   for note; ``reopen_kind`` (remake | warranty) for reopen. ``target_stage`` belongs to advance
   only. A field that does not belong to the action is refused, never silently dropped.
 - The action row and its event are one transaction; the event's ``message_id`` is the action
@@ -33,6 +35,7 @@ REASON_REQUIRED: frozenset[str] = frozenset({"back", "pause", "cancel", "reopen"
 _ONLY_FOR = {
     "target_stage": "advance",
     "assignee": "assign",
+    "assignee_id": "assign",
     "note": "note",
     "reopen_kind": "reopen",
 }
@@ -51,11 +54,13 @@ class NewAction:
     note: str | None = None
     reopen_kind: ReopenKind | None = None
     expected_version: int | None = None
+    assignee_id: UUID | None = None
 
     def fingerprint(self) -> str:
         fields = asdict(self)
-        if fields["expected_version"] is None:  # as before the field existed: old keys match
-            del fields["expected_version"]
+        for name in ("expected_version", "assignee_id"):
+            if fields[name] is None:  # as before the field existed: old keys match
+                del fields[name]
         canonical = json.dumps(fields, default=str, sort_keys=True)
         return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -72,6 +77,8 @@ def problems(new: NewAction) -> list[tuple[str, str]]:
     if new.kind in REASON_REQUIRED and not new.reason:
         found.append(("reason", f"required to {new.kind} an order"))
     required = _REQUIRED_FOR.get(new.kind)
+    if new.kind == "assign" and new.assignee_id is not None:
+        required = None
     if required and not getattr(new, required):
         found.append((required, f"required for {new.kind}"))
     for field, kind in _ONLY_FOR.items():
@@ -93,6 +100,31 @@ async def find_order(conn: Connection, chain_id: UUID, order_id: UUID) -> dict[s
         chain_id,
     )
     return dict(row) if row else None
+
+
+ACTING_ROLES = ("chain_admin", "branch_manager", "attendant")
+
+
+async def assignee_problem(
+    conn: Connection, chain_id: UUID, user_id: UUID, branch_id: UUID
+) -> tuple[str | None, str | None]:
+    """(the person's name, None) when ``user_id`` may take an order of ``branch_id``: an active
+    staff member of the chain who acts on orders and works there (a chain admin works
+    everywhere); else (None, why not, in Portuguese)."""
+    row = await conn.fetchrow(
+        "SELECT name, role, branch_ids, active FROM users WHERE chain_id = $1 AND user_id = $2",
+        chain_id,
+        user_id,
+    )
+    if row is None:
+        return None, f"pessoa {user_id} não encontrada nesta rede"
+    if not row["active"]:
+        return None, f"{row['name']} está desativado(a) e não pode receber OS"
+    if row["role"] not in ACTING_ROLES:
+        return None, f"{row['name']} só consulta (perfil {row['role']}) e não pode receber OS"
+    if row["role"] != "chain_admin" and branch_id not in row["branch_ids"]:
+        return None, f"{row['name']} não trabalha na filial desta OS"
+    return str(row["name"]), None
 
 
 async def record_action(
@@ -153,6 +185,7 @@ async def record_action(
                 reason=new.reason,
                 target_stage=new.target_stage,
                 assignee=new.assignee,
+                assignee_id=new.assignee_id,
                 note=new.note,
                 reopen_kind=new.reopen_kind,
                 order_seq=order_seq,

@@ -16,8 +16,11 @@ import asyncpg
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from shared import outbox
 from shared.auth import Principal, Role
 from shared.database import Connection
+from shared.events import UserUpserted
+from shared.logging import current_correlation_id
 
 _hasher = PasswordHasher()
 _UNKNOWN_USER_HASH = _hasher.hash("no such user")
@@ -80,6 +83,7 @@ async def create_user(conn: Connection, chain_id: UUID, user: NewUser) -> dict[s
     except asyncpg.UniqueViolationError:
         raise EmailTaken(f"e-mail {user.email} is already in use") from None
     assert row is not None
+    await _publish(conn, row)
     return dict(row)
 
 
@@ -104,7 +108,27 @@ async def update_user(
         user_id,
         *changes.values(),
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    await _publish(conn, row)
+    return dict(row)
+
+
+async def _publish(conn: Connection, row: asyncpg.Record) -> None:
+    """Tell workflow who the person is now (in the caller's transaction: the outbox)."""
+    await outbox.enqueue(
+        conn,
+        UserUpserted(
+            occurred_at=row["updated_at"],
+            correlation_id=current_correlation_id(),
+            chain_id=row["chain_id"],
+            user_id=row["user_id"],
+            name=row["name"],
+            role=row["role"],
+            branch_ids=tuple(row["branch_ids"]),
+            active=row["active"],
+        ),
+    )
 
 
 async def get_user(conn: Connection, chain_id: UUID, user_id: UUID) -> dict[str, Any] | None:

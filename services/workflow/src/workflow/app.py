@@ -9,7 +9,14 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from shared.clock import Clock, system_clock
-from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
+from shared.events import (
+    BranchUpserted,
+    LabStatus,
+    NotificationStatus,
+    OrderAction,
+    OrderOpened,
+    UserUpserted,
+)
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
@@ -18,6 +25,7 @@ from workflow.api.analytics import AnalyticsController
 from workflow.api.calendars import BranchCalendarController, OptionalDaysController
 from workflow.api.orders import OrderController
 from workflow.api.quote import get_quote
+from workflow.api.responsibles import PeopleController, ResponsibleController
 from workflow.api.service_types import ServiceTypeController
 from workflow.api.tracking import MissLimiter, TrackingPolicy, get_tracking
 from workflow.config import WorkflowSettings
@@ -51,6 +59,7 @@ def create_runtime(
         subscriptions.add(OrderAction, handlers.on_order_action)
         subscriptions.add(LabStatus, handlers.on_lab_status)
         subscriptions.add(NotificationStatus, handlers.on_notification_status)
+        subscriptions.add(UserUpserted, handlers.on_user_upserted)
 
     async def risk_sweeper(pool: asyncpg.Pool) -> None:
         sweeper = RiskSweeper(pool, engine, clock, interval=settings.risk_sweep_interval)
@@ -83,6 +92,8 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
         route_handlers=[
             OrderController,
             ServiceTypeController,
+            ResponsibleController,
+            PeopleController,
             BranchCalendarController,
             OptionalDaysController,
             get_quote,

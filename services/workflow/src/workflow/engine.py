@@ -32,7 +32,7 @@ from shared.clock import Clock
 from shared.database import Connection
 from shared.events import OrderRiskChanged
 from shared.logging import get_logger
-from workflow.adapters import flows, order_history, order_store, orders, risk_timers
+from workflow.adapters import flows, order_history, order_store, orders, responsibles, risk_timers
 from workflow.adapters.calendars import CalendarCache
 from workflow.adapters.order_store import StoredOrder
 from workflow.adapters.orders import NewOrder
@@ -51,6 +51,7 @@ from workflow.domain.order_clock import as_of
 from workflow.domain.order_machine import ActionRefused, Decision, OrderState, decide
 from workflow.domain.order_state import EmptyFlow, open_order
 from workflow.domain.order_texts import REOPEN_LABELS, describe
+from workflow.domain.responsibles import assign_on_entry
 from workflow.domain.risk import RiskLevel, assess_risk
 from workflow.outgoing import closed_event, stage_changed_event
 
@@ -109,6 +110,10 @@ class OrderEngine:
                     new.promised_date,
                     new.confirm_before_proposal,
                 )
+                defaults = await responsibles.defaults_for(
+                    conn, new.chain_id, new.service_type, new.branch_id
+                )
+                decision = assign_on_entry(decision, defaults)
             except EmptyFlow:
                 problem = f"o tipo de OS {new.service_type!r} não tem etapas"
         entered = decision.events[0] if decision else None
@@ -176,6 +181,11 @@ class OrderEngine:
                 decision = decide(state, command, flow, calendar, now)
             except ActionRefused as refused:
                 return Outcome(order, None, refused.reason)
+            if any(isinstance(e, StageEntered) for e in decision.events):
+                defaults = await responsibles.defaults_for(
+                    conn, chain_id, order.service_type, order.branch_id
+                )
+                decision = assign_on_entry(decision, defaults)
             explanation = next(
                 (e.deadline.describe() for e in decision.events if isinstance(e, StageEntered)),
                 None,

@@ -29,9 +29,17 @@ from shared.events import (
     NotificationStatus,
     OrderAction,
     OrderOpened,
+    UserUpserted,
 )
 from shared.logging import get_logger
-from workflow.adapters import branches, order_history, order_sequence, order_store, orders
+from workflow.adapters import (
+    branches,
+    order_history,
+    order_sequence,
+    order_store,
+    orders,
+    staff,
+)
 from workflow.adapters.orders import NewOrder
 from workflow.domain.order_actions import (
     AddNote,
@@ -55,6 +63,10 @@ log = get_logger(__name__)
 class WorkflowHandlers:
     def __init__(self, engine: OrderEngine) -> None:
         self._engine = engine
+
+    async def on_user_upserted(self, conn: Connection, event: UserUpserted) -> None:
+        """Keep the workflow's copy of a person (name, role, branches, active)."""
+        await staff.upsert_staff(conn, event)
 
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the workflow's copy of a branch (its state, city and time zone)."""
@@ -278,7 +290,8 @@ def command_from_action(action: OrderAction) -> Command:
         case "resume":
             return Resume(actor)
         case "assign":
-            return Assign(actor, action.assignee or "")
+            assignee_id = str(action.assignee_id) if action.assignee_id else None
+            return Assign(actor, action.assignee or "", assignee_id)
         case "note":
             return AddNote(actor, action.note or reason)
         case "cancel":

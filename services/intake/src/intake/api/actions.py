@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 from uuid import UUID
 
@@ -80,6 +81,7 @@ class ActionController(Controller):
             reason=data.reason,
             target_stage=data.target_stage,
             assignee=data.assignee,
+            assignee_id=data.assignee_id,
             note=data.note,
             reopen_kind=data.reopen_kind,
             expected_version=expected_version(data.expected_version, if_match),
@@ -94,6 +96,15 @@ class ActionController(Controller):
             order = await actions.find_order(conn, principal.chain_id, order_id)
             if order is None or not principal.may_see_branch(order["branch_id"]):
                 raise NotFoundException(f"order {order_id} not found")
+            if new.assignee_id is not None:
+                name, problem = await actions.assignee_problem(
+                    conn, principal.chain_id, new.assignee_id, order["branch_id"]
+                )
+                if problem is not None:
+                    raise ClientException(
+                        f"assignee_id: {problem}", extra={"fields": ["assignee_id"]}
+                    )
+                new = replace(new, assignee=name)
             try:
                 recorded = await actions.record_action(
                     conn,

@@ -79,6 +79,7 @@ def _state(row: Any) -> OrderState | None:
         promised_date=row["promised_date"],
         promised_date_proposed=row["promised_date_proposed"],
         assignee=row["assignee"],
+        assignee_id=str(row["assignee_id"]) if row["assignee_id"] else None,
         paused_at=row["paused_at"],
         paused_total=row["paused_total"],
         lab_status=row["lab_status"],
@@ -144,7 +145,8 @@ async def save_state(
             closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END,
             risk_check_at = CASE WHEN $18 THEN NULL ELSE risk_check_at END,
             updated_at = $19, pause_reason = $21, projected_from_lab_eta = $22,
-            projected_completion_reason = coalesce($23, projected_completion_reason)
+            projected_completion_reason = coalesce($23, projected_completion_reason),
+            assignee_id = $24::uuid
         WHERE order_id = $1 AND version = $2
         RETURNING true
         """,
@@ -171,6 +173,7 @@ async def save_state(
         state.pause_reason,
         state.projected_from_lab_eta,
         projection_reason,
+        state.assignee_id,
     )
     return bool(saved)
 

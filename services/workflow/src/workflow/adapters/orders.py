@@ -49,11 +49,12 @@ async def insert_order(
             stage_entered_at, stage_due_at, stage_due_explanation, projected_completion_at,
             promised_date, promised_date_proposed, opened_at, updated_at, stage_planned_due_at,
             paused_at, reopened_from, reopen_kind, customer_phone_digits,
-            projected_completion_reason, proposed_date, promised_before_proposal, tracking_token)
+            projected_completion_reason, proposed_date, promised_before_proposal, tracking_token,
+            assignee, assignee_id)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                 $18, $19, $20, $21, $22, $23, $24,
                 COALESCE($25, (SELECT customer_phone_digits FROM orders WHERE order_id = $23)),
-                $26, $27, $28, $29)
+                $26, $27, $28, $29, $30, $31::uuid)
         ON CONFLICT (order_id) DO NOTHING RETURNING true
         """,
         order.order_id,
@@ -85,6 +86,8 @@ async def insert_order(
         state.proposed_date if state else None,
         state.promised_before_proposal if state else False,
         tracking_token,
+        state.assignee if state else None,
+        state.assignee_id if state else None,
     )
     return bool(inserted)
 

@@ -77,8 +77,16 @@ def describe(event: Event, lab_code: str | None = None) -> TimelineNote:
                 },
             )
         case Assigned():
-            before = f" (antes: {event.previous})" if event.previous else ""
-            return TimelineNote(event.actor, "assigned", f"Responsável: {event.assignee}{before}")
+            why = f"responsável pela etapa “{event.stage}”" if event.stage else None
+            before = f"antes: {event.previous}" if event.previous else None
+            parts = "; ".join(p for p in (why, before) if p)
+            return TimelineNote(
+                event.actor,
+                "assigned",
+                f"Atribuída a {event.assignee}" + (f" ({parts})" if parts else ""),
+                {"assignee": event.assignee, "assignee_id": event.assignee_id}
+                | ({"stage": event.stage} if event.stage else {}),
+            )
         case NoteAdded():
             return TimelineNote(event.actor, "note", event.text)
         case Cancelled():
