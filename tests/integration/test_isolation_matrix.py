@@ -125,6 +125,10 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     ("workflow", "PUT", "/api/v1/service-types/{code}"): lambda w: {
         "name": "Tomado", "stages": [{"key": "unica", "name": "Única", "planned_days": 9}],
     },
+    ("workflow", "PUT", "/api/v1/service-types/{code}/responsibles"): lambda w: {
+        "responsibles": [{"stage": "recebido", "branch_id": w.a.branches[1]["branch_id"],
+                          "user_id": w.extra["user_id"]}],
+    },
     ("workflow", "PUT", "/api/v1/branches/{branch_id}/calendar"): lambda w: {
         "closures": [{"date": "2027-03-01", "description": "Fechada por intrusos"}],
     },

@@ -77,7 +77,6 @@ class PersonOut(BaseModel):
     user_id: UUID
     name: str
     role: str
-    branch_ids: list[UUID]
 
 
 class ResponsibleController(Controller):
@@ -167,7 +166,7 @@ class PeopleController(Controller):
         scope = frozenset({branch}) if branch is not None else principal.visible_branches()
         async with pool.acquire() as conn:
             rows = await staff.list_people(conn, principal.chain_id, scope)
-        return [PersonOut(**r) for r in rows]
+        return [PersonOut(user_id=r["user_id"], name=r["name"], role=r["role"]) for r in rows]
 
 
 async def _person_problem(
