@@ -65,7 +65,7 @@ async def test_each_stage_hands_the_order_to_its_person_and_each_person_sees_the
         answer = await http.get(
             f"{workflow}/api/v1/people", params={"branch": branch}, headers=chain.headers
         )
-        names = {p["name"] for p in answer.json()}
+        names = {p["name"] for p in answer.json()["items"]}
         return names if {"Ana Atendente", "Carlos Montador"} <= names else None
 
     # Viewers and people of other branches are not offered; the chain's admin is.

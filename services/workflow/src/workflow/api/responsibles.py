@@ -26,6 +26,7 @@ from pydantic import BaseModel, Field
 from shared.auth import Principal, Role
 from shared.clock import Clock
 from shared.database import Connection
+from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters import flows, responsibles, staff
 from workflow.api.errors import bad_request
 from workflow.api.local_times import in_branch_zone
@@ -158,7 +159,9 @@ class PeopleController(Controller):
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
         branch: FromQuery[UUID | None] = None,
-    ) -> list[PersonOut]:
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        offset: Offset = 0,
+    ) -> Page:
         """Who may take orders (of ``branch``, or of the caller's branches): active, not
         read-only, working there; chain admins work in every branch."""
         if branch is not None:
@@ -166,7 +169,8 @@ class PeopleController(Controller):
         scope = frozenset({branch}) if branch is not None else principal.visible_branches()
         async with pool.acquire() as conn:
             rows = await staff.list_people(conn, principal.chain_id, scope)
-        return [PersonOut(user_id=r["user_id"], name=r["name"], role=r["role"]) for r in rows]
+        people = [PersonOut(user_id=r["user_id"], name=r["name"], role=r["role"]) for r in rows]
+        return page_of(people[offset : offset + limit + 1], limit, offset)
 
 
 async def _person_problem(
