@@ -23,6 +23,7 @@ from shared.web import create_service_app, database_check
 from workflow.adapters.calendars import CalendarCache
 from workflow.api.analytics import AnalyticsController
 from workflow.api.calendars import BranchCalendarController, OptionalDaysController
+from workflow.api.city_calendars import CityCalendarController
 from workflow.api.orders import OrderController
 from workflow.api.quote import get_quote
 from workflow.api.responsibles import PeopleController, ResponsibleController
@@ -96,6 +97,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             PeopleController,
             BranchCalendarController,
             OptionalDaysController,
+            CityCalendarController,
             get_quote,
             AnalyticsController,
             get_tracking,

@@ -171,7 +171,7 @@ def branch_calendar(branch: Mapping[str, Any], years: Iterable[int]) -> BranchCa
         working_weekdays=settings.working_weekdays,
         opens_at=settings.opens_at,
         closes_at=settings.closes_at,
-        municipal_holidays=expand(settings.municipal_holidays, wanted),
+        municipal_holidays=_municipal(branch, settings, wanted),
         closing_by_weekday=settings.closing_by_weekday,
     )
 
@@ -186,7 +186,7 @@ def branch_closed_days(branch: Mapping[str, Any], years: Iterable[int]) -> list[
         wanted,
         optional_days,
         expand(settings.closures, wanted),
-        municipal_holidays=expand(settings.municipal_holidays, wanted),
+        municipal_holidays=_municipal(branch, settings, wanted),
     )
 
 
@@ -209,9 +209,31 @@ def _add(days: dict[date, str], day: date, description: str) -> None:
     days[day] = f"{days[day]}; {description}" if day in days else description
 
 
+def city_holidays_known(branch: Mapping[str, Any]) -> bool:
+    """Whether the branch's city's municipal holidays are known: a capital (built in), or a
+    city whose list the chain imported."""
+    return branch.get("city_holidays") is not None or knows_city(branch["state"], branch["city"])
+
+
 def _known_city(branch: Mapping[str, Any]) -> str | None:
+    """The city whose built-in list applies; None when the chain imported its own (which
+    replaces it) or the city is not built in."""
     city: str = branch["city"]
+    if branch.get("city_holidays") is not None:
+        return None
     return city if knows_city(branch["state"], city) else None
+
+
+def _municipal(
+    branch: Mapping[str, Any], settings: CalendarSettings, years: list[int]
+) -> dict[date, str]:
+    """The branch's own municipal days, and the city's imported list in ``years``."""
+    days = expand(settings.municipal_holidays, years)
+    for item in branch.get("city_holidays") or ():
+        day = date.fromisoformat(item["date"])
+        if day.year in years and item["name"] not in days.get(day, "").split("; "):
+            _add(days, day, item["name"])
+    return days
 
 
 def _day_json(day: DatedDay) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from shared.events import (
 from shared.logging import get_logger
 from workflow.adapters import (
     branches,
+    city_calendars,
     order_history,
     order_sequence,
     order_store,
@@ -71,6 +72,7 @@ class WorkflowHandlers:
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the workflow's copy of a branch (its state, city and time zone)."""
         await branches.upsert_branch(conn, event.chain_id, event.branch, event.occurred_at)
+        await city_calendars.attach_to_branch(conn, event.chain_id, event.branch.branch_id)
 
     async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
         """Place a new order in the first stage of its service type's latest flow."""

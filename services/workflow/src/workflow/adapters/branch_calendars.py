@@ -14,7 +14,7 @@ from shared.database import Connection
 
 _BRANCH_COLUMNS = """
     branch_id, chain_id, code, name, state, city, timezone, phone, updated_at, optional_days,
-    calendar, calendar_revision, calendar_updated_at, calendar_updated_by
+    calendar, calendar_revision, calendar_updated_at, calendar_updated_by, city_holidays
 """
 
 

@@ -51,7 +51,6 @@ _NO_CLOSURES: Mapping[date, str] = MappingProxyType({})
 _NO_HOURS: Mapping[int, time] = MappingProxyType({})
 
 
-
 class HolidaySource(StrEnum):
     """Why a branch is closed on a day, as staff read it."""
 
@@ -230,5 +229,3 @@ def _optional_key(day: date, name: str) -> OptionalDay | None:
     if name == _CARNIVAL_NAME:
         return _CARNIVAL_BY_WEEKDAY.get(day.weekday())
     return _OPTIONAL_BY_NAME.get(name)
-
-

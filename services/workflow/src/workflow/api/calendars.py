@@ -28,7 +28,7 @@ from shared.auth import Principal, Role
 from shared.clock import Clock
 from workflow.adapters import branch_calendars
 from workflow.adapters.calendars import CalendarCache
-from workflow.adapters.holiday_calendar import OptionalDay, knows_city
+from workflow.adapters.holiday_calendar import OptionalDay
 from workflow.api.config_schemas import (
     BranchCalendarIn,
     BranchCalendarOut,
@@ -47,6 +47,7 @@ from workflow.calendar_settings import (
     DatedDay,
     branch_closed_days,
     branch_settings,
+    city_holidays_known,
     settings_problems,
 )
 from workflow.domain.calendar import WEEKDAY_NAMES
@@ -206,7 +207,7 @@ def _calendar_out(
         state=branch["state"],
         city=branch["city"],
         timezone=branch["timezone"],
-        city_holidays_known=knows_city(branch["state"], branch["city"]),
+        city_holidays_known=city_holidays_known(branch),
         settings=CalendarSettingsOut(
             working_weekdays=sorted(settings.working_weekdays),
             opens_at=settings.opens_at,

@@ -28,3 +28,22 @@ CREATE TABLE stage_responsibles (
 
 ALTER TABLE orders ADD COLUMN assignee_id uuid;
 CREATE INDEX orders_assignee ON orders (chain_id, assignee_id) WHERE assignee_id IS NOT NULL;
+
+-- Cities: a chain imports the municipal holidays of a city that is not a capital (or replaces
+-- a capital's built-in list). Each branch of the chain in that city carries a copy
+-- (branches.city_holidays), so its calendar is built from the row alone and the cache sees
+-- the change through calendar_revision.
+CREATE TABLE city_holiday_imports (
+    chain_id     uuid NOT NULL,
+    state        char(2) NOT NULL,
+    city_key     text NOT NULL,
+    city_name    text NOT NULL,
+    day          date NOT NULL,
+    name         text NOT NULL,
+    source       text NOT NULL,
+    imported_by  text NOT NULL,
+    imported_at  timestamptz NOT NULL,
+    PRIMARY KEY (chain_id, state, city_key, day, name)
+);
+
+ALTER TABLE branches ADD COLUMN city_holidays jsonb;
