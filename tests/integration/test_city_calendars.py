@@ -4,6 +4,8 @@ quote skips it, and a bad file is a 400 that says why in Portuguese."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -36,13 +38,13 @@ async def _branch(
 
 async def _calendar(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain, branch_id: str
-) -> dict[str, object] | None:
+) -> dict[str, Any] | None:
     answer = await http.get(
         f"{services.urls['workflow']}/api/v1/branches/{branch_id}/calendar",
         params={"from": "2027-07-01", "to": "2027-12-31"},
         headers=chain.headers,
     )
-    body: dict[str, object] = answer.json()
+    body: dict[str, Any] = answer.json()
     return body if answer.status_code == 200 else None
 
 
@@ -55,7 +57,8 @@ async def test_an_imported_city_list_closes_the_chains_branches_there(
     calendar = await eventually(lambda: _calendar(services, http, chain, campinas))
     assert calendar["city_holidays_known"] is False
     capital = await _calendar(services, http, chain, chain.branch["branch_id"])
-    assert capital is not None and capital["city_holidays_known"] is True  # São Paulo
+    assert capital is not None
+    assert capital["city_holidays_known"] is True
 
     url = f"{workflow}/api/v1/calendars/cities/SP/Campinas/holidays"
     before = await http.get(url, headers=chain.headers)
@@ -66,7 +69,7 @@ async def test_an_imported_city_list_closes_the_chains_branches_there(
 
     bad = await http.post(
         url,
-        content="data,nome\n31/02/2027,Feriado\n".encode(),
+        content=b"data,nome\n31/02/2027,Feriado\n",
         headers=chain.headers | {"Content-Type": "text/csv"},
     )
     assert bad.status_code == 400, bad.text
@@ -91,8 +94,9 @@ async def test_an_imported_city_list_closes_the_chains_branches_there(
         ("2027-12-08", "Nossa Senhora da Conceição", "Lei municipal de Campinas (teste)"),
     ]
     calendar = await _calendar(services, http, chain, campinas)
-    assert calendar is not None and calendar["city_holidays_known"] is True
-    closed = {(d["date"], d["name"], d["source"]) for d in calendar["closed_days"]}  # type: ignore[attr-defined]
+    assert calendar is not None
+    assert calendar["city_holidays_known"] is True
+    closed = {(d["date"], d["name"], d["source"]) for d in calendar["closed_days"]}
     assert ("2027-07-14", "Aniversário de Campinas", "municipal") in closed
 
     # Tue 13/07/2027 10:00, "teste" (1 + 3 business days): Wed 14 is Campinas' day →

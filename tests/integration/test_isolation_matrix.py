@@ -44,7 +44,7 @@ CREATES_IN_CALLERS_CHAIN = {
     ("workflow", "POST", "/api/v1/service-types"),
     ("workflow", "PUT", "/api/v1/service-types/{code}"),  # chain B has its own "teste"
     ("workflow", "PUT", "/api/v1/calendar/optional-days"),
-    ("workflow", "POST", "/api/v1/calendars/cities/{state}/{city}/holidays"),  # per chain
+    ("workflow", "POST", "/api/v1/calendars/cities/{uf}/{city}/holidays"),  # per chain
     ("intake", "POST", "/api/v1/labs"),
     ("notifier", "PUT", "/api/v1/sms-settings"),  # the caller's own chain's option
 }
@@ -94,7 +94,7 @@ class World:
             "phone": "+5511955550000",
             "provider": "http",
             "token": self.extra.get("token", "Xk3p9QzAb1c"),
-            "state": "SP",
+            "uf": "SP",
             "city": "Campinas",
             **self.extra,
         }
@@ -135,7 +135,7 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     ("workflow", "PUT", "/api/v1/branches/{branch_id}/calendar"): lambda w: {
         "closures": [{"date": "2027-03-01", "description": "Fechada por intrusos"}],
     },
-    ("workflow", "POST", "/api/v1/calendars/cities/{state}/{city}/holidays"): lambda w: {
+    ("workflow", "POST", "/api/v1/calendars/cities/{uf}/{city}/holidays"): lambda w: {
         "date": "2027-07-14", "name": "Aniversário de Campinas",
     },
     ("workflow", "PUT", "/api/v1/calendar/optional-days"): lambda w: {
@@ -177,7 +177,7 @@ async def _tenant(
         response = await http.post(
             f"{services.urls['intake']}/api/v1/branches",
             headers=admin,
-            json={"code": f"{name[0]}{index}{tag}", "name": f"Loja {name} {index}", "state": "SP",
+            json={"code": f"{name[0]}{index}{tag}", "name": f"Loja {name} {index}", "uf": "SP",
                   "city": "São Paulo"},
         )  # fmt: skip
         assert response.status_code == 201, response.text

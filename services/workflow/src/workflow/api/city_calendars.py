@@ -1,7 +1,7 @@
 """A city's municipal holidays over HTTP: what the chain's branches there close for, and an
 admin's import of a city's list.
 
-- ``GET /api/v1/calendars/cities/{state}/{city}/holidays``: the chain's imported list for the
+- ``GET /api/v1/calendars/cities/{uf}/{city}/holidays``: the chain's imported list for the
   city, or the built-in one for a capital (``origin``: ``importada`` / ``embutida``), or
   ``known: false`` and no days.
 - ``POST …/holidays``: the body is the file itself, iCalendar (``Content-Type: text/calendar``)
@@ -56,19 +56,19 @@ class CityHolidaysOut(BaseModel):
 
 
 class CityCalendarController(Controller):
-    path = "/api/v1/calendars/cities/{state:str}/{city:str}/holidays"
+    path = "/api/v1/calendars/cities/{uf:str}/{city:str}/holidays"
     tags = ["calendars"]
 
     @get("/")
     async def get_city_holidays(
         self,
-        state: State,
+        uf: State,
         city: City,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
     ) -> CityHolidaysOut:
         """The city's municipal holidays as this chain's branches there see them."""
-        uf = state.upper()
+        uf = uf.upper()
         async with pool.acquire() as conn:
             imported = await city_calendars.city_list(conn, principal.chain_id, uf, city)
         if imported is not None:
@@ -90,7 +90,7 @@ class CityCalendarController(Controller):
     async def import_city_holidays(
         self,
         request: Request,  # type: ignore[type-arg]
-        state: State,
+        uf: State,
         city: City,
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
@@ -105,7 +105,7 @@ class CityCalendarController(Controller):
             raise ClientException(
                 f"arquivo: {bad}", extra=[{"field": "arquivo", "problem": p} for p in bad.problems]
             ) from None
-        uf = state.upper()
+        uf = uf.upper()
         who = principal.name or str(principal.user_id)
         now = clock()
         async with pool.acquire() as conn, conn.transaction():
