@@ -177,7 +177,7 @@ async def _tenant(
         response = await http.post(
             f"{services.urls['intake']}/api/v1/branches",
             headers=admin,
-            json={"code": f"{name[0]}{index}{tag}", "name": f"Loja {name} {index}", "uf": "SP",
+            json={"code": f"{name[0]}{index}{tag}", "name": f"Loja {name} {index}", "state": "SP",
                   "city": "São Paulo"},
         )  # fmt: skip
         assert response.status_code == 201, response.text
