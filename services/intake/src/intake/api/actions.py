@@ -16,10 +16,11 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from intake import actions
 from intake.api.action_schemas import ActionIn, ActionOut
 from intake.api.errors import ConflictException
-from intake.api.orders import IdempotencyKey
+from intake.api.orders import IdempotencyKey, branch_zone
 from intake.idempotency import IdempotencyConflict
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
+from shared.local_times import inbranch_zone
 
 IfMatch = Annotated[
     str | None,
@@ -115,7 +116,8 @@ class ActionController(Controller):
                 )
             except IdempotencyConflict as exc:
                 raise ConflictException(str(exc)) from None
+            zone = await branch_zone(conn, order["branch_id"])
         return Response(
-            ActionOut(**recorded.action),
+            ActionOut(**inbranch_zone(recorded.action, zone)),
             status_code=HTTP_202_ACCEPTED if recorded.created else HTTP_200_OK,
         )

@@ -29,6 +29,7 @@ from intake.lab import receive
 from intake.lab.message import Unreadable, read
 from shared.auth import PUBLIC, STAFF_ROLES, Principal
 from shared.clock import Clock
+from shared.local_times import in_branch_zone
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 LabKey = Annotated[
@@ -43,7 +44,8 @@ StatusFilter = Annotated[
 
 
 def _message_out(row: dict[str, Any]) -> LabMessageOut:
-    return LabMessageOut(**(row | {"body": bytes(row["body"]).decode("utf-8", "replace")}))
+    local = in_branch_zone(row, row.get("branch_timezone"))
+    return LabMessageOut(**(local | {"body": bytes(row["body"]).decode("utf-8", "replace")}))
 
 
 def _outcome_response(outcome: receive.Outcome, unreadable: bool) -> Response[LabOutcomeOut]:

@@ -20,6 +20,8 @@ from intake.idempotency import IdempotencyConflict
 from intake.phones import InvalidPhone, normalize_mobile
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
+from shared.database import Connection
+from shared.local_times import inbranch_zone
 
 IdempotencyKey = Annotated[
     str | None,
@@ -86,8 +88,9 @@ class OrderController(Controller):
                 raise ClientException(str(exc), extra={"field": exc.field}) from None
             except IdempotencyConflict as exc:
                 raise ConflictException(str(exc)) from None
+            zone = await branch_zone(conn, opened.order["branch_id"])
         return Response(
-            OrderOut(**opened.order),
+            OrderOut(**inbranch_zone(opened.order, zone), branch_timezone=zone),
             status_code=HTTP_201_CREATED if opened.created else HTTP_200_OK,
         )
 
@@ -101,6 +104,15 @@ class OrderController(Controller):
         """The order as registered at the counter (its progress is on the workflow service)."""
         async with pool.acquire() as conn:
             row = await orders.get_order(conn, principal.chain_id, order_id)
-        if row is None or not principal.may_see_branch(row["branch_id"]):
-            raise NotFoundException(f"order {order_id} not found")
-        return OrderOut(**row)
+            if row is None or not principal.may_see_branch(row["branch_id"]):
+                raise NotFoundException(f"order {order_id} not found")
+            zone = await branch_zone(conn, row["branch_id"])
+        return OrderOut(**inbranch_zone(row, zone), branch_timezone=zone)
+
+
+async def branch_zone(conn: Connection, branch_id: UUID) -> str | None:
+    """The branch's time zone, in which the order's times are given."""
+    zone: str | None = await conn.fetchval(
+        "SELECT timezone FROM branches WHERE branch_id = $1", branch_id
+    )
+    return zone

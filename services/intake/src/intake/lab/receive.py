@@ -287,7 +287,8 @@ async def _record(
 
 _MESSAGE_COLUMNS = (
     "m.lab_message_id, m.received_at, m.via, m.routing_key, m.lab_code, m.message_id, m.body, "
-    "m.status, m.reason, m.order_id, m.occurred_at, m.attempts, m.last_attempt_at"
+    "m.status, m.reason, m.order_id, m.occurred_at, m.attempts, m.last_attempt_at, "
+    "(SELECT b.timezone FROM branches b WHERE b.branch_id = o.branch_id) AS branch_timezone"
 )
 # A chain's messages; with a branch list, those about its orders and those matching no order.
 _VISIBLE = """

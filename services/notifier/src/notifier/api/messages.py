@@ -13,6 +13,7 @@ from litestar.params import FromQuery
 from pydantic import BaseModel
 
 from shared.auth import Principal
+from shared.local_times import in_branch_zone
 from shared.logging import mask_phone_numbers
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
@@ -42,6 +43,8 @@ class MessageOut(BaseModel):
     sent_at: datetime | None
     delivered_at: datetime | None
     updated_at: datetime
+    branch_timezone: str | None = None
+    """The branch's IANA zone; every time in this answer carries its offset."""
 
 
 class MessageController(Controller):
@@ -65,9 +68,10 @@ class MessageController(Controller):
         async with pool.acquire() as conn:
             rows = await conn.fetch(
                 """
-                SELECT m.*, coalesce(m.phone, c.phone) AS shown_phone
+                SELECT m.*, coalesce(m.phone, c.phone) AS shown_phone, b.timezone AS branch_timezone
                 FROM messages m
                 LEFT JOIN contacts c ON c.order_id = m.order_id AND c.chain_id = m.chain_id
+                LEFT JOIN branches b ON b.branch_id = m.branch_id
                 WHERE m.chain_id = $1 AND ($2::uuid IS NULL OR m.order_id = $2)
                   AND ($9::uuid[] IS NULL OR m.branch_id = ANY($9::uuid[]))
                   AND ($3::uuid IS NULL OR m.branch_id = $3)
@@ -96,7 +100,7 @@ def _message_out(row: dict[str, Any]) -> MessageOut:
     phone = row.pop("shown_phone")
     reason = row.pop("status_reason")  # a provider's error may quote the number
     return MessageOut(
-        **row,
+        **in_branch_zone(row, row.get("branch_timezone")),
         status_reason=mask_phone_numbers(reason) if reason else None,
         phone_masked=mask_phone_numbers(phone) if phone else None,
     )
