@@ -20,7 +20,7 @@ from intake.api.orders import IdempotencyKey, branch_zone
 from intake.idempotency import IdempotencyConflict
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
-from shared.local_times import inbranch_zone
+from shared.local_times import in_branch_zone
 
 IfMatch = Annotated[
     str | None,
@@ -118,6 +118,6 @@ class ActionController(Controller):
                 raise ConflictException(str(exc)) from None
             zone = await branch_zone(conn, order["branch_id"])
         return Response(
-            ActionOut(**inbranch_zone(recorded.action, zone)),
+            ActionOut(**in_branch_zone(recorded.action, zone)),
             status_code=HTTP_202_ACCEPTED if recorded.created else HTTP_200_OK,
         )

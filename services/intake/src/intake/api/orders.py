@@ -21,7 +21,7 @@ from intake.phones import InvalidPhone, normalize_mobile
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
 from shared.database import Connection
-from shared.local_times import inbranch_zone
+from shared.local_times import in_branch_zone
 
 IdempotencyKey = Annotated[
     str | None,
@@ -90,7 +90,7 @@ class OrderController(Controller):
                 raise ConflictException(str(exc)) from None
             zone = await branch_zone(conn, opened.order["branch_id"])
         return Response(
-            OrderOut(**inbranch_zone(opened.order, zone), branch_timezone=zone),
+            OrderOut(**in_branch_zone(opened.order, zone), branch_timezone=zone),
             status_code=HTTP_201_CREATED if opened.created else HTTP_200_OK,
         )
 
@@ -107,7 +107,7 @@ class OrderController(Controller):
             if row is None or not principal.may_see_branch(row["branch_id"]):
                 raise NotFoundException(f"order {order_id} not found")
             zone = await branch_zone(conn, row["branch_id"])
-        return OrderOut(**inbranch_zone(row, zone), branch_timezone=zone)
+        return OrderOut(**in_branch_zone(row, zone), branch_timezone=zone)
 
 
 async def branch_zone(conn: Connection, branch_id: UUID) -> str | None:
