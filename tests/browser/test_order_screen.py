@@ -206,6 +206,7 @@ def test_assigning_someone_shows_them_as_responsible(
     manager = new_person(MANAGER_SP)
     manager.get_by_role("link", name="Minhas OS").click()
     expect(manager.locator("h1")).to_have_text("Minhas OS")
+    expect(manager.locator('nav.menu [aria-current="page"]')).to_have_text("Minhas OS")
     expect(manager.locator("#resultados")).to_contain_text(order["number"])
     page.goto("/os?responsavel=me&situacao=open")
     expect(page.locator("#resultados")).not_to_contain_text(order["number"])

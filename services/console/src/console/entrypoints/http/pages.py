@@ -118,6 +118,7 @@ def common_context(request: Request[Any, Any, Any], visit: Visit | None) -> dict
             "picked_branch": visit.branch,
             "menu": menu_for(visit.role),
             "me": str(visit.principal.user_id),
+            "mine": request.query_params.get("responsavel") == "me",
             "role_labels": ROLE_CHOICES,
         }
     principal = request.scope.get("user")
