@@ -9,9 +9,10 @@ of the token check with ``opt=PUBLIC`` and check their own credential.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -98,9 +99,43 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class TokenVerifier:
+    """Checks a token's signature and claims once, then trusts it until its ``exp``.
+
+    A token is the same bytes on every request of a session (a person's 30 minutes, an
+    integration's batch), so a verified one is kept by its whole text — its signature covers
+    the claims — with its expiry, and a repeated request is a dictionary look-up instead of an
+    EdDSA check and a PEM parse. At most ``max_cached`` tokens are kept (expired ones go first,
+    then the oldest); an expired token is checked again, and refused, like a new one.
+    """
+
     public_key: str
+    max_cached: int = 10_000
+    clock: Callable[[], float] = time.time
+    _verified: dict[str, tuple[float, Principal]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def verify(self, token: str) -> Principal:
+        now = self.clock()
+        kept = self._verified.get(token)
+        if kept is not None:
+            expires, principal = kept
+            if now < expires:
+                return principal
+            del self._verified[token]
+        principal, expires = self._check(token)
+        if len(self._verified) >= self.max_cached:
+            self._make_room(now)
+        self._verified[token] = (expires, principal)
+        return principal
+
+    def _make_room(self, now: float) -> None:
+        for token in [t for t, (expires, _) in self._verified.items() if expires <= now]:
+            del self._verified[token]
+        while len(self._verified) >= self.max_cached:
+            del self._verified[next(iter(self._verified))]  # the oldest kept
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -110,13 +145,14 @@ class TokenVerifier:
                 issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
-            return Principal(
+            principal = Principal(
                 user_id=UUID(claims["sub"]),
                 chain_id=UUID(claims["chain"]),
                 role=Role(claims["role"]),
                 branch_ids=frozenset(UUID(b) for b in claims.get("branches", [])),
                 name=str(claims.get("name", "")),
             )
+            return principal, float(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise NotAuthorizedException("token expired; sign in again") from None
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):

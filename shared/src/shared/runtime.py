@@ -18,7 +18,7 @@ from faststream.rabbit import RabbitBroker
 from litestar import Litestar
 
 from shared.asyncapi import Amend, Document, asyncapi_document, cached
-from shared.database import create_pool, migrate
+from shared.database import create_pool, migrate, wait_for_database
 from shared.logging import get_logger
 from shared.messaging import (
     Subscriptions,
@@ -82,8 +82,13 @@ class ServiceRuntime:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
-        await self.migrate()
-        self.pool = await create_pool(self.settings.database_url)
+        await wait_for_database(self.migrate, step="migrate")
+        self.pool = await wait_for_database(
+            lambda: create_pool(
+                self.settings.database_url, max_size=self.settings.database_pool_size
+            ),
+            step="pool",
+        )
         subscriptions = self.subscribe(self.pool)
         self._spawn(self._start_broker(subscriptions), "broker")
         if self._relay:

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflow.adapters.city_holidays import CAPITALS, capital_holidays, knows_capital
-from workflow.adapters.holiday_calendar import (
+from workflow.adapters.holidays import (
     HolidaySource,
     build_branch_calendar,
     closed_day_list,
