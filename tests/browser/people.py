@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from typing import Any
@@ -39,6 +41,13 @@ class StaffApi:
         )
         response.raise_for_status()
         return response.json() if response.content else None
+
+    def user_id(self, email: str) -> str:
+        """The demo user's id, as sign-in's token names it (``sub``)."""
+        token = self.token(email)
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims["sub"])
 
     def branch_id(self, code: str) -> str:
         branches = self.call(ADMIN, "GET", "intake", "/api/v1/branches")["items"]

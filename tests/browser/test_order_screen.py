@@ -9,7 +9,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SCREENSHOTS, PersonFactory, screenshot
-from tests.browser.people import ATTENDANT_RJ, ATTENDANT_SP, VIEWER, StaffApi
+from tests.browser.people import ADMIN, ATTENDANT_RJ, ATTENDANT_SP, MANAGER_SP, VIEWER, StaffApi
 
 
 def open_screen(page: Page, order: dict[str, Any]) -> None:
@@ -192,11 +192,58 @@ def test_assigning_someone_shows_them_as_responsible(
     page = new_person(ATTENDANT_SP)
     open_screen(page, order)
     page.locator("summary", has_text="Trocar responsável").click()
-    page.get_by_label("Nome do responsável").fill("Carlos Montador")
+    # The branch's people, from workflow's copy of intake's users; the viewer is not offered.
+    picker = page.get_by_label("Quem assume a OS")
+    expect(picker.locator("option", has_text="Gustavo Gerente")).to_have_count(1)
+    expect(picker.locator("option", has_text="Vera Consulta")).to_have_count(0)
+    expect(picker.locator("option", has_text="Rafael Atendente")).to_have_count(0)  # RJ01
+    picker.select_option(label="Gustavo Gerente")
     page.get_by_role("button", name="Trocar responsável", exact=True).click()
-    expect(page.locator("#resultado")).to_contain_text("Responsável: Carlos Montador")
-    expect(page.locator(".responsavel")).to_contain_text("Carlos Montador")
-    expect(page.locator(".linha-do-tempo li").first).to_contain_text("Carlos Montador")
+    expect(page.locator("#resultado")).to_contain_text("Atribuída a Gustavo Gerente")
+    expect(page.locator(".responsavel")).to_contain_text("Gustavo Gerente")
+    expect(page.locator(".linha-do-tempo li").first).to_contain_text("Gustavo Gerente")
+    # Gustavo's work list has it; Alice's does not.
+    manager = new_person(MANAGER_SP)
+    manager.get_by_role("link", name="Minhas OS").click()
+    expect(manager.locator("h1")).to_have_text("Minhas OS")
+    expect(manager.locator('nav.menu [aria-current="page"]')).to_have_text("Minhas OS")
+    expect(manager.locator("#resultados")).to_contain_text(order["number"])
+    page.goto("/os?responsavel=me&situacao=open")
+    expect(page.locator("#resultados")).not_to_contain_text(order["number"])
+    screenshot(manager, "my-orders")
+
+
+def test_a_stages_default_person_gets_each_new_order_and_shows_on_the_board(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    admin = new_person(ADMIN)
+    admin.goto("/tipos/venda-oculos-grau")
+    cell = admin.get_by_label("Conferência da receita em SP01")
+    cell.select_option(label="Alice Atendente")
+    admin.get_by_role("button", name="Salvar responsáveis").click()
+    expect(admin.locator(".aviso-ok")).to_contain_text("Responsáveis salvos")
+    expect(admin.get_by_label("Conferência da receita em SP01")).to_have_value(
+        staff_api.user_id(ATTENDANT_SP)
+    )
+    screenshot(admin, "flow-responsibles")
+    try:
+        order = staff_api.open_order(customer="Ursula Automática")
+        staff_api.wait_for_order(order["order_id"])
+        alice = new_person(ATTENDANT_SP)
+        open_screen(alice, order)
+        expect(alice.locator(".responsavel")).to_contain_text("Alice Atendente (você)")
+        expect(alice.locator(".linha-do-tempo")).to_contain_text(
+            "Atribuída a Alice Atendente (responsável pela etapa “Conferência da receita”)"
+        )
+        alice.goto("/?tipo=venda-oculos-grau&responsavel=me")
+        card = alice.locator(f"#os-{order['order_id']}")
+        expect(card).to_contain_text("Alice Atendente")
+        screenshot(alice, "board-my-orders")
+    finally:
+        admin.goto("/tipos/venda-oculos-grau")
+        admin.get_by_label("Conferência da receita em SP01").select_option(label="ninguém")
+        admin.get_by_role("button", name="Salvar responsáveis").click()
+        expect(admin.locator(".aviso-ok")).to_contain_text("Responsáveis salvos")
 
 
 def test_two_people_advancing_the_same_order_move_it_one_stage_not_two(

@@ -144,6 +144,7 @@ async def test_the_list_is_newest_first_by_status_and_branch(transactions: Trans
             ids.append(message)
         listed = await stores.lab_messages.list_messages(chain_id, None, None, 10, 0)
         assert [m.lab_message_id for m in listed] == ids[::-1]
+        assert [m.branch_timezone for m in listed] == [None, there.timezone, here.timezone]
         rejected = await stores.lab_messages.list_messages(chain_id, None, "rejected", 10, 0)
         assert [m.lab_message_id for m in rejected] == [ids[2]]
         mine = await stores.lab_messages.list_messages(

@@ -478,7 +478,8 @@ class FakeLabMessages(_Store):
                 continue
             order = self._s.orders.get(m.order_id) if m.order_id else None
             if branches is None or m.order_id is None or (order and order.branch_id in branches):
-                found.append(m)
+                branch = self._s.branches.get(order.branch_id) if order else None
+                found.append(replace(m, branch_timezone=branch.timezone if branch else None))
         return found
 
     async def list_messages(

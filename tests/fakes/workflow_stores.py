@@ -10,7 +10,7 @@ fake cannot drift from the database.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -31,10 +31,12 @@ from workflow.domain.records import (
     OrderHistory,
     OrderRisk,
     ParkedEvent,
+    StaffMember,
     StageEntry,
     StoredOrder,
     TimelineEntry,
 )
+from workflow.domain.responsibles import Person
 from workflow.domain.risk import RiskAssessment
 
 
@@ -71,6 +73,7 @@ class _OrderRow:
     proposed_date: date | None = None
     promised_before_proposal: bool = False
     assignee: str | None = None
+    assignee_id: str | None = None
     paused_at: datetime | None = None
     paused_total: timedelta = timedelta(0)
     pause_reason: str | None = None
@@ -125,6 +128,9 @@ class FakeWorkflowDatabase:
     versions: dict[tuple[UUID, str], list[_VersionRow]] = field(default_factory=dict)
     branches: dict[UUID, Branch] = field(default_factory=dict)
     chain_calendars: dict[UUID, ChainOptionalDays] = field(default_factory=dict)
+    staff: dict[UUID, StaffMember] = field(default_factory=dict)
+    stage_responsibles: dict[tuple[UUID, str, str, UUID], UUID] = field(default_factory=dict)
+    """(chain, service type, stage key, branch) → the stage's default person there."""
     outbox: list[Event] = field(default_factory=list)
 
 
@@ -180,6 +186,8 @@ class FakeOrderStore:
             row.proposed_date = state.proposed_date
             row.promised_before_proposal = state.promised_before_proposal
             row.paused_at = state.paused_at
+            row.assignee = state.assignee
+            row.assignee_id = state.assignee_id
         self._db.orders[order.order_id] = row
         return True
 
@@ -233,6 +241,7 @@ class FakeOrderStore:
         row.stage_planned_due_at = state.stage_planned_due_at
         row.projected_completion_at = state.projected_completion_at
         row.assignee = state.assignee
+        row.assignee_id = state.assignee_id
         row.paused_at = state.paused_at
         row.paused_total = state.paused_total
         row.lab_status = state.lab_status
@@ -552,6 +561,40 @@ class FakeBranchStore:
         return changed
 
 
+class FakeStaffStore:
+    def __init__(self, db: FakeWorkflowDatabase) -> None:
+        self._db = db
+
+    async def upsert(self, person: StaffMember) -> None:
+        kept = self._db.staff.get(person.user_id)
+        if kept is not None and (
+            kept.chain_id != person.chain_id or kept.updated_at > person.updated_at
+        ):
+            return
+        self._db.staff[person.user_id] = person
+
+    async def defaults_for(
+        self, chain_id: UUID, service_type: str, branch_id: UUID
+    ) -> Mapping[str, Person]:
+        found: dict[str, Person] = {}
+        for (chain, kind, stage_key, branch), user_id in self._db.stage_responsibles.items():
+            person = self._db.staff.get(user_id)
+            if (chain, kind, branch) != (chain_id, service_type, branch_id) or person is None:
+                continue
+            if person.chain_id != chain_id or not person.active or person.role == "viewer":
+                continue
+            if person.role != "chain_admin" and branch_id not in person.branch_ids:
+                continue
+            found[stage_key] = Person(str(user_id), person.name)
+        return found
+
+    def name_default(
+        self, chain_id: UUID, service_type: str, stage_key: str, branch_id: UUID, user_id: UUID
+    ) -> None:
+        """Test set-up: what ``PUT /responsibles`` stores (not part of the Protocol)."""
+        self._db.stage_responsibles[(chain_id, service_type, stage_key, branch_id)] = user_id
+
+
 class FakeOutbox:
     def __init__(self, db: FakeWorkflowDatabase) -> None:
         self._db = db
@@ -569,6 +612,7 @@ class FakeStores:
         self.sequence = FakeOrderSequence(self.db)
         self.flows = FakeFlowStore(self.db)
         self.branches = FakeBranchStore(self.db)
+        self.staff = FakeStaffStore(self.db)
         self.outbox = FakeOutbox(self.db)
 
     @asynccontextmanager
@@ -594,6 +638,8 @@ def _snapshot(db: FakeWorkflowDatabase) -> FakeWorkflowDatabase:
         versions={key: list(rows) for key, rows in db.versions.items()},
         branches=dict(db.branches),
         chain_calendars=dict(db.chain_calendars),
+        staff=dict(db.staff),
+        stage_responsibles=dict(db.stage_responsibles),
         outbox=list(db.outbox),
     )
 
@@ -619,6 +665,7 @@ def _state(row: _OrderRow) -> OrderState | None:
         promised_date=row.promised_date,
         promised_date_proposed=row.promised_date_proposed,
         assignee=row.assignee,
+        assignee_id=row.assignee_id,
         paused_at=row.paused_at,
         paused_total=row.paused_total,
         lab_status=row.lab_status,

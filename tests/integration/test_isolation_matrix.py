@@ -44,6 +44,7 @@ CREATES_IN_CALLERS_CHAIN = {
     ("workflow", "POST", "/api/v1/service-types"),
     ("workflow", "PUT", "/api/v1/service-types/{code}"),  # chain B has its own "teste"
     ("workflow", "PUT", "/api/v1/calendar/optional-days"),
+    ("workflow", "POST", "/api/v1/calendars/cities/{uf}/{city}/holidays"),  # per chain
     ("intake", "POST", "/api/v1/labs"),
     ("notifier", "PUT", "/api/v1/sms-settings"),  # the caller's own chain's option
     ("workflow", "PUT", "/api/v1/service-types/{code}/process-owner"),  # B's own "teste"
@@ -96,6 +97,8 @@ class World:
             "phone": "+5511955550000",
             "provider": "http",
             "token": self.extra.get("token", "Xk3p9QzAb1c"),
+            "uf": "SP",
+            "city": "Campinas",
             **self.extra,
         }
 
@@ -128,6 +131,10 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     ("workflow", "PUT", "/api/v1/service-types/{code}"): lambda w: {
         "name": "Tomado", "stages": [{"key": "unica", "name": "Única", "planned_days": 9}],
     },
+    ("workflow", "PUT", "/api/v1/service-types/{code}/responsibles"): lambda w: {
+        "responsibles": [{"stage": "recebido", "branch_id": w.a.branches[1]["branch_id"],
+                          "user_id": w.extra["user_id"]}],
+    },
     ("workflow", "POST", "/api/v1/service-types/{code}/what-if"): lambda w: {
         "stages": [{"key": "unica", "name": "Única", "planned_days": 1}],
     },
@@ -139,6 +146,9 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     },
     ("workflow", "PUT", "/api/v1/branches/{branch_id}/calendar"): lambda w: {
         "closures": [{"date": "2027-03-01", "description": "Fechada por intrusos"}],
+    },
+    ("workflow", "POST", "/api/v1/calendars/cities/{uf}/{city}/holidays"): lambda w: {
+        "date": "2027-07-14", "name": "Aniversário de Campinas",
     },
     ("workflow", "PUT", "/api/v1/calendar/optional-days"): lambda w: {
         "optional_days": ["carnival_monday"],

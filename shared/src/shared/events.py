@@ -128,6 +128,11 @@ class OrderAction(Event):
         default=None, description="for reopen: a remake (refação) or a warranty claim (garantia)"
     )
     actor_id: UUID | None = Field(default=None, description="the staff user who asked for it")
+    assignee_id: UUID | None = Field(
+        default=None,
+        description="assign: the staff user who takes the order (intake checked they work in "
+        "the order's branch); ``assignee`` is then their name",
+    )
     order_seq: int | None = Field(
         default=None,
         ge=1,
@@ -279,8 +284,25 @@ class ServiceTypePublished(Event):
     active: bool = True
 
 
+class UserUpserted(Event):
+    """A staff account was created or changed (name, role, branches, active).
+
+    Workflow keeps a copy of the chain's people from these, to name the responsible person of
+    a stage and check that they work in the branch."""
+
+    TYPE = "user.upserted"
+    type: Literal["user.upserted"] = "user.upserted"
+    version: Literal[1] = 1
+    user_id: UUID
+    name: str
+    role: str = Field(description="chain_admin, branch_manager, attendant or viewer")
+    branch_ids: tuple[UUID, ...] = ()
+    active: bool = True
+
+
 ALL_EVENTS: tuple[type[Event], ...] = (
     BranchUpserted,
+    UserUpserted,
     OrderOpened,
     OrderAction,
     LabStatus,

@@ -23,17 +23,25 @@ from shared.events import (
     OrderRiskChanged,
     OrderStageChanged,
     ServiceTypePublished,
+    UserUpserted,
 )
 
 PUBLISHES: dict[str, tuple[type[Event], ...]] = {
-    "intake": (BranchUpserted, OrderOpened, OrderAction, LabStatus),
+    "intake": (BranchUpserted, OrderOpened, OrderAction, LabStatus, UserUpserted),
     "workflow": (OrderStageChanged, OrderRiskChanged, OrderClosed, ServiceTypePublished),
     "notifier": (NotificationStatus,),
 }
 
 CONSUMES: dict[str, tuple[type[Event], ...]] = {
     "intake": (ServiceTypePublished, OrderStageChanged),
-    "workflow": (BranchUpserted, OrderOpened, OrderAction, LabStatus, NotificationStatus),
+    "workflow": (
+        BranchUpserted,
+        OrderOpened,
+        OrderAction,
+        LabStatus,
+        NotificationStatus,
+        UserUpserted,
+    ),
     "notifier": (OrderOpened, OrderStageChanged, BranchUpserted, OrderClosed),
 }
 

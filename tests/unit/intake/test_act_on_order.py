@@ -9,10 +9,12 @@ import pytest
 
 from intake.domain.actions import NewAction
 from intake.domain.idempotency import IdempotencyConflict
-from intake.usecases.act_on_order import record_action
+from intake.usecases.act_on_order import assignee, record_action
+from intake.usecases.manage_users import NewUser, UserChanges, create_user, update_user
 from intake.usecases.open_order import open_order
-from shared.events import OrderAction
-from tests.fakes.intake import FakeIntake
+from shared.auth import Role
+from shared.events import OrderAction, UserUpserted
+from tests.fakes.intake import FakeIntake, FakePasswords
 from tests.unit.intake.test_open_order import NOW, _chain_and_branch, _new
 
 
@@ -65,3 +67,52 @@ async def test_a_retry_returns_the_first_action_and_another_body_is_a_conflict()
             new_id=uuid.uuid4,
             idempotency_key="k",
         )
+
+
+async def test_an_assignee_must_act_on_orders_and_work_in_the_orders_branch() -> None:
+    intake = FakeIntake()
+    chain_id, branch = await _chain_and_branch(intake)
+    elsewhere = uuid.uuid4()
+    people = {}
+    for name, role, branch_ids in (
+        ("Ana", Role.ATTENDANT, frozenset({branch.branch_id})),
+        ("Bia", Role.ATTENDANT, frozenset()),
+        ("Caio", Role.VIEWER, frozenset({branch.branch_id})),
+        ("Dora", Role.CHAIN_ADMIN, frozenset()),
+    ):
+        user = NewUser(f"{name.lower()}@etapa.test", name, role, branch_ids, "senha-longa-1")
+        created = await create_user(intake, FakePasswords(), chain_id, user, uuid.uuid4)
+        people[name] = created.user_id
+    await update_user(
+        intake, FakePasswords(), chain_id, people["Dora"], UserChanges(name="Dora Admin")
+    )
+
+    assert await assignee(intake, chain_id, people["Ana"], branch.branch_id) == ("Ana", None)
+    assert await assignee(intake, chain_id, people["Dora"], elsewhere) == ("Dora Admin", None)
+    assert await assignee(intake, chain_id, people["Bia"], branch.branch_id) == (
+        None,
+        "Bia não trabalha na filial desta OS",
+    )
+    assert await assignee(intake, chain_id, people["Caio"], branch.branch_id) == (
+        None,
+        "Caio só consulta (perfil viewer) e não pode receber OS",
+    )
+    _, missing = await assignee(intake, uuid.uuid4(), people["Ana"], branch.branch_id)
+    assert missing is not None
+    assert "não encontrada" in missing
+    # every change told workflow: four creations and one update, the newest name last
+    upserted = [e for e in intake.published if isinstance(e, UserUpserted)]
+    assert [e.name for e in upserted] == ["Ana", "Bia", "Caio", "Dora", "Dora Admin"]
+    assert upserted[0].branch_ids == (branch.branch_id,)
+
+
+async def test_an_assign_by_id_is_published_with_the_persons_id() -> None:
+    intake = FakeIntake()
+    chain_id, order_id = await _order(intake)
+    person = uuid.uuid4()
+    new = NewAction(
+        order_id=order_id, kind="assign", actor="Alice", assignee="Ana", assignee_id=person
+    )
+    await record_action(intake, chain_id, new, now=NOW, new_id=uuid.uuid4, idempotency_key=None)
+    (event,) = [e for e in intake.published if isinstance(e, OrderAction)]
+    assert (event.assignee, event.assignee_id) == ("Ana", person)

@@ -66,7 +66,7 @@ AT = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("America/Sao_Paulo"))
             "replanned",
             "Conclusão prevista para 10/12/2026 (pelo prazo da etapa atual)",
         ),
-        (Assigned("ana", "bruno", "carla"), "assigned", "Responsável: bruno (antes: carla)"),
+        (Assigned("ana", "bruno", "carla"), "assigned", "Atribuída a bruno (antes: carla)"),
         (NoteAdded("ana", "cliente ligou"), "note", "cliente ligou"),
         (Cancelled("ana", "desistiu", AT), "cancelled", "OS cancelada: desistiu"),
         (Delivered("ana", AT), "delivered", "OS entregue ao cliente"),

@@ -13,7 +13,13 @@ from uuid import UUID
 
 import pytest
 
-from shared.events import OrderClosed, OrderOpened, OrderRiskChanged, OrderStageChanged
+from shared.events import (
+    OrderClosed,
+    OrderOpened,
+    OrderRiskChanged,
+    OrderStageChanged,
+    UserUpserted,
+)
 from tests.fakes.workflow_kit import (
     CALENDAR,
     STAGES,
@@ -293,3 +299,33 @@ async def test_a_message_status_goes_on_the_timeline_and_waits_for_its_order(
     assert [m.status for m in stores.db.messages.values()] == ["sent"]
     with pytest.raises(LookupError):
         await record_message_status(stores, stranger)
+
+
+async def test_entering_a_stage_with_a_default_person_assigns_it_to_them(
+    stores: FakeStores, engine: OrderEngine
+) -> None:
+    events = OrderEvents(engine)
+    branch = snapshot()
+    ana = uuid.uuid4()
+    await events.on_user_upserted(
+        stores,
+        UserUpserted(
+            occurred_at=T0,
+            correlation_id="c-u",
+            chain_id=CHAIN,
+            user_id=ana,
+            name="Ana Produção",
+            role="attendant",
+            branch_ids=(branch.branch_id,),
+        ),
+    )
+    stores.staff.name_default(CHAIN, "teste", "producao", branch.branch_id, ana)
+    opened = opened_event(CHAIN, branch)
+    await events.on_order_opened(stores, opened)
+    assert (await state_of(stores, opened.order_id)).assignee is None  # conferência: nobody
+
+    await events.on_order_action(stores, action_event(opened, "advance", 2))
+
+    state = await state_of(stores, opened.order_id)
+    assert (state.assignee, state.assignee_id) == ("Ana Produção", str(ana))
+    assert kinds(stores, opened.order_id)[-1] == "assigned"

@@ -44,6 +44,7 @@ from console.entrypoints.http.controllers.people import PeopleController
 from console.entrypoints.http.controllers.process_review import ProcessReviewController
 from console.entrypoints.http.controllers.review import ReviewController
 from console.entrypoints.http.controllers.search import SearchController
+from console.entrypoints.http.controllers.stage_responsibles import StageResponsiblesController
 from console.entrypoints.http.controllers.tracking import customer_page
 from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_cookie_hook
 from console.entrypoints.http.pages import provide_visit
@@ -66,6 +67,7 @@ ROUTE_HANDLERS: list[Any] = [
     OrderScreenController,
     SearchController,
     FlowsController,
+    StageResponsiblesController,
     CalendarsController,
     ReviewController,
     ProcessReviewController,

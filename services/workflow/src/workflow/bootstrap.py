@@ -9,7 +9,14 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from shared.clock import Clock, system_clock
-from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
+from shared.events import (
+    BranchUpserted,
+    LabStatus,
+    NotificationStatus,
+    OrderAction,
+    OrderOpened,
+    UserUpserted,
+)
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check
@@ -19,9 +26,11 @@ from workflow.config import MIGRATIONS, WorkflowSettings
 from workflow.entrypoints.consumers import WorkflowHandlers
 from workflow.entrypoints.http.analytics import AnalyticsController
 from workflow.entrypoints.http.calendars import BranchCalendarController, OptionalDaysController
+from workflow.entrypoints.http.city_calendars import CityCalendarController
 from workflow.entrypoints.http.orders import OrderController
 from workflow.entrypoints.http.process_review import ProcessReviewController
 from workflow.entrypoints.http.quote import get_quote
+from workflow.entrypoints.http.responsibles import PeopleController, ResponsibleController
 from workflow.entrypoints.http.service_types import ServiceTypeController
 from workflow.entrypoints.http.tracking import MissLimiter, TrackingPolicy, get_tracking
 from workflow.entrypoints.loops import RiskSweeper
@@ -50,6 +59,7 @@ def create_runtime(
         subscriptions.add(OrderAction, handlers.on_order_action)
         subscriptions.add(LabStatus, handlers.on_lab_status)
         subscriptions.add(NotificationStatus, handlers.on_notification_status)
+        subscriptions.add(UserUpserted, handlers.on_user_upserted)
 
     async def risk_sweeper(pool: asyncpg.Pool) -> None:
         sweeper = RiskSweeper(pool, engine, clock, interval=settings.risk_sweep_interval)
@@ -82,8 +92,11 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
         route_handlers=[
             OrderController,
             ServiceTypeController,
+            ResponsibleController,
+            PeopleController,
             BranchCalendarController,
             OptionalDaysController,
+            CityCalendarController,
             get_quote,
             AnalyticsController,
             ProcessReviewController,

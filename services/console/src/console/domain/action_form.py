@@ -1,6 +1,7 @@
 """A staff action as typed on the order screen: checked, then the body intake expects.
 
-Rules: back, pause, cancel and reopen need a reason; assign needs the person's name; note
+Rules: back, pause, cancel and reopen need a reason; assign needs the person (picked from the
+branch's people: their user id; or, when no list could be shown, a name); note
 needs its text; reopen needs remake or warranty; cancel needs its confirmation box ticked.
 Each problem is said in Portuguese under the field's form name; only the fields that belong
 to the action are sent (intake refuses the others).
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 from console.domain.permissions import NEEDS_REASON, Action
 
@@ -36,8 +38,14 @@ def check_action(form: Mapping[str, str]) -> CheckedAction:
         _require(errors, text, "motivo", "Informe o motivo.")
         body["reason"] = text["motivo"]
     if action is Action.ASSIGN:
-        _require(errors, text, "responsavel", "Informe o nome do responsável.")
-        body["assignee"] = text["responsavel"]
+        picked = (form.get("responsavel_id") or "").strip()
+        if _is_uuid(picked):
+            body["assignee_id"] = picked
+        elif "responsavel_id" in form:
+            errors["responsavel_id"] = "Escolha quem assume a OS."
+        else:
+            _require(errors, text, "responsavel", "Informe o nome do responsável.")
+            body["assignee"] = text["responsavel"]
     if action is Action.NOTE:
         _require(errors, text, "anotacao", "Escreva a anotação.")
         body["note"] = text["anotacao"]
@@ -54,6 +62,14 @@ def check_action(form: Mapping[str, str]) -> CheckedAction:
     if action is Action.CANCEL and not form.get("confirmo_cancelamento"):
         errors["confirmo_cancelamento"] = "Marque a confirmação para cancelar a OS."
     return CheckedAction(action, body, errors)
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _require(errors: dict[str, str], text: Mapping[str, str], name: str, message: str) -> None:

@@ -34,6 +34,7 @@ class MenuEntry:
 MENU = (
     MenuEntry("Quadro", "/", EVERYONE),
     MenuEntry("Nova OS", "/os/nova", STAFF),
+    MenuEntry("Minhas OS", "/os?responsavel=me&situacao=open", STAFF),
     MenuEntry("Buscar", "/os", EVERYONE),
     MenuEntry("Tipos de OS", "/tipos", EVERYONE),
     MenuEntry("Calendários", "/calendarios", EVERYONE),

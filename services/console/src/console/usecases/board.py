@@ -61,7 +61,7 @@ async def load_board(
     today = local(now, zone).date()
     board = build_board(chosen["stages"] if chosen else [], orders, directory.zones(), today, now)
     assignees = sorted({str(o["assignee"]) for o in orders if o.get("assignee")})
-    if filters.assignee and filters.assignee not in assignees:
+    if filters.assignee and filters.assignee != "me" and filters.assignee not in assignees:
         assignees.append(filters.assignee)
     return BoardPage(
         board=board,

@@ -49,6 +49,8 @@ class OrderScreen:
     pending: PendingAction | None = None
     outcome: Outcome | None = None
     stage_names: dict[str, str] = field(default_factory=dict)
+    people: list[dict[str, Any]] = field(default_factory=list)
+    """Who may take the order (its branch's people), for the assign form."""
 
     @property
     def processing(self) -> bool:
@@ -79,6 +81,12 @@ async def load_order_screen(
     zone = branch.timezone if branch else None
     flow_stages, type_name = await _flow_stages(api, token, intake_order, flow)
     steps = progress_line(flow_stages, flow, zone) if flow else []
+    actions = actions_for(role, str(flow["status"])) if flow else ()
+    people = (
+        await people_of_branch(api, token, str(intake_order["branch_id"]))
+        if Action.ASSIGN in actions
+        else []
+    )
     outcome = None
     if pending is not None and flow is not None:
         outcome = find_outcome(
@@ -94,11 +102,23 @@ async def load_order_screen(
         steps=steps,
         timeline=newest_first(flow["timeline"]) if flow else [],
         messages=messages,
-        actions=actions_for(role, str(flow["status"])) if flow else (),
+        actions=actions,
         pending=pending,
         outcome=outcome,
         stage_names={str(s["key"]): str(s["name"]) for s in flow_stages},
+        people=people,
     )
+
+
+async def people_of_branch(api: ApiClient, token: str, branch_id: str) -> list[dict[str, Any]]:
+    """Who may take the branch's orders (workflow's copy of the chain's people); empty when
+    workflow cannot say, and the form then takes a name."""
+    try:
+        return await api.get_all(
+            Service.WORKFLOW, "/api/v1/people", token=token, params={"branch": branch_id}
+        )
+    except (ApiRefusal, ServiceDown):
+        return []
 
 
 async def _intake_order(api: ApiClient, token: str, order_id: str) -> dict[str, Any]:

@@ -18,6 +18,8 @@ class SearchFilters:
     service_type: str = ""
     risk: str = ""
     offset: int = 0
+    assignee: str = ""
+    """``me``: the person's own work list (Minhas OS)."""
 
     def query(self, offset: int | None = None) -> dict[str, str | int]:
         """The page's own query string (Portuguese names), for links and pagination."""
@@ -27,6 +29,7 @@ class SearchFilters:
             "filial": self.branch,
             "tipo": self.service_type,
             "risco": self.risk,
+            "responsavel": self.assignee,
             "inicio": self.offset if offset is None else offset,
         }
         return {k: v for k, v in values.items() if v not in ("", 0)}
@@ -48,6 +51,7 @@ async def search_orders(api: ApiClient, token: str, filters: SearchFilters) -> S
         "branch": filters.branch,
         "service_type": filters.service_type,
         "risk": filters.risk,
+        "assignee": filters.assignee,
         "limit": PAGE_SIZE,
         "offset": filters.offset,
     }

@@ -181,6 +181,8 @@ class StoredLabMessage:
     occurred_at: datetime | None
     attempts: int
     last_attempt_at: datetime
+    branch_timezone: str | None = None
+    """The zone of the branch of the order the message matched; None when it matched none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from intake.domain.actions import NewAction
+from intake.domain.actions import NewAction, assignee_problem
 from intake.domain.records import Action, Order
 from intake.usecases.ports import NewId, Transactions
 from shared.events import OrderAction
@@ -28,6 +28,19 @@ class RecordedAction:
 async def find_order(transactions: Transactions, chain_id: UUID, order_id: UUID) -> Order | None:
     async with transactions.begin() as stores:
         return await stores.orders.get(chain_id, order_id)
+
+
+async def assignee(
+    transactions: Transactions, chain_id: UUID, user_id: UUID, branch_id: UUID
+) -> tuple[str | None, str | None]:
+    """(the person's name, None) when ``user_id`` may take an order of ``branch_id``; else
+    (None, why not, in Portuguese)."""
+    async with transactions.begin() as stores:
+        user = await stores.users.get(chain_id, user_id)
+    if user is None:
+        return None, f"pessoa {user_id} não encontrada nesta rede"
+    problem = assignee_problem(user.name, user.role, user.branch_ids, user.active, branch_id)
+    return (None, problem) if problem is not None else (user.name, None)
 
 
 async def record_action(
@@ -80,6 +93,7 @@ async def record_action(
                 reason=new.reason,
                 target_stage=new.target_stage,
                 assignee=new.assignee,
+                assignee_id=new.assignee_id,
                 note=new.note,
                 reopen_kind=new.reopen_kind,
                 order_seq=order_seq,

@@ -12,6 +12,8 @@ from intake.domain.records import User
 from intake.domain.users import UnknownBranches
 from intake.usecases.ports import NewId, Passwords, Stores, Transactions
 from shared.auth import Role
+from shared.events import UserUpserted
+from shared.logging import current_correlation_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +50,7 @@ async def add_user(
 ) -> User:
     """Add ``user`` inside the caller's transaction (``EmailTaken``, ``UnknownBranches``)."""
     await check_branches(stores, chain_id, user.branch_ids)
-    return await stores.users.create(
+    created = await stores.users.create(
         user_id=new_id(),
         chain_id=chain_id,
         email=user.email,
@@ -56,6 +58,24 @@ async def add_user(
         role=user.role.value,
         branch_ids=sorted(user.branch_ids),
         password_hash=password_hash,
+    )
+    await publish(stores, created)
+    return created
+
+
+async def publish(stores: Stores, user: User) -> None:
+    """Tell workflow who the person is now (``user.upserted.v1``, in the caller's transaction)."""
+    await stores.outbox.enqueue(
+        UserUpserted(
+            occurred_at=user.updated_at,
+            correlation_id=current_correlation_id(),
+            chain_id=user.chain_id,
+            user_id=user.user_id,
+            name=user.name,
+            role=user.role,
+            branch_ids=tuple(user.branch_ids),
+            active=user.active,
+        )
     )
 
 
@@ -83,7 +103,7 @@ async def update_user(
     async with transactions.begin() as stores:
         if changes.branch_ids is not None:
             await check_branches(stores, chain_id, changes.branch_ids)
-        return await stores.users.update(
+        updated = await stores.users.update(
             chain_id,
             user_id,
             name=changes.name,
@@ -92,6 +112,9 @@ async def update_user(
             active=changes.active,
             password_hash=password_hash,
         )
+        if updated is not None:
+            await publish(stores, updated)
+        return updated
 
 
 async def get_user(transactions: Transactions, chain_id: UUID, user_id: UUID) -> User | None:

@@ -156,6 +156,8 @@ class StaffMessage:
     sent_at: datetime | None
     delivered_at: datetime | None
     updated_at: datetime
+    branch_timezone: str | None = None
+    """The branch's zone (the notifier's copy of the branch), for times given to people."""
 
 
 @dataclass(frozen=True, slots=True)

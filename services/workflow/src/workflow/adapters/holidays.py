@@ -5,14 +5,12 @@ What a branch closes for:
 - Brazil's national holidays and its state's (UF) holidays, always — e.g. 20 November
   ("Dia Nacional de Zumbi e da Consciência Negra", national since 2024) and SP's 9 July
   ("Revolução Constitucionalista").
-- Its city's municipal holidays, where this module knows them. The ``holidays`` package models
-  São Paulo city as the subdivision "São Paulo Capital" (25 January "Aniversário da Cidade de
-  São Paulo" and Corpus Christi, a municipal holiday there); ``_CITY_SUBDIVISIONS`` maps city
-  names to such subdivisions. The package has no Rio de Janeiro city: its one fixed municipal
-  holiday, 20 January "Dia de São Sebastião" (the city's patron saint), is in
-  ``_CITY_FIXED_HOLIDAYS`` (Carnival Tuesday and 23 April São Jorge are RJ state holidays and
-  come from the package). Any other city raises ValueError: give ``city=None`` and put its
-  municipal holidays in ``municipal_holidays``, rather than silently miss them.
+- Its city's municipal holidays, for the 27 state capitals, from ``city_holidays.csv``
+  (:mod:`workflow.adapters.city_holidays`: São Paulo's 25 January and Corpus Christi, Rio de
+  Janeiro's 20 January, Salvador's 24 June and 8 December, …; Carnival Tuesday and 23 April São
+  Jorge are RJ *state* holidays and, like Bahia's 2 July, come from the package). Any other
+  city raises ValueError: give ``city=None`` and put its municipal holidays (imported for the
+  chain, or the branch's own) in ``municipal_holidays``, rather than silently miss them.
 - The "pontos facultativos" the chain chose to close on, by the stable keys of
   :class:`OptionalDay` (the package's OPTIONAL category for BR). Their reasons read
   "Carnaval (ponto facultativo)". A day that is also a public holiday keeps the public name.
@@ -34,7 +32,6 @@ holidays, and its own days are the branch's ``municipal_holidays``.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -45,6 +42,7 @@ from uuid import UUID
 
 import holidays
 
+from workflow.adapters.city_holidays import capital_days, knows_capital
 from workflow.domain.calendar import (
     DEFAULT_CLOSES_AT,
     DEFAULT_OPENS_AT,
@@ -59,10 +57,6 @@ _OPTIONAL_SUFFIX = " (ponto facultativo)"
 _NO_CLOSURES: Mapping[date, str] = MappingProxyType({})
 _NO_HOURS: Mapping[int, time] = MappingProxyType({})
 
-# (UF, city name without accents, lower case) -> the package's subdivision for that city.
-_CITY_SUBDIVISIONS = {("SP", "sao paulo"): "São Paulo Capital"}
-# Cities the package does not model, with their fixed-date municipal holidays (month, day, name).
-_CITY_FIXED_HOLIDAYS = {("RJ", "rio de janeiro"): ((1, 20, "Dia de São Sebastião"),)}
 _YEARS_BACK, _YEARS_AHEAD = 1, 3
 
 
@@ -181,9 +175,9 @@ def closed_day_list(
                 else:
                     source = HolidaySource.STATE if subdivision == uf else HolidaySource.MUNICIPAL
                     add(day, name, source)
-    for month, day_of_month, name in _CITY_FIXED_HOLIDAYS.get((uf, _plain(city or "")), ()):
-        for year in wanted_years:
-            add(date(year, month, day_of_month), name, HolidaySource.MUNICIPAL)
+    if city is not None:
+        for day, holiday in capital_days(uf, city, wanted_years):
+            add(day, holiday.name, HolidaySource.MUNICIPAL)
     public_days = {entry.day for entry in entries}
     for day, name in _optional_holidays(uf, wanted_years, optional_days).items():
         if day not in public_days:
@@ -196,26 +190,20 @@ def closed_day_list(
 
 
 def knows_city(uf: str, city: str) -> bool:
-    """Whether this module knows ``city``'s municipal holidays (package or fixed table)."""
-    key = (uf.strip().upper(), _plain(city))
-    return key in _CITY_SUBDIVISIONS or key in _CITY_FIXED_HOLIDAYS
+    """Whether this module knows ``city``'s municipal holidays (the 27 capitals)."""
+    return knows_capital(uf, city)
 
 
 def _subdivisions(uf: str, city: str | None) -> list[str]:
     # Two letters: the package's city subdivisions are reached through ``city`` only.
     if len(uf) != 2 or uf not in holidays.country_holidays("BR").subdivisions:
         raise ValueError(f"unknown Brazilian state (UF) {uf!r}")
-    if city is None:
-        return [uf]
-    if (uf, _plain(city)) in _CITY_FIXED_HOLIDAYS:
-        return [uf]
-    city_subdivision = _CITY_SUBDIVISIONS.get((uf, _plain(city)))
-    if city_subdivision is None:
+    if city is not None and not knows_capital(uf, city):
         raise ValueError(
             f"no municipal holidays known for {city}/{uf}: pass city=None and give them "
             "in municipal_holidays"
         )
-    return [uf, city_subdivision]
+    return [uf]
 
 
 def _public_holidays(subdivision: str | None, years: list[int]) -> dict[date, str]:
@@ -252,13 +240,6 @@ def _optional_key(day: date, name: str) -> OptionalDay | None:
     return _OPTIONAL_BY_NAME.get(name)
 
 
-def _plain(name: str) -> str:
-    """ "São  Paulo" -> "sao paulo": city names compare without accents, case or extra spaces."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(stripped.casefold().split())
-
-
 def branch_calendar(branch: Branch, years: Iterable[int]) -> BranchCalendar:
     """The calendar of a branch (its settings and the chain's optional days) over ``years``."""
     settings = branch.calendar
@@ -273,7 +254,7 @@ def branch_calendar(branch: Branch, years: Iterable[int]) -> BranchCalendar:
         working_weekdays=settings.working_weekdays,
         opens_at=settings.opens_at,
         closes_at=settings.closes_at,
-        municipal_holidays=expand(settings.municipal_holidays, wanted),
+        municipal_holidays=_municipal(branch, wanted),
         closing_by_weekday=settings.closing_by_weekday,
     )
 
@@ -288,12 +269,31 @@ def branch_closed_days(branch: Branch, years: Iterable[int]) -> list[ClosedDay]:
         wanted,
         branch.optional_days,
         expand(settings.closures, wanted),
-        municipal_holidays=expand(settings.municipal_holidays, wanted),
+        municipal_holidays=_municipal(branch, wanted),
     )
 
 
+def city_holidays_known(branch: Branch) -> bool:
+    """Whether the branch's city's municipal holidays are known: a capital (built in), or a
+    city whose list the chain imported."""
+    return branch.city_holidays is not None or knows_city(branch.state, branch.city)
+
+
 def _known_city(branch: Branch) -> str | None:
+    """The city whose built-in list applies; None when the chain imported its own (which
+    replaces it) or the city is not built in."""
+    if branch.city_holidays is not None:
+        return None
     return branch.city if knows_city(branch.state, branch.city) else None
+
+
+def _municipal(branch: Branch, years: list[int]) -> dict[date, str]:
+    """The branch's own municipal days, and the city's imported list in ``years``."""
+    days = expand(branch.calendar.municipal_holidays, years)
+    for item in branch.city_holidays or ():
+        if item.day.year in years and item.name not in days.get(item.day, "").split("; "):
+            days[item.day] = f"{days[item.day]}; {item.name}" if item.day in days else item.name
+    return days
 
 
 class CalendarCache:

@@ -51,8 +51,12 @@ class Resume:
 
 @dataclass(frozen=True, slots=True)
 class Assign:
+    """Hand the order to a person: ``assignee`` is their name, ``assignee_id`` their user id
+    (None when a client named someone in free text)."""
+
     actor: str
     assignee: str
+    assignee_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,9 @@ class Assigned:
     actor: str
     assignee: str
     previous: str | None
+    assignee_id: str | None = None
+    stage: str | None = None
+    """The stage whose default responsible the person is, when the assignment was automatic."""
 
 
 @dataclass(frozen=True, slots=True)

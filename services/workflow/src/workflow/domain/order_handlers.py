@@ -121,10 +121,16 @@ def resume(ctx: Context, command: Resume) -> Decision:
 
 def assign(ctx: Context, command: Assign) -> Decision:
     _require(command.assignee, "atribuir responsável", "Informe o responsável")
-    if command.assignee == ctx.state.assignee:
+    same = (
+        command.assignee_id == ctx.state.assignee_id
+        if command.assignee_id is not None
+        else ctx.state.assignee_id is None and command.assignee == ctx.state.assignee
+    )
+    if same:
         raise ActionRefused(f"A OS já está com {command.assignee}.")
-    event = Assigned(command.actor, command.assignee, ctx.state.assignee)
-    return Decision(replace(ctx.state, assignee=command.assignee), (event,))
+    event = Assigned(command.actor, command.assignee, ctx.state.assignee, command.assignee_id)
+    state = replace(ctx.state, assignee=command.assignee, assignee_id=command.assignee_id)
+    return Decision(state, (event,))
 
 
 def add_note(ctx: Context, command: AddNote) -> Decision:

@@ -75,6 +75,9 @@ class OrderState:
     promised_before_proposal: bool = False
     """The counter promised a date earlier than the proposal."""
     assignee: str | None = None
+    """Who holds the order (a name, for people)."""
+    assignee_id: str | None = None
+    """The user id of who holds it; None when nobody, or a name given in free text."""
     paused_at: datetime | None = None
     """When the clock stopped (a pause, or a stage that pauses the clock); None while it runs."""
     paused_total: timedelta = _NO_TIME

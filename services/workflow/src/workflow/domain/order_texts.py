@@ -47,6 +47,13 @@ class TimelineNote:
     detail: JsonObject = field(default_factory=dict)
 
 
+def _assigned_detail(event: Assigned) -> JsonObject:
+    detail: JsonObject = {"assignee": event.assignee, "assignee_id": event.assignee_id}
+    if event.stage:
+        detail["stage"] = event.stage
+    return detail
+
+
 def describe(event: Event, lab_code: str | None = None) -> TimelineNote:
     """The timeline entry of one event (``lab_code`` names the lab for lab events)."""
     lab = f"laboratório {lab_code}" if lab_code else "laboratório"
@@ -80,8 +87,15 @@ def describe(event: Event, lab_code: str | None = None) -> TimelineNote:
                 },
             )
         case Assigned():
-            before = f" (antes: {event.previous})" if event.previous else ""
-            return TimelineNote(event.actor, "assigned", f"Responsável: {event.assignee}{before}")
+            why = f"responsável pela etapa “{event.stage}”" if event.stage else None
+            before = f"antes: {event.previous}" if event.previous else None
+            parts = "; ".join(p for p in (why, before) if p)
+            return TimelineNote(
+                event.actor,
+                "assigned",
+                f"Atribuída a {event.assignee}" + (f" ({parts})" if parts else ""),
+                _assigned_detail(event),
+            )
         case NoteAdded():
             return TimelineNote(event.actor, "note", event.text)
         case Cancelled():

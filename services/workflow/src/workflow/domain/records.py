@@ -40,6 +40,30 @@ class Branch:
     """Bumped by every change of the calendar or of the chain's optional days."""
     calendar_updated_at: datetime | None = None
     calendar_updated_by: str | None = None
+    city_holidays: tuple[ImportedCityDay, ...] | None = None
+    """The city's holiday list the chain imported (None: none; it replaces the built-in one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedCityDay:
+    """One day of a city's holiday list a chain imported (.ics or CSV)."""
+
+    day: date
+    name: str
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """Workflow's copy of one of intake's staff accounts (from ``user.upserted``)."""
+
+    user_id: UUID
+    chain_id: UUID
+    name: str
+    role: str
+    branch_ids: frozenset[UUID]
+    active: bool
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,14 @@ accepted them) and ``usecases.record_message_status``.
 from __future__ import annotations
 
 from shared.database import Connection
-from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
+from shared.events import (
+    BranchUpserted,
+    LabStatus,
+    NotificationStatus,
+    OrderAction,
+    OrderOpened,
+    UserUpserted,
+)
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.apply_order_event import OrderEvents
 from workflow.usecases.order_engine import OrderEngine
@@ -20,6 +27,10 @@ from workflow.usecases.record_message_status import record_message_status
 class WorkflowHandlers:
     def __init__(self, engine: OrderEngine) -> None:
         self._events = OrderEvents(engine)
+
+    async def on_user_upserted(self, conn: Connection, event: UserUpserted) -> None:
+        """Keep the workflow's copy of a person (name, role, branches, active)."""
+        await self._events.on_user_upserted(PostgresStores(conn), event)
 
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the workflow's copy of a branch (its state, city and time zone)."""

@@ -28,6 +28,7 @@ from shared.events import (
     LabStatus,
     OrderAction,
     OrderOpened,
+    UserUpserted,
 )
 from shared.logging import get_logger
 from workflow.domain.order_actions import (
@@ -44,7 +45,7 @@ from workflow.domain.order_actions import (
     Resume,
 )
 from workflow.domain.order_machine import VERBS
-from workflow.domain.records import LabUpdate, NewOrder, TimelineEntry
+from workflow.domain.records import LabUpdate, NewOrder, StaffMember, TimelineEntry
 from workflow.usecases.order_engine import OrderEngine
 from workflow.usecases.ports import Stores
 
@@ -55,8 +56,23 @@ class OrderEvents:
     def __init__(self, engine: OrderEngine) -> None:
         self._engine = engine
 
+    async def on_user_upserted(self, stores: Stores, event: UserUpserted) -> None:
+        """Keep the workflow's copy of a person (name, role, branches, active)."""
+        await stores.staff.upsert(
+            StaffMember(
+                user_id=event.user_id,
+                chain_id=event.chain_id,
+                name=event.name,
+                role=event.role,
+                branch_ids=frozenset(event.branch_ids),
+                active=event.active,
+                updated_at=event.occurred_at,
+            )
+        )
+
     async def on_branch_upserted(self, stores: Stores, event: BranchUpserted) -> None:
-        """Keep the workflow's copy of a branch (its state, city and time zone)."""
+        """Keep the workflow's copy of a branch (its state, city and time zone, and the city's
+        holiday list the chain imported)."""
         await stores.branches.upsert(event.chain_id, event.branch, event.occurred_at)
 
     async def on_order_opened(self, stores: Stores, event: OrderOpened) -> None:
@@ -239,7 +255,8 @@ def command_from_action(action: OrderAction) -> Command:
         case "resume":
             return Resume(actor)
         case "assign":
-            return Assign(actor, action.assignee or "")
+            assignee_id = str(action.assignee_id) if action.assignee_id else None
+            return Assign(actor, action.assignee or "", assignee_id)
         case "note":
             return AddNote(actor, action.note or reason)
         case "cancel":

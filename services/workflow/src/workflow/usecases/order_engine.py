@@ -47,6 +47,7 @@ from workflow.domain.order_machine import ActionRefused, Decision, OrderState, d
 from workflow.domain.order_state import EmptyFlow, open_order
 from workflow.domain.order_texts import REOPEN_LABELS, describe
 from workflow.domain.records import Branch, NewOrder, StoredOrder, TimelineEntry
+from workflow.domain.responsibles import assign_on_entry
 from workflow.domain.risk import RiskLevel, assess_risk
 from workflow.usecases.outgoing import closed_event, stage_changed_event
 from workflow.usecases.ports import Calendars, Stores
@@ -115,6 +116,10 @@ class OrderEngine:
                     new.promised_date,
                     new.confirm_before_proposal,
                 )
+                defaults = await stores.staff.defaults_for(
+                    new.chain_id, new.service_type, new.branch_id
+                )
+                decision = assign_on_entry(decision, defaults)
             except EmptyFlow:
                 problem = f"o tipo de OS {new.service_type!r} não tem etapas"
         entered = decision.events[0] if decision else None
@@ -182,6 +187,11 @@ class OrderEngine:
                 decision = decide(state, command, flow, calendar, now)
             except ActionRefused as refused:
                 return Outcome(order, None, refused.reason)
+            if any(isinstance(e, StageEntered) for e in decision.events):
+                defaults = await stores.staff.defaults_for(
+                    chain_id, order.service_type, order.branch_id
+                )
+                decision = assign_on_entry(decision, defaults)
             explanation = next(
                 (e.deadline.describe() for e in decision.events if isinstance(e, StageEntered)),
                 None,

@@ -9,7 +9,7 @@ same on the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -32,10 +32,12 @@ from workflow.domain.records import (
     OrderHistory,
     OrderRisk,
     ParkedEvent,
+    StaffMember,
     StoredOrder,
     TimelineEntry,
     TrackingRecord,
 )
+from workflow.domain.responsibles import Person
 from workflow.domain.risk import RiskAssessment
 
 
@@ -291,6 +293,23 @@ class ReviewStore(Protocol):
     async def version_exists(self, chain_id: UUID, code: str, version: int) -> bool: ...
 
 
+class StaffStore(Protocol):
+    """The chain's people (kept from intake's ``user.upserted``) and each stage's default
+    person per branch."""
+
+    async def upsert(self, person: StaffMember) -> None:
+        """Keep the newest version of the person: an older one never overwrites a newer one,
+        nor does another chain's."""
+        ...
+
+    async def defaults_for(
+        self, chain_id: UUID, service_type: str, branch_id: UUID
+    ) -> Mapping[str, Person]:
+        """Stage key → the branch's default person, only for people who may take its orders:
+        active, not read-only, working in the branch (a chain admin works everywhere)."""
+        ...
+
+
 class Calendars(Protocol):
     def for_branch(self, branch: Branch, now: datetime) -> BranchCalendar:
         """The branch's calendar around ``now`` (cached: it reads the holidays package)."""
@@ -320,6 +339,8 @@ class Stores(Protocol):
     def flows(self) -> FlowStore: ...
     @property
     def branches(self) -> BranchStore: ...
+    @property
+    def staff(self) -> StaffStore: ...
     @property
     def outbox(self) -> Outbox: ...
 

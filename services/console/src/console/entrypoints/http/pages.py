@@ -17,6 +17,7 @@ from litestar.response import Template
 
 from console.adapters.api_client import ApiClient, ApiRefusal, ServiceDown
 from console.config import ConsoleSettings
+from console.domain.flow_form import ROLE_CHOICES
 from console.domain.permissions import ROLE_LABELS, menu_for
 from console.entrypoints.http.headers import RENEWED_COOKIE
 from console.entrypoints.http.session import (
@@ -116,6 +117,9 @@ def common_context(request: Request[Any, Any, Any], visit: Visit | None) -> dict
             "branches": visit.directory.branches,
             "picked_branch": visit.branch,
             "menu": menu_for(visit.role),
+            "me": str(visit.principal.user_id),
+            "mine": request.query_params.get("responsavel") == "me",
+            "role_labels": ROLE_CHOICES,
         }
     principal = request.scope.get("user")
     if not isinstance(principal, Principal):

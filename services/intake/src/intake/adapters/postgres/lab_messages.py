@@ -13,7 +13,9 @@ from shared.database import Connection
 
 _MESSAGE_COLUMNS = (
     "m.lab_message_id, m.received_at, m.via, m.routing_key, m.lab_code, m.message_id, m.body, "
-    "m.status, m.reason, m.order_id, m.occurred_at, m.attempts, m.last_attempt_at"
+    "m.status, m.reason, m.order_id, m.occurred_at, m.attempts, m.last_attempt_at, "
+    "(SELECT b.timezone FROM orders bo JOIN branches b ON b.branch_id = bo.branch_id "
+    "WHERE bo.order_id = m.order_id) AS branch_timezone"
 )
 # A chain's messages; with a branch list, those about its orders and those matching no order.
 _VISIBLE = """

@@ -22,7 +22,15 @@ class ActionIn(Body):
     target_stage: (
         Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")] | None
     ) = Field(default=None, description="advance only: the stage to move to (default: the next)")
-    assignee: Text | None = Field(default=None, description="assign only: who takes the order")
+    assignee: Text | None = Field(
+        default=None, description="assign only: who takes the order, as free text (a name)"
+    )
+    assignee_id: UUID | None = Field(
+        default=None,
+        description="assign only: the staff user who takes the order (active, and working in "
+        "the order's branch); their name is recorded as `assignee`. Preferred over `assignee`: "
+        "the person then finds the order in their list (`GET /api/v1/orders?assignee=me`)",
+    )
     note: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
         | None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Annotated
 from uuid import UUID
 
@@ -18,9 +18,11 @@ from intake.entrypoints.http.action_schemas import ActionIn, ActionOut
 from intake.entrypoints.http.errors import ConflictException
 from intake.entrypoints.http.orders import IdempotencyKey
 from intake.usecases import act_on_order
+from intake.usecases.branch_zone import branch_zone
 from intake.usecases.ports import NewId, Transactions
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
+from shared.local_times import in_branch_zone
 
 IfMatch = Annotated[
     str | None,
@@ -83,6 +85,7 @@ class ActionController(Controller):
             reason=data.reason,
             target_stage=data.target_stage,
             assignee=data.assignee,
+            assignee_id=data.assignee_id,
             note=data.note,
             reopen_kind=data.reopen_kind,
             expected_version=expected_version(data.expected_version, if_match),
@@ -96,6 +99,13 @@ class ActionController(Controller):
         order = await act_on_order.find_order(transactions, principal.chain_id, order_id)
         if order is None or not principal.may_see_branch(order.branch_id):
             raise NotFoundException(f"order {order_id} not found")
+        if new.assignee_id is not None:
+            name, problem = await act_on_order.assignee(
+                transactions, principal.chain_id, new.assignee_id, order.branch_id
+            )
+            if problem is not None:
+                raise ClientException(f"assignee_id: {problem}", extra={"fields": ["assignee_id"]})
+            new = replace(new, assignee=name)
         try:
             recorded = await act_on_order.record_action(
                 transactions,
@@ -107,7 +117,8 @@ class ActionController(Controller):
             )
         except IdempotencyConflict as exc:
             raise ConflictException(str(exc)) from None
+        zone = await branch_zone(transactions, principal.chain_id, order.branch_id)
         return Response(
-            ActionOut(**asdict(recorded.action)),
+            ActionOut(**in_branch_zone(asdict(recorded.action), zone)),
             status_code=HTTP_202_ACCEPTED if recorded.created else HTTP_200_OK,
         )

@@ -58,6 +58,11 @@ class LabMessageOut(BaseModel):
     occurred_at: datetime | None
     attempts: int
     last_attempt_at: datetime
+    branch_timezone: str | None = Field(
+        default=None,
+        description="the order's branch's IANA zone, when the message matched an order: every "
+        "time here then carries its offset (unmatched messages: UTC)",
+    )
 
 
 class LabOutcomeOut(BaseModel):

@@ -30,6 +30,7 @@ from intake.usecases import receive_lab_update as receive
 from intake.usecases.ports import NewId, Transactions
 from shared.auth import PUBLIC, STAFF_ROLES, Principal
 from shared.clock import Clock
+from shared.local_times import in_branch_zone
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 LabKey = Annotated[
@@ -44,9 +45,10 @@ StatusFilter = Annotated[
 
 
 def _message_out(message: StoredLabMessage) -> LabMessageOut:
+    zone = message.branch_timezone
     return LabMessageOut(
         lab_message_id=message.lab_message_id,
-        received_at=message.received_at,
+        received_at=in_branch_zone(message.received_at, zone),
         via=message.via,
         routing_key=message.routing_key,
         lab_code=message.lab_code,
@@ -55,9 +57,10 @@ def _message_out(message: StoredLabMessage) -> LabMessageOut:
         status=message.status,
         reason=message.reason,
         order_id=message.order_id,
-        occurred_at=message.occurred_at,
+        occurred_at=in_branch_zone(message.occurred_at, zone),
         attempts=message.attempts,
-        last_attempt_at=message.last_attempt_at,
+        last_attempt_at=in_branch_zone(message.last_attempt_at, zone),
+        branch_timezone=zone,
     )
 
 

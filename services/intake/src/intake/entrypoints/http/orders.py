@@ -19,9 +19,11 @@ from intake.domain.phones import InvalidPhone, normalize_mobile
 from intake.entrypoints.http.errors import ConflictException
 from intake.entrypoints.http.schemas import OrderIn, OrderOut
 from intake.usecases import open_order
+from intake.usecases.branch_zone import branch_zone
 from intake.usecases.ports import NewId, Transactions
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
+from shared.local_times import in_branch_zone
 
 IdempotencyKey = Annotated[
     str | None,
@@ -89,8 +91,9 @@ class OrderController(Controller):
             raise ClientException(str(exc), extra={"field": exc.field}) from None
         except IdempotencyConflict as exc:
             raise ConflictException(str(exc)) from None
+        zone = await branch_zone(transactions, principal.chain_id, opened.order.branch_id)
         return Response(
-            OrderOut(**asdict(opened.order)),
+            OrderOut(**in_branch_zone(asdict(opened.order), zone), branch_timezone=zone),
             status_code=HTTP_201_CREATED if opened.created else HTTP_200_OK,
         )
 
@@ -105,4 +108,5 @@ class OrderController(Controller):
         order = await open_order.get_order(transactions, principal.chain_id, order_id)
         if order is None or not principal.may_see_branch(order.branch_id):
             raise NotFoundException(f"order {order_id} not found")
-        return OrderOut(**asdict(order))
+        zone = await branch_zone(transactions, principal.chain_id, order.branch_id)
+        return OrderOut(**in_branch_zone(asdict(order), zone), branch_timezone=zone)

@@ -223,3 +223,6 @@ class OrderOut(BaseModel):
     notes: str | None
     external_reference: str | None
     opened_at: datetime
+    branch_timezone: str | None = Field(
+        default=None, description="the branch's IANA zone; every time here carries its offset"
+    )

@@ -262,9 +262,10 @@ class PostgresMessages:
     async def for_staff(self, query: MessageQuery) -> list[StaffMessage]:
         rows = await self._conn.fetch(
             """
-            SELECT m.*, coalesce(m.phone, c.phone) AS shown_phone
+            SELECT m.*, coalesce(m.phone, c.phone) AS shown_phone, b.timezone AS branch_timezone
             FROM messages m
             LEFT JOIN contacts c ON c.order_id = m.order_id AND c.chain_id = m.chain_id
+            LEFT JOIN branches b ON b.branch_id = m.branch_id
             WHERE m.chain_id = $1 AND ($2::uuid IS NULL OR m.order_id = $2)
               AND ($9::uuid[] IS NULL OR m.branch_id = ANY($9::uuid[]))
               AND ($3::uuid IS NULL OR m.branch_id = $3)
@@ -335,6 +336,7 @@ def _staff_message(row: asyncpg.Record) -> StaffMessage:
         stage_name=row["stage_name"],
         body=row["body"],
         shown_phone=row["shown_phone"],
+        branch_timezone=row["branch_timezone"],
         status=row["status"],
         status_reason=row["status_reason"],
         provider=row["provider"],

@@ -16,6 +16,7 @@ from notifier.usecases.list_messages import list_messages
 from notifier.usecases.ports import UnitOfWork
 from notifier.usecases.records import MessageQuery, StaffMessage
 from shared.auth import Principal
+from shared.local_times import in_branch_zone
 from shared.logging import mask_phone_numbers
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
@@ -43,6 +44,8 @@ class MessageOut(BaseModel):
     sent_at: datetime | None
     delivered_at: datetime | None
     updated_at: datetime
+    branch_timezone: str | None = None
+    """The branch's IANA zone; every time in this answer carries its offset."""
 
 
 class MessageController(Controller):
@@ -88,7 +91,7 @@ def _message_out(message: StaffMessage) -> MessageOut:
     phone = fields.pop("shown_phone")
     reason = fields.pop("status_reason")
     return MessageOut(
-        **fields,
+        **in_branch_zone(fields, fields.get("branch_timezone")),
         status_reason=mask_phone_numbers(reason) if reason else None,
         phone_masked=mask_phone_numbers(phone) if phone else None,
     )

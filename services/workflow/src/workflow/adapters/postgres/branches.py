@@ -4,6 +4,8 @@ the chain's optional days ("pontos facultativos").
 - The copy is kept from ``branch.upserted`` and ``order.opened`` events; an older snapshot
   never overwrites a newer one, and a branch id of another chain is never taken over.
 - Each calendar change bumps the row's ``calendar_revision``, the key calendar caches check.
+- A branch kept from ``branch.upserted`` takes the city's holiday list the chain imported, if
+  any (``city_calendars.attach_to_branch``); a copy that no longer matches its city is cleared.
 - A new branch takes the chain's optional days (a trigger); a change of the chain's choice is
   copied to each of its branches in the same transaction.
 """
@@ -11,20 +13,21 @@ the chain's optional days ("pontos facultativos").
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 import asyncpg
 
 from shared.database import Connection
 from shared.events import BranchSnapshot
+from workflow.adapters.postgres import city_calendars
 from workflow.domain.calendar_settings import CalendarSettings
-from workflow.domain.records import Branch, ChainOptionalDays
+from workflow.domain.records import Branch, ChainOptionalDays, ImportedCityDay
 
 BRANCH_COLUMNS = """
     branch_id, chain_id, code, name, state, city, timezone, phone, updated_at, address,
     opening_hours, chain_name, optional_days, calendar, calendar_revision, calendar_updated_at,
-    calendar_updated_by
+    calendar_updated_by, city_holidays
 """
 _INSERT = """
     INSERT INTO branches (branch_id, chain_id, code, name, state, city, timezone, phone,
@@ -54,6 +57,7 @@ class PostgresBranchStore:
             """,
             *_values(chain_id, branch, as_of),
         )
+        await city_calendars.attach_to_branch(self._conn, chain_id, branch.branch_id)
 
     async def ensure(self, chain_id: UUID, branch: BranchSnapshot, as_of: datetime) -> Branch:
         """A row without the chain's name (kept before the customer page existed) takes it."""
@@ -162,6 +166,16 @@ def branch_from_row(row: asyncpg.Record) -> Branch:
         calendar_revision=row["calendar_revision"],
         calendar_updated_at=row["calendar_updated_at"],
         calendar_updated_by=row["calendar_updated_by"],
+        city_holidays=_city_holidays(row.get("city_holidays")),
+    )
+
+
+def _city_holidays(stored: list[dict[str, str]] | None) -> tuple[ImportedCityDay, ...] | None:
+    if stored is None:
+        return None
+    return tuple(
+        ImportedCityDay(date.fromisoformat(item["date"]), item["name"], item.get("source"))
+        for item in stored
     )
 
 

@@ -18,7 +18,8 @@ _LIST_COLUMNS = """
     extract(epoch FROM o.paused_total)::bigint AS paused_total_seconds, o.lab_status,
     o.lab_eta, o.lab_reported_at, o.reopened_from, o.reopen_kind, o.closed_at,
     o.pause_reason, o.projected_completion_reason, o.projected_from_lab_eta, o.proposed_date,
-    o.promised_before_proposal, b.timezone AS branch_timezone, o.tracking_token
+    o.promised_before_proposal, b.timezone AS branch_timezone, o.tracking_token, o.assignee_id,
+    v.stages -> o.stage_position ->> 'responsible_role' AS stage_responsible_role
 """
 _FROM = """
     FROM orders o JOIN branches b ON b.branch_id = o.branch_id
@@ -46,6 +47,7 @@ async def list_orders(
     stage: str | None,
     risk: str | None,
     assignee: str | None,
+    assignee_id: UUID | None = None,
     status: str | None,
     text: str | None,
     limit: int,
@@ -66,6 +68,7 @@ async def list_orders(
           AND ($8::text IS NULL OR o.number ILIKE '%' || $8 || '%'
                OR o.customer_name ILIKE '%' || $8 || '%'
                OR ($12::text IS NOT NULL AND o.customer_phone_digits LIKE '%' || $12 || '%'))
+          AND ($13::uuid IS NULL OR o.assignee_id = $13)
         ORDER BY o.opened_at DESC, o.order_id LIMIT $9 OFFSET $10
         """,
         chain_id,
@@ -80,6 +83,7 @@ async def list_orders(
         offset,
         None if branches is None else list(branches),
         phone_digits(text),
+        assignee_id,
     )
     return [dict(r) for r in rows]
 

@@ -57,11 +57,11 @@ class PostgresOrderStore:
                 projected_completion_at, promised_date, promised_date_proposed, opened_at,
                 updated_at, stage_planned_due_at, paused_at, reopened_from, reopen_kind,
                 customer_phone_digits, projected_completion_reason, proposed_date,
-                promised_before_proposal, tracking_token)
+                promised_before_proposal, tracking_token, assignee, assignee_id)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
                     $18, $19, $20, $21, $22, $23, $24,
                     COALESCE($25, (SELECT customer_phone_digits FROM orders WHERE order_id = $23)),
-                    $26, $27, $28, $29)
+                    $26, $27, $28, $29, $30, $31::uuid)
             ON CONFLICT (order_id) DO NOTHING RETURNING true
             """,
             order.order_id,
@@ -93,6 +93,8 @@ class PostgresOrderStore:
             state.proposed_date if state else None,
             state.promised_before_proposal if state else False,
             tracking_token,
+            state.assignee if state else None,
+            state.assignee_id if state else None,
         )
         return bool(inserted)
 
@@ -153,7 +155,8 @@ class PostgresOrderStore:
                 closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END,
                 risk_check_at = CASE WHEN $18 THEN NULL ELSE risk_check_at END,
                 updated_at = $19, pause_reason = $21, projected_from_lab_eta = $22,
-                projected_completion_reason = coalesce($23, projected_completion_reason)
+                projected_completion_reason = coalesce($23, projected_completion_reason),
+                assignee_id = $24::uuid
             WHERE order_id = $1 AND version = $2
             RETURNING true
             """,
@@ -180,6 +183,7 @@ class PostgresOrderStore:
             state.pause_reason,
             state.projected_from_lab_eta,
             projection_reason,
+            state.assignee_id,
         )
         return bool(saved)
 
@@ -385,6 +389,7 @@ def _state(row: asyncpg.Record) -> OrderState | None:
         promised_date=row["promised_date"],
         promised_date_proposed=row["promised_date_proposed"],
         assignee=row["assignee"],
+        assignee_id=str(row["assignee_id"]) if row["assignee_id"] else None,
         paused_at=row["paused_at"],
         paused_total=row["paused_total"],
         lab_status=row["lab_status"],

@@ -12,6 +12,7 @@ from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.adapters.postgres.order_sequence import PostgresOrderSequence
 from workflow.adapters.postgres.orders import PostgresOrderStore
+from workflow.adapters.postgres.staff import PostgresStaffStore
 
 
 class PostgresOutbox:
@@ -31,6 +32,7 @@ class PostgresStores:
         self.sequence = PostgresOrderSequence(conn)
         self.flows = PostgresFlowStore(conn)
         self.branches = PostgresBranchStore(conn)
+        self.staff = PostgresStaffStore(conn)
         self.outbox = PostgresOutbox(conn)
 
     @asynccontextmanager

@@ -26,7 +26,12 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from shared.auth import Principal, Role
 from shared.clock import Clock
-from workflow.adapters.holidays import CalendarCache, OptionalDay, branch_closed_days, knows_city
+from workflow.adapters.holidays import (
+    CalendarCache,
+    OptionalDay,
+    branch_closed_days,
+    city_holidays_known,
+)
 from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.domain.calendar import WEEKDAY_NAMES
 from workflow.domain.calendar_settings import (
@@ -202,7 +207,7 @@ def _calendar_out(
         state=branch.state,
         city=branch.city,
         timezone=branch.timezone,
-        city_holidays_known=knows_city(branch.state, branch.city),
+        city_holidays_known=city_holidays_known(branch),
         settings=CalendarSettingsOut(
             working_weekdays=sorted(settings.working_weekdays),
             opens_at=settings.opens_at,

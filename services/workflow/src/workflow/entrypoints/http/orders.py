@@ -20,6 +20,14 @@ from workflow.entrypoints.http.schemas import OrderDetail, OrderSummary
 Text = Annotated[
     str | None, QueryParameter(max_length=100, description="order number, customer name or phone")
 ]
+Assignee = Annotated[
+    str | None,
+    QueryParameter(
+        max_length=200,
+        description="`me`: the caller's work list (orders assigned to them); a user id; or a "
+        "name given in free text",
+    ),
+]
 Risk = Literal["on_track", "at_risk", "overdue"]
 Status = Literal["open", "in_progress", "paused", "delivered", "cancelled", "needs_attention"]
 
@@ -37,15 +45,17 @@ class OrderController(Controller):
         service_type: FromQuery[str | None] = None,
         stage: FromQuery[str | None] = None,
         risk: FromQuery[Risk | None] = None,
-        assignee: FromQuery[str | None] = None,
+        assignee: Assignee = None,
         status: FromQuery[Status | None] = None,
         text: Text = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
     ) -> Page:
-        """Orders, newest first, filtered by branch, service type, stage, risk, assignee,
+        """Orders, newest first, filtered by branch, service type, stage, risk, assignee
+        (`assignee=me`: the caller's own work list),
         status (`open`: in progress or paused) or text (order number, customer name, or 8+
         digits of the phone in any format)."""
+        assignee_id = _assignee_id(assignee, principal)
         async with pool.acquire() as conn:
             rows = await order_reads.list_orders(
                 conn,
@@ -55,7 +65,8 @@ class OrderController(Controller):
                 service_type=service_type,
                 stage=stage,
                 risk=risk,
-                assignee=assignee,
+                assignee=None if assignee_id else assignee,
+                assignee_id=assignee_id,
                 status=status,
                 text=text,
                 limit=limit,
@@ -97,3 +108,15 @@ class OrderController(Controller):
             clock_stopped=row["paused_at"] is not None,
             reopened_from_number=original,
         )
+
+
+def _assignee_id(assignee: str | None, principal: Principal) -> UUID | None:
+    """The user id an ``assignee`` filter names: ``me`` is the caller; a UUID is itself."""
+    if assignee is None:
+        return None
+    if assignee.strip().lower() == "me":
+        return principal.user_id
+    try:
+        return UUID(assignee.strip())
+    except ValueError:
+        return None

@@ -36,6 +36,7 @@ class OrderSummary(BaseModel):
     updated_at: datetime
     version: int
     assignee: str | None
+    """Who holds the order (their name)."""
     risk_level: Literal["on_track", "at_risk", "overdue"]
     risk_reason: str | None
     risk_changed_at: datetime | None
@@ -60,6 +61,10 @@ class OrderSummary(BaseModel):
     """The counter promised a date earlier than the proposal (see the timeline)."""
     branch_timezone: str | None = None
     """The branch's IANA zone; every time in this answer carries its offset."""
+    assignee_id: UUID | None = None
+    """The user id of who holds the order (null: nobody, or a name given in free text)."""
+    stage_responsible_role: str | None = None
+    """The role the current stage's flow names for the step (e.g. ``technician``)."""
 
 
 class TimelineEntry(BaseModel):

@@ -30,10 +30,11 @@ from console.domain.flow_form import (
     error_summary,
     parse_flow_form,
 )
-from console.domain.permissions import ADMINS
+from console.domain.permissions import ADMINS, MANAGERS
 from console.entrypoints.http.pages import Visit, is_htmx, page
 from console.usecases import flows
 from console.usecases.sms_preview import placeholders, preview_sms
+from console.usecases.stage_responsibles import load_responsibles
 
 CODE_PATH = "{code:str}"
 Page = Template | Redirect | Response[Any]
@@ -43,7 +44,7 @@ def _today(visit: Visit) -> Any:
     return visit.now().date()
 
 
-def _labels() -> dict[str, Any]:
+def flow_labels() -> dict[str, Any]:
     return {
         "countings": COUNTINGS,
         "roles": ROLE_CHOICES,
@@ -79,7 +80,7 @@ def _editor(
         summary=error_summary(errors or {}, draft),
         message=message,
         focus=focus,
-        **_labels(),
+        **flow_labels(),
     )
 
 
@@ -115,7 +116,12 @@ class FlowsController(Controller):
     ) -> Template:
         types = await flows.list_types(visit.api, visit.token)
         return page(
-            request, visit, "flows.html", types=types, may_edit=visit.role in ADMINS, **_labels()
+            request,
+            visit,
+            "flows.html",
+            types=types,
+            may_edit=visit.role in ADMINS,
+            **flow_labels(),
         )
 
     @get("/novo", name="flow_new")
@@ -145,7 +151,7 @@ class FlowsController(Controller):
             visit,
             "sms_preview.html",
             preview=preview_sms(template, stage_name, _today(visit), _tracking_base(request)),
-            **_labels(),
+            **flow_labels(),
         )
 
     @get(f"/{CODE_PATH}", name="flow")
@@ -179,7 +185,12 @@ class FlowsController(Controller):
             saved=salvo,
             may_edit=visit.role in ADMINS,
             zone=visit.branch.timezone if visit.branch else None,
-            **_labels(),
+            responsibles=(
+                await load_responsibles(visit.api, visit.token, code, visit.directory)
+                if visit.role in MANAGERS
+                else None
+            ),
+            **flow_labels(),
         )
 
     @get(f"/{CODE_PATH}/editar", name="flow_edit")

@@ -35,6 +35,7 @@ class SearchController(Controller):
         filial: FromQuery[str | None] = None,
         tipo: FromQuery[str] = "",
         risco: FromQuery[str] = "",
+        responsavel: FromQuery[str] = "",
         inicio: FromQuery[int] = 0,
     ) -> Template:
         branch = filial if filial is not None else (visit.branch.branch_id if visit.branch else "")
@@ -45,6 +46,7 @@ class SearchController(Controller):
             service_type=tipo.strip()[:64],
             risk=risco if risco in RISK_LABELS else "",
             offset=max(0, min(inicio, 1_000_000)),
+            assignee="me" if responsavel == "me" else "",
         )
         results = await search_orders(visit.api, visit.token, filters)
         return page(
