@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -32,12 +32,14 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from shared.settings import ServiceSettings, SettingsError
+from shared.token_validity import TokenValidity
 
 ALGORITHM = "EdDSA"
 ISSUER = "etapa-intake"
 AUDIENCE = "etapa"
 PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
 """Route ``opt`` for endpoints that check their own credential (or none: health, metrics)."""
+REVOKED = "token revogado: o usuário foi alterado ou desativado depois da entrada; entre novamente"
 OPEN_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/asyncapi$"]
 
 
@@ -69,6 +71,8 @@ class Principal:
     role: Role
     branch_ids: frozenset[UUID]
     name: str = ""
+    issued_at: float = field(default=0.0, compare=False)
+    """When the token was issued (epoch seconds; 0 when not from a token)."""
 
     def visible_branches(self) -> frozenset[UUID] | None:
         """The branches this caller may see; ``None`` means every branch of the chain."""
@@ -116,6 +120,7 @@ class TokenVerifier:
                 role=Role(claims["role"]),
                 branch_ids=frozenset(UUID(b) for b in claims.get("branches", [])),
                 name=str(claims.get("name", "")),
+                issued_at=float(claims.get("iat_ms", int(claims["iat"]) * 1000)) / 1000,
             )
         except jwt.ExpiredSignatureError:
             raise NotAuthorizedException("token expired; sign in again") from None
@@ -126,7 +131,7 @@ class TokenVerifier:
 @dataclass(frozen=True, slots=True)
 class TokenIssuer:
     private_key: str
-    ttl: timedelta = timedelta(minutes=30)
+    ttl: timedelta = timedelta(minutes=15)
 
     def issue(self, principal: Principal, now: datetime | None = None) -> str:
         now = now or datetime.now(UTC)
@@ -139,6 +144,7 @@ class TokenIssuer:
             "iss": ISSUER,
             "aud": AUDIENCE,
             "iat": now,
+            "iat_ms": int(now.timestamp() * 1000),
             "exp": now + self.ttl,
             "jti": uuid.uuid4().hex,
         }
@@ -148,9 +154,12 @@ class TokenIssuer:
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     """Every request but the open paths and ``opt=PUBLIC`` routes carries a valid bearer token."""
 
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier) -> None:
+    def __init__(
+        self, app: ASGIApp, verifier: TokenVerifier, validity: TokenValidity | None = None
+    ) -> None:
         super().__init__(app, exclude=OPEN_PATHS)
         self._verifier = verifier
+        self._validity = validity
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
@@ -159,7 +168,12 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("missing bearer token (Authorization: Bearer <token>)")
-        return AuthenticationResult(user=self._verifier.verify(token.strip()), auth=token)
+        principal = self._verifier.verify(token.strip())
+        if self._validity is not None and self._validity.refuses(
+            principal.user_id, principal.issued_at
+        ):
+            raise NotAuthorizedException(REVOKED)
+        return AuthenticationResult(user=principal, auth=token)
 
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

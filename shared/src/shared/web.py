@@ -15,7 +15,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware, DefineMiddleware
@@ -40,6 +40,7 @@ from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_ident
 from shared.database import is_database_outage
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.settings import ServiceSettings
+from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
 
 log = get_logger(__name__)
 
@@ -262,6 +263,7 @@ def create_service_app(
     rate-limited per user (per client address before sign-in); the limit is kept per process.
     """
     verifier = verifier_for(settings)
+    validity = TokenValidity()  # kept loaded by the service's runtime (shared.runtime)
     prometheus = PrometheusConfig(
         app_name=f"etapa_{settings.service}",
         group_path=True,
@@ -284,10 +286,11 @@ def create_service_app(
             CorrelationIdMiddleware(),
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
-            DefineMiddleware(TokenAuthMiddleware, verifier=verifier),
+            DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),
             rate_limit.middleware,
         ],
         lifespan=list(lifespan),
+        state=State({VALIDITY_STATE_KEY: validity}),
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
             **(dependencies or {}),

@@ -23,18 +23,26 @@ from shared.events import (
     OrderRiskChanged,
     OrderStageChanged,
     ServiceTypePublished,
+    UserChanged,
 )
 
 PUBLISHES: dict[str, tuple[type[Event], ...]] = {
-    "intake": (BranchUpserted, OrderOpened, OrderAction, LabStatus),
+    "intake": (BranchUpserted, OrderOpened, OrderAction, LabStatus, UserChanged),
     "workflow": (OrderStageChanged, OrderRiskChanged, OrderClosed, ServiceTypePublished),
     "notifier": (NotificationStatus,),
 }
 
 CONSUMES: dict[str, tuple[type[Event], ...]] = {
     "intake": (ServiceTypePublished, OrderStageChanged),
-    "workflow": (BranchUpserted, OrderOpened, OrderAction, LabStatus, NotificationStatus),
-    "notifier": (OrderOpened, OrderStageChanged, BranchUpserted, OrderClosed),
+    "workflow": (
+        BranchUpserted,
+        OrderOpened,
+        OrderAction,
+        LabStatus,
+        NotificationStatus,
+        UserChanged,
+    ),
+    "notifier": (OrderOpened, OrderStageChanged, BranchUpserted, OrderClosed, UserChanged),
 }
 
 

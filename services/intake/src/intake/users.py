@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from shared.auth import Principal, Role
 from shared.database import Connection
+from shared.events import UserChangeKind
 
 _hasher = PasswordHasher()
 _UNKNOWN_USER_HASH = _hasher.hash("no such user")
@@ -105,6 +106,22 @@ async def update_user(
         *changes.values(),
     )
     return dict(row) if row else None
+
+
+def revoking_changes(
+    current: Mapping[str, Any], changes: Mapping[str, Any]
+) -> list[UserChangeKind]:
+    """What in ``changes`` takes power away or changes it: the user's tokens must go."""
+    kinds: list[UserChangeKind] = []
+    if changes.get("active") is False and current["active"]:
+        kinds.append("deactivated")
+    if "role" in changes and Role(changes["role"]) is not Role(current["role"]):
+        kinds.append("role")
+    if "branch_ids" in changes and set(changes["branch_ids"]) != set(current["branch_ids"]):
+        kinds.append("branches")
+    if "password" in changes:
+        kinds.append("password")
+    return kinds
 
 
 async def get_user(conn: Connection, chain_id: UUID, user_id: UUID) -> dict[str, Any] | None:

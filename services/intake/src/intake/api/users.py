@@ -16,7 +16,9 @@ from intake import users
 from intake.api.errors import ConflictException
 from intake.api.schemas import UserIn, UserOut, UserPatch
 from shared.auth import Principal, Role
+from shared.clock import Clock
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
+from shared.token_validity import revoke_older_tokens
 
 MANAGEABLE_BY_BRANCH_MANAGER = (Role.ATTENDANT, Role.VIEWER)
 
@@ -98,8 +100,13 @@ class UserController(Controller):
         data: JSONBody[UserPatch],
         pool: NamedDependency[asyncpg.Pool],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
     ) -> UserOut:
-        """Change a user's name, role, branches, password or whether they may sign in."""
+        """Change a user's name, role, branches, password or whether they may sign in.
+
+        Deactivating a user or changing their role, branches or password revokes the tokens
+        they hold, on every service, within a second or two (``shared.token_validity``).
+        """
         current = await _visible_user(pool, principal, user_id)
         _check_may_manage(principal, current)
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
@@ -113,11 +120,14 @@ class UserController(Controller):
             raise ClientException("Você não pode mudar o próprio perfil nem se desativar.")
         if not changes:
             return UserOut(**current)
+        revoking = users.revoking_changes(current, changes)
         async with pool.acquire() as conn, conn.transaction():
             try:
                 row = await users.update_user(conn, principal.chain_id, user_id, changes)
             except users.UnknownBranches as exc:
                 raise ClientException(f"branch_ids: unknown branches {exc}") from None
+            if revoking:
+                await revoke_older_tokens(conn, principal.chain_id, user_id, clock(), revoking)
         assert row is not None
         return UserOut(**row)
 
