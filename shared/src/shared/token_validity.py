@@ -98,7 +98,8 @@ class TokenValidity:
     async def reload(self, pool: asyncpg.Pool) -> None:
         async with pool.acquire() as conn:
             rows = await conn.fetch(
-                "SELECT user_id, valid_since FROM token_validity WHERE recorded_at > now() - $1::interval",
+                "SELECT user_id, valid_since FROM token_validity"
+                " WHERE recorded_at > now() - $1::interval",
                 HORIZON,
             )
         self._valid_since = {r["user_id"]: r["valid_since"].timestamp() for r in rows}

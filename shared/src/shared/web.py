@@ -39,6 +39,7 @@ from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
+from shared.problem_texts import language_of, localized_body
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
 
@@ -133,7 +134,9 @@ class JsonDepthMiddleware(ASGIMiddleware):
             if json_depth_exceeds(body):
                 detail = f"o JSON tem mais de {MAX_JSON_DEPTH} níveis de aninhamento"
                 log.warning("json_too_deep", path=scope.get("path"), size=size)
-                await _send_json(send, 400, {"status_code": 400, "detail": detail})
+                accept = dict(scope.get("headers", [])).get(b"accept-language", b"")
+                language = language_of(accept.decode("latin-1"))
+                await _send_json(send, 400, localized_body(400, detail, None, language), language)
                 return
         replay = iter(received)
 
@@ -143,9 +146,13 @@ class JsonDepthMiddleware(ASGIMiddleware):
         await next_app(scope, replaying_receive, send)
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def _send_json(send: Send, status: int, body: dict[str, Any], language: str) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(payload)),
+        (b"content-language", language.encode()),
+    ]
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": status,
@@ -197,6 +204,24 @@ def health_handlers(checks: dict[str, ReadinessCheck]) -> list[Any]:
 
 
 def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    language = language_of(request.headers.get("accept-language"))
+    response = _problem_in_portuguese(request, exc)
+    if isinstance(response.content, dict):
+        content = response.content
+        response.content = localized_body(
+            content["status_code"], str(content["detail"]), content.get("extra"), language
+        )
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        # Litestar's rate limit says RateLimit-Reset only; clients and proxies read Retry-After
+        response.headers["Retry-After"] = response.headers.get("RateLimit-Reset", "60")
+    return response
+
+
+def _problem_in_portuguese(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
     if isinstance(exc, HTTPException):
         body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
         if exc.extra:

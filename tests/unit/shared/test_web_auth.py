@@ -70,7 +70,7 @@ async def test_everything_else_needs_a_valid_bearer_token(client: AsyncTestClien
     assert (await client.get("/api/v1/whoami")).status_code == 401
     bad = await client.get("/api/v1/whoami", headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
-    assert bad.json()["detail"] == "invalid token"
+    assert bad.json()["detail"] == "token inválido; entre novamente"
     basic = await client.get("/api/v1/whoami", headers={"Authorization": "Basic dTpw"})
     assert basic.status_code == 401
     good = await client.get("/api/v1/whoami", headers=_headers(Role.VIEWER))
