@@ -20,8 +20,6 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware, DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import (
@@ -39,6 +37,8 @@ from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
+from shared.openapi import amend as amend_openapi
+from shared.openapi import assets_router, openapi_config
 from shared.problem_texts import language_of, localized_body
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
@@ -300,12 +300,13 @@ def create_service_app(
         identifier_for_request=rate_limit_identity,
     )
     documents = [asyncapi_handler(asyncapi)] if asyncapi is not None else []
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *route_handlers,
             *health_handlers(checks),
             *documents,
             PrometheusController,
+            assets_router(),
         ],
         middleware=[
             CorrelationIdMiddleware(),
@@ -320,18 +321,11 @@ def create_service_app(
             "principal": Provide(provide_principal, sync_to_thread=False),
             **(dependencies or {}),
         },
-        openapi_config=OpenAPIConfig(
-            title=f"Etapa {settings.service}",
-            version="1",
-            security=[{"BearerToken": []}],
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
-        ),
+        openapi_config=openapi_config(settings.service),
         exception_handlers={Exception: _problem},
         request_max_body_size=request_max_body_size,
         logging_config=None,  # configure_logging owns the root logger
         debug=debug,
     )
+    amend_openapi(app)
+    return app

@@ -14,6 +14,7 @@ import asyncpg
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.status_codes import (
     HTTP_202_ACCEPTED,
@@ -26,9 +27,10 @@ from intake.api.errors import ConflictException
 from intake.api.lab_schemas import LabMessageOut, LabOutcomeOut
 from intake.config import IntakeSettings
 from intake.lab import receive
-from intake.lab.message import Unreadable, read
+from intake.lab.message import LabMessage, Unreadable, read
 from shared.auth import PUBLIC, STAFF_ROLES, Principal
 from shared.clock import Clock
+from shared.openapi import LAB_KEY, REQUEST_BODY_OPT
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 LabKey = Annotated[
@@ -63,7 +65,16 @@ class LabUpdateController(Controller):
     path = "/api/v1/lab-updates"
     tags = ["labs"]
 
-    @post("/", opt=PUBLIC, security=[], status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/",
+        opt={**PUBLIC, REQUEST_BODY_OPT: LabMessage},
+        security=LAB_KEY,
+        status_code=HTTP_202_ACCEPTED,
+        responses={
+            400: ResponseSpec(LabOutcomeOut, description="unreadable: kept as rejected"),
+            422: ResponseSpec(LabOutcomeOut, description="unknown order or another lab's"),
+        },
+    )
     async def post_lab_update(
         self,
         request: Request[Any, Any, Any],
