@@ -101,8 +101,8 @@ e2e: install ## end-to-end tests: the services as processes, on the same servers
 browser: chromium ## browser tests of the console (Debian's Chromium)
 	$(RUN) pytest tests/browser
 
-fuzz: install ## a longer schemathesis run against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
-	ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s
+fuzz: install ## a longer schemathesis run, every check, against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
+	ETAPA_FUZZ_CHECKS=$${ETAPA_FUZZ_CHECKS:-all} ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s
 
 bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_deadlines

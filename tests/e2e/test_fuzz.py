@@ -20,6 +20,9 @@ from tests.integration.harness import save_test_flow
 
 pytestmark = pytest.mark.e2e
 EXAMPLES = os.environ.get("ETAPA_FUZZ_EXAMPLES", "10")
+CHECKS = os.environ.get("ETAPA_FUZZ_CHECKS", "not_a_server_error")
+"""``make fuzz`` sets ``all``: every schemathesis check (conformance of statuses, bodies and
+headers, rejection of invalid data, auth, …)."""
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 
 
@@ -69,7 +72,7 @@ async def test_fuzzing_the_api_finds_no_server_error(
 ) -> None:
     command = [
         str(SCHEMATHESIS), "run", f"{processes[service]}/schema/openapi.json",
-        "--checks", "not_a_server_error",
+        "--checks", CHECKS,
         "--max-examples", EXAMPLES,
         "--phases", "examples,coverage,fuzzing",
         "--seed", os.environ.get("ETAPA_FUZZ_SEED", "20261123"),
