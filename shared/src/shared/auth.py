@@ -40,6 +40,9 @@ AUDIENCE = "etapa"
 PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
 """Route ``opt`` for endpoints that check their own credential (or none: health, metrics)."""
 REVOKED = "token revogado: o usuário foi alterado ou desativado depois da entrada; entre novamente"
+LAB_KEY_ACCEPTED = "lab_key_accepted"
+"""Route ``opt`` key: a request with ``X-Lab-Key`` and no bearer token reaches the handler
+without a user (``scope["user"]`` is ``None``); the handler checks the lab's key itself."""
 OPEN_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/asyncapi$"]
 
 
@@ -166,6 +169,8 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
     ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        if not header and connection.headers.get("x-lab-key") and _accepts_lab_key(connection):
+            return AuthenticationResult(user=None, auth=None)
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("missing bearer token (Authorization: Bearer <token>)")
         principal = self._verifier.verify(token.strip())
@@ -174,6 +179,11 @@ class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
         ):
             raise NotAuthorizedException(REVOKED)
         return AuthenticationResult(user=principal, auth=token)
+
+
+def _accepts_lab_key(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    handler = connection.scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get(LAB_KEY_ACCEPTED))
 
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import (
     JsonRenderPlugin,
@@ -34,7 +35,6 @@ from litestar.openapi.plugins import (
     SwaggerRenderPlugin,
 )
 from litestar.openapi.spec import Components, SecurityScheme
-from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from pydantic import BaseModel, ConfigDict, Field

@@ -28,9 +28,9 @@ from intake.api.lab_schemas import LabMessageOut, LabOutcomeOut
 from intake.config import IntakeSettings
 from intake.lab import receive
 from intake.lab.message import LabMessage, Unreadable, read
-from shared.auth import PUBLIC, STAFF_ROLES, Principal
+from shared.auth import LAB_KEY_ACCEPTED, PUBLIC, STAFF_ROLES, Principal, provide_principal
 from shared.clock import Clock
-from shared.openapi import LAB_KEY, REQUEST_BODY_OPT
+from shared.openapi import BEARER_TOKEN, LAB_KEY, REQUEST_BODY_OPT
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 LabKey = Annotated[
@@ -107,20 +107,32 @@ class LabUpdateController(Controller):
             )
         return _outcome_response(outcome, isinstance(read(body), Unreadable))
 
-    @get("/")
+    @get("/", opt={LAB_KEY_ACCEPTED: True}, security=[{BEARER_TOKEN: []}, *LAB_KEY])
     async def list_lab_updates(
         self,
+        request: Request[Any, Any, Any],
         pool: NamedDependency[asyncpg.Pool],
-        principal: NamedDependency[Principal],
         status: StatusFilter = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
+        lab_key: LabKey = None,
     ) -> Page:
-        """The chain's lab messages, newest first, e.g. ``?status=rejected`` to look at."""
+        """The chain's lab messages, newest first, e.g. ``?status=rejected`` to look at.
+
+        With a lab's ``X-Lab-Key`` instead of a staff token: that lab's own messages only, so
+        a lab sees which of its messages were rejected or stale, and why.
+        """
         async with pool.acquire() as conn:
-            rows = await receive.list_messages(
-                conn, principal.chain_id, principal.visible_branches(), status, limit, offset
-            )
+            if request.scope.get("user") is None and lab_key:
+                lab = await labs.lab_for_key(conn, lab_key)
+                if lab is None:
+                    raise NotAuthorizedException("unknown or revoked lab API key (X-Lab-Key)")
+                rows = await receive.list_lab_messages(conn, lab, status, limit, offset)
+            else:
+                principal = provide_principal(request)
+                rows = await receive.list_messages(
+                    conn, principal.chain_id, principal.visible_branches(), status, limit, offset
+                )
         return page_of([_message_out(r) for r in rows], limit, offset)
 
     @get("/{lab_message_id:uuid}")

@@ -6,8 +6,11 @@ Rules:
   replay), ``replayed`` (rejected once, applied on replay) or ``stale`` (older than what the
   order already shows, kept but not published).
 - The sender is the lab of the routing key ``lab.<code>.status`` (or of the HTTP API key); the
-  body's ``lab_code`` must name the same lab. The order is looked up by its number within that
-  lab's chain, and must not be with another lab.
+  body's ``lab_code`` is optional and, when given, must name the same lab. The order is looked
+  up by its number within that lab's chain, and must not be with another lab.
+- An order is bound to a lab when it is opened with one, or else by the first lab message
+  applied to it: from then on another lab's messages about it are rejected, with a reason that
+  does not name the lab holding it.
 - A message is recognised by (sender, ``message_id``): a resend of an applied or stale message
   changes nothing (duplicate); a resend of a rejected one is tried again on the same row.
 - Intake keeps the latest applied ``occurred_at`` per (order, lab); an older message is stale.
@@ -185,7 +188,7 @@ async def _apply(
         return _Decision("rejected", message.reason)
     if (out_of_window := window.refusal(message.occurred_at, received_at)) is not None:
         return _Decision("rejected", out_of_window)
-    if message.lab_code != sender.code:
+    if message.lab_code is not None and message.lab_code != sender.code:
         return _Decision(
             "rejected",
             f"lab_code: {message.lab_code!r} differs from the sending lab {sender.code!r}",
@@ -203,7 +206,7 @@ async def _apply(
     if order["lab_code"] is not None and order["lab_code"] != sender.code:
         return _Decision(
             "rejected",
-            f"order_number: order {message.order_number} is with lab {order['lab_code']}",
+            f"order_number: order {message.order_number} is with another lab",
             order_id,
         )
     newest = await conn.fetchval(
@@ -229,9 +232,14 @@ async def _apply(
             message.occurred_at,
         )
     await conn.execute(
-        "UPDATE orders SET lab_order_number = coalesce($2, lab_order_number) WHERE order_id = $1",
+        """
+        UPDATE orders SET lab_order_number = coalesce($2, lab_order_number),
+            lab_code = coalesce(lab_code, $3)
+        WHERE order_id = $1
+        """,
         order_id,
         message.lab_order_number,
+        sender.code,
     )
     order_seq = await next_event_seq(conn, order_id)
     await outbox.enqueue(conn, _event(sender, message, order_id, now, order_seq))
@@ -311,6 +319,25 @@ async def list_messages(
         """,
         chain_id,
         None if branches is None else list(branches),
+        status,
+        limit + 1,
+        offset,
+    )
+    return [dict(r) for r in rows]
+
+
+async def list_lab_messages(
+    conn: Connection, lab: Lab, status: Status | None, limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """What one lab sent (by its routing key or its API key), newest first: its feedback."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_MESSAGE_COLUMNS} FROM lab_messages m
+        WHERE m.chain_id = $1 AND m.lab_code = $2 AND ($3::text IS NULL OR m.status = $3)
+        ORDER BY m.received_at DESC, m.lab_message_id LIMIT $4 OFFSET $5
+        """,
+        lab.chain_id,
+        lab.code,
         status,
         limit + 1,
         offset,
