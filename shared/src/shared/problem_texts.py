@@ -168,9 +168,15 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (r"unknown branches (?P<ids>.+)", r"filiais desconhecidas: \g<ids>"),
     (r"branch (?P<id>\S+) does not exist", r"a filial \g<id> não existe"),
     (r"e-mail (?P<email>\S+) is already in use", r"o e-mail \g<email> já está em uso"),
-    (r"lab code (?P<code>\S+) is already taken", r"o código de laboratório \g<code> já está em uso"),
+    (
+        r"lab code (?P<code>\S+) is already taken",
+        r"o código de laboratório \g<code> já está em uso",
+    ),
     (r"a chain named (?P<name>.+) already exists", r"já existe uma rede chamada \g<name>"),
-    (r"branch code (?P<code>\S+) is already used in this chain", r"o código de filial \g<code> já é usado nesta rede"),
+    (
+        r"branch code (?P<code>\S+) is already used in this chain",
+        r"o código de filial \g<code> já é usado nesta rede",
+    ),
     (r"(?P<a>\S+) is after to \((?P<b>.+)\)", r"\g<a> é depois de to (\g<b>)"),
     (r"(?P<a>\S+) is before from \((?P<b>.+)\)", r"\g<a> é antes de from (\g<b>)"),
     (r"at most (?P<n>\d+) days after from", r"no máximo \g<n> dias depois de from"),

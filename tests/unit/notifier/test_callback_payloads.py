@@ -45,9 +45,12 @@ def test_zenvias_status_takes_the_current_message_id_and_the_deprecated_message_
     current = parse_status("zenvia", status | {"message": {"id": "m-new"}})
     deprecated = parse_status("zenvia", status | {"messageId": "m-old"})
     both = parse_status("zenvia", status | {"message": {"id": "m-new"}, "messageId": "m-new"})
-    assert current is not None and current.provider_message_id == "m-new"
+    assert current is not None
+    assert current.provider_message_id == "m-new"
     assert current.outcome == "delivered"
-    assert deprecated is not None and deprecated.provider_message_id == "m-old"
-    assert both is not None and both.provider_message_id == "m-new"
-    with pytest.raises(CallbackError, match="message.id"):
+    assert deprecated is not None
+    assert deprecated.provider_message_id == "m-old"
+    assert both is not None
+    assert both.provider_message_id == "m-new"
+    with pytest.raises(CallbackError, match=r"message\.id"):
         parse_status("zenvia", status)
