@@ -92,3 +92,12 @@ def test_the_apis_portuguese_validation_summary_is_replaced_too() -> None:
     refusal = refusal_from(invalid)
     assert refusal.message == "Dados inválidos."
     assert refusal.fields == {"code": "campo obrigatório"}
+
+
+def test_the_apis_portuguese_field_texts_read_as_the_english_ones_did() -> None:
+    from console.domain.problems import in_portuguese
+
+    assert in_portuguese("campo obrigatório") == in_portuguese("Field required")
+    assert in_portuguese("campo desconhecido") == in_portuguese("Extra inputs are not permitted")
+    assert in_portuguese("deve ser um número inteiro") == "Informe um número inteiro."
+    assert in_portuguese("deve ser 'business' ou 'calendar'") == "Escolha dias úteis ou corridos."
