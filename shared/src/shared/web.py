@@ -226,9 +226,15 @@ def _problem_in_portuguese(
         body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
         if exc.extra:
             body["extra"] = exc.extra
-        # headers too: every 429 says when to come back (Retry-After)
+        # headers too: every 429 says when to come back (Retry-After), every 405 what is allowed
+        headers = dict(exc.headers or {})
+        if "allow" in headers:
+            # Litestar adds OPTIONS to every path for CORS preflights; Etapa serves no browser
+            # from another origin and documents none, so Allow names the documented methods
+            allowed = [m.strip() for m in headers["allow"].split(",")]
+            headers["allow"] = ", ".join(m for m in allowed if m not in ("OPTIONS", ""))
         return Response(
-            body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers
+            body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers
         )
     if is_database_outage(exc):
         # The database is away (restarting, unreachable): nothing is wrong with the request,

@@ -130,6 +130,8 @@ async def test_litestars_own_refusals_are_portuguese_and_english_on_request(
     assert english.status_code == status
     assert portuguese not in english.json()["detail"]
     assert english.headers["content-language"] == "en"
+    if status == 405:
+        assert response.headers["allow"] == "POST"  # the documented methods only
 
 
 async def test_401_and_429_are_portuguese(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
