@@ -171,6 +171,10 @@ def amend(app: Litestar) -> None:
             body = opt.get(REQUEST_BODY_OPT)
             if body is not None:
                 operation["requestBody"] = _request_body(schemas, body)
+            if path == "/metrics":
+                operation["responses"]["200"]["content"] = {
+                    "text/plain": {"schema": {"type": "string"}}  # Prometheus' text format
+                }
             if UNAUTHENTICATED_PATHS.match(path):
                 continue  # operational: no rate limit, no body; /ready's 503 is its own shape
             own = {str(code) for code in (handler.responses or {})} if handler else set()
