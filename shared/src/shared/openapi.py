@@ -183,9 +183,9 @@ def amend(app: Litestar) -> None:
 
 def _declare_refusals(operation: dict[str, Any], method: str, own: set[str]) -> None:
     responses: dict[str, Any] = operation["responses"]
-    secured = operation.get("security") != []
     for code, description in REFUSALS.items():
-        if code in own or (code == "401" and not secured) or (code == "413" and method == "get"):
+        # 401 everywhere: sign-in refuses a wrong password, a credential-less path a bad token
+        if code in own or (code == "413" and method == "get"):
             continue
         responses[code] = {
             "description": description,

@@ -66,6 +66,28 @@ class CorrelationIdMiddleware(ASGIMiddleware):
             await next_app(scope, receive, send_with_header)
 
 
+def documented_allow(value: str) -> str:
+    """An ``Allow`` header without ``OPTIONS``: Litestar answers OPTIONS on every path for CORS
+    preflights, but Etapa serves no browser of another origin and documents none."""
+    return ", ".join(m.strip() for m in value.split(",") if m.strip() not in ("OPTIONS", ""))
+
+
+class AllowHeaderMiddleware(ASGIMiddleware):
+    """Every ``Allow`` header names the documented methods only (see ``documented_allow``)."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        async def send_documented(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                if "allow" in headers:
+                    headers["allow"] = documented_allow(headers["allow"])
+            await send(message)
+
+        await next_app(scope, receive, send_documented)
+
+
 MAX_JSON_DEPTH = 32
 """Deepest nesting of arrays and objects a JSON body may have (Etapa's own bodies need ~5)."""
 
@@ -228,11 +250,8 @@ def _problem_in_portuguese(
             body["extra"] = exc.extra
         # headers too: every 429 says when to come back (Retry-After), every 405 what is allowed
         headers = dict(exc.headers or {})
-        if "allow" in headers:
-            # Litestar adds OPTIONS to every path for CORS preflights; Etapa serves no browser
-            # from another origin and documents none, so Allow names the documented methods
-            allowed = [m.strip() for m in headers["allow"].split(",")]
-            headers["allow"] = ", ".join(m for m in allowed if m not in ("OPTIONS", ""))
+        if "allow" in headers:  # a 405 from the router, before any middleware
+            headers["allow"] = documented_allow(headers["allow"])
         return Response(
             body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers
         )
@@ -316,6 +335,7 @@ def create_service_app(
         ],
         middleware=[
             CorrelationIdMiddleware(),
+            AllowHeaderMiddleware(),
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),

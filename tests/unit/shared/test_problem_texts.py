@@ -132,6 +132,8 @@ async def test_litestars_own_refusals_are_portuguese_and_english_on_request(
     assert english.headers["content-language"] == "en"
     if status == 405:
         assert response.headers["allow"] == "POST"  # the documented methods only
+        options = await client.options(path)
+        assert options.headers["allow"] == "POST"
 
 
 async def test_401_and_429_are_portuguese(client: AsyncTestClient) -> None:  # type: ignore[type-arg]
