@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -73,19 +74,39 @@ def documented_allow(value: str) -> str:
 
 
 class AllowHeaderMiddleware(ASGIMiddleware):
-    """Every ``Allow`` header names the documented methods only (see ``documented_allow``)."""
+    """Every ``Allow`` header names the methods the OpenAPI document gives the path (Litestar's
+    own OPTIONS answer named only some, and OPTIONS itself)."""
 
     scopes = ("http",)  # type: ignore[assignment]
 
+    def __init__(self) -> None:
+        self.documented: dict[str, str] = {}
+        """Path template (``/api/v1/users/{user_id}``) → ``"GET, PATCH"``; set once the app's
+        document exists."""
+
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        template = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", str(scope.get("path_template", "")))
+
         async def send_documented(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableScopeHeaders.from_message(message)
                 if "allow" in headers:
-                    headers["allow"] = documented_allow(headers["allow"])
+                    headers["allow"] = self.documented.get(
+                        template, documented_allow(headers["allow"])
+                    )
             await send(message)
 
         await next_app(scope, receive, send_documented)
+
+
+def documented_methods(app: Litestar) -> dict[str, str]:
+    document = app.openapi_schema.to_schema()
+    return {
+        path: ", ".join(
+            sorted(m.upper() for m in item if m in ("get", "post", "put", "patch", "delete"))
+        )
+        for path, item in document.get("paths", {}).items()
+    }
 
 
 MAX_JSON_DEPTH = 32
@@ -313,7 +334,8 @@ def create_service_app(
     rate-limited per user (per client address before sign-in); the limit is kept per process.
     """
     verifier = verifier_for(settings)
-    validity = TokenValidity()  # kept loaded by the service's runtime (shared.runtime)
+    validity = TokenValidity()
+    allow = AllowHeaderMiddleware()  # kept loaded by the service's runtime (shared.runtime)
     prometheus = PrometheusConfig(
         app_name=f"etapa_{settings.service}",
         group_path=True,
@@ -335,7 +357,7 @@ def create_service_app(
         ],
         middleware=[
             CorrelationIdMiddleware(),
-            AllowHeaderMiddleware(),
+            allow,
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),
@@ -354,4 +376,5 @@ def create_service_app(
         debug=debug,
     )
     amend_openapi(app)
+    allow.documented = documented_methods(app)
     return app

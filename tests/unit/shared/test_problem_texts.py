@@ -149,3 +149,27 @@ async def test_401_and_429_are_portuguese(client: AsyncTestClient) -> None:  # t
     assert limited.status_code == 429
     assert limited.json()["detail"] == "Muitas requisições; tente de novo em instantes"
     assert limited.headers["retry-after"]
+
+
+async def test_options_names_every_documented_method_of_the_path() -> None:
+    @get("/api/v1/pair", sync_to_thread=False)
+    def read_pair() -> dict[str, str]:
+        return {}
+
+    @post("/api/v1/pair", sync_to_thread=False)
+    def write_pair() -> dict[str, str]:
+        return {}
+
+    async def ready() -> None:
+        return None
+
+    settings = ServiceSettings.from_env("test", 9999, {"ETAPA_JWT_PUBLIC_KEY": PUBLIC_KEY})
+    app = create_service_app(
+        settings=settings, route_handlers=[read_pair, write_pair], checks={"database": ready}
+    )
+    async with AsyncTestClient(app) as test_client:
+        options = await test_client.options("/api/v1/pair")
+        assert options.headers["allow"] == "GET, POST"
+        refused = await test_client.delete("/api/v1/pair")
+        assert refused.status_code == 405
+        assert refused.headers["allow"] == "GET, POST"

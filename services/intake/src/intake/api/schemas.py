@@ -11,7 +11,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
     StringConstraints,
     field_validator,
     model_validator,
@@ -59,7 +58,7 @@ class UserPatch(Body):
     name: Text | None = None
     role: Role | None = None
     branch_ids: list[UUID] | None = Field(default=None, max_length=500)
-    active: StrictBool | None = None
+    active: bool | None = None
     password: Password | None = None
 
 
@@ -174,9 +173,7 @@ class CustomerIn(Body):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=30)] = (
         Field(description="mobile phone as people type it: (11) 98765-4321, +55 11 98765 4321 …")
     )
-    sms_consent: StrictBool = Field(
-        description="the customer agreed to receive SMS about the order"
-    )
+    sms_consent: bool = Field(description="the customer agreed to receive SMS about the order")
 
 
 class ItemIn(Body):
@@ -198,7 +195,7 @@ class OrderIn(Body):
         description="the date told to the customer, not before today in the branch's zone; "
         "omit to use the proposal",
     )
-    confirm_before_proposal: StrictBool = Field(
+    confirm_before_proposal: bool = Field(
         default=False,
         description="the attendant confirms a promised date earlier than the proposal "
         "(GET /api/v1/quote on workflow); the order then carries promised_before_proposal",
