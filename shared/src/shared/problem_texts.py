@@ -164,6 +164,7 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (r"missing or invalid", "ausente ou inválida"),
     (r"missing or wrong (?P<how>.*)", r"ausente ou errado \g<how>"),
     (r"a JSON object is required", "é preciso um objeto JSON"),
+    (r"must be true or false", "deve ser true ou false"),
     (r"not JSON", "não é JSON"),
     (r"unknown branches (?P<ids>.+)", r"filiais desconhecidas: \g<ids>"),
     (r"branch (?P<id>\S+) does not exist", r"a filial \g<id> não existe"),
