@@ -9,7 +9,6 @@ from zoneinfo import available_timezones
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -18,6 +17,7 @@ from pydantic import (
 )
 
 from shared.auth import Role
+from shared.flags import Flag
 from shared.text import refuse_nul
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -40,16 +40,6 @@ Email = Annotated[
     ),
 ]
 Password = Annotated[str, StringConstraints(min_length=10, max_length=200)]
-
-
-def _only_true_or_false(value: object) -> object:
-    """``true``/``false`` only: the API layer reads JSON loosely (``0`` would become false)."""
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-    return value
-
-
-Flag = Annotated[bool, BeforeValidator(_only_true_or_false)]
 
 
 class SignIn(Body):

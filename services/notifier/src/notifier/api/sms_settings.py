@@ -18,12 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.auth import Principal, Role
 from shared.clock import Clock
+from shared.flags import Flag
 
 
 class SmsSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    transliterate: bool = Field(
+    transliterate: Flag = Field(
         description='replace accents and typographic punctuation (ã→a, “→") so every SMS is '
         "GSM-7: 160 characters a segment instead of 70"
     )
