@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser bench bench-console bench-customer-page bench-notifier clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster k8s-secrets bench bench-console bench-customer-page bench-notifier clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -100,6 +100,16 @@ e2e: install ## end-to-end tests: the services as processes, on the same servers
 
 browser: chromium ## browser tests of the console (Debian's Chromium)
 	$(RUN) pytest tests/browser
+
+test-cluster: install ## three local RabbitMQ nodes as one cluster; the queues' leader dies under load (deploy/README.md)
+	$(RUN) pytest tests/cluster -m cluster -s --timeout 600
+
+OVERLAY ?= one-box
+k8s-secrets: install ## write a Kubernetes overlay's secrets (OVERLAY=one-box|cluster; kept if there; never committed)
+	$(RUN) python -m shared.deploy_secrets deploy/k8s/overlays/$(OVERLAY)/secrets
+	@test -f deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env || { \
+	  cp deploy/k8s/overlays/$(OVERLAY)/connections.env.example deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env; \
+	  echo "now write your database URLs in deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env"; }
 
 fuzz: install ## a longer schemathesis run, every check, against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
 	ETAPA_FUZZ_CHECKS=$${ETAPA_FUZZ_CHECKS:-all} ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s

@@ -18,7 +18,7 @@ import uvicorn
 from litestar import Litestar
 
 import intake.app
-import notifier.app
+import notifier.bootstrap
 import workflow.app
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
@@ -65,7 +65,7 @@ class RunningServices:
             "workflow": workflow.app.create_app(
                 WorkflowSettings.from_env(self._with_port("workflow"))
             ),
-            "notifier": notifier.app.create_app(
+            "notifier": notifier.bootstrap.create_app(
                 NotifierSettings.from_env(self._with_port("notifier"))
             ),
         }

@@ -6,6 +6,7 @@ use) on the real broker, then tries what a lab could try.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -28,13 +29,17 @@ def lab_user(infra: Infra) -> Iterator[tuple[str, str, str]]:
     code = "T" + uuid.uuid4().hex[:6].upper()
     password = uuid.uuid4().hex
     exchange = Topology(prefix=infra.prefix).lab_exchange
-    subprocess.run([str(SCRIPT), code, password, exchange], check=True, capture_output=True)
+    # The run's prefix names this installation's user and exchange (one user per lab per install).
+    env = {**os.environ, "ETAPA_TOPOLOGY_PREFIX": infra.prefix}
+    done = subprocess.run([str(SCRIPT), code, password], env=env, check=True, capture_output=True)
+    user = f"{infra.prefix}lab_{code}"
+    assert f"user {user} may publish to {exchange} " in done.stdout.decode()
     parts = urlsplit(infra.amqp_url)
-    url = urlunsplit(parts._replace(netloc=f"lab_{code}:{password}@{parts.hostname}:{parts.port}"))
+    url = urlunsplit(parts._replace(netloc=f"{user}:{password}@{parts.hostname}:{parts.port}"))
     try:
         yield code, url, exchange
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "delete_user", f"lab_{code}"], check=True)
+        subprocess.run(["rabbitmqctl", "-q", "delete_user", user], check=True)
 
 
 async def test_a_lab_user_may_publish_only_its_own_status(

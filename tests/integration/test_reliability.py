@@ -125,8 +125,10 @@ async def test_an_event_no_queue_receives_stays_in_the_outbox_with_its_error(
 async def test_ready_reports_database_and_broker(
     services: RunningServices, http: httpx.AsyncClient
 ) -> None:
-    for url in services.urls.values():
+    for service, url in services.urls.items():
         response = await http.get(f"{url}/ready")
-        assert response.json() == {"status": "ready", "checked": ["broker", "database"]}
+        # the notifier also reports its background loops (the dispatcher): red when stuck
+        checked = ["broker", "database", *(["loops"] if service == "notifier" else [])]
+        assert response.json() == {"status": "ready", "checked": checked}
         metrics = await http.get(f"{url}/metrics")
         assert "etapa_messages_handled_total" in metrics.text

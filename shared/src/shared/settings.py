@@ -28,6 +28,19 @@ def read_key(env: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+def read_secret(env: Mapping[str, str], name: str) -> str | None:
+    """A shared secret from ``NAME`` or ``NAME_FILE`` (a path to it, as container secrets are
+    mounted; surrounding whitespace is dropped); ``None`` when neither is set."""
+    if value := env.get(name):
+        return value
+    if path := env.get(f"{name}_FILE"):
+        try:
+            return Path(path).read_text().strip() or None
+        except OSError as exc:
+            raise SettingsError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
+    return None
+
+
 MIN_SECRET_LENGTH = 24
 """Shortest shared secret (operator key, callback token, console key) accepted in production."""
 

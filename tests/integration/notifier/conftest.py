@@ -15,13 +15,15 @@ from typing import Any
 import asyncpg
 import pytest
 
-from notifier.app import MIGRATIONS
-from notifier.dispatch import Dispatcher, DispatchPolicy
-from notifier.holiday_days import closed_days
-from notifier.providers import SmsProvider
-from notifier.providers.http import HttpWebhookProvider
-from notifier.sending import Providers
-from notifier.service import NotifierHandlers
+from notifier import bootstrap
+from notifier.adapters.holiday_calendar import closed_days
+from notifier.adapters.providers.http import HttpWebhookProvider
+from notifier.bootstrap import MIGRATIONS
+from notifier.entrypoints.consumers import NotifierHandlers
+from notifier.entrypoints.loops import DispatcherLoop
+from notifier.usecases.dispatch import DispatchPolicy
+from notifier.usecases.ports import SmsProvider
+from notifier.usecases.send_round import Providers
 from shared.database import create_pool
 from shared.events import (
     BranchSnapshot,
@@ -66,7 +68,7 @@ class World:
     pool: asyncpg.Pool
     fake: FakeSmsProvider
     clock: Clock = field(default_factory=Clock)
-    handlers: NotifierHandlers = field(default_factory=NotifierHandlers)
+    handlers: NotifierHandlers = field(default_factory=bootstrap.handlers)
 
     def dispatcher(
         self,
@@ -76,10 +78,10 @@ class World:
         fallback_after: int = 2,
         batch_size: int = 50,
         **policy: Any,
-    ) -> Dispatcher:
+    ) -> DispatcherLoop:
         settings: dict[str, Any] = {"send_tries": 2, "retry_base_delay": 10.0, "send_timeout": 2}
         settings.update(policy)
-        return Dispatcher(
+        return bootstrap.dispatcher(
             self.pool,
             Providers(primary or self.http_provider(), fallback, fallback_after),
             self.clock,

@@ -17,9 +17,9 @@ import httpx
 import pytest
 import uvicorn
 
-import notifier.app
-from notifier.callbacks import twilio_signature
+import notifier.bootstrap
 from notifier.config import NotifierSettings
+from notifier.domain.callbacks import twilio_signature
 from shared.database import create_pool
 from shared.events import (
     BranchSnapshot,
@@ -147,7 +147,7 @@ async def live(infra: Infra) -> AsyncIterator[Live]:
         NOTIFIER_SEND_TRIES="1",
         NOTIFIER_RETRY_BASE_DELAY="60",
     )
-    app = notifier.app.create_app(NotifierSettings.from_env(env))
+    app = notifier.bootstrap.create_app(NotifierSettings.from_env(env))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{port}"

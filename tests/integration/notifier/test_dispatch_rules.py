@@ -7,8 +7,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from notifier.dispatch import Dispatcher
-from notifier.providers.http import HttpWebhookProvider
+from notifier.adapters.providers.http import HttpWebhookProvider
+from notifier.entrypoints.loops import DispatcherLoop
 from tests.integration.notifier.conftest import World, window
 
 pytestmark = pytest.mark.integration
@@ -243,7 +243,7 @@ async def test_concurrent_dispatchers_send_each_message_exactly_once(world: Worl
         await world.enter_stage(order)
     dispatchers = [world.dispatcher(batch_size=7) for _ in range(4)]
 
-    async def drain(dispatcher: Dispatcher) -> None:
+    async def drain(dispatcher: DispatcherLoop) -> None:
         while await dispatcher.dispatch_once():
             pass
 

@@ -8,15 +8,15 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from notifier.adapters.providers.factory import create_provider
 from notifier.config import NotifierSettings
-from notifier.providers import (
+from notifier.usecases.ports import (
     AmbiguousSendError,
     OutgoingSms,
     PermanentSendError,
     TransientSendError,
 )
-from notifier.providers.factory import create_provider
-from notifier.sending import may_send_again, send_in_round
+from notifier.usecases.send_round import may_send_again, send_in_round
 from shared.settings import SettingsError
 from tests.fakes.sms_provider import FakeSmsProvider
 

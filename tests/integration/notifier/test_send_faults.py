@@ -17,8 +17,9 @@ from typing import Any
 import asyncpg
 import pytest
 
-from notifier.providers import OutgoingSms, Receipt, SmsProvider
-from notifier.providers.http import HttpWebhookProvider
+from notifier.adapters.postgres.stores import PostgresUnitOfWork
+from notifier.adapters.providers.http import HttpWebhookProvider
+from notifier.usecases.ports import OutgoingSms, Receipt, SmsProvider
 from tests.integration.notifier.conftest import Order, World
 
 pytestmark = pytest.mark.integration
@@ -141,7 +142,7 @@ async def test_an_accept_whose_sent_write_meets_an_outage_is_recorded_and_never_
         ],
         when=lambda: bool(world.fake.deliveries),  # from the provider's accept on
     )
-    dispatcher._pool = outage  # type: ignore[assignment]
+    dispatcher.dispatch.uow = PostgresUnitOfWork(outage)  # type: ignore[arg-type]
     assert await dispatcher.dispatch_once() == 1
     assert outage.raised == [
         "ConnectionDoesNotExistError",
@@ -154,7 +155,7 @@ async def test_an_accept_whose_sent_write_meets_an_outage_is_recorded_and_never_
     assert message["provider_message_id"] == world.fake.deliveries[key]
     assert await world.published(order) == [("sent", None)]
 
-    world.clock.advance(seconds=dispatcher._policy.lease_seconds + 1)
+    world.clock.advance(seconds=dispatcher.dispatch.policy.lease_seconds + 1)
     assert await dispatcher.dispatch_once() == 0
     assert [r.key for r in world.fake.requests] == [key]  # one request for the key
 
@@ -172,12 +173,12 @@ async def test_an_accept_whose_sent_write_failed_is_recorded_at_the_next_claim_n
         [asyncpg.QueryCanceledError("canceling statement due to statement timeout")],
         when=lambda: bool(world.fake.deliveries),
     )
-    dispatcher._pool = failing  # type: ignore[assignment]
+    dispatcher.dispatch.uow = PostgresUnitOfWork(failing)  # type: ignore[arg-type]
     assert await dispatcher.dispatch_once() == 1
     assert failing.raised == ["QueryCanceledError"]
     assert (await world.message(order))["status"] == "sending"
 
-    world.clock.advance(seconds=dispatcher._policy.lease_seconds + 1)
+    world.clock.advance(seconds=dispatcher.dispatch.policy.lease_seconds + 1)
     assert await dispatcher.dispatch_once() == 1
     key = f"{order.order_id}:1"
     message = await world.message(order)

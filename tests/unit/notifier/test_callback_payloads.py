@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from notifier.callbacks import CallbackError, parse_inbound, parse_status
+from notifier.domain.callbacks import CallbackError, parse_inbound, parse_status
 
 
 @pytest.mark.parametrize(

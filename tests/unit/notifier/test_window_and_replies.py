@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime, time
 
 import pytest
 
-from notifier.replies import InvalidPhone, classify_reply, normalize_phone
-from notifier.window import NoSendingDay, SendingWindow, next_opening
+from notifier.domain.replies import classify_reply
+from notifier.domain.window import NoSendingDay, SendingWindow, next_opening
+from shared.phones import InvalidPhone, normalize_phone
 
 SP = SendingWindow(timezone="America/Sao_Paulo")
 MANAUS = SendingWindow(timezone="America/Manaus")

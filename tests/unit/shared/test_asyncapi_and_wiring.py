@@ -14,7 +14,7 @@ from console.config import ConsoleSettings
 from console.domain.live import LIVE_ROUTING_KEYS
 from intake.app import create_runtime as intake_runtime
 from intake.config import IntakeSettings
-from notifier.app import create_runtime as notifier_runtime
+from notifier.bootstrap import create_runtime as notifier_runtime
 from notifier.config import NotifierSettings
 from shared.auth import generate_key_pair
 from shared.runtime import ServiceRuntime

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from shared.settings import ServiceSettings, SettingsError, check_secret
+from shared.settings import ServiceSettings, SettingsError, check_secret, read_secret
 
 DEFAULT_PORT = 8003
 DEVELOPMENT_SECRET = "etapa-console-development-secret"  # noqa: S105 - refused in production
@@ -38,7 +38,7 @@ class ConsoleSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConsoleSettings:
         env = os.environ if env is None else env
         service = ServiceSettings.from_env("console", DEFAULT_PORT, env)
-        secret = env.get("CONSOLE_SECRET_KEY") or DEVELOPMENT_SECRET
+        secret = read_secret(env, "CONSOLE_SECRET_KEY") or DEVELOPMENT_SECRET
         if not service.is_development and secret == DEVELOPMENT_SECRET:
             raise SettingsError("CONSOLE_SECRET_KEY must be set outside development")
         check_secret("CONSOLE_SECRET_KEY", secret, service.environment)

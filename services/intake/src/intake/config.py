@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from intake.lab.message import LabTimeWindow
 from intake.sign_in_guard import SignInLimits
-from shared.settings import ServiceSettings, SettingsError, check_secret, read_key
+from shared.settings import ServiceSettings, SettingsError, check_secret, read_key, read_secret
 
 DEFAULT_PORT = 8000
 DEVELOPMENT_OPERATOR_KEY = "dev-operator-key"
@@ -44,7 +44,7 @@ class IntakeSettings:
                 "INTAKE_JWT_PRIVATE_KEY (or INTAKE_JWT_PRIVATE_KEY_FILE) must be set: the key "
                 "that signs sign-in tokens. `make keys` writes a development pair to .etapa/jwt/."
             )
-        operator_key = env.get("INTAKE_OPERATOR_KEY") or DEVELOPMENT_OPERATOR_KEY
+        operator_key = read_secret(env, "INTAKE_OPERATOR_KEY") or DEVELOPMENT_OPERATOR_KEY
         if operator_key == DEVELOPMENT_OPERATOR_KEY and not service.is_development:
             raise SettingsError(
                 f"INTAKE_OPERATOR_KEY must be set outside development (ETAPA_ENV="

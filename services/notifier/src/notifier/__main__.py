@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifier.app import create_app, create_runtime
+from notifier.bootstrap import create_app, create_runtime
 from notifier.config import NotifierSettings
 from shared.service_main import run_service_cli
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
-from shared.settings import ServiceSettings, SettingsError, check_secret
+from shared.settings import ServiceSettings, SettingsError, check_secret, read_secret
 
 DEFAULT_PORT = 8002
 PROVIDERS = ("log", "http", "zenvia", "twilio")
@@ -90,7 +90,7 @@ class NotifierSettings:
         if hours not in ("branch", "always"):
             raise SettingsError(f"NOTIFIER_SENDING_HOURS: 'branch' or 'always', got {hours!r}")
         service = ServiceSettings.from_env("notifier", DEFAULT_PORT, env)
-        callback_token = env.get("NOTIFIER_CALLBACK_TOKEN") or None
+        callback_token = read_secret(env, "NOTIFIER_CALLBACK_TOKEN")
         check_secret("NOTIFIER_CALLBACK_TOKEN", callback_token, service.environment)
         settings = cls(
             service=service,

@@ -1,0 +1,51 @@
+"""The notifier's message handlers: each event to its use case, on the inbox's transaction.
+
+``shared.messaging`` claims the event's ``message_id`` in the notifier's inbox and calls the
+handler in that same transaction, so the effect and the claim commit together (a redelivered
+event finds the claim and does nothing). A handler builds the stores on that connection and
+hands them to the use case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from uuid import UUID
+
+from notifier.usecases.close_order import close_order
+from notifier.usecases.keep_branch import keep_branch
+from notifier.usecases.keep_contact import keep_contact
+from notifier.usecases.ports import Stores
+from notifier.usecases.record_notification import record_notification
+from shared.database import Connection
+from shared.events import BranchUpserted, OrderClosed, OrderOpened, OrderStageChanged
+from shared.messaging import Subscriptions
+
+StoresOn = Callable[[Connection], Stores]
+
+
+class NotifierHandlers:
+    def __init__(self, stores_on: StoresOn, new_id: Callable[[], UUID]) -> None:
+        self._stores_on = stores_on
+        self._new_id = new_id
+
+    async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
+        """Keep the customer's contact and consent (the notifier's own copy)."""
+        await keep_contact(self._stores_on(conn), event)
+
+    async def on_stage_changed(self, conn: Connection, event: OrderStageChanged) -> None:
+        """Note the order's latest stage entry; record the stage's message, once per entry."""
+        await record_notification(self._stores_on(conn), event, self._new_id)
+
+    async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
+        """Keep the notifier's copy of a branch: time zone, state and sending window."""
+        await keep_branch(self._stores_on(conn), event)
+
+    async def on_order_closed(self, conn: Connection, event: OrderClosed) -> None:
+        """Note that the order closed: a message still held for it will not go out."""
+        await close_order(self._stores_on(conn), event)
+
+    def register(self, subscriptions: Subscriptions) -> None:
+        subscriptions.add(OrderOpened, self.on_order_opened)
+        subscriptions.add(OrderStageChanged, self.on_stage_changed)
+        subscriptions.add(BranchUpserted, self.on_branch_upserted)
+        subscriptions.add(OrderClosed, self.on_order_closed)
