@@ -14,7 +14,7 @@ from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.testing import AsyncTestClient
 
 import intake.app
-import notifier.app
+import notifier.bootstrap
 import workflow.app
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
@@ -34,7 +34,7 @@ def _document(service: str) -> dict[str, Any]:
     elif service == "workflow":
         app = workflow.app.create_app(WorkflowSettings.from_env(ENV))
     else:
-        app = notifier.app.create_app(NotifierSettings.from_env(ENV))
+        app = notifier.bootstrap.create_app(NotifierSettings.from_env(ENV))
     document: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()
     return document
 

@@ -14,8 +14,8 @@ from notifier.usecases.ports import UnitOfWork
 from notifier.usecases.records import SmsSettings
 from notifier.usecases.sms_settings import change_sms_settings, read_sms_settings
 from shared.auth import Principal, Role
-from shared.flags import Flag
 from shared.clock import Clock
+from shared.flags import Flag
 
 
 class SmsSettingsIn(BaseModel):
