@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster k8s-secrets bench bench-console bench-customer-page bench-notifier clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -125,6 +125,9 @@ bench-console: install ## the board with 2,000 open orders, and event → open b
 
 bench-customer-page: install ## the customer's page: its size, and its server time vs workflow's raw read
 	$(RUN) python -m tests.bench.bench_customer_page
+
+bench-e2e: install ## advance at intake → workflow → SMS at a fake provider, at rising rates, vs a raw aio-pika + asyncpg pipeline
+	$(RUN) python -m tests.bench.bench_e2e
 
 bench-notifier: install ## SMS per second with 1, 2 and 4 notifier processes vs a raw aio-pika loop
 	$(RUN) python -m tests.bench.bench_notifier

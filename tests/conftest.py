@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import aio_pika
 import pytest
 
-from intake.lab.consumer import lab_queue
+from intake.entrypoints.consumers import lab_queue
 from shared.database import drop_database
 from shared.events import ALL_EVENTS
 from shared.topology import Topology

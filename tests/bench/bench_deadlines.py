@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from workflow.adapters.holiday_calendar import OptionalDay, build_branch_calendar
+from workflow.adapters.holidays import OptionalDay, build_branch_calendar
 from workflow.domain.calendar import BranchCalendar, DayCounting
 from workflow.domain.deadlines import compute_deadline
 

@@ -9,7 +9,7 @@ from shared.topology import LAB_ROUTING_PATTERN, Topology
 from shared.wiring import CONSUMES
 
 LAB_QUEUE = "intake.lab.status"
-"""intake's queue of lab messages (``intake.lab.consumer.lab_queue``)."""
+"""intake's queue of lab messages (``intake.entrypoints.consumers.lab_queue``)."""
 TAPS = {"dashboard.order.risk_changed.v1": "order.risk_changed.v1",
         "dashboard.order.closed.v1": "order.closed.v1"}  # fmt: skip
 """workflow's dashboard taps (``workflow.taps``): bounded queues, no dead-letter queue."""

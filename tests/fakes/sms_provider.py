@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +43,8 @@ class Recorded:
     to: str | None
     text: str | None
     status: int
+    at: float = field(default_factory=time.time)
+    """When the request arrived (``time.time()``): benchmarks time action → SMS with it."""
 
 
 @dataclass

@@ -17,19 +17,20 @@ import httpx
 import uvicorn
 from litestar import Litestar
 
-import intake.app
+import intake.bootstrap
 import notifier.bootstrap
-import workflow.app
+import workflow.bootstrap
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.database import create_pool
 from shared.service_main import proxy_options
 from shared.settings import ServiceSettings
 from tests.infra import bearer as bearer  # tests import it from here too
-from workflow.adapters import flows
+from workflow.adapters.postgres.stores import PostgresStores
 from workflow.config import WorkflowSettings
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
+from workflow.usecases.save_flow_version import store_version
 
 TEST_FLOW = (
     Stage(
@@ -61,8 +62,10 @@ class RunningServices:
 
     async def start(self) -> None:
         apps: dict[str, Litestar] = {
-            "intake": intake.app.create_app(IntakeSettings.from_env(self._with_port("intake"))),
-            "workflow": workflow.app.create_app(
+            "intake": intake.bootstrap.create_app(
+                IntakeSettings.from_env(self._with_port("intake"))
+            ),
+            "workflow": workflow.bootstrap.create_app(
                 WorkflowSettings.from_env(self._with_port("workflow"))
             ),
             "notifier": notifier.bootstrap.create_app(
@@ -117,7 +120,14 @@ async def save_test_flow(workflow_database_url: str, chain_id: UUID, code: str =
     pool = await create_pool(workflow_database_url)
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await flows.save_flow(conn, chain_id, code, "Serviço de teste", TEST_FLOW)
+            await store_version(
+                PostgresStores(conn),
+                chain_id,
+                code,
+                "Serviço de teste",
+                TEST_FLOW,
+                now=datetime.now(UTC),
+            )
     finally:
         await pool.close()
 

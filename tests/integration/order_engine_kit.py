@@ -31,9 +31,10 @@ from shared.events import (
 from shared.topology import Topology
 from tests.integration.conftest import SeededChain
 from tests.integration.harness import RunningServices, eventually
-from workflow.adapters import flows
+from workflow.adapters.postgres.stores import PostgresStores
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
+from workflow.usecases.save_flow_version import store_version
 
 LAB_FLOW = (
     Stage("recebido", "Recebido", 1, DayCounting.BUSINESS),
@@ -149,8 +150,13 @@ async def workflow_pool(services: RunningServices) -> AsyncIterator[asyncpg.Pool
 
 async def save_flow(services: RunningServices, chain: SeededChain, code: str) -> None:
     async with workflow_pool(services) as pool, pool.acquire() as conn, conn.transaction():
-        await flows.save_flow(
-            conn, uuid.UUID(chain.chain_id), code, "Óculos com laboratório", LAB_FLOW
+        await store_version(
+            PostgresStores(conn),
+            uuid.UUID(chain.chain_id),
+            code,
+            "Óculos com laboratório",
+            LAB_FLOW,
+            now=datetime.now(UTC),
         )
 
 

@@ -25,16 +25,16 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
-from shared import messaging
+from shared import database, messaging
 from shared.database import Connection, create_pool, migrate
 from shared.events import OrderAction
 from shared.messaging import Subscriptions, create_broker
 from shared.outbox import OutboxMessage
-from shared.runtime import SHARED_MIGRATIONS
+from shared.runtime import SHARED_MIGRATIONS, ServiceRuntime
 from shared.settings import ServiceSettings
 from shared.topology import Topology
 from shared.web import RETRY_AFTER_SECONDS, create_service_app
-from tests.infra import TEST_PUBLIC_KEY, bearer
+from tests.infra import TEST_PUBLIC_KEY, Infra, bearer
 from tests.integration.harness import RunningServices, eventually, free_port
 
 pytestmark = pytest.mark.integration
@@ -212,3 +212,46 @@ async def test_an_http_request_during_an_outage_gets_503_with_retry_after(
 async def _answers(client: AsyncTestClient, headers: dict[str, str]) -> int | None:  # type: ignore[type-arg]
     response = await client.get("/api/v1/count", headers=headers)
     return response.status_code if response.status_code == 200 else None
+
+
+async def test_a_process_starting_while_its_database_is_away_waits_for_it_then_starts(
+    own_postgres: OwnPostgres,
+    infra: Infra,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Replicas starting before PostgreSQL (or while it refuses them) never crash: they wait."""
+    monkeypatch.setattr(database, "STARTUP_MAX_PAUSE", 0.5)
+    await own_postgres.stop()
+    settings = ServiceSettings.from_env(
+        "probe",
+        free_port(),
+        {
+            "PROBE_DATABASE_URL": own_postgres.url("etapa_probe"),
+            "PROBE_DATABASE_POOL_SIZE": "3",
+            "ETAPA_AMQP_URL": infra.amqp_url,
+            "ETAPA_TOPOLOGY_PREFIX": f"{infra.prefix}start{uuid.uuid4().hex[:6]}.",
+            "ETAPA_JWT_PUBLIC_KEY": TEST_PUBLIC_KEY,
+        },
+    )
+    runtime = ServiceRuntime(settings, tmp_path, relay=False)
+    started = asyncio.Event()
+
+    async def run() -> None:
+        async with runtime.lifespan(Litestar([])):
+            started.set()
+            await asyncio.Event().wait()  # until cancelled
+
+    task = asyncio.create_task(run())
+    try:
+        await asyncio.sleep(3)  # several refused tries
+        assert not task.done(), task.exception() if task.done() else None
+        await own_postgres.start()
+        await asyncio.wait_for(started.wait(), 30)
+        assert runtime.pool is not None
+        assert runtime.pool.get_max_size() == 3  # PROBE_DATABASE_POOL_SIZE
+        assert await runtime.pool.fetchval("SELECT count(*) FROM outbox") == 0  # migrated
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -25,10 +25,10 @@ from tests.integration.order_engine_kit import (
     wait_for,
     workflow_pool,
 )
-from workflow.adapters import risk_timers
-from workflow.app import create_engine
+from workflow.adapters.postgres.orders import PostgresOrderStore
+from workflow.bootstrap import create_engine
 from workflow.config import WorkflowSettings
-from workflow.risk_sweeper import RiskSweeper
+from workflow.entrypoints.loops import RiskSweeper
 
 pytestmark = pytest.mark.integration
 
@@ -151,9 +151,9 @@ async def test_a_claimed_timer_is_skipped_by_another_sweeper(
             await age(pool, opened.order_id, timedelta(days=10), ahead - timedelta(hours=1))
         ids = {o.order_id for o in orders}
         async with pool.acquire() as first, pool.acquire() as second, first.transaction():
-            claimed = set(await risk_timers.due_for_risk_check(first, ahead, 1000)) & ids
+            claimed = set(await PostgresOrderStore(first).due_for_risk_check(ahead, 1000)) & ids
             async with second.transaction():
-                also = set(await risk_timers.due_for_risk_check(second, ahead, 1000)) & ids
+                also = set(await PostgresOrderStore(second).due_for_risk_check(ahead, 1000)) & ids
         assert claimed == ids
         assert also == set()
 

@@ -24,9 +24,9 @@ from tests.integration.order_engine_kit import (
     wait_for,
     workflow_pool,
 )
-from workflow.app import create_engine
+from workflow.bootstrap import create_engine
 from workflow.config import WorkflowSettings
-from workflow.service import WorkflowHandlers
+from workflow.entrypoints.consumers import WorkflowHandlers
 
 pytestmark = pytest.mark.integration
 

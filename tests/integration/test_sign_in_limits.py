@@ -15,7 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
-import intake.app
+import intake.bootstrap
 from intake.config import IntakeSettings
 from shared.service_main import proxy_options
 from tests.infra import OPERATOR_KEY, Infra
@@ -30,7 +30,7 @@ async def running_intake(infra: Infra, **extra: str) -> AsyncIterator[str]:
     port = free_port()
     env = infra.service_env(f"si{uuid.uuid4().hex[:6]}", INTAKE_PORT=str(port), **extra)
     settings = IntakeSettings.from_env(env)
-    app = intake.app.create_app(settings)
+    app = intake.bootstrap.create_app(settings)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_config=None, **proxy_options(settings.service)
     )

@@ -9,12 +9,13 @@ of the token check with ``opt=PUBLIC`` and check their own credential.
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import jwt
@@ -32,7 +33,6 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from litestar.types import ASGIApp
 
 from shared.settings import ServiceSettings, SettingsError
-from shared.token_validity import TokenValidity
 
 ALGORITHM = "EdDSA"
 ISSUER = "etapa-intake"
@@ -105,9 +105,43 @@ class Principal:
 
 @dataclass(frozen=True, slots=True)
 class TokenVerifier:
+    """Checks a token's signature and claims once, then trusts it until its ``exp``.
+
+    A token is the same bytes on every request of a session (a person's 15 minutes, an
+    integration's batch), so a verified one is kept by its whole text — its signature covers
+    the claims — with its expiry, and a repeated request is a dictionary look-up instead of an
+    EdDSA check and a PEM parse. At most ``max_cached`` tokens are kept (expired ones go first,
+    then the oldest); an expired token is checked again, and refused, like a new one.
+    """
+
     public_key: str
+    max_cached: int = 10_000
+    clock: Callable[[], float] = time.time
+    _verified: dict[str, tuple[float, Principal]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def verify(self, token: str) -> Principal:
+        now = self.clock()
+        kept = self._verified.get(token)
+        if kept is not None:
+            expires, principal = kept
+            if now < expires:
+                return principal
+            del self._verified[token]
+        principal, expires = self._check(token)
+        if len(self._verified) >= self.max_cached:
+            self._make_room(now)
+        self._verified[token] = (expires, principal)
+        return principal
+
+    def _make_room(self, now: float) -> None:
+        for token in [t for t, (expires, _) in self._verified.items() if expires <= now]:
+            del self._verified[token]
+        while len(self._verified) >= self.max_cached:
+            del self._verified[next(iter(self._verified))]  # the oldest kept
+
+    def _check(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -117,7 +151,7 @@ class TokenVerifier:
                 issuer=ISSUER,
                 options={"require": ["exp", "iat", "sub", "aud", "iss"]},
             )
-            return Principal(
+            principal = Principal(
                 user_id=UUID(claims["sub"]),
                 chain_id=UUID(claims["chain"]),
                 role=Role(claims["role"]),
@@ -125,6 +159,7 @@ class TokenVerifier:
                 name=str(claims.get("name", "")),
                 issued_at=float(claims.get("iat_ms", int(claims["iat"]) * 1000)) / 1000,
             )
+            return principal, float(claims["exp"])
         except jwt.ExpiredSignatureError:
             raise NotAuthorizedException("token expired; sign in again") from None
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError):
@@ -154,11 +189,21 @@ class TokenIssuer:
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM)
 
 
+class Revocations(Protocol):
+    """Which users' older tokens no longer count (``shared.token_validity.TokenValidity``)."""
+
+    def refuses(self, user_id: UUID, issued_at: float) -> bool: ...
+
+
 class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Every request but the open paths and ``opt=PUBLIC`` routes carries a valid bearer token."""
+    """Every request but the open paths and ``opt=PUBLIC`` routes carries a valid bearer token.
+
+    The verifier may answer from its cache (the signature checked once per token); whether the
+    token's user changed since it was issued is asked on every request.
+    """
 
     def __init__(
-        self, app: ASGIApp, verifier: TokenVerifier, validity: TokenValidity | None = None
+        self, app: ASGIApp, verifier: TokenVerifier, validity: Revocations | None = None
     ) -> None:
         super().__init__(app, exclude=OPEN_PATHS)
         self._verifier = verifier

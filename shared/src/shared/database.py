@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import psycopg
 from asyncpg.pool import PoolConnectionProxy
 from yoyo import get_backend, read_migrations
 
@@ -46,6 +48,40 @@ def is_database_outage(exc: BaseException) -> bool:
     return isinstance(exc, DATABASE_OUTAGE)
 
 
+STARTUP_OUTAGE: tuple[type[BaseException], ...] = (*DATABASE_OUTAGE, psycopg.OperationalError)
+"""An outage as a starting process meets it: asyncpg's (database creation, the pool) and
+psycopg's (yoyo's migrations: refused, too many connections, starting up)."""
+
+STARTUP_FIRST_PAUSE = 0.5
+STARTUP_MAX_PAUSE = 10.0
+T = TypeVar("T")
+
+
+async def wait_for_database(attempt: Callable[[], Awaitable[T]], *, step: str) -> T:
+    """``attempt()`` until it does not fail for a database outage; any other error is raised.
+
+    A process starting while PostgreSQL restarts, or has no free connection (replicas starting
+    together, a cluster at ``max_connections``), waits for it instead of crashing: the pause
+    doubles from ``STARTUP_FIRST_PAUSE`` to ``STARTUP_MAX_PAUSE``, each wait logged.
+    """
+    pause = STARTUP_FIRST_PAUSE
+    tries = 0
+    while True:
+        try:
+            return await attempt()
+        except STARTUP_OUTAGE as exc:
+            tries += 1
+            log.warning(
+                "database_unavailable_at_start",
+                step=step,
+                tries=tries,
+                retry_in=pause,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+            await asyncio.sleep(pause)
+            pause = min(STARTUP_MAX_PAUSE, pause * 2)
+
+
 def _with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path="/" + database))
@@ -56,19 +92,34 @@ def database_name(url: str) -> str:
 
 
 async def ensure_database(url: str) -> None:
-    """Create the database named in ``url`` if it does not exist yet."""
+    """Create the database named in ``url`` if it does not exist yet; safe under races.
+
+    Replicas starting together all find the database missing: the creators take a session
+    advisory lock on the name, so one creates it and the others find it there. A creator outside
+    the lock (an older release, a person at psql) can still win the race: PostgreSQL then
+    answers ``DuplicateDatabaseError`` or, when both inserts meet in the catalog's unique index,
+    ``UniqueViolationError``; both mean the database is there.
+    """
     name = database_name(url)
     conn = await asyncpg.connect(_with_database(url, "postgres"))
     try:
+        await conn.execute("SELECT pg_advisory_lock(hashtextextended($1, 0))", _lock_key(name))
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
         if not exists:
             try:
                 await conn.execute(f'CREATE DATABASE "{name}"')
                 log.info("database_created", database=name)
             except asyncpg.DuplicateDatabaseError:
-                pass  # a replica starting at the same time created it first
+                pass  # created meanwhile by someone outside the lock
+            except asyncpg.UniqueViolationError as exc:
+                if exc.constraint_name != "pg_database_datname_index":
+                    raise
     finally:
-        await conn.close()
+        await conn.close()  # and with it the advisory lock
+
+
+def _lock_key(name: str) -> str:
+    return f"etapa.create_database:{name}"
 
 
 def _apply_migrations(url: str, migrations_dirs: tuple[Path, ...]) -> int:

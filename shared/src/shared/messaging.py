@@ -215,7 +215,15 @@ class Subscriptions:
         self._pool = pool
         self.queues: list[RabbitQueue] = []
 
-    def add(self, event_type: type[E], handler: EventHandler[E]) -> None:
+    def add(
+        self,
+        event_type: type[E],
+        handler: EventHandler[E],
+        *,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """Consume ``event_type`` with ``handler``; ``after_commit`` is called once a message's
+        transaction has committed (not for a duplicate): e.g. to wake whoever acts on its rows."""
         routing_key = event_type.routing_key()
         queue = consumer_queue(self._topology, self._service, routing_key)
         consumer = queue.name
@@ -229,6 +237,8 @@ class Subscriptions:
                     return
                 await handler(conn, event)
             MESSAGES_HANDLED.labels(consumer=consumer, outcome="handled").inc()
+            if after_commit is not None:
+                after_commit()
 
         async def handle(event: Any) -> None:
             with correlation_scope(event.correlation_id):

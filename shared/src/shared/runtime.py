@@ -18,7 +18,7 @@ from faststream.rabbit import RabbitBroker
 from litestar import Litestar
 
 from shared.asyncapi import Amend, Document, asyncapi_document, cached
-from shared.database import create_pool, migrate
+from shared.database import create_pool, migrate, wait_for_database
 from shared.events import UserChanged
 from shared.logging import get_logger
 from shared.messaging import (
@@ -84,12 +84,18 @@ class ServiceRuntime:
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
-        await self.migrate()
-        self.pool = await create_pool(self.settings.database_url)
+        await wait_for_database(self.migrate, step="migrate")
+        self.pool = await wait_for_database(
+            lambda: create_pool(
+                self.settings.database_url, max_size=self.settings.database_pool_size
+            ),
+            step="pool",
+        )
+        pool = self.pool
         validity = app.state.get(VALIDITY_STATE_KEY)
-        if isinstance(validity, TokenValidity):
-            await validity.reload(self.pool)  # before the first request is answered
-            self._spawn(validity.keep_loaded(self.pool), "token-validity")
+        if isinstance(validity, TokenValidity):  # loaded before the first request is answered
+            await wait_for_database(lambda: validity.reload(pool), step="token-validity")
+            self._spawn(validity.keep_loaded(pool), "token-validity")
         subscriptions = self.subscribe(self.pool)
         self._spawn(self._start_broker(subscriptions), "broker")
         if self._relay:

@@ -10,6 +10,10 @@ from pathlib import Path
 from shared.topology import DEFAULT_DELIVERY_LIMIT, Topology
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
+DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
+"""100 requests a second per user and process: room for a counter system integrated through
+one user (600 used to stop it at 10 a second), still a wall for a runaway client."""
+DEFAULT_DATABASE_POOL_SIZE = 10
 
 
 class SettingsError(ValueError):
@@ -111,8 +115,13 @@ class ServiceSettings:
     the services refuse development defaults for secrets."""
     jwt_public_key: str | None = None
     """``ETAPA_JWT_PUBLIC_KEY`` or ``ETAPA_JWT_PUBLIC_KEY_FILE``: PEM key that checks tokens."""
-    rate_limit_per_minute: int = 600
-    """``ETAPA_RATE_LIMIT_PER_MINUTE``: requests per user (or client address) per minute."""
+    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
+    """``<SERVICE>_RATE_LIMIT_PER_MINUTE``, else ``ETAPA_RATE_LIMIT_PER_MINUTE``: requests per
+    user (or client address) per minute and process."""
+    database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
+    """``<SERVICE>_DATABASE_POOL_SIZE``: most connections the process's pool opens (the
+    relay's listening connection is one more); size N replicas × (pool + 1) under PostgreSQL's
+    ``max_connections``."""
     trusted_proxies: tuple[str, ...] = ()
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client
@@ -142,7 +151,14 @@ class ServiceSettings:
             log_format=env.get("ETAPA_LOG_FORMAT", "json"),
             environment=env.get("ETAPA_ENV", "development"),
             jwt_public_key=read_key(env, "ETAPA_JWT_PUBLIC_KEY"),
-            rate_limit_per_minute=_int(env, "ETAPA_RATE_LIMIT_PER_MINUTE", 600),
+            rate_limit_per_minute=_positive(
+                env,
+                f"{upper}_RATE_LIMIT_PER_MINUTE",
+                _positive(env, "ETAPA_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE),
+            ),
+            database_pool_size=_positive(
+                env, f"{upper}_DATABASE_POOL_SIZE", DEFAULT_DATABASE_POOL_SIZE
+            ),
             trusted_proxies=tuple(
                 part.strip()
                 for part in env.get("ETAPA_TRUSTED_PROXIES", "").split(",")
@@ -159,3 +175,10 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value

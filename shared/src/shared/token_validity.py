@@ -3,7 +3,8 @@
 Rules:
 - When a user is deactivated, or their role, branches or password change, intake records in
   its own ``token_validity`` table, in the same transaction as the change, the moment from which
-  the user's tokens count (``valid_since``), and puts ``user.changed.v1`` in its outbox.
+  the user's tokens count (``valid_since``), and puts ``user.changed.v1`` in its outbox
+  (``intake.usecases.manage_users.update_user``; the row is written by ``record``).
 - Every other service consumes ``user.changed.v1`` into its own ``token_validity`` table (the
   shared runtime registers the consumer; ``shared.wiring`` lists it).
 - Each process keeps the table's recent rows in memory (:class:`TokenValidity`), reloaded every
@@ -17,16 +18,14 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 
-from shared import outbox
 from shared.database import Connection
-from shared.events import UserChanged, UserChangeKind
-from shared.logging import current_correlation_id, get_logger
+from shared.events import UserChanged
+from shared.logging import get_logger
 
 log = get_logger(__name__)
 
@@ -49,28 +48,6 @@ async def record(conn: Connection, chain_id: UUID, user_id: UUID, valid_since: d
         user_id,
         chain_id,
         valid_since,
-    )
-
-
-async def revoke_older_tokens(
-    conn: Connection,
-    chain_id: UUID,
-    user_id: UUID,
-    now: datetime,
-    changes: Iterable[UserChangeKind],
-) -> None:
-    """Intake, in the transaction that changes the user: record here, tell the others."""
-    await record(conn, chain_id, user_id, now)
-    await outbox.enqueue(
-        conn,
-        UserChanged(
-            occurred_at=now,
-            correlation_id=current_correlation_id(),
-            chain_id=chain_id,
-            user_id=user_id,
-            valid_since=now,
-            changes=tuple(changes),
-        ),
     )
 
 

@@ -187,3 +187,30 @@ async def test_an_accept_whose_sent_write_failed_is_recorded_at_the_next_claim_n
     assert message["provider_message_id"] == world.fake.deliveries[key]
     assert [r.key for r in world.fake.requests] == [key]
     assert await world.published(order) == [("sent", None)]
+
+
+async def test_a_message_is_sent_as_soon_as_the_consumer_wakes_the_dispatcher(
+    world: World,
+) -> None:
+    """Push, not poll (issue 16, item 4): with a minute between looks, a recorded message is
+    still sent at once when its consumer wakes the dispatcher after committing it."""
+    wake = asyncio.Event()
+    dispatcher = world.dispatcher()
+    dispatcher._interval = 60.0  # no look for due messages during the test: only the wake
+    dispatcher._wake = wake
+    task = asyncio.create_task(dispatcher.run())
+    try:
+        await asyncio.sleep(0.3)  # its first look found nothing: it waits
+        order = await world.open_order()
+        await world.enter_stage(order)
+        wake.set()  # what the consumer does once its transaction commits
+
+        async def sent() -> bool:
+            return bool((await world.message(order))["status"] == "sent")
+
+        await _eventually(sent, seconds=5)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert [r.key for r in world.fake.requests] == [f"{order.order_id}:1"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from intake.actions import NewAction, problems
+from intake.domain.actions import NewAction, problems
 
 
 def _action(kind: str, **fields: Any) -> NewAction:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from intake.api.schemas import CustomerIn, UserPatch
+from intake.entrypoints.http.schemas import CustomerIn, UserPatch
 
 
 @pytest.mark.parametrize("value", [0, 1, "true", "no", None])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from intake.lab.message import LabMessage, Unreadable, read
+from intake.domain.lab_message import LabMessage, Unreadable, read
 
 EXAMPLE: dict[str, Any] = {
     "message_id": "unique per message",
@@ -73,7 +73,7 @@ def test_an_unreadable_message_says_which_field_and_keeps_a_usable_id(
 def test_lab_times_are_accepted_only_within_the_window_around_receipt() -> None:
     from datetime import UTC, datetime, timedelta
 
-    from intake.lab.message import LabTimeWindow
+    from intake.domain.lab_message import LabTimeWindow
 
     received = datetime(2026, 11, 24, 15, tzinfo=UTC)
     window = LabTimeWindow(back=timedelta(days=30), ahead=timedelta(minutes=10))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from intake.phones import InvalidPhone, normalize_mobile
+from intake.domain.phones import InvalidPhone, normalize_mobile
 
 
 @pytest.mark.parametrize(

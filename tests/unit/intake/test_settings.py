@@ -49,18 +49,3 @@ def test_the_lab_time_window_is_a_setting() -> None:
 
 def test_tokens_live_15_minutes_by_default() -> None:
     assert IntakeSettings.from_env(KEYS).token_ttl.total_seconds() == 15 * 60
-
-
-def test_what_changes_revoke_a_users_tokens() -> None:
-    from intake.users import revoking_changes
-
-    current = {"active": True, "role": "attendant", "branch_ids": ["b1"]}
-    assert revoking_changes(current, {"name": "Outro"}) == []
-    assert revoking_changes(current, {"active": True}) == []
-    assert revoking_changes(current, {"role": "attendant", "branch_ids": ["b1"]}) == []
-    assert revoking_changes(current, {"active": False}) == ["deactivated"]
-    assert revoking_changes(current, {"role": "viewer", "branch_ids": ["b2"], "password": "x"}) == [
-        "role",
-        "branches",
-        "password",
-    ]

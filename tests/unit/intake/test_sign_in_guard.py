@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from intake.sign_in_guard import SignInGuard, SignInLimits, TooManyAttempts, mask_email
+from intake.adapters.sign_in_guard import SignInGuard, SignInLimits, TooManyAttempts, mask_email
 
 
 @dataclass

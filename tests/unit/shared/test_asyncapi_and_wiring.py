@@ -12,14 +12,14 @@ import pytest
 from console.bootstrap import asyncapi_of
 from console.config import ConsoleSettings
 from console.domain.live import LIVE_ROUTING_KEYS
-from intake.app import create_runtime as intake_runtime
+from intake.bootstrap import create_runtime as intake_runtime
 from intake.config import IntakeSettings
 from notifier.bootstrap import create_runtime as notifier_runtime
 from notifier.config import NotifierSettings
 from shared.auth import generate_key_pair
 from shared.runtime import ServiceRuntime
 from shared.wiring import CONSUMES, PUBLISHES, consumers_of
-from workflow.app import create_runtime as workflow_runtime
+from workflow.bootstrap import create_runtime as workflow_runtime
 from workflow.config import WorkflowSettings
 
 PRIVATE, PUBLIC = generate_key_pair()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -122,3 +123,51 @@ def test_a_token_issued_before_its_users_valid_since_is_refused() -> None:
     assert not validity.refuses(person.user_id, after.issued_at)  # same second, later: counts
     assert not validity.refuses(uuid.uuid4(), before.issued_at)
     assert TokenIssuer(private).ttl == timedelta(minutes=15)
+
+
+def counting_decode(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = jwt.decode
+
+    def decode(token: str, *args: object, **kwargs: object) -> object:
+        calls.append(token)
+        return real(token, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jwt, "decode", decode)
+    return calls
+
+
+def test_a_token_is_checked_once_then_trusted_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = counting_decode(monkeypatch)
+    ttl = timedelta(minutes=30)
+    issued = datetime.now(UTC) - ttl + timedelta(seconds=2)  # two seconds left
+    token = TokenIssuer(PRIVATE, ttl=ttl).issue(
+        principal_for(CHAIN, Role.ATTENDANT, [SP]), now=issued
+    )
+    verifier = TokenVerifier(PUBLIC)
+    first = verifier.verify(token)
+    assert [verifier.verify(token) for _ in range(3)] == [first] * 3
+    assert calls == [token]  # one signature check for four requests
+    time.sleep(2.1)  # past its exp: checked again, and refused as expired
+    with pytest.raises(NotAuthorizedException, match="expired"):
+        verifier.verify(token)
+    assert len(calls) == 2
+
+
+def test_a_forged_token_is_never_kept_and_the_cache_is_bounded() -> None:
+    verifier = TokenVerifier(PUBLIC, max_cached=3)
+    tokens = [
+        TokenIssuer(PRIVATE).issue(principal_for(CHAIN, Role.ATTENDANT, [SP], name=f"P{n}"))
+        for n in range(5)
+    ]
+    for token in tokens:
+        verifier.verify(token)
+    assert list(verifier._verified) == tokens[2:]  # the oldest made room
+    other_private, _ = generate_key_pair()
+    forged = TokenIssuer(other_private).issue(principal_for(CHAIN, Role.CHAIN_ADMIN))
+    for _ in range(2):
+        with pytest.raises(NotAuthorizedException, match="invalid"):
+            verifier.verify(forged)
+    assert forged not in verifier._verified

@@ -13,9 +13,9 @@ import pytest
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.testing import AsyncTestClient
 
-import intake.app
+import intake.bootstrap
 import notifier.bootstrap
-import workflow.app
+import workflow.bootstrap
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.auth import generate_key_pair
@@ -30,9 +30,9 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 def _document(service: str) -> dict[str, Any]:
     if service == "intake":
-        app = intake.app.create_app(IntakeSettings.from_env(ENV))
+        app = intake.bootstrap.create_app(IntakeSettings.from_env(ENV))
     elif service == "workflow":
-        app = workflow.app.create_app(WorkflowSettings.from_env(ENV))
+        app = workflow.bootstrap.create_app(WorkflowSettings.from_env(ENV))
     else:
         app = notifier.bootstrap.create_app(NotifierSettings.from_env(ENV))
     document: dict[str, Any] = app.plugins.get(OpenAPIPlugin).provide_openapi_schema()

@@ -7,12 +7,12 @@ import pytest
 
 from console.config import DEVELOPMENT_SECRET, ConsoleSettings
 from intake.config import IntakeSettings
-from intake.demo import seed_demo as seed_intake_demo
+from intake.entrypoints.demo_seed import seed_demo as seed_intake_demo
 from notifier.config import NotifierSettings
 from shared.auth import generate_key_pair
 from shared.settings import SettingsError
 from workflow.config import WorkflowSettings
-from workflow.demo import seed_demo as seed_workflow_demo
+from workflow.entrypoints.demo_seed import seed_demo as seed_workflow_demo
 
 PRIVATE, PUBLIC = generate_key_pair()
 STRONG = "9f2c6a0d4b8e1f3a7c5d2e6b9a0f4c8d"

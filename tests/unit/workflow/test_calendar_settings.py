@@ -1,37 +1,40 @@
 """A branch's calendar settings: checked field by field, stored as JSON, built into a calendar."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from workflow.adapters.calendars import CalendarCache
-from workflow.adapters.holiday_calendar import HolidaySource
-from workflow.calendar_settings import (
-    CalendarSettings,
-    DatedDay,
+from workflow.adapters.holidays import (
+    CalendarCache,
+    HolidaySource,
     branch_calendar,
     branch_closed_days,
+)
+from workflow.domain.calendar_settings import (
+    CalendarSettings,
+    DatedDay,
     expand,
     settings_problems,
 )
+from workflow.domain.records import Branch
 
 
-def branch(**changes: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "branch_id": uuid.uuid4(),
-        "state": "SP",
-        "city": "Campinas",
-        "timezone": "America/Sao_Paulo",
-        "updated_at": datetime(2026, 1, 1, tzinfo=UTC),
-        "calendar": {},
-        "optional_days": [],
-        "calendar_revision": 0,
-    }
-    row.update(changes)
-    return row
+def branch(**changes: Any) -> Branch:
+    row = Branch(
+        branch_id=uuid.uuid4(),
+        chain_id=uuid.uuid4(),
+        code="CP01",
+        name="Campinas",
+        state="SP",
+        city="Campinas",
+        timezone="America/Sao_Paulo",
+        updated_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return replace(row, **changes)
 
 
 def test_settings_round_trip_through_json() -> None:
@@ -118,7 +121,7 @@ def test_a_branch_row_makes_its_calendar_with_every_setting() -> None:
         municipal_holidays=(DatedDay(date(2026, 12, 8), "Nossa Senhora da Conceição", True),),
         closures=(DatedDay(date(2026, 3, 2), "Inventário"),),
     )
-    row = branch(calendar=settings.to_json(), optional_days=["carnival_monday"])
+    row = branch(calendar=settings, optional_days=frozenset({"carnival_monday"}))
 
     calendar = branch_calendar(row, [2026, 2027])
 
@@ -133,7 +136,7 @@ def test_closed_days_of_a_rio_branch_carry_their_sources() -> None:
     row = branch(
         state="RJ",
         city="Rio de Janeiro",
-        calendar=CalendarSettings(closures=(DatedDay(date(2026, 5, 4), "Reforma"),)).to_json(),
+        calendar=CalendarSettings(closures=(DatedDay(date(2026, 5, 4), "Reforma"),)),
     )
 
     sources = {(e.day, e.source) for e in branch_closed_days(row, [2026])}
@@ -150,12 +153,14 @@ def test_the_cache_rebuilds_when_the_calendar_revision_or_branch_changes() -> No
     row = branch()
     first = cache.for_branch(row, now)
 
-    assert cache.for_branch(dict(row), now) is first
-    closed = CalendarSettings(closures=(DatedDay(date(2026, 3, 2), "Inventário"),)).to_json()
-    changed = cache.for_branch(dict(row, calendar=closed, calendar_revision=1), now)
+    assert cache.for_branch(replace(row), now) is first
+    closed = CalendarSettings(closures=(DatedDay(date(2026, 3, 2), "Inventário"),))
+    changed = cache.for_branch(replace(row, calendar=closed, calendar_revision=1), now)
     assert changed is not first
     assert date(2026, 3, 2) in changed.closed_days
-    moved = cache.for_branch(dict(row, updated_at=now, timezone="America/Manaus"), now)
+    moved = cache.for_branch(replace(row, updated_at=now, timezone="America/Manaus"), now)
     assert moved.timezone == "America/Manaus"
-    cache.invalidate(row["branch_id"])
-    assert cache.for_branch(dict(row, updated_at=now, timezone="America/Manaus"), now) is not moved
+    cache.invalidate(row.branch_id)
+    assert (
+        cache.for_branch(replace(row, updated_at=now, timezone="America/Manaus"), now) is not moved
+    )

@@ -4,11 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from workflow.demo import DEMO_FLOWS
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import FlowVersion, Stage
 from workflow.domain.flow_diff import FieldChange, compare_flows
-from workflow.flow_rules import InvalidFlow, check_flow, flow_problems
+from workflow.entrypoints.demo_seed import DEMO_FLOWS
+from workflow.usecases.flow_rules import InvalidFlow, check_flow, flow_problems
 
 B, C = DayCounting.BUSINESS, DayCounting.CALENDAR
 RECEIVED = Stage("recebido", "Recebido", 1, B, sms_template="Olá {nome}! OS {numero_os}.")
@@ -212,9 +212,14 @@ def test_compare_reports_visibility_and_customer_name_changes() -> None:
 
 
 def test_a_version_stored_before_the_customer_fields_loads_with_defaults() -> None:
-    from workflow.adapters.flows import normalized_stages, stage_from_json
+    from workflow.adapters.postgres.flows import StageJson, normalized_stages, stage_from_json
 
-    old = {"key": "recebido", "name": "Recebido", "planned_days": 1, "counting": "business"}
+    old: StageJson = {
+        "key": "recebido",
+        "name": "Recebido",
+        "planned_days": 1,
+        "counting": "business",
+    }
     stage = stage_from_json(old)
     assert (stage.visible_to_customer, stage.customer_name) == (True, None)
     assert normalized_stages([old])[0] == {

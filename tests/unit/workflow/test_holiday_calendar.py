@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from workflow.adapters.holiday_calendar import (
+from workflow.adapters.holidays import (
     ClosedDay,
     HolidaySource,
     OptionalDay,

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.api.tracking import MissLimiter
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
 from workflow.domain.order_state import State
@@ -18,7 +17,8 @@ from workflow.domain.tracking import (
     TrackedOrder,
     customer_view,
 )
-from workflow.engine import new_tracking_token
+from workflow.entrypoints.http.tracking import MissLimiter
+from workflow.usecases.order_engine import new_tracking_token
 
 SP = ZoneInfo("America/Sao_Paulo")
 NOW = datetime(2026, 3, 2, 10, 0, tzinfo=SP)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from intake.app import create_app, create_runtime
+from intake.bootstrap import create_app, create_runtime
 from intake.config import IntakeSettings
-from intake.demo import demo_users_table, seed_demo
+from intake.entrypoints.demo_seed import demo_users_table, seed_demo
 from shared.service_main import run_service_cli
 
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from intake.lab.message import LabTimeWindow
-from intake.sign_in_guard import SignInLimits
+from intake.domain.lab_message import LabTimeWindow
+from intake.domain.sign_in_policy import SignInLimits
 from shared.settings import ServiceSettings, SettingsError, check_secret, read_key, read_secret
 
 DEFAULT_PORT = 8000
@@ -30,7 +30,7 @@ class IntakeSettings:
     lab's ``occurred_at`` may be from the time intake receives the message."""
     sign_in_limits: SignInLimits = field(default_factory=SignInLimits)
     """``INTAKE_SIGN_IN_ACCOUNT_FAILURES`` (5), ``INTAKE_SIGN_IN_ADDRESS_FAILURES`` (20),
-    ``INTAKE_PASSWORD_CHECKS`` (2 at once): see ``intake.sign_in_guard``."""
+    ``INTAKE_PASSWORD_CHECKS`` (2 at once): see ``intake.domain.sign_in_policy``."""
     default_phone_region: str = "BR"
     """Region used to read phone numbers typed without a country code."""
 

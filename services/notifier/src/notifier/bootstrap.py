@@ -6,6 +6,7 @@ hands them to the use cases, the consumers, the dispatcher loop and the HTTP con
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
 from pathlib import Path
@@ -72,6 +73,7 @@ def dispatcher(
     interval: float,
     batch_size: int = 20,
     health: LoopHealth | None = None,
+    wake: asyncio.Event | None = None,
 ) -> DispatcherLoop:
     """The dispatcher loop over PostgreSQL; ``/ready`` fails when it stops completing rounds."""
     dispatch = DispatchMessages(
@@ -90,6 +92,7 @@ def dispatcher(
         batch_size=batch_size,
         health=health,
         deadline=dispatcher_deadline(policy),
+        wake=wake,
     )
 
 
@@ -112,8 +115,10 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> N
     # Expected from now on, so that a dispatcher that never starts turns /ready red too.
     health.register(DispatcherLoop.NAME, dispatcher_deadline(policy))
 
+    wake = asyncio.Event()  # a message committed by this process's consumer: send it now
+
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
-        consumers.register(subscriptions)
+        consumers.register(subscriptions, recorded=wake.set)
 
     async def dispatch(pool: asyncpg.Pool) -> None:
         loop = dispatcher(
@@ -125,6 +130,7 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> N
             interval=settings.dispatch_interval,
             batch_size=settings.batch_size,
             health=health,
+            wake=wake,
         )
         await loop.run()
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from shared.service_main import run_service_cli
-from workflow.app import create_app, create_runtime
+from workflow.bootstrap import create_app, create_runtime
 from workflow.config import WorkflowSettings
-from workflow.demo import seed_demo
+from workflow.entrypoints.demo_seed import seed_demo
 
 
 def main() -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from shared.settings import ServiceSettings, SettingsError
 
 DEFAULT_PORT = 8001
+MIGRATIONS = Path(__file__).parent / "migrations"
+"""Workflow's own SQL migrations (the shared outbox and inbox ones are applied with them)."""
 
 
 @dataclass(frozen=True, slots=True)

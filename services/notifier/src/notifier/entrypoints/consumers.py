@@ -44,8 +44,12 @@ class NotifierHandlers:
         """Note that the order closed: a message still held for it will not go out."""
         await close_order(self._stores_on(conn), event)
 
-    def register(self, subscriptions: Subscriptions) -> None:
-        subscriptions.add(OrderOpened, self.on_order_opened)
-        subscriptions.add(OrderStageChanged, self.on_stage_changed)
+    def register(
+        self, subscriptions: Subscriptions, recorded: Callable[[], None] | None = None
+    ) -> None:
+        """``recorded`` is called once a stage change (a message) or an opening (the contact a
+        message may wait for) has committed: it wakes the dispatcher (push, not poll)."""
+        subscriptions.add(OrderOpened, self.on_order_opened, after_commit=recorded)
+        subscriptions.add(OrderStageChanged, self.on_stage_changed, after_commit=recorded)
         subscriptions.add(BranchUpserted, self.on_branch_upserted)
         subscriptions.add(OrderClosed, self.on_order_closed)

@@ -19,6 +19,7 @@ one frees, so one hanging request holds one slot, not a batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,9 +99,14 @@ class DispatcherLoop:
         batch_size: int = 20,
         health: LoopHealth | None = None,
         deadline: float = 60.0,
+        wake: asyncio.Event | None = None,
     ) -> None:
         self.dispatch = dispatch
         self._interval = interval
+        self._wake = wake or asyncio.Event()
+        """Set by the consumer once it has committed a message to send: the loop claims at
+        once (push); between wakes it looks every ``interval`` for retries, held messages and
+        messages another process's consumer recorded."""
         self._batch_size = batch_size
         self._health = health or LoopHealth()
         self._health.register(self.NAME, deadline)
@@ -119,7 +125,7 @@ class DispatcherLoop:
                             sending.add(asyncio.create_task(self.handle(message)))
                         self._health.beat(self.NAME)
                         if len(claimed) < free:  # nothing more is due now
-                            await asyncio.sleep(self._interval)
+                            await self._nap()
                         continue
                     # Every slot is taken: wait for one to free, however long the others take.
                     await asyncio.wait(sending, return_when=asyncio.FIRST_COMPLETED)
@@ -132,6 +138,12 @@ class DispatcherLoop:
                 task.cancel()  # an interrupted send keeps its lease; it runs out and is claimed
             await asyncio.gather(*sending, return_exceptions=True)
             await self.dispatch.providers.aclose()
+
+    async def _nap(self) -> None:
+        """Until the consumer commits a message (push) or ``interval`` passes."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), self._interval)
+        self._wake.clear()
 
     async def dispatch_once(self) -> int:
         """Claim one batch of due messages, handle them concurrently and wait for all of them;

@@ -6,7 +6,7 @@ Rules:
   and which is not in ``closed_days``.
 - ``closed_days`` maps a date to the reason people read ("Carnaval (ponto facultativo)",
   "Aniversário da Cidade de São Paulo", "Fechamento para inventário"). It is already filtered to
-  the days the branch really closes; the edge (``adapters/holiday_calendar.py``) builds it from
+  the days the branch really closes; the edge (``adapters/holidays.py``) builds it from
   the ``holidays`` package and the chain's choices.
 - A non-business day's reason is its weekday name ("sábado", "domingo") when the branch never
   works that weekday, and the ``closed_days`` reason otherwise: a holiday on a Sunday is still

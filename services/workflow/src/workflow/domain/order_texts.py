@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
 
+from workflow.domain.json_types import JsonObject
 from workflow.domain.order_actions import (
     Assigned,
     Cancelled,
@@ -44,7 +44,7 @@ class TimelineNote:
     actor: str
     kind: str
     summary: str
-    detail: dict[str, Any] = field(default_factory=dict)
+    detail: JsonObject = field(default_factory=dict)
 
 
 def describe(event: Event, lab_code: str | None = None) -> TimelineNote:
@@ -52,7 +52,10 @@ def describe(event: Event, lab_code: str | None = None) -> TimelineNote:
     lab = f"laboratório {lab_code}" if lab_code else "laboratório"
     match event:
         case StageEntered():
-            detail = {"stage": event.to_stage.key, "due_at": event.deadline.due_at.isoformat()}
+            detail: JsonObject = {
+                "stage": event.to_stage.key,
+                "due_at": event.deadline.due_at.isoformat(),
+            }
             if event.reason is None:
                 head = f"Entrou na etapa “{event.to_stage.name}”."
             else:

@@ -1,0 +1,65 @@
+"""Staff actions on an order: what a request must say before intake records it.
+
+Rules:
+- Intake does not know the order's stage; it checks what a request must say and records it.
+  Workflow decides whether the action is allowed in the order's current state and puts the
+  outcome (or the refusal and its reason) on the order's timeline.
+- ``reason`` is required for back, pause, cancel and reopen; ``assignee`` for assign; ``note``
+  for note; ``reopen_kind`` (remake | warranty) for reopen. ``target_stage`` belongs to advance
+  only. A field that does not belong to the action is refused, never silently dropped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Literal
+from uuid import UUID
+
+from shared.events import OrderActionKind
+
+ReopenKind = Literal["remake", "warranty"]
+REASON_REQUIRED: frozenset[str] = frozenset({"back", "pause", "cancel", "reopen"})
+_ONLY_FOR = {
+    "target_stage": "advance",
+    "assignee": "assign",
+    "note": "note",
+    "reopen_kind": "reopen",
+}
+_REQUIRED_FOR = {"assign": "assignee", "note": "note", "reopen": "reopen_kind"}
+
+
+@dataclass(frozen=True, slots=True)
+class NewAction:
+    order_id: UUID
+    kind: OrderActionKind
+    actor: str
+    actor_id: UUID | None = None
+    reason: str | None = None
+    target_stage: str | None = None
+    assignee: str | None = None
+    note: str | None = None
+    reopen_kind: ReopenKind | None = None
+    expected_version: int | None = None
+
+    def fingerprint(self) -> str:
+        fields = asdict(self)
+        if fields["expected_version"] is None:  # as before the field existed: old keys match
+            del fields["expected_version"]
+        canonical = json.dumps(fields, default=str, sort_keys=True)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def problems(new: NewAction) -> list[tuple[str, str]]:
+    """What is missing or out of place in ``new``, as (field, problem); empty when it is fine."""
+    found: list[tuple[str, str]] = []
+    if new.kind in REASON_REQUIRED and not new.reason:
+        found.append(("reason", f"required to {new.kind} an order"))
+    required = _REQUIRED_FOR.get(new.kind)
+    if required and not getattr(new, required):
+        found.append((required, f"required for {new.kind}"))
+    for field, kind in _ONLY_FOR.items():
+        if new.kind != kind and getattr(new, field) is not None:
+            found.append((field, f"only for {kind}, not for {new.kind}"))
+    return found

@@ -1,0 +1,30 @@
+"""A remake or warranty order, opened by workflow on reopen, registered in intake (the rule:
+``intake.domain.remakes``), inside the consumer's transaction."""
+
+from __future__ import annotations
+
+from intake.domain.remakes import registers_remake
+from intake.usecases.ports import Stores
+from shared.events import OrderStageChanged
+from shared.logging import get_logger
+
+log = get_logger(__name__)
+
+
+async def on_stage_changed(stores: Stores, event: OrderStageChanged) -> None:
+    if not registers_remake(event):
+        return
+    assert event.reopened_from is not None
+    registered = await stores.remakes.register(
+        order_id=event.order_id,
+        number=event.order_number,
+        opened_at=event.entered_at,
+        reopened_from=event.reopened_from,
+        chain_id=event.chain_id,
+    )
+    if not registered and not await stores.orders.exists(event.order_id):
+        log.warning(
+            "remake_of_unknown_order",
+            order_id=str(event.order_id),
+            reopened_from=str(event.reopened_from),
+        )

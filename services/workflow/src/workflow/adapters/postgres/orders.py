@@ -1,0 +1,402 @@
+"""The order aggregate in PostgreSQL: the ``orders`` row, its history tables and its timeline.
+
+- ``save_state`` writes only when ``orders.version`` is still the version the decision was
+  made on (``UPDATE … WHERE version = $n``); False means another action got there first, and
+  the caller reloads and decides again.
+- Risk lives on the order row: the stored level, its reason and the sweeper's timer
+  (``risk_check_at``); ``due_for_risk_check`` claims due rows with ``FOR UPDATE SKIP LOCKED``
+  so several sweepers share the work.
+- History: ``stage_entries`` (one per stay in a stage), ``lab_updates``, ``order_messages``
+  (the newest status of each customer message) and ``timeline``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from shared.database import Connection
+from workflow.adapters.postgres.branches import branch_from_row
+from workflow.domain.order_actions import StageEntered
+from workflow.domain.order_state import OrderState, State
+from workflow.domain.records import (
+    LabUpdate,
+    MessageStatus,
+    NewOrder,
+    OrderHistory,
+    OrderRisk,
+    StageEntry,
+    StoredOrder,
+    TimelineEntry,
+)
+from workflow.domain.risk import RiskAssessment
+
+
+class PostgresOrderStore:
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def insert(
+        self,
+        order: NewOrder,
+        state: OrderState | None,
+        *,
+        tracking_token: str,
+        due_explanation: str | None,
+        status_reason: str | None,
+        now: datetime,
+        projection_reason: str | None = None,
+    ) -> bool:
+        inserted = await self._conn.fetchval(
+            """
+            INSERT INTO orders (order_id, chain_id, branch_id, number, service_type,
+                flow_version, customer_name, lab_code, status, status_reason, stage_position,
+                entry_sequence, stage_entered_at, stage_due_at, stage_due_explanation,
+                projected_completion_at, promised_date, promised_date_proposed, opened_at,
+                updated_at, stage_planned_due_at, paused_at, reopened_from, reopen_kind,
+                customer_phone_digits, projected_completion_reason, proposed_date,
+                promised_before_proposal, tracking_token)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                    $18, $19, $20, $21, $22, $23, $24,
+                    COALESCE($25, (SELECT customer_phone_digits FROM orders WHERE order_id = $23)),
+                    $26, $27, $28, $29)
+            ON CONFLICT (order_id) DO NOTHING RETURNING true
+            """,
+            order.order_id,
+            order.chain_id,
+            order.branch_id,
+            order.number,
+            order.service_type,
+            state.flow_version if state else None,
+            order.customer_name,
+            order.lab_code,
+            state.status.value if state else "needs_attention",
+            status_reason,
+            state.stage_position if state else None,
+            state.entry_sequence if state else 0,
+            state.stage_entered_at if state else None,
+            state.stage_due_at if state else None,
+            due_explanation,
+            state.projected_completion_at if state else None,
+            state.promised_date if state else order.promised_date,
+            state.promised_date_proposed if state else False,
+            order.opened_at,
+            now,
+            state.stage_planned_due_at if state else None,
+            state.paused_at if state else None,
+            order.reopened_from,
+            order.reopen_kind,
+            national_digits(order.customer_phone),
+            projection_reason,
+            state.proposed_date if state else None,
+            state.promised_before_proposal if state else False,
+            tracking_token,
+        )
+        return bool(inserted)
+
+    async def load(self, chain_id: UUID, order_id: UUID) -> StoredOrder | None:
+        row = await self._conn.fetchrow(
+            "SELECT * FROM orders WHERE order_id = $1 AND chain_id = $2", order_id, chain_id
+        )
+        if row is None:
+            return None
+        branch = await self._conn.fetchrow(
+            "SELECT * FROM branches WHERE branch_id = $1", row["branch_id"]
+        )
+        if branch is None:
+            raise LookupError(f"branch {row['branch_id']} of order {order_id} not found")
+        return StoredOrder(
+            order_id=row["order_id"],
+            chain_id=row["chain_id"],
+            branch_id=row["branch_id"],
+            number=row["number"],
+            service_type=row["service_type"],
+            customer_name=row["customer_name"],
+            lab_code=row["lab_code"],
+            status=row["status"],
+            risk_level=row["risk_level"],
+            reopened_from=row["reopened_from"],
+            tracking_token=row["tracking_token"],
+            state=_state(row),
+            branch=branch_from_row(branch),
+        )
+
+    async def chain_of(self, order_id: UUID) -> UUID | None:
+        chain_id: UUID | None = await self._conn.fetchval(
+            "SELECT chain_id FROM orders WHERE order_id = $1", order_id
+        )
+        return chain_id
+
+    async def save_state(
+        self,
+        order_id: UUID,
+        state: OrderState,
+        expected_version: int,
+        *,
+        now: datetime,
+        due_explanation: str | None = None,
+        due_explanation_addendum: str | None = None,
+        projection_reason: str | None = None,
+        closed: bool = False,
+    ) -> bool:
+        saved = await self._conn.fetchval(
+            """
+            UPDATE orders SET status = $3, stage_position = $4, entry_sequence = $5,
+                stage_entered_at = $6, stage_due_at = $7, stage_planned_due_at = $8,
+                projected_completion_at = $9, assignee = $10, paused_at = $11,
+                paused_total = $12, lab_status = $13, lab_eta = $14, lab_reported_at = $15,
+                version = $16,
+                stage_due_explanation = coalesce(
+                    $17, stage_due_explanation || '; ' || $20, $20, stage_due_explanation),
+                closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END,
+                risk_check_at = CASE WHEN $18 THEN NULL ELSE risk_check_at END,
+                updated_at = $19, pause_reason = $21, projected_from_lab_eta = $22,
+                projected_completion_reason = coalesce($23, projected_completion_reason)
+            WHERE order_id = $1 AND version = $2
+            RETURNING true
+            """,
+            order_id,
+            expected_version,
+            state.status.value,
+            state.stage_position,
+            state.entry_sequence,
+            state.stage_entered_at,
+            state.stage_due_at,
+            state.stage_planned_due_at,
+            state.projected_completion_at,
+            state.assignee,
+            state.paused_at,
+            state.paused_total,
+            state.lab_status,
+            state.lab_eta,
+            state.lab_reported_at,
+            state.version,
+            due_explanation,
+            closed,
+            now,
+            due_explanation_addendum,
+            state.pause_reason,
+            state.projected_from_lab_eta,
+            projection_reason,
+        )
+        return bool(saved)
+
+    async def due_explanation(self, order_id: UUID) -> str | None:
+        explanation: str | None = await self._conn.fetchval(
+            "SELECT stage_due_explanation FROM orders WHERE order_id = $1", order_id
+        )
+        return explanation
+
+    async def next_remake_number(self, original: StoredOrder) -> str:
+        count = await self._conn.fetchval(
+            "SELECT count(*) FROM orders WHERE reopened_from = $1", original.order_id
+        )
+        return f"{original.number}-R{count + 1}"
+
+    async def add_timeline(self, entry: TimelineEntry) -> None:
+        await self._conn.execute(
+            """
+            INSERT INTO timeline (chain_id, order_id, occurred_at, actor, kind, summary, detail)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            entry.chain_id,
+            entry.order_id,
+            entry.occurred_at,
+            entry.actor,
+            entry.kind,
+            entry.summary,
+            entry.detail,
+        )
+
+    async def enter_stage(self, chain_id: UUID, order_id: UUID, entered: StageEntered) -> None:
+        await self.close_stage(order_id, entered.entered_at)
+        await self._conn.execute(
+            """
+            INSERT INTO stage_entries (order_id, entry_sequence, chain_id, stage_position,
+                stage_key, stage_name, entered_at, planned_due_at, due_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING
+            """,
+            order_id,
+            entered.entry_sequence,
+            chain_id,
+            entered.to_position,
+            entered.to_stage.key,
+            entered.to_stage.name,
+            entered.entered_at,
+            entered.deadline.due_at,
+        )
+
+    async def close_stage(self, order_id: UUID, at: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE stage_entries SET exited_at = $2 WHERE order_id = $1 AND exited_at IS NULL",
+            order_id,
+            at,
+        )
+
+    async def move_stage_due(self, order_id: UUID, due_at: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE stage_entries SET due_at = $2 WHERE order_id = $1 AND exited_at IS NULL",
+            order_id,
+            due_at,
+        )
+
+    async def add_lab_update(self, update: LabUpdate) -> None:
+        await self._conn.execute(
+            """
+            INSERT INTO lab_updates (chain_id, order_id, lab_code, status, eta, reported_at,
+                received_at, applied, note)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+            """,
+            update.chain_id,
+            update.order_id,
+            update.lab_code,
+            update.status,
+            update.eta,
+            update.reported_at,
+            update.received_at,
+            update.applied,
+            update.note,
+        )
+
+    async def upsert_message(self, message: MessageStatus) -> None:
+        await self._conn.execute(
+            """
+            INSERT INTO order_messages (notification_id, chain_id, order_id, entry_sequence,
+                status, reason, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status,
+                reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at
+            WHERE order_messages.updated_at <= EXCLUDED.updated_at
+            """,
+            message.notification_id,
+            message.chain_id,
+            message.order_id,
+            message.entry_sequence,
+            message.status,
+            message.reason,
+            message.updated_at,
+        )
+
+    async def history(self, order_id: UUID) -> OrderHistory:
+        stages = await self._conn.fetch(
+            """
+            SELECT entry_sequence, stage_position, stage_key, stage_name, entered_at,
+                planned_due_at, due_at, exited_at
+            FROM stage_entries WHERE order_id = $1 ORDER BY entry_sequence
+            """,
+            order_id,
+        )
+        timeline = await self._conn.fetch(
+            "SELECT chain_id, order_id, occurred_at, actor, kind, summary, detail "
+            "FROM timeline WHERE order_id = $1 ORDER BY occurred_at, id",
+            order_id,
+        )
+        lab_updates = await self._conn.fetch(
+            "SELECT chain_id, order_id, lab_code, status, eta, reported_at, received_at, "
+            "applied, note FROM lab_updates WHERE order_id = $1 ORDER BY id",
+            order_id,
+        )
+        messages = await self._conn.fetch(
+            "SELECT chain_id, order_id, notification_id, entry_sequence, status, reason, "
+            "updated_at FROM order_messages WHERE order_id = $1 "
+            "ORDER BY entry_sequence, updated_at",
+            order_id,
+        )
+        return OrderHistory(
+            stages=tuple(StageEntry(**dict(r)) for r in stages),
+            timeline=tuple(TimelineEntry(**dict(r)) for r in timeline),
+            lab_updates=tuple(LabUpdate(**dict(r)) for r in lab_updates),
+            messages=tuple(MessageStatus(**dict(r)) for r in messages),
+        )
+
+    async def set_risk(self, order_id: UUID, assessment: RiskAssessment, now: datetime) -> str:
+        previous: str = await self._conn.fetchval(
+            "SELECT risk_level FROM orders WHERE order_id = $1 FOR UPDATE", order_id
+        )
+        await self._conn.execute(
+            """
+            UPDATE orders SET risk_level = $2, risk_reason = $3, risk_check_at = $4,
+                risk_changed_at = CASE WHEN risk_level = $2 THEN risk_changed_at ELSE $5 END
+            WHERE order_id = $1
+            """,
+            order_id,
+            assessment.level.value,
+            assessment.reason,
+            assessment.next_check_at,
+            now,
+        )
+        return previous
+
+    async def risk(self, order_id: UUID) -> OrderRisk | None:
+        row = await self._conn.fetchrow(
+            "SELECT risk_level, risk_reason, risk_check_at, risk_changed_at FROM orders "
+            "WHERE order_id = $1",
+            order_id,
+        )
+        if row is None:
+            return None
+        return OrderRisk(
+            level=row["risk_level"],
+            reason=row["risk_reason"],
+            check_at=row["risk_check_at"],
+            changed_at=row["risk_changed_at"],
+        )
+
+    async def due_for_risk_check(self, now: datetime, limit: int) -> list[UUID]:
+        rows = await self._conn.fetch(
+            """
+            SELECT order_id FROM orders
+            WHERE risk_check_at <= $1 AND status IN ('in_progress', 'paused')
+            ORDER BY risk_check_at FOR UPDATE SKIP LOCKED LIMIT $2
+            """,
+            now,
+            limit,
+        )
+        return [r["order_id"] for r in rows]
+
+    async def postpone_risk_check(self, order_id: UUID, until: datetime) -> None:
+        await self._conn.execute(
+            "UPDATE orders SET risk_check_at = $2 WHERE order_id = $1", order_id, until
+        )
+
+
+def national_digits(phone: str | None) -> str | None:
+    """``+5511987654321`` → ``11987654321``: what people type, whatever the punctuation."""
+    if not phone:
+        return None
+    digits = "".join(c for c in phone if c.isdigit())
+    return digits[2:] if phone.startswith("+55") else digits
+
+
+def _state(row: asyncpg.Record) -> OrderState | None:
+    if row["status"] not in State.__members__.values() or row["flow_version"] is None:
+        return None
+    return OrderState(
+        status=State(row["status"]),
+        flow_version=row["flow_version"],
+        stage_position=row["stage_position"],
+        entry_sequence=row["entry_sequence"],
+        stage_entered_at=row["stage_entered_at"],
+        stage_due_at=row["stage_due_at"],
+        stage_planned_due_at=row["stage_planned_due_at"] or row["stage_due_at"],
+        projected_completion_at=row["projected_completion_at"],
+        promised_date=row["promised_date"],
+        promised_date_proposed=row["promised_date_proposed"],
+        assignee=row["assignee"],
+        paused_at=row["paused_at"],
+        paused_total=row["paused_total"],
+        lab_status=row["lab_status"],
+        lab_eta=row["lab_eta"],
+        # -infinity (stored from a year-1 lab time before intake refused them) comes back
+        # naive: unknown, rather than a time no aware one can be compared with
+        lab_reported_at=_aware(row["lab_reported_at"]),
+        pause_reason=row["pause_reason"],
+        projected_from_lab_eta=row["projected_from_lab_eta"],
+        version=row["version"],
+    )
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value if value is not None and value.tzinfo is not None else None

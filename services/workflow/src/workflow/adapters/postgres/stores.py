@@ -1,0 +1,39 @@
+"""Every PostgreSQL store of one transaction on its connection (``usecases.ports.Stores``)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from shared import outbox
+from shared.database import Connection
+from shared.events import Event
+from workflow.adapters.postgres.branches import PostgresBranchStore
+from workflow.adapters.postgres.flows import PostgresFlowStore
+from workflow.adapters.postgres.order_sequence import PostgresOrderSequence
+from workflow.adapters.postgres.orders import PostgresOrderStore
+
+
+class PostgresOutbox:
+    """The shared transactional outbox: the event is published after the commit."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    async def enqueue(self, event: Event) -> None:
+        await outbox.enqueue(self._conn, event)
+
+
+class PostgresStores:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.orders = PostgresOrderStore(conn)
+        self.sequence = PostgresOrderSequence(conn)
+        self.flows = PostgresFlowStore(conn)
+        self.branches = PostgresBranchStore(conn)
+        self.outbox = PostgresOutbox(conn)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        async with self.conn.transaction():
+            yield

@@ -1,0 +1,99 @@
+"""Workflow's composition root: settings, calendars, handlers, runtime and HTTP app."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import asyncpg
+from litestar import Litestar
+from litestar.di import Provide
+
+from shared.clock import Clock, system_clock
+from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
+from shared.messaging import Subscriptions
+from shared.runtime import ServiceRuntime
+from shared.web import create_service_app, database_check
+from workflow.adapters.dashboard_taps import declare_taps
+from workflow.adapters.holidays import CalendarCache
+from workflow.config import MIGRATIONS, WorkflowSettings
+from workflow.entrypoints.consumers import WorkflowHandlers
+from workflow.entrypoints.http.analytics import AnalyticsController
+from workflow.entrypoints.http.calendars import BranchCalendarController, OptionalDaysController
+from workflow.entrypoints.http.orders import OrderController
+from workflow.entrypoints.http.quote import get_quote
+from workflow.entrypoints.http.service_types import ServiceTypeController
+from workflow.entrypoints.http.tracking import MissLimiter, TrackingPolicy, get_tracking
+from workflow.entrypoints.loops import RiskSweeper
+from workflow.usecases.order_engine import OrderEngine
+
+
+def create_engine(
+    settings: WorkflowSettings,
+    clock: Clock = system_clock,
+    calendars: CalendarCache | None = None,
+) -> OrderEngine:
+    return OrderEngine(calendars or CalendarCache(), clock, settings.risk_share, new_id=uuid4)
+
+
+def create_runtime(
+    settings: WorkflowSettings,
+    calendars: CalendarCache | None = None,
+    clock: Clock = system_clock,
+) -> ServiceRuntime:
+    engine = create_engine(settings, clock, calendars)
+    handlers = WorkflowHandlers(engine)
+
+    def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
+        subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
+        subscriptions.add(OrderOpened, handlers.on_order_opened)
+        subscriptions.add(OrderAction, handlers.on_order_action)
+        subscriptions.add(LabStatus, handlers.on_lab_status)
+        subscriptions.add(NotificationStatus, handlers.on_notification_status)
+
+    async def risk_sweeper(pool: asyncpg.Pool) -> None:
+        sweeper = RiskSweeper(pool, engine, clock, interval=settings.risk_sweep_interval)
+        await sweeper.run()
+
+    async def dashboard_taps(_pool: asyncpg.Pool) -> None:
+        await declare_taps(runtime.broker, settings.service.topology, runtime.broker_started)
+
+    runtime = ServiceRuntime(
+        settings.service,
+        MIGRATIONS,
+        register=register,
+        loops=(risk_sweeper, dashboard_taps),
+        description="Workflow: each order's stage, deadline and risk, from intake's events.",
+    )
+    return runtime
+
+
+def create_app(settings: WorkflowSettings | None = None) -> Litestar:
+    settings = settings or WorkflowSettings.from_env()
+    calendars = CalendarCache()  # one per process: the consumers and the API share it
+    runtime = create_runtime(settings, calendars)
+    tracking = TrackingPolicy(
+        days_after_close=settings.tracking_days_after_close,
+        limiter=MissLimiter(settings.tracking_miss_limit),
+        trusted_proxies=settings.tracking_trusted_proxies,
+    )
+    return create_service_app(
+        settings=settings.service,
+        route_handlers=[
+            OrderController,
+            ServiceTypeController,
+            BranchCalendarController,
+            OptionalDaysController,
+            get_quote,
+            AnalyticsController,
+            get_tracking,
+        ],
+        checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
+        lifespan=[runtime.lifespan],
+        asyncapi=runtime.asyncapi,
+        dependencies={
+            "pool": Provide(runtime.database_pool, sync_to_thread=False),
+            "clock": Provide(lambda: system_clock, sync_to_thread=False),
+            "calendars": Provide(lambda: calendars, sync_to_thread=False),
+            "tracking": Provide(lambda: tracking, sync_to_thread=False),
+        },
+    )

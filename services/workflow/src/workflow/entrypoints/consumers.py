@@ -1,0 +1,42 @@
+"""Workflow's message handlers: each event, in the consumer's transaction, to its use case.
+
+The consumer claims the message in the inbox and calls the handler with that transaction's
+connection; the handler binds the PostgreSQL stores to it and runs the use case, so the
+effect and the inbox claim commit together. What the use cases do is in
+``usecases.apply_order_event`` (openings, actions, lab statuses, in the order intake
+accepted them) and ``usecases.record_message_status``.
+"""
+
+from __future__ import annotations
+
+from shared.database import Connection
+from shared.events import BranchUpserted, LabStatus, NotificationStatus, OrderAction, OrderOpened
+from workflow.adapters.postgres.stores import PostgresStores
+from workflow.usecases.apply_order_event import OrderEvents
+from workflow.usecases.order_engine import OrderEngine
+from workflow.usecases.record_message_status import record_message_status
+
+
+class WorkflowHandlers:
+    def __init__(self, engine: OrderEngine) -> None:
+        self._events = OrderEvents(engine)
+
+    async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
+        """Keep the workflow's copy of a branch (its state, city and time zone)."""
+        await self._events.on_branch_upserted(PostgresStores(conn), event)
+
+    async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
+        """Place a new order in the first stage of its service type's latest flow."""
+        await self._events.on_order_opened(PostgresStores(conn), event)
+
+    async def on_order_action(self, conn: Connection, event: OrderAction) -> None:
+        """A staff action: advance, back, pause, resume, assign, note, cancel, deliver, reopen."""
+        await self._events.on_order_action(PostgresStores(conn), event)
+
+    async def on_lab_status(self, conn: Connection, event: LabStatus) -> None:
+        """A lab's status: moves the order as its flow maps it, updates the lab forecast."""
+        await self._events.on_lab_status(PostgresStores(conn), event)
+
+    async def on_notification_status(self, conn: Connection, event: NotificationStatus) -> None:
+        """Keep the customer message's status and show it on the order's timeline."""
+        await record_message_status(PostgresStores(conn), event)

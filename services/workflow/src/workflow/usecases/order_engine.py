@@ -1,0 +1,351 @@
+"""The order engine's shell: load an order, ask the pure machine, store what it decided.
+
+Everything runs in the caller's transaction (a consumer's, with its inbox claim), so the new
+state, its history, its timeline and the events to publish commit together or not at all.
+
+- **Concurrency.** A decision is saved with ``UPDATE … WHERE version = $n``. When another
+  action changed the order first, the engine reloads it and decides again (up to
+  ``MAX_CONFLICTS`` times, then the message is redelivered): two actions never both apply to
+  the same stale state.
+- **The state it was made on.** An action that carries ``expected_version`` (the order's
+  version the person saw) is refused, with ``STALE_VERSION`` on the timeline, when the order's
+  version differs: twenty clicks on "advance" made on one view move the order one stage.
+- **Time.** An action takes effect at its ``requested_at`` (a lab status at its
+  ``reported_at``), but never before the order's latest stage entry or stop, so a late message
+  cannot rewrite the past. Risk is assessed against the clock.
+- **Risk** is assessed right after every applied decision and at opening; a changed level is
+  stored, put on the timeline and published as ``order.risk_changed.v1``.
+- **Reopen** opens a new order in workflow, ``<number>-R<n>``, in the latest flow of the same
+  service type, linked both ways (``reopened_from``); its stage changes carry
+  ``reopened_from`` so the notifier can find the customer.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from shared.clock import Clock
+from shared.events import OrderRiskChanged
+from shared.logging import get_logger
+from workflow.domain.calendar import BranchCalendar
+from workflow.domain.flow import FlowVersion
+from workflow.domain.order_actions import (
+    ApplyLabStatus,
+    Cancelled,
+    Command,
+    Delivered,
+    ReopenRequested,
+    Resumed,
+    StageEntered,
+)
+from workflow.domain.order_clock import as_of
+from workflow.domain.order_machine import ActionRefused, Decision, OrderState, decide
+from workflow.domain.order_state import EmptyFlow, open_order
+from workflow.domain.order_texts import REOPEN_LABELS, describe
+from workflow.domain.records import Branch, NewOrder, StoredOrder, TimelineEntry
+from workflow.domain.risk import RiskLevel, assess_risk
+from workflow.usecases.outgoing import closed_event, stage_changed_event
+from workflow.usecases.ports import Calendars, Stores
+
+log = get_logger(__name__)
+
+MAX_CONFLICTS = 10
+STALE_VERSION = "A OS mudou desde que você a viu; recarregue e tente de novo."
+TRACKING_TOKEN_BYTES = 8
+"""64 random bits: 11 URL-safe characters, far beyond guessing at any request rate."""
+_RISK_LABELS = {
+    RiskLevel.ON_TRACK: "De volta ao prazo",
+    RiskLevel.AT_RISK: "Em risco",
+    RiskLevel.OVERDUE: "Atrasada",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    order: StoredOrder
+    decision: Decision | None
+    refused: str | None = None
+
+
+class OrderEngine:
+    def __init__(
+        self,
+        calendars: Calendars,
+        clock: Clock,
+        risk_share: float,
+        *,
+        new_id: Callable[[], UUID],
+    ) -> None:
+        """``new_id`` gives a remake's order id (``uuid4`` in production)."""
+        self._calendars = calendars
+        self._clock = clock
+        self._risk_share = risk_share
+        self._new_id = new_id
+
+    async def open(
+        self,
+        stores: Stores,
+        new: NewOrder,
+        branch: Branch,
+        *,
+        actor: str,
+        summary: str,
+        correlation_id: str,
+    ) -> bool:
+        """Place a new order in the first stage of its service type's latest flow."""
+        flow = await stores.flows.latest(new.chain_id, new.service_type)
+        decision: Decision | None = None
+        problem: str | None = None
+        if flow is None:
+            problem = f"tipo de OS desconhecido: {new.service_type!r}"
+        elif not await stores.flows.is_active(new.chain_id, new.service_type):
+            problem = f"o tipo de OS {new.service_type!r} está desativado"
+            flow = None
+        else:
+            calendar = self._calendars.for_branch(branch, new.opened_at)
+            try:
+                decision = open_order(
+                    flow,
+                    calendar,
+                    new.opened_at,
+                    new.promised_date,
+                    new.confirm_before_proposal,
+                )
+            except EmptyFlow:
+                problem = f"o tipo de OS {new.service_type!r} não tem etapas"
+        entered = decision.events[0] if decision else None
+        inserted = await stores.orders.insert(
+            new,
+            decision.state if decision else None,
+            tracking_token=new_tracking_token(),
+            due_explanation=entered.deadline.describe()
+            if isinstance(entered, StageEntered)
+            else None,
+            projection_reason=decision.state.projection_reason(flow) if decision and flow else None,
+            status_reason=problem,
+            now=self._clock(),
+        )
+        if not inserted:
+            return False
+        await stores.orders.add_timeline(
+            TimelineEntry(
+                chain_id=new.chain_id,
+                order_id=new.order_id,
+                occurred_at=new.opened_at,
+                actor=actor,
+                kind="opened",
+                summary=summary + (f"; {problem}" if problem else ""),
+            )
+        )
+        if decision is None or flow is None:
+            log.warning("order_needs_attention", order_id=str(new.order_id), reason=problem)
+            return True
+        stored = await stores.orders.load(new.chain_id, new.order_id)
+        assert stored is not None
+        await self._record(stores, stored, flow, calendar, decision, new.opened_at, correlation_id)
+        return True
+
+    async def apply(
+        self,
+        stores: Stores,
+        chain_id: UUID,
+        order_id: UUID,
+        command: Command,
+        *,
+        when: datetime,
+        correlation_id: str,
+        expected_version: int | None = None,
+    ) -> Outcome:
+        """Decide ``command`` on the order's current state and store the decision.
+
+        With ``expected_version`` (the version the person saw), an order that has changed
+        since is not acted on: the outcome is a refusal saying so.
+        """
+        for _ in range(MAX_CONFLICTS):
+            order = await stores.orders.load(chain_id, order_id)
+            if order is None:
+                raise LookupError(f"order {order_id} not known yet; redeliver later")
+            state = order.state
+            if state is None:
+                reason = "A OS não tem um fluxo de etapas válido; não aceita ações."
+                return Outcome(order, None, reason)
+            if expected_version is not None and state.version != expected_version:
+                return Outcome(order, None, STALE_VERSION)
+            flow = await stores.flows.for_order(chain_id, order.service_type, state.flow_version)
+            now = _not_before(min(when, self._clock()), state)
+            calendar = self._calendars.for_branch(order.branch, now)
+            try:
+                decision = decide(state, command, flow, calendar, now)
+            except ActionRefused as refused:
+                return Outcome(order, None, refused.reason)
+            explanation = next(
+                (e.deadline.describe() for e in decision.events if isinstance(e, StageEntered)),
+                None,
+            )
+            addendum = next(
+                (e.credit.describe() for e in decision.events if isinstance(e, Resumed)), None
+            )
+            saved = await stores.orders.save_state(
+                order_id,
+                decision.state,
+                state.version,
+                now=now,
+                due_explanation=explanation,
+                due_explanation_addendum=addendum,
+                projection_reason=decision.state.projection_reason(flow),
+                closed=state.is_open and not decision.state.is_open,
+            )
+            if saved:
+                by = (
+                    f"laboratório {order.lab_code or ''}".strip()
+                    if isinstance(command, ApplyLabStatus)
+                    else command.actor
+                )
+                await self._record(
+                    stores, order, flow, calendar, decision, now, correlation_id, by=by
+                )
+                return Outcome(order, decision)
+            log.info("order_version_conflict_retrying", order_id=str(order_id))
+        raise RuntimeError(f"order {order_id}: {MAX_CONFLICTS} version conflicts in a row")
+
+    async def assess(
+        self, stores: Stores, order: StoredOrder, state: OrderState, flow: FlowVersion
+    ) -> None:
+        """Assess the open order's risk now; store it, and publish a changed level."""
+        now = self._clock()
+        calendar = self._calendars.for_branch(order.branch, now)
+        assessment = assess_risk(state, flow, calendar, now, self._risk_share)
+        previous = await stores.orders.set_risk(order.order_id, assessment, now)
+        if previous == assessment.level:
+            return
+        await stores.orders.add_timeline(
+            TimelineEntry(
+                chain_id=order.chain_id,
+                order_id=order.order_id,
+                occurred_at=now,
+                actor="sistema",
+                kind="risk_changed",
+                summary=f"{_RISK_LABELS[assessment.level]}: {assessment.reason}",
+                detail={"level": assessment.level.value, "previous": previous},
+            )
+        )
+        await stores.outbox.enqueue(
+            OrderRiskChanged(
+                occurred_at=now,
+                correlation_id=f"risk-{order.order_id}",
+                chain_id=order.chain_id,
+                order_id=order.order_id,
+                branch_id=order.branch_id,
+                level=assessment.level.value,
+                reason=assessment.reason,
+            ),
+        )
+        log.info("order_risk_changed", order_id=str(order.order_id), level=assessment.level)
+
+    async def _record(
+        self,
+        stores: Stores,
+        order: StoredOrder,
+        flow: FlowVersion,
+        calendar: BranchCalendar,
+        decision: Decision,
+        now: datetime,
+        correlation_id: str,
+        *,
+        by: str | None = None,
+    ) -> None:
+        """Store the decision's effects; ``by`` (who acted) is the actor of stage entries."""
+        leaves_stage = any(
+            isinstance(e, StageEntered | Delivered | Cancelled) for e in decision.events
+        )
+        previous = order.state
+        if leaves_stage and previous is not None and previous.paused_at is not None:
+            # The stage being left had its clock stopped (paused, or a stage that waits for the
+            # customer): its due time moves by what that stop gave back, so analytics do not
+            # count it late.
+            moved = as_of(previous, flow, calendar, now).stage_due_at
+            await stores.orders.move_stage_due(order.order_id, moved)
+        for event in decision.events:
+            note = describe(event, order.lab_code)
+            summary = note.summary
+            detail = dict(note.detail)
+            if isinstance(event, StageEntered):
+                await stores.orders.enter_stage(order.chain_id, order.order_id, event)
+                await stores.outbox.enqueue(
+                    stage_changed_event(order, event, decision.state, correlation_id)
+                )
+            elif isinstance(event, Resumed):
+                await stores.orders.move_stage_due(order.order_id, event.stage_due_at)
+            elif isinstance(event, Delivered | Cancelled):
+                await stores.orders.close_stage(order.order_id, now)
+                await stores.outbox.enqueue(
+                    closed_event(order, decision.state, now, correlation_id)
+                )
+            elif isinstance(event, ReopenRequested):
+                number, remake_id = await self._open_remake(stores, order, event, correlation_id)
+                summary += f" → OS {number}"
+                detail.update(remake_order_id=str(remake_id), remake_number=number)
+            await stores.orders.add_timeline(
+                TimelineEntry(
+                    chain_id=order.chain_id,
+                    order_id=order.order_id,
+                    occurred_at=now,
+                    actor=(by or note.actor) if isinstance(event, StageEntered) else note.actor,
+                    kind=note.kind,
+                    summary=summary,
+                    detail=detail,
+                )
+            )
+        if decision.state.is_open:
+            await self.assess(stores, order, decision.state, flow)
+
+    async def _open_remake(
+        self,
+        stores: Stores,
+        original: StoredOrder,
+        requested: ReopenRequested,
+        correlation_id: str,
+    ) -> tuple[str, UUID]:
+        number = await stores.orders.next_remake_number(original)
+        label = REOPEN_LABELS[requested.kind]
+        new = NewOrder(
+            order_id=self._new_id(),
+            chain_id=original.chain_id,
+            branch_id=original.branch_id,
+            number=number,
+            service_type=original.service_type,
+            customer_name=original.customer_name,
+            lab_code=original.lab_code,
+            promised_date=None,
+            opened_at=requested.requested_at,
+            reopened_from=original.order_id,
+            reopen_kind=requested.kind,
+        )
+        await self.open(
+            stores,
+            new,
+            original.branch,
+            actor=requested.actor,
+            summary=f"OS {number} aberta como {label} da OS {original.number}: {requested.reason}",
+            correlation_id=correlation_id,
+        )
+        return number, new.order_id
+
+
+def new_tracking_token() -> str:
+    """A fresh token for the customer's link: random (``secrets``), unrelated to the order id.
+
+    Every order gets its own, a remake or warranty order too. A replayed ``order.opened``
+    inserts nothing, so an order keeps the token it was first given.
+    """
+    return secrets.token_urlsafe(TRACKING_TOKEN_BYTES)
+
+
+def _not_before(when: datetime, state: OrderState) -> datetime:
+    """An action takes effect at ``when``, but never before the order's last move."""
+    floor = max(state.stage_entered_at, state.paused_at or state.stage_entered_at)
+    return max(when, floor)

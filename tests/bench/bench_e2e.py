@@ -1,0 +1,604 @@
+"""End to end: ``advance`` accepted at intake → committed in workflow → SMS at the provider.
+
+Run: ``make bench-e2e``, or ``uv run python -m tests.bench.bench_e2e`` with
+``--rates 25,50,100,200,400 --step 20 --latency 0.02``. Needs the PostgreSQL and
+RabbitMQ of ``ETAPA_TEST_POSTGRES_URL`` and ``ETAPA_TEST_AMQP_URL`` (the local servers).
+
+1. **Etapa**: intake, workflow and notifier run as processes (``python -m <service> serve``)
+   with fresh databases and their own topology prefix, the demo chain seeded, notifier's
+   ``http`` provider pointed at the fake provider (``tests.bench.e2e_fake``, its own process,
+   ``--latency`` seconds per request). A service type of 50 stages (an SMS on every 4th) is
+   saved through workflow's API and enough orders are opened through intake for every
+   action to have a stage to go to. Then
+   ``POST /orders/{id}/actions {"action": "advance"}`` is sent open-loop (on a fixed schedule,
+   never waiting for answers) at each rate for ``--step`` seconds, round-robin over the orders.
+2. **Raw pipeline** (``tests.bench.raw_pipeline``), in the same run, at the same rates: the same
+   hops in plain aio-pika + asyncpg with the same durability (inbox, outbox, confirms, acks).
+
+Per step: offered actions/s and accepted/s (intake's 2xx answers received in the step),
+transitions committed/s (workflow's orders), SMS/s
+at the fake, action → SMS p50/p95/p99 (from the scheduled send to the provider's receipt), the
+backlog at the step's end (queues' ready messages, unpublished outbox rows, transitions
+accepted but not committed), and CPU per process (``/proc``) → ms CPU per transition.
+A step is sustained when intake accepts ≥ 95 % of the offered actions and, at its end, the
+transitions accepted but not committed are under one second's worth (the backlog is flat) and
+the SMS due but not at the provider under 1.5 seconds' worth; the escalation stops at the first
+step that is not. After the steps: nothing lost (every SMS-stage transition reached the fake)
+and nothing duplicated (no idempotency key sent twice). Nothing fails on a slow figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+
+from shared.database import drop_database
+from shared.topology import Topology
+from shared.wiring import CONSUMES
+from tests.bench.e2e_measure import (
+    SMS_EVERY,
+    Receipts,
+    Sampler,
+    Step,
+    children_of,
+    count,
+    percentile,
+    queue_depths,
+)
+from tests.bench.raw_pipeline import queue_names
+from tests.browser.people import ADMIN, ATTENDANT_SP, StaffApi
+from tests.conftest import _cleanup
+from tests.infra import Infra
+from tests.integration.harness import free_port
+from tests.processes import BACKENDS, running_services, wait_ready
+
+POSTGRES = os.environ.get(
+    "ETAPA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+AMQP = os.environ.get("ETAPA_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
+STAGES = 50
+"""Workflow's limit for a flow; each order takes at most ``STAGES - 1`` advances."""
+SERVICE_TYPE = "bench-etapas"
+SMS_TEXT = re.compile(r"OS (\S+) etapa e(\d+)")
+RAW_TEXT = re.compile(r"raw (\S+) (\S+) (\d+)")
+
+
+# ---------------------------------------------------------------- Etapa
+
+
+def flow() -> dict[str, Any]:
+    return {
+        "code": SERVICE_TYPE,
+        "name": f"Bench: {STAGES} etapas",
+        "stages": [
+            {
+                "key": f"e{n:03d}",
+                "name": f"Etapa {n}",
+                "planned_days": 1,
+                "counting": "calendar",
+                "sms_template": (
+                    f"OS {{numero_os}} etapa e{n:03d}" if n and n % SMS_EVERY == 0 else None
+                ),
+            }
+            for n in range(STAGES)
+        ],
+    }
+
+
+async def open_orders(api: StaffApi, intake: str, count_: int) -> list[dict[str, Any]]:
+    headers = {"Authorization": f"Bearer {api.token(ATTENDANT_SP)}"}
+    branch = api.branch_id("SP01")
+    semaphore = asyncio.Semaphore(8)
+
+    async def one(client: httpx.AsyncClient, n: int) -> dict[str, Any]:
+        async with semaphore:
+            for _ in range(100):  # intake learns the new type from workflow's event
+                response = await client.post(
+                    f"{intake}/api/v1/orders",
+                    headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    json={
+                        "branch_id": branch,
+                        "service_type": SERVICE_TYPE,
+                        "customer": {
+                            "name": f"Cliente {n}",
+                            "phone": "(11) 98765-4321",
+                            "sms_consent": True,
+                        },
+                    },
+                )
+                if response.status_code < 300:
+                    order: dict[str, Any] = response.json()
+                    return order
+                await asyncio.sleep(0.2)
+            raise RuntimeError(f"cannot open an order: {response.status_code} {response.text}")
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        return list(await asyncio.gather(*(one(client, n) for n in range(count_))))
+
+
+def log_failure(exc: Exception) -> None:
+    print(f"  an advance got no answer: {type(exc).__name__}: {exc}", flush=True)
+
+
+async def stagger(intake: str, token: str, orders: list[dict[str, Any]]) -> int:
+    """Move the n-th order ``n % SMS_EVERY`` stages on, before the clock: round-robin then
+    reaches an SMS stage on a quarter of the orders in every round, not all in one round."""
+    semaphore = asyncio.Semaphore(16)
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def move(client: httpx.AsyncClient, order_id: str, stages: int) -> None:
+        async with semaphore:
+            for _ in range(stages):
+                response = await client.post(
+                    f"{intake}/api/v1/orders/{order_id}/actions",
+                    headers=headers,
+                    json={"action": "advance"},
+                )
+                response.raise_for_status()
+
+    async with httpx.AsyncClient(timeout=30) as client:
+        await asyncio.gather(
+            *(move(client, o["order_id"], n % SMS_EVERY) for n, o in enumerate(orders))
+        )
+    return sum(n % SMS_EVERY for n in range(len(orders)))
+
+
+async def drive(
+    intake: str,
+    token: str,
+    orders: list[dict[str, Any]],
+    steps: list[Step],
+    sampler: Sampler,
+    sent: dict[tuple[str, int], float],
+    receipts: Receipts,
+) -> list[Step]:
+    """Post ``advance`` open-loop at each step's rate; close each step with a sample."""
+    positions = {o["order_id"]: n % SMS_EVERY for n, o in enumerate(orders)}  # see stagger
+    accepted_at: list[float] = []
+    failures: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    done: list[Step] = []
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        headers = {"Authorization": f"Bearer {token}"}
+
+        async def post(order_id: str) -> None:
+            try:
+                response = await client.post(
+                    f"{intake}/api/v1/orders/{order_id}/actions",
+                    headers=headers,
+                    json={"action": "advance"},
+                )
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                status = 0
+                log_failure(exc)
+            if 200 <= status < 300:
+                accepted_at.append(time.time())  # intake's answer: what it took on
+            else:
+                failures[status] = failures.get(status, 0) + 1
+
+        tasks: set[asyncio.Task[None]] = set()
+        await sampler.start()
+        start = time.time() + 0.5
+        n = 0
+        for step in steps:
+            step.begin = start
+            total = round(step.rate * step.seconds)
+            for i in range(total):
+                at = start + i / step.rate
+                delay = at - time.time()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                order = orders[n % len(orders)]
+                n += 1
+                positions[order["order_id"]] += 1
+                position = positions[order["order_id"]]
+                if position % SMS_EVERY == 0:
+                    sent[(order["number"], position)] = at
+                task = asyncio.create_task(post(order["order_id"]))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+            start += step.seconds
+            await asyncio.sleep(max(0.0, start - time.time()))
+            step.offered = total
+            step.accepted = sum(1 for a in accepted_at if start - step.seconds <= a < start)
+            committed_total = await sampler.close_step(step, receipts, SMS_TEXT)
+            step.lag = len(accepted_at) - committed_total
+            done.append(step)
+            print(f"  {describe(step)}", flush=True)
+            if not step.sustained:
+                break
+        await asyncio.gather(*list(tasks), return_exceptions=True)
+    if failures:
+        print(f"  refused or failed advances: {failures}")
+    return done
+
+
+async def run_etapa(
+    infra: Infra, fake_url: str, rates: list[float], seconds: float, orders_count: int
+) -> tuple[list[Step], dict[str, Any]]:
+    extra = {
+        "NOTIFIER_SMS_PROVIDER": "http",
+        "NOTIFIER_HTTP_URL": f"{fake_url}/sms",
+        "NOTIFIER_SENDING_HOURS": "always",
+        "ETAPA_LOG_LEVEL": "WARNING",
+    }
+    with running_services(infra, "e2e", BACKENDS, demo=True, **extra) as urls:
+        await asyncio.to_thread(wait_ready, urls, BACKENDS, 90)
+        env = infra.service_env("e2e")
+        pids = service_pids()
+        api = StaffApi(urls)
+        async with httpx.AsyncClient(timeout=30) as client:
+            response = await client.post(
+                f"{urls['workflow']}/api/v1/service-types",
+                headers={"Authorization": f"Bearer {api.token(ADMIN)}"},
+                json=flow(),
+            )
+            if response.status_code >= 300:
+                raise RuntimeError(f"the bench flow was refused: {response.text}")
+        orders = await open_orders(api, urls["intake"], orders_count)
+        workflow_db = env["WORKFLOW_DATABASE_URL"]
+        notifier_db = env["NOTIFIER_DATABASE_URL"]
+        for _ in range(300):
+            placed = await count(workflow_db, "SELECT count(*) FROM orders")
+            contacts = await count(notifier_db, "SELECT count(*) FROM contacts")
+            if placed >= orders_count and contacts >= orders_count:
+                break
+            await asyncio.sleep(0.2)
+        staggered = await stagger(urls["intake"], api.token(ATTENDANT_SP), orders)
+        for _ in range(600):
+            positions = "SELECT coalesce(sum(stage_position), 0) FROM orders"
+            if await count(workflow_db, positions) >= staggered:
+                break
+            await asyncio.sleep(0.2)
+        topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
+        queues = [
+            topology.queue_name(service, event.routing_key())
+            for service, events in CONSUMES.items()
+            for event in events
+        ]
+        databases = [env[f"{s.upper()}_DATABASE_URL"] for s in BACKENDS]
+
+        async def backlog() -> tuple[int, int]:
+            outbox = 0
+            for url in databases:
+                outbox += await count(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            return await queue_depths(infra.amqp_url, queues), outbox
+
+        async def committed() -> int:
+            return await count(workflow_db, "SELECT coalesce(sum(stage_position), 0) FROM orders")
+
+        async def sms_due() -> int:
+            return await count(
+                workflow_db, f"SELECT coalesce(sum(stage_position / {SMS_EVERY}), 0) FROM orders"
+            )
+
+        sampler = Sampler(committed, sms_due, backlog, pids)
+        receipts = Receipts(fake_url)
+        async with httpx.AsyncClient(timeout=30) as client:
+            await receipts.fetch(client)
+        sent: dict[tuple[str, int], float] = {}
+        steps = [Step(rate, seconds) for rate in rates]
+        done = await drive(
+            urls["intake"], api.token(ATTENDANT_SP), orders, steps, sampler, sent, receipts
+        )
+        summary = await drain_and_check(receipts, sent, done, SMS_TEXT, etapa_key)
+    return done, summary
+
+
+def etapa_key(match: re.Match[str]) -> tuple[str, int]:
+    return match.group(1), int(match.group(2))
+
+
+def service_pids() -> dict[str, int]:
+    """This process's children running ``python -m <service> serve``."""
+    found = {}
+    for pid in children_of(os.getpid()):
+        with contextlib.suppress(OSError):
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            for service in BACKENDS:
+                if service.encode() in argv and b"serve" in argv:
+                    found[service] = pid
+    return found
+
+
+async def drain_and_check(
+    receipts: Receipts,
+    sent: dict[Any, float],
+    steps: list[Step],
+    pattern: re.Pattern[str],
+    key_of: Callable[[re.Match[str]], Any],
+    timeout: float = 90,
+    stalled: float = 15,
+) -> dict[str, Any]:
+    """Wait for the SMS still due (until all came, none came for ``stalled`` seconds or
+    ``timeout`` passed); give each step its latencies; count missing and repeated SMS."""
+    async with httpx.AsyncClient(timeout=30) as client:
+        deadline = time.monotonic() + timeout
+        progress, last = time.monotonic(), -1
+        while True:
+            await receipts.fetch(client)
+            got = {key_of(m): at for at, m, _ in receipts.accepted(pattern)}
+            if len(got) > last:
+                progress, last = time.monotonic(), len(got)
+            now = time.monotonic()
+            if len(got) >= len(sent) or now > deadline or now - progress > stalled:
+                break
+            await asyncio.sleep(0.5)
+    for key, at in sent.items():
+        if key in got:
+            for step in steps:
+                if step.begin <= at < step.begin + step.seconds:
+                    step.latencies.append(got[key] - at)
+    return {
+        "expected": len(sent),
+        "delivered": len([k for k in sent if k in got]),
+        "repeated": receipts.repeated(pattern),
+    }
+
+
+# ---------------------------------------------------------------- raw pipeline
+
+
+async def run_raw(
+    infra: Infra, fake_url: str, rates: list[float], seconds: float, orders: int, prefetch: int
+) -> tuple[list[Step], dict[str, Any]]:
+    prefix = f"{infra.prefix}raw."
+    urls = {role: infra.database_url("raw", f"_{role}") for role in ("accept", "advance", "notify")}
+    common = ["--amqp", infra.amqp_url, "--prefix", prefix, "--prefetch", str(prefetch)]
+    started: list[subprocess.Popen[bytes]] = []
+    logs = []
+
+    def launch(role: str, *extra: str) -> subprocess.Popen[bytes]:
+        log = (LOGS / f"etapa-bench-e2e-{infra.run_id}-raw-{role}.log").open("wb")
+        logs.append(log)
+        process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "tests.bench.raw_pipeline", role),
+                *("--database", urls[role], *common, *extra),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+        )
+        started.append(process)
+        return process
+
+    try:
+        for role in ("advance", "notify"):
+            process = launch(role, "--fake", fake_url, "--sms-every", str(SMS_EVERY))
+            await ready(process, role)
+        steps = [Step(rate, seconds) for rate in rates]
+        schedule = ",".join(f"{s.rate}:{s.seconds}" for s in steps)
+        accept = launch(
+            "accept", "--schedule", schedule, "--orders", str(orders), "--sms-every", str(SMS_EVERY)
+        )
+        begin = float(await ready(accept, "accept"))
+        pids = {"accept": accept.pid, "advance": started[0].pid, "notify": started[1].pid}
+        actions, changes = queue_names(prefix)
+
+        async def committed() -> int:  # transitions: the advance hop's inbox rows
+            return await count(urls["advance"], "SELECT count(*) FROM inbox")
+
+        async def sms_due() -> int:
+            return await count(
+                urls["advance"], f"SELECT coalesce(sum(position / {SMS_EVERY}), 0) FROM orders"
+            )
+
+        async def accepted(before: float | None = None) -> int:
+            sql = "SELECT count(*) FROM actions"
+            if before is not None:
+                sql += f" WHERE created_at < to_timestamp({before})"
+            return await count(urls["accept"], sql)
+
+        async def backlog() -> tuple[int, int]:
+            outbox = 0
+            for role in ("accept", "advance"):
+                outbox += await count(
+                    urls[role], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                )
+            return await queue_depths(infra.amqp_url, [actions, changes]), outbox
+
+        sampler = Sampler(committed, sms_due, backlog, pids)
+        receipts = Receipts(fake_url)
+        async with httpx.AsyncClient(timeout=30) as client:
+            await receipts.fetch(client)
+        await asyncio.sleep(max(0.0, begin - time.time()))
+        await sampler.start()
+        done: list[Step] = []
+        edge = begin
+        for step in steps:
+            step.begin = edge
+            edge += step.seconds
+            await asyncio.sleep(max(0.0, edge - time.time()))
+            step.offered = round(step.rate * step.seconds)
+            committed_total = await sampler.close_step(step, receipts, RAW_TEXT)
+            step.accepted = await accepted(edge) - sum(s.accepted for s in done)
+            step.lag = await accepted() - committed_total
+            done.append(step)
+            print(f"  {describe(step)}", flush=True)
+            if not step.sustained:
+                break
+        accept.terminate()
+        await asyncio.to_thread(accept.wait)
+        sent = await raw_sent(urls["advance"])
+        summary = await drain_and_check(receipts, sent, done, RAW_TEXT, raw_key)
+    finally:
+        for process in started:
+            if process.poll() is None:
+                process.terminate()
+        for process in started:
+            try:
+                await asyncio.to_thread(process.wait, 20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+        for url in urls.values():
+            await drop_database(url)
+        connection = await aio_pika.connect(infra.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            for name in queue_names(prefix):
+                await channel.queue_delete(name)
+    return done, summary
+
+
+async def ready(process: subprocess.Popen[bytes], role: str) -> str:
+    """Until ``process`` prints ``ready`` (its log lines come first); what follows the word."""
+    assert process.stdout is not None
+    while True:
+        line = (await asyncio.to_thread(process.stdout.readline)).decode()
+        if not line:
+            raise RuntimeError(f"raw {role} did not start (see its log)")
+        if line.startswith("ready"):
+            return line.removeprefix("ready").strip()
+
+
+def raw_key(match: re.Match[str]) -> tuple[str, int]:
+    return match.group(2), int(match.group(3))
+
+
+async def raw_sent(advance_db: str) -> dict[Any, float]:
+    """(order, position) → the action's scheduled time, for every SMS stage the raw pipeline
+    reached: read back from its outbox (the sent time travels in the payload)."""
+    conn = await asyncpg.connect(advance_db)
+    try:
+        rows = await conn.fetch("SELECT payload FROM outbox")
+    finally:
+        await conn.close()
+    sent = {}
+    for row in rows:
+        payload = row["payload"] if isinstance(row["payload"], dict) else json.loads(row["payload"])
+        if payload["position"] % SMS_EVERY == 0:
+            sent[(payload["order_id"], payload["position"])] = float(payload["sent_at"])
+    return sent
+
+
+# ---------------------------------------------------------------- report
+
+
+def describe(step: Step) -> str:
+    return (
+        f"{step.rate:5.0f}/s offered: accepted {step.accepted / step.seconds:6.1f}/s"
+        f"  committed {step.committed / step.seconds:6.1f}/s  SMS {step.sms / step.seconds:5.1f}/s"
+        f"  backlog: queues {step.queued}, outbox {step.outbox}, uncommitted {step.lag}"
+        f"  {'sustained' if step.sustained else 'NOT sustained'}"
+    )
+
+
+def report(
+    name: str, steps: list[Step], summary: dict[str, Any], processes: tuple[str, ...]
+) -> None:
+    print(f"\n{name}")
+    print(
+        "  rate/s  accepted/s committed/s  SMS/s   SMS p50    p95    p99 ms"
+        "   queued outbox uncommitted   CPU ms/transition (" + " + ".join(processes) + ")"
+        "  + rabbitmq, postgres"
+    )
+    for s in steps:
+        per = [1000 * s.cpu.get(p, 0.0) / max(1, s.committed) for p in processes]
+        infra = [1000 * s.cpu.get(p, 0.0) / max(1, s.committed) for p in ("rabbitmq", "postgres")]
+        ms = [1000 * percentile(s.latencies, q) for q in (0.5, 0.95, 0.99)]
+        print(
+            f"  {s.rate:6.0f}  {s.accepted / s.seconds:10.1f} {s.committed / s.seconds:11.1f}"
+            f" {s.sms / s.seconds:6.1f}  {ms[0]:7.0f} {ms[1]:6.0f} {ms[2]:6.0f}"
+            f"   {s.queued:6d} {s.outbox:6d} {s.lag:11d}"
+            f"   {sum(per):5.1f} ({' + '.join(f'{p:.1f}' for p in per)})"
+            f"  + {infra[0]:.1f}, {infra[1]:.1f}"
+            f"  {'' if s.sustained else 'NOT sustained'}"
+        )
+    print(
+        f"  SMS due {summary['expected']}, delivered {summary['delivered']}"
+        f" (missing when the wait ended: {summary['expected'] - summary['delivered']}),"
+        f" repeated requests for one SMS {summary['repeated']}"
+    )
+
+
+def ratio(value: float, raw: float) -> str:
+    return f"{value / raw:.2f}" if raw else "—"
+
+
+def max_sustained(steps: list[Step]) -> float:
+    return max((s.committed / s.seconds for s in steps if s.sustained), default=0.0)
+
+
+async def main(
+    rates: list[float], seconds: float, orders: int, latency: float, prefetch: int
+) -> None:
+    infra = Infra(POSTGRES, AMQP)
+    fake_port = free_port()
+    fake_log = (LOGS / f"etapa-bench-e2e-{infra.run_id}-fake.log").open("wb")
+    fake = subprocess.Popen(  # noqa: ASYNC220 - once, before the clock
+        [sys.executable, "-m", "tests.bench.e2e_fake", str(fake_port), str(latency)],
+        stdout=fake_log,
+        stderr=subprocess.STDOUT,
+    )
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                with contextlib.suppress(httpx.TransportError):
+                    await client.get(f"{fake_url}/_receipts")
+                    break
+                await asyncio.sleep(0.1)
+        print(f"Etapa (intake → workflow → notifier → fake provider, {latency * 1000:.0f} ms)")
+        etapa, etapa_summary = await run_etapa(infra, fake_url, rates, seconds, orders)
+        print(f"raw pipeline (aio-pika + asyncpg, prefetch {prefetch})")
+        raw, raw_summary = await run_raw(infra, fake_url, rates, seconds, orders, prefetch)
+    finally:
+        fake.terminate()
+        fake.wait(timeout=20)
+        fake_log.close()
+        await _cleanup(infra)
+    report("Etapa", etapa, etapa_summary, BACKENDS)
+    report("raw pipeline", raw, raw_summary, ("accept", "advance", "notify"))
+    best, best_raw = max_sustained(etapa), max_sustained(raw)
+    print(
+        f"\nmax sustained: Etapa {best:.0f} transitions/s, raw {best_raw:.0f}/s"
+        f" → {ratio(best, best_raw)} x raw  (steps of {seconds:.0f} s; the highest step that"
+        f" kept up; load average {os.getloadavg()[0]:.1f})"
+    )
+    for name, steps in (("Etapa", etapa), ("raw", raw)):
+        over = next((s for s in steps if not s.sustained), None)
+        if over is not None:
+            print(
+                f"{name} at {over.rate:.0f}/s offered (did not keep up):"
+                f" {over.committed / over.seconds:.1f} committed/s"
+            )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rates", default="25,50,100,200,400")
+    parser.add_argument("--step", type=float, default=20, help="seconds per rate")
+    parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
+    parser.add_argument("--raw-prefetch", type=int, default=1)
+    args = parser.parse_args()
+    rates = [float(r) for r in args.rates.split(",")]
+    advances = sum(rate * args.step for rate in rates)
+    asyncio.run(
+        main(
+            rates,
+            args.step,
+            max(20, math.ceil(advances / (STAGES - SMS_EVERY - 1))),
+            args.latency,
+            args.raw_prefetch,
+        )
+    )

@@ -1,0 +1,199 @@
+"""What ``bench_e2e`` measures: CPU per process (``/proc``), queue depths, database counts, the
+fake provider's receipts, and a step of the open-loop schedule with its verdict."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import httpx
+
+SMS_EVERY = 4
+"""An SMS on every 4th stage (both pipelines): a quarter of the transitions send one."""
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its children that still run (``/proc``)."""
+    total = 0.0
+    for candidate in [pid, *children_of(pid)]:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{candidate}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def children_of(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def pids_named(name: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if (entry / "comm").read_text().strip() == name:
+                    found.append(int(entry.name))
+    return found
+
+
+def infra_cpu() -> dict[str, float]:
+    """RabbitMQ's and PostgreSQL's CPU (all of PostgreSQL's processes: other users' load too)."""
+    return {
+        "rabbitmq": sum(cpu_seconds(p) for p in pids_named("beam.smp")),
+        "postgres": sum(
+            _own_cpu(p) for p in pids_named("postgres")
+        ),  # backends come and go: a lower bound
+    }
+
+
+def _own_cpu(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICK
+    return 0.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+async def queue_depths(amqp_url: str, names: list[str]) -> int:
+    """Ready messages in ``names`` (passive declares; a missing queue counts 0)."""
+    total = 0
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        for name in names:
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+                total += queue.declaration_result.message_count or 0
+            except aio_pika.exceptions.ChannelClosed:
+                continue
+            with contextlib.suppress(Exception):
+                await channel.close()
+    return total
+
+
+async def count(url: str, sql: str) -> int:
+    conn = await asyncpg.connect(url)
+    try:
+        return int(await conn.fetchval(sql) or 0)
+    finally:
+        await conn.close()
+
+
+@dataclass
+class Receipts:
+    """The fake provider's requests, fetched as they come."""
+
+    url: str
+    rows: list[list[Any]] = field(default_factory=list)
+
+    async def fetch(self, client: httpx.AsyncClient) -> None:
+        response = await client.get(f"{self.url}/_receipts", params={"since": len(self.rows)})
+        self.rows.extend(response.json())
+
+    def accepted(self, pattern: re.Pattern[str]) -> list[tuple[float, re.Match[str], str]]:
+        """(arrival, text match, key) of each distinct accepted SMS of ``pattern``, first only."""
+        seen: set[str] = set()
+        found = []
+        for at, key, text, status in self.rows:
+            match = pattern.match(text or "")
+            if match and status == 200 and key not in seen:
+                seen.add(key)
+                found.append((at, match, key))
+        return found
+
+    def repeated(self, pattern: re.Pattern[str]) -> int:
+        keys = [
+            key for _, key, text, status in self.rows if pattern.match(text or "") and status == 200
+        ]
+        return len(keys) - len(set(keys))
+
+
+@dataclass
+class Step:
+    rate: float
+    seconds: float
+    begin: float = 0.0
+    """When its first action was scheduled (``time.time()``)."""
+    offered: int = 0
+    accepted: int = 0
+    committed: int = 0
+    sms: int = 0
+    latencies: list[float] = field(default_factory=list)
+    queued: int = 0
+    outbox: int = 0
+    lag: int = 0
+    sms_lag: int = 0
+    cpu: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def sustained(self) -> bool:
+        return (
+            self.accepted >= 0.95 * self.offered
+            and self.lag <= max(20, self.rate)
+            and self.sms_lag <= max(10, self.rate / SMS_EVERY * 1.5)
+        )
+
+    def cpu_ms_per_transition(self, names: tuple[str, ...]) -> float:
+        return 1000 * sum(self.cpu.get(n, 0.0) for n in names) / max(1, self.committed)
+
+
+@dataclass
+class Sampler:
+    """What a step's end looks like: counters to difference, backlogs to read."""
+
+    committed: Callable[[], Awaitable[int]]
+    """Transitions committed so far."""
+    sms_due: Callable[[], Awaitable[int]]
+    """SMS the committed transitions call for (every ``SMS_EVERY``-th stage)."""
+    backlog: Callable[[], Awaitable[tuple[int, int]]]
+    pids: dict[str, int]
+    first_committed: int = 0
+    last_committed: int = 0
+    last_cpu: dict[str, float] = field(default_factory=dict)
+
+    def cpu_now(self) -> dict[str, float]:
+        now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+        now.update(infra_cpu())
+        return now
+
+    async def start(self) -> None:
+        self.first_committed = self.last_committed = await self.committed()
+        self.last_cpu = self.cpu_now()
+
+    async def close_step(self, step: Step, receipts: Receipts, pattern: re.Pattern[str]) -> int:
+        """Fill in ``step``'s counters; the transitions committed since ``start``."""
+        due = await self.sms_due()
+        total = await self.committed()
+        step.committed = total - self.last_committed
+        self.last_committed = total
+        cpu = self.cpu_now()
+        step.cpu = {name: cpu[name] - self.last_cpu.get(name, 0.0) for name in cpu}
+        self.last_cpu = cpu
+        step.queued, step.outbox = await self.backlog()
+        async with httpx.AsyncClient(timeout=30) as client:
+            await receipts.fetch(client)
+        sms = receipts.accepted(pattern)
+        step.sms = sum(1 for at, _, _ in sms if step.begin <= at < step.begin + step.seconds)
+        step.sms_lag = due - len(sms)
+        return total - self.first_committed
