@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e clean
+.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -103,6 +103,12 @@ browser: chromium ## browser tests of the console (Debian's Chromium)
 
 test-cluster: install ## three local RabbitMQ nodes as one cluster; the queues' leader dies under load (deploy/README.md)
 	$(RUN) pytest tests/cluster -m cluster -s --timeout 600
+
+chaos: install ## every fault under load, CHAOS_RUNS (3) times each, on a broker and database of its own; prints the table
+	CHAOS_RUNS=$${CHAOS_RUNS:-3} $(RUN) pytest tests/chaos -m chaos -s --timeout 0 -p no:cacheprovider
+
+chaos-quick: install ## one short run of every fault (20 s database outage)
+	CHAOS_QUICK=1 CHAOS_RUNS=$${CHAOS_RUNS:-1} $(RUN) pytest tests/chaos -m chaos -s --timeout 0 -p no:cacheprovider
 
 OVERLAY ?= one-box
 k8s-secrets: install ## write a Kubernetes overlay's secrets (OVERLAY=one-box|cluster; kept if there; never committed)

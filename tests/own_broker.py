@@ -216,6 +216,27 @@ class OwnRabbitMQ:
                 await asyncio.sleep(1)
         await self.wait_until_accepting(max(deadline - loop.time(), 30))
 
+    def kill(self) -> None:
+        """The node's Erlang VM dies at once (SIGKILL): no graceful hand-over of anything."""
+        pid = self.pid or self._read_pid()
+        if pid is None or not _running(pid):
+            raise OwnBrokerError(f"{self.name} has no running process to kill")
+        os.kill(pid, signal.SIGKILL)
+
+    async def boot_again(self, timeout: float = 120) -> None:
+        """Start the node again on its data directory after ``kill`` (its queues recover)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 30
+        while self.pid is not None and _running(self.pid) and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
+        (self.dir / "node.pid").unlink(missing_ok=True)
+        self.pid = None
+        code, out = await self._run("rabbitmq-server", "-detached", timeout=60)
+        if code != 0:
+            raise OwnBrokerError(f"rabbitmq-server -detached ({self.name}) again: {out}")
+        await self.wait_until_accepting(timeout)
+        self.pid = self._read_pid()
+
     async def stop(self) -> None:
         """Stop the node (by its own pid if ``rabbitmqctl stop`` does not do it) and wait."""
         self.pid = self.pid or self._read_pid()

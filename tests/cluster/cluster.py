@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from tests.integration.harness import free_port
-from tests.own_broker import OwnBrokerError, OwnRabbitMQ, _running
+from tests.own_broker import OwnBrokerError, OwnRabbitMQ
 
 
 @dataclass
@@ -51,10 +49,7 @@ class RabbitCluster:
 
     def kill(self, node: OwnRabbitMQ) -> None:
         """The node's Erlang VM dies at once (SIGKILL): no graceful hand-over of anything."""
-        pid = node.pid or node._read_pid()
-        if pid is None or not _running(pid):
-            raise OwnBrokerError(f"{node.name} has no running process to kill")
-        os.kill(pid, signal.SIGKILL)
+        node.kill()
 
 
 @contextlib.asynccontextmanager

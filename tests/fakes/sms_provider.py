@@ -11,7 +11,8 @@ Knobs: ``latency`` (seconds per request), ``fail_next(n, status)`` (the next n r
 answer ``status``), ``refuse_numbers`` (a 400 "invalid number" for these recipients),
 ``lose_responses(numbers, seconds)`` (the requests with these arrival numbers, from 0, are
 accepted — the delivery is recorded — and their answer is held ``seconds``: a lost response,
-as the client sees it when its deadline is shorter).
+as the client sees it when its deadline is shorter); ``lose_every(n, seconds)`` and
+``fail_every(n, status)`` do the same for every n-th request from then on (the chaos suite).
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class FakeSmsProvider:
     _failures: list[int] = field(default_factory=list)
     _lost: set[int] = field(default_factory=set)
     _lost_for: float = 0.0
+    _lose_every: int = 0
+    _fail_every: tuple[int, int] = (0, 500)
     _arrivals: itertools.count[int] = field(default_factory=itertools.count)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _server: uvicorn.Server | None = None
@@ -72,6 +75,15 @@ class FakeSmsProvider:
 
     def lose_responses(self, numbers: set[int], seconds: float) -> None:
         self._lost, self._lost_for = set(numbers), seconds
+
+    def lose_every(self, n: int, seconds: float) -> None:
+        """From now on every ``n``-th request is accepted and its answer held ``seconds``
+        (0 stops it)."""
+        self._lose_every, self._lost_for = n, seconds
+
+    def fail_every(self, n: int, status: int = 500) -> None:
+        """From now on every ``n``-th request answers ``status`` and delivers nothing (0 stops)."""
+        self._fail_every = (n, status)
 
     def reset(self) -> None:
         self._lost.clear()
@@ -147,8 +159,9 @@ class FakeSmsProvider:
             text = body["contents"][0].get("text")
         record = Recorded(path, headers, body, key, to, text, 200)
         self.requests.append(record)
-        if self._failures:
-            record.status = self._failures.pop(0)
+        every, failing = self._fail_every
+        if self._failures or (every and arrival % every == every - 1):
+            record.status = self._failures.pop(0) if self._failures else failing
             return record.status, {"error": "indisponível"}
         if to in self.refuse_numbers or (to and "+" + str(to) in self.refuse_numbers):
             record.status = 400
@@ -157,7 +170,7 @@ class FakeSmsProvider:
         if dedupe not in self.deliveries:
             self.deliveries[dedupe] = f"fake-{next(self._ids)}"
         message_id = self.deliveries[dedupe]
-        if arrival in self._lost:
+        if arrival in self._lost or (self._lose_every and arrival % self._lose_every == 0):
             await asyncio.sleep(self._lost_for)
         if path.endswith("/Messages.json"):
             return 201, {"sid": message_id, "status": "queued"}

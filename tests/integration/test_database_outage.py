@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,62 +33,16 @@ from shared.topology import Topology
 from shared.web import RETRY_AFTER_SECONDS, create_service_app
 from tests.infra import TEST_PUBLIC_KEY, Infra, bearer
 from tests.integration.harness import RunningServices, eventually, free_port
+from tests.own_postgres import OwnPostgres
+from tests.own_postgres import own_postgres as own_cluster
 
 pytestmark = pytest.mark.integration
-
-_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-
-
-class OwnPostgres:
-    """A PostgreSQL cluster in a temporary directory, on a free port, that a test may stop."""
-
-    def __init__(self) -> None:
-        assert _BIN, "PostgreSQL server binaries (/usr/lib/postgresql/*/bin) are needed"
-        self.bin = _BIN[-1]
-        self.dir = Path(tempfile.mkdtemp(prefix="etapa-outage-pg-", dir="/tmp"))
-        self.port = free_port()
-
-    def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
-
-    async def _run(self, *args: str) -> None:
-        command = [str(self.bin / args[0]), *args[1:]]
-        if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        process = await asyncio.create_subprocess_exec(
-            *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 120)
-        assert process.returncode == 0, f"{args}: {out!r} {err!r}"
-
-    async def init(self) -> None:
-        if os.geteuid() == 0:
-            shutil.chown(self.dir, "postgres", "postgres")
-        await self._run("initdb", "-D", str(self.dir / "data"), "-A", "trust", "-U", "postgres")
-
-    async def start(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1"
-        data, log = str(self.dir / "data"), str(self.dir / "log")
-        await self._run("pg_ctl", "-D", data, "-o", options, "-l", log, "-w", "start")
-
-    async def stop(self) -> None:
-        await self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "fast", "-w", "stop")
-
-    async def remove(self) -> None:
-        await self._run("pg_ctl", "-D", str(self.dir / "data"), "-m", "immediate", "stop")
 
 
 @pytest.fixture
 async def own_postgres() -> AsyncIterator[OwnPostgres]:
-    cluster = OwnPostgres()
-    try:
-        await cluster.init()
-        await cluster.start()
+    async with own_cluster() as cluster:
         yield cluster
-    finally:
-        with contextlib.suppress(AssertionError):  # already stopped
-            await cluster.remove()
-        shutil.rmtree(cluster.dir, ignore_errors=True)
 
 
 async def test_a_message_that_arrives_during_an_outage_waits_for_the_database_without_a_nack(

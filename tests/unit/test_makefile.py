@@ -38,3 +38,13 @@ def test_the_test_targets_run_their_tests() -> None:
     assert "pytest tests/integration" in dry_run("integration")
     assert "pytest tests/e2e" in dry_run("e2e")
     assert "pytest tests/browser" in dry_run("browser")
+
+
+def test_make_chaos_runs_every_scenario_three_times_and_chaos_quick_once_short() -> None:
+    full = dry_run("chaos")
+    assert "CHAOS_RUNS=${CHAOS_RUNS:-3}" in full
+    assert "pytest tests/chaos -m chaos" in full
+    quick = dry_run("chaos-quick")
+    assert "CHAOS_QUICK=1" in quick
+    assert "CHAOS_RUNS=${CHAOS_RUNS:-1}" in quick
+    assert "pytest tests/chaos -m chaos" in quick

@@ -1,0 +1,29 @@
+"""The chaos suite's counting: lost, extra and duplicated SMS, and recovery time."""
+
+from __future__ import annotations
+
+from tests.chaos.measure import Request, deliveries, recovery_time
+
+
+def test_lost_extra_and_both_kinds_of_duplicate_are_counted_apart() -> None:
+    requests = [
+        Request("o1:1", 200, 1.0),
+        Request("o1:1", 200, 2.0),  # a repeat the provider dropped by key
+        Request("o1:3", 500, 3.0),  # failed, then retried and accepted
+        Request("o1:3", 200, 4.0),
+        Request("o9:7", 200, 5.0),  # no action caused it
+        Request("o1:5", 500, 6.0),  # never accepted
+    ]
+    found = deliveries({"o1:1", "o1:3", "o1:5"}, requests)
+    assert (found.lost, found.extra) == (1, 1)
+    assert found.dup_raw == 2  # o1:1 twice, o1:3 twice (one of them a 500)
+    assert found.dup_no_key == 1  # only o1:1 reached the customer twice
+
+
+def test_recovery_is_when_a_window_reaches_ninety_percent_of_the_rate_before() -> None:
+    before = [Request(f"a{i}", 200, i * 0.5) for i in range(20)]  # 2 a second for 10 s
+    after = [Request(f"b{i}", 200, 30 + i * 0.5) for i in range(20)]  # nothing for 20 s
+    found = recovery_time([*before, *after], fault_start=10, baseline_from=0, until=60)
+    assert found is not None
+    assert 22 <= found <= 24
+    assert recovery_time(before, fault_start=10, baseline_from=0, until=60) is None
