@@ -118,8 +118,8 @@ k8s-secrets: install ## write a Kubernetes overlay's secrets (OVERLAY=one-box|cl
 	  cp deploy/k8s/overlays/$(OVERLAY)/connections.env.example deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env; \
 	  echo "now write your database URLs in deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env"; }
 
-fuzz: install ## a longer schemathesis run against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
-	ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s
+fuzz: install ## a longer schemathesis run, every check, against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
+	ETAPA_FUZZ_CHECKS=$${ETAPA_FUZZ_CHECKS:-all} ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s
 
 bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_deadlines

@@ -153,3 +153,29 @@ async def test_the_list_is_newest_first_by_status_and_branch(transactions: Trans
         assert [m.lab_message_id for m in mine] == [ids[2], ids[0]]  # no order: visible too
         assert await stores.lab_messages.get(chain_id, frozenset({here.branch_id}), ids[1]) is None
         assert await stores.lab_messages.list_messages(chain_id, None, None, 1, 1) == listed[1:3]
+
+
+async def test_a_lab_lists_only_its_own_messages(transactions: Transactions) -> None:
+    code, other = f"L{tag()}", f"O{tag()}"
+    async with transactions.begin() as stores:
+        chain_id = await new_chain(stores)
+        elsewhere = await new_chain(stores)
+        ids = []
+        for minutes in (1, 2, 3):
+            message, _ = await _insert(
+                stores, code, f"m-{minutes}", chain_id, NOW + timedelta(minutes=minutes)
+            )
+            ids.append(message)
+        await stores.lab_messages.record(
+            ids[1], status="accepted", reason=None, order_id=None, occurred_at=None, now=NOW
+        )
+        await _insert(stores, other, "m-9", chain_id, NOW + timedelta(minutes=9))
+        await _insert(stores, code, "m-8", elsewhere, NOW + timedelta(minutes=8))
+        listed = await stores.lab_messages.list_lab_messages(chain_id, code, None, 10, 0)
+        assert [m.lab_message_id for m in listed] == ids[::-1]
+        assert {m.lab_code for m in listed} == {code}
+        rejected = await stores.lab_messages.list_lab_messages(chain_id, code, "rejected", 10, 0)
+        assert [m.lab_message_id for m in rejected] == [ids[2], ids[0]]
+        page = await stores.lab_messages.list_lab_messages(chain_id, code, None, 1, 1)
+        assert page == listed[1:3]  # up to limit + 1: tells a next page
+        assert await stores.lab_messages.list_lab_messages(elsewhere, other, None, 10, 0) == []

@@ -48,6 +48,26 @@ async def test_the_lab_order_number_is_kept_and_none_keeps_the_known_one(
     assert found == replace(order, lab_order_number="778812")
 
 
+async def test_an_order_is_bound_to_the_first_lab_and_refused_to_others(
+    transactions: Transactions,
+) -> None:
+    async with transactions.begin() as stores:
+        chain_id = await new_chain(stores)
+        branch = await new_branch(stores, chain_id)
+        unbound = await new_order(stores, chain_id, branch)
+        opened_with = await new_order(stores, chain_id, branch, lab_code="LABA")
+        assert await stores.orders.bind_to_lab(unbound.order_id, "LABA")
+        assert await stores.orders.bind_to_lab(unbound.order_id, "LABA")  # again: still its
+        assert not await stores.orders.bind_to_lab(unbound.order_id, "LABB")
+        assert await stores.orders.bind_to_lab(opened_with.order_id, "LABA")
+        assert not await stores.orders.bind_to_lab(opened_with.order_id, "LABB")
+        assert not await stores.orders.bind_to_lab(uuid.uuid4(), "LABA")
+        assert await stores.orders.get(chain_id, unbound.order_id) == replace(
+            unbound, lab_code="LABA"
+        )
+        assert await stores.orders.get(chain_id, opened_with.order_id) == opened_with
+
+
 async def test_which_branch_codes_number_orders(transactions: Transactions) -> None:
     async with transactions.begin() as stores:
         chain_id = await new_chain(stores)

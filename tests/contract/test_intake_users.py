@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -98,3 +99,26 @@ async def test_users_list_by_name_and_by_branch(transactions: Transactions) -> N
         assert await stores.users.list_users(chain_id, None, 10, 0) == [ana, zé]
         assert await stores.users.list_users(chain_id, frozenset({branch.branch_id}), 10, 0) == [zé]
         assert await stores.users.list_users(chain_id, None, 0, 1) == [zé]
+
+
+async def test_revoking_tokens_keeps_the_latest_moment_and_rolls_back(
+    transactions: Transactions,
+) -> None:
+    moment = datetime(2026, 3, 2, 12, 0, 0, 123000, tzinfo=UTC)
+    async with transactions.begin() as stores:
+        chain_id = await new_chain(stores)
+        user = await _user(stores, chain_id, "Duda", [])
+        assert await stores.users.tokens_valid_since(user.user_id) is None
+        await stores.users.revoke_tokens(chain_id, user.user_id, moment)
+        await stores.users.revoke_tokens(chain_id, user.user_id, moment - timedelta(seconds=1))
+        assert await stores.users.tokens_valid_since(user.user_id) == moment
+
+    async def failing_change() -> None:
+        async with transactions.begin() as stores:
+            await stores.users.revoke_tokens(chain_id, user.user_id, moment + timedelta(hours=1))
+            raise RuntimeError("the user change failed")
+
+    with pytest.raises(RuntimeError):
+        await failing_change()
+    async with transactions.begin() as stores:
+        assert await stores.users.tokens_valid_since(user.user_id) == moment

@@ -60,6 +60,7 @@ class _State:
     keys: dict[tuple[KeyKind, UUID, str], tuple[str, UUID]] = field(default_factory=dict)
     service_types: dict[tuple[UUID, str], tuple[str, int, bool]] = field(default_factory=dict)
     users: dict[UUID, _UserRow] = field(default_factory=dict)
+    token_valid_since: dict[UUID, datetime] = field(default_factory=dict)
     labs: dict[UUID, LabRecord] = field(default_factory=dict)
     lab_keys: dict[UUID, tuple[LabKey, bytes]] = field(default_factory=dict)
     lab_messages: dict[UUID, StoredLabMessage] = field(default_factory=dict)
@@ -92,6 +93,13 @@ class FakeOrders(_Store):
 
     async def exists(self, order_id: UUID) -> bool:
         return order_id in self._s.orders
+
+    async def bind_to_lab(self, order_id: UUID, lab_code: str) -> bool:
+        order = self._s.orders.get(order_id)
+        if order is None or order.lab_code not in (None, lab_code):
+            return False
+        self._s.orders[order_id] = replace(order, lab_code=lab_code)
+        return True
 
     async def set_lab_order_number(self, order_id: UUID, lab_order_number: str | None) -> None:
         order = self._s.orders.get(order_id)
@@ -311,6 +319,13 @@ class FakeUsers(_Store):
                 )
         return None
 
+    async def revoke_tokens(self, chain_id: UUID, user_id: UUID, valid_since: datetime) -> None:
+        kept = self._s.token_valid_since.get(user_id)
+        self._s.token_valid_since[user_id] = valid_since if kept is None else max(kept, valid_since)
+
+    async def tokens_valid_since(self, user_id: UUID) -> datetime | None:
+        return self._s.token_valid_since.get(user_id)
+
 
 def _hash(secret: str) -> bytes:
     return hashlib.sha256(secret.encode()).digest()
@@ -491,6 +506,23 @@ class FakeLabMessages(_Store):
         offset: int,
     ) -> list[StoredLabMessage]:
         found = [m for m in self._visible(chain_id, branches) if status in (None, m.status)]
+        found.sort(key=lambda m: str(m.lab_message_id))
+        found.sort(key=lambda m: m.received_at, reverse=True)
+        return found[offset : offset + limit + 1]
+
+    async def list_lab_messages(
+        self,
+        chain_id: UUID,
+        lab_code: str,
+        status: LabMessageStatus | None,
+        limit: int,
+        offset: int,
+    ) -> list[StoredLabMessage]:
+        found = [
+            m
+            for m in self._visible(chain_id, None)
+            if m.lab_code == lab_code and status in (None, m.status)
+        ]
         found.sort(key=lambda m: str(m.lab_message_id))
         found.sort(key=lambda m: m.received_at, reverse=True)
         return found[offset : offset + limit + 1]

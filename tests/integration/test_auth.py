@@ -95,7 +95,7 @@ async def test_creating_a_chain_needs_the_operator_key(
     assert signed_in.status_code == 200
     token = signed_in.json()
     assert token["token_type"] == "bearer"
-    assert token["expires_in"] == 1800
+    assert token["expires_in"] == 900
     assert token["user"]["chain_id"] == created.json()["chain_id"]
 
 

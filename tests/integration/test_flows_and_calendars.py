@@ -143,7 +143,7 @@ async def test_a_flow_is_created_changed_versioned_and_compared(
         f"{url}/reparo-rapido/versions/compare", params={"from": 1, "to": 9}, headers=chain.headers
     )
     assert missing.status_code == 404
-    assert "to: version 9" in missing.text
+    assert "to: versão 9" in missing.text
     unknown = await http.put(f"{url}/nao-existe", json=change, headers=chain.headers)
     assert unknown.status_code == 404
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 import jwt
@@ -39,6 +39,10 @@ ISSUER = "etapa-intake"
 AUDIENCE = "etapa"
 PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
 """Route ``opt`` for endpoints that check their own credential (or none: health, metrics)."""
+REVOKED = "token revogado: o usuário foi alterado ou desativado depois da entrada; entre novamente"
+LAB_KEY_ACCEPTED = "lab_key_accepted"
+"""Route ``opt`` key: a request with ``X-Lab-Key`` and no bearer token reaches the handler
+without a user (``scope["user"]`` is ``None``); the handler checks the lab's key itself."""
 OPEN_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/asyncapi$"]
 
 
@@ -70,6 +74,8 @@ class Principal:
     role: Role
     branch_ids: frozenset[UUID]
     name: str = ""
+    issued_at: float = field(default=0.0, compare=False)
+    """When the token was issued (epoch seconds; 0 when not from a token)."""
 
     def visible_branches(self) -> frozenset[UUID] | None:
         """The branches this caller may see; ``None`` means every branch of the chain."""
@@ -101,7 +107,7 @@ class Principal:
 class TokenVerifier:
     """Checks a token's signature and claims once, then trusts it until its ``exp``.
 
-    A token is the same bytes on every request of a session (a person's 30 minutes, an
+    A token is the same bytes on every request of a session (a person's 15 minutes, an
     integration's batch), so a verified one is kept by its whole text — its signature covers
     the claims — with its expiry, and a repeated request is a dictionary look-up instead of an
     EdDSA check and a PEM parse. At most ``max_cached`` tokens are kept (expired ones go first,
@@ -151,6 +157,7 @@ class TokenVerifier:
                 role=Role(claims["role"]),
                 branch_ids=frozenset(UUID(b) for b in claims.get("branches", [])),
                 name=str(claims.get("name", "")),
+                issued_at=float(claims.get("iat_ms", int(claims["iat"]) * 1000)) / 1000,
             )
             return principal, float(claims["exp"])
         except jwt.ExpiredSignatureError:
@@ -162,7 +169,7 @@ class TokenVerifier:
 @dataclass(frozen=True, slots=True)
 class TokenIssuer:
     private_key: str
-    ttl: timedelta = timedelta(minutes=30)
+    ttl: timedelta = timedelta(minutes=15)
 
     def issue(self, principal: Principal, now: datetime | None = None) -> str:
         now = now or datetime.now(UTC)
@@ -175,27 +182,53 @@ class TokenIssuer:
             "iss": ISSUER,
             "aud": AUDIENCE,
             "iat": now,
+            "iat_ms": int(now.timestamp() * 1000),
             "exp": now + self.ttl,
             "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, self.private_key, algorithm=ALGORITHM)
 
 
-class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
-    """Every request but the open paths and ``opt=PUBLIC`` routes carries a valid bearer token."""
+class Revocations(Protocol):
+    """Which users' older tokens no longer count (``shared.token_validity.TokenValidity``)."""
 
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier) -> None:
+    def refuses(self, user_id: UUID, issued_at: float) -> bool: ...
+
+
+class TokenAuthMiddleware(AbstractAuthenticationMiddleware):
+    """Every request but the open paths and ``opt=PUBLIC`` routes carries a valid bearer token.
+
+    The verifier may answer from its cache (the signature checked once per token); whether the
+    token's user changed since it was issued is asked on every request.
+    """
+
+    def __init__(
+        self, app: ASGIApp, verifier: TokenVerifier, validity: Revocations | None = None
+    ) -> None:
         super().__init__(app, exclude=OPEN_PATHS)
         self._verifier = verifier
+        self._validity = validity
 
     async def authenticate_request(
         self, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> AuthenticationResult:
         header = connection.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        if not header and connection.headers.get("x-lab-key") and _accepts_lab_key(connection):
+            return AuthenticationResult(user=None, auth=None)
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthorizedException("missing bearer token (Authorization: Bearer <token>)")
-        return AuthenticationResult(user=self._verifier.verify(token.strip()), auth=token)
+        principal = self._verifier.verify(token.strip())
+        if self._validity is not None and self._validity.refuses(
+            principal.user_id, principal.issued_at
+        ):
+            raise NotAuthorizedException(REVOKED)
+        return AuthenticationResult(user=principal, auth=token)
+
+
+def _accepts_lab_key(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    handler = connection.scope.get("route_handler")
+    return bool(handler is not None and handler.opt.get(LAB_KEY_ACCEPTED))
 
 
 def provide_principal(request: ASGIConnection[Any, Any, Any, Any]) -> Principal:

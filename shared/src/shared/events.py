@@ -312,3 +312,22 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     NotificationStatus,
     ServiceTypePublished,
 )
+
+
+UserChangeKind = Literal["deactivated", "role", "branches", "password"]
+
+
+class UserChanged(Event):
+    """A staff user lost or changed their power: tokens issued before ``valid_since`` no longer
+    sign anyone in, on any service."""
+
+    TYPE = "user.changed"
+    type: Literal["user.changed"] = "user.changed"
+    version: Literal[1] = 1
+    user_id: UUID
+    valid_since: datetime = Field(
+        description="tokens of this user issued before this moment are refused"
+    )
+    changes: tuple[UserChangeKind, ...] = Field(
+        default=(), description="what changed: deactivated, role, branches, password"
+    )

@@ -19,6 +19,7 @@ from litestar import Litestar
 
 from shared.asyncapi import Amend, Document, asyncapi_document, cached
 from shared.database import create_pool, migrate, wait_for_database
+from shared.events import UserChanged
 from shared.logging import get_logger
 from shared.messaging import (
     Subscriptions,
@@ -29,7 +30,8 @@ from shared.messaging import (
 )
 from shared.outbox import OutboxRelay
 from shared.settings import ServiceSettings
-from shared.wiring import PUBLISHES
+from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity, on_user_changed
+from shared.wiring import CONSUMES, PUBLISHES
 
 log = get_logger(__name__)
 
@@ -81,7 +83,7 @@ class ServiceRuntime:
         return self.pool
 
     @contextlib.asynccontextmanager
-    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         await wait_for_database(self.migrate, step="migrate")
         self.pool = await wait_for_database(
             lambda: create_pool(
@@ -89,6 +91,11 @@ class ServiceRuntime:
             ),
             step="pool",
         )
+        pool = self.pool
+        validity = app.state.get(VALIDITY_STATE_KEY)
+        if isinstance(validity, TokenValidity):  # loaded before the first request is answered
+            await wait_for_database(lambda: validity.reload(pool), step="token-validity")
+            self._spawn(validity.keep_loaded(pool), "token-validity")
         subscriptions = self.subscribe(self.pool)
         self._spawn(self._start_broker(subscriptions), "broker")
         if self._relay:
@@ -118,6 +125,8 @@ class ServiceRuntime:
         )
         if self._register is not None:
             self._register(subscriptions, pool)
+        if UserChanged in CONSUMES.get(self.settings.service, ()):
+            subscriptions.add(UserChanged, on_user_changed)  # every API refuses revoked tokens
         return subscriptions
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.datastructures import MutableScopeHeaders
+from litestar.datastructures import MutableScopeHeaders, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware, DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import (
@@ -39,7 +38,11 @@ from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
+from shared.openapi import amend as amend_openapi
+from shared.openapi import assets_router, openapi_config
+from shared.problem_texts import language_of, localized_body
 from shared.settings import ServiceSettings
+from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
 
 log = get_logger(__name__)
 
@@ -62,6 +65,48 @@ class CorrelationIdMiddleware(ASGIMiddleware):
                 await send(message)
 
             await next_app(scope, receive, send_with_header)
+
+
+def documented_allow(value: str) -> str:
+    """An ``Allow`` header without ``OPTIONS``: Litestar answers OPTIONS on every path for CORS
+    preflights, but Etapa serves no browser of another origin and documents none."""
+    return ", ".join(m.strip() for m in value.split(",") if m.strip() not in ("OPTIONS", ""))
+
+
+class AllowHeaderMiddleware(ASGIMiddleware):
+    """Every ``Allow`` header names the methods the OpenAPI document gives the path (Litestar's
+    own OPTIONS answer named only some, and OPTIONS itself)."""
+
+    scopes = ("http",)  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        self.documented: dict[str, str] = {}
+        """Path template (``/api/v1/users/{user_id}``) → ``"GET, PATCH"``; set once the app's
+        document exists."""
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        template = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", str(scope.get("path_template", "")))
+
+        async def send_documented(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableScopeHeaders.from_message(message)
+                if "allow" in headers:
+                    headers["allow"] = self.documented.get(
+                        template, documented_allow(headers["allow"])
+                    )
+            await send(message)
+
+        await next_app(scope, receive, send_documented)
+
+
+def documented_methods(app: Litestar) -> dict[str, str]:
+    document = app.openapi_schema.to_schema()
+    return {
+        path: ", ".join(
+            sorted(m.upper() for m in item if m in ("get", "post", "put", "patch", "delete"))
+        )
+        for path, item in document.get("paths", {}).items()
+    }
 
 
 MAX_JSON_DEPTH = 32
@@ -132,7 +177,9 @@ class JsonDepthMiddleware(ASGIMiddleware):
             if json_depth_exceeds(body):
                 detail = f"o JSON tem mais de {MAX_JSON_DEPTH} níveis de aninhamento"
                 log.warning("json_too_deep", path=scope.get("path"), size=size)
-                await _send_json(send, 400, {"status_code": 400, "detail": detail})
+                accept = dict(scope.get("headers", [])).get(b"accept-language", b"")
+                language = language_of(accept.decode("latin-1"))
+                await _send_json(send, 400, localized_body(400, detail, None, language), language)
                 return
         replay = iter(received)
 
@@ -142,9 +189,13 @@ class JsonDepthMiddleware(ASGIMiddleware):
         await next_app(scope, replaying_receive, send)
 
 
-async def _send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+async def _send_json(send: Send, status: int, body: dict[str, Any], language: str) -> None:
     payload = json.dumps(body, ensure_ascii=False).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(payload))]
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", b"%d" % len(payload)),
+        (b"content-language", language.encode()),
+    ]
     start: HTTPResponseStartEvent = {
         "type": "http.response.start",
         "status": status,
@@ -196,13 +247,34 @@ def health_handlers(checks: dict[str, ReadinessCheck]) -> list[Any]:
 
 
 def _problem(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    language = language_of(request.headers.get("accept-language"))
+    response = _problem_in_portuguese(request, exc)
+    if isinstance(response.content, dict):
+        content = response.content
+        response.content = localized_body(
+            content["status_code"], str(content["detail"]), content.get("extra"), language
+        )
+    response.headers["Content-Language"] = language
+    response.headers["Vary"] = "Accept-Language"
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        # Litestar's rate limit says RateLimit-Reset only; clients and proxies read Retry-After
+        response.headers["Retry-After"] = response.headers.get("RateLimit-Reset", "60")
+    return response
+
+
+def _problem_in_portuguese(
+    request: Request[Any, Any, Any], exc: Exception
+) -> Response[dict[str, Any]]:
     if isinstance(exc, HTTPException):
         body: dict[str, Any] = {"status_code": exc.status_code, "detail": exc.detail}
         if exc.extra:
             body["extra"] = exc.extra
-        # headers too: every 429 says when to come back (Retry-After)
+        # headers too: every 429 says when to come back (Retry-After), every 405 what is allowed
+        headers = dict(exc.headers or {})
+        if "allow" in headers:  # a 405 from the router, before any middleware
+            headers["allow"] = documented_allow(headers["allow"])
         return Response(
-            body, status_code=exc.status_code, media_type=MediaType.JSON, headers=exc.headers
+            body, status_code=exc.status_code, media_type=MediaType.JSON, headers=headers
         )
     if is_database_outage(exc):
         # The database is away (restarting, unreachable): nothing is wrong with the request,
@@ -262,6 +334,8 @@ def create_service_app(
     rate-limited per user (per client address before sign-in); the limit is kept per process.
     """
     verifier = verifier_for(settings)
+    validity = TokenValidity()
+    allow = AllowHeaderMiddleware()  # kept loaded by the service's runtime (shared.runtime)
     prometheus = PrometheusConfig(
         app_name=f"etapa_{settings.service}",
         group_path=True,
@@ -273,37 +347,34 @@ def create_service_app(
         identifier_for_request=rate_limit_identity,
     )
     documents = [asyncapi_handler(asyncapi)] if asyncapi is not None else []
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             *route_handlers,
             *health_handlers(checks),
             *documents,
             PrometheusController,
+            assets_router(),
         ],
         middleware=[
             CorrelationIdMiddleware(),
+            allow,
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
-            DefineMiddleware(TokenAuthMiddleware, verifier=verifier),
+            DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),
             rate_limit.middleware,
         ],
         lifespan=list(lifespan),
+        state=State({VALIDITY_STATE_KEY: validity}),
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),
             **(dependencies or {}),
         },
-        openapi_config=OpenAPIConfig(
-            title=f"Etapa {settings.service}",
-            version="1",
-            security=[{"BearerToken": []}],
-            components=Components(
-                security_schemes={
-                    "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT")
-                }
-            ),
-        ),
+        openapi_config=openapi_config(settings.service),
         exception_handlers={Exception: _problem},
         request_max_body_size=request_max_body_size,
         logging_config=None,  # configure_logging owns the root logger
         debug=debug,
     )
+    amend_openapi(app)
+    allow.documented = documented_methods(app)
+    return app

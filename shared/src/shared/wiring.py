@@ -23,11 +23,12 @@ from shared.events import (
     OrderRiskChanged,
     OrderStageChanged,
     ServiceTypePublished,
+    UserChanged,
     UserUpserted,
 )
 
 PUBLISHES: dict[str, tuple[type[Event], ...]] = {
-    "intake": (BranchUpserted, OrderOpened, OrderAction, LabStatus, UserUpserted),
+    "intake": (BranchUpserted, OrderOpened, OrderAction, LabStatus, UserUpserted, UserChanged),
     "workflow": (OrderStageChanged, OrderRiskChanged, OrderClosed, ServiceTypePublished),
     "notifier": (NotificationStatus,),
 }
@@ -41,8 +42,9 @@ CONSUMES: dict[str, tuple[type[Event], ...]] = {
         LabStatus,
         NotificationStatus,
         UserUpserted,
+        UserChanged,
     ),
-    "notifier": (OrderOpened, OrderStageChanged, BranchUpserted, OrderClosed),
+    "notifier": (OrderOpened, OrderStageChanged, BranchUpserted, OrderClosed, UserChanged),
 }
 
 

@@ -215,7 +215,8 @@ async def test_zenvia_and_twilio_failure_reports(live: Live) -> None:
         "status",
         json={
             "type": "MESSAGE_STATUS",
-            "messageId": z["provider_message_id"],
+            # Zenvia's current format (the top-level messageId is deprecated, still accepted)
+            "message": {"id": z["provider_message_id"]},
             "messageStatus": {
                 "code": "NOT_DELIVERED",
                 "description": "Not delivered",

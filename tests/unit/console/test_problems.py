@@ -75,3 +75,29 @@ def test_the_apis_english_refusals_reach_a_person_in_portuguese() -> None:
     assert refusal.fields == {"code": "bad"}
     kept = httpx.Response(403, json={"detail": "O perfil atendente não pode criar tipos de OS."})
     assert refusal_from(kept).message == "O perfil atendente não pode criar tipos de OS."
+
+
+def test_the_apis_portuguese_validation_summary_is_replaced_too() -> None:
+    import httpx
+
+    from console.adapters.api_client import refusal_from
+
+    invalid = httpx.Response(
+        400,
+        json={
+            "detail": "Dados inválidos em POST /api/v1/orders — code: campo obrigatório",
+            "extra": [{"key": "code", "message": "campo obrigatório"}],
+        },
+    )
+    refusal = refusal_from(invalid)
+    assert refusal.message == "Dados inválidos."
+    assert refusal.fields == {"code": "campo obrigatório"}
+
+
+def test_the_apis_portuguese_field_texts_read_as_the_english_ones_did() -> None:
+    from console.domain.problems import in_portuguese
+
+    assert in_portuguese("campo obrigatório") == in_portuguese("Field required")
+    assert in_portuguese("campo desconhecido") == in_portuguese("Extra inputs are not permitted")
+    assert in_portuguese("deve ser um número inteiro") == "Informe um número inteiro."
+    assert in_portuguese("deve ser 'business' ou 'calendar'") == "Escolha dias úteis ou corridos."

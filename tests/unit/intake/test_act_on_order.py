@@ -84,7 +84,12 @@ async def test_an_assignee_must_act_on_orders_and_work_in_the_orders_branch() ->
         created = await create_user(intake, FakePasswords(), chain_id, user, uuid.uuid4)
         people[name] = created.user_id
     await update_user(
-        intake, FakePasswords(), chain_id, people["Dora"], UserChanges(name="Dora Admin")
+        intake,
+        FakePasswords(),
+        chain_id,
+        people["Dora"],
+        UserChanges(name="Dora Admin"),
+        datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
     )
 
     assert await assignee(intake, chain_id, people["Ana"], branch.branch_id) == ("Ana", None)

@@ -139,3 +139,37 @@ async def test_a_rejected_message_is_replayed_once_its_order_exists() -> None:
         await replay(intake, chain_id=uuid.uuid4(), lab_message_id=rejected.lab_message_id, now=NOW)
         is None
     )
+
+
+async def test_an_order_with_no_lab_goes_to_the_first_lab_whose_message_applies() -> None:
+    intake = FakeIntake()
+    chain_id, branch = await _chain_and_branch(intake)
+    async with intake.begin() as stores:
+        for code in ("LABX", "LABY"):
+            await stores.labs.create(
+                lab_id=uuid.uuid4(), chain_id=chain_id, code=code, name=code, now=NOW
+            )
+    opened = await open_order(
+        intake, _new(branch), chain_id=chain_id, now=NOW, new_id=uuid.uuid4, idempotency_key=None
+    )
+    number = opened.order.number
+    assert opened.order.lab_code is None
+    unnamed = json.loads(_body(number, lab="LABY"))
+    del unnamed["lab_code"]  # optional: the routing key names the lab
+    first = await _receive(intake, json.dumps(unnamed).encode(), sender="LABY")
+    assert first.status == "accepted"
+    refused = await _receive(intake, _body(number, message_id="m-2"), sender="LABX")
+    assert (refused.status, refused.reason) == (
+        "rejected",
+        f"order_number: order {number} is with another lab",  # LABY is not named
+    )
+    mismatch = await _receive(intake, _body(number, message_id="m-3", lab="LABX"), sender="LABY")
+    assert mismatch.status == "rejected"
+    assert mismatch.reason is not None
+    assert mismatch.reason.startswith("lab_code:")
+    async with intake.begin() as stores:
+        order = await stores.orders.by_number(chain_id, number)
+        listed = await stores.lab_messages.list_lab_messages(chain_id, "LABY", None, 10, 0)
+    assert order is not None
+    assert order.lab_code == "LABY"
+    assert sorted(m.status for m in listed) == ["accepted", "rejected"]  # both at NOW

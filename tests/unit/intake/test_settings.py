@@ -45,3 +45,7 @@ def test_the_lab_time_window_is_a_setting() -> None:
     assert (settings.lab_time_window.back.days, settings.lab_time_window.ahead.seconds) == (7, 120)
     with pytest.raises(SettingsError, match="INTAKE_LAB_TIME_PAST_DAYS"):
         IntakeSettings.from_env(KEYS | {"INTAKE_LAB_TIME_PAST_DAYS": "0"})
+
+
+def test_tokens_live_15_minutes_by_default() -> None:
+    assert IntakeSettings.from_env(KEYS).token_ttl.total_seconds() == 15 * 60

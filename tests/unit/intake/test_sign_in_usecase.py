@@ -4,6 +4,7 @@ and an inactive user neither signs in nor refreshes."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,6 +16,8 @@ from intake.usecases.sign_in import sign_in
 from shared.auth import Role
 from tests.fakes.intake import FakeIntake, FakePasswords
 from tests.unit.intake.test_open_order import _chain_and_branch
+
+NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 async def test_sign_in_refresh_and_lockout() -> None:
@@ -45,7 +48,7 @@ async def test_sign_in_refresh_and_lockout() -> None:
     with pytest.raises(TooManyAttempts):
         await attempt("s3nh4")  # refused before the password is checked
 
-    await update_user(intake, passwords, chain_id, user.user_id, UserChanges(active=False))
+    await update_user(intake, passwords, chain_id, user.user_id, UserChanges(active=False), NOW)
     assert await refresh(intake, signed_in.principal) is None
     other_guard = SignInGuard()
     assert (

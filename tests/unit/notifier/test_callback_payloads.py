@@ -36,3 +36,21 @@ def test_reasons_are_text_whatever_the_provider_sent() -> None:
     )
     assert zenvia is not None
     assert zenvia.reason == "NOT_DELIVERED"  # not the text "None"
+
+
+def test_zenvias_status_takes_the_current_message_id_and_the_deprecated_message_id() -> None:
+    """Zenvia's spec sends ``message.id``; the top-level ``messageId`` is deprecated
+    (issue 15, item 10: the current format used to be refused)."""
+    status = {"type": "MESSAGE_STATUS", "messageStatus": {"code": "DELIVERED"}}
+    current = parse_status("zenvia", status | {"message": {"id": "m-new"}})
+    deprecated = parse_status("zenvia", status | {"messageId": "m-old"})
+    both = parse_status("zenvia", status | {"message": {"id": "m-new"}, "messageId": "m-new"})
+    assert current is not None
+    assert current.provider_message_id == "m-new"
+    assert current.outcome == "delivered"
+    assert deprecated is not None
+    assert deprecated.provider_message_id == "m-old"
+    assert both is not None
+    assert both.provider_message_id == "m-new"
+    with pytest.raises(CallbackError, match=r"message\.id"):
+        parse_status("zenvia", status)

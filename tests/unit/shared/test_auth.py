@@ -106,6 +106,25 @@ def test_a_service_refuses_to_start_without_a_usable_public_key() -> None:
     assert verifier_for(settings).public_key == PUBLIC
 
 
+def test_a_token_issued_before_its_users_valid_since_is_refused() -> None:
+    from shared.auth import TokenIssuer, TokenVerifier, generate_key_pair, principal_for
+    from shared.token_validity import TokenValidity
+
+    private, public = generate_key_pair()
+    issuer, verifier = TokenIssuer(private), TokenVerifier(public)
+    person = principal_for(uuid.uuid4())
+    changed_at = datetime.now(UTC)
+    before = verifier.verify(issuer.issue(person, now=changed_at - timedelta(milliseconds=5)))
+    after = verifier.verify(issuer.issue(person, now=changed_at + timedelta(milliseconds=5)))
+    validity = TokenValidity()
+    assert not validity.refuses(person.user_id, before.issued_at)
+    validity.set(person.user_id, changed_at)
+    assert validity.refuses(person.user_id, before.issued_at)
+    assert not validity.refuses(person.user_id, after.issued_at)  # same second, later: counts
+    assert not validity.refuses(uuid.uuid4(), before.issued_at)
+    assert TokenIssuer(private).ttl == timedelta(minutes=15)
+
+
 def counting_decode(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
     real = jwt.decode

@@ -23,7 +23,7 @@ class IntakeSettings:
     """``INTAKE_JWT_PRIVATE_KEY`` or ``INTAKE_JWT_PRIVATE_KEY_FILE``: PEM key that signs tokens."""
     operator_key: str
     """``INTAKE_OPERATOR_KEY``: the platform operator's key for creating chains."""
-    token_ttl: timedelta = timedelta(minutes=30)
+    token_ttl: timedelta = timedelta(minutes=15)
     """``INTAKE_TOKEN_TTL_MINUTES``: how long a sign-in token lives."""
     lab_time_window: LabTimeWindow = field(default_factory=LabTimeWindow)
     """``INTAKE_LAB_TIME_PAST_DAYS`` (30) and ``INTAKE_LAB_TIME_FUTURE_MINUTES`` (10): how far a
@@ -51,7 +51,7 @@ class IntakeSettings:
                 f"{service.environment}); the development default is public."
             )
         check_secret("INTAKE_OPERATOR_KEY", operator_key, service.environment)
-        ttl = env.get("INTAKE_TOKEN_TTL_MINUTES", "30")
+        ttl = env.get("INTAKE_TOKEN_TTL_MINUTES", "15")
         if not ttl.isdigit() or not 1 <= int(ttl) <= 24 * 60:
             raise SettingsError(f"INTAKE_TOKEN_TTL_MINUTES must be 1..1440 minutes, got {ttl!r}")
         return cls(

@@ -202,8 +202,18 @@ def refusal_from(response: httpx.Response) -> ApiRefusal:
     return ApiRefusal(response.status_code, message, fields)
 
 
-ENGLISH_STOCK_DETAILS = ("Validation failed", "Bad Request", "Not Found", "Method Not Allowed")
-"""How Litestar's own refusals begin: they are replaced by a Portuguese message."""
+ENGLISH_STOCK_DETAILS = (
+    "Validation failed",
+    "Bad Request",
+    "Not Found",
+    "Method Not Allowed",
+    # the APIs answer in Portuguese now (shared.problem_texts); their summaries still name
+    # the method and path, which mean nothing to a person: the form shows the fields instead
+    "Dados inválidos em ",
+    "Requisição inválida",
+    "Método não permitido",
+)
+"""How Litestar's own refusals begin: they are replaced by a plain Portuguese message."""
 
 
 class _GenericMessages(dict[int, str]):

@@ -48,6 +48,13 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"Input should be '?business'? or '?calendar'?", "Escolha dias úteis ou corridos."),
         (r"Extra inputs are not permitted", "Campo não aceito pelo serviço."),
         (r"Field required", "Campo obrigatório."),
+        # the same refusals as the APIs now write them (shared.problem_texts, pt-BR)
+        (r"^campo obrigatório", "Campo obrigatório."),
+        (r"^campo desconhecido", "Campo não aceito pelo serviço."),
+        (r"^deve ser um número inteiro", "Informe um número inteiro."),
+        (r"^deve ser verdadeiro ou falso", "Informe sim ou não."),
+        (r"^deve ser (?:uma data|data e hora|um horário)", "Data ou hora inválida."),
+        (r"^deve ser '?business'? ou '?calendar'?", "Escolha dias úteis ou corridos."),
         (r"must be after opens_at", "O fechamento deve ser depois da abertura."),
         (r"must work at least one day", "Marque pelo menos um dia de funcionamento."),
         (r"not a weekday", "Dia da semana inválido."),

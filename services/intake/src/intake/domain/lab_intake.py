@@ -6,8 +6,11 @@ Rules:
   applied on replay) or ``stale`` (older than what the order already shows, kept but not
   published).
 - The sender is the lab of the routing key ``lab.<code>.status`` (or of the HTTP API key); the
-  body's ``lab_code`` must name the same lab. The order is looked up by its number within that
-  lab's chain, and must not be with another lab.
+  body's ``lab_code`` is optional and, when given, must name the same lab. The order is looked
+  up by its number within that lab's chain, and must not be with another lab.
+- An order is bound to a lab when it is opened with one, or else by the first lab message
+  applied to it: from then on another lab's messages about it are rejected, with a reason that
+  does not name the lab holding it.
 - A message is recognised by (sender, ``message_id``): a resend of an applied or stale message
   changes nothing (duplicate); a resend of a rejected one is tried again on the same row.
 - Intake keeps the latest applied ``occurred_at`` per (order, lab); an older message is stale.
@@ -67,7 +70,7 @@ def check_message(
         return Decision("rejected", message.reason)
     if (out_of_window := window.refusal(message.occurred_at, received_at)) is not None:
         return Decision("rejected", out_of_window)
-    if message.lab_code != sender.code:
+    if message.lab_code is not None and message.lab_code != sender.code:
         return Decision(
             "rejected",
             f"lab_code: {message.lab_code!r} differs from the sending lab {sender.code!r}",
@@ -82,12 +85,15 @@ def check_order(order: Order | None, sender: Lab, message: LabMessage) -> Decisi
             "rejected", f"order_number: no order {message.order_number} in this lab's chain"
         )
     if order.lab_code is not None and order.lab_code != sender.code:
-        return Decision(
-            "rejected",
-            f"order_number: order {message.order_number} is with lab {order.lab_code}",
-            order.order_id,
-        )
+        return with_another_lab(order.order_id, message)
     return None
+
+
+def with_another_lab(order_id: UUID, message: LabMessage) -> Decision:
+    """Another lab holds the order; the reason does not say which."""
+    return Decision(
+        "rejected", f"order_number: order {message.order_number} is with another lab", order_id
+    )
 
 
 def stale(order_id: UUID, message: LabMessage) -> Decision:

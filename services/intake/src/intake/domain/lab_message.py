@@ -15,6 +15,7 @@ from pydantic import (
     AwareDatetime,
     BaseModel,
     ConfigDict,
+    Field,
     StringConstraints,
     ValidationError,
     model_validator,
@@ -34,7 +35,11 @@ class LabMessage(BaseModel):
     _no_nul = model_validator(mode="before")(refuse_nul)
 
     message_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    lab_code: LabCode
+    lab_code: LabCode | None = Field(
+        default=None,
+        description="optional: the routing key (or the API key) already names the lab; when "
+        "given, it must be the sending lab's code",
+    )
     order_number: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
     ]

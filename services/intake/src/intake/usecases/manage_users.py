@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from intake.domain.records import User
-from intake.domain.users import UnknownBranches
+from intake.domain.users import UnknownBranches, revoking_changes
 from intake.usecases.ports import NewId, Passwords, Stores, Transactions
 from shared.auth import Role
-from shared.events import UserUpserted
+from shared.events import UserChanged, UserUpserted
 from shared.logging import current_correlation_id
 
 
@@ -97,12 +98,28 @@ async def update_user(
     chain_id: UUID,
     user_id: UUID,
     changes: UserChanges,
+    now: datetime,
 ) -> User | None:
-    """Apply ``changes``; None when the chain has no such user."""
+    """Apply ``changes``; None when the chain has no such user.
+
+    Deactivating the user or changing their role, branches or password revokes the tokens they
+    hold, in the same transaction: intake records from when their tokens count and publishes
+    ``user.changed.v1``, so every API refuses the older tokens within a second or two.
+    """
     password_hash = None if changes.password is None else await passwords.hash(changes.password)
     async with transactions.begin() as stores:
         if changes.branch_ids is not None:
             await check_branches(stores, chain_id, changes.branch_ids)
+        current = await stores.users.get(chain_id, user_id)
+        if current is None:
+            return None
+        revoking = revoking_changes(
+            current,
+            role=None if changes.role is None else changes.role.value,
+            branch_ids=changes.branch_ids,
+            active=changes.active,
+            password_changed=changes.password is not None,
+        )
         updated = await stores.users.update(
             chain_id,
             user_id,
@@ -112,6 +129,18 @@ async def update_user(
             active=changes.active,
             password_hash=password_hash,
         )
+        if revoking:
+            await stores.users.revoke_tokens(chain_id, user_id, now)
+            await stores.outbox.enqueue(
+                UserChanged(
+                    occurred_at=now,
+                    correlation_id=current_correlation_id(),
+                    chain_id=chain_id,
+                    user_id=user_id,
+                    valid_since=now,
+                    changes=tuple(revoking),
+                )
+            )
         if updated is not None:
             await publish(stores, updated)
         return updated

@@ -50,6 +50,11 @@ class OrderStore(Protocol):
 
     async def exists(self, order_id: UUID) -> bool: ...
 
+    async def bind_to_lab(self, order_id: UUID, lab_code: str) -> bool:
+        """Bind the order to ``lab_code`` unless it is with another lab (an order opened with
+        no lab goes to the first lab whose message applies); False, changing nothing, when
+        another lab holds it. The order stays locked until the transaction ends."""
+
     async def set_lab_order_number(self, order_id: UUID, lab_order_number: str | None) -> None:
         """Keep the lab's own number for the order (``None`` keeps the one known)."""
 
@@ -160,6 +165,13 @@ class UserStore(Protocol):
     async def sign_in_candidate(self, email: str) -> SignInCandidate | None:
         """The user ``email`` names, whatever its case."""
 
+    async def revoke_tokens(self, chain_id: UUID, user_id: UUID, valid_since: datetime) -> None:
+        """The user's tokens issued before ``valid_since`` no longer count (the latest moment
+        recorded wins); every API refuses them (``shared.token_validity``)."""
+
+    async def tokens_valid_since(self, user_id: UUID) -> datetime | None:
+        """From when the user's tokens count; None when never revoked."""
+
 
 class LabStore(Protocol):
     async def create(
@@ -241,6 +253,16 @@ class LabMessageStore(Protocol):
         offset: int,
     ) -> list[StoredLabMessage]:
         """Newest first; with ``branches``, those about their orders and those of no order."""
+
+    async def list_lab_messages(
+        self,
+        chain_id: UUID,
+        lab_code: str,
+        status: LabMessageStatus | None,
+        limit: int,
+        offset: int,
+    ) -> list[StoredLabMessage]:
+        """What the chain's lab ``lab_code`` sent, newest first: the lab's own feedback."""
 
     async def get(
         self, chain_id: UUID, branches: frozenset[UUID] | None, lab_message_id: UUID

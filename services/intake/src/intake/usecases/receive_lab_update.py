@@ -19,6 +19,7 @@ from intake.domain.lab_intake import (
     check_message,
     check_order,
     stale,
+    with_another_lab,
 )
 from intake.domain.lab_message import LabMessage, LabTimeWindow, Unreadable, read
 from intake.domain.records import Lab, LabMessageStatus, StoredLabMessage, Via
@@ -129,6 +130,8 @@ async def _apply(
     if refused is not None:
         return refused
     assert order is not None
+    if not await stores.orders.bind_to_lab(order.order_id, sender.code):
+        return with_another_lab(order.order_id, checked)  # another lab took it meanwhile
     if not await stores.lab_messages.advance_progress(
         order.order_id, sender.code, checked.occurred_at, lab_message_id
     ):
@@ -197,6 +200,20 @@ async def list_messages(
 ) -> list[StoredLabMessage]:
     async with transactions.begin() as stores:
         return await stores.lab_messages.list_messages(chain_id, branches, status, limit, offset)
+
+
+async def list_lab_messages(
+    transactions: Transactions,
+    lab: Lab,
+    status: LabMessageStatus | None,
+    limit: int,
+    offset: int,
+) -> list[StoredLabMessage]:
+    """What ``lab`` sent (by its routing key or its API key), newest first: its feedback."""
+    async with transactions.begin() as stores:
+        return await stores.lab_messages.list_lab_messages(
+            lab.chain_id, lab.code, status, limit, offset
+        )
 
 
 async def get_message(

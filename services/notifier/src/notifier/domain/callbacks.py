@@ -94,7 +94,7 @@ def parse_status(provider: str, payload: Payload) -> StatusReport | None:
             if isinstance(c, dict) and (c.get("details") or c.get("reason"))
         )
         return StatusReport(
-            _text(payload, "messageId"),
+            _zenvia_message_id(payload),
             _ZENVIA_OUTCOMES.get(code),
             reason or str(status.get("description") or code),
         )
@@ -111,6 +111,16 @@ def parse_status(provider: str, payload: Payload) -> StatusReport | None:
         status_name if status_name in ("delivered", "failed") else None  # type: ignore[assignment]
     )
     return StatusReport(_text(payload, "id"), outcome, str(payload.get("reason") or status_name))
+
+
+def _zenvia_message_id(payload: Payload) -> str:
+    """Zenvia's current ``message.id``, or the deprecated top-level ``messageId``."""
+    message = payload.get("message")
+    if isinstance(message, dict) and str(message.get("id") or "").strip():
+        return str(message["id"]).strip()
+    if str(payload.get("messageId") or "").strip():
+        return str(payload["messageId"]).strip()
+    raise CallbackError("message.id: obrigatório (ou messageId, o formato antigo)")
 
 
 def twilio_signature(auth_token: str, url: str, form: Mapping[str, str]) -> str:

@@ -167,6 +167,28 @@ class PostgresLabMessages:
         )
         return [_message(r) for r in rows]
 
+    async def list_lab_messages(
+        self,
+        chain_id: UUID,
+        lab_code: str,
+        status: LabMessageStatus | None,
+        limit: int,
+        offset: int,
+    ) -> list[StoredLabMessage]:
+        rows = await self._conn.fetch(
+            f"""
+            SELECT {_MESSAGE_COLUMNS} FROM lab_messages m
+            WHERE m.chain_id = $1 AND m.lab_code = $2 AND ($3::text IS NULL OR m.status = $3)
+            ORDER BY m.received_at DESC, m.lab_message_id LIMIT $4 OFFSET $5
+            """,
+            chain_id,
+            lab_code,
+            status,
+            limit + 1,
+            offset,
+        )
+        return [_message(r) for r in rows]
+
     async def get(
         self, chain_id: UUID, branches: frozenset[UUID] | None, lab_message_id: UUID
     ) -> StoredLabMessage | None:

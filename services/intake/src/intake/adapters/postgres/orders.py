@@ -79,6 +79,17 @@ class PostgresOrders:
     async def exists(self, order_id: UUID) -> bool:
         return bool(await self._conn.fetchval("SELECT 1 FROM orders WHERE order_id = $1", order_id))
 
+    async def bind_to_lab(self, order_id: UUID, lab_code: str) -> bool:
+        # a second lab racing for an unbound order waits on the row lock, then sees the
+        # first lab's code and matches nothing
+        bound = await self._conn.fetchval(
+            "UPDATE orders SET lab_code = $2 "
+            "WHERE order_id = $1 AND (lab_code IS NULL OR lab_code = $2) RETURNING true",
+            order_id,
+            lab_code,
+        )
+        return bool(bound)
+
     async def set_lab_order_number(self, order_id: UUID, lab_order_number: str | None) -> None:
         await self._conn.execute(
             "UPDATE orders SET lab_order_number = coalesce($2, lab_order_number) "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from intake.domain.records import SignInCandidate, User
 from intake.domain.users import EmailTaken
+from shared import token_validity
 from shared.database import Connection
 
 COLUMNS = "user_id, chain_id, email, name, role, branch_ids, active, created_at, updated_at"
@@ -114,3 +116,12 @@ class PostgresUsers:
         if row is None:
             return None
         return SignInCandidate(**dict(row) | {"branch_ids": list(row["branch_ids"])})
+
+    async def revoke_tokens(self, chain_id: UUID, user_id: UUID, valid_since: datetime) -> None:
+        await token_validity.record(self._conn, chain_id, user_id, valid_since)
+
+    async def tokens_valid_since(self, user_id: UUID) -> datetime | None:
+        valid_since: datetime | None = await self._conn.fetchval(
+            "SELECT valid_since FROM token_validity WHERE user_id = $1", user_id
+        )
+        return valid_since

@@ -32,6 +32,7 @@ from intake.usecases.ports import NewId, Passwords, Transactions
 from shared.auth import PUBLIC, Principal, Role
 from shared.clock import Clock
 from shared.events import BranchSnapshot, SendingWindow
+from shared.openapi import OPERATOR_KEY
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 OperatorKey = Annotated[
@@ -44,7 +45,7 @@ class ChainController(Controller):
     path = "/api/v1/chains"
     tags = ["directory"]
 
-    @post("/", status_code=HTTP_201_CREATED, opt=PUBLIC, security=[])
+    @post("/", status_code=HTTP_201_CREATED, opt=PUBLIC, security=OPERATOR_KEY)
     async def create_chain(
         self,
         data: JSONBody[ChainIn],

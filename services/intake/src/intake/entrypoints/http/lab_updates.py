@@ -13,6 +13,7 @@ from uuid import UUID
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.status_codes import (
     HTTP_202_ACCEPTED,
@@ -22,15 +23,16 @@ from litestar.status_codes import (
 
 from intake.config import IntakeSettings
 from intake.domain.lab_intake import NotReplayable, Outcome
-from intake.domain.lab_message import Unreadable, read
+from intake.domain.lab_message import LabMessage, Unreadable, read
 from intake.domain.records import LabMessageStatus, StoredLabMessage
 from intake.entrypoints.http.errors import ConflictException
 from intake.entrypoints.http.lab_schemas import LabMessageOut, LabOutcomeOut
 from intake.usecases import receive_lab_update as receive
 from intake.usecases.ports import NewId, Transactions
-from shared.auth import PUBLIC, STAFF_ROLES, Principal
+from shared.auth import LAB_KEY_ACCEPTED, PUBLIC, STAFF_ROLES, Principal, provide_principal
 from shared.clock import Clock
 from shared.local_times import in_branch_zone
+from shared.openapi import BEARER_TOKEN, LAB_KEY, REQUEST_BODY_OPT
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 LabKey = Annotated[
@@ -81,7 +83,16 @@ class LabUpdateController(Controller):
     path = "/api/v1/lab-updates"
     tags = ["labs"]
 
-    @post("/", opt=PUBLIC, security=[], status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/",
+        opt={**PUBLIC, REQUEST_BODY_OPT: LabMessage},
+        security=LAB_KEY,
+        status_code=HTTP_202_ACCEPTED,
+        responses={
+            400: ResponseSpec(LabOutcomeOut, description="unreadable: kept as rejected"),
+            422: ResponseSpec(LabOutcomeOut, description="unknown order or another lab's"),
+        },
+    )
     async def post_lab_update(
         self,
         request: Request[Any, Any, Any],
@@ -115,19 +126,36 @@ class LabUpdateController(Controller):
         )
         return _outcome_response(outcome, isinstance(read(body), Unreadable))
 
-    @get("/")
+    @get("/", opt={LAB_KEY_ACCEPTED: True}, security=[{BEARER_TOKEN: []}, *LAB_KEY])
     async def list_lab_updates(
         self,
+        request: Request[Any, Any, Any],
         transactions: NamedDependency[Transactions],
-        principal: NamedDependency[Principal],
         status: StatusFilter = None,
         limit: Limit = DEFAULT_PAGE_SIZE,
         offset: Offset = 0,
+        lab_key: LabKey = None,
     ) -> Page:
-        """The chain's lab messages, newest first, e.g. ``?status=rejected`` to look at."""
-        messages = await receive.list_messages(
-            transactions, principal.chain_id, principal.visible_branches(), status, limit, offset
-        )
+        """The chain's lab messages, newest first, e.g. ``?status=rejected`` to look at.
+
+        With a lab's ``X-Lab-Key`` instead of a staff token: that lab's own messages only, so
+        a lab sees which of its messages were rejected or stale, and why.
+        """
+        if request.scope.get("user") is None and lab_key:
+            lab = await receive.lab_for_key(transactions, lab_key)
+            if lab is None:
+                raise NotAuthorizedException("unknown or revoked lab API key (X-Lab-Key)")
+            messages = await receive.list_lab_messages(transactions, lab, status, limit, offset)
+        else:
+            principal = provide_principal(request)
+            messages = await receive.list_messages(
+                transactions,
+                principal.chain_id,
+                principal.visible_branches(),
+                status,
+                limit,
+                offset,
+            )
         return page_of([_message_out(m) for m in messages], limit, offset)
 
     @get("/{lab_message_id:uuid}")

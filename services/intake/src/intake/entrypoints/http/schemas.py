@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from shared.auth import Role
+from shared.flags import Flag
 from shared.text import refuse_nul
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -58,7 +59,7 @@ class UserPatch(Body):
     name: Text | None = None
     role: Role | None = None
     branch_ids: list[UUID] | None = Field(default=None, max_length=500)
-    active: bool | None = None
+    active: Flag | None = None
     password: Password | None = None
 
 
@@ -173,7 +174,7 @@ class CustomerIn(Body):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=30)] = (
         Field(description="mobile phone as people type it: (11) 98765-4321, +55 11 98765 4321 …")
     )
-    sms_consent: bool = Field(description="the customer agreed to receive SMS about the order")
+    sms_consent: Flag = Field(description="the customer agreed to receive SMS about the order")
 
 
 class ItemIn(Body):
@@ -195,7 +196,7 @@ class OrderIn(Body):
         description="the date told to the customer, not before today in the branch's zone; "
         "omit to use the proposal",
     )
-    confirm_before_proposal: bool = Field(
+    confirm_before_proposal: Flag = Field(
         default=False,
         description="the attendant confirms a promised date earlier than the proposal "
         "(GET /api/v1/quote on workflow); the order then carries promised_before_proposal",

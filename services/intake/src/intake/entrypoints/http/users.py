@@ -18,6 +18,7 @@ from intake.entrypoints.http.schemas import UserIn, UserOut, UserPatch
 from intake.usecases import manage_users
 from intake.usecases.ports import NewId, Passwords, Transactions
 from shared.auth import Principal, Role
+from shared.clock import Clock
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 
 MANAGEABLE_BY_BRANCH_MANAGER = (Role.ATTENDANT, Role.VIEWER)
@@ -103,8 +104,13 @@ class UserController(Controller):
         transactions: NamedDependency[Transactions],
         passwords: NamedDependency[Passwords],
         principal: NamedDependency[Principal],
+        clock: NamedDependency[Clock],
     ) -> UserOut:
-        """Change a user's name, role, branches, password or whether they may sign in."""
+        """Change a user's name, role, branches, password or whether they may sign in.
+
+        Deactivating a user or changing their role, branches or password revokes the tokens
+        they hold, on every service, within a second or two (``shared.token_validity``).
+        """
         current = await _visible_user(transactions, principal, user_id)
         _check_may_manage(principal, current)
         changes = data.model_dump(exclude_unset=True, exclude_none=True)
@@ -131,6 +137,7 @@ class UserController(Controller):
                     active=data.active,
                     password=data.password,
                 ),
+                clock(),
             )
         except UnknownBranches as exc:
             raise ClientException(f"branch_ids: unknown branches {exc}") from None

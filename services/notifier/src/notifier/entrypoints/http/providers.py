@@ -24,6 +24,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
 )
 from litestar.params import FromPath
+from pydantic import BaseModel, Field, RootModel
 
 from notifier.domain.callbacks import (
     CALLBACK_PROVIDERS,
@@ -39,6 +40,7 @@ from notifier.usecases.ports import UnitOfWork
 from shared.auth import PUBLIC
 from shared.clock import Clock
 from shared.logging import get_logger
+from shared.openapi import CALLBACK_TOKEN, REQUEST_BODY_OPT
 from shared.phones import InvalidPhone
 
 log = get_logger(__name__)
@@ -56,11 +58,81 @@ class CallbackSettings:
     clock: Clock
 
 
+class HttpReply(BaseModel):
+    """``http``: a customer's reply."""
+
+    sender: str = Field(alias="from", description="the customer's number")
+    text: str
+
+
+class HttpStatusReport(BaseModel):
+    """``http``: a delivery report."""
+
+    id: str = Field(description="the provider's message id")
+    status: str = Field(description="delivered or failed (others change nothing)")
+    reason: str | None = None
+
+
+class ZenviaContent(BaseModel):
+    type: str
+    text: str | None = None
+
+
+class ZenviaMessage(BaseModel):
+    id: str | None = None
+    sender: str | None = Field(default=None, alias="from")
+    direction: str | None = None
+    contents: list[ZenviaContent] = []
+
+
+class ZenviaCause(BaseModel):
+    reason: str | None = None
+    details: str | None = None
+
+
+class ZenviaMessageStatus(BaseModel):
+    code: str = Field(description="SENT, DELIVERED, NOT_DELIVERED, …")
+    description: str | None = None
+    causes: list[ZenviaCause] = []
+
+
+class ZenviaEvent(BaseModel):
+    """``zenvia``: a ``MESSAGE`` (reply) or ``MESSAGE_STATUS`` (report) subscription event.
+    A report names its message as ``message.id`` (or the deprecated top-level ``messageId``)."""
+
+    type: str = Field(description="MESSAGE or MESSAGE_STATUS")
+    message: ZenviaMessage | None = None
+    messageId: str | None = Field(default=None, deprecated=True)  # noqa: N815 - Zenvia's name
+    messageStatus: ZenviaMessageStatus | None = None  # noqa: N815 - Zenvia's name
+
+
+class JsonCallback(RootModel[HttpReply | HttpStatusReport | ZenviaEvent]):
+    """The JSON body of an ``http`` or ``zenvia`` callback."""
+
+
+class TwilioCallback(BaseModel):
+    """``twilio``: the form Twilio posts (a reply: ``From``, ``Body``; a report:
+    ``MessageSid``, ``MessageStatus``, ``ErrorCode``), signed with ``X-Twilio-Signature``."""
+
+    From: str | None = None
+    Body: str | None = None
+    MessageSid: str | None = None
+    MessageStatus: str | None = None
+    ErrorCode: str | None = None
+
+
+CALLBACK_BODY = {
+    "application/json": JsonCallback,
+    "application/x-www-form-urlencoded": TwilioCallback,
+}
+CALLBACK_OPT = {**PUBLIC, REQUEST_BODY_OPT: CALLBACK_BODY}
+
+
 class ProviderCallbackController(Controller):
     path = "/api/v1/providers"
     tags = ["provider callbacks"]
 
-    @post("/{provider:str}/inbound", opt=PUBLIC, status_code=200)
+    @post("/{provider:str}/inbound", opt=CALLBACK_OPT, security=CALLBACK_TOKEN, status_code=200)
     async def inbound(
         self,
         request: Request[Any, Any, Any],
@@ -79,7 +151,7 @@ class ProviderCallbackController(Controller):
             return Response(_EMPTY_TWIML, media_type=MediaType.XML)
         return Response({"result": result})
 
-    @post("/{provider:str}/status", opt=PUBLIC, status_code=200)
+    @post("/{provider:str}/status", opt=CALLBACK_OPT, security=CALLBACK_TOKEN, status_code=200)
     async def status(
         self,
         request: Request[Any, Any, Any],

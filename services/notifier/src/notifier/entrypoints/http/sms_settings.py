@@ -15,12 +15,13 @@ from notifier.usecases.records import SmsSettings
 from notifier.usecases.sms_settings import change_sms_settings, read_sms_settings
 from shared.auth import Principal, Role
 from shared.clock import Clock
+from shared.flags import Flag
 
 
 class SmsSettingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    transliterate: bool = Field(
+    transliterate: Flag = Field(
         description='replace accents and typographic punctuation (ã→a, “→") so every SMS is '
         "GSM-7: 160 characters a segment instead of 70"
     )

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.flags import Flag
 from workflow.adapters.holidays import HolidaySource, OptionalDay
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import Stage
@@ -38,15 +39,15 @@ class StageIn(Body):
     lab_statuses: list[str] = Field(
         default=[], description="lab statuses that move an order into this stage"
     )
-    pauses_clock: bool = Field(
+    pauses_clock: Flag = Field(
         default=False, description="the order's clock stops while it waits here"
     )
-    sms_on_reentry: bool = Field(
+    sms_on_reentry: Flag = Field(
         default=False,
         description="send the stage's SMS again when the order returns to the stage "
         "(by default the customer gets it once per order)",
     )
-    visible_to_customer: bool = Field(
+    visible_to_customer: Flag = Field(
         default=True, description="shown on the customer's page (/a/<token>); false hides it"
     )
     customer_name: str | None = Field(
@@ -73,7 +74,7 @@ class StageIn(Body):
 
 class FlowChange(Body):
     name: str
-    active: bool = Field(default=True, description="false: intake refuses new orders of the type")
+    active: Flag = Field(default=True, description="false: intake refuses new orders of the type")
     stages: list[StageIn] = Field(max_length=200)
 
     def to_stages(self) -> tuple[Stage, ...]:
@@ -174,7 +175,7 @@ class FlowDiffOut(BaseModel):
 class DatedDayIn(Body):
     date: date
     description: str
-    every_year: bool = Field(default=False, description="repeat on this day every year")
+    every_year: Flag = Field(default=False, description="repeat on this day every year")
 
 
 class ClosureIn(Body):

@@ -31,6 +31,7 @@ import asyncpg
 from litestar import Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import TooManyRequestsException
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, PathParameter
 from pydantic import BaseModel, Field
 
@@ -119,7 +120,12 @@ class TrackingPolicy:
         return host
 
 
-@get("/api/v1/tracking/{token:str}", opt=PUBLIC, tags=["tracking"])
+@get(
+    "/api/v1/tracking/{token:str}",
+    opt=PUBLIC,
+    tags=["tracking"],
+    responses={404: ResponseSpec(TrackingOut, description="not_found or expired, same shape")},
+)
 async def get_tracking(
     token: FromPath[Token],
     request: Request[Any, Any, Any],

@@ -1,0 +1,309 @@
+"""Refusals in the reader's language: pt-BR by default, English when ``Accept-Language`` asks.
+
+Rules:
+- Every 4xx body is ``{"status_code", "detail", "extra"?}``; ``detail`` names the field and the
+  problem (``customer.phone: …``) in the chosen language, and a validation refusal lists each
+  field in ``extra`` as ``{"key", "message", "source"?}`` with the message translated too.
+- The texts come from three places: Litestar's own (``Validation failed for …``, ``Not Found``,
+  …), pydantic's and msgspec's field messages, and the services' handlers (some English, some
+  Portuguese). Each known text has a pattern and its rendering in the other language below; a
+  ``field: problem`` prefix is kept and only the problem is translated; ``a; b`` parts are
+  translated one by one. A text no pattern knows is sent as it was written.
+- Pure: no Litestar import, so the table is tested on its own.
+"""
+
+# ruff: noqa: E501  (the table reads best one text a line)
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+Language = Literal["pt-BR", "en"]
+PORTUGUESE: Language = "pt-BR"
+ENGLISH: Language = "en"
+
+_FIELD_PREFIX = re.compile(r"^(?P<field>[A-Za-z_][\w.\[\]-]*): (?P<rest>.+)$", re.DOTALL)
+
+_THINGS = {
+    "branch": "filial",
+    "chain": "rede",
+    "order": "ordem de serviço",
+    "user": "usuário",
+    "lab": "laboratório",
+    "lab message": "mensagem de laboratório",
+    "key": "chave",
+    "service type": "tipo de serviço",
+    "message": "mensagem",
+    "provider": "provedor",
+}
+_TYPES = {
+    "int": "um número inteiro",
+    "float": "um número",
+    "str": "um texto",
+    "bool": "verdadeiro ou falso (true/false)",
+    "uuid": "um UUID",
+    "date": "uma data (AAAA-MM-DD)",
+    "datetime": "data e hora (ISO 8601)",
+    "time": "um horário (HH:MM)",
+    "array": "uma lista",
+    "object": "um objeto JSON",
+    "null": "nulo",
+}
+
+
+def _thing(match: re.Match[str]) -> str:
+    return _THINGS.get(match["thing"], match["thing"])
+
+
+def _typed(match: re.Match[str]) -> str:
+    return _TYPES.get(match["type"], match["type"])
+
+
+Rendering = str | Callable[[re.Match[str]], str]
+"""A template with ``\\g<name>`` groups, or a function of the match."""
+
+TO_PORTUGUESE: list[tuple[str, Rendering]] = [
+    # Litestar's own refusals
+    (r"Validation failed for (?P<where>.+)", r"Dados inválidos em \g<where>"),
+    (r"JSON is malformed: (?P<why>.+)", r"JSON malformado: \g<why>"),
+    (r"Not Found", "Não encontrado"),
+    (r"Method Not Allowed", "Método não permitido neste endereço"),
+    (r"Request Entity Too Large", "Corpo da requisição grande demais"),
+    (r"Too Many Requests", "Muitas requisições; tente de novo em instantes"),
+    (r"Bad Request", "Requisição inválida"),
+    (r"Unauthorized", "Não autenticado"),
+    (r"Forbidden", "Proibido"),
+    (r"Unsupported Media Type", "Tipo de conteúdo não suportado"),
+    (r"Internal Server Error", "Erro interno; a equipe foi avisada."),
+    # pydantic's field messages
+    (r"Field required", "campo obrigatório"),
+    (r"Extra inputs are not permitted", "campo desconhecido"),
+    (r"Input should be a valid string.*", "deve ser um texto"),
+    (r"Input should be a valid integer.*", "deve ser um número inteiro"),
+    (r"Input should be a valid number.*", "deve ser um número"),
+    (r"Input should be a finite number", "deve ser um número finito"),
+    (r"Input should be a valid boolean.*", "deve ser verdadeiro ou falso (true/false)"),
+    (r"Input should be a valid UUID.*", "deve ser um UUID válido"),
+    (r"Input should be a valid datetime.*", "deve ser data e hora (ISO 8601)"),
+    (r"Input should be a valid date.*", "deve ser uma data (AAAA-MM-DD)"),
+    (r"Input should be a valid time.*", "deve ser um horário (HH:MM)"),
+    (r"Input should be a valid (list|array|tuple|set).*", "deve ser uma lista"),
+    (r"Input should be a valid (dictionary|object).*", "deve ser um objeto JSON"),
+    (r"Input should be a valid email.*|value is not a valid email.*", "deve ser um e-mail válido"),
+    (
+        r"Input should be (?P<choices>'.+)",
+        lambda m: "deve ser " + m["choices"].replace(" or ", " ou "),
+    ),
+    (r"Input should be greater than or equal to (?P<n>\S+)", r"deve ser maior ou igual a \g<n>"),
+    (r"Input should be greater than (?P<n>\S+)", r"deve ser maior que \g<n>"),
+    (r"Input should be less than or equal to (?P<n>\S+)", r"deve ser menor ou igual a \g<n>"),
+    (r"Input should be less than (?P<n>\S+)", r"deve ser menor que \g<n>"),
+    (
+        r"String should have at least (?P<n>\d+) characters?",
+        r"deve ter pelo menos \g<n> caractere(s)",
+    ),
+    (
+        r"String should have at most (?P<n>\d+) characters?",
+        r"deve ter no máximo \g<n> caractere(s)",
+    ),
+    (r"String should match pattern (?P<p>.+)", r"deve seguir o padrão \g<p>"),
+    (
+        r"(List|Tuple|Set) should have at least (?P<n>\d+) items?.*",
+        r"deve ter pelo menos \g<n> item(ns)",
+    ),
+    (
+        r"(List|Tuple|Set) should have at most (?P<n>\d+) items?.*",
+        r"deve ter no máximo \g<n> item(ns)",
+    ),
+    (r"Invalid JSON: (?P<why>.+)", r"JSON inválido: \g<why>"),
+    (r"(Value error|Assertion failed), (?P<why>.+)", lambda m: localize(m["why"], PORTUGUESE)),
+    # msgspec's (query, path and header parameters)
+    (
+        r"Expected `(?P<type>\w+)` (?P<op>[<>]=?) (?P<n>\S+)",
+        lambda m: f"deve ser {_typed(m)} {m['op']} {m['n']}",
+    ),
+    (r"Expected `(?P<type>\w+)`(, got `\w+`)?", lambda m: f"deve ser {_typed(m)}"),
+    (r"Expected `(?P<type>\w+) \| null`(, got `\w+`)?", lambda m: f"deve ser {_typed(m)}"),
+    (r"Invalid enum value (?P<v>.+)", r"valor não aceito: \g<v>"),
+    (r"Missing required (?P<source>\w+) parameter (?P<name>.+)", r"falta o parâmetro \g<name>"),
+    # the services' own English texts
+    (
+        r"(?P<thing>branch|chain|order|user|lab message|lab|key|service type|message) (?P<id>.+) not found",
+        lambda m: f"{_thing(m)} {m['id']} não encontrado(a)",
+    ),
+    (
+        r"version (?P<v>\S+) of (service type )?(?P<code>\S+) not found",
+        r"versão \g<v> de \g<code> não encontrada",
+    ),
+    (r"service type (?P<code>\S+) is inactive", r"tipo de serviço \g<code> está inativo"),
+    (
+        r"provider (?P<p>\S+) unknown; one of (?P<all>.+)",
+        r"provedor \g<p> desconhecido; use um de \g<all>",
+    ),
+    (r"invalid token", "token inválido; entre novamente"),
+    (r"token expired; sign in again", "token expirado; entre novamente"),
+    (
+        r"missing bearer token \(Authorization: Bearer <token>\)",
+        "falta o token (Authorization: Bearer <token>)",
+    ),
+    (r"this endpoint needs a signed-in user", "este endereço exige um usuário que entrou"),
+    (r"missing lab API key \(X-Lab-Key\)", "falta a chave de API do laboratório (X-Lab-Key)"),
+    (
+        r"unknown or revoked lab API key \(X-Lab-Key\)",
+        "chave de API do laboratório desconhecida ou revogada (X-Lab-Key)",
+    ),
+    (
+        r"creating a chain needs the operator key \(X-Operator-Key\)",
+        "criar uma rede exige a chave do operador (X-Operator-Key)",
+    ),
+    (
+        r"callbacks are off: NOTIFIER_CALLBACK_TOKEN is not set",
+        "callbacks desligados: NOTIFIER_CALLBACK_TOKEN não está definido",
+    ),
+    (r"missing or invalid", "ausente ou inválida"),
+    (r"missing or wrong (?P<how>.*)", r"ausente ou errado \g<how>"),
+    (r"a JSON object is required", "é preciso um objeto JSON"),
+    (r"must be true or false", "deve ser true ou false"),
+    (r"not JSON", "não é JSON"),
+    (r"unknown branches (?P<ids>.+)", r"filiais desconhecidas: \g<ids>"),
+    (r"branch (?P<id>\S+) does not exist", r"a filial \g<id> não existe"),
+    (r"e-mail (?P<email>\S+) is already in use", r"o e-mail \g<email> já está em uso"),
+    (
+        r"lab code (?P<code>\S+) is already taken",
+        r"o código de laboratório \g<code> já está em uso",
+    ),
+    (r"a chain named (?P<name>.+) already exists", r"já existe uma rede chamada \g<name>"),
+    (
+        r"branch code (?P<code>\S+) is already used in this chain",
+        r"o código de filial \g<code> já é usado nesta rede",
+    ),
+    (r"(?P<a>\S+) is after to \((?P<b>.+)\)", r"\g<a> é depois de to (\g<b>)"),
+    (r"(?P<a>\S+) is before from \((?P<b>.+)\)", r"\g<a> é antes de from (\g<b>)"),
+    (r"at most (?P<n>\d+) days after from", r"no máximo \g<n> dias depois de from"),
+    (r"If-Match and expected_version differ", "If-Match e expected_version são diferentes"),
+]
+
+TO_ENGLISH: list[tuple[str, Rendering]] = [
+    (
+        r"O perfil (?P<role>.+) não pode (?P<what>.+); permitido a: (?P<who>.+)\.",
+        r"The role \g<role> may not \g<what>; allowed: \g<who>.",
+    ),
+    (r"e-mail ou senha incorretos", "wrong e-mail or password"),
+    (r"usuário inativo; entre novamente", "user inactive; sign in again"),
+    (
+        r"token revogado: .+",
+        "token revoked: the user was changed or deactivated after signing in; sign in again",
+    ),
+    (
+        r"Muitas tentativas de entrada; tente de novo em (?P<s>\d+) s\.",
+        r"Too many sign-in attempts; try again in \g<s> s.",
+    ),
+    (
+        r"o JSON tem mais de (?P<n>\d+) níveis de aninhamento",
+        r"the JSON nests deeper than \g<n> levels",
+    ),
+    (r"um valor da requisição não pode ser gravado", "a value of the request cannot be stored"),
+    (
+        r"Banco de dados indisponível no momento; tente de novo em instantes\.",
+        "The database is unavailable; try again shortly.",
+    ),
+    (r"Erro interno; a equipe foi avisada\.", "Internal error; the team has been told."),
+    (
+        r"Você não pode mudar o próprio perfil nem se desativar\.",
+        "You cannot change your own role or deactivate yourself.",
+    ),
+    (
+        r"Gerente de filial só cadastra atendentes e usuários de consulta\.",
+        "A branch manager adds only attendants and viewers.",
+    ),
+    (
+        r"Gerente de filial só cadastra usuários nas próprias filiais \(branch_ids\)\.",
+        "A branch manager adds users only to their own branches (branch_ids).",
+    ),
+    (
+        r"(?P<phone>\S+) não foi descadastrado pela sua rede",
+        r"\g<phone> was not opted out by your chain",
+    ),
+]
+
+_COMPILED = {
+    PORTUGUESE: [(re.compile(p, re.DOTALL), r) for p, r in TO_PORTUGUESE],
+    ENGLISH: [(re.compile(p, re.DOTALL), r) for p, r in TO_ENGLISH],
+}
+
+
+def language_of(accept_language: str | None) -> Language:
+    """English when the reader prefers it to Portuguese; Portuguese otherwise."""
+    best: tuple[float, Language] | None = None
+    for position, part in enumerate((accept_language or "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        primary = tag.strip().lower().split("-")[0]
+        language = {"pt": PORTUGUESE, "en": ENGLISH}.get(primary)
+        if language is None or quality <= 0:
+            continue
+        if best is None or quality > best[0]:
+            best = (quality - position * 1e-6, language)
+    return best[1] if best else PORTUGUESE
+
+
+def localize(text: str, language: Language) -> str:
+    """``text`` in ``language`` when a pattern knows it; as written otherwise."""
+    whole = _render(text, language)
+    if whole is not None:
+        return whole
+    prefixed = _FIELD_PREFIX.match(text)
+    if prefixed and "; " not in text:
+        return f"{prefixed['field']}: {localize(prefixed['rest'], language)}"
+    if "; " in text:
+        return "; ".join(localize(part, language) for part in text.split("; "))
+    return text
+
+
+def _render(text: str, language: Language) -> str | None:
+    for pattern, rendering in _COMPILED[language]:
+        match = pattern.fullmatch(text)
+        if match:
+            return rendering(match) if callable(rendering) else match.expand(rendering)
+    return None
+
+
+def localized_body(status_code: int, detail: str, extra: Any, language: Language) -> dict[str, Any]:
+    """The refusal's body in ``language``: the detail, and each field's message, translated;
+    a validation refusal's detail also names its fields."""
+    body: dict[str, Any] = {"status_code": status_code, "detail": localize(detail, language)}
+    if isinstance(extra, list):
+        items = [_localized_item(item, language) for item in extra]
+        body["extra"] = items
+        named = [
+            f"{item.get('key') or item.get('field')}: {item.get('message') or item.get('problem')}"
+            for item in items
+            if isinstance(item, Mapping) and (item.get("message") or item.get("problem"))
+        ]
+        if named and detail.startswith("Validation failed"):
+            body["detail"] += " — " + "; ".join(named)
+    elif isinstance(extra, Mapping):
+        body["extra"] = {
+            k: localize(v, language) if isinstance(v, str) else v for k, v in extra.items()
+        }
+    elif extra:
+        body["extra"] = extra
+    return body
+
+
+def _localized_item(item: Any, language: Language) -> Any:
+    if not isinstance(item, Mapping):
+        return item
+    localized = dict(item)
+    if "message" in localized and "key" not in localized and "field" not in localized:
+        localized["key"] = "body"  # the body itself is not what was expected
+    for name in ("message", "problem"):
+        if isinstance(localized.get(name), str):
+            localized[name] = localize(localized[name], language)
+    return localized
