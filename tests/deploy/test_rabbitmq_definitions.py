@@ -40,7 +40,7 @@ def test_every_consumer_queue_has_its_dead_letter_queue_and_both_bindings() -> N
     assert ("etapa.events", "notifier.order.stage_changed.v1",
             OrderStageChanged.routing_key()) in routes  # fmt: skip
     assert ("etapa.lab", "intake.lab.status", "lab.*.status") in routes
-    assert len(names) == 28
+    assert len(names) == 32
 
 
 def test_no_demo_user_or_password_is_preloaded() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Template
 
 from console.adapters.api_client import ApiRefusal
@@ -98,13 +99,13 @@ class ProcessReviewController(Controller):
 
     @get(f"/revisao/{CODE_PATH}", name="process_review")
     async def review(
-        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], code: str
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], code: FromPath[str]
     ) -> Template:
         return await _render(request, visit, code)
 
     @post(f"/revisao/{CODE_PATH}", name="process_review_act")
     async def act(
-        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], code: str
+        self, request: Request[Any, Any, Any], visit: NamedDependency[Visit], code: FromPath[str]
     ) -> Template:
         form = {key: str(value) for key, value in (await request.form()).items()}
         action = form.get("acao", "simular")
