@@ -19,7 +19,7 @@ import pytest
 
 from notifier.adapters.postgres.stores import PostgresUnitOfWork
 from notifier.adapters.providers.http import HttpWebhookProvider
-from notifier.usecases.ports import OutgoingSms, Receipt, SmsProvider
+from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery, SmsProvider
 from tests.integration.notifier.conftest import Order, World
 
 pytestmark = pytest.mark.integration
@@ -30,6 +30,7 @@ class RecordingProvider:
 
     name = "http"
     supports_idempotency = True
+    supports_lookup = True
 
     def __init__(self, inner: SmsProvider) -> None:
         self._inner = inner
@@ -43,6 +44,9 @@ class RecordingProvider:
             raise
         self.events.append(("accepted", sms.idempotency_key))
         return receipt
+
+    async def lookup(self, query: SentQuery) -> LookupResult:
+        return await self._inner.lookup(query)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
