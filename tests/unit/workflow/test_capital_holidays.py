@@ -8,7 +8,6 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import holidays
 import pytest
 
 from workflow.adapters import city_holidays
