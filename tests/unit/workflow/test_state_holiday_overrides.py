@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from shared.state_holidays import OVERRIDES, Change, StateOverride
 from workflow.adapters.holidays import HolidaySource, build_branch_calendar, closed_day_list
-from workflow.adapters.state_holiday_overrides import OVERRIDES, Change, StateOverride
 from workflow.domain.calendar import DayCounting
 from workflow.domain.deadlines import compute_deadline
 

@@ -1,11 +1,13 @@
-"""Corrections to the ``holidays`` package's Brazilian STATE holidays, applied on top of it.
+"""Corrections to the ``holidays`` package's Brazilian STATE holidays, applied on top of it by
+every service that reads the package (workflow's branch calendars, the notifier's sending
+window). Plain data, no I/O.
 
 The package (0.109) is what the calendars use for a state's (UF) days. Checked on 2026-12-02
 (issue 14) against public sources read through the stored-code index of this workplace (no live
 internet; no state gazette was opened), it is wrong in a few states. A day is corrected here
 only where at least two independent sources agree and none that quotes the law contradicts
 them; every line names its sources. The sources (details in
-``city_holidays_sources.md``, section "State days: overrides"):
+``services/workflow/src/workflow/adapters/city_holidays_sources.md``, "State days: overrides"):
 
 - ``feriados-brasil``: joaopbini/feriados-brasil, ``dados/feriados/estadual/csv/2026.csv``
   (commit 03880d93…), a community dataset of state holidays.
@@ -18,7 +20,7 @@ them; every line names its sources. The sources (details in
   oficial do Ceará"), which reads Portaria TJCE nº 2.924/2025 and names 25/03 as the only state
   day ("São José (19/3) não é feriado estadual").
 
-What is NOT corrected, and why, is in ``city_holidays_sources.md`` (GO 24/10 is a state day by
+What is NOT corrected, and why, is in that file (GO 24/10 is a state day by
 Lei GO nº 20.756/2020, art. 269; PE 24/06 and AM 08/12 are disputed, and their capitals close
 anyway through ``city_holidays.csv``; AP 30/11 and TO 15/08 rest on one source).
 """
