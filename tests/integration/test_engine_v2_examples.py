@@ -371,13 +371,13 @@ async def test_back_keeps_its_reason_and_back_then_advance_texts_once(
         "back + advance",
         back_without_reason=f"{no_reason.status_code} {no_reason.json().get('detail')}",
         back_timeline=back_entry["summary"],
-        messages=[(m["entry_sequence"], m["status"], m["status_reason"]) for m in texts],
+        messages=sorted((m["entry_sequence"], m["status"], m["status_reason"]) for m in texts),
         sms_sent=len(sent),
     )
     assert no_reason.status_code == 400
     assert back_entry["summary"].startswith("Voltou para a etapa “Recebido”: lente riscada.")
     assert len(sent) == 2
-    assert [(m["entry_sequence"], m["status_reason"]) for m in suppressed] == [
+    assert sorted((m["entry_sequence"], m["status_reason"]) for m in suppressed) == [
         (3, "o cliente já recebeu a mensagem da etapa “Recebido” nesta OS; "
             "a etapa não reenvia ao voltar a ela"),
         (4, "o cliente já recebeu a mensagem da etapa “Montagem” nesta OS; "
