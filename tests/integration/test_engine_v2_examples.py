@@ -179,7 +179,12 @@ async def test_pause_and_resume_posted_to_intake_now_keep_the_due_time(
 
 
 LAB_FLOW_API = [
-    {"key": "conferencia", "name": "Conferência", "planned_days": 1},
+    {
+        "key": "conferencia",
+        "name": "Conferência",
+        "planned_days": 1,
+        "sms_template": "Olá {nome}! OS {numero_os} recebida.",
+    },
     {
         "key": "producao",
         "name": "Produção no laboratório",
