@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import aio_pika
 import pytest
 
+from etapa_contracts.events import ALL_EVENTS
+from etapa_contracts.topology import Topology
 from intake.entrypoints.consumers import lab_queue
 from shared.database import drop_database
-from shared.events import ALL_EVENTS
-from shared.topology import Topology
 from tests.infra import SERVICES, Infra, provide_infra
 
 

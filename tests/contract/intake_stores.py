@@ -12,12 +12,12 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from etapa_contracts.events import BranchSnapshot, SendingWindow
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
 from intake.domain.records import Branch, Order
 from intake.usecases.ports import Stores, Transactions
 from shared.database import create_pool
-from shared.events import BranchSnapshot, SendingWindow
 from shared.runtime import migrate_service_database
 from tests.fakes.intake import FakeIntake
 from tests.infra import Infra

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from shared.events import BranchSnapshot, Event
+from etapa_contracts.events import BranchSnapshot, Event
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import FlowVersion, Stage
 from workflow.domain.json_types import JsonObject

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
 from tests.integration.conftest import SeededChain
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import opened_event

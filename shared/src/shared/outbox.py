@@ -26,8 +26,8 @@ from uuid import UUID
 import asyncpg
 from aiormq.exceptions import PublishError
 
+from etapa_contracts.events import Event
 from shared.database import Connection
-from shared.events import Event
 from shared.logging import get_logger
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 

@@ -17,9 +17,9 @@ import asyncpg
 from faststream.rabbit import RabbitBroker
 from litestar import Litestar
 
+from etapa_contracts.events import UserChanged
 from shared.asyncapi import Amend, Document, asyncapi_document, cached
 from shared.database import create_pool, migrate, wait_for_database
-from shared.events import UserChanged
 from shared.logging import get_logger
 from shared.messaging import (
     Subscriptions,

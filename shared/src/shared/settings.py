@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.topology import DEFAULT_DELIVERY_LIMIT, Topology
+from etapa_contracts.topology import DEFAULT_DELIVERY_LIMIT, Topology
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_RATE_LIMIT_PER_MINUTE = 6000

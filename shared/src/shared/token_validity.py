@@ -23,8 +23,8 @@ from uuid import UUID
 
 import asyncpg
 
+from etapa_contracts.events import UserChanged
 from shared.database import Connection
-from shared.events import UserChanged
 from shared.logging import get_logger
 
 log = get_logger(__name__)

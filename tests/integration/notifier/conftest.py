@@ -15,6 +15,16 @@ from typing import Any
 import asyncpg
 import pytest
 
+from etapa_contracts.events import (
+    BranchSnapshot,
+    BranchUpserted,
+    CustomerSummary,
+    OrderClosed,
+    OrderOpened,
+    OrderStageChanged,
+    SendingWindow,
+    StageRef,
+)
 from notifier import bootstrap
 from notifier.adapters.holiday_calendar import closed_days
 from notifier.adapters.providers.http import HttpWebhookProvider
@@ -25,16 +35,6 @@ from notifier.usecases.dispatch import DispatchPolicy
 from notifier.usecases.ports import SmsProvider
 from notifier.usecases.send_round import Providers
 from shared.database import create_pool
-from shared.events import (
-    BranchSnapshot,
-    BranchUpserted,
-    CustomerSummary,
-    OrderClosed,
-    OrderOpened,
-    OrderStageChanged,
-    SendingWindow,
-    StageRef,
-)
 from shared.runtime import migrate_service_database
 from tests.fakes.sms_provider import FakeSmsProvider
 from tests.infra import Infra

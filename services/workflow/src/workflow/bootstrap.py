@@ -8,8 +8,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
-from shared.clock import Clock, system_clock
-from shared.events import (
+from etapa_contracts.events import (
     BranchUpserted,
     LabStatus,
     NotificationStatus,
@@ -17,6 +16,7 @@ from shared.events import (
     OrderOpened,
     UserUpserted,
 )
+from shared.clock import Clock, system_clock
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.web import create_service_app, database_check

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from shared.events import BranchSnapshot, Event
+from etapa_contracts.events import BranchSnapshot, Event
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import FlowVersion, Stage
