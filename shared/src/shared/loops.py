@@ -115,10 +115,10 @@ class PollingLoop:
     ) -> None:
         self.name = name
         self._round = round
-        self._interval = interval
+        self.interval = interval
         self.health = health or LoopHealth()
         self.health.register(name, deadline)
-        self._wake = wake
+        self.wake = wake
         self._failing = False
 
     async def run(self) -> None:
@@ -127,7 +127,7 @@ class PollingLoop:
                 more = await self._round()
             except Exception as exc:
                 self.survive(exc)
-                await asyncio.sleep(self._interval)
+                await asyncio.sleep(self.interval)
                 continue
             if self._failing:
                 self._failing = False
@@ -138,12 +138,12 @@ class PollingLoop:
 
     async def nap(self) -> None:
         """``interval`` seconds, or until ``wake`` is set."""
-        if self._wake is None:
-            await asyncio.sleep(self._interval)
+        if self.wake is None:
+            await asyncio.sleep(self.interval)
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), self._interval)
-        self._wake.clear()
+            await asyncio.wait_for(self.wake.wait(), self.interval)
+        self.wake.clear()
 
     def survive(self, exc: Exception) -> None:
         """Log and count a round's error; the loop goes on."""

@@ -57,6 +57,23 @@ class DispatcherLoop:
             wake=wake or asyncio.Event(),
         )
 
+    @property
+    def _interval(self) -> float:
+        return self._loop.interval
+
+    @_interval.setter
+    def _interval(self, seconds: float) -> None:
+        self._loop.interval = seconds
+
+    @property
+    def _wake(self) -> asyncio.Event | None:
+        """Set by the consumer once it has committed a message (tests replace it)."""
+        return self._loop.wake
+
+    @_wake.setter
+    def _wake(self, wake: asyncio.Event) -> None:
+        self._loop.wake = wake
+
     async def run(self) -> None:
         """Keep up to ``batch_size`` sends in flight; claim for free slots as soon as one frees."""
         try:
