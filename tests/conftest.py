@@ -6,7 +6,8 @@ import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
@@ -37,12 +38,19 @@ def infra() -> Iterator[Infra]:
         provided = provider.__enter__()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
-    asyncio.run(_sweep_stale_runs(provided))
+    _run_apart(_sweep_stale_runs(provided))
     try:
         yield provided
     finally:
-        asyncio.run(_cleanup(provided))
+        _run_apart(_cleanup(provided))
         provider.__exit__(None, None, None)
+
+
+def _run_apart(work: Coroutine[object, object, None]) -> None:
+    """Run ``work`` to completion on a loop of its own, in a thread: the session's fixtures may
+    be set up from inside a running loop (an async fixture asking for ``infra``)."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, work).result()
 
 
 def _stale(name: str, now: float) -> bool:
