@@ -47,18 +47,6 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 
-def read_key(env: Mapping[str, str], name: str) -> str | None:
-    """A PEM key from ``NAME`` (the PEM text) or ``NAME_FILE`` (a path to it)."""
-    if value := env.get(name):
-        return value.replace("\\n", "\n")
-    if path := env.get(f"{name}_FILE"):
-        try:
-            return Path(path).read_text()
-        except OSError as exc:
-            raise SettingsError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
-    return None
-
-
 def read_secret(env: Mapping[str, str], name: str) -> str | None:
     """A shared secret from ``NAME`` or ``NAME_FILE`` (a path to it, as container secrets are
     mounted; surrounding whitespace is dropped); ``None`` when neither is set."""
