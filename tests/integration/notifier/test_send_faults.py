@@ -29,7 +29,8 @@ from notifier.adapters.providers.twilio import TwilioProvider
 from notifier.adapters.providers.zenvia import ZenviaProvider
 from notifier.domain import delivery
 from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery, SmsProvider
-from tests.integration.notifier.conftest import Order, World
+from tests.fakes.notifier_kit import Order
+from tests.integration.notifier.conftest import World
 
 pytestmark = pytest.mark.integration
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 from uuid import UUID
 
+from etapa_contracts.events import Event
 from notifier.domain.delivery import Found
 from notifier.usecases.records import (
     Branch,
@@ -27,7 +28,6 @@ from notifier.usecases.records import (
     SmsSettings,
     StaffMessage,
 )
-from shared.events import Event
 
 ReportOutcome = Literal["delivered", "failed"]
 

@@ -14,9 +14,9 @@ not tell".
 
 from __future__ import annotations
 
+from etapa_contracts.sms_template import count_segments
 from notifier.adapters.providers._http import get, new_client, post, text_field
 from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery
-from shared.sms_template import count_segments
 
 
 class HttpWebhookProvider:
