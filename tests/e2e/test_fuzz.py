@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.e2e.conftest import CALLBACK_TOKEN
 from tests.infra import OPERATOR_KEY, bearer
 from tests.integration.harness import save_test_flow
 
@@ -32,8 +33,12 @@ CONFIG = Path(__file__).parent / "schemathesis.toml"
 
 
 @pytest.fixture(scope="session")
-async def admin_headers(processes: dict[str, str], http: httpx.AsyncClient) -> dict[str, str]:
-    """A chain with a branch, a flow and an order, so reads have something to find."""
+async def credentials(processes: dict[str, str], http: httpx.AsyncClient) -> dict[str, list[str]]:
+    """Each service's headers for the run: a chain admin's token on all, and on the operations
+    with a credential of their own that credential (the operator key, a lab key of the chain,
+    the callback token), so those reach their handlers instead of stopping at 401.
+
+    The chain has a branch, a flow, a lab and an order, so reads have something to find."""
     intake = processes["intake"]
     created = await http.post(
         f"{intake}/api/v1/chains",
@@ -66,7 +71,20 @@ async def admin_headers(processes: dict[str, str], http: httpx.AsyncClient) -> d
         },
     )
     assert order.status_code == 201, order.text
-    return headers
+    lab = await http.post(
+        f"{intake}/api/v1/labs", headers=headers, json={"code": "FZLAB", "name": "Lab Fuzz"}
+    )
+    assert lab.status_code == 201, lab.text
+    key = await http.post(
+        f"{intake}/api/v1/labs/{lab.json()['lab_id']}/keys", headers=headers, json={}
+    )
+    assert key.status_code == 201, key.text
+    token = f"Authorization: {headers['Authorization']}"
+    return {
+        "intake": [token, f"X-Operator-Key: {OPERATOR_KEY}", f"X-Lab-Key: {key.json()['key']}"],
+        "workflow": [token],
+        "notifier": [token, f"X-Etapa-Callback-Token: {CALLBACK_TOKEN}"],
+    }
 
 
 # Intake's ~1,500 cases take about two minutes on a busy two-core machine. The marker overrides
@@ -75,8 +93,9 @@ async def admin_headers(processes: dict[str, str], http: httpx.AsyncClient) -> d
 @pytest.mark.timeout(BUDGET + 120)
 @pytest.mark.parametrize("service", ["intake", "workflow", "notifier"])
 async def test_fuzzing_the_api_finds_no_server_error(
-    processes: dict[str, str], admin_headers: dict[str, str], service: str
+    processes: dict[str, str], credentials: dict[str, list[str]], service: str
 ) -> None:
+    headers = [option for header in credentials[service] for option in ("--header", header)]
     command = [
         str(SCHEMATHESIS), "--config-file", str(CONFIG),
         "run", f"{processes[service]}/schema/openapi.json",
@@ -84,7 +103,7 @@ async def test_fuzzing_the_api_finds_no_server_error(
         "--max-examples", EXAMPLES,
         "--phases", "examples,coverage,fuzzing",
         "--seed", os.environ.get("ETAPA_FUZZ_SEED", "20261123"),
-        "--header", f"Authorization: {admin_headers['Authorization']}",
+        *headers,
         "--request-timeout", "10",
         "--no-color",
     ]  # fmt: skip
