@@ -115,6 +115,10 @@ async def seeded(infra: Infra) -> AsyncIterator[Seeded]:
         await drop_database(url)
 
 
+def _by_id(orders: list[HistoricalOrder]) -> list[HistoricalOrder]:
+    return sorted(orders, key=lambda order: order.order_id)
+
+
 async def _both(seeded: Seeded) -> tuple[list[HistoricalOrder], list[HistoricalOrder]]:
     """(from the summaries, from the stage entries), by order id, in one snapshot."""
     async with seeded.pool.acquire() as conn:
@@ -123,10 +127,7 @@ async def _both(seeded: Seeded) -> tuple[list[HistoricalOrder], list[HistoricalO
             args = (DEMO_CHAIN_ID, CODE, FIRST, NOW.date(), None)
             summary = await store.delivered_history(*args)
             full = await store.delivered_history_from_entries(*args)
-    return (
-        sorted(summary, key=lambda order: order.order_id),
-        sorted(full, key=lambda order: order.order_id),
-    )
+    return _by_id(summary), _by_id(full)
 
 
 async def test_the_summaries_give_the_same_history_and_the_same_answers(seeded: Seeded) -> None:
@@ -151,6 +152,16 @@ async def test_the_summaries_give_the_same_history_and_the_same_answers(seeded: 
     from_summary = compare(summary, stages, draft, seeded.memos)
     from_entries = compare(full, stages, draft, seeded.memos)
     assert from_summary == from_entries
+    async with seeded.pool.acquire() as conn:
+        store = PostgresReviewStore(conn)
+        async with store.read_only():
+            lean = await store.delivered_history(
+                DEMO_CHAIN_ID, CODE, FIRST, NOW.date(), None, replay_only=True
+            )
+    assert [(o.order_id, o.stage_seconds, o.outside_seconds) for o in _by_id(lean)] == [
+        (o.order_id, o.stage_seconds, o.outside_seconds) for o in full
+    ]
+    assert compare(lean, stages, draft, seeded.memos) == from_entries
     assert from_summary.current.orders == len(full)
     assert from_summary.late_to_on_time + from_summary.on_time_to_late > 0
     assert suggest_promises(summary, seeded.memos) == suggest_promises(full, seeded.memos)
@@ -203,8 +214,7 @@ async def test_a_live_delivery_writes_its_summary_at_commit(seeded: Seeded) -> N
                 delivered,
             )
             await conn.execute(
-                "UPDATE stage_entries SET exited_at = $2 WHERE order_id = $1 "
-                "AND exited_at IS NULL",
+                "UPDATE stage_entries SET exited_at = $2 WHERE order_id = $1 AND exited_at IS NULL",
                 order_id,
                 delivered,
             )

@@ -32,13 +32,16 @@ _PERIOD = """
       AND ($5::uuid[] IS NULL OR o.branch_id = ANY($5::uuid[]))
 """
 
-_DELIVERED = """
+_DELIVERED = (
+    """
     SELECT o.order_id, o.number, o.branch_id, o.flow_version, o.opened_at, o.closed_at,
            o.promised_date, o.lab_code,
            extract(epoch FROM o.paused_total)::float8 AS paused_seconds
     FROM orders o JOIN branches b ON b.branch_id = o.branch_id
     WHERE o.chain_id = $1 AND o.service_type = $2 AND o.status = 'delivered'
-""" + _PERIOD
+"""
+    + _PERIOD
+)
 
 ENTRIES_HISTORY_SQL = f"""
     SELECT d.*, st.keys, st.seconds, st.over_seconds FROM ({_DELIVERED}) d
@@ -65,6 +68,17 @@ HISTORY_SQL = (
 )
 """The same orders as ``ENTRIES_HISTORY_SQL`` (same parameters), one summary row each, in
 columns by position for ``summarized_order``."""
+
+REPLAY_HISTORY_SQL = (
+    """
+    SELECT o.order_id::text, o.number, o.branch_id::text, o.opened_at, o.closed_at,
+           o.promised_date, o.stage_keys, o.stage_seconds
+    FROM delivered_summaries o JOIN branches b ON b.branch_id = o.branch_id
+    WHERE o.chain_id = $1 AND o.service_type = $2
+"""
+    + _PERIOD
+)
+"""``HISTORY_SQL`` with only what a replay reads, for ``replayed_order``."""
 
 
 _SCHEDULE = """
@@ -98,6 +112,25 @@ def summarized_order(row: Any) -> HistoricalOrder:
         late_stages=frozenset(late),
         paused_seconds=paused or 0.0,
         lab_code=lab,
+        outside_seconds=max(lead - sum(spent.values()), 0.0),
+    )
+
+
+def replayed_order(row: Any) -> HistoricalOrder:
+    """One row of ``REPLAY_HISTORY_SQL``: ``summarized_order`` without lateness, lab, pause
+    and flow version."""
+    order_id, number, branch, opened, closed, promised, keys, seconds = row
+    spent = dict(zip(keys, seconds, strict=True))
+    lead = (closed - opened).total_seconds()
+    return HistoricalOrder(
+        order_id,
+        number,
+        branch,
+        0,
+        opened,
+        closed,
+        promised,
+        spent,
         outside_seconds=max(lead - sum(spent.values()), 0.0),
     )
 
@@ -169,17 +202,20 @@ class PostgresReviewStore:
         date_from: date,
         date_to: date,
         branches: Branches,
+        *,
+        replay_only: bool = False,
     ) -> list[HistoricalOrder]:
         """From the delivered orders' summaries."""
         rows = await self._conn.fetch(
-            HISTORY_SQL,
+            REPLAY_HISTORY_SQL if replay_only else HISTORY_SQL,
             chain_id,
             service_type,
             date_from,
             date_to,
             None if branches is None else list(branches),
         )
-        return [summarized_order(row) for row in rows]
+        decode = replayed_order if replay_only else summarized_order
+        return [decode(row) for row in rows]
 
     async def delivered_history_from_entries(
         self,
