@@ -5,7 +5,8 @@ seeded history (``demo_history.synthesize``, as ``make run``'s) plus hand-made o
 to a stage (a key entered twice, its stays summed) with stays late by the same amount. The
 summaries written by ``insert_history`` give the same ``HistoricalOrder``s as the stage entries
 do, hence the same what-if, suggestions and review figures; an order delivered live gets its
-summary at commit, after its last stay is closed, and loses it if it stops being delivered.
+summary at commit, after its last stay is closed, rewritten when a stay is corrected later,
+and loses it if it stops being delivered.
 """
 
 from __future__ import annotations
@@ -226,6 +227,18 @@ async def test_a_live_delivery_writes_its_summary_at_commit(seeded: Seeded) -> N
         assert live.stage_seconds == {keys[0]: 5 * 3600.0, keys[1]: 65 * 3600.0}
         assert live.late_stages == frozenset(keys[:2])
         assert live.late_stage == keys[1]
+        assert summary == full
+
+        # A stay corrected after the delivery (its own transaction) rewrites the summary.
+        await conn.execute(
+            "UPDATE stage_entries SET exited_at = exited_at - interval '1 hour' "
+            "WHERE order_id = $1 AND entry_sequence = 1",
+            order_id,
+        )
+        summary, full = await _both(seeded)
+        (live,) = [order for order in summary if order.number == "LIVE-1"]
+        assert live.stage_seconds == {keys[0]: 4 * 3600.0, keys[1]: 65 * 3600.0}
+        assert live.outside_seconds == 3600.0
         assert summary == full
 
         await conn.execute("UPDATE orders SET status = 'cancelled' WHERE order_id = $1", order_id)

@@ -68,12 +68,33 @@ BEGIN
 END
 $$;
 
--- Deferred to commit: the delivery closes the last stay after it sets the status.
-CREATE CONSTRAINT TRIGGER orders_delivered_summary AFTER UPDATE OF status ON orders
+-- Deferred to commit: the delivery closes the last stay after it sets the status. A delivered
+-- order's row or stays corrected later rewrite its summary; an order no longer delivered
+-- loses it.
+CREATE CONSTRAINT TRIGGER orders_delivered_summary AFTER UPDATE ON orders
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
-    WHEN (OLD.status IS DISTINCT FROM NEW.status
-          AND (NEW.status = 'delivered' OR OLD.status = 'delivered'))
+    WHEN ((NEW.status = 'delivered' OR OLD.status = 'delivered')
+          AND (OLD.status, OLD.closed_at, OLD.opened_at, OLD.promised_date, OLD.lab_code,
+               OLD.paused_total, OLD.branch_id, OLD.number, OLD.flow_version, OLD.service_type)
+              IS DISTINCT FROM
+              (NEW.status, NEW.closed_at, NEW.opened_at, NEW.promised_date, NEW.lab_code,
+               NEW.paused_total, NEW.branch_id, NEW.number, NEW.flow_version, NEW.service_type))
     EXECUTE FUNCTION orders_write_delivered_summary();
+
+CREATE FUNCTION stage_entries_write_delivered_summary() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM orders WHERE order_id = NEW.order_id AND status = 'delivered') THEN
+        PERFORM write_delivered_summaries(ARRAY[NEW.order_id]);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE CONSTRAINT TRIGGER stage_entries_delivered_summary AFTER UPDATE ON stage_entries
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
+    WHEN ((OLD.stage_key, OLD.entered_at, OLD.due_at, OLD.exited_at)
+          IS DISTINCT FROM (NEW.stage_key, NEW.entered_at, NEW.due_at, NEW.exited_at))
+    EXECUTE FUNCTION stage_entries_write_delivered_summary();
 
 -- The history delivered before this migration.
 INSERT INTO delivered_summaries SELECT * FROM delivered_summary_source;
