@@ -7,9 +7,11 @@ requests are in flight (a semaphore of the workload's own), so each finds a conn
 A request that waits in the pool is a hazard of httpcore 1.0.x under load: when its pool
 timeout expires in the same loop iteration in which the pool hands it a *fresh* connection, the
 request fails with ``PoolTimeout`` and the fresh connection stays in the pool for ever, not yet
-connected, holding a slot. Hundreds of orders retrying through a 150 s database outage leaked
-all 60 slots that way: from then on every request failed with ``PoolTimeout`` and the load
-stopped (``tests/unit/test_chaos_workload.py`` shows the leak and that the workload avoids it).
+connected, holding a slot; once every slot is gone every request fails with ``PoolTimeout``.
+Hundreds of orders retrying through a 150 s database outage, 60 connections among ~300 waiting
+requests on a busy loop, are where that race is likely: it is the cause we found for a run whose
+client stopped sending while the services were consistent (that run kept no client-side
+evidence; ``tests/unit/test_chaos_workload.py`` shows the leak and that the workload avoids it).
 
 Every order ends in ``pronto`` at stage entry 5 with SMS at entries 1, 3 and 5 (``pronto`` texts
 on re-entry), whatever its kind:
