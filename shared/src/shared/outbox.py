@@ -12,6 +12,8 @@ Rules:
   line (no per-row backoff, so later rows never overtake it); the relay itself waits, doubling
   up to ``max_broker_pause``, before it tries again.
 - A broker or database that is down delays events; the relay keeps trying on its own.
+- The trace context of the change (``shared.tracing.context_headers``) is stored with the row
+  and the relay publishes inside it, so an order's trace goes on across the relay.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from shared.database import Connection
 from shared.events import Event
 from shared.logging import get_logger
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
+from shared.tracing import context_headers
 
 log = get_logger(__name__)
 
@@ -44,6 +47,8 @@ class OutboxMessage:
     routing_key: str
     payload: dict[str, Any]
     correlation_id: str
+    trace_context: dict[str, str] | None = None
+    """W3C trace headers (``traceparent``…) of the change that wrote the row, if traced."""
 
 
 Publish = Callable[[OutboxMessage], Awaitable[None]]
@@ -53,14 +58,16 @@ async def enqueue(conn: Connection, event: Event) -> None:
     """Store ``event`` for publishing, in the caller's transaction."""
     await conn.execute(
         """
-        INSERT INTO outbox (message_id, chain_id, routing_key, payload, correlation_id)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO outbox (message_id, chain_id, routing_key, payload, correlation_id,
+                            trace_context)
+        VALUES ($1, $2, $3, $4, $5, $6)
         """,
         event.message_id,
         event.chain_id,
         event.routing_key(),
         event.model_dump(mode="json"),
         event.correlation_id,
+        context_headers(),
     )
     await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
@@ -134,7 +141,8 @@ class OutboxRelay:
                 return 0
             rows = await conn.fetch(
                 """
-                SELECT id, message_id, routing_key, payload, correlation_id FROM outbox
+                SELECT id, message_id, routing_key, payload, correlation_id, trace_context
+                FROM outbox
                 WHERE published_at IS NULL AND next_attempt_at <= now()
                 ORDER BY id LIMIT $1
                 """,

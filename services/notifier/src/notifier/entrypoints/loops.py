@@ -31,6 +31,7 @@ from notifier.usecases.dispatch import DispatchMessages
 from notifier.usecases.records import ClaimedMessage
 from shared.database import is_database_outage
 from shared.logging import correlation_scope, get_logger
+from shared.tracing import CORRELATION_ATTRIBUTE, continued, tracer
 
 log = get_logger(__name__)
 
@@ -154,7 +155,20 @@ class DispatcherLoop:
 
     async def handle(self, message: ClaimedMessage) -> None:
         """Deliver one message; whatever it raises stays with it."""
-        with correlation_scope(f"sms-{message.key.notification_id}"):
+        correlation_id = message.key.correlation_id or f"sms-{message.key.notification_id}"
+        with (
+            correlation_scope(correlation_id),
+            continued(message.trace_context),  # the order's trace, from the stage change
+            tracer("notifier").start_as_current_span(
+                "sms deliver",
+                attributes={
+                    CORRELATION_ATTRIBUTE: correlation_id,
+                    "etapa.order_id": str(message.key.order_id),
+                    "etapa.order_number": message.order_number,
+                    "sms.attempt": message.attempts,
+                },
+            ),
+        ):
             try:
                 await self.dispatch.deliver(message)
             except Exception as exc:
