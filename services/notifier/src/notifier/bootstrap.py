@@ -32,7 +32,7 @@ from shared.clock import Clock, system_clock
 from shared.database import is_database_outage
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
-from shared.tracing import configure_tracing
+from shared.tracing import configure_tracing, tracer
 from shared.web import create_service_app, database_check
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,9 +41,10 @@ _jitter = random.Random()  # noqa: S311 - spreading retries, not security
 
 def create_providers(settings: NotifierSettings) -> Providers:
     fallback = settings.fallback_provider
+    spans = tracer("notifier")  # a span per provider request (no-op while tracing is off)
     return Providers(
-        primary=TracedProvider(create_provider(settings.sms_provider, settings)),
-        fallback=TracedProvider(create_provider(fallback, settings)) if fallback else None,
+        primary=TracedProvider(create_provider(settings.sms_provider, settings), spans),
+        fallback=TracedProvider(create_provider(fallback, settings), spans) if fallback else None,
         fallback_after=settings.fallback_after,
     )
 
@@ -95,6 +96,7 @@ def dispatcher(
         health=health,
         deadline=dispatcher_deadline(policy),
         wake=wake,
+        tracer=tracer("notifier"),
     )
 
 

@@ -25,13 +25,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import asyncpg
+from opentelemetry.trace import NoOpTracer, Tracer
 from prometheus_client import Counter
 
 from notifier.usecases.dispatch import DispatchMessages
 from notifier.usecases.records import ClaimedMessage
 from shared.database import is_database_outage
 from shared.logging import correlation_scope, get_logger
-from shared.tracing import CORRELATION_ATTRIBUTE, continued, tracer
+from shared.tracing import CORRELATION_ATTRIBUTE, continued
 
 log = get_logger(__name__)
 
@@ -101,8 +102,11 @@ class DispatcherLoop:
         health: LoopHealth | None = None,
         deadline: float = 60.0,
         wake: asyncio.Event | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.dispatch = dispatch
+        self._tracer = tracer or NoOpTracer()
+        """Each delivery is a span in its order's trace (``shared.tracing``; no-op when off)."""
         self._interval = interval
         self._wake = wake or asyncio.Event()
         """Set by the consumer once it has committed a message to send: the loop claims at
@@ -159,7 +163,7 @@ class DispatcherLoop:
         with (
             correlation_scope(correlation_id),
             continued(message.trace_context),  # the order's trace, from the stage change
-            tracer("notifier").start_as_current_span(
+            self._tracer.start_as_current_span(
                 "sms deliver",
                 attributes={
                     CORRELATION_ATTRIBUTE: correlation_id,

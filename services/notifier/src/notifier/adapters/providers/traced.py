@@ -7,20 +7,20 @@ It names the provider, the order number and the outcome; never the phone number 
 
 from __future__ import annotations
 
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
 from notifier.usecases.ports import OutgoingSms, Receipt, SmsProvider
-from shared.tracing import tracer
 
 
 class TracedProvider:
-    def __init__(self, provider: SmsProvider) -> None:
+    def __init__(self, provider: SmsProvider, tracer: Tracer) -> None:
         self._provider = provider
+        self._tracer = tracer
         self.name = provider.name
         self.supports_idempotency = provider.supports_idempotency
 
     async def send(self, sms: OutgoingSms) -> Receipt:
-        with tracer("notifier").start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"sms send {self.name}",
             kind=SpanKind.CLIENT,
             attributes={"sms.provider": self.name, "sms.idempotency_key": sms.idempotency_key},
