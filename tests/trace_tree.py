@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 
 class SpanLike(Protocol):
@@ -48,10 +48,13 @@ def render(spans: Sequence[SpanLike]) -> str:
     return "\n".join(lines)
 
 
-def ancestors(span: SpanLike, spans: Sequence[SpanLike]) -> list[SpanLike]:
+S = TypeVar("S", bound=SpanLike)
+
+
+def ancestors(span: S, spans: Sequence[S]) -> list[S]:
     """``span``'s parents up to the root of its trace, nearest first."""
     by_id = {s.span_id: s for s in spans}
-    chain: list[SpanLike] = []
+    chain: list[S] = []
     parent = span.parent_id
     while parent is not None and parent in by_id:
         chain.append(by_id[parent])

@@ -138,7 +138,8 @@ async def test_one_trace_from_post_orders_to_the_sms_send(
     print(f"\ntrace {root.trace_id:032x} of order {number} (correlation id {correlation_id})")
     print(render(trace))
 
-    assert root.parent_id is None and root.service == "intake"
+    assert root.parent_id is None
+    assert root.service == "intake"
     assert {s.service for s in trace} == {"intake", "workflow", "notifier"}
     # the send descends from POST /orders through both relays and the dispatcher
     path = ancestors(send, trace)
