@@ -245,6 +245,7 @@ class OrderEngine:
         previous = await stores.orders.set_risk(order.order_id, assessment, now)
         if previous == assessment.level:
             return
+        correlation_id = correlation_id or f"risk-{order.order_id}"
         await stores.orders.add_timeline(
             TimelineEntry(
                 chain_id=order.chain_id,
@@ -259,7 +260,7 @@ class OrderEngine:
         await stores.outbox.enqueue(
             OrderRiskChanged(
                 occurred_at=now,
-                correlation_id=correlation_id or f"risk-{order.order_id}",
+                correlation_id=correlation_id,
                 chain_id=order.chain_id,
                 order_id=order.order_id,
                 branch_id=order.branch_id,
@@ -271,10 +272,10 @@ class OrderEngine:
             "order_risk_changed",
             order_id=str(order.order_id),
             order_number=order.number,
-            level=assessment.level.value,
+            risk=assessment.level.value,  # not ``level``: the log line's own level
             previous=previous,
             reason=assessment.reason,
-            **({"correlation_id": correlation_id} if correlation_id else {}),
+            correlation_id=correlation_id,
         )
 
     async def _record(
