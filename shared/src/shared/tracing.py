@@ -21,8 +21,10 @@ Rules:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -108,6 +110,37 @@ def continued(headers: Mapping[str, str] | None) -> Iterator[None]:
         yield
     finally:
         otel_context.detach(token)
+
+
+_TOKEN_IN_PATH = re.compile(r"/(a|tracking)/[^/?#]+")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_URL_ATTRIBUTES = ("http.target", "http.url", "url.full", "url.path")
+
+
+def span_details(scope: Any) -> tuple[str, dict[str, str]]:
+    """A server span's name and route (``GET /api/v1/orders/{id}``): the path with ids and the
+    customer's link token replaced, so names group requests and carry no secret (Litestar's
+    default names the raw path: its span starts before routing)."""
+    path = _UUID.sub("{id}", _TOKEN_IN_PATH.sub(r"/\1/{token}", str(scope.get("path", ""))))
+    method = str(scope.get("method", "")).strip()
+    name = f"{method} {path}" if method else path
+    return name, {"http.route": name}
+
+
+def redact_request(span: trace.Span, scope: Any) -> None:
+    """A server span's URL attributes without the query (``?token=`` of provider callbacks) and
+    without the customer's link token (``/a/<token>``, ``/api/v1/tracking/<token>``): spans
+    leave the process, and hold no secret."""
+    if not span.is_recording():
+        return
+    attributes = getattr(span, "attributes", None) or {}
+    for key in _URL_ATTRIBUTES:
+        value = attributes.get(key)
+        if isinstance(value, str):
+            base = value.split("?", 1)[0]
+            span.set_attribute(key, _TOKEN_IN_PATH.sub(r"/\1/{token}", base))
+    if "url.query" in attributes:
+        span.set_attribute("url.query", "")
 
 
 def mark_correlation(correlation_id: str) -> None:

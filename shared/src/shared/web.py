@@ -44,7 +44,7 @@ from shared.openapi import assets_router, openapi_config
 from shared.problem_texts import language_of, localized_body
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
-from shared.tracing import mark_correlation, tracer_provider
+from shared.tracing import mark_correlation, redact_request, span_details, tracer_provider
 
 log = get_logger(__name__)
 
@@ -328,7 +328,11 @@ def tracing_plugins(service: str) -> list[OpenTelemetryPlugin]:
     if provider is None:
         return []
     config = OpenTelemetryConfig(
-        tracer_provider=provider, exclude=UNTRACED_PATHS, exclude_spans=["receive", "send"]
+        tracer_provider=provider,
+        exclude=UNTRACED_PATHS,
+        exclude_spans=["receive", "send"],
+        server_request_hook_handler=redact_request,
+        scope_span_details_extractor=span_details,
     )
     return [OpenTelemetryPlugin(config)]
 
