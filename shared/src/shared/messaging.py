@@ -37,13 +37,13 @@ from opentelemetry.trace import TracerProvider
 if TYPE_CHECKING:
     from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
+from etapa_contracts.events import Event
+from etapa_contracts.topology import Topology
 from shared import inbox
 from shared.database import DATABASE_OUTAGE, Connection
-from shared.events import Event
 from shared.logging import correlation_scope, get_logger
 from shared.metrics import MESSAGES_HANDLED
 from shared.outbox import OutboxMessage
-from shared.topology import Topology
 from shared.tracing import continued, mark_correlation
 from shared.wiring import consumers_of
 

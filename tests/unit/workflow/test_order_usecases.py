@@ -13,7 +13,7 @@ from uuid import UUID
 
 import pytest
 
-from shared.events import (
+from etapa_contracts.events import (
     OrderClosed,
     OrderOpened,
     OrderRiskChanged,
