@@ -42,7 +42,8 @@ def running_services(
     demo: bool = False,
     **extra_env: str,
 ) -> Iterator[dict[str, str]]:
-    """Start ``services`` as processes; yields their URLs (and the environment's database URLs).
+    """Start ``services`` as processes; yields their URLs (and the environment's database URLs,
+    and each service's log file as ``<service>_log``).
 
     With ``demo``, the databases are migrated and the demo chain seeded first (the same
     commands ``make run`` uses), so the demo users and flows exist.
@@ -70,10 +71,14 @@ def running_services(
         run_command(env, "intake", "seed-demo")
     urls = {service: f"http://127.0.0.1:{port}" for service, port in ports.items()}
     urls["workflow_database"] = env["WORKFLOW_DATABASE_URL"]
+    logs = {
+        service: LOGS / f"etapa-e2e-{infra.run_id}-{suffix}-{service}.log" for service in services
+    }
+    urls.update({f"{service}_log": str(path) for service, path in logs.items()})
     started: list[tuple[subprocess.Popen[bytes], BinaryIO]] = []
     try:
         for service in services:
-            log = (LOGS / f"etapa-e2e-{infra.run_id}-{suffix}-{service}.log").open("wb")
+            log = logs[service].open("wb")
             process = subprocess.Popen(
                 [sys.executable, "-m", service, "serve"],
                 env=env,

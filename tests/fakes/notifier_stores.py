@@ -76,11 +76,18 @@ class MessageRow:
     segments: int | None = None
     send_after: datetime | None = None
     delivered_at: datetime | None = None
+    correlation_id: str | None = None
+    trace_context: dict[str, str] | None = None
 
     @property
     def key(self) -> MessageKey:
         return MessageKey(
-            self.notification_id, self.chain_id, self.branch_id, self.order_id, self.entry_sequence
+            self.notification_id,
+            self.chain_id,
+            self.branch_id,
+            self.order_id,
+            self.entry_sequence,
+            self.correlation_id,
         )
 
     def move(self, status: MessageState) -> None:
@@ -141,6 +148,8 @@ class FakeMessages:
             status_reason=message.suppressed_reason,
             created_at=self._db.now,
             updated_at=self._db.now,
+            correlation_id=message.correlation_id,
+            trace_context=message.trace_context,
         )
         return True
 
@@ -232,6 +241,7 @@ class FakeMessages:
             order_closed=progress is not None and progress.closed_at is not None,
             opted_out_by=opt_outs[0].source if opt_outs else None,
             transliterate=settings.transliterate if settings else False,
+            trace_context=row.trace_context,
         )
 
     def _leased(self, claim: ClaimedMessage) -> MessageRow | None:

@@ -31,6 +31,8 @@ from faststream.rabbit import (
     RabbitExchange,
     RabbitQueue,
 )
+from faststream.rabbit.opentelemetry import RabbitTelemetryMiddleware
+from opentelemetry.trace import TracerProvider
 
 if TYPE_CHECKING:
     from faststream.rabbit.schemas.queue import QuorumQueueArgs
@@ -42,6 +44,7 @@ from shared.database import DATABASE_OUTAGE, Connection
 from shared.logging import correlation_scope, get_logger
 from shared.metrics import MESSAGES_HANDLED
 from shared.outbox import OutboxMessage
+from shared.tracing import continued, mark_correlation
 from shared.wiring import consumers_of
 
 log = get_logger(__name__)
@@ -53,12 +56,16 @@ OUTAGE_FIRST_PAUSE = 0.5
 OUTAGE_MAX_PAUSE = 30.0
 
 
-def create_broker(amqp_url: str, *, prefetch: int = 1) -> RabbitBroker:
+def create_broker(
+    amqp_url: str, *, prefetch: int = 1, tracer_provider: TracerProvider | None = None
+) -> RabbitBroker:
     """A broker whose publishes are confirmed and whose unroutable publishes raise.
 
     ``prefetch`` 1: each consumer handles one message at a time, in the order the queue holds
     them. With more in flight, aio-pika runs their handlers concurrently and one order's
     "deliver" could overtake its "advance".
+    With a ``tracer_provider`` (``shared.tracing``), FastStream's telemetry middleware traces
+    every publish and handling and carries the trace context in the message headers.
     """
     return RabbitBroker(
         amqp_url,
@@ -67,7 +74,17 @@ def create_broker(amqp_url: str, *, prefetch: int = 1) -> RabbitBroker:
         ),
         fail_fast=False,
         logger=None,
+        middlewares=telemetry_middlewares(tracer_provider),
     )
+
+
+def telemetry_middlewares(
+    tracer_provider: TracerProvider | None,
+) -> tuple[RabbitTelemetryMiddleware, ...]:
+    """FastStream's OpenTelemetry middleware for a broker, or none while tracing is off."""
+    if tracer_provider is None:
+        return ()
+    return (RabbitTelemetryMiddleware(tracer_provider=tracer_provider),)
 
 
 def topic_exchange(name: str) -> RabbitExchange:
@@ -151,17 +168,18 @@ def event_publisher(
     exchange = topic_exchange(topology.events_exchange)
 
     async def publish(message: OutboxMessage) -> None:
-        await broker.publish(
-            json.dumps(message.payload).encode(),
-            exchange=exchange,
-            routing_key=message.routing_key,
-            message_id=str(message.message_id),
-            correlation_id=message.correlation_id,
-            content_type="application/json",
-            persist=True,
-            mandatory=True,
-            timeout=10,
-        )
+        with continued(message.trace_context):  # the trace of the change that wrote the row
+            await broker.publish(
+                json.dumps(message.payload).encode(),
+                exchange=exchange,
+                routing_key=message.routing_key,
+                message_id=str(message.message_id),
+                correlation_id=message.correlation_id,
+                content_type="application/json",
+                persist=True,
+                mandatory=True,
+                timeout=10,
+            )
 
     return publish
 
@@ -241,7 +259,8 @@ class Subscriptions:
                 after_commit()
 
         async def handle(event: Any) -> None:
-            with correlation_scope(event.correlation_id):
+            with correlation_scope(event.correlation_id) as correlation_id:
+                mark_correlation(correlation_id)
                 await hold_through_outages(
                     lambda: handle_once(event), consumer=consumer, message_id=event.message_id
                 )

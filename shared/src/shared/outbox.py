@@ -15,6 +15,8 @@ Rules:
 - It is a ``shared.loops.PollingLoop``: no error ends it (any exception is logged, counted and
   the relay goes on), and ``/ready`` turns red naming ``outbox-relay`` when it has not completed
   a round within ``RELAY_DEADLINE``.
+- The trace context of the change (``shared.tracing.context_headers``) is stored with the row
+  and the relay publishes inside it, so an order's trace goes on across the relay.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from shared.database import Connection
 from shared.logging import get_logger
 from shared.loops import LoopHealth, PollingLoop
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
+from shared.tracing import context_headers
 
 log = get_logger(__name__)
 
@@ -51,6 +54,8 @@ class OutboxMessage:
     routing_key: str
     payload: dict[str, Any]
     correlation_id: str
+    trace_context: dict[str, str] | None = None
+    """W3C trace headers (``traceparent``…) of the change that wrote the row, if traced."""
 
 
 Publish = Callable[[OutboxMessage], Awaitable[None]]
@@ -60,14 +65,16 @@ async def enqueue(conn: Connection, event: Event) -> None:
     """Store ``event`` for publishing, in the caller's transaction."""
     await conn.execute(
         """
-        INSERT INTO outbox (message_id, chain_id, routing_key, payload, correlation_id)
-        VALUES ($1, $2, $3, $4, $5)
+        INSERT INTO outbox (message_id, chain_id, routing_key, payload, correlation_id,
+                            trace_context)
+        VALUES ($1, $2, $3, $4, $5, $6)
         """,
         event.message_id,
         event.chain_id,
         event.routing_key(),
         event.model_dump(mode="json"),
         event.correlation_id,
+        context_headers(),
     )
     await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
 
@@ -146,7 +153,8 @@ class OutboxRelay:
                 return 0
             rows = await conn.fetch(
                 """
-                SELECT id, message_id, routing_key, payload, correlation_id FROM outbox
+                SELECT id, message_id, routing_key, payload, correlation_id, trace_context
+                FROM outbox
                 WHERE published_at IS NULL AND next_attempt_at <= now()
                 ORDER BY id LIMIT $1
                 """,

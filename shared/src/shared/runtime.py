@@ -32,6 +32,7 @@ from shared.messaging import (
 from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity, on_user_changed
+from shared.tracing import shutdown_tracing, tracer_provider
 from shared.web import ReadinessCheck, database_check
 from shared.wiring import CONSUMES, PUBLISHES
 
@@ -66,7 +67,9 @@ class ServiceRuntime:
         self._loops = loops
         self._relay = relay
         self.pool: asyncpg.Pool | None = None
-        self.broker: RabbitBroker = create_broker(settings.amqp_url)
+        self.broker: RabbitBroker = create_broker(
+            settings.amqp_url, tracer_provider=tracer_provider(settings.service)
+        )
         self.publishes = PUBLISHES.get(settings.service, ())
         document_publishers(self.broker, settings.topology, self.publishes)
         self.asyncapi: Callable[[], Document] = cached(
@@ -132,6 +135,7 @@ class ServiceRuntime:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.broker.stop()
             await self.pool.close()
+            shutdown_tracing(self.settings.service)  # export the spans still buffered
             log.info("service_stopped")
 
     def subscribe(self, pool: asyncpg.Pool) -> Subscriptions:

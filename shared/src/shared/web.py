@@ -21,6 +21,7 @@ from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware, DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import (
@@ -43,6 +44,7 @@ from shared.openapi import assets_router, openapi_config
 from shared.problem_texts import language_of, localized_body
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
+from shared.tracing import mark_correlation, redact_request, span_details, tracer_provider
 
 log = get_logger(__name__)
 
@@ -58,6 +60,7 @@ class CorrelationIdMiddleware(ASGIMiddleware):
         headers = dict(scope.get("headers", []))
         incoming = headers.get(CORRELATION_HEADER.lower().encode())
         with correlation_scope(incoming.decode(errors="replace") if incoming else None) as cid:
+            mark_correlation(cid)
 
             async def send_with_header(message: Message) -> None:
                 if message["type"] == "http.response.start":
@@ -313,6 +316,27 @@ def _problem_in_portuguese(
     )
 
 
+UNTRACED_PATHS = ["/health", "/ready", "/metrics"]
+"""Probes and scrapes: no span for them (they would bury the orders' traces)."""
+
+
+def tracing_plugins(service: str) -> list[OpenTelemetryPlugin]:
+    """Litestar's OpenTelemetry plugin with the service's tracer provider (``shared.tracing``):
+    a server span per request, continuing the caller's ``traceparent``; none while tracing is
+    off."""
+    provider = tracer_provider(service)
+    if provider is None:
+        return []
+    config = OpenTelemetryConfig(
+        tracer_provider=provider,
+        exclude=UNTRACED_PATHS,
+        exclude_spans=["receive", "send"],
+        server_request_hook_handler=redact_request,
+        scope_span_details_extractor=span_details,
+    )
+    return [OpenTelemetryPlugin(config)]
+
+
 def create_service_app(
     *,
     settings: ServiceSettings,
@@ -364,6 +388,7 @@ def create_service_app(
             rate_limit.middleware,
         ],
         lifespan=list(lifespan),
+        plugins=tracing_plugins(settings.service),
         state=State({VALIDITY_STATE_KEY: validity}),
         dependencies={
             "principal": Provide(provide_principal, sync_to_thread=False),

@@ -33,7 +33,12 @@ class _Dispatch:
 
 
 def _message(n: int) -> Any:
-    return SimpleNamespace(key=SimpleNamespace(notification_id=n))
+    return SimpleNamespace(
+        key=SimpleNamespace(notification_id=n, order_id=n, correlation_id=None),
+        order_number=f"SP01-{n:06d}",
+        attempts=1,
+        trace_context=None,
+    )
 
 
 def _dispatcher(dispatch: _Dispatch, health: LoopHealth | None = None) -> DispatcherLoop:

@@ -54,7 +54,8 @@ from etapa_contracts.events import Event
 from shared.asyncapi import Document, asyncapi_document, asyncapi_handler, cached, document_consumer
 from shared.auth import verifier_for
 from shared.logging import get_logger
-from shared.web import CorrelationIdMiddleware, health_handlers
+from shared.tracing import configure_tracing
+from shared.web import CorrelationIdMiddleware, health_handlers, tracing_plugins
 
 log = get_logger(__name__)
 
@@ -100,6 +101,7 @@ def asyncapi_of(settings: ConsoleSettings) -> Document:
 
 def create_app(settings: ConsoleSettings | None = None) -> Litestar:
     settings = settings or ConsoleSettings.from_env()
+    configure_tracing(settings.service.service)  # off unless OTEL_EXPORTER_OTLP_ENDPOINT
     verifier = verifier_for(settings.service)
     hub = LiveHub()
     feed = LiveFeed(settings.service.amqp_url, settings.service.topology, hub)
@@ -149,7 +151,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Litestar:
         lifespan=[lifespan],
         state=state,
         dependencies={"visit": Provide(provide_visit)},
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), *tracing_plugins(settings.service.service)],
         template_config=TemplateConfig(
             directory=HTTP_DIR / "templates",
             engine=JinjaTemplateEngine,

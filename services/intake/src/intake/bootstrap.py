@@ -30,6 +30,7 @@ from shared.auth import TokenIssuer
 from shared.clock import Clock, system_clock
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
+from shared.tracing import configure_tracing
 from shared.web import create_service_app
 
 __all__ = ["MIGRATIONS", "create_app", "create_runtime"]
@@ -60,6 +61,7 @@ def create_runtime(settings: IntakeSettings, clock: Clock = system_clock) -> Ser
 
 def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clock) -> Litestar:
     settings = settings or IntakeSettings.from_env()
+    configure_tracing(settings.service.service)  # off unless OTEL_EXPORTER_OTLP_ENDPOINT
     runtime = create_runtime(settings, clock)
     issuer = TokenIssuer(settings.jwt_private_key, settings.token_ttl)
     sign_in_guard = SignInGuard(settings.sign_in_limits)

@@ -18,6 +18,7 @@ from litestar.di import Provide
 from notifier.adapters.holiday_calendar import closed_days
 from notifier.adapters.postgres.stores import PostgresStores, PostgresUnitOfWork
 from notifier.adapters.providers.factory import create_provider
+from notifier.adapters.providers.traced import TracedProvider
 from notifier.config import NotifierSettings
 from notifier.entrypoints.consumers import NotifierHandlers
 from notifier.entrypoints.http.messages import MessageController
@@ -31,6 +32,7 @@ from shared.clock import Clock, system_clock
 from shared.database import is_database_outage
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
+from shared.tracing import configure_tracing, tracer
 from shared.web import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -39,9 +41,10 @@ _jitter = random.Random()  # noqa: S311 - spreading retries, not security
 
 def create_providers(settings: NotifierSettings) -> Providers:
     fallback = settings.fallback_provider
+    spans = tracer("notifier")  # a span per provider request (no-op while tracing is off)
     return Providers(
-        primary=create_provider(settings.sms_provider, settings),
-        fallback=create_provider(fallback, settings) if fallback else None,
+        primary=TracedProvider(create_provider(settings.sms_provider, settings), spans),
+        fallback=TracedProvider(create_provider(fallback, settings), spans) if fallback else None,
         fallback_after=settings.fallback_after,
     )
 
@@ -93,6 +96,7 @@ def dispatcher(
         health=health,
         deadline=dispatcher_deadline(policy),
         wake=wake,
+        tracer=tracer("notifier"),
     )
 
 
@@ -140,6 +144,7 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
 
 def create_app(settings: NotifierSettings | None = None) -> Litestar:
     settings = settings or NotifierSettings.from_env()
+    configure_tracing(settings.service.service)  # off unless OTEL_EXPORTER_OTLP_ENDPOINT
     runtime = create_runtime(settings)
     callbacks = CallbackSettings(
         token=settings.callback_token,

@@ -20,6 +20,7 @@ from shared.clock import Clock, system_clock
 from shared.loops import LoopHealth
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
+from shared.tracing import configure_tracing
 from shared.web import create_service_app
 from workflow.adapters.dashboard_taps import declare_taps
 from workflow.adapters.holidays import CalendarCache
@@ -88,6 +89,7 @@ def create_runtime(
 
 def create_app(settings: WorkflowSettings | None = None) -> Litestar:
     settings = settings or WorkflowSettings.from_env()
+    configure_tracing(settings.service.service)  # off unless OTEL_EXPORTER_OTLP_ENDPOINT
     calendars = CalendarCache()  # one per process: the consumers and the API share it
     runtime = create_runtime(settings, calendars)
     tracking = TrackingPolicy(

@@ -19,8 +19,15 @@ from typing import Any
 import httpx
 
 from shared.logging import CORRELATION_HEADER, current_correlation_id, get_logger
+from shared.tracing import context_headers
 
 log = get_logger(__name__)
+
+
+def _propagated() -> dict[str, str]:
+    """What every API call carries: the person's correlation id and, when tracing is on, the
+    page's trace context (``traceparent``), so the API's spans join the console's trace."""
+    return {CORRELATION_HEADER: current_correlation_id(), **(context_headers() or {})}
 
 
 class Service(StrEnum):
@@ -82,7 +89,7 @@ class ApiClient:
         json: Json = None,
         headers: dict[str, str] | None = None,
     ) -> Json:
-        sent_headers = {CORRELATION_HEADER: current_correlation_id(), **(headers or {})}
+        sent_headers = {**_propagated(), **(headers or {})}
         if token:
             sent_headers["Authorization"] = f"Bearer {token}"
         url = self._base[service] + path
@@ -114,7 +121,7 @@ class ApiClient:
         2xx, 404 and 429 answer their status and JSON body (``None`` when there is none);
         another 4xx is an :class:`ApiRefusal`; no answer or a 5xx is :class:`ServiceDown`.
         """
-        sent_headers = {CORRELATION_HEADER: current_correlation_id(), **(headers or {})}
+        sent_headers = {**_propagated(), **(headers or {})}
         try:
             response = await self._http.get(self._base[service] + path, headers=sent_headers)
         except httpx.HTTPError as exc:

@@ -30,7 +30,9 @@ from intake.domain.records import Order
 from intake.domain.sequence import OPENING_SEQ
 from intake.domain.service_types import UnknownServiceType, check_service_type
 from intake.usecases.ports import NewId, Stores, Transactions
-from shared.logging import current_correlation_id
+from shared.logging import current_correlation_id, get_logger
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +107,16 @@ async def open_order(
                 confirm_before_proposal=new.confirm_before_proposal,
             )
         )
-        return OpenedOrder(order, created=True)
+    log.info(  # committed: the order exists (its phone is never logged)
+        "order_opened",
+        order_id=str(order_id),
+        order_number=number,
+        branch=branch.code,
+        service_type=new.service_type,
+        sms_consent=new.sms_consent,
+        lab_code=new.lab_code,
+    )
+    return OpenedOrder(order, created=True)
 
 
 async def _check_references(stores: Stores, chain_id: UUID, new: NewOrder) -> None:

@@ -72,7 +72,7 @@ async def receive(
         decision = await _apply(
             stores, lab_message_id, sender, sender_code, message, "accepted", now, window, now
         )
-        return await _record(stores, lab_message_id, decision, now)
+        return await _record(stores, lab_message_id, decision, now, sender_code, message)
 
 
 async def replay(
@@ -107,7 +107,7 @@ async def replay(
             window,
             stored.received_at,  # the lab's clock is judged against when it sent, not now
         )
-        return await _record(stores, lab_message_id, decision, now)
+        return await _record(stores, lab_message_id, decision, now, stored.lab_code, message)
 
 
 async def _apply(
@@ -164,7 +164,12 @@ def _event(
 
 
 async def _record(
-    stores: Stores, lab_message_id: UUID, decision: Decision, now: datetime
+    stores: Stores,
+    lab_message_id: UUID,
+    decision: Decision,
+    now: datetime,
+    lab_code: str,
+    message: LabMessage | Unreadable,
 ) -> Outcome:
     await stores.lab_messages.record(
         lab_message_id,
@@ -175,12 +180,16 @@ async def _record(
         now=now,
     )
     MESSAGES_HANDLED.labels(consumer=LAB_CONSUMER, outcome=decision.status).inc()
+    about = {
+        "lab_message_id": str(lab_message_id),
+        "lab_code": lab_code,
+        "order_id": str(decision.order_id) if decision.order_id else None,
+        "order_number": message.order_number if isinstance(message, LabMessage) else None,
+    }
     if decision.status == "rejected":
-        log.warning(
-            "lab_message_rejected", lab_message_id=str(lab_message_id), reason=decision.reason
-        )
-    else:
-        log.info("lab_message_" + decision.status, lab_message_id=str(lab_message_id))
+        log.warning("lab_message_rejected", reason=decision.reason, **about)
+    else:  # lab_message_accepted, _replayed, _stale
+        log.info("lab_message_" + decision.status, reason=decision.reason, **about)
     return Outcome(lab_message_id, decision.status, decision.reason, decision.order_id)
 
 

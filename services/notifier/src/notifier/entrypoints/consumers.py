@@ -19,6 +19,7 @@ from notifier.usecases.ports import Stores
 from notifier.usecases.record_notification import record_notification
 from shared.database import Connection
 from shared.messaging import Subscriptions
+from shared.tracing import context_headers
 
 StoresOn = Callable[[Connection], Stores]
 
@@ -34,7 +35,9 @@ class NotifierHandlers:
 
     async def on_stage_changed(self, conn: Connection, event: OrderStageChanged) -> None:
         """Note the order's latest stage entry; record the stage's message, once per entry."""
-        await record_notification(self._stores_on(conn), event, self._new_id)
+        await record_notification(
+            self._stores_on(conn), event, self._new_id, trace_context=context_headers()
+        )
 
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the notifier's copy of a branch: time zone, state and sending window."""

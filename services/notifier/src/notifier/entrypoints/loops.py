@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import asyncio
 
+from opentelemetry.trace import NoOpTracer, Tracer
+
 from notifier.usecases.dispatch import DispatchMessages
 from notifier.usecases.records import ClaimedMessage
 from shared.logging import correlation_scope, get_logger
 from shared.loops import LOOP_ERRORS, LoopHealth, PollingLoop, is_database_trouble
+from shared.tracing import CORRELATION_ATTRIBUTE, continued
 
 __all__ = ["LOOP_ERRORS", "DispatcherLoop", "LoopHealth"]
 
@@ -41,8 +44,11 @@ class DispatcherLoop:
         health: LoopHealth | None = None,
         deadline: float = 60.0,
         wake: asyncio.Event | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         self.dispatch = dispatch
+        self._tracer = tracer or NoOpTracer()
+        """Each delivery is a span in its order's trace (``shared.tracing``; no-op when off)."""
         self._batch_size = batch_size
         self._sending: set[asyncio.Task[None]] = set()
         # ``wake`` is set by the consumer once it has committed a message to send: the loop
@@ -106,7 +112,20 @@ class DispatcherLoop:
 
     async def handle(self, message: ClaimedMessage) -> None:
         """Deliver one message; whatever it raises stays with it."""
-        with correlation_scope(f"sms-{message.key.notification_id}"):
+        correlation_id = message.key.correlation_id or f"sms-{message.key.notification_id}"
+        with (
+            correlation_scope(correlation_id),
+            continued(message.trace_context),  # the order's trace, from the stage change
+            self._tracer.start_as_current_span(
+                "sms deliver",
+                attributes={
+                    CORRELATION_ATTRIBUTE: correlation_id,
+                    "etapa.order_id": str(message.key.order_id),
+                    "etapa.order_number": message.order_number,
+                    "sms.attempt": message.attempts,
+                },
+            ),
+        ):
             try:
                 await self.dispatch.deliver(message)
             except Exception as exc:

@@ -388,7 +388,13 @@ class DispatchMessages:
             held = await stores.messages.hold(message, hold.until, hold.reason, now)
             if held and message.previous_status != "held":
                 await stores.outbox.enqueue(status_event(message.key, "held", hold.reason, now))
-        log.info("sms_held", order=message.order_number, send_after=hold.until.isoformat())
+        log.info(
+            "sms_held",
+            order_id=str(message.key.order_id),
+            order_number=message.order_number,
+            send_after=hold.until.isoformat(),
+            reason=hold.reason,
+        )
 
     async def _retry_later(
         self,
@@ -436,4 +442,10 @@ class DispatchMessages:
                 log.warning("sms_lease_lost", order=message.order_number, status=status)
                 return
             await stores.outbox.enqueue(status_event(message.key, status, outcome.reason, now))
-        log.info("sms_status", status=status, reason=outcome.reason, order=message.order_number)
+        log.info(
+            f"sms_{status}",  # sms_sent, sms_failed, sms_suppressed
+            order_id=str(message.key.order_id),
+            order_number=message.order_number,
+            provider=outcome.provider,
+            reason=outcome.reason,
+        )

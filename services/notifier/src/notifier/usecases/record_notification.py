@@ -28,8 +28,13 @@ log = get_logger(__name__)
 
 
 async def record_notification(
-    stores: Stores, event: OrderStageChanged, new_id: Callable[[], UUID]
+    stores: Stores,
+    event: OrderStageChanged,
+    new_id: Callable[[], UUID],
+    *,
+    trace_context: dict[str, str] | None = None,
 ) -> None:
+    """``trace_context``: the stage change's trace (W3C headers), kept for the send."""
     await stores.progress.note_entry(event.chain_id, event.order_id, event.entry_sequence)
     if event.reopened_from is not None:
         await stores.consent.copy_contact(
@@ -58,12 +63,27 @@ async def record_notification(
         next_attempt_at=event.entered_at,
         tracking_token=event.tracking_token,
         suppressed_reason=reason,
+        correlation_id=event.correlation_id,
+        trace_context=trace_context,
     )
-    if await stores.messages.add(message) and reason is not None:
+    added = await stores.messages.add(message)
+    if added and reason is not None:
         await stores.outbox.enqueue(
             status_event(message.key, "suppressed", reason, event.occurred_at)
         )
-        log.info("sms_suppressed_on_reentry", order_id=str(event.order_id))
+        log.info(
+            "sms_suppressed_on_reentry",
+            order_id=str(event.order_id),
+            order_number=event.order_number,
+            stage=event.to_stage.key,
+        )
+    elif added:
+        log.info(
+            "sms_recorded",
+            order_id=str(event.order_id),
+            order_number=event.order_number,
+            stage=event.to_stage.key,
+        )
 
 
 async def _already_sent(stores: Stores, event: OrderStageChanged) -> str | None:

@@ -20,6 +20,8 @@ class MessageKey:
     branch_id: UUID | None
     order_id: UUID
     entry_sequence: int
+    correlation_id: str | None = None
+    """The order's correlation id (from its stage change), carried by its status events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +45,20 @@ class NewMessage:
     suppressed_reason: str | None
     """Set: the message is born ``suppressed`` with this reason (its stage already reached
     the customer)."""
+    correlation_id: str | None = None
+    """The stage change's correlation id: the order's, from the counter to the SMS."""
+    trace_context: dict[str, str] | None = None
+    """W3C trace headers of the stage change, so the send continues the order's trace."""
 
     @property
     def key(self) -> MessageKey:
         return MessageKey(
-            self.notification_id, self.chain_id, self.branch_id, self.order_id, self.entry_sequence
+            self.notification_id,
+            self.chain_id,
+            self.branch_id,
+            self.order_id,
+            self.entry_sequence,
+            self.correlation_id,
         )
 
 
@@ -95,6 +106,8 @@ class ClaimedMessage:
     order_closed: bool
     opted_out_by: OptOutSource | None
     transliterate: bool
+    trace_context: dict[str, str] | None = None
+    """W3C trace headers of the stage change that recorded the message (``shared.tracing``)."""
 
     @property
     def send_key(self) -> str:

@@ -13,7 +13,7 @@ def status_event(
 ) -> NotificationStatus:
     return NotificationStatus(
         occurred_at=now,
-        correlation_id=f"sms-{key.notification_id}",
+        correlation_id=key.correlation_id or f"sms-{key.notification_id}",
         chain_id=key.chain_id,
         branch_id=key.branch_id,
         order_id=key.order_id,

@@ -172,7 +172,13 @@ class OrderEvents:
         )
         if outcome.refused is None:
             return
-        log.info("order_action_refused", order_id=str(event.order_id), action=event.action)
+        log.info(
+            "order_action_refused",
+            order_id=str(event.order_id),
+            order_number=outcome.order.number,
+            action=event.action,
+            reason=outcome.refused,
+        )
         await stores.orders.add_timeline(
             TimelineEntry(
                 chain_id=event.chain_id,
@@ -222,7 +228,14 @@ class OrderEvents:
             )
         )
         if refused is not None:
-            log.info("lab_status_ignored", order_id=str(event.order_id), status=event.status)
+            log.info(
+                "lab_status_ignored",
+                order_id=str(event.order_id),
+                order_number=order.number,
+                lab_code=event.lab_code,
+                status=event.status,
+                reason=refused,
+            )
             await stores.orders.add_timeline(
                 TimelineEntry(
                     chain_id=event.chain_id,

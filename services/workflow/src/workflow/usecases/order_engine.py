@@ -147,7 +147,12 @@ class OrderEngine:
             )
         )
         if decision is None or flow is None:
-            log.warning("order_needs_attention", order_id=str(new.order_id), reason=problem)
+            log.warning(
+                "order_needs_attention",
+                order_id=str(new.order_id),
+                order_number=new.number,
+                reason=problem,
+            )
             return True
         stored = await stores.orders.load(new.chain_id, new.order_id)
         assert stored is not None
@@ -223,15 +228,24 @@ class OrderEngine:
         raise RuntimeError(f"order {order_id}: {MAX_CONFLICTS} version conflicts in a row")
 
     async def assess(
-        self, stores: Stores, order: StoredOrder, state: OrderState, flow: FlowVersion
+        self,
+        stores: Stores,
+        order: StoredOrder,
+        state: OrderState,
+        flow: FlowVersion,
+        correlation_id: str | None = None,
     ) -> None:
-        """Assess the open order's risk now; store it, and publish a changed level."""
+        """Assess the open order's risk now; store it, and publish a changed level.
+
+        ``correlation_id``: the order's, when a decision on it is assessed (the sweeper has
+        none: ``risk-<order id>``)."""
         now = self._clock()
         calendar = self._calendars.for_branch(order.branch, now)
         assessment = assess_risk(state, flow, calendar, now, self._risk_share)
         previous = await stores.orders.set_risk(order.order_id, assessment, now)
         if previous == assessment.level:
             return
+        correlation_id = correlation_id or f"risk-{order.order_id}"
         await stores.orders.add_timeline(
             TimelineEntry(
                 chain_id=order.chain_id,
@@ -246,7 +260,7 @@ class OrderEngine:
         await stores.outbox.enqueue(
             OrderRiskChanged(
                 occurred_at=now,
-                correlation_id=f"risk-{order.order_id}",
+                correlation_id=correlation_id,
                 chain_id=order.chain_id,
                 order_id=order.order_id,
                 branch_id=order.branch_id,
@@ -254,7 +268,15 @@ class OrderEngine:
                 reason=assessment.reason,
             ),
         )
-        log.info("order_risk_changed", order_id=str(order.order_id), level=assessment.level)
+        log.info(
+            "order_risk_changed",
+            order_id=str(order.order_id),
+            order_number=order.number,
+            risk=assessment.level.value,  # not ``level``: the log line's own level
+            previous=previous,
+            reason=assessment.reason,
+            correlation_id=correlation_id,
+        )
 
     async def _record(
         self,
@@ -288,12 +310,29 @@ class OrderEngine:
                 await stores.outbox.enqueue(
                     stage_changed_event(order, event, decision.state, correlation_id)
                 )
+                log.info(
+                    "order_stage_entered",
+                    correlation_id=correlation_id,
+                    order_id=str(order.order_id),
+                    order_number=order.number,
+                    stage=event.to_stage.key,
+                    from_stage=event.from_stage.key if event.from_stage else None,
+                    entry_sequence=event.entry_sequence,
+                    due_at=event.deadline.due_at.isoformat(),
+                )
             elif isinstance(event, Resumed):
                 await stores.orders.move_stage_due(order.order_id, event.stage_due_at)
             elif isinstance(event, Delivered | Cancelled):
                 await stores.orders.close_stage(order.order_id, now)
                 await stores.outbox.enqueue(
                     closed_event(order, decision.state, now, correlation_id)
+                )
+                log.info(
+                    "order_closed",
+                    correlation_id=correlation_id,
+                    order_id=str(order.order_id),
+                    order_number=order.number,
+                    outcome="delivered" if isinstance(event, Delivered) else "cancelled",
                 )
             elif isinstance(event, ReopenRequested):
                 number, remake_id = await self._open_remake(stores, order, event, correlation_id)
@@ -311,7 +350,7 @@ class OrderEngine:
                 )
             )
         if decision.state.is_open:
-            await self.assess(stores, order, decision.state, flow)
+            await self.assess(stores, order, decision.state, flow, correlation_id)
 
     async def _open_remake(
         self,

@@ -27,7 +27,7 @@ from notifier.usecases.records import (
 )
 from shared.database import Connection
 
-_KEY_COLUMNS = "notification_id, chain_id, branch_id, order_id, entry_sequence"
+_KEY_COLUMNS = "notification_id, chain_id, branch_id, order_id, entry_sequence, correlation_id"
 
 
 def message_key(row: asyncpg.Record) -> MessageKey:
@@ -37,6 +37,7 @@ def message_key(row: asyncpg.Record) -> MessageKey:
         branch_id=row["branch_id"],
         order_id=row["order_id"],
         entry_sequence=row["entry_sequence"],
+        correlation_id=row["correlation_id"],
     )
 
 
@@ -49,10 +50,11 @@ class PostgresMessages:
             """
             INSERT INTO messages (notification_id, chain_id, order_id, branch_id, order_number,
                 entry_sequence, stage_key, stage_name, template, promised_date, forecast_date,
-                next_attempt_at, status, status_reason, tracking_token, customer_stage_name)
+                next_attempt_at, status, status_reason, tracking_token, customer_stage_name,
+                correlation_id, trace_context)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
                     CASE WHEN $13::text IS NULL THEN 'pending' ELSE 'suppressed' END, $13,
-                    $14, $15)
+                    $14, $15, $16, $17)
             ON CONFLICT (order_id, entry_sequence) DO NOTHING
             RETURNING true
             """,
@@ -71,6 +73,8 @@ class PostgresMessages:
             message.suppressed_reason,
             message.tracking_token,
             message.customer_stage_name,
+            message.correlation_id,
+            message.trace_context,
         )
         return bool(added)
 
@@ -344,6 +348,7 @@ def _claimed(
         order_closed=row["order_closed_at"] is not None,
         opted_out_by=cast(OptOutSource | None, row["opt_out_source"]),
         transliterate=row["transliterate"],
+        trace_context=row["trace_context"],
     )
 
 
