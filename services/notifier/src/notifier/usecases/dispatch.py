@@ -43,6 +43,7 @@ from notifier.usecases.ports import (
 )
 from notifier.usecases.records import ClaimedMessage, FinalStatus, Outcome
 from notifier.usecases.send_round import Providers, round_budget_seconds, send_in_round
+from notifier.usecases.sms_counts import NO_PROVIDER, count_sms
 from notifier.usecases.status_events import status_event
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -289,8 +290,11 @@ class DispatchMessages:
         now = self._clock()
         async with self.uow() as stores:
             held = await stores.messages.hold(message, hold.until, hold.reason, now)
-            if held and message.previous_status != "held":
+            first_hold = held and message.previous_status != "held"
+            if first_hold:
                 await stores.outbox.enqueue(status_event(message.key, "held", hold.reason, now))
+        if first_hold:
+            count_sms("held", NO_PROVIDER)
         log.info("sms_held", order=message.order_number, send_after=hold.until.isoformat())
 
     async def _retry_later(
@@ -322,6 +326,7 @@ class DispatchMessages:
                 now,
                 now + timedelta(seconds=next_round.seconds),
             )
+        count_sms("retried", provider.name)
 
     async def _finish(
         self, message: ClaimedMessage, outcome: Outcome, *, accepted: bool = False
@@ -339,4 +344,5 @@ class DispatchMessages:
                 log.warning("sms_lease_lost", order=message.order_number, status=status)
                 return
             await stores.outbox.enqueue(status_event(message.key, status, outcome.reason, now))
+        count_sms(status, outcome.provider or NO_PROVIDER)
         log.info("sms_status", status=status, reason=outcome.reason, order=message.order_number)

@@ -31,6 +31,7 @@ from uuid import UUID
 from shared.clock import Clock
 from shared.events import OrderRiskChanged
 from shared.logging import get_logger
+from shared.metrics import RISK_TRANSITIONS
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.flow import FlowVersion
 from workflow.domain.order_actions import (
@@ -255,6 +256,9 @@ class OrderEngine:
             ),
         )
         log.info("order_risk_changed", order_id=str(order.order_id), level=assessment.level)
+        RISK_TRANSITIONS.labels(
+            service="workflow", from_level=previous or "none", to_level=assessment.level.value
+        ).inc()
 
     async def _record(
         self,
