@@ -12,8 +12,9 @@ Rules:
 - The dashboard (deploy/grafana/) and the alert rules (deploy/prometheus/) use these names; a
   test checks that each one they use is in a running service's ``/metrics``.
 
-HTTP requests are counted by Litestar's Prometheus middleware as ``etapa_<service>_requests_total``
-and ``etapa_<service>_request_duration_seconds``; the notifier's dispatcher loop has its own
+HTTP requests are counted by Litestar's Prometheus middleware as ``etapa_http_requests_total``,
+``etapa_http_request_duration_seconds`` and ``etapa_http_requests_error_total``, with the service
+in ``app_name`` (``etapa_intake``…, the console too); the notifier's dispatcher loop has its own
 ``etapa_notifier_loop_*`` counters (``notifier.entrypoints.loops``). The dead-letter queues'
 depth comes from RabbitMQ's own Prometheus plugin (deploy/README.md, "Metrics and alerts").
 """
