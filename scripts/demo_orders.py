@@ -26,6 +26,7 @@ PASSWORD = "visao-clara-demo"  # noqa: S105 - the demo users' published password
 ADMIN = "admin@visaoclara.demo"
 ATTENDANTS = {"SP01": "atendente.sp@visaoclara.demo", "RJ01": "atendente.rj@visaoclara.demo"}
 DEMO_LAB = "LABDEMO"
+STAGE_RESPONSIBLE_TYPES = ("venda-oculos-grau", "reparo")
 PROCESS_OWNERS = {
     "venda-oculos-grau": (ADMIN, "monthly"),
     "reparo": ("gerente.sp@visaoclara.demo", "weekly"),
@@ -287,9 +288,38 @@ class Demo:
             )
         print(f"  process owners: {', '.join(PROCESS_OWNERS)} (review due in the console)")
 
+    def name_stage_responsibles(self) -> None:
+        """The branch's attendant answers for the first and last stage of the demo's types, so
+        that orders entering them land in her "Minhas OS" (workflow learns of people through
+        ``user.upserted``, so it may need a moment after intake's seed)."""
+        users = self.call(ADMIN, "GET", f"{self.intake}/api/v1/users", params={"limit": 200})
+        user_ids = {u["email"]: u["user_id"] for u in users["items"]}
+        branches = self.call(ADMIN, "GET", f"{self.intake}/api/v1/branches")["items"]
+        branch_ids = {b["code"]: b["branch_id"] for b in branches}
+        for code in STAGE_RESPONSIBLE_TYPES:
+            url = f"{self.workflow}/api/v1/service-types/{code}/responsibles"
+            stages = self.call(ADMIN, "GET", url)["stages"]
+            items = [
+                {"stage": stage["key"], "branch_id": branch_ids[branch], "user_id": user_ids[email]}
+                for stage in (stages[0], stages[-1])
+                for branch, email in ATTENDANTS.items()
+                if branch in branch_ids and email in user_ids
+            ]
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    self.call(ADMIN, "PUT", url, json={"responsibles": items})
+                    break
+                except RuntimeError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(1)
+        print(f"  stage responsibles: the attendants, in {', '.join(STAGE_RESPONSIBLE_TYPES)}")
+
     def run(self) -> int:
         self.wait_ready()
         self.name_process_owners()
+        self.name_stage_responsibles()
         existing = self.call(
             ADMIN, "GET", f"{self.workflow}/api/v1/orders", params={"limit": 1, "status": "open"}
         )

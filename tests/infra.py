@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,11 +41,30 @@ def bearer(
     return {"Authorization": f"Bearer {token}"}
 
 
+RUN_ID_PATTERN = re.compile(
+    r"^(?:etapa_[a-z]+_)?t(?P<started>[0-9a-f]{8})[0-9a-f]{4}(?:[.]|[a-z0-9_]*$)"
+)
+"""A test run's queue, exchange or database name: its run id is ``t``, the start time (seconds
+since the epoch, 8 hex digits) and 4 random hex digits, so a later run can tell what a killed
+run left behind and how old it is."""
+
+
+def new_run_id(now: float | None = None) -> str:
+    started = int(time.time() if now is None else now)
+    return f"t{started:08x}{uuid.uuid4().hex[:4]}"
+
+
+def run_started_at(name: str) -> int | None:
+    """When the test run that owns ``name`` started (epoch seconds); ``None`` for other names."""
+    match = RUN_ID_PATTERN.match(name)
+    return int(match["started"], 16) if match else None
+
+
 @dataclass
 class Infra:
     postgres_url: str
     amqp_url: str
-    run_id: str = field(default_factory=lambda: "t" + uuid.uuid4().hex[:8])
+    run_id: str = field(default_factory=lambda: new_run_id())
     suffixes: set[str] = field(default_factory=lambda: {""})
 
     def database_url(self, service: str, suffix: str = "") -> str:

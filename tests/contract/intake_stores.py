@@ -5,7 +5,6 @@ like tests/integration's), through the same ``Transactions`` port."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -16,25 +15,17 @@ from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
 from intake.domain.records import Branch, Order
 from intake.usecases.ports import Stores, Transactions
-from shared.database import create_pool
 from shared.events import BranchSnapshot, SendingWindow
-from shared.runtime import migrate_service_database
+from tests.contract.databases import ContractDatabase
 from tests.fakes.intake import FakeIntake
-from tests.infra import Infra
 
+DATABASE = ContractDatabase("intake", MIGRATIONS)
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="session")
-async def intake_pool(infra: Infra) -> AsyncIterator[asyncpg.Pool]:
-    infra.suffixes.add("contract")  # dropped with the run's other databases
-    url = infra.database_url("intake", "contract")
-    await migrate_service_database(url, MIGRATIONS)
-    pool = await create_pool(url)
-    try:
-        yield pool
-    finally:
-        await pool.close()
+async def intake_pool() -> asyncpg.Pool:
+    return await DATABASE.pool()
 
 
 @pytest.fixture(params=["fake", "postgres"])

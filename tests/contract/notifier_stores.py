@@ -1,63 +1,35 @@
 """The ``backend`` fixture of the notifier's contract suites: each test runs once on the
 in-memory fakes (``tests/fakes/notifier_stores.py``) and once on PostgreSQL.
 
-PostgreSQL is a fresh database of this run (``etapa_notifier_contract_<id>``, with the
-notifier's and the shared migrations) on ``ETAPA_TEST_POSTGRES_URL``; every test runs in a
-transaction that is rolled back (a unit of work is a savepoint in it), so tests see only what
-they wrote. The database is dropped at the end.
+PostgreSQL is a fresh database of this run (``tests/contract/databases.py``); every test runs in
+a transaction that is rolled back (a unit of work is a savepoint in it), so tests see only what
+they wrote.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
 
 from notifier.adapters.postgres.stores import PostgresStores
 from notifier.bootstrap import MIGRATIONS
 from notifier.usecases.ports import Stores, UnitOfWork
 from notifier.usecases.records import Branch, BranchWindow, Contact, NewMessage
-from shared.database import Connection, create_pool, drop_database
-from shared.runtime import migrate_service_database
+from shared.database import Connection
+from tests.contract.databases import ContractDatabase
 from tests.fakes.notifier_stores import FakeDatabase, FakeStores, FakeUnitOfWork
 
 NINE_TO_SIX_MON_TO_WED = BranchWindow(time(9), time(18), frozenset({0, 1, 2}))
 T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 """A Tuesday, noon in São Paulo."""
 
-_pools: dict[str, asyncpg.Pool] = {}
-_urls: dict[str, str] = {}
 
-
-async def _pool() -> asyncpg.Pool:
-    if "pool" not in _pools:
-        server = os.environ.get("ETAPA_TEST_POSTGRES_URL")
-        if not server:
-            pytest.fail(
-                "the contract suites need PostgreSQL: set ETAPA_TEST_POSTGRES_URL", pytrace=False
-            )
-        name = f"etapa_notifier_contract_{uuid.uuid4().hex[:8]}"
-        url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-        await migrate_service_database(url, MIGRATIONS)
-        _urls["url"] = url
-        _pools["pool"] = await create_pool(url, max_size=2)
-    return _pools["pool"]
-
-
-@pytest.fixture(scope="session", autouse=True)
-async def drop_notifier_contract_database() -> AsyncIterator[None]:
-    yield
-    pool = _pools.pop("pool", None)
-    if pool is not None:
-        await pool.close()
-        await drop_database(_urls.pop("url"))
+DATABASE = ContractDatabase("notifier", MIGRATIONS)
 
 
 class SavepointUnitOfWork:
@@ -100,7 +72,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         db = FakeDatabase()
         yield Backend(FakeStores(db), FakeUnitOfWork(db), "fake", fake=db)
         return
-    pool = await _pool()
+    pool = await DATABASE.pool()
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()

@@ -11,7 +11,6 @@ from tests.contract import notifier_stores
 from tests.contract.notifier_stores import T0, Backend, contact
 
 backend = notifier_stores.backend
-drop_notifier_contract_database = notifier_stores.drop_notifier_contract_database
 
 
 async def test_a_contact_is_updated_only_by_newer_news_of_its_own_chain(backend: Backend) -> None:

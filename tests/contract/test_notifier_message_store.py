@@ -19,7 +19,6 @@ from tests.contract.notifier_stores import (
 )
 
 backend = notifier_stores.backend
-drop_notifier_contract_database = notifier_stores.drop_notifier_contract_database
 
 
 async def _status(backend: Backend, chain_id: uuid.UUID) -> list[tuple[int, str]]:

@@ -14,7 +14,6 @@ from tests.contract import notifier_stores
 from tests.contract.notifier_stores import LEASE, T0, Backend, branch, contact, recorded
 
 backend = notifier_stores.backend
-drop_notifier_contract_database = notifier_stores.drop_notifier_contract_database
 
 
 async def test_a_branch_seen_in_an_order_has_the_default_window_until_its_upsert(

@@ -13,7 +13,6 @@ from workflow.domain.calendar_settings import CalendarSettings, DatedDay
 from workflow.usecases.ports import Stores
 
 stores = workflow_stores.stores
-drop_contract_database = workflow_stores.drop_contract_database
 
 
 async def test_ensure_inserts_the_snapshot_once_and_scopes_it_to_its_chain(stores: Stores) -> None:

@@ -12,7 +12,6 @@ from tests.fakes.workflow_kit import STAGES
 from workflow.usecases.ports import Stores
 
 stores = workflow_stores.stores
-drop_contract_database = workflow_stores.drop_contract_database
 
 
 async def test_versions_are_numbered_and_kept_as_saved(stores: Stores) -> None:

@@ -9,7 +9,6 @@ from tests.fakes.workflow_kit import action_event, new_order, opened_event, seed
 from workflow.usecases.ports import Stores
 
 stores = workflow_stores.stores
-drop_contract_database = workflow_stores.drop_contract_database
 
 
 async def test_the_counter_starts_at_the_opening_and_follows_set_applied(stores: Stores) -> None:

@@ -15,7 +15,6 @@ from workflow.domain.risk import RiskAssessment, RiskLevel
 from workflow.usecases.ports import Stores
 
 stores = workflow_stores.stores
-drop_contract_database = workflow_stores.drop_contract_database
 
 
 async def _opened(stores: Stores, **changes: object) -> tuple[NewOrder, StageEntered]:

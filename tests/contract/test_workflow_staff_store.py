@@ -16,7 +16,6 @@ from workflow.domain.responsibles import Person
 from workflow.usecases.ports import Stores
 
 stores = workflow_stores.stores
-drop_contract_database = workflow_stores.drop_contract_database
 
 
 async def _name_default(

@@ -1,9 +1,11 @@
 """Municipal holidays of the 27 state capitals, read from ``city_holidays.csv``.
 
 - A line gives a capital's municipal holiday as a rule: ``MM-DD`` every year, or
-  ``easter+N`` (Corpus Christi is ``easter+60``), with its name and its source (the municipal
-  law, or the prefeitura's site where the law's number was not known to the compiler; the
-  file's header says how it was compiled and that it must be checked).
+  ``easter+N`` (Corpus Christi is ``easter+60``), with its name, its source (the municipal
+  law where a source names it, else the prefeitura's site) and ``checked_against``: the
+  public sources it was checked against (keys in :data:`SOURCE_KEYS`, described in the
+  file's header and, line by line, in ``city_holidays_sources.md``). A line without one, or
+  with an unknown key, fails on load.
 - Cities are matched by state (UF) and name without accents, case or extra spaces
   ("sao luis" is São Luís).
 - Every capital is *known*, even one with no line (Brasília: the Distrito Federal has no
@@ -24,6 +26,9 @@ from pathlib import Path
 from workflow.domain.movable_days import after_easter
 
 DATA_FILE = Path(__file__).with_name("city_holidays.csv")
+
+SOURCE_KEYS = frozenset({"feriados-brasil", "feriados-dev", "workalendar", "holidays"})
+"""The public sources a line can cite in ``checked_against`` (see the CSV header)."""
 
 CAPITALS: Mapping[str, str] = {
     "AC": "Rio Branco",
@@ -62,6 +67,8 @@ class CityHoliday:
     """``MM-DD`` or ``easter+N``."""
     name: str
     source: str
+    checked_against: tuple[str, ...] = ()
+    """Keys of :data:`SOURCE_KEYS` this line was checked against."""
 
     def on(self, year: int) -> date:
         if self.rule.startswith("easter"):
@@ -91,7 +98,13 @@ def _table() -> Mapping[tuple[str, str], tuple[CityHoliday, ...]]:
         key = city_key(row["uf"], row["city"])
         if key not in table:
             raise ValueError(f"{DATA_FILE.name}: {row['city']}/{row['uf']} is not a capital")
-        holiday = CityHoliday(row["rule"], row["name"], row["source"])
+        checked = tuple(key.strip() for key in (row.get("checked_against") or "").split(";"))
+        if not all(checked) or not set(checked) <= SOURCE_KEYS:
+            raise ValueError(
+                f"{DATA_FILE.name}: {row['city']}/{row['uf']} {row['rule']}: checked_against "
+                f"{row.get('checked_against')!r} must name sources among {sorted(SOURCE_KEYS)}"
+            )
+        holiday = CityHoliday(row["rule"], row["name"], row["source"], checked)
         holiday.on(2026)  # a malformed rule fails on load, not on a deadline
         table[key].append(holiday)
     return {key: tuple(days) for key, days in table.items()}
