@@ -76,6 +76,100 @@ class Order:
     phone: str
 
 
+def branch_upserted(
+    now: datetime,
+    chain_id: uuid.UUID | None = None,
+    *,
+    state: str = "SP",
+    timezone: str = "America/Sao_Paulo",
+    window: SendingWindow | None = None,
+) -> BranchUpserted:
+    """A new branch of ``chain_id`` (a new chain when none), as intake announces it."""
+    snapshot = BranchSnapshot(
+        branch_id=uuid.uuid4(),
+        code="SP01",
+        name="Visão Clara Paulista",
+        state=state,
+        city="São Paulo",
+        timezone=timezone,
+        phone="(11) 3253-1000",
+    )
+    return BranchUpserted(
+        occurred_at=now,
+        correlation_id="t",
+        chain_id=chain_id or uuid.uuid4(),
+        branch=snapshot,
+        sending_window=window or SendingWindow(),
+    )
+
+
+def order_opened(
+    now: datetime,
+    chain_id: uuid.UUID,
+    branch: BranchSnapshot,
+    *,
+    phone: str = "+5511987654321",
+    consent: bool = True,
+    name: str = "MARIA DA SILVA",
+) -> tuple[OrderOpened, Order]:
+    """A new order's event, and the order as the tests refer to it."""
+    order_id = uuid.uuid4()
+    number = f"SP01-{order_id.int % 1_000_000:06d}"
+    event = OrderOpened(
+        occurred_at=now,
+        correlation_id="t",
+        chain_id=chain_id,
+        order_id=order_id,
+        order_number=number,
+        branch=branch,
+        service_type="teste",
+        customer=CustomerSummary(name=name, phone=phone, sms_consent=consent),
+        opened_at=now,
+    )
+    return event, Order(order_id, chain_id, branch, number, phone)
+
+
+def stage_entered(
+    now: datetime,
+    order: Order,
+    entry_sequence: int = 1,
+    template: str | None = TEMPLATE,
+    *,
+    promised: date | None = date(2026, 12, 3),
+    stage_key: str | None = None,
+    sms_on_reentry: bool = False,
+) -> OrderStageChanged:
+    """``order`` entering its ``entry_sequence``-th stage (``etapa<n>`` unless ``stage_key``)."""
+    return OrderStageChanged(
+        occurred_at=now,
+        correlation_id="t",
+        chain_id=order.chain_id,
+        order_id=order.order_id,
+        order_number=order.number,
+        branch_id=order.branch.branch_id,
+        from_stage=None,
+        to_stage=StageRef(key=stage_key or f"etapa{entry_sequence}", name="Montagem", position=0),
+        entry_sequence=entry_sequence,
+        entered_at=now,
+        due_at=now,
+        projected_completion_at=datetime(2026, 12, 1, 18, tzinfo=UTC),
+        promised_date=promised,
+        sms_template=template,
+        sms_on_reentry=sms_on_reentry,
+    )
+
+
+def order_delivered(now: datetime, order: Order) -> OrderClosed:
+    return OrderClosed(
+        occurred_at=now,
+        correlation_id="t",
+        chain_id=order.chain_id,
+        order_id=order.order_id,
+        outcome="delivered",
+        closed_at=now,
+    )
+
+
 def _ids() -> Iterator[uuid.UUID]:
     n = 0
     while True:
@@ -115,26 +209,10 @@ class Notifier:
     async def branch(
         self, chain_id: uuid.UUID | None = None, *, window: SendingWindow | None = None
     ) -> tuple[uuid.UUID, BranchSnapshot]:
-        chain_id = chain_id or uuid.uuid4()
-        snapshot = BranchSnapshot(
-            branch_id=uuid.uuid4(),
-            code="SP01",
-            name="Visão Clara Paulista",
-            state="SP",
-            city="São Paulo",
-            timezone="America/Sao_Paulo",
-            phone="(11) 3253-1000",
-        )
-        event = BranchUpserted(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=chain_id,
-            branch=snapshot,
-            sending_window=window or SendingWindow(),
-        )
+        event = branch_upserted(self.clock(), chain_id, window=window)
         async with self.uow() as stores:
             await keep_branch(stores, event)
-        return chain_id, snapshot
+        return event.chain_id, event.branch
 
     async def open_order(
         self,
@@ -144,22 +222,10 @@ class Notifier:
         chain_and_branch: tuple[uuid.UUID, BranchSnapshot] | None = None,
     ) -> Order:
         chain_id, branch = chain_and_branch or await self.branch()
-        order_id = uuid.uuid4()
-        number = f"SP01-{order_id.int % 1_000_000:06d}"
-        event = OrderOpened(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=chain_id,
-            order_id=order_id,
-            order_number=number,
-            branch=branch,
-            service_type="teste",
-            customer=CustomerSummary(name="MARIA DA SILVA", phone=phone, sms_consent=consent),
-            opened_at=self.clock(),
-        )
+        event, order = order_opened(self.clock(), chain_id, branch, phone=phone, consent=consent)
         async with self.uow() as stores:
             await keep_contact(stores, event)
-        return Order(order_id, chain_id, branch, number, phone)
+        return order
 
     async def enter_stage(
         self,
@@ -170,39 +236,20 @@ class Notifier:
         stage_key: str | None = None,
         sms_on_reentry: bool = False,
     ) -> None:
-        event = OrderStageChanged(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=order.chain_id,
-            order_id=order.order_id,
-            order_number=order.number,
-            branch_id=order.branch.branch_id,
-            from_stage=None,
-            to_stage=StageRef(
-                key=stage_key or f"etapa{entry_sequence}", name="Montagem", position=0
-            ),
-            entry_sequence=entry_sequence,
-            entered_at=self.clock(),
-            due_at=self.clock(),
-            projected_completion_at=datetime(2026, 12, 1, 18, tzinfo=UTC),
-            promised_date=date(2026, 12, 3),
-            sms_template=template,
+        event = stage_entered(
+            self.clock(),
+            order,
+            entry_sequence,
+            template,
+            stage_key=stage_key,
             sms_on_reentry=sms_on_reentry,
         )
         async with self.uow() as stores:
             await record_notification(stores, event, lambda: next(self._new_ids))
 
     async def close(self, order: Order) -> None:
-        event = OrderClosed(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=order.chain_id,
-            order_id=order.order_id,
-            outcome="delivered",
-            closed_at=self.clock(),
-        )
         async with self.uow() as stores:
-            await close_order(stores, event)
+            await close_order(stores, order_delivered(self.clock(), order))
 
     def message(self, order: Order, entry_sequence: int = 1) -> dict[str, object]:
         (row,) = [

@@ -74,6 +74,15 @@ async def test_an_imported_city_list_closes_the_chains_branches_there(
     )
     assert bad.status_code == 400, bad.text
     assert "arquivo: linha 2: data “31/02/2027” inválida" in bad.json()["detail"]
+    not_a_state = await http.post(
+        f"{workflow}/api/v1/calendars/cities/XX/Campinas/holidays",
+        content=ICS.encode(),
+        headers=chain.headers | {"Content-Type": "text/calendar"},
+    )
+    assert not_a_state.status_code == 400, not_a_state.text
+    assert not_a_state.json()["extra"] == [
+        {"field": "uf", "problem": "“XX” não é uma UF do Brasil"}
+    ]
     attendant = bearer(chain.chain_id, "attendant", [campinas])
     refused = await http.post(
         url, content=ICS.encode(), headers=attendant | {"Content-Type": "text/calendar"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time
 from typing import Any
 
 import asyncpg
@@ -27,40 +27,20 @@ from notifier.usecases.send_round import Providers
 from shared.database import create_pool
 from shared.events import (
     BranchSnapshot,
-    BranchUpserted,
-    CustomerSummary,
-    OrderClosed,
-    OrderOpened,
-    OrderStageChanged,
     SendingWindow,
-    StageRef,
 )
 from shared.runtime import migrate_service_database
+from tests.fakes.notifier_kit import (
+    TEMPLATE,
+    Clock,
+    Order,
+    branch_upserted,
+    order_delivered,
+    order_opened,
+    stage_entered,
+)
 from tests.fakes.sms_provider import FakeSmsProvider
 from tests.infra import Infra
-
-TUESDAY_NOON_SP = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
-TEMPLATE = "Olá {nome}! Sua OS {numero_os} está em {etapa} na {filial}. Previsão: {previsao}."
-
-
-@dataclass
-class Clock:
-    now: datetime = TUESDAY_NOON_SP
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += timedelta(**kwargs)
-
-
-@dataclass
-class Order:
-    order_id: uuid.UUID
-    chain_id: uuid.UUID
-    branch: BranchSnapshot
-    number: str
-    phone: str
 
 
 @dataclass
@@ -103,26 +83,12 @@ class World:
         timezone: str = "America/Sao_Paulo",
         window: SendingWindow | None = None,
     ) -> tuple[uuid.UUID, BranchSnapshot]:
-        chain_id = chain_id or uuid.uuid4()
-        snapshot = BranchSnapshot(
-            branch_id=uuid.uuid4(),
-            code="SP01",
-            name="Visão Clara Paulista",
-            state=state,
-            city="São Paulo",
-            timezone=timezone,
-            phone="(11) 3253-1000",
-        )
-        event = BranchUpserted(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=chain_id,
-            branch=snapshot,
-            sending_window=window or SendingWindow(),
+        event = branch_upserted(
+            self.clock(), chain_id, state=state, timezone=timezone, window=window
         )
         async with self.pool.acquire() as conn:
             await self.handlers.on_branch_upserted(conn, event)
-        return chain_id, snapshot
+        return event.chain_id, event.branch
 
     async def open_order(
         self,
@@ -133,22 +99,12 @@ class World:
         chain_and_branch: tuple[uuid.UUID, BranchSnapshot] | None = None,
     ) -> Order:
         chain_id, branch = chain_and_branch or await self.branch()
-        order_id = uuid.uuid4()
-        number = f"SP01-{uuid.uuid4().int % 1_000_000:06d}"
-        event = OrderOpened(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=chain_id,
-            order_id=order_id,
-            order_number=number,
-            branch=branch,
-            service_type="teste",
-            customer=CustomerSummary(name=name, phone=phone, sms_consent=consent),
-            opened_at=self.clock(),
+        event, order = order_opened(
+            self.clock(), chain_id, branch, phone=phone, consent=consent, name=name
         )
         async with self.pool.acquire() as conn:
             await self.handlers.on_order_opened(conn, event)
-        return Order(order_id, chain_id, branch, number, phone)
+        return order
 
     async def enter_stage(
         self,
@@ -160,39 +116,21 @@ class World:
         stage_key: str | None = None,
         sms_on_reentry: bool = False,
     ) -> None:
-        event = OrderStageChanged(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=order.chain_id,
-            order_id=order.order_id,
-            order_number=order.number,
-            branch_id=order.branch.branch_id,
-            from_stage=None,
-            to_stage=StageRef(
-                key=stage_key or f"etapa{entry_sequence}", name="Montagem", position=0
-            ),
-            entry_sequence=entry_sequence,
-            entered_at=self.clock(),
-            due_at=self.clock(),
-            projected_completion_at=datetime(2026, 12, 1, 18, tzinfo=UTC),
-            promised_date=promised,
-            sms_template=template,
+        event = stage_entered(
+            self.clock(),
+            order,
+            entry_sequence,
+            template,
+            promised=promised,
+            stage_key=stage_key,
             sms_on_reentry=sms_on_reentry,
         )
         async with self.pool.acquire() as conn:
             await self.handlers.on_stage_changed(conn, event)
 
     async def close_order(self, order: Order) -> None:
-        event = OrderClosed(
-            occurred_at=self.clock(),
-            correlation_id="t",
-            chain_id=order.chain_id,
-            order_id=order.order_id,
-            outcome="delivered",
-            closed_at=self.clock(),
-        )
         async with self.pool.acquire() as conn:
-            await self.handlers.on_order_closed(conn, event)
+            await self.handlers.on_order_closed(conn, order_delivered(self.clock(), order))
 
     async def message(self, order: Order, entry_sequence: int = 1) -> dict[str, Any]:
         row = await self.pool.fetchrow(

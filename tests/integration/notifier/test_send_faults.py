@@ -20,7 +20,8 @@ import pytest
 from notifier.adapters.postgres.stores import PostgresUnitOfWork
 from notifier.adapters.providers.http import HttpWebhookProvider
 from notifier.usecases.ports import OutgoingSms, Receipt, SmsProvider
-from tests.integration.notifier.conftest import Order, World
+from tests.fakes.notifier_kit import Order
+from tests.integration.notifier.conftest import World
 
 pytestmark = pytest.mark.integration
 

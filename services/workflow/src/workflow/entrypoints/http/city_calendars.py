@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from shared.auth import Principal, Role
 from shared.clock import Clock
-from workflow.adapters.city_holidays import capital_days, knows_capital
+from workflow.adapters.city_holidays import CAPITALS, capital_days, knows_capital
 from workflow.adapters.city_import import BadHolidayFile, parse_holiday_file
 from workflow.adapters.postgres import city_calendars
 
@@ -68,7 +68,7 @@ class CityCalendarController(Controller):
         principal: NamedDependency[Principal],
     ) -> CityHolidaysOut:
         """The city's municipal holidays as this chain's branches there see them."""
-        uf = uf.upper()
+        uf = _state(uf)
         async with pool.acquire() as conn:
             imported = await city_calendars.city_list(conn, principal.chain_id, uf, city)
         if imported is not None:
@@ -99,13 +99,13 @@ class CityCalendarController(Controller):
     ) -> CityHolidaysOut:
         """Replace the chain's list of the city's municipal holidays with the file's."""
         principal.require_role(Role.CHAIN_ADMIN, action="importar feriados municipais")
+        uf = _state(uf)
         try:
             days = parse_holiday_file(await request.body(), request.headers.get("content-type"))
         except BadHolidayFile as bad:
             raise ClientException(
                 f"arquivo: {bad}", extra=[{"field": "arquivo", "problem": p} for p in bad.problems]
             ) from None
-        uf = uf.upper()
         who = principal.name or str(principal.user_id)
         now = clock()
         async with pool.acquire() as conn, conn.transaction():
@@ -128,3 +128,13 @@ class CityCalendarController(Controller):
             holidays=[CityHolidayOut(**d) for d in imported or []],
             branches_updated=updated,
         )
+
+
+def _state(uf: str) -> str:
+    """``uf`` as one of Brazil's 27 states (any case), or a 400 naming it."""
+    if uf.upper() not in CAPITALS:
+        raise ClientException(
+            f"uf: “{uf}” não é uma UF do Brasil (ex.: SP, MA, DF)",
+            extra=[{"field": "uf", "problem": f"“{uf}” não é uma UF do Brasil"}],
+        )
+    return uf.upper()
