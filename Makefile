@@ -79,7 +79,7 @@ lint: install ## ruff lint and format check
 	$(RUN) ruff format --check .
 
 typecheck: install ## mypy --strict
-	$(RUN) mypy shared/src services/intake/src services/workflow/src services/notifier/src services/console/src tests scripts
+	$(RUN) mypy contracts/src shared/src services/intake/src services/workflow/src services/notifier/src services/console/src tests scripts
 
 imports: install ## import-linter: services never import each other; the domain imports no I/O
 	$(RUN) lint-imports

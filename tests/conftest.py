@@ -14,10 +14,10 @@ import aio_pika
 import asyncpg
 import pytest
 
+from etapa_contracts.events import ALL_EVENTS
+from etapa_contracts.topology import Topology
 from intake.entrypoints.consumers import lab_queue
 from shared.database import drop_database
-from shared.events import ALL_EVENTS
-from shared.topology import Topology
 from tests.infra import SERVICES, Infra, provide_infra, run_started_at
 
 STALE_AFTER_S = 3 * 3600

@@ -48,8 +48,8 @@ import aio_pika
 import asyncpg
 import httpx
 
+from etapa_contracts.topology import Topology
 from shared.database import drop_database
-from shared.topology import Topology
 from shared.wiring import CONSUMES
 from tests.bench.e2e_measure import (
     SMS_EVERY,

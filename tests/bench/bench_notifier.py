@@ -29,13 +29,13 @@ from typing import Any
 import aio_pika
 import httpx
 
-from shared.database import create_pool
-from shared.events import (
+from etapa_contracts.events import (
     BranchSnapshot,
     OrderOpened,
     OrderStageChanged,
 )
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
+from shared.database import create_pool
 from tests.conftest import _cleanup
 from tests.fakes.sms_provider import FakeSmsProvider
 from tests.fakes.stage_entries import first_stage_entry

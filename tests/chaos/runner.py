@@ -12,8 +12,8 @@ from typing import Any
 
 import aio_pika
 
+from etapa_contracts.topology import Topology
 from shared.database import drop_database
-from shared.topology import Topology
 from tests.chaos.measure import Request, Row, deliveries, recovery_time
 from tests.chaos.scenarios import SCENARIOS, TAPPED, Chaos, Settings
 from tests.chaos.stack import BACKENDS, Services

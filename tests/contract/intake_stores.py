@@ -11,11 +11,11 @@ from uuid import UUID
 import asyncpg
 import pytest
 
+from etapa_contracts.events import BranchSnapshot, SendingWindow
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
 from intake.domain.records import Branch, Order
 from intake.usecases.ports import Stores, Transactions
-from shared.events import BranchSnapshot, SendingWindow
 from tests.contract.databases import ContractDatabase
 from tests.fakes.intake import FakeIntake
 

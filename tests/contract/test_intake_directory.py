@@ -9,9 +9,9 @@ from datetime import time
 
 import pytest
 
+from etapa_contracts.events import SendingWindow
 from intake.domain.directory import DirectoryConflict
 from intake.usecases.ports import Transactions
-from shared.events import SendingWindow
 from tests.contract.intake_stores import (  # noqa: F401 - fixtures
     NOW,
     intake_pool,

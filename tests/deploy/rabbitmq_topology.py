@@ -1,11 +1,12 @@
-"""The RabbitMQ objects Etapa declares, computed from ``shared.topology`` and ``shared.wiring``:
-what ``deploy/rabbitmq/definitions.json`` must preload (compared by the deploy tests)."""
+"""The RabbitMQ objects Etapa declares, computed from ``etapa_contracts.topology`` and
+``shared.wiring``: what ``deploy/rabbitmq/definitions.json`` must preload (compared by the
+deploy tests)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from shared.topology import LAB_ROUTING_PATTERN, Topology
+from etapa_contracts.topology import LAB_ROUTING_PATTERN, Topology
 from shared.wiring import CONSUMES
 
 LAB_QUEUE = "intake.lab.status"

@@ -1,9 +1,9 @@
 """deploy/rabbitmq/definitions.json preloads every queue, binding and exchange Etapa declares.
 
-Compared with the topology computed from ``shared.topology`` and ``shared.wiring``, so adding a
-consumer without its queue in the file fails here; the compose test then boots a node with the
-file and checks that the services, once running, declared nothing else (and nothing different:
-a queue's arguments that differ would stop them with PRECONDITION_FAILED)."""
+Compared with the topology computed from ``etapa_contracts.topology`` and ``shared.wiring``, so
+adding a consumer without its queue in the file fails here; the compose test then boots a node
+with the file and checks that the services, once running, declared nothing else (and nothing
+different: a queue's arguments that differ would stop them with PRECONDITION_FAILED)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from shared.events import OrderStageChanged
+from etapa_contracts.events import OrderStageChanged
 from tests.deploy.rabbitmq_topology import expected_topology
 
 DEFINITIONS = Path(__file__).parents[2] / "deploy" / "rabbitmq" / "definitions.json"

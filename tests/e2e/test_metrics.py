@@ -20,7 +20,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
 from tests.deploy.monitoring import every_expr, metric_names
 from tests.infra import OPERATOR_KEY, Infra
 from tests.integration.harness import eventually, lab_time, save_test_flow

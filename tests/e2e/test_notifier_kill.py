@@ -22,12 +22,12 @@ import aio_pika
 import httpx
 import pytest
 
-from shared.database import create_pool
-from shared.events import (
+from etapa_contracts.events import (
     BranchSnapshot,
     Event,
 )
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
+from shared.database import create_pool
 from tests.fakes.sms_provider import FakeSmsProvider
 from tests.fakes.stage_entries import first_stage_entry
 from tests.infra import Infra

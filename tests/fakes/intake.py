@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
+from etapa_contracts.events import BranchSnapshot, Event, SendingWindow
 from intake.domain.directory import DirectoryConflict
 from intake.domain.idempotency import IdempotencyConflict, KeyKind
 from intake.domain.labs import KEY_PREFIX, SHOWN_PREFIX_LENGTH, LabCodeTaken
@@ -38,7 +39,6 @@ from intake.domain.records import (
     Via,
 )
 from intake.domain.users import EmailTaken
-from shared.events import BranchSnapshot, Event, SendingWindow
 
 
 @dataclass

@@ -9,15 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from notifier.entrypoints.loops import DispatcherLoop
-from notifier.usecases.close_order import close_order
-from notifier.usecases.dispatch import DispatchMessages, DispatchPolicy
-from notifier.usecases.keep_branch import keep_branch
-from notifier.usecases.keep_contact import keep_contact
-from notifier.usecases.ports import OutgoingSms, Receipt
-from notifier.usecases.record_notification import record_notification
-from notifier.usecases.send_round import Providers
-from shared.events import (
+from etapa_contracts.events import (
     BranchSnapshot,
     BranchUpserted,
     CustomerSummary,
@@ -27,6 +19,14 @@ from shared.events import (
     SendingWindow,
     StageRef,
 )
+from notifier.entrypoints.loops import DispatcherLoop
+from notifier.usecases.close_order import close_order
+from notifier.usecases.dispatch import DispatchMessages, DispatchPolicy
+from notifier.usecases.keep_branch import keep_branch
+from notifier.usecases.keep_contact import keep_contact
+from notifier.usecases.ports import OutgoingSms, Receipt
+from notifier.usecases.record_notification import record_notification
+from notifier.usecases.send_round import Providers
 from tests.fakes.notifier_stores import FakeUnitOfWork
 
 TUESDAY_NOON_SP = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
+from etapa_contracts.events import Event
 from notifier.domain.lifecycle import (
     ACCEPT_LANDS_ON,
     ON_ITS_WAY,
@@ -38,7 +39,6 @@ from notifier.usecases.records import (
     SmsSettings,
     StaffMessage,
 )
-from shared.events import Event
 
 DEFAULT_WINDOW = BranchWindow(time(8, 0), time(20, 0), frozenset(range(6)))
 

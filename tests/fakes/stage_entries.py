@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from shared.events import (
+from etapa_contracts.events import (
     BranchSnapshot,
     CustomerSummary,
     OrderOpened,

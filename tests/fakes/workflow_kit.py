@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from shared.events import (
+from etapa_contracts.events import (
     BranchSnapshot,
     CustomerSummary,
     LabStatus,

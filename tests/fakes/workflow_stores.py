@@ -15,13 +15,19 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
-from shared.events import BranchSnapshot, Event
+import asyncpg
+
+from etapa_contracts.events import BranchSnapshot, Event
+from workflow.adapters.postgres.reviews import historical_order
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import FlowVersion, Stage
+from workflow.domain.history import HistoricalOrder
 from workflow.domain.json_types import JsonObject
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState, State
+from workflow.domain.planned_days import Stay
 from workflow.domain.records import (
     Branch,
     ChainOptionalDays,
@@ -31,6 +37,8 @@ from workflow.domain.records import (
     OrderHistory,
     OrderRisk,
     ParkedEvent,
+    ProcessReviewRecord,
+    ReviewScheduleRecord,
     StaffMember,
     StageEntry,
     StoredOrder,
@@ -95,6 +103,10 @@ class _ServiceTypeRow:
     name: str
     active: bool
     created_at: datetime
+    process_owner: UUID | None = None
+    process_owner_name: str | None = None
+    review_cadence: str | None = None
+    owner_since: datetime | None = None
 
 
 @dataclass
@@ -132,6 +144,7 @@ class FakeWorkflowDatabase:
     stage_responsibles: dict[tuple[UUID, str, str, UUID], UUID] = field(default_factory=dict)
     """(chain, service type, stage key, branch) → the stage's default person there."""
     outbox: list[Event] = field(default_factory=list)
+    reviews: list[ProcessReviewRecord] = field(default_factory=list)
 
 
 class FakeOrderStore:
@@ -625,6 +638,176 @@ class FakeStores:
             raise
 
 
+class FakeReviewStore:
+    """``usecases.ports.ReviewStore`` over the fake database (``PostgresReviewStore``'s twin)."""
+
+    def __init__(self, db: FakeWorkflowDatabase) -> None:
+        self._db = db
+
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[None]:
+        yield  # one process, no concurrent writer: every read is a snapshot
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        async with FakeStores(self._db).savepoint():
+            yield
+
+    async def latest_flow(self, chain_id: UUID, service_type: str) -> FlowVersion | None:
+        return await FakeFlowStore(self._db).latest(chain_id, service_type)
+
+    async def chain_branches(self, chain_id: UUID) -> list[Branch]:
+        return [b for b in self._db.branches.values() if b.chain_id == chain_id]
+
+    def _delivered(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: frozenset[UUID] | None,
+    ) -> list[_OrderRow]:
+        return [
+            row
+            for row in self._db.orders.values()
+            if row.chain_id == chain_id
+            and row.service_type == service_type
+            and row.status == "delivered"
+            and row.closed_at is not None
+            and (branches is None or row.branch_id in branches)
+            and date_from <= self._local_day(row.branch_id, row.closed_at) <= date_to
+        ]
+
+    def _local_day(self, branch_id: UUID, moment: datetime) -> date:
+        return moment.astimezone(ZoneInfo(self._db.branches[branch_id].timezone)).date()
+
+    async def delivered_history(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: frozenset[UUID] | None,
+    ) -> list[HistoricalOrder]:
+        found = []
+        for row in self._delivered(chain_id, service_type, date_from, date_to, branches):
+            stays = [e for e in self._db.stage_entries.get(row.order_id, []) if e.exited_at]
+            found.append(
+                historical_order(
+                    {
+                        "order_id": row.order_id,
+                        "number": row.number,
+                        "branch_id": row.branch_id,
+                        "flow_version": row.flow_version,
+                        "opened_at": row.opened_at,
+                        "closed_at": row.closed_at,
+                        "promised_date": row.promised_date,
+                        "lab_code": row.lab_code,
+                        "paused_seconds": row.paused_total.total_seconds(),
+                        "keys": [e.stage_key for e in stays] or None,
+                        "seconds": [_seconds(e.exited_at, e.entered_at) for e in stays],
+                        "over_seconds": [_seconds(e.exited_at, e.due_at) for e in stays],
+                    }
+                )
+            )
+        return found
+
+    async def finished_stays(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: frozenset[UUID] | None,
+    ) -> list[Stay]:
+        return [
+            Stay(entry.stage_key, str(row.branch_id), entry.entered_at, entry.exited_at)
+            for row in self._db.orders.values()
+            if row.chain_id == chain_id
+            and row.service_type == service_type
+            and (branches is None or row.branch_id in branches)
+            for entry in self._db.stage_entries.get(row.order_id, [])
+            if entry.exited_at is not None
+            and date_from <= self._local_day(row.branch_id, entry.exited_at) <= date_to
+        ]
+
+    def _schedule(self, chain_id: UUID, code: str, row: _ServiceTypeRow) -> ReviewScheduleRecord:
+        versions = self._db.versions.get((chain_id, code), [])
+        reviewed = [
+            r.reviewed_at
+            for r in self._db.reviews
+            if r.chain_id == chain_id and r.service_type == code
+        ]
+        return ReviewScheduleRecord(
+            code=code,
+            name=row.name,
+            version=max((v.version for v in versions), default=None),
+            process_owner=row.process_owner,
+            process_owner_name=row.process_owner_name,
+            review_cadence=row.review_cadence,
+            owner_since=row.owner_since,
+            last_reviewed_at=max(reviewed, default=None),
+        )
+
+    async def schedules(self, chain_id: UUID) -> list[ReviewScheduleRecord]:
+        return [
+            self._schedule(chain, code, row)
+            for (chain, code), row in sorted(self._db.service_types.items(), key=lambda i: i[0][1])
+            if chain == chain_id
+        ]
+
+    async def schedule(self, chain_id: UUID, code: str) -> ReviewScheduleRecord | None:
+        row = self._db.service_types.get((chain_id, code))
+        return None if row is None else self._schedule(chain_id, code, row)
+
+    async def set_owner(
+        self,
+        chain_id: UUID,
+        code: str,
+        *,
+        owner: UUID | None,
+        owner_name: str | None,
+        cadence: str | None,
+        now: datetime,
+    ) -> bool:
+        row = self._db.service_types.get((chain_id, code))
+        if row is None:
+            return False
+        if owner is None:
+            row.owner_since = None
+        elif row.process_owner != owner:
+            row.owner_since = now
+        else:
+            row.owner_since = row.owner_since or now
+        row.process_owner, row.process_owner_name, row.review_cadence = owner, owner_name, cadence
+        return True
+
+    async def add_review(self, review: ProcessReviewRecord) -> None:
+        if (review.chain_id, review.service_type) not in self._db.service_types:
+            raise asyncpg.ForeignKeyViolationError(  # as the table's foreign key refuses it
+                f"no service type {review.service_type!r} in chain {review.chain_id}"
+            )
+        if any(r.review_id == review.review_id for r in self._db.reviews):
+            raise ValueError(f"review {review.review_id} already recorded")
+        self._db.reviews.append(review)
+
+    async def list_reviews(
+        self, chain_id: UUID, code: str, limit: int, offset: int
+    ) -> list[ProcessReviewRecord]:
+        mine = [r for r in self._db.reviews if r.chain_id == chain_id and r.service_type == code]
+        mine.sort(key=lambda r: str(r.review_id))
+        mine.sort(key=lambda r: r.reviewed_at, reverse=True)
+        return mine[offset : offset + limit + 1]
+
+    async def version_exists(self, chain_id: UUID, code: str, version: int) -> bool:
+        return any(v.version == version for v in self._db.versions.get((chain_id, code), []))
+
+
+def _seconds(later: datetime | None, earlier: datetime) -> float:
+    assert later is not None
+    return (later - earlier).total_seconds()
+
+
 def _snapshot(db: FakeWorkflowDatabase) -> FakeWorkflowDatabase:
     """A copy of every table; records are frozen, so only the mutable rows are copied."""
     return FakeWorkflowDatabase(
@@ -641,6 +824,7 @@ def _snapshot(db: FakeWorkflowDatabase) -> FakeWorkflowDatabase:
         staff=dict(db.staff),
         stage_responsibles=dict(db.stage_responsibles),
         outbox=list(db.outbox),
+        reviews=list(db.reviews),
     )
 
 

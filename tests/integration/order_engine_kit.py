@@ -19,8 +19,7 @@ import aio_pika
 import asyncpg
 import httpx
 
-from shared.database import create_pool
-from shared.events import (
+from etapa_contracts.events import (
     BranchSnapshot,
     CustomerSummary,
     Event,
@@ -28,7 +27,8 @@ from shared.events import (
     OrderActionKind,
     OrderOpened,
 )
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
+from shared.database import create_pool
 from tests.integration.conftest import SeededChain
 from tests.integration.harness import RunningServices, eventually
 from workflow.adapters.postgres.stores import PostgresStores

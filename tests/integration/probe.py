@@ -15,7 +15,7 @@ from typing import Any
 
 import aio_pika
 
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from litestar.testing import AsyncTestClient
 
 from console.bootstrap import create_app as create_console
 from console.config import ConsoleSettings
-from shared.events import ServiceTypePublished
+from etapa_contracts.events import ServiceTypePublished
+from etapa_contracts.topology import Topology
 from shared.messaging import create_broker, declare_consumers_of, event_publisher
 from shared.outbox import OutboxMessage
-from shared.topology import Topology
 from shared.wiring import PUBLISHES
 from tests.infra import Infra
 from tests.integration.harness import RunningServices

@@ -22,14 +22,14 @@ import pytest
 from litestar import Litestar, get
 from litestar.testing import AsyncTestClient
 
+from etapa_contracts.events import OrderAction
+from etapa_contracts.topology import Topology
 from shared import database, messaging
 from shared.database import Connection, create_pool, migrate
-from shared.events import OrderAction
 from shared.messaging import Subscriptions, create_broker
 from shared.outbox import OutboxMessage
 from shared.runtime import SHARED_MIGRATIONS, ServiceRuntime
 from shared.settings import ServiceSettings
-from shared.topology import Topology
 from shared.web import RETRY_AFTER_SECONDS, create_service_app
 from tests.infra import TEST_PUBLIC_KEY, Infra, bearer
 from tests.integration.harness import RunningServices, eventually, free_port

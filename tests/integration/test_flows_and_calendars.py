@@ -10,7 +10,7 @@ import aio_pika
 import httpx
 import pytest
 
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
 from tests.infra import bearer
 from tests.integration.conftest import SeededChain, order_body
 from tests.integration.harness import RunningServices, eventually

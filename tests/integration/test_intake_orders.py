@@ -11,8 +11,8 @@ import aio_pika
 import httpx
 import pytest
 
-from shared.events import ServiceTypePublished
-from shared.topology import Topology
+from etapa_contracts.events import ServiceTypePublished
+from etapa_contracts.topology import Topology
 from tests.integration.conftest import SeededChain, chain_without_flows, create_chain, order_body
 from tests.integration.harness import RunningServices, bearer, eventually
 

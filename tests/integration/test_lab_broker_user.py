@@ -17,7 +17,7 @@ import aio_pika
 import pytest
 from aiormq.exceptions import ChannelAccessRefused
 
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
 from tests.infra import Infra
 
 pytestmark = pytest.mark.integration

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from shared.events import LabStatus, LabStatusCode, OrderOpened
+from etapa_contracts.events import LabStatus, LabStatusCode, OrderOpened
 from tests.integration.conftest import SeededChain, order_body
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import (

@@ -11,8 +11,8 @@ import aio_pika
 import httpx
 import pytest
 
-from shared.events import OrderAction, OrderActionKind, OrderOpened
-from shared.topology import Topology
+from etapa_contracts.events import OrderAction, OrderActionKind, OrderOpened
+from etapa_contracts.topology import Topology
 from tests.integration.conftest import SeededChain, order_body
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import (

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
 from tests.integration.conftest import SeededChain
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import opened_event
@@ -125,10 +125,21 @@ async def test_an_event_no_queue_receives_stays_in_the_outbox_with_its_error(
 async def test_ready_reports_database_and_broker(
     services: RunningServices, http: httpx.AsyncClient
 ) -> None:
-    for service, url in services.urls.items():
+    for url in services.urls.values():
         response = await http.get(f"{url}/ready")
-        # the notifier also reports its background loops (the dispatcher): red when stuck
-        checked = ["broker", "database", *(["loops"] if service == "notifier" else [])]
+        # every service also reports its polling loops (the outbox relay, the token-validity
+        # reload; workflow's risk sweeper, the notifier's dispatcher): red when one is stuck
+        checked = ["broker", "database", "loops"]
         assert response.json() == {"status": "ready", "checked": checked}
         metrics = await http.get(f"{url}/metrics")
         assert "etapa_messages_handled_total" in metrics.text
+    # The three run in this process (one metrics registry): each loop has completed rounds.
+    loops = ("outbox-relay", "token-validity", "risk-sweeper", "dispatcher")
+    for loop in loops:
+        line = f'etapa_loop_rounds_total{{loop="{loop}"}}'
+
+        async def counted(line: str = line) -> bool | None:
+            text = (await http.get(f"{services.urls['intake']}/metrics")).text
+            return True if line in text else None
+
+        assert await eventually(counted), loop

@@ -18,10 +18,10 @@ from faststream.specification import AsyncAPI
 from litestar import get
 from pydantic import BaseModel
 
+from etapa_contracts.events import Event
+from etapa_contracts.topology import Topology
 from shared.auth import PUBLIC
-from shared.events import Event
 from shared.messaging import topic_exchange
-from shared.topology import Topology
 
 Document = dict[str, Any]
 Amend = Callable[[Document], None]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID, uuid5
 
-from shared.events import BranchSnapshot
+from etapa_contracts.events import BranchSnapshot
 
 _NAMESPACE = UUID("6f1c2b1e-8a55-4c4e-9d0e-0e7a9a000000")
 

@@ -36,13 +36,13 @@ from faststream.rabbit import (
 if TYPE_CHECKING:
     from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
+from etapa_contracts.events import Event
+from etapa_contracts.topology import Topology
 from shared import inbox
 from shared.database import DATABASE_OUTAGE, Connection
-from shared.events import Event
 from shared.logging import correlation_scope, get_logger
 from shared.metrics import HANDLING_SECONDS, MESSAGES_HANDLED
 from shared.outbox import OutboxMessage
-from shared.topology import Topology
 from shared.wiring import consumers_of
 
 log = get_logger(__name__)

@@ -14,8 +14,9 @@ Rules:
 
 HTTP requests are counted by Litestar's Prometheus middleware as ``etapa_http_requests_total``,
 ``etapa_http_request_duration_seconds`` and ``etapa_http_requests_error_total``, with the service
-in ``app_name`` (``etapa_intake``…, the console too); the notifier's dispatcher loop has its own
-``etapa_notifier_loop_*`` counters (``notifier.entrypoints.loops``). The dead-letter queues'
+in ``app_name`` (``etapa_intake``…, the console too); the background loops (relay, sweeper,
+dispatcher, token reload) have ``etapa_loop_rounds_total`` and ``etapa_loop_errors_total``
+(``shared.loops``). The dead-letter queues'
 depth comes from RabbitMQ's own Prometheus plugin (deploy/README.md, "Metrics and alerts").
 """
 

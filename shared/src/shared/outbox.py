@@ -12,12 +12,14 @@ Rules:
   line (no per-row backoff, so later rows never overtake it); the relay itself waits, doubling
   up to ``max_broker_pause``, before it tries again.
 - A broker or database that is down delays events; the relay keeps trying on its own.
+- It is a ``shared.loops.PollingLoop``: no error ends it (any exception is logged, counted and
+  the relay goes on), and ``/ready`` turns red naming ``outbox-relay`` when it has not completed
+  a round within ``RELAY_DEADLINE``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,15 +28,20 @@ from uuid import UUID
 import asyncpg
 from aiormq.exceptions import PublishError
 
+from etapa_contracts.events import Event
 from shared.database import Connection
-from shared.events import Event
 from shared.logging import get_logger
+from shared.loops import LoopHealth, PollingLoop
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED
 
 log = get_logger(__name__)
 
 NOTIFY_CHANNEL = "etapa_outbox"
 _RELAY_LOCK_KEY = 0x0E7A9A  # any constant: one lock per database, and each service has its own
+RELAY_LOOP = "outbox-relay"
+RELAY_DEADLINE = 120.0
+"""Seconds without a completed round before ``/ready`` names the relay: a batch of 200
+confirmed publishes (10 s each at most) on a slow broker, and the broker pause, fit in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,8 @@ class OutboxRelay:
         max_backoff: float = 60.0,
         max_broker_pause: float = 5.0,
         service: str = "",
+        health: LoopHealth | None = None,
+        deadline: float = RELAY_DEADLINE,
     ) -> None:
         self._pool = pool
         self._service = service
@@ -90,28 +99,31 @@ class OutboxRelay:
         self._max_broker_pause = max_broker_pause
         self._broker_failures = 0
         self._wakeup = asyncio.Event()
+        self.loop = PollingLoop(
+            RELAY_LOOP,
+            self.round,
+            interval=poll_interval,
+            deadline=deadline,
+            health=health,
+            wake=self._wakeup,
+        )
 
     async def run(self) -> None:
+        """Relay for ever (``shared.loops``: no error ends it, ``/ready`` sees its rounds)."""
         listener = asyncio.create_task(self._listen(), name="outbox-listener")
         try:
-            while True:
-                try:
-                    published = await self.publish_pending()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.warning("outbox_relay_database_unavailable", error=str(exc))
-                    published = 0
-                if self._broker_failures:
-                    pause = self._poll_interval * 2 ** min(self._broker_failures - 1, 16)
-                    await asyncio.sleep(min(self._max_broker_pause, pause))
-                elif published < self._batch_size:
-                    await self._sleep_until_woken()
+            await self.loop.run()
         finally:
             listener.cancel()
 
-    async def _sleep_until_woken(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_interval)
-        self._wakeup.clear()
+    async def round(self) -> bool:
+        """One batch; ``True`` (go on at once) after a full batch or a broker pause."""
+        published = await self.publish_pending()
+        if self._broker_failures:
+            pause = self._poll_interval * 2 ** min(self._broker_failures - 1, 16)
+            await asyncio.sleep(min(self._max_broker_pause, pause))
+            return True
+        return published >= self._batch_size
 
     async def _listen(self) -> None:
         """Keep one LISTEN connection open; the poll interval covers the time it is down."""

@@ -52,6 +52,15 @@ _TYPES = {
 }
 
 
+_ACTIONS = {
+    "back": "voltar a OS a uma etapa anterior",
+    "pause": "pausar a OS",
+    "cancel": "cancelar a OS",
+    "reopen": "reabrir a OS",
+}
+"""The staff actions that need a reason, as they end "obrigatório para …"."""
+
+
 def _thing(match: re.Match[str]) -> str:
     return _THINGS.get(match["thing"], match["thing"])
 
@@ -137,6 +146,12 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
         r"versão \g<v> de \g<code> não encontrada",
     ),
     (r"service type (?P<code>\S+) is inactive", r"tipo de serviço \g<code> está inativo"),
+    (
+        r"required to (?P<kind>\w+) an order",
+        lambda m: f"obrigatório para {_ACTIONS.get(m['kind'], m['kind'] + ' a OS')}",
+    ),
+    (r"required for (?P<kind>\w+)", r"obrigatório na ação \g<kind>"),
+    (r"only for (?P<only>\w+), not for (?P<kind>\w+)", r"só na ação \g<only>, não na \g<kind>"),
     (
         r"provider (?P<p>\S+) unknown; one of (?P<all>.+)",
         r"provedor \g<p> desconhecido; use um de \g<all>",

@@ -17,10 +17,11 @@ import asyncpg
 from faststream.rabbit import RabbitBroker
 from litestar import Litestar
 
+from etapa_contracts.events import UserChanged
 from shared.asyncapi import Amend, Document, asyncapi_document, cached
 from shared.database import create_pool, migrate, wait_for_database
-from shared.events import UserChanged
 from shared.logging import get_logger
+from shared.loops import LoopHealth
 from shared.messaging import (
     Subscriptions,
     create_broker,
@@ -28,10 +29,11 @@ from shared.messaging import (
     document_publishers,
     event_publisher,
 )
-from shared.outbox import OutboxRelay
+from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay
 from shared.outbox_backlog import sample_backlog
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity, on_user_changed
+from shared.web import ReadinessCheck, database_check
 from shared.wiring import CONSUMES, PUBLISHES
 
 log = get_logger(__name__)
@@ -53,8 +55,13 @@ class ServiceRuntime:
         relay: bool = True,
         description: str = "",
         amend_asyncapi: Amend | None = None,
+        loop_health: LoopHealth | None = None,
     ) -> None:
         self.settings = settings
+        self.loop_health = loop_health or LoopHealth()
+        """Every polling loop of the process beats here; ``/ready``'s ``loops`` check reads it."""
+        if relay:  # expected from now on: a relay that never starts turns /ready red too
+            self.loop_health.register(RELAY_LOOP, RELAY_DEADLINE)
         self._migrations_dir = migrations_dir
         self._register = register
         self._loops = loops
@@ -83,6 +90,14 @@ class ServiceRuntime:
     def database_pool(self) -> asyncpg.Pool | None:
         return self.pool
 
+    def readiness_checks(self) -> dict[str, ReadinessCheck]:
+        """``/ready``: the database and the broker answer, and no polling loop is stuck."""
+        return {
+            "database": database_check(self.database_pool),
+            "broker": self.broker_ready,
+            "loops": self.loop_health.check,
+        }
+
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         await wait_for_database(self.migrate, step="migrate")
@@ -96,7 +111,7 @@ class ServiceRuntime:
         validity = app.state.get(VALIDITY_STATE_KEY)
         if isinstance(validity, TokenValidity):  # loaded before the first request is answered
             await wait_for_database(lambda: validity.reload(pool), step="token-validity")
-            self._spawn(validity.keep_loaded(pool), "token-validity")
+            self._spawn(validity.keep_loaded(pool, health=self.loop_health), "token-validity")
         subscriptions = self.subscribe(self.pool)
         self._spawn(self._start_broker(subscriptions), "broker")
         if self._relay:
@@ -105,6 +120,7 @@ class ServiceRuntime:
                 event_publisher(self.broker, self.settings.topology),
                 database_url=self.settings.database_url,
                 service=self.settings.service,
+                health=self.loop_health,
             )
             self._spawn(self._relay_when_connected(relay), "outbox-relay")
             self._spawn(sample_backlog(self.pool, self.settings.service), "outbox-backlog")

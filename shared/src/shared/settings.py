@@ -1,4 +1,21 @@
-"""Settings every service reads from the environment (names in the README's Configuration)."""
+"""Settings every service reads from the environment (names in the README's Configuration).
+
+Read with ``pydantic-settings``: each service has one typed class (``ServiceSettings`` here for
+what every service shares; ``IntakeSettings``, ``WorkflowSettings``, ``NotifierSettings``,
+``ConsoleSettings`` in each service's ``config.py``), one field per variable, its docstring the
+variable's documentation.
+
+Rules:
+- A field's ``validation_alias`` is its variable. ``SERVICE_`` in an alias stands for the
+  service's own prefix (``INTAKE_``, ``WORKFLOW_``…): ``SERVICE_PORT`` is ``WORKFLOW_PORT`` in
+  workflow.
+- An empty variable counts as unset (the default applies), as before.
+- A secret or key field (``FromFile`` in its annotation) is read from ``NAME``, else from the
+  file named by ``NAME_FILE`` (how deploy/compose and Kubernetes mount secrets).
+- A bad value stops the service at start with a :class:`SettingsError` that names the
+  variable: ``WORKFLOW_PORT must be a whole number, got 'eighty'``. Nothing else is read: only
+  the mapping given (the process's environment by default), never a ``.env`` file.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +23,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any, Self
 
-from shared.topology import DEFAULT_DELIVERY_LIMIT, Topology
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from etapa_contracts.topology import DEFAULT_DELIVERY_LIMIT, Topology
 
 DEFAULT_AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
@@ -18,18 +45,6 @@ DEFAULT_DATABASE_POOL_SIZE = 10
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
-
-
-def read_key(env: Mapping[str, str], name: str) -> str | None:
-    """A PEM key from ``NAME`` (the PEM text) or ``NAME_FILE`` (a path to it)."""
-    if value := env.get(name):
-        return value.replace("\\n", "\n")
-    if path := env.get(f"{name}_FILE"):
-        try:
-            return Path(path).read_text()
-        except OSError as exc:
-            raise SettingsError(f"{name}_FILE: cannot read {path}: {exc.strerror}") from None
-    return None
 
 
 def read_secret(env: Mapping[str, str], name: str) -> str | None:
@@ -92,40 +107,238 @@ def default_database_url(service: str) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/etapa_{service}"
 
 
+SERVICE_PREFIX = "SERVICE_"
+"""In an alias, the service's own prefix: ``SERVICE_PORT`` is read as ``INTAKE_PORT`` in intake."""
+
+
 @dataclass(frozen=True, slots=True)
-class ServiceSettings:
+class FromFile:
+    """Annotation of a secret or key field: ``NAME``, else the file ``NAME_FILE`` names.
+
+    ``pem``: a key (``\\n`` in the variable stands for a line break; the file is read as it
+    is); otherwise a shared secret (the file's surrounding whitespace is dropped)."""
+
+    pem: bool = False
+
+
+class _MappingSource(EnvSettingsSource):
+    """pydantic-settings' environment source over a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls, case_sensitive=True, env_ignore_empty=True)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name: value for name, value in self._env.items() if value != ""}
+
+
+class EnvSettings(BaseSettings):
+    """A service's settings: frozen, one field per variable, read by :meth:`read`."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="ignore",
+        case_sensitive=True,
+        populate_by_name=True,
+        use_attribute_docstrings=True,
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # what ``read`` hands over, nothing from os.environ or files
+
+    @classmethod
+    def read(
+        cls, env: Mapping[str, str] | None = None, *, prefix_of: str | None = None, **given: Any
+    ) -> Self:
+        """The settings in ``env`` (the process's environment by default). ``prefix_of`` names
+        the service whose prefix ``SERVICE_`` aliases stand for; ``given`` are defaults for
+        fields (by name) that the variables override."""
+        env = os.environ if env is None else env
+        prefix = f"{prefix_of.upper()}_" if prefix_of else None
+        view = dict(env)
+        if prefix is not None:
+            view.update(
+                {
+                    SERVICE_PREFIX + name[len(prefix) :]: v
+                    for name, v in env.items()
+                    if name.startswith(prefix)
+                }
+            )
+        _read_files(cls, view, prefix)
+        defaults = {_key(cls, name): value for name, value in given.items()}
+        values = {**defaults, **_MappingSource(cls, view)()}
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            raise SettingsError(_describe(exc, prefix)) from None
+
+
+def _key(cls: type[EnvSettings], name: str) -> str:
+    """The key a field is validated from: its variable, or its name when it has none."""
+    alias = cls.model_fields[name].validation_alias
+    return alias if isinstance(alias, str) else name
+
+
+def _variable(alias: str, prefix: str | None) -> str:
+    if prefix is not None and alias.startswith(SERVICE_PREFIX):
+        return prefix + alias[len(SERVICE_PREFIX) :]
+    return alias
+
+
+def _read_files(cls: type[EnvSettings], view: dict[str, str], prefix: str | None) -> None:
+    """Put each ``FromFile`` field's file content under its variable, when only ``_FILE`` is set."""
+    for field in cls.model_fields.values():
+        marker = next((m for m in field.metadata if isinstance(m, FromFile)), None)
+        alias = field.validation_alias
+        if marker is None or not isinstance(alias, str):
+            continue
+        if view.get(alias):
+            if marker.pem:
+                view[alias] = view[alias].replace("\\n", "\n")
+            continue
+        variable = _variable(alias, prefix)
+        path = view.get(f"{alias}_FILE") or view.get(f"{variable}_FILE")
+        if not path:
+            continue
+        try:
+            text = Path(path).read_text()
+        except OSError as exc:
+            raise SettingsError(f"{variable}_FILE: cannot read {path}: {exc.strerror}") from None
+        if not marker.pem:
+            text = text.strip()
+        if text:
+            view[alias] = text
+
+
+def _describe(exc: ValidationError, prefix: str | None) -> str:
+    """Each problem as a person fixing the deployment reads it, naming the variable."""
+    problems = []
+    for error in exc.errors():
+        kind, context = error["type"], error.get("ctx", {})
+        name = _variable(str(error["loc"][0]), prefix) if error["loc"] else ""
+        if kind == "value_error":
+            problems.append(
+                f"{name}: {context.get('error')}" if name else str(context.get("error"))
+            )
+            continue
+        expected = {
+            "int_parsing": "must be a whole number",
+            "int_from_float": "must be a whole number",
+            "float_parsing": "must be a number",
+            "bool_parsing": "must be true or false",
+            "missing": "must be set",
+        }.get(kind)
+        if expected is None and kind == "greater_than_equal":
+            expected = f"must be at least {context['ge']}"
+        elif expected is None and kind == "greater_than":
+            expected = f"must be greater than {context['gt']}"
+        elif expected is None and kind == "less_than_equal":
+            expected = f"must be at most {context['le']}"
+        elif expected is None and kind == "literal_error":
+            expected = f"must be one of {context['expected']}"
+        elif expected is None:
+            expected = f"is not valid ({error['msg']})"
+        problems.append(f"{name} {expected}, got {error['input']!r}")
+    return "; ".join(problems)
+
+
+Positive = Annotated[int, Field(ge=1)]
+"""A whole number, at least 1."""
+
+Proxies = Annotated[tuple[str, ...], NoDecode]
+"""A comma-separated list of addresses or networks."""
+
+
+def split_list(value: object) -> object:
+    """``"a, b,"`` → ``("a", "b")``; other values as they are."""
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class ServiceSettings(EnvSettings):
+    """What every service reads: its database, the broker, HTTP, logging, tokens, limits."""
+
     service: str
-    """The service's name: intake, workflow or notifier."""
-    database_url: str
+    """The service's name: intake, workflow, notifier or console (not read: given)."""
+    database_url: str = Field("", validation_alias="SERVICE_DATABASE_URL")
     """``<SERVICE>_DATABASE_URL``: the service's own PostgreSQL database (created if missing)."""
-    amqp_url: str
+    amqp_url: str = Field(DEFAULT_AMQP_URL, validation_alias="ETAPA_AMQP_URL")
     """``ETAPA_AMQP_URL``: the RabbitMQ broker."""
-    topology: Topology
+    topology_prefix: str = Field("", validation_alias="ETAPA_TOPOLOGY_PREFIX")
     """``ETAPA_TOPOLOGY_PREFIX``: prefix for exchange and queue names (tests isolate with it)."""
-    http_host: str
+    delivery_limit: Positive = Field(
+        DEFAULT_DELIVERY_LIMIT, validation_alias="ETAPA_DELIVERY_LIMIT"
+    )
+    """``ETAPA_DELIVERY_LIMIT``: deliveries of a message before it is dead-lettered (20)."""
+    http_host: str = Field("127.0.0.1", validation_alias="SERVICE_HOST")
     """``<SERVICE>_HOST``: interface the HTTP API listens on."""
-    http_port: int
-    """``<SERVICE>_PORT``: port of the HTTP API (8000, 8001, 8002)."""
-    log_level: str
+    http_port: int = Field(0, ge=0, le=65535, validation_alias="SERVICE_PORT")
+    """``<SERVICE>_PORT``: port of the HTTP API (8000, 8001, 8002, 8003)."""
+    log_level: str = Field("INFO", validation_alias="ETAPA_LOG_LEVEL")
     """``ETAPA_LOG_LEVEL``: INFO by default."""
-    log_format: str
+    log_format: str = Field("json", validation_alias="ETAPA_LOG_FORMAT")
     """``ETAPA_LOG_FORMAT``: ``json`` (default) or ``console`` for people."""
-    environment: str = "development"
+    environment: str = Field("development", validation_alias="ETAPA_ENV")
     """``ETAPA_ENV``: ``development`` (default), ``test`` or ``production``; outside development
     the services refuse development defaults for secrets."""
-    jwt_public_key: str | None = None
+    jwt_public_key: Annotated[str | None, FromFile(pem=True)] = Field(
+        None, validation_alias="ETAPA_JWT_PUBLIC_KEY", repr=False
+    )
     """``ETAPA_JWT_PUBLIC_KEY`` or ``ETAPA_JWT_PUBLIC_KEY_FILE``: PEM key that checks tokens."""
-    rate_limit_per_minute: int = DEFAULT_RATE_LIMIT_PER_MINUTE
+    shared_rate_limit_per_minute: Positive = Field(
+        DEFAULT_RATE_LIMIT_PER_MINUTE, validation_alias="ETAPA_RATE_LIMIT_PER_MINUTE"
+    )
+    """``ETAPA_RATE_LIMIT_PER_MINUTE``: the limit below for every service that sets none."""
+    rate_limit_per_minute: Positive = Field(
+        DEFAULT_RATE_LIMIT_PER_MINUTE, validation_alias="SERVICE_RATE_LIMIT_PER_MINUTE"
+    )
     """``<SERVICE>_RATE_LIMIT_PER_MINUTE``, else ``ETAPA_RATE_LIMIT_PER_MINUTE``: requests per
     user (or client address) per minute and process."""
-    database_pool_size: int = DEFAULT_DATABASE_POOL_SIZE
+    database_pool_size: Positive = Field(
+        DEFAULT_DATABASE_POOL_SIZE, validation_alias="SERVICE_DATABASE_POOL_SIZE"
+    )
     """``<SERVICE>_DATABASE_POOL_SIZE``: most connections the process's pool opens (the
     relay's listening connection is one more); size N replicas × (pool + 1) under PostgreSQL's
     ``max_connections``."""
-    trusted_proxies: tuple[str, ...] = ()
+    trusted_proxies: Proxies = Field((), validation_alias="ETAPA_TRUSTED_PROXIES")
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client
     cannot pick the address its rate limits and lockouts count against."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        return split_list(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if not data.get("SERVICE_DATABASE_URL") and "service" in data:
+            data["SERVICE_DATABASE_URL"] = default_database_url(data["service"])
+        shared = data.get("ETAPA_RATE_LIMIT_PER_MINUTE")
+        if (
+            "SERVICE_RATE_LIMIT_PER_MINUTE" not in data
+            and str(shared).isdigit()
+            and int(str(shared)) >= 1
+        ):
+            data["SERVICE_RATE_LIMIT_PER_MINUTE"] = shared  # a bad one is named by its own field
+        return data
+
+    @property
+    def topology(self) -> Topology:
+        """Exchange and queue names (``ETAPA_TOPOLOGY_PREFIX``, ``ETAPA_DELIVERY_LIMIT``)."""
+        return Topology(prefix=self.topology_prefix, delivery_limit=self.delivery_limit)
 
     @property
     def is_development(self) -> bool:
@@ -135,50 +348,5 @@ class ServiceSettings:
     def from_env(
         cls, service: str, default_port: int, env: Mapping[str, str] | None = None
     ) -> ServiceSettings:
-        env = os.environ if env is None else env
-        upper = service.upper()
-        return cls(
-            service=service,
-            database_url=env.get(f"{upper}_DATABASE_URL", default_database_url(service)),
-            amqp_url=env.get("ETAPA_AMQP_URL", DEFAULT_AMQP_URL),
-            topology=Topology(
-                prefix=env.get("ETAPA_TOPOLOGY_PREFIX", ""),
-                delivery_limit=_int(env, "ETAPA_DELIVERY_LIMIT", DEFAULT_DELIVERY_LIMIT),
-            ),
-            http_host=env.get(f"{upper}_HOST", "127.0.0.1"),
-            http_port=_int(env, f"{upper}_PORT", default_port),
-            log_level=env.get("ETAPA_LOG_LEVEL", "INFO"),
-            log_format=env.get("ETAPA_LOG_FORMAT", "json"),
-            environment=env.get("ETAPA_ENV", "development"),
-            jwt_public_key=read_key(env, "ETAPA_JWT_PUBLIC_KEY"),
-            rate_limit_per_minute=_positive(
-                env,
-                f"{upper}_RATE_LIMIT_PER_MINUTE",
-                _positive(env, "ETAPA_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT_PER_MINUTE),
-            ),
-            database_pool_size=_positive(
-                env, f"{upper}_DATABASE_POOL_SIZE", DEFAULT_DATABASE_POOL_SIZE
-            ),
-            trusted_proxies=tuple(
-                part.strip()
-                for part in env.get("ETAPA_TRUSTED_PROXIES", "").split(",")
-                if part.strip()
-            ),
-        )
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _int(env, name, default)
-    if value < 1:
-        raise SettingsError(f"{name} must be at least 1, got {value}")
-    return value
+        """``service``'s settings from ``env`` (the process's environment by default)."""
+        return cls.read(env, prefix_of=service, service=service, http_port=default_port)

@@ -17,15 +17,15 @@ Rules:
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from uuid import UUID
 
 import asyncpg
 
+from etapa_contracts.events import UserChanged
 from shared.database import Connection
-from shared.events import UserChanged
 from shared.logging import get_logger
+from shared.loops import LoopHealth, PollingLoop
 
 log = get_logger(__name__)
 
@@ -33,6 +33,10 @@ VALIDITY_STATE_KEY = "token_validity"
 """Where a service's app state keeps its :class:`TokenValidity` (``shared.web``); the
 runtime's lifespan (``shared.runtime``) keeps it loaded."""
 RELOAD_SECONDS = 0.5
+RELOAD_LOOP = "token-validity"
+RELOAD_DEADLINE = 30.0
+"""Seconds without a reload before ``/ready`` says this process may be honouring revoked
+tokens."""
 HORIZON = timedelta(days=2)
 
 
@@ -82,17 +86,21 @@ class TokenValidity:
         self._valid_since = {r["user_id"]: r["valid_since"].timestamp() for r in rows}
         self.loaded = True
 
-    async def keep_loaded(self, pool: asyncpg.Pool, interval: float = RELOAD_SECONDS) -> None:
-        """Reload for ever; a database outage keeps the last copy and tries again."""
-        failing = False
-        while True:
-            try:
-                await self.reload(pool)
-                if failing:
-                    log.info("token_validity_reloaded")
-                failing = False
-            except Exception as exc:  # the database away: keep what we know, try again
-                if not failing:
-                    log.warning("token_validity_reload_failed", error=type(exc).__name__)
-                failing = True
-            await asyncio.sleep(interval)
+    async def keep_loaded(
+        self,
+        pool: asyncpg.Pool,
+        interval: float = RELOAD_SECONDS,
+        *,
+        health: LoopHealth | None = None,
+    ) -> None:
+        """Reload for ever; a database outage keeps the last copy and tries again. A polling
+        loop (``shared.loops``): ``/ready`` names ``token-validity`` when it stops reloading."""
+
+        async def reload() -> bool:
+            await self.reload(pool)
+            return False
+
+        loop = PollingLoop(
+            RELOAD_LOOP, reload, interval=interval, deadline=RELOAD_DEADLINE, health=health
+        )
+        await loop.run()

@@ -12,7 +12,7 @@ Rules:
 
 from __future__ import annotations
 
-from shared.events import (
+from etapa_contracts.events import (
     BranchUpserted,
     Event,
     LabStatus,

@@ -15,6 +15,10 @@ from typing import Any
 import asyncpg
 import pytest
 
+from etapa_contracts.events import (
+    BranchSnapshot,
+    SendingWindow,
+)
 from notifier import bootstrap
 from notifier.adapters.holiday_calendar import closed_days
 from notifier.adapters.providers.http import HttpWebhookProvider
@@ -25,10 +29,6 @@ from notifier.usecases.dispatch import DispatchPolicy
 from notifier.usecases.ports import SmsProvider
 from notifier.usecases.send_round import Providers
 from shared.database import create_pool
-from shared.events import (
-    BranchSnapshot,
-    SendingWindow,
-)
 from shared.runtime import migrate_service_database
 from tests.fakes.notifier_kit import (
     TEMPLATE,

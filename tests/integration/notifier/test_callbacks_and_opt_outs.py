@@ -18,10 +18,7 @@ import pytest
 import uvicorn
 
 import notifier.bootstrap
-from notifier.config import NotifierSettings
-from notifier.domain.callbacks import twilio_signature
-from shared.database import create_pool
-from shared.events import (
+from etapa_contracts.events import (
     BranchSnapshot,
     CustomerSummary,
     Event,
@@ -29,7 +26,10 @@ from shared.events import (
     OrderStageChanged,
     StageRef,
 )
-from shared.topology import Topology
+from etapa_contracts.topology import Topology
+from notifier.config import NotifierSettings
+from notifier.domain.callbacks import twilio_signature
+from shared.database import create_pool
 from tests.fakes.sms_provider import FakeSmsProvider
 from tests.infra import Infra, bearer
 from tests.integration.harness import eventually, free_port, wait_until_ready

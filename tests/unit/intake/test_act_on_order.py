@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from etapa_contracts.events import OrderAction, UserUpserted
 from intake.domain.actions import NewAction
 from intake.domain.idempotency import IdempotencyConflict
 from intake.usecases.act_on_order import assignee, record_action
 from intake.usecases.manage_users import NewUser, UserChanges, create_user, update_user
 from intake.usecases.open_order import open_order
 from shared.auth import Role
-from shared.events import OrderAction, UserUpserted
 from tests.fakes.intake import FakeIntake, FakePasswords
 from tests.unit.intake.test_open_order import NOW, _chain_and_branch, _new
 

@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from etapa_contracts.events import BranchSnapshot, OrderOpened, SendingWindow
 from intake.domain.idempotency import IdempotencyConflict
 from intake.domain.orders import InvalidOrderField, NewOrder, UnknownBranch
 from intake.domain.records import Branch
 from intake.usecases.open_order import open_order
-from shared.events import BranchSnapshot, OrderOpened, SendingWindow
 from tests.fakes.intake import FakeIntake
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)  # 11:00 in São Paulo

@@ -9,10 +9,10 @@ from datetime import timedelta
 
 import pytest
 
+from etapa_contracts.events import LabStatus
 from intake.domain.lab_intake import NotReplayable
 from intake.usecases.open_order import open_order
 from intake.usecases.receive_lab_update import receive, replay
-from shared.events import LabStatus
 from tests.fakes.intake import FakeIntake
 from tests.unit.intake.test_open_order import NOW, _chain_and_branch, _new
 

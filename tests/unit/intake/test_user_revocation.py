@@ -6,11 +6,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from etapa_contracts.events import UserChanged
 from intake.domain.records import User
 from intake.domain.users import revoking_changes
 from intake.usecases.manage_users import NewUser, UserChanges, create_user, update_user
 from shared.auth import Role
-from shared.events import UserChanged
 from tests.fakes.intake import FakeIntake, FakePasswords
 from tests.unit.intake.test_open_order import _chain_and_branch
 

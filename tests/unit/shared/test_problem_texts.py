@@ -74,6 +74,12 @@ def test_texts_keep_their_field_and_translate_the_problem() -> None:
     assert localize("e-mail ou senha incorretos", ENGLISH) == "wrong e-mail or password"
     assert localize("e-mail ou senha incorretos", PORTUGUESE) == "e-mail ou senha incorretos"
     assert localize("Expected `int`, got `str`", PORTUGUESE) == "deve ser um número inteiro"
+    assert localize("reason: required to back an order", PORTUGUESE) == (
+        "reason: obrigatório para voltar a OS a uma etapa anterior"
+    )
+    assert localize("reason: required to back an order", ENGLISH) == (
+        "reason: required to back an order"
+    )
     assert localize("a: not JSON; b: Field required", PORTUGUESE) == (
         "a: não é JSON; b: campo obrigatório"
     )

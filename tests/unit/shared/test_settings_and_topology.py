@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from etapa_contracts.topology import Topology
 from shared.pagination import page_of
 from shared.settings import ServiceSettings, SettingsError
-from shared.topology import Topology
 
 
 def test_defaults_match_the_public_surface() -> None:

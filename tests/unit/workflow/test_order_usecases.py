@@ -14,7 +14,7 @@ from uuid import UUID
 import pytest
 from prometheus_client import REGISTRY
 
-from shared.events import (
+from etapa_contracts.events import (
     OrderClosed,
     OrderOpened,
     OrderRiskChanged,

@@ -50,9 +50,9 @@ from console.entrypoints.http.headers import SecurityHeadersMiddleware, renewed_
 from console.entrypoints.http.pages import provide_visit
 from console.entrypoints.http.session import OPEN_PATHS, SessionMiddleware
 from console.usecases.directory import DirectoryCache
+from etapa_contracts.events import Event
 from shared.asyncapi import Document, asyncapi_document, asyncapi_handler, cached, document_consumer
 from shared.auth import verifier_for
-from shared.events import Event
 from shared.logging import get_logger
 from shared.web import CorrelationIdMiddleware, health_handlers
 

@@ -30,7 +30,7 @@ from shared.auth import TokenIssuer
 from shared.clock import Clock, system_clock
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
-from shared.web import create_service_app, database_check
+from shared.web import create_service_app
 
 __all__ = ["MIGRATIONS", "create_app", "create_runtime"]
 
@@ -83,7 +83,7 @@ def create_app(settings: IntakeSettings | None = None, clock: Clock = system_clo
             LabController,
             LabUpdateController,
         ],
-        checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
+        checks=runtime.readiness_checks(),
         lifespan=[runtime.lifespan],
         asyncapi=runtime.asyncapi,
         # a lab's message is read (and kept, rejected with the reason) however deep its JSON

@@ -31,7 +31,7 @@ from shared.clock import Clock, system_clock
 from shared.database import is_database_outage
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
-from shared.web import create_service_app, database_check
+from shared.web import create_service_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _jitter = random.Random()  # noqa: S311 - spreading retries, not security
@@ -101,13 +101,7 @@ def dispatcher_deadline(policy: DispatchPolicy) -> float:
     return 2 * policy.lease_seconds + 30.0
 
 
-class NotifierRuntime(ServiceRuntime):
-    """The shared runtime, plus the health of the notifier's own loops."""
-
-    loop_health: LoopHealth
-
-
-def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> NotifierRuntime:
+def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> ServiceRuntime:
     consumers = handlers()
     create_providers(settings)  # fail at start, naming the variable, when a setting is missing
     policy = dispatch_policy(settings)
@@ -134,15 +128,14 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> N
         )
         await loop.run()
 
-    runtime = NotifierRuntime(
+    return ServiceRuntime(
         settings.service,
         MIGRATIONS,
         register=register,
         loops=(dispatch,),
         description="Notifier: the customer's SMS at the stages that matter, and their status.",
+        loop_health=health,
     )
-    runtime.loop_health = health
-    return runtime
 
 
 def create_app(settings: NotifierSettings | None = None) -> Litestar:
@@ -169,11 +162,7 @@ def create_app(settings: NotifierSettings | None = None) -> Litestar:
             ProviderCallbackController,
             SmsSettingsController,
         ],
-        checks={
-            "database": database_check(runtime.database_pool),
-            "broker": runtime.broker_ready,
-            "loops": runtime.loop_health.check,
-        },
+        checks=runtime.readiness_checks(),
         lifespan=[runtime.lifespan],
         asyncapi=runtime.asyncapi,
         dependencies={

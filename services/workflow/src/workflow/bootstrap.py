@@ -8,8 +8,7 @@ import asyncpg
 from litestar import Litestar
 from litestar.di import Provide
 
-from shared.clock import Clock, system_clock
-from shared.events import (
+from etapa_contracts.events import (
     BranchUpserted,
     LabStatus,
     NotificationStatus,
@@ -17,9 +16,11 @@ from shared.events import (
     OrderOpened,
     UserUpserted,
 )
+from shared.clock import Clock, system_clock
+from shared.loops import LoopHealth
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
-from shared.web import create_service_app, database_check
+from shared.web import create_service_app
 from workflow.adapters.dashboard_taps import declare_taps
 from workflow.adapters.holidays import CalendarCache
 from workflow.config import MIGRATIONS, WorkflowSettings
@@ -33,7 +34,7 @@ from workflow.entrypoints.http.quote import get_quote
 from workflow.entrypoints.http.responsibles import PeopleController, ResponsibleController
 from workflow.entrypoints.http.service_types import ServiceTypeController
 from workflow.entrypoints.http.tracking import MissLimiter, TrackingPolicy, get_tracking
-from workflow.entrypoints.loops import RiskSweeper
+from workflow.entrypoints.loops import RiskSweeper, sweeper_deadline
 from workflow.usecases.order_engine import OrderEngine
 
 
@@ -61,8 +62,14 @@ def create_runtime(
         subscriptions.add(NotificationStatus, handlers.on_notification_status)
         subscriptions.add(UserUpserted, handlers.on_user_upserted)
 
+    health = LoopHealth()
+    # Expected from now on, so that a sweeper that never starts turns /ready red too.
+    health.register(RiskSweeper.NAME, sweeper_deadline(settings.risk_sweep_interval))
+
     async def risk_sweeper(pool: asyncpg.Pool) -> None:
-        sweeper = RiskSweeper(pool, engine, clock, interval=settings.risk_sweep_interval)
+        sweeper = RiskSweeper(
+            pool, engine, clock, interval=settings.risk_sweep_interval, health=health
+        )
         await sweeper.run()
 
     async def dashboard_taps(_pool: asyncpg.Pool) -> None:
@@ -74,6 +81,7 @@ def create_runtime(
         register=register,
         loops=(risk_sweeper, dashboard_taps),
         description="Workflow: each order's stage, deadline and risk, from intake's events.",
+        loop_health=health,
     )
     return runtime
 
@@ -102,7 +110,7 @@ def create_app(settings: WorkflowSettings | None = None) -> Litestar:
             ProcessReviewController,
             get_tracking,
         ],
-        checks={"database": database_check(runtime.database_pool), "broker": runtime.broker_ready},
+        checks=runtime.readiness_checks(),
         lifespan=[runtime.lifespan],
         asyncapi=runtime.asyncapi,
         dependencies={

@@ -18,8 +18,8 @@ import aio_pika
 from aio_pika.abc import AbstractIncomingMessage, AbstractRobustConnection
 
 from console.domain.live import LIVE_ROUTING_KEYS, LiveUpdate, update_of
+from etapa_contracts.topology import Topology
 from shared.logging import get_logger
-from shared.topology import Topology
 
 log = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """A stage's SMS as the customer would read it, with example data, and what it costs.
 
-The text is rendered by the project's own renderer (``shared.sms_template``), the one the
+The text is rendered by the project's own renderer (``etapa_contracts.sms_template``), the one the
 notifier sends with, so the preview never disagrees with the message: same placeholders, same
 first-name rule, same GSM-7/UCS-2 count. Workflow refuses more than ``MAX_PARTS`` parts with
 long typical values; the preview warns earlier, with these example values.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from shared.sms_template import (
+from etapa_contracts.sms_template import (
     PLACEHOLDERS,
     TemplateValues,
     count_segments,

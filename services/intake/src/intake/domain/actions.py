@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from typing import Literal
 from uuid import UUID
 
-from shared.events import OrderActionKind
+from etapa_contracts.events import OrderActionKind
 
 ReopenKind = Literal["remake", "warranty"]
 REASON_REQUIRED: frozenset[str] = frozenset({"back", "pause", "cancel", "reopen"})

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.events import LabStatusCode
+from etapa_contracts.events import LabStatusCode
 from shared.text import refuse_nul
 
 LAB_CODE_PATTERN = r"^[A-Z0-9_-]{1,20}$"

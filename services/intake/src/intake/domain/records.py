@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from typing import Literal
 from uuid import UUID
 
-from shared.events import BranchSnapshot
+from etapa_contracts.events import BranchSnapshot
 
 JsonObject = dict[str, object]
 """A JSON object as read from a request (an order's items)."""

@@ -7,7 +7,7 @@ new id and number (``SP01-000123-R1``), so staff actions and lab messages can na
 
 from __future__ import annotations
 
-from shared.events import OrderStageChanged
+from etapa_contracts.events import OrderStageChanged
 
 
 def registers_remake(event: OrderStageChanged) -> bool:

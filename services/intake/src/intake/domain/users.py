@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
+from etapa_contracts.events import UserChangeKind
 from intake.domain.records import User
-from shared.events import UserChangeKind
 
 
 class EmailTaken(Exception):

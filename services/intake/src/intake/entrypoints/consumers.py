@@ -27,6 +27,8 @@ from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
+from etapa_contracts.events import Event, OrderStageChanged, ServiceTypePublished
+from etapa_contracts.topology import LAB_ROUTING_PATTERN, Topology
 from intake.adapters.postgres.transactions import PostgresStores, PostgresTransactions
 from intake.domain.lab_intake import LAB_CONSUMER
 from intake.domain.lab_message import LabMessage, LabTimeWindow
@@ -37,11 +39,9 @@ from intake.usecases.register_remake import on_stage_changed
 from shared.asyncapi import Amend, Document, set_message_payload
 from shared.clock import Clock
 from shared.database import Connection
-from shared.events import Event, OrderStageChanged, ServiceTypePublished
 from shared.logging import correlation_scope, get_logger
 from shared.messaging import Subscriptions, hold_through_outages, topic_exchange
 from shared.metrics import MESSAGES_HANDLED
-from shared.topology import LAB_ROUTING_PATTERN, Topology
 
 log = get_logger(__name__)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from etapa_contracts.events import SendingWindow
 from intake.adapters.passwords import Argon2Passwords
 from intake.adapters.postgres import MIGRATIONS
 from intake.adapters.postgres.transactions import PostgresTransactions
@@ -15,7 +16,6 @@ from shared.auth import Role
 from shared.clock import system_clock
 from shared.database import create_pool
 from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID, DEMO_CHAIN_NAME
-from shared.events import SendingWindow
 from shared.logging import correlation_scope, get_logger
 from shared.runtime import migrate_service_database
 from shared.settings import refuse_demo_outside_development

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from etapa_contracts.events import OrderAction
 from intake.domain.actions import NewAction, assignee_problem
 from intake.domain.records import Action, Order
 from intake.usecases.ports import NewId, Transactions
-from shared.events import OrderAction
 from shared.logging import current_correlation_id
 
 

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
+from etapa_contracts.events import ServiceTypePublished
 from intake.usecases.ports import Stores
-from shared.events import ServiceTypePublished
 
 
 async def on_service_type_published(stores: Stores, event: ServiceTypePublished) -> None:

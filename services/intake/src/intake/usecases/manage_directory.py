@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from etapa_contracts.events import BranchSnapshot, BranchUpserted, SendingWindow
 from intake.domain.directory import DirectoryConflict, UnknownChain, check_code_change
 from intake.domain.records import Branch, Chain, User
 from intake.usecases.manage_users import NewUser, add_user
 from intake.usecases.ports import NewId, Passwords, Stores, Transactions
-from shared.events import BranchSnapshot, BranchUpserted, SendingWindow
 from shared.logging import current_correlation_id
 
 

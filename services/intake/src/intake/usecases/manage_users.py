@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from etapa_contracts.events import UserChanged, UserUpserted
 from intake.domain.records import User
 from intake.domain.users import UnknownBranches, revoking_changes
 from intake.usecases.ports import NewId, Passwords, Stores, Transactions
 from shared.auth import Role
-from shared.events import UserChanged, UserUpserted
 from shared.logging import current_correlation_id
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from etapa_contracts.events import CustomerSummary, OrderOpened
 from intake.domain.orders import (
     InvalidOrderField,
     NewOrder,
@@ -29,7 +30,6 @@ from intake.domain.records import Order
 from intake.domain.sequence import OPENING_SEQ
 from intake.domain.service_types import UnknownServiceType, check_service_type
 from intake.usecases.ports import NewId, Stores, Transactions
-from shared.events import CustomerSummary, OrderOpened
 from shared.logging import current_correlation_id
 
 

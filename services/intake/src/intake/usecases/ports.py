@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+from etapa_contracts.events import BranchSnapshot, Event, SendingWindow
 from intake.domain.idempotency import KeyKind
 from intake.domain.records import (
     Action,
@@ -34,7 +35,6 @@ from intake.domain.records import (
     User,
     Via,
 )
-from shared.events import BranchSnapshot, Event, SendingWindow
 
 NewId = Callable[[], UUID]
 """Where fresh ids come from (``uuid.uuid4`` in the composition root)."""

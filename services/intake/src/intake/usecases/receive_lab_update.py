@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
+from etapa_contracts.events import LabStatus
 from intake.domain.lab_intake import (
     Decision,
     NotReplayable,
@@ -24,7 +25,6 @@ from intake.domain.lab_intake import (
 from intake.domain.lab_message import LabMessage, LabTimeWindow, Unreadable, read
 from intake.domain.records import Lab, LabMessageStatus, StoredLabMessage, Via
 from intake.usecases.ports import NewId, Stores, Transactions
-from shared.events import LabStatus
 from shared.logging import current_correlation_id, get_logger
 from shared.metrics import LAB_MESSAGES, UNKNOWN_LAB
 

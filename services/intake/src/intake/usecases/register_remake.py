@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
+from etapa_contracts.events import OrderStageChanged
 from intake.domain.remakes import registers_remake
 from intake.usecases.ports import Stores
-from shared.events import OrderStageChanged
 from shared.logging import get_logger
 
 log = get_logger(__name__)

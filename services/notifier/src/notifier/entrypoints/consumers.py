@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
+from etapa_contracts.events import BranchUpserted, OrderClosed, OrderOpened, OrderStageChanged
 from notifier.usecases.close_order import close_order
 from notifier.usecases.keep_branch import keep_branch
 from notifier.usecases.keep_contact import keep_contact
 from notifier.usecases.ports import Stores
 from notifier.usecases.record_notification import record_notification
 from shared.database import Connection
-from shared.events import BranchUpserted, OrderClosed, OrderOpened, OrderStageChanged
 from shared.messaging import Subscriptions
 
 StoresOn = Callable[[Connection], Stores]

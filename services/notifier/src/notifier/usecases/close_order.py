@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from etapa_contracts.events import OrderClosed
 from notifier.usecases.ports import Stores
 from notifier.usecases.tenancy import log_if_other_chain
-from shared.events import OrderClosed
 
 
 async def close_order(stores: Stores, event: OrderClosed) -> None:

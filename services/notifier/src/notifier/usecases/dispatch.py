@@ -31,6 +31,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from etapa_contracts.sms_template import (
+    SegmentCount,
+    TemplateError,
+    TemplateValues,
+    compose_sms,
+    count_segments,
+    tracking_url,
+)
 from notifier.domain import delivery
 from notifier.domain.retry import GiveUp, after_failed_round
 from notifier.domain.window import SendingWindow, years_ahead
@@ -47,14 +55,6 @@ from notifier.usecases.sms_counts import NO_PROVIDER, count_sms
 from notifier.usecases.status_events import status_event
 from shared.clock import Clock
 from shared.logging import get_logger
-from shared.sms_template import (
-    SegmentCount,
-    TemplateError,
-    TemplateValues,
-    compose_sms,
-    count_segments,
-    tracking_url,
-)
 
 log = get_logger(__name__)
 

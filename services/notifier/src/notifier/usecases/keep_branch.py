@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from etapa_contracts.events import BranchUpserted
 from notifier.usecases.ports import Stores
 from notifier.usecases.records import Branch, BranchWindow
 from notifier.usecases.tenancy import log_if_other_chain
-from shared.events import BranchUpserted
 
 
 async def keep_branch(stores: Stores, event: BranchUpserted) -> None:

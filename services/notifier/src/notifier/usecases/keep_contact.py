@@ -3,10 +3,10 @@ branch it was opened at (default window until ``branch.upserted`` says more)."""
 
 from __future__ import annotations
 
+from etapa_contracts.events import OrderOpened
 from notifier.usecases.ports import Stores
 from notifier.usecases.records import Branch, Contact
 from notifier.usecases.tenancy import log_if_other_chain
-from shared.events import OrderOpened
 
 
 async def keep_contact(stores: Stores, event: OrderOpened) -> None:

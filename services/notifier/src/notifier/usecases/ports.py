@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Literal, Protocol, runtime_checkable
 from uuid import UUID
 
+from etapa_contracts.events import Event
 from notifier.usecases.records import (
     Branch,
     ClaimedMessage,
@@ -26,7 +27,6 @@ from notifier.usecases.records import (
     SmsSettings,
     StaffMessage,
 )
-from shared.events import Event
 
 ReportOutcome = Literal["delivered", "failed"]
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from uuid import UUID
 
+from etapa_contracts.events import OrderStageChanged
 from notifier.usecases.ports import Stores
 from notifier.usecases.records import NewMessage
 from notifier.usecases.status_events import status_event
-from shared.events import OrderStageChanged
 from shared.logging import get_logger
 
 log = get_logger(__name__)

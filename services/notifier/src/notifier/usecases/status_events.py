@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from etapa_contracts.events import NotificationState, NotificationStatus
 from notifier.usecases.records import MessageKey
-from shared.events import NotificationState, NotificationStatus
 
 
 def status_event(

@@ -14,10 +14,10 @@ import asyncio
 
 from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 
-from shared.events import Event, OrderClosed, OrderRiskChanged
+from etapa_contracts.events import Event, OrderClosed, OrderRiskChanged
+from etapa_contracts.topology import Topology
 from shared.logging import get_logger
 from shared.messaging import topic_exchange
-from shared.topology import Topology
 
 log = get_logger(__name__)
 

@@ -4,7 +4,10 @@ What a branch closes for:
 
 - Brazil's national holidays and its state's (UF) holidays, always — e.g. 20 November
   ("Dia Nacional de Zumbi e da Consciência Negra", national since 2024) and SP's 9 July
-  ("Revolução Constitucionalista").
+  ("Revolução Constitucionalista"). The package's state days are corrected by
+  :mod:`shared.state_holidays` (each line with its sources: AC's 06/08
+  and AP's 15/05 added; CE's 19/03 and 15/08, AP's 25/07, RN's 07/08, RO's 18/06 and TO's
+  18/03 removed).
 - Its city's municipal holidays, for the 27 state capitals, from ``city_holidays.csv``
   (:mod:`workflow.adapters.city_holidays`: São Paulo's 25 January and Corpus Christi, Rio de
   Janeiro's 20 January, Salvador's 24 June and 8 December, …; Carnival Tuesday and 23 April São
@@ -42,6 +45,7 @@ from uuid import UUID
 
 import holidays
 
+from shared import state_holidays
 from workflow.adapters.city_holidays import capital_days, knows_capital
 from workflow.domain.calendar import (
     DEFAULT_CLOSES_AT,
@@ -167,14 +171,17 @@ def closed_day_list(
             entries.append(ClosedDay(day, name, source))
 
     national = _public_holidays(None, wanted_years)
+    not_state = state_holidays.removed(uf, wanted_years)
     for subdivision in _subdivisions(uf, city):
         for day, names in _public_holidays(subdivision, wanted_years).items():
             for name in names.split("; "):
                 if name in national.get(day, "").split("; "):
                     add(day, name, HolidaySource.NATIONAL)
-                else:
+                elif (day, name) not in not_state:
                     source = HolidaySource.STATE if subdivision == uf else HolidaySource.MUNICIPAL
                     add(day, name, source)
+    for day, override in state_holidays.added(uf, wanted_years):
+        add(day, override.name, HolidaySource.STATE)
     if city is not None:
         for day, holiday in capital_days(uf, city, wanted_years):
             add(day, holiday.name, HolidaySource.MUNICIPAL)

@@ -228,3 +228,41 @@ class TrackingRecord:
     branch_address: str | None
     branch_phone: str | None
     branch_opening_hours: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewScheduleRecord:
+    """A service type's review schedule as stored: its owner, cadence and last review."""
+
+    code: str
+    name: str
+    version: int | None
+    """The type's newest flow version (None before the first)."""
+    process_owner: UUID | None
+    process_owner_name: str | None
+    review_cadence: str | None
+    owner_since: datetime | None
+    """When the current owner was named (a new owner's review clock starts then)."""
+    last_reviewed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessReviewRecord:
+    """A process review recorded by the type's owner or a chain administrator."""
+
+    review_id: UUID
+    chain_id: UUID
+    service_type: str
+    reviewed_by: UUID
+    reviewed_by_name: str
+    reviewed_at: datetime
+    period_from: date
+    period_to: date
+    findings: str
+    decisions: str
+    flow_version: int | None
+    """The type's newest flow version when the review was recorded."""
+    resulting_version: int | None
+    """The flow version the review's decisions produced, if any."""
+    figures: JsonObject = field(default_factory=dict)
+    """The period's figures as they were when the review was recorded."""

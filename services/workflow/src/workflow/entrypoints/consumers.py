@@ -9,8 +9,7 @@ accepted them) and ``usecases.record_message_status``.
 
 from __future__ import annotations
 
-from shared.database import Connection
-from shared.events import (
+from etapa_contracts.events import (
     BranchUpserted,
     LabStatus,
     NotificationStatus,
@@ -18,6 +17,7 @@ from shared.events import (
     OrderOpened,
     UserUpserted,
 )
+from shared.database import Connection
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.apply_order_event import OrderEvents
 from workflow.usecases.order_engine import OrderEngine

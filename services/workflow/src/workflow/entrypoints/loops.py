@@ -1,27 +1,33 @@
 """Workflow's background loops: the risk sweeper (and, in bootstrap, the dashboard taps).
 
-Each pass of the sweeper runs ``usecases.sweep_risk`` in one transaction of its own. The loop
-outlives any one bad pass: a database that is away is logged as a warning, anything else with
-its traceback, and the next pass comes after ``interval`` seconds. A full batch is followed at
-once by the next one.
+Each pass of the sweeper runs ``usecases.sweep_risk`` in one transaction of its own. It is a
+``shared.loops.PollingLoop``: the loop outlives any one bad pass (a database that is away is
+logged as a warning, anything else with its traceback, both counted in
+``etapa_loop_errors_total{loop="risk-sweeper"}``), the next pass comes after ``interval``
+seconds, and a full batch is followed at once by the next one. ``/ready`` names
+``risk-sweeper`` when no pass has completed within :func:`sweeper_deadline`.
 """
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 
 from shared.clock import Clock
-from shared.logging import get_logger
+from shared.loops import LoopHealth, PollingLoop
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.order_engine import OrderEngine
 from workflow.usecases.sweep_risk import sweep_risk
 
-log = get_logger(__name__)
+
+def sweeper_deadline(interval: float) -> float:
+    """Seconds without a completed pass before ``/ready`` says the sweeper is stuck: two
+    intervals and a minute for a slow batch."""
+    return 2 * interval + 60.0
 
 
 class RiskSweeper:
+    NAME = "risk-sweeper"
+
     def __init__(
         self,
         pool: asyncpg.Pool,
@@ -30,26 +36,26 @@ class RiskSweeper:
         *,
         interval: float,
         batch_size: int = 100,
+        health: LoopHealth | None = None,
     ) -> None:
         self._pool = pool
         self._engine = engine
         self._clock = clock
-        self._interval = interval
         self._batch_size = batch_size
+        self.loop = PollingLoop(
+            self.NAME,
+            self.round,
+            interval=interval,
+            deadline=sweeper_deadline(interval),
+            health=health,
+        )
 
     async def run(self) -> None:
-        while True:
-            try:
-                swept = await self.sweep_once()
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("risk_sweeper_database_unavailable", error=str(exc))
-                swept = 0
-            except Exception:  # the loop must outlive any one bad pass
-                log.exception("risk_sweep_failed")
-                swept = 0
+        await self.loop.run()
 
-            if swept < self._batch_size:
-                await asyncio.sleep(self._interval)
+    async def round(self) -> bool:
+        """One pass; ``True`` (the next at once) when the batch was full."""
+        return await self.sweep_once() >= self._batch_size
 
     async def sweep_once(self) -> int:
         """Assess every order whose timer is due (one batch); returns how many."""

@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from shared.events import (
+from etapa_contracts.events import (
     BranchUpserted,
     Event,
     LabStatus,

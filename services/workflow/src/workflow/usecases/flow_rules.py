@@ -7,8 +7,8 @@ Rules:
 - ``name``: not blank, at most 200 characters.
 - ``stages``: at least one, at most 50. Each stage has a ``key`` of the same shape as ``code``,
   unique in the flow; a ``name`` (not blank, ≤ 200); ``planned_days`` from 0 to 365.
-- ``sms_template``: valid by ``shared.sms_template.find_template_errors`` (the one check the
-  notifier uses too), and, rendered with long but typical values, at most
+- ``sms_template``: valid by ``etapa_contracts.sms_template.find_template_errors`` (the one
+  check the notifier uses too), and, rendered with long but typical values, at most
   ``MAX_SMS_SEGMENTS`` SMS segments. A blank template is refused: give none (``null``) instead.
 - ``responsible_role``: a short lower-case identifier (``attendant``, ``technician``…).
 - ``lab_statuses``: each one of the lab statuses in ARCHITECTURE.md, and each used by one stage
@@ -24,8 +24,8 @@ from dataclasses import replace
 from datetime import date
 from typing import get_args
 
-from shared.events import LabStatusCode
-from shared.sms_template import (
+from etapa_contracts.events import LabStatusCode
+from etapa_contracts.sms_template import (
     TemplateValues,
     count_segments,
     find_template_errors,

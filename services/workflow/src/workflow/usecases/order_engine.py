@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from etapa_contracts.events import OrderRiskChanged
 from shared.clock import Clock
-from shared.events import OrderRiskChanged
 from shared.logging import get_logger
 from shared.metrics import RISK_TRANSITIONS
 from workflow.domain.calendar import BranchCalendar

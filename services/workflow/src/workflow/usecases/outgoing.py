@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.events import OrderClosed, OrderStageChanged, StageRef
+from etapa_contracts.events import OrderClosed, OrderStageChanged, StageRef
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState, State
 from workflow.domain.records import StoredOrder

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
-from shared.events import BranchSnapshot, Event
+from etapa_contracts.events import BranchSnapshot, Event
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import FlowVersion, Stage
@@ -32,6 +32,8 @@ from workflow.domain.records import (
     OrderHistory,
     OrderRisk,
     ParkedEvent,
+    ProcessReviewRecord,
+    ReviewScheduleRecord,
     StaffMember,
     StoredOrder,
     TimelineEntry,
@@ -227,9 +229,9 @@ class ReviewStore(Protocol):
     """Process reviews: the delivered history, owners and cadences, the reviews recorded.
 
     Every read and write is scoped to ``chain_id``; ``branches`` (None: all of the chain's)
-    narrows the history to the branches the caller sees. Schedule rows carry ``code``, ``name``,
-    ``version``, ``process_owner``, ``process_owner_name``, ``review_cadence``, ``owner_since``
-    and ``last_reviewed_at``."""
+    narrows the history to the branches the caller sees. Its fake is ``FakeReviewStore``
+    (``tests/fakes/workflow_stores.py``), held to the same contract as PostgreSQL by
+    ``tests/contract/test_workflow_review_store.py``."""
 
     def read_only(self) -> AbstractAsyncContextManager[None]:
         """One consistent snapshot that takes no row locks (the live order flow never waits)."""
@@ -265,9 +267,11 @@ class ReviewStore(Protocol):
         """Stays in the type's stages that ended in the period (local day of the exit)."""
         ...
 
-    async def schedules(self, chain_id: UUID) -> list[dict[str, Any]]: ...
+    async def schedules(self, chain_id: UUID) -> list[ReviewScheduleRecord]:
+        """Each service type of the chain with its owner, cadence and last review, by code."""
+        ...
 
-    async def schedule(self, chain_id: UUID, code: str) -> dict[str, Any] | None: ...
+    async def schedule(self, chain_id: UUID, code: str) -> ReviewScheduleRecord | None: ...
 
     async def set_owner(
         self,
@@ -282,11 +286,11 @@ class ReviewStore(Protocol):
         """Name (or clear) the type's owner; False when the chain has no such type."""
         ...
 
-    async def add_review(self, review: dict[str, Any]) -> None: ...
+    async def add_review(self, review: ProcessReviewRecord) -> None: ...
 
     async def list_reviews(
         self, chain_id: UUID, code: str, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[ProcessReviewRecord]:
         """Newest first, ``limit + 1`` rows (for the page's ``has_more``)."""
         ...
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
-from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from workflow.domain.flow import FlowVersion
 from workflow.domain.history import DeadlineMemo, HistoricalOrder
+from workflow.domain.json_types import JsonObject
 from workflow.domain.planned_days import (
     PromiseSuggestion,
     StageSuggestion,
@@ -31,6 +31,7 @@ from workflow.domain.process_review import (
     review_due,
     review_periods,
 )
+from workflow.domain.records import ProcessReviewRecord, ReviewScheduleRecord
 from workflow.domain.what_if import Comparison, DraftStage, compare
 from workflow.usecases.ports import Calendars, ReviewStore
 
@@ -141,21 +142,21 @@ class Schedule:
     due: ReviewDue | None
 
 
-def schedule_of(row: dict[str, Any], today: date) -> Schedule:
-    cadence = Cadence(row["review_cadence"]) if row["review_cadence"] else None
+def schedule_of(row: ReviewScheduleRecord, today: date) -> Schedule:
+    cadence = Cadence(row.review_cadence) if row.review_cadence else None
     due = None
-    if cadence is not None and row["process_owner"] is not None and row["owner_since"]:
-        last = row["last_reviewed_at"]
-        due = review_due(cadence, last.date() if last else None, row["owner_since"].date(), today)
+    if cadence is not None and row.process_owner is not None and row.owner_since:
+        last = row.last_reviewed_at
+        due = review_due(cadence, last.date() if last else None, row.owner_since.date(), today)
     return Schedule(
-        code=row["code"],
-        name=row["name"],
-        version=row["version"],
-        owner_id=row["process_owner"],
-        owner_name=row["process_owner_name"],
+        code=row.code,
+        name=row.name,
+        version=row.version,
+        owner_id=row.process_owner,
+        owner_name=row.process_owner_name,
         cadence=cadence,
-        owner_since=row["owner_since"],
-        last_reviewed_at=row["last_reviewed_at"],
+        owner_since=row.owner_since,
+        last_reviewed_at=row.last_reviewed_at,
         due=due,
     )
 
@@ -248,7 +249,7 @@ async def set_owner(
 
 async def list_reviews(
     store: ReviewStore, chain_id: UUID, code: str, limit: int, offset: int
-) -> list[dict[str, Any]]:
+) -> list[ProcessReviewRecord]:
     return await store.list_reviews(chain_id, code, limit, offset)
 
 
@@ -271,7 +272,7 @@ async def record_review(
     figures: PeriodFigures | None,
     now: datetime,
     new_id: Callable[[], UUID],
-) -> dict[str, Any]:
+) -> ProcessReviewRecord:
     async with store.transaction():
         row = await store.schedule(chain_id, code)
         if row is None:
@@ -280,26 +281,26 @@ async def record_review(
             chain_id, code, resulting_version
         ):
             raise NoSuchVersion(resulting_version)
-        review = {
-            "review_id": new_id(),
-            "chain_id": chain_id,
-            "service_type": code,
-            "reviewed_by": reviewer,
-            "reviewed_by_name": reviewer_name,
-            "reviewed_at": now,
-            "period_from": period_from,
-            "period_to": period_to,
-            "findings": findings,
-            "decisions": decisions,
-            "flow_version": row["version"],
-            "resulting_version": resulting_version,
-            "figures": {} if figures is None else _figures_json(figures),
-        }
+        review = ProcessReviewRecord(
+            review_id=new_id(),
+            chain_id=chain_id,
+            service_type=code,
+            reviewed_by=reviewer,
+            reviewed_by_name=reviewer_name,
+            reviewed_at=now,
+            period_from=period_from,
+            period_to=period_to,
+            findings=findings,
+            decisions=decisions,
+            flow_version=row.version,
+            resulting_version=resulting_version,
+            figures={} if figures is None else _figures_json(figures),
+        )
         await store.add_review(review)
     return review
 
 
-def _figures_json(figures: PeriodFigures) -> dict[str, Any]:
+def _figures_json(figures: PeriodFigures) -> JsonObject:
     return {
         "delivered": figures.delivered,
         "on_time_rate": figures.on_time_rate,

@@ -7,7 +7,7 @@ opening still in a queue) raises, so the message is redelivered later.
 
 from __future__ import annotations
 
-from shared.events import NotificationStatus
+from etapa_contracts.events import NotificationStatus
 from workflow.domain.records import MessageStatus, TimelineEntry
 from workflow.usecases.ports import Stores
 

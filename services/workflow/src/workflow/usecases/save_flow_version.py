@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from shared.events import ServiceTypePublished
+from etapa_contracts.events import ServiceTypePublished
 from shared.logging import current_correlation_id
 from workflow.domain.flow import FlowVersion, Stage
 from workflow.usecases.flow_rules import check_flow

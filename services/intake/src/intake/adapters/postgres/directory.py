@@ -8,10 +8,10 @@ from uuid import UUID
 
 import asyncpg
 
+from etapa_contracts.events import BranchSnapshot, SendingWindow
 from intake.domain.directory import DirectoryConflict
 from intake.domain.records import Branch, Chain
 from shared.database import Connection
-from shared.events import BranchSnapshot, SendingWindow
 
 BRANCH_COLUMNS = (
     "branch_id, chain_id, code, name, state, city, timezone, phone, address, opening_hours, "

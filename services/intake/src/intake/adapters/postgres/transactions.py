@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 import asyncpg
 
+from etapa_contracts.events import Event
 from intake.adapters.postgres.directory import PostgresDirectory
 from intake.adapters.postgres.idempotency import PostgresIdempotency
 from intake.adapters.postgres.lab_messages import PostgresLabMessages
@@ -23,7 +24,6 @@ from intake.adapters.postgres.service_types import PostgresServiceTypes
 from intake.adapters.postgres.users import PostgresUsers
 from shared import outbox
 from shared.database import Connection
-from shared.events import Event
 
 
 class PostgresOutbox:

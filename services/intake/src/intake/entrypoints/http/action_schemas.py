@@ -8,8 +8,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from etapa_contracts.events import OrderActionKind
 from intake.entrypoints.http.schemas import Body, Text
-from shared.events import OrderActionKind
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 

@@ -13,6 +13,7 @@ from litestar.exceptions import ClientException, NotAuthorizedException, NotFoun
 from litestar.params import FromPath, HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
+from etapa_contracts.events import BranchSnapshot, SendingWindow
 from intake.config import IntakeSettings
 from intake.domain.directory import DirectoryConflict, UnknownChain
 from intake.domain.records import Branch
@@ -31,7 +32,6 @@ from intake.usecases.manage_users import NewUser
 from intake.usecases.ports import NewId, Passwords, Transactions
 from shared.auth import PUBLIC, Principal, Role
 from shared.clock import Clock
-from shared.events import BranchSnapshot, SendingWindow
 from shared.openapi import OPERATOR_KEY
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 

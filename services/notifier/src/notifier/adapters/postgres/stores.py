@@ -8,13 +8,13 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from etapa_contracts.events import Event
 from notifier.adapters.postgres.consent import PostgresConsent
 from notifier.adapters.postgres.messages import PostgresMessages
 from notifier.adapters.postgres.order_progress import PostgresOrderProgress
 from notifier.adapters.postgres.settings import PostgresSettings
 from shared import outbox
 from shared.database import Connection
-from shared.events import Event
 
 
 @dataclass(frozen=True, slots=True)

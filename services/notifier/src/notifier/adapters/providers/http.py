@@ -10,9 +10,9 @@ replies come back to ``/api/v1/providers/http/{status,inbound}``.
 
 from __future__ import annotations
 
+from etapa_contracts.sms_template import count_segments
 from notifier.adapters.providers._http import new_client, post, text_field
 from notifier.usecases.ports import OutgoingSms, Receipt
-from shared.sms_template import count_segments
 
 
 class HttpWebhookProvider:

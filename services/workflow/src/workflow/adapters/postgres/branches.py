@@ -18,8 +18,8 @@ from uuid import UUID
 
 import asyncpg
 
+from etapa_contracts.events import BranchSnapshot
 from shared.database import Connection
-from shared.events import BranchSnapshot
 from workflow.adapters.postgres import city_calendars
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.records import Branch, ChainOptionalDays, ImportedCityDay

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from etapa_contracts.events import Event
 from shared.database import Connection
-from shared.events import Event
 from workflow.domain.records import ParkedEvent
 
 # The two-key form of advisory locks: a space of its own, apart from the outbox relay's key.

@@ -19,7 +19,7 @@ from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.domain.flow import FlowVersion
 from workflow.domain.history import HistoricalOrder
 from workflow.domain.planned_days import Stay
-from workflow.domain.records import Branch
+from workflow.domain.records import Branch, ProcessReviewRecord, ReviewScheduleRecord
 
 Branches = frozenset[UUID] | None
 
@@ -165,14 +165,14 @@ class PostgresReviewStore:
             Stay(r["stage_key"], str(r["branch_id"]), r["entered_at"], r["exited_at"]) for r in rows
         ]
 
-    async def schedules(self, chain_id: UUID) -> list[dict[str, Any]]:
+    async def schedules(self, chain_id: UUID) -> list[ReviewScheduleRecord]:
         """Each service type of the chain with its owner, cadence and last review."""
         rows = await self._conn.fetch(_SCHEDULE + " ORDER BY t.code", chain_id)
-        return [dict(r) for r in rows]
+        return [ReviewScheduleRecord(**dict(r)) for r in rows]
 
-    async def schedule(self, chain_id: UUID, code: str) -> dict[str, Any] | None:
+    async def schedule(self, chain_id: UUID, code: str) -> ReviewScheduleRecord | None:
         row = await self._conn.fetchrow(_SCHEDULE + " AND t.code = $2", chain_id, code)
-        return dict(row) if row else None
+        return ReviewScheduleRecord(**dict(row)) if row else None
 
     async def set_owner(
         self,
@@ -203,7 +203,7 @@ class PostgresReviewStore:
         )
         return bool(updated)
 
-    async def add_review(self, review: dict[str, Any]) -> None:
+    async def add_review(self, review: ProcessReviewRecord) -> None:
         await self._conn.execute(
             """
             INSERT INTO process_reviews (review_id, chain_id, service_type, reviewed_by,
@@ -211,29 +211,30 @@ class PostgresReviewStore:
                 flow_version, resulting_version, figures)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
             """,
-            review["review_id"],
-            review["chain_id"],
-            review["service_type"],
-            review["reviewed_by"],
-            review["reviewed_by_name"],
-            review["reviewed_at"],
-            review["period_from"],
-            review["period_to"],
-            review["findings"],
-            review["decisions"],
-            review["flow_version"],
-            review["resulting_version"],
-            review["figures"],
+            review.review_id,
+            review.chain_id,
+            review.service_type,
+            review.reviewed_by,
+            review.reviewed_by_name,
+            review.reviewed_at,
+            review.period_from,
+            review.period_to,
+            review.findings,
+            review.decisions,
+            review.flow_version,
+            review.resulting_version,
+            review.figures,
         )
 
     async def list_reviews(
         self, chain_id: UUID, code: str, limit: int, offset: int
-    ) -> list[dict[str, Any]]:
+    ) -> list[ProcessReviewRecord]:
         """The type's reviews, newest first (``limit + 1`` rows, for the page's ``has_more``)."""
         rows = await self._conn.fetch(
             """
-            SELECT review_id, service_type, reviewed_by, reviewed_by_name, reviewed_at, period_from,
-                   period_to, findings, decisions, flow_version, resulting_version, figures
+            SELECT review_id, chain_id, service_type, reviewed_by, reviewed_by_name, reviewed_at,
+                   period_from, period_to, findings, decisions, flow_version, resulting_version,
+                   figures
             FROM process_reviews WHERE chain_id = $1 AND service_type = $2
             ORDER BY reviewed_at DESC, review_id LIMIT $3 OFFSET $4
             """,
@@ -242,7 +243,7 @@ class PostgresReviewStore:
             limit + 1,
             offset,
         )
-        return [dict(r) for r in rows]
+        return [ProcessReviewRecord(**dict(r)) for r in rows]
 
     async def version_exists(self, chain_id: UUID, code: str, version: int) -> bool:
         return bool(

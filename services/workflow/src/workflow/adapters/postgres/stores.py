@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from etapa_contracts.events import Event
 from shared import outbox
 from shared.database import Connection
-from shared.events import Event
 from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.adapters.postgres.order_sequence import PostgresOrderSequence

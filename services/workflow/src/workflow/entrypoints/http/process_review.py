@@ -17,6 +17,7 @@ Portuguese.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
@@ -34,6 +35,7 @@ from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters.holidays import CalendarCache
 from workflow.adapters.postgres.reviews import PostgresReviewStore
 from workflow.domain.process_review import CADENCE_LABELS, Cadence, PeriodFigures
+from workflow.domain.records import ProcessReviewRecord
 from workflow.domain.what_if import DraftStage, Outcome
 from workflow.entrypoints.http.config_schemas import StageIn
 from workflow.entrypoints.http.errors import bad_request
@@ -314,7 +316,7 @@ class ProcessReviewController(Controller):
             rows = await usecase.list_reviews(
                 PostgresReviewStore(conn), principal.chain_id, code, limit, offset
             )
-        return page_of(rows, limit, offset)
+        return page_of([_review_out(row) for row in rows], limit, offset)
 
     @post("/service-types/{code:str}/reviews")
     async def record_review(
@@ -365,7 +367,7 @@ class ProcessReviewController(Controller):
                 raise ValidationException(
                     f"resulting_version: a versão {data.resulting_version} não existe neste tipo"
                 ) from None
-        return {k: v for k, v in review.items() if k != "chain_id"}
+        return _review_out(review)
 
     @put("/service-types/{code:str}/process-owner")
     async def set_process_owner(
@@ -478,6 +480,13 @@ def _figures(figures: PeriodFigures) -> dict[str, Any]:
             {"kind": c.kind, "label": c.label, "orders": c.orders} for c in figures.late_causes
         ],
     }
+
+
+def _review_out(review: ProcessReviewRecord) -> dict[str, Any]:
+    """A review as the API answers it: every field but the chain's id."""
+    out = asdict(review)
+    del out["chain_id"]
+    return out
 
 
 def _schedule_out(schedule: usecase.Schedule) -> dict[str, Any]:

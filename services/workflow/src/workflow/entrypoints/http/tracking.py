@@ -35,9 +35,9 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, PathParameter
 from pydantic import BaseModel, Field
 
+from etapa_contracts.sms_template import first_name
 from shared.auth import PUBLIC
 from shared.clock import Clock
-from shared.sms_template import first_name
 from workflow.adapters.postgres.tracking import PostgresTrackingReader
 from workflow.domain.records import TrackingRecord
 from workflow.domain.tracking import CustomerView

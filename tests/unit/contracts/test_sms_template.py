@@ -5,7 +5,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from shared.sms_template import (
+from etapa_contracts.sms_template import (
     PLACEHOLDERS,
     SegmentCount,
     TemplateError,

@@ -9,7 +9,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from shared.events import ALL_EVENTS, BranchSnapshot, CustomerSummary, Event, OrderOpened
+from etapa_contracts.events import ALL_EVENTS, BranchSnapshot, CustomerSummary, Event, OrderOpened
 
 
 def _opened() -> OrderOpened:
@@ -76,7 +76,7 @@ def test_an_event_without_chain_id_is_refused() -> None:
 
 
 def test_the_tracking_fields_are_optional_so_older_producers_still_parse() -> None:
-    from shared.events import OrderStageChanged
+    from etapa_contracts.events import OrderStageChanged
 
     now = datetime(2026, 11, 23, 14, 3, tzinfo=UTC)
     older: dict[str, Any] = {

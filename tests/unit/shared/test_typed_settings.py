@@ -1,0 +1,135 @@
+"""Settings are read with pydantic-settings: one typed class per service, one documented field
+per variable, secrets from ``NAME`` or ``NAME_FILE``, and a bad value stops the service at
+start with a message that names the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from console.config import ConsoleSettings
+from intake.config import IntakeSettings
+from notifier.config import NotifierSettings, ProviderSettings
+from shared.auth import generate_key_pair
+from shared.settings import EnvSettings, ServiceSettings, SettingsError
+from workflow.config import WorkflowSettings
+
+PRIVATE, PUBLIC = generate_key_pair()
+KEYS = {"ETAPA_JWT_PUBLIC_KEY": PUBLIC, "INTAKE_JWT_PRIVATE_KEY": PRIVATE}
+CLASSES: list[type[EnvSettings]] = [
+    ServiceSettings,
+    IntakeSettings,
+    WorkflowSettings,
+    NotifierSettings,
+    ProviderSettings,
+    ConsoleSettings,
+]
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
+def test_every_field_names_its_variable_and_keeps_its_docstring(cls: type[EnvSettings]) -> None:
+    for name, field in cls.model_fields.items():
+        assert field.description, f"{cls.__name__}.{name} has no docstring"
+        alias = field.validation_alias
+        if alias is not None:
+            assert isinstance(alias, str)
+            variable = alias.removeprefix("SERVICE_")
+            assert variable in field.description, (name, alias, field.description)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"NOTIFIER_BATCH_SIZE": "lots"}, "NOTIFIER_BATCH_SIZE must be a whole number, got 'lots'"),
+        ({"NOTIFIER_BATCH_SIZE": "0"}, "NOTIFIER_BATCH_SIZE must be at least 1, got '0'"),
+        ({"NOTIFIER_DISPATCH_INTERVAL": "soon"}, "NOTIFIER_DISPATCH_INTERVAL must be a number"),
+        ({"NOTIFIER_DATABASE_POOL_SIZE": "-2"}, "NOTIFIER_DATABASE_POOL_SIZE must be at least 1"),
+        ({"NOTIFIER_PORT": "eighty"}, "NOTIFIER_PORT must be a whole number"),
+        ({"ETAPA_DELIVERY_LIMIT": "0"}, "ETAPA_DELIVERY_LIMIT must be at least 1"),
+        ({"NOTIFIER_SMS_PROVIDER": "pombo"}, "NOTIFIER_SMS_PROVIDER must be one of 'log'"),
+    ],
+)
+def test_a_bad_value_names_the_variable(env: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        NotifierSettings.from_env(env)
+
+
+def test_the_consoles_bad_values_name_their_variables() -> None:
+    with pytest.raises(SettingsError, match="CONSOLE_API_TIMEOUT must be greater than 0"):
+        ConsoleSettings.from_env({"CONSOLE_API_TIMEOUT": "0"})
+    with pytest.raises(SettingsError, match="CONSOLE_SECURE_COOKIES must be true or false"):
+        ConsoleSettings.from_env({"CONSOLE_SECURE_COOKIES": "maybe"})
+    development = ConsoleSettings.from_env(
+        {"CONSOLE_RENEW_BEFORE": "90", "CONSOLE_INTAKE_URL": "http://i/"}
+    )
+    assert (development.secure_cookies, development.renew_before_seconds) == (False, 90)
+    assert development.intake_url == "http://i"
+    production = ConsoleSettings.from_env(
+        {"ETAPA_ENV": "production", "CONSOLE_SECRET_KEY": "9f2c6a0d4b8e1f3a7c5d2e6b9a0f4c8d"}
+    )
+    assert production.secure_cookies  # on by default outside development
+
+
+def test_secrets_and_keys_come_from_their_file_as_compose_mounts_them(tmp_path: Path) -> None:
+    files = {
+        "ETAPA_JWT_PUBLIC_KEY_FILE": PUBLIC,
+        "INTAKE_JWT_PRIVATE_KEY_FILE": PRIVATE,
+        "INTAKE_OPERATOR_KEY_FILE": "operator-key-from-a-file-0123456789\n",
+        "NOTIFIER_CALLBACK_TOKEN_FILE": "  callback-token-from-a-file-0123456789\n",
+        "CONSOLE_SECRET_KEY_FILE": "console-key-from-a-file-0123456789\n",
+    }
+    env = {"ETAPA_ENV": "production"}
+    for name, text in files.items():
+        path = tmp_path / name
+        path.write_text(text)
+        env[name] = str(path)
+    intake = IntakeSettings.from_env(env)
+    assert intake.jwt_private_key == PRIVATE
+    assert intake.service.jwt_public_key == PUBLIC
+    assert intake.operator_key == "operator-key-from-a-file-0123456789"
+    notifier = NotifierSettings.from_env(env)
+    assert notifier.callback_token == "callback-token-from-a-file-0123456789"
+    assert ConsoleSettings.from_env(env).secret_key == "console-key-from-a-file-0123456789"
+    # the variable itself wins over its file; a key's "\n" stands for a line break
+    inline = PUBLIC.replace("\n", "\\n")
+    assert (
+        IntakeSettings.from_env(env | {"ETAPA_JWT_PUBLIC_KEY": inline}).service.jwt_public_key
+        == PUBLIC
+    )
+    for text in (repr(intake), repr(notifier)):  # secrets never in a repr (nor in a log line)
+        assert "from-a-file" not in text
+        assert "PRIVATE KEY" not in text
+    with pytest.raises(SettingsError, match="NOTIFIER_CALLBACK_TOKEN_FILE: cannot read"):
+        NotifierSettings.from_env({"NOTIFIER_CALLBACK_TOKEN_FILE": str(tmp_path / "none")})
+
+
+def test_only_the_mapping_given_is_read_and_empty_counts_as_unset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WORKFLOW_RISK_SHARE", "0.5")
+    assert WorkflowSettings.from_env({}).risk_share == 0.8
+    assert WorkflowSettings.from_env().risk_share == 0.5  # the process's environment by default
+    assert WorkflowSettings.from_env({"WORKFLOW_RISK_SHARE": ""}).risk_share == 0.8
+    settings = WorkflowSettings.from_env(
+        {"WORKFLOW_TRACKING_TRUSTED_PROXIES": "10.0.0.1, 10.0.0.2,", "ETAPA_TRUSTED_PROXIES": "a"}
+    )
+    assert settings.tracking_trusted_proxies == frozenset({"10.0.0.1", "10.0.0.2"})
+    assert settings.service.trusted_proxies == ("a",)
+
+
+def test_a_service_with_a_bad_setting_stops_at_start_naming_it() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKFLOW_", "ETAPA_"))}
+    done = subprocess.run(
+        [sys.executable, "-m", "workflow", "serve"],
+        env=env | {"WORKFLOW_RISK_SWEEP_INTERVAL": "often"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "WORKFLOW_RISK_SWEEP_INTERVAL must be a number, got 'often'" in done.stderr
