@@ -122,7 +122,7 @@ k8s-secrets: install ## write a Kubernetes overlay's secrets (OVERLAY=one-box|cl
 	  echo "now write your database URLs in deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env"; }
 
 fuzz: install ## a longer schemathesis run, every check, against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
-	ETAPA_FUZZ_CHECKS=$${ETAPA_FUZZ_CHECKS:-all} ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} $(RUN) pytest tests/e2e/test_fuzz.py --timeout 1800 -s
+	ETAPA_FUZZ_CHECKS=$${ETAPA_FUZZ_CHECKS:-all} ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} ETAPA_FUZZ_BUDGET=$${ETAPA_FUZZ_BUDGET:-1200} $(RUN) pytest tests/e2e/test_fuzz.py -s
 
 bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_deadlines

@@ -8,8 +8,11 @@ A workflow database of its own gets the demo chain's branches and flows and N de
 ``workflow.entrypoints.demo_history``, the same as ``make run``'s history, written with COPY).
 Measured in the same run, one at a time:
 
-1. **Raw baseline**: the history query alone (``HISTORY_SQL``: every order of the period with
-   its seconds per stage), fetched with asyncpg, in a REPEATABLE READ READ ONLY transaction.
+1. **Raw baseline**: the history query alone (``REPLAY_HISTORY_SQL``: every order of the
+   period, one ``delivered_summaries`` row each with its seconds per stage), fetched with
+   asyncpg, in a REPEATABLE READ READ ONLY transaction. Beside it, the same orders gathered
+   from every stage entry (``ENTRIES_HISTORY_SQL``, what the what-if read before the
+   summaries).
 2. **What-if**: the use case behind ``POST /api/v1/service-types/{code}/what-if`` with the
    bottleneck stage removed — the same fetch, the orders decoded, every one replayed under the
    current flow and under the draft, the comparison built. Target: under 2 s.
@@ -44,7 +47,11 @@ from workflow.adapters.holidays import CalendarCache
 from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.adapters.postgres.history_seed import insert_history
-from workflow.adapters.postgres.reviews import HISTORY_SQL, PostgresReviewStore
+from workflow.adapters.postgres.reviews import (
+    ENTRIES_HISTORY_SQL,
+    REPLAY_HISTORY_SQL,
+    PostgresReviewStore,
+)
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.config import MIGRATIONS
 from workflow.domain.what_if import DraftStage
@@ -169,7 +176,11 @@ async def main(orders: int, rounds: int) -> None:
 
             async def raw() -> None:
                 async with pool.acquire() as conn, PostgresReviewStore(conn).read_only():
-                    await conn.fetch(HISTORY_SQL, DEMO_CHAIN_ID, CODE, first, last, None)
+                    await conn.fetch(REPLAY_HISTORY_SQL, DEMO_CHAIN_ID, CODE, first, last, None)
+
+            async def raw_entries() -> None:
+                async with pool.acquire() as conn, PostgresReviewStore(conn).read_only():
+                    await conn.fetch(ENTRIES_HISTORY_SQL, DEMO_CHAIN_ID, CODE, first, last, None)
 
             result: dict[str, Any] = {}
 
@@ -182,6 +193,7 @@ async def main(orders: int, rounds: int) -> None:
                 result["comparison"] = found.comparison
 
             raw_times = await _timed(raw, rounds)
+            entries_times = await _timed(raw_entries, rounds)
             what_if_times = await _timed(replay, rounds)
             idle = await _beside(url, ids, None)
 
@@ -201,6 +213,10 @@ async def main(orders: int, rounds: int) -> None:
     print(
         f"  raw history fetch   median {statistics.median(raw_times):6.2f} s"
         f"  max {max(raw_times):6.2f} s"
+    )
+    print(
+        f"  (from stage entries median {statistics.median(entries_times):6.2f} s"
+        f"  max {max(entries_times):6.2f} s)"
     )
     print(
         f"  what-if (use case)  median {statistics.median(what_if_times):6.2f} s"

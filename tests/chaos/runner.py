@@ -185,6 +185,8 @@ async def run_once(
             http_500=statuses[500],
         )
         notes.extend(examples[:10])
+        if workload.transport_errors:
+            notes.append(f"client: {workload.progress()}")
         notes.extend(o.error or "" for o in workload.orders if o.error)
         lost_keys = sorted(expected - {r.key for r in requests if r.status == 200})
         if lost_keys:

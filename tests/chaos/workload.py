@@ -2,6 +2,17 @@
 driven through its actions by a patient client (it retries a 5xx or a lost connection with the
 same ``Idempotency-Key``, as the counter does, until its deadline).
 
+The client never lets a request wait in httpx's connection pool: at most ``connections``
+requests are in flight (a semaphore of the workload's own), so each finds a connection free.
+A request that waits in the pool is a hazard of httpcore 1.0.x under load: when its pool
+timeout expires in the same loop iteration in which the pool hands it a *fresh* connection, the
+request fails with ``PoolTimeout`` and the fresh connection stays in the pool for ever, not yet
+connected, holding a slot; once every slot is gone every request fails with ``PoolTimeout``.
+Hundreds of orders retrying through a 150 s database outage, 60 connections among ~300 waiting
+requests on a busy loop, are where that race is likely: it is the cause we found for a run whose
+client stopped sending while the services were consistent (that run kept no client-side
+evidence; ``tests/unit/test_chaos_workload.py`` shows the leak and that the workload avoids it).
+
 Every order ends in ``pronto`` at stage entry 5 with SMS at entries 1, 3 and 5 (``pronto`` texts
 on re-entry), whatever its kind:
 
@@ -108,20 +119,29 @@ class Workload:
     orders: list[Order] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     lab_rejected: int = 0
+    transport_errors: Counter[str] = field(default_factory=Counter)
+    """Requests that got no answer, by httpx's exception (``ReadTimeout``, ``PoolTimeout``…)."""
     auth: dict[str, str] = field(default_factory=dict)
     branch_id: str = ""
     lab_code: str = ""
     lab_key: str = ""
     warm_order_id: str | None = None
-    http: httpx.AsyncClient = field(
-        default_factory=lambda: httpx.AsyncClient(
-            timeout=10, limits=httpx.Limits(max_connections=60, max_keepalive_connections=30)
-        )
-    )
+    connections: int = 60
+    """Requests in flight at most, and the connection pool's size."""
+    timeout: httpx.Timeout = field(default_factory=lambda: httpx.Timeout(10.0))
+    """One attempt's connect, read, write and pool timeouts."""
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
+        self.http = httpx.AsyncClient(
+            timeout=self.timeout,
+            limits=httpx.Limits(
+                max_connections=self.connections,
+                max_keepalive_connections=self.connections,
+            ),
+        )
+        self._in_flight = asyncio.Semaphore(self.connections)
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -140,7 +160,8 @@ class Workload:
         last = "no answer"
         while True:
             try:
-                response = await self.http.request(method, url, **kwargs)
+                async with self._in_flight:  # never queue in httpx's pool (see the module)
+                    response = await self.http.request(method, url, **kwargs)
                 self.statuses[response.status_code] += 1
                 if response.status_code in ok or response.status_code in final:
                     return response
@@ -149,6 +170,7 @@ class Workload:
                     raise GaveUp(f"{method} {url}: {last}")
             except httpx.TransportError as exc:
                 self.statuses[0] += 1
+                self.transport_errors[type(exc).__name__] += 1
                 last = f"{type(exc).__name__}: {exc}"
             if time.monotonic() > give_up:
                 raise GaveUp(f"{method} {url} after {self.deadline} s: {last}")
@@ -298,7 +320,24 @@ class Workload:
             else:
                 await asyncio.sleep(min(0.05, due - time.monotonic()))
 
-    async def finish(self) -> None:
-        """Until every order's requests were answered or gave up."""
+    def progress(self) -> str:
+        """A line on where the load is, for a run that takes long to finish."""
+        done = sum(o.done for o in self.orders)
+        failed = sum(o.error is not None for o in self.orders)
+        errors = ", ".join(f"{k} {n}" for k, n in self.transport_errors.most_common()) or "none"
+        answers = ", ".join(f"{k}: {n}" for k, n in sorted(self.statuses.items()) if k)
+        return (
+            f"{len(self.orders)} orders: {done} done, {failed} gave up, "
+            f"{len(self.orders) - done - failed} under way; answers {answers}; "
+            f"no answer: {errors}"
+        )
+
+    async def finish(self, report_every: float = 30.0) -> None:
+        """Until every order's requests were answered or gave up; says how far it is every
+        ``report_every`` seconds meanwhile."""
         while self._tasks:
-            await asyncio.gather(*list(self._tasks))
+            done, pending = await asyncio.wait(list(self._tasks), timeout=report_every)
+            for task in done:
+                task.result()  # a bug in the workload fails the run here
+            if pending:
+                print(f"  still finishing: {self.progress()}", flush=True)

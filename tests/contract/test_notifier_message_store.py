@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 from notifier.usecases.records import MessageQuery, OptOut, Outcome, SmsSettings
@@ -118,6 +119,26 @@ async def test_hold_gives_the_attempt_back_and_the_opening_claims_it_again(
     (reclaimed,) = await messages.claim_due(10, opening, LEASE)
     assert (reclaimed.previous_status, reclaimed.attempts) == ("held", 1)
     assert reclaimed.send_after == opening
+
+
+async def test_a_renewed_lease_keeps_the_claim_and_a_lost_claim_says_when_it_began(
+    backend: Backend,
+) -> None:
+    messages = backend.stores.messages
+    await recorded(backend, contact())
+    (claim,) = await messages.claim_due(10, T0, LEASE)
+    assert claim.lost_claim_at is None  # claimed from pending
+    halfway = T0 + timedelta(seconds=LEASE / 2)
+    renewed = await messages.renew_lease(claim, halfway, LEASE)
+    assert renewed == halfway + timedelta(seconds=LEASE)
+    # past the first lease, before the renewed one: nothing to claim
+    assert await messages.claim_due(10, T0 + timedelta(seconds=LEASE + 1), LEASE) == []
+    assert await messages.renew_lease(claim, halfway, LEASE) is None  # the old token is stale
+    assert renewed is not None
+    (lost,) = await messages.claim_due(10, renewed + timedelta(seconds=1), LEASE)
+    assert (lost.previous_status, lost.attempts) == ("sending", 2)
+    assert lost.lost_claim_at == T0  # when the lost attempt began, renewals aside
+    assert await messages.renew_lease(replace(claim, locked_until=renewed), T0, LEASE) is None
 
 
 async def test_retry_later_puts_it_back_pending_until_due(backend: Backend) -> None:

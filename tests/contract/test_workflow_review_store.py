@@ -226,7 +226,18 @@ async def test_the_delivered_history_and_finished_stays_of_a_period(world: World
         elsewhere = await world.reviews.delivered_history(
             chain, "teste", date(2026, 3, 1), date(2026, 3, 31), frozenset({uuid.uuid4()})
         )
+        lean = await world.reviews.delivered_history(
+            chain, "teste", date(2026, 3, 1), date(2026, 3, 31), None, replay_only=True
+        )
     by_id = {h.order_id: h for h in history}
+    # What a replay reads, and the defaults for the rest.
+    assert sorted(lean, key=lambda h: h.order_id) == sorted(
+        (
+            replace(h, flow_version=0, late_stage=None, late_stages=frozenset(), lab_code=None)
+            for h in history
+        ),
+        key=lambda h: h.order_id,
+    )
     assert set(by_id) == {str(on_time), str(late)}
     assert by_id[str(on_time)].stage_seconds == {"conferencia": 2 * 3600.0}
     assert (by_id[str(on_time)].late_stage, by_id[str(on_time)].late_stages) == (None, frozenset())

@@ -11,11 +11,18 @@ from tests.infra import Infra
 from tests.integration.harness import wait_until_ready
 from tests.processes import running_services
 
+CALLBACK_TOKEN = "e2e-callback-token-0123456789abcdef"
+"""The providers' callbacks are on, so the fuzz run reaches them (off, they answer 403)."""
+
 
 @pytest.fixture(scope="session")
 def processes(infra: Infra) -> Iterator[dict[str, str]]:
     with running_services(
-        infra, "e2e", NOTIFIER_DISPATCH_INTERVAL="0.2", NOTIFIER_SENDING_HOURS="always"
+        infra,
+        "e2e",
+        NOTIFIER_DISPATCH_INTERVAL="0.2",
+        NOTIFIER_SENDING_HOURS="always",
+        NOTIFIER_CALLBACK_TOKEN=CALLBACK_TOKEN,
     ) as urls:
         yield urls
 

@@ -24,7 +24,7 @@ from notifier.usecases.close_order import close_order
 from notifier.usecases.dispatch import DispatchMessages, DispatchPolicy
 from notifier.usecases.keep_branch import keep_branch
 from notifier.usecases.keep_contact import keep_contact
-from notifier.usecases.ports import OutgoingSms, Receipt
+from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery
 from notifier.usecases.record_notification import record_notification
 from notifier.usecases.send_round import Providers
 from tests.fakes.notifier_stores import FakeUnitOfWork
@@ -39,18 +39,34 @@ class DatabaseDown(OSError):
 
 @dataclass
 class MemoryProvider:
-    """An SMS provider in memory: ``failures`` are raised by the next sends, one each."""
+    """An SMS provider in memory: ``failures`` are raised by the next sends, one each.
+
+    With ``supports_lookup`` it answers lookups from what it was sent (by key); the next
+    lookups answer ``unknown`` while ``unsure_lookups`` is above zero."""
 
     name: str = "http"
     supports_idempotency: bool = True
+    supports_lookup: bool = False
     sent: list[OutgoingSms] = field(default_factory=list)
     failures: list[Exception] = field(default_factory=list)
+    lookups: list[SentQuery] = field(default_factory=list)
+    unsure_lookups: int = 0
 
     async def send(self, sms: OutgoingSms) -> Receipt:
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(sms)
         return Receipt(provider_message_id=f"{self.name}-{len(self.sent)}")
+
+    async def lookup(self, query: SentQuery) -> LookupResult:
+        self.lookups.append(query)
+        if self.unsure_lookups > 0:
+            self.unsure_lookups -= 1
+            return LookupResult("unknown", detail="provedor indisponível")
+        for number, sms in enumerate(self.sent, start=1):
+            if sms.idempotency_key == query.idempotency_key:
+                return LookupResult("accepted", f"{self.name}-{number}")
+        return LookupResult("not_found")
 
     async def aclose(self) -> None:
         return None

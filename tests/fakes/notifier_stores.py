@@ -180,14 +180,17 @@ class FakeMessages:
         claimed = []
         for row in due:
             previous = row.status
+            lost_claim = row.updated_at if previous == "sending" else None
             row.move("sending")
             row.attempts += 1
             row.locked_until = now + timedelta(seconds=lease_seconds)
             row.updated_at = now
-            claimed.append(self._claimed(row, previous))
+            claimed.append(self._claimed(row, previous, lost_claim))
         return claimed
 
-    def _claimed(self, row: MessageRow, previous: MessageState) -> ClaimedMessage:
+    def _claimed(
+        self, row: MessageRow, previous: MessageState, lost_claim: datetime | None
+    ) -> ClaimedMessage:
         contact = self._db.contacts[row.order_id]
         branch = self._db.branches.get(row.branch_id)
         progress = self._db.progress.get(row.order_id)
@@ -215,6 +218,7 @@ class FakeMessages:
             locked_until=row.locked_until,
             send_after=row.send_after,
             previous_status=previous,
+            lost_claim_at=lost_claim,
             contact_chain_id=contact.chain_id,
             customer_name=contact.customer_name,
             contact_phone=contact.phone,
@@ -286,6 +290,15 @@ class FakeMessages:
             row.sent_at = now
         row.updated_at = now
         return True
+
+    async def renew_lease(
+        self, claim: ClaimedMessage, now: datetime, lease_seconds: float
+    ) -> datetime | None:
+        row = self._leased(claim)
+        if row is None:
+            return None
+        row.locked_until = now + timedelta(seconds=lease_seconds)
+        return row.locked_until
 
     async def suppress_waiting(
         self, phone: str, reason: str, now: datetime, chain_id: UUID | None
@@ -567,11 +580,12 @@ class FakeUnitOfWork:
     """``async with uow() as stores``: what the block wrote is undone when it raises.
 
     ``fail_next``: errors the next transactions raise when they commit, one each (a database
-    outage, say), after the block ran — so what it wrote is rolled back.
+    outage, say), after the block ran — so what it wrote is rolled back; a None in the list
+    lets that transaction commit.
     """
 
     db: FakeDatabase = field(default_factory=FakeDatabase)
-    fail_next: list[BaseException] = field(default_factory=list)
+    fail_next: list[BaseException | None] = field(default_factory=list)
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[FakeStores]:
@@ -579,7 +593,9 @@ class FakeUnitOfWork:
         try:
             yield FakeStores(self.db)
             if self.fail_next:
-                raise self.fail_next.pop(0)
+                error = self.fail_next.pop(0)
+                if error is not None:
+                    raise error
         except BaseException:
             self._restore(saved)
             raise

@@ -13,6 +13,12 @@ answer ``status``), ``refuse_numbers`` (a 400 "invalid number" for these recipie
 accepted — the delivery is recorded — and their answer is held ``seconds``: a lost response,
 as the client sees it when its deadline is shorter); ``lose_every(n, seconds)`` and
 ``fail_every(n, status)`` do the same for every n-th request from then on (the chaos suite).
+
+Lookups, as the notifier's reconciliation asks them (recorded in ``lookups``, never in
+``requests``): ``GET /sms?idempotency_key=<key>`` (the ``http`` contract: 200 ``{"id"}`` for a
+key it took, 404 otherwise) and ``GET /2010-04-01/Accounts/{sid}/Messages.json?To=&PageSize=``
+(Twilio's list: the messages it took to that number, newest first, in Twilio's shape).
+``fail_lookups(n, status)``: the next n lookups answer ``status``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import json
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -55,7 +63,12 @@ class FakeSmsProvider:
     requests: list[Recorded] = field(default_factory=list)
     deliveries: dict[str, str] = field(default_factory=dict)
     """Idempotency key (or a fresh one for providers without keys) -> provider message id."""
+    lookups: list[Recorded] = field(default_factory=list)
+    taken: list[dict[str, Any]] = field(default_factory=list)
+    """Every message it took (Twilio's fields: sid, to, from, body, date_created…), oldest
+    first: what Twilio's list answers from."""
     _failures: list[int] = field(default_factory=list)
+    _lookup_failures: list[int] = field(default_factory=list)
     _lost: set[int] = field(default_factory=set)
     _lost_for: float = 0.0
     _lose_every: int = 0
@@ -72,6 +85,9 @@ class FakeSmsProvider:
 
     def fail_next(self, count: int, status: int = 503) -> None:
         self._failures.extend([status] * count)
+
+    def fail_lookups(self, count: int, status: int = 503) -> None:
+        self._lookup_failures.extend([status] * count)
 
     def lose_responses(self, numbers: set[int], seconds: float) -> None:
         self._lost, self._lost_for = set(numbers), seconds
@@ -90,7 +106,10 @@ class FakeSmsProvider:
         self._arrivals = itertools.count()
         self.requests.clear()
         self.deliveries.clear()
+        self.lookups.clear()
+        self.taken.clear()
         self._failures.clear()
+        self._lookup_failures.clear()
         self.refuse_numbers.clear()
         self.latency = 0.0
 
@@ -131,11 +150,19 @@ class FakeSmsProvider:
             if not message.get("more_body"):
                 break
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        if scope["method"] == "GET":
+            query = dict(parse_qsl(scope["query_string"].decode()))
+            status, answer = self._look_up(scope["path"], headers, query)
+            await self._respond(send, status, answer)
+            return
         if headers.get("content-type", "").startswith("application/json"):
             body: dict[str, Any] = json.loads(raw or b"{}")
         else:
             body = dict(parse_qsl(raw.decode()))
         status, answer = await self._answer(scope["path"], headers, body)
+        await self._respond(send, status, answer)
+
+    async def _respond(self, send: Send, status: int, answer: dict[str, Any]) -> None:
         payload = json.dumps(answer).encode()
         await send(
             {
@@ -169,9 +196,46 @@ class FakeSmsProvider:
         dedupe = key if key is not None else f"no-key-{next(self._ids)}"
         if dedupe not in self.deliveries:
             self.deliveries[dedupe] = f"fake-{next(self._ids)}"
+            self.taken.append(
+                {
+                    "sid": self.deliveries[dedupe],
+                    "key": key,
+                    "to": to if str(to).startswith("+") else f"+{to}",
+                    "from": body.get("From") or body.get("from"),
+                    "body": text,
+                    "direction": "outbound-api",
+                    "status": "queued",
+                    "date_created": format_datetime(datetime.now(UTC), usegmt=True),
+                    "date_sent": None,
+                }
+            )
         message_id = self.deliveries[dedupe]
         if arrival in self._lost or (self._lose_every and arrival % self._lose_every == 0):
             await asyncio.sleep(self._lost_for)
         if path.endswith("/Messages.json"):
             return 201, {"sid": message_id, "status": "queued"}
         return 200, {"id": message_id}
+
+    def _look_up(
+        self, path: str, headers: dict[str, str], query: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        record = Recorded(
+            path, headers, query, query.get("idempotency_key"), query.get("To"), None, 200
+        )
+        self.lookups.append(record)
+        if self._lookup_failures:
+            record.status = self._lookup_failures.pop(0)
+            return record.status, {"error": "indisponível"}
+        if path.endswith("/Messages.json"):
+            size = int(query.get("PageSize", "50"))
+            listed = [
+                {k: v for k, v in m.items() if k != "key"}
+                for m in reversed(self.taken)
+                if m["to"] == query.get("To")
+            ][:size]
+            return 200, {"messages": listed, "page": 0, "page_size": size, "next_page_uri": None}
+        key = query.get("idempotency_key")
+        if key is not None and key in self.deliveries:
+            return 200, {"id": self.deliveries[key]}
+        record.status = 404
+        return 404, {"code": "NOT_FOUND", "message": "mensagem não encontrada"}

@@ -688,6 +688,8 @@ class FakeReviewStore:
         date_from: date,
         date_to: date,
         branches: frozenset[UUID] | None,
+        *,
+        replay_only: bool = False,
     ) -> list[HistoricalOrder]:
         found = []
         for row in self._delivered(chain_id, service_type, date_from, date_to, branches):
@@ -710,6 +712,13 @@ class FakeReviewStore:
                     }
                 )
             )
+        if replay_only:
+            # Only what a replay reads: the rest keeps its defaults, as PostgreSQL's.
+            return [
+                replace(o, flow_version=0, late_stage=None, late_stages=frozenset(),
+                        paused_seconds=0.0, lab_code=None)
+                for o in found
+            ]  # fmt: skip
         return found
 
     async def finished_stays(

@@ -80,6 +80,9 @@ UNAUTHENTICATED_PATHS = re.compile(r"^/(health|ready|metrics|asyncapi)(/.*)?$")
 ASSETS_PATH = "/schema-assets"
 ASSETS_DIRECTORY = Path(__file__).parent / "docs_assets"
 REQUEST_BODY_OPT = "request_body"
+RESPONSE_CONTENT_OPT = "response_content"
+"""A handler's ``opt`` key: its 2xx body per media type (JSON schemas), when it answers in more
+than one (Twilio's callbacks get TwiML, the others JSON)."""
 
 
 class ProblemField(BaseModel):
@@ -171,6 +174,12 @@ def amend(app: Litestar) -> None:
             body = opt.get(REQUEST_BODY_OPT)
             if body is not None:
                 operation["requestBody"] = _request_body(schemas, body)
+            content = opt.get(RESPONSE_CONTENT_OPT)
+            if content is not None:
+                success = next(code for code in operation["responses"] if code.startswith("2"))
+                operation["responses"][success]["content"] = {
+                    media_type: {"schema": schema} for media_type, schema in content.items()
+                }
             if path == "/metrics":
                 operation["responses"]["200"]["content"] = {
                     "text/plain": {"schema": {"type": "string"}}  # Prometheus' text format

@@ -260,6 +260,21 @@ async def test_callbacks_need_the_token_and_a_valid_body(live: Live) -> None:
     assert unknown.status_code == 404
     not_json = await live.callback("http", "inbound", content=b"PARE")
     assert not_json.status_code == 400
+    # A body off its documented shape is refused naming the field (make fuzz: {"from": {}} was
+    # read as the number "{}" and answered 200 "ignored").
+    for kind, body, field in [
+        ("inbound", {"from": {}, "text": ""}, "from"),
+        ("inbound", {"from": "+5531988887777", "text": ["PARE"]}, "text"),
+        ("status", {"id": "x", "status": 5}, "status"),
+    ]:
+        off_shape = await live.callback("http", kind, json=body)
+        assert off_shape.status_code == 400, (body, off_shape.text)
+        assert off_shape.json()["detail"].startswith(f"{field}: "), off_shape.json()
+    zenvia_off_shape = await live.callback(
+        "zenvia", "inbound", json={"type": "MESSAGE", "message": {"from": 5511987654321}}
+    )
+    assert zenvia_off_shape.status_code == 400
+    assert zenvia_off_shape.json()["detail"] == "message.from: deve ser um texto"
 
 
 async def test_a_pare_reply_opts_out_and_suppresses_pending_messages(live: Live) -> None:
@@ -295,6 +310,7 @@ async def test_a_pare_reply_opts_out_and_suppresses_pending_messages(live: Live)
     back = await live.twilio("inbound", {"From": number, "Body": "voltar"})
     assert back.status_code == 200
     assert "<Response>" in back.text
+    assert back.headers["content-type"].startswith("application/xml")  # as the OpenAPI says
     assert not await live.pool.fetchval("SELECT true FROM opt_outs WHERE phone = $1", number)
     _, after = await live.order(number)
     await eventually(lambda: live.status_is(after, "sent"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 
@@ -12,8 +13,10 @@ from notifier.adapters.providers.factory import create_provider
 from notifier.config import NotifierSettings
 from notifier.usecases.ports import (
     AmbiguousSendError,
+    LookupResult,
     OutgoingSms,
     PermanentSendError,
+    SentQuery,
     TransientSendError,
 )
 from notifier.usecases.send_round import may_send_again, send_in_round
@@ -175,3 +178,36 @@ async def test_the_twilio_status_callback_carries_the_token_url_encoded(
     await provider.aclose()
     [request] = fake.requests
     assert request.body["StatusCallback"].endswith("/status?token=ab%2Bc%2Fd%3D%26x")
+
+
+async def test_http_lookup_asks_the_fake_by_our_key(fake: FakeSmsProvider) -> None:
+    provider = create_provider("http", settings(fake))
+    query = SentQuery(SMS.idempotency_key, SMS.to, SMS.body, datetime.now(UTC))
+    assert await provider.lookup(query) == LookupResult("not_found")
+    receipt = await provider.send(SMS)
+    assert await provider.lookup(query) == LookupResult("accepted", receipt.provider_message_id)
+    fake.fail_lookups(1)
+    assert (await provider.lookup(query)).found == "unknown"
+    await provider.aclose()
+    assert [(r.path, r.body, r.headers["authorization"]) for r in fake.lookups] == [
+        ("/sms", {"idempotency_key": "ordem:1"}, "Bearer http-secret")
+    ] * 3
+    assert len(fake.requests) == 1  # lookups are not sends
+
+
+async def test_twilio_lookup_lists_the_fakes_messages_to_the_number(fake: FakeSmsProvider) -> None:
+    provider = create_provider("twilio", settings(fake))
+    query = SentQuery(SMS.idempotency_key, SMS.to, SMS.body, datetime.now(UTC))
+    assert await provider.lookup(query) == LookupResult("not_found")
+    other = OutgoingSms("ordem:2", SMS.to, "Outra mensagem")
+    await provider.send(other)
+    assert await provider.lookup(query) == LookupResult("not_found")
+    receipt = await provider.send(SMS)
+    assert await provider.lookup(query) == LookupResult("accepted", receipt.provider_message_id)
+    await provider.aclose()
+    (first, *_) = fake.lookups
+    assert first.path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert first.body == {"To": "+5511987654321", "From": "+15005550006", "PageSize": "50"}
+    assert first.headers["authorization"] == (
+        "Basic " + base64.b64encode(b"AC123:twilio-secret").decode()
+    )

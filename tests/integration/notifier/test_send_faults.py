@@ -5,6 +5,11 @@ and the fake provider over real HTTP.
   are claimed and sent while it waits for its deadline.
 - A provider's accept whose ``sent`` write meets a database outage is recorded once the
   database answers, and the message is never sent again.
+- One whose ``sent`` write fails again and again (out of connections, a dropped connection,
+  a deadlock) is written in place with the claim's lease renewed meanwhile: a second notifier
+  process, looking for due messages all along, never claims it nor sends it (issue 16, item 6).
+- A message found ``sending`` after its process died is looked up at the provider (Twilio's
+  list at the fake, the ``http`` contract's key) before anything is sent again.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -19,7 +25,10 @@ import pytest
 
 from notifier.adapters.postgres.stores import PostgresUnitOfWork
 from notifier.adapters.providers.http import HttpWebhookProvider
-from notifier.usecases.ports import OutgoingSms, Receipt, SmsProvider
+from notifier.adapters.providers.twilio import TwilioProvider
+from notifier.adapters.providers.zenvia import ZenviaProvider
+from notifier.domain import delivery
+from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery, SmsProvider
 from tests.fakes.notifier_kit import Order
 from tests.integration.notifier.conftest import World
 
@@ -31,6 +40,7 @@ class RecordingProvider:
 
     name = "http"
     supports_idempotency = True
+    supports_lookup = True
 
     def __init__(self, inner: SmsProvider) -> None:
         self._inner = inner
@@ -45,15 +55,19 @@ class RecordingProvider:
         self.events.append(("accepted", sms.idempotency_key))
         return receipt
 
+    async def lookup(self, query: SentQuery) -> LookupResult:
+        return await self._inner.lookup(query)
+
     async def aclose(self) -> None:
         await self._inner.aclose()
 
 
 class FlakyPool:
-    """The real pool, whose ``acquire`` fails with ``errors`` (one each) once ``when()``."""
+    """The real pool, whose ``acquire`` fails with ``errors`` (one each) once ``when()``; a None
+    in ``errors`` lets that acquire through."""
 
     def __init__(
-        self, pool: asyncpg.Pool, errors: list[BaseException], when: Callable[[], bool]
+        self, pool: asyncpg.Pool, errors: list[BaseException | None], when: Callable[[], bool]
     ) -> None:
         self._pool = pool
         self._errors = errors
@@ -63,8 +77,9 @@ class FlakyPool:
     def acquire(self) -> Any:
         if self._errors and self._when():
             error = self._errors.pop(0)
-            self.raised.append(type(error).__name__)
-            raise error
+            if error is not None:
+                self.raised.append(type(error).__name__)
+                raise error
         return self._pool.acquire()
 
 
@@ -162,13 +177,14 @@ async def test_an_accept_whose_sent_write_meets_an_outage_is_recorded_and_never_
 
 
 async def test_an_accept_whose_sent_write_failed_is_recorded_at_the_next_claim_not_resent(
-    world: World,
+    world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     order = await world.open_order()
     await world.enter_stage(order)
     dispatcher = world.dispatcher()
-    # Not an outage (a statement cancelled): the write is not retried in place; the message
+    # Not an outage (a statement cancelled), past the tries in place (none here): the message
     # keeps its lease, which runs out, and the next claim finds the kept receipt.
+    monkeypatch.setattr(delivery, "SENT_WRITE_MAX_FAILURES", 0)
     failing = FlakyPool(
         world.pool,
         [asyncpg.QueryCanceledError("canceling statement due to statement timeout")],
@@ -215,3 +231,163 @@ async def test_a_message_is_sent_as_soon_as_the_consumer_wakes_the_dispatcher(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     assert [r.key for r in world.fake.requests] == [f"{order.order_id}:1"]
+
+
+async def test_a_sent_write_failing_again_and_again_keeps_the_lease_so_no_other_process_sends(
+    world: World,
+) -> None:
+    """Zenvia at the fake: no key and no lookup, so a second request would be a second SMS.
+
+    The first process's provider is slow (0.75 of a lease passes while it answers); then its
+    first three ``sent`` writes fail — PostgreSQL out of connections, the connection dropped, a
+    deadlock — each followed by a lease renewal. A second process's dispatcher loop looks for
+    due messages every 50 ms all along, while the clock passes the first lease and more."""
+    zenvia = ZenviaProvider(token="zenvia-secret", sender="etapa", base_url=world.fake.url)
+    first = world.dispatcher(primary=zenvia)
+    second = world.dispatcher(
+        primary=ZenviaProvider(token="zenvia-secret", sender="etapa", base_url=world.fake.url)
+    )
+    lease = first.dispatch.policy.lease_seconds
+    moved: list[bool] = []
+
+    def accepted_and_time_passed() -> bool:
+        if world.fake.requests and not moved:
+            world.clock.advance(seconds=0.75 * lease)  # the provider was slow to answer
+            moved.append(True)
+        return bool(world.fake.requests)
+
+    failing = FlakyPool(
+        world.pool,
+        [
+            asyncpg.TooManyConnectionsError("sorry, too many clients already"),
+            None,  # the renewal
+            asyncpg.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+            None,
+            asyncpg.DeadlockDetectedError("deadlock detected"),
+            None,
+        ],
+        when=accepted_and_time_passed,
+    )
+    first.dispatch.uow = PostgresUnitOfWork(failing)  # type: ignore[arg-type]
+    order = await world.open_order()
+    await world.enter_stage(order)
+    claimed_at = world.clock()
+    (claim,) = await first.dispatch.claim(10)
+    competing = asyncio.create_task(second.run())
+    sending = asyncio.create_task(first.handle(claim))
+    try:
+        lease_end = claim.locked_until
+        for past in (1.25, 2.0):  # leases since the claim, each while the first one retries
+            lease_end = await _renewed(world, order, lease_end)
+            now = claimed_at + timedelta(seconds=past * lease)
+            assert lease_end > now
+            world.clock.now = now
+            await asyncio.sleep(0.3)  # the second loop looks several times: nothing to claim
+        await asyncio.wait_for(sending, 30)
+        await asyncio.sleep(0.3)
+    finally:
+        competing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await competing
+    assert failing.raised == [
+        "TooManyConnectionsError",
+        "ConnectionDoesNotExistError",
+        "DeadlockDetectedError",
+    ]
+    assert world.clock() > claimed_at + timedelta(seconds=lease)  # past the first lease
+    assert len(world.fake.requests) == 1  # the provider got the SMS once
+    message = await world.message(order)
+    assert (message["status"], message["attempts"]) == ("sent", 1)  # never claimed again
+    assert message["provider_message_id"] == world.fake.taken[0]["sid"]
+    assert await world.published(order) == [("sent", None)]
+
+
+async def _renewed(world: World, order: Order, previous: datetime) -> datetime:
+    """The message's lease once it moved past ``previous`` (renewed)."""
+    for _ in range(1500):
+        lease = (await world.message(order))["locked_until"]
+        if lease is not None and lease > previous:
+            assert isinstance(lease, datetime)
+            return lease
+        await asyncio.sleep(0.02)
+    raise AssertionError("the lease was never renewed")
+
+
+async def _died_after_the_accept(world: World, provider: SmsProvider, order: Order) -> None:
+    """A first notifier process: claims, the provider takes the SMS, then every write of its
+    fails and the process is gone (its kept receipt with it)."""
+    dying = world.dispatcher(primary=provider)
+    (claim,) = await dying.dispatch.claim(10)
+    failing = FlakyPool(
+        world.pool, [asyncpg.QueryCanceledError("canceling statement")] * 20, lambda: True
+    )
+    dying.dispatch.uow = PostgresUnitOfWork(failing)  # type: ignore[arg-type]
+    original = delivery.SENT_WRITE_MAX_FAILURES
+    delivery.SENT_WRITE_MAX_FAILURES = 0
+    try:
+        await dying.handle(claim)
+    finally:
+        delivery.SENT_WRITE_MAX_FAILURES = original
+    assert (await world.message(order))["status"] == "sending"
+
+
+def _twilio(world: World) -> TwilioProvider:
+    return TwilioProvider(
+        account_sid="AC123", auth_token="t", sender="+15005550006", base_url=world.fake.url
+    )
+
+
+async def test_a_message_found_sending_after_a_crash_is_looked_up_at_twilio_not_resent(
+    world: World,
+) -> None:
+    order = await world.open_order()
+    await world.enter_stage(order)
+    await _died_after_the_accept(world, _twilio(world), order)
+    (sms,) = world.fake.requests
+    world.clock.advance(seconds=world.dispatcher().dispatch.policy.lease_seconds + 1)
+
+    assert await world.dispatcher(primary=_twilio(world)).dispatch_once() == 1
+    assert world.fake.requests == [sms]  # no second request
+    (lookup,) = world.fake.lookups
+    assert lookup.path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert lookup.body == {"To": order.phone, "From": "+15005550006", "PageSize": "50"}
+    message = await world.message(order)
+    assert (message["status"], message["attempts"]) == ("sent", 2)
+    assert message["provider"] == "twilio"
+    assert message["provider_message_id"] == world.fake.taken[0]["sid"]
+    assert message["body"] == sms.text
+    assert await world.published(order) == [("sent", None)]
+
+
+async def test_a_message_twilio_never_got_is_sent_after_the_lookup(world: World) -> None:
+    order = await world.open_order()
+    await world.enter_stage(order)
+    await world.dispatcher(primary=_twilio(world)).dispatch.claim(10)  # claimed; died unsent
+    world.clock.advance(seconds=world.dispatcher().dispatch.policy.lease_seconds + 1)
+    assert await world.dispatcher(primary=_twilio(world)).dispatch_once() == 1
+    assert len(world.fake.lookups) == 1
+    assert len(world.fake.requests) == 1
+    assert (await world.message(order))["status"] == "sent"
+
+
+async def test_a_lookup_that_fails_sends_nothing_and_the_next_claim_asks_again(
+    world: World,
+) -> None:
+    order = await world.open_order()
+    await world.enter_stage(order)
+    await _died_after_the_accept(world, world.http_provider(), order)
+    world.fake.fail_lookups(1)
+    dispatcher = world.dispatcher()
+    lease = dispatcher.dispatch.policy.lease_seconds
+    world.clock.advance(seconds=lease + 1)
+    assert await dispatcher.dispatch_once() == 1
+    assert (await world.message(order))["status"] == "sending"  # could not tell: waits
+    world.clock.advance(seconds=lease + 1)
+    assert await dispatcher.dispatch_once() == 1
+    assert [r.status for r in world.fake.lookups] == [503, 200]
+    key = f"{order.order_id}:1"
+    assert [r.key for r in world.fake.requests] == [key]  # the key was never sent again
+    message = await world.message(order)
+    assert (message["status"], message["attempts"]) == ("sent", 3)
+    assert message["provider_message_id"] == world.fake.deliveries[key]
+    assert await world.published(order) == [("sent", None)]

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from notifier.domain import delivery
 from notifier.domain.callbacks import InboundReply, StatusReport
 from notifier.entrypoints.loops import LOOP_ERRORS
 from notifier.usecases.delivery_report import apply_report
@@ -213,8 +214,10 @@ async def test_an_accept_is_recorded_through_a_database_outage_and_never_resent(
 
 
 async def test_an_accept_whose_write_failed_is_recorded_at_the_next_claim(
-    notifier: Notifier,
+    notifier: Notifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Past the tries in place (none here): the receipt stays kept for this process's next claim.
+    monkeypatch.setattr(delivery, "SENT_WRITE_MAX_FAILURES", 0)
     order = await notifier.open_order()
     await notifier.enter_stage(order)
     dispatcher = notifier.dispatcher()

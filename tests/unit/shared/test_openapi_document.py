@@ -134,3 +134,15 @@ async def test_the_docs_pages_load_everything_from_the_service(
         served = await client.get(asset)
         assert served.status_code == 200, asset
         assert len(served.content) > 1000
+
+
+def test_callbacks_document_their_providers_and_twilios_twiml_answer() -> None:
+    """Found widening `make fuzz` to the callbacks: the path's provider was any string (so a
+    tester only ever met 404s), and Twilio's reply, answered with TwiML, was documented as JSON."""
+    operations = _operations(_document("notifier"))
+    for kind in ("inbound", "status"):
+        (provider,) = operations[("post", f"/api/v1/providers/{{provider}}/{kind}")]["parameters"]
+        assert provider["schema"]["enum"] == ["http", "zenvia", "twilio"]
+    answer = operations[("post", "/api/v1/providers/{provider}/inbound")]["responses"]["200"]
+    assert set(answer["content"]) == {"application/json", "application/xml"}
+    assert answer["content"]["application/json"]["schema"]["required"] == ["result"]

@@ -114,3 +114,105 @@ def _refusal(was_held: bool, consent: Consent, order: OrderState) -> Fail | Supp
         if latest is not None and latest > order.entry_sequence:
             return Suppress("a OS já passou desta etapa antes do horário de envio")
     return None
+
+
+# --- After the provider's accept: the ``sent`` write, tried until it lands ---------------------
+
+SENT_WRITE_FIRST_PAUSE = 0.2
+SENT_WRITE_MAX_PAUSE = 5.0
+"""Pauses between tries of a ``sent`` write: short, so that the write lands soon after the
+database answers again."""
+SENT_WRITE_MAX_FAILURES = 5
+"""Tries in place of a ``sent`` write failing for another reason than an outage (a statement
+cancelled, a deadlock, a serialization failure) before the receipt is left for this process's
+next claim of the message."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteAgain:
+    """Renew the claim's lease (when the database lets us), wait ``pause`` s, write again."""
+
+    pause: float
+
+
+@dataclass(frozen=True, slots=True)
+class LeaveReceipt:
+    """Stop trying in place: the receipt stays kept in the process and the next claim of the
+    message by this process records it without a request."""
+
+    reason: str
+
+
+def after_sent_write_failed(
+    *, outage: bool, tries: int, failures: int, max_failures: int | None = None
+) -> WriteAgain | LeaveReceipt:
+    """The ``sent`` write after a provider's accept failed for the ``tries``-th time, of which
+    ``failures`` were not a database outage (busy, away, out of connections).
+
+    An outage is waited for as long as it lasts (the accept is a fact: giving up would send
+    the message again); another error is tried ``max_failures`` times. The pause doubles from
+    ``SENT_WRITE_FIRST_PAUSE`` to ``SENT_WRITE_MAX_PAUSE``.
+    """
+    most = SENT_WRITE_MAX_FAILURES if max_failures is None else max_failures
+    if not outage and failures > most:
+        return LeaveReceipt(f"a gravação de 'enviado' falhou {failures} vezes")
+    pause = min(SENT_WRITE_MAX_PAUSE, SENT_WRITE_FIRST_PAUSE * 2 ** max(0, tries - 1))
+    return WriteAgain(pause)
+
+
+# --- A message found ``sending`` whose lease ran out: ask the provider first ------------------
+
+Found = Literal["accepted", "not_found", "unknown"]
+"""A provider's answer to "did you take this message?": yes (with its id when it gave one),
+no, or it could not tell (the lookup failed, or its answer was not conclusive)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordAccepted:
+    """The provider has it: record ``sent``, send nothing."""
+
+    provider_message_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CarryOn:
+    """Not found at the provider, or the provider allows no lookup: decide and send as for any
+    claimed message."""
+
+
+@dataclass(frozen=True, slots=True)
+class LookAgainLater:
+    """The provider could not tell: send nothing now; the lease runs out and the next claim
+    asks again."""
+
+    reason: str
+
+
+Reconciliation = RecordAccepted | CarryOn | LookAgainLater | Fail
+
+
+def after_lost_claim(
+    found: Found | None,
+    provider_message_id: str | None,
+    *,
+    attempts: int,
+    max_attempts: int,
+) -> Reconciliation:
+    """What to do with a message claimed again after an earlier claim's lease ran out (that
+    claim's process died, or lost its database, between the claim and its outcome).
+
+    ``found`` is the provider's answer for that earlier attempt; None when the provider allows
+    no lookup (today's behaviour: the message is sent again, with the same key). An answer that
+    stays ``unknown`` through ``max_attempts`` claims fails the message for a person to check,
+    rather than risk a second SMS.
+    """
+    if found is None or found == "not_found":
+        return CarryOn()
+    if found == "accepted":
+        return RecordAccepted(provider_message_id)
+    if attempts >= max_attempts:
+        return Fail(
+            f"o provedor não confirmou, em {attempts} consultas, se recebeu o SMS: "
+            "confira no provedor antes de reenviar"
+        )
+    return LookAgainLater("o provedor não soube dizer se recebeu o SMS; nova consulta depois")

@@ -19,16 +19,28 @@ For each claimed message (the claim and its lease: ``MessageStore.claim_due``):
 
 Every status change is published as ``notification.status.v1`` in the same transaction.
 
-A provider's accept is never dropped: when the ``sent`` write that follows it meets a database
-outage, the receipt is kept and the write tried again until the database answers, and a message
-of this process claimed again meanwhile is recorded from the kept receipt, not sent again.
+A provider's accept is never dropped (issue 16, item 6): the receipt is kept in the process and
+the ``sent`` write is tried again in place — through a database outage (away, busy, out of
+connections) for as long as it lasts, and up to ``SENT_WRITE_MAX_FAILURES`` times for any other
+error — renewing the claim's lease before each pause, so that no other process claims the
+message and sends it again while this one still holds the receipt (``_record_sent``; the pure
+rule in ``domain.delivery.after_sent_write_failed``). A message of this process claimed again
+meanwhile is recorded from the kept receipt, not sent again.
+
+A message found ``sending`` whose lease ran out (the process that claimed it died, or lost its
+database longer than the lease) is looked up at the provider of that attempt first, where the
+provider allows it (``SmsProvider.supports_lookup``): found, it is recorded ``sent`` with no
+request; not found, it is sent as usual; the provider could not tell, nothing is sent and the
+next claim asks again, up to ``max_attempts`` claims, then ``failed`` for a person to check
+(``_reconcile``; the rule in ``domain.delivery.after_lost_claim``). A provider without a lookup
+keeps the behaviour before: the message is sent again with the same key.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from etapa_contracts.sms_template import (
@@ -44,8 +56,10 @@ from notifier.domain.retry import GiveUp, after_failed_round
 from notifier.domain.window import SendingWindow, years_ahead
 from notifier.usecases.ports import (
     AmbiguousSendError,
+    LookupResult,
     OutgoingSms,
     PermanentSendError,
+    SentQuery,
     SmsProvider,
     UnitOfWork,
 )
@@ -59,10 +73,6 @@ from shared.logging import get_logger
 log = get_logger(__name__)
 
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
-SENT_WRITE_FIRST_PAUSE = 0.2
-SENT_WRITE_MAX_PAUSE = 5.0
-"""Pauses between tries of a ``sent`` write held through an outage: short, so the write lands
-soon after the database is back, before another process can take the expired lease."""
 ClosedDays = Callable[[str, Iterable[int]], frozenset[date]]
 """The closed days (holidays) of a state (UF) in the given years."""
 
@@ -131,6 +141,8 @@ class DispatchMessages:
             log.info("sms_accept_recorded_from_kept_receipt", order=message.order_number)
             await self._record_sent(message, kept)
             return
+        if message.lost_claim_at is not None and await self._reconcile(message):
+            return
         now = self._clock()
         decision = self.decide(message, now)
         if isinstance(decision, delivery.Fail | delivery.Suppress):
@@ -166,14 +178,68 @@ class DispatchMessages:
             closed_days=closed,
         )
 
+    async def _reconcile(self, message: ClaimedMessage) -> bool:
+        """Ask the provider of the lost attempt whether it took the message; True when that
+        settled it (recorded ``sent``, left for a later look, or ``failed``), False to go on
+        and send as usual."""
+        assert message.lost_claim_at is not None
+        provider = self.providers.for_round(max(1, message.attempts - 1))
+        if not provider.supports_lookup:
+            log.info("sms_lost_claim_no_lookup", order=message.order_number, provider=provider.name)
+            return False
+        try:
+            body = self._compose(message)
+        except TemplateError:
+            return False  # never sent: ``_send`` fails it
+        query = SentQuery(message.send_key, message.contact_phone, body, message.lost_claim_at)
+        try:
+            async with asyncio.timeout(self.policy.send_timeout):
+                result = await provider.lookup(query)
+        except Exception as exc:  # a lookup that fails is an answer: it could not tell
+            result = LookupResult("unknown", detail=f"{type(exc).__name__}: {exc}")
+        step = delivery.after_lost_claim(
+            result.found,
+            result.provider_message_id,
+            attempts=message.attempts,
+            max_attempts=self.policy.max_attempts,
+        )
+        if isinstance(step, delivery.CarryOn):
+            log.info("sms_lost_claim_not_at_provider", order=message.order_number)
+            return False
+        if isinstance(step, delivery.RecordAccepted):
+            log.info("sms_lost_claim_found_at_provider", order=message.order_number)
+            segments = count_segments(body)
+            accepted = Accepted(
+                provider, step.provider_message_id, body, segments.encoding, segments.segments
+            )
+            self._accepted[message.send_key] = accepted
+            await self._record_sent(message, accepted)
+            return True
+        if isinstance(step, delivery.LookAgainLater):
+            log.warning(
+                "sms_lost_claim_unknown_at_provider",
+                order=message.order_number,
+                attempts=message.attempts,
+                detail=result.detail,
+            )
+            return True  # nothing written: the lease runs out and the next claim asks again
+        outcome = Outcome(
+            "failed", message.contact_phone, step.reason, body=body, provider=provider.name
+        )
+        await self._finish(message, outcome)
+        return True
+
+    def _compose(self, message: ClaimedMessage) -> str:
+        return compose_sms(
+            message.template,
+            self._values(message),
+            self.policy.max_segments,
+            gsm7_only=message.transliterate,
+        )
+
     async def _send(self, message: ClaimedMessage) -> None:
         try:
-            body = compose_sms(
-                message.template,
-                self._values(message),
-                self.policy.max_segments,
-                gsm7_only=message.transliterate,
-            )
+            body = self._compose(message)
         except TemplateError as exc:
             reason = f"modelo inválido: {exc}"
             await self._finish(message, Outcome("failed", message.contact_phone, reason))
@@ -225,12 +291,15 @@ class DispatchMessages:
         )
 
     async def _record_sent(self, message: ClaimedMessage, accepted: Accepted) -> None:
-        """Write ``sent`` for a provider's accept, through any database outage.
+        """Write ``sent`` for a provider's accept, until it lands.
 
         The receipt stays in ``_accepted`` until the write lands (or finds the message already
-        finished), so neither this task nor a later claim of this process sends it again. A
-        non-outage error leaves it there too: the lease runs out, the message is claimed again
-        and recorded from the kept receipt.
+        finished), so neither this task nor a later claim of this process sends it again.
+        Between tries the claim's lease is renewed (when the database answers), so that another
+        process does not claim the message while this one holds its receipt; how long to go on
+        is ``domain.delivery.after_sent_write_failed``'s. Past that (a non-outage error, again
+        and again), the error is raised with the receipt still kept: the lease runs out and
+        this process's next claim records it.
         """
         outcome = Outcome(
             "sent",
@@ -241,27 +310,55 @@ class DispatchMessages:
             encoding=accepted.encoding,
             segments=accepted.segments,
         )
-        pause = SENT_WRITE_FIRST_PAUSE
-        tries = 0
+        tries = failures = 0
         while True:
             try:
                 await self._finish(message, outcome, accepted=True)
             except Exception as exc:
-                if not self._is_outage(exc):
-                    raise
+                outage = self._is_outage(exc)
                 tries += 1
-                log.warning(
-                    "sms_sent_write_held_database_unavailable",
-                    order=message.order_number,
-                    tries=tries,
-                    retry_in=pause,
-                    error=f"{type(exc).__name__}: {exc}",
+                failures += 0 if outage else 1
+                step = delivery.after_sent_write_failed(
+                    outage=outage, tries=tries, failures=failures
                 )
-                await asyncio.sleep(pause)
-                pause = min(SENT_WRITE_MAX_PAUSE, pause * 2)
+                error = f"{type(exc).__name__}: {exc}"
+                if isinstance(step, delivery.LeaveReceipt):
+                    log.warning(
+                        "sms_sent_write_left_to_next_claim",
+                        order=message.order_number,
+                        reason=step.reason,
+                        error=error,
+                    )
+                    raise
+                log.warning(
+                    "sms_sent_write_failed_retrying",
+                    order=message.order_number,
+                    outage=outage,
+                    tries=tries,
+                    retry_in=step.pause,
+                    error=error,
+                )
+                message = await self._renew_lease(message)
+                await asyncio.sleep(step.pause)
             else:
                 self._accepted.pop(message.send_key, None)
                 return
+
+    async def _renew_lease(self, message: ClaimedMessage) -> ClaimedMessage:
+        """The claim with its lease pushed a full lease from now, if it still holds it and the
+        database answers; else the claim as it was (the ``sent`` write lands on any unfinished
+        message, whoever holds the lease)."""
+        now = self._clock()
+        try:
+            async with self.uow() as stores:
+                renewed = await stores.messages.renew_lease(message, now, self.policy.lease_seconds)
+        except Exception as exc:  # the database is still away or busy: the write's next try
+            log.warning("sms_lease_not_renewed", error=f"{type(exc).__name__}: {exc}")
+            return message
+        if renewed is None:
+            log.warning("sms_lease_lost_while_recording", order=message.order_number)
+            return message
+        return replace(message, locked_until=renewed)
 
     def _window(self, message: ClaimedMessage) -> SendingWindow:
         timezone = message.timezone or DEFAULT_TIMEZONE

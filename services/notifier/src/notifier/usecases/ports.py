@@ -15,6 +15,7 @@ from typing import Literal, Protocol, runtime_checkable
 from uuid import UUID
 
 from etapa_contracts.events import Event
+from notifier.domain.delivery import Found
 from notifier.usecases.records import (
     Branch,
     ClaimedMessage,
@@ -66,6 +67,12 @@ class MessageStore(Protocol):
     ) -> bool:
         """Write the outcome if the claim still holds its lease — or, ``accepted`` (the
         provider took it), on any unfinished message. False when nothing was written."""
+
+    async def renew_lease(
+        self, claim: ClaimedMessage, now: datetime, lease_seconds: float
+    ) -> datetime | None:
+        """Push the claim's lease to ``now + lease_seconds`` if the claim still holds it; the
+        new lease (the claim's new token), or None when the lease was lost."""
 
     async def suppress_waiting(
         self, phone: str, reason: str, now: datetime, chain_id: UUID | None
@@ -221,15 +228,42 @@ class AmbiguousSendError(TransientSendError):
     """
 
 
+@dataclass(frozen=True, slots=True)
+class SentQuery:
+    """What a lookup asks a provider: did you take this message?"""
+
+    idempotency_key: str
+    to: str
+    body: str
+    """The body as it would be sent now (rendered again from the message's data)."""
+    since: datetime
+    """When the earlier attempt began (its claim): nothing older is this message."""
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    found: Found
+    provider_message_id: str | None = None
+    detail: str | None = None
+    """Why ``unknown``, for the log."""
+
+
 class SmsProvider(Protocol):
     """A provider's ``send`` returns a :class:`Receipt` or raises :class:`PermanentSendError`
     (refused for good: invalid number, rejected content) or :class:`TransientSendError`
     (timeout, connection error, 5xx, 429, bad credentials: worth trying again later, or on the
-    fallback provider). ``supports_idempotency``: the provider drops a repeat of a key itself."""
+    fallback provider). ``supports_idempotency``: the provider drops a repeat of a key itself.
+
+    ``supports_lookup``: ``lookup`` can tell whether the provider took a message (by the key
+    we sent, or by recipient, time and body); it answers ``unknown`` rather than raise. A
+    provider without it is never asked."""
 
     name: str
     supports_idempotency: bool
+    supports_lookup: bool
 
     async def send(self, sms: OutgoingSms) -> Receipt: ...
+
+    async def lookup(self, query: SentQuery) -> LookupResult: ...
 
     async def aclose(self) -> None: ...

@@ -77,6 +77,10 @@ class ClaimedMessage:
     send_after: datetime | None
     """Set when the message was held for the sending window."""
     previous_status: MessageState
+    lost_claim_at: datetime | None
+    """Set when the message was found ``sending`` with its lease run out (``previous_status``
+    ``sending``): when that earlier claim was made, i.e. when its attempt began (a lease
+    renewal does not move it)."""
     contact_chain_id: UUID
     customer_name: str
     contact_phone: str

@@ -71,10 +71,13 @@ class _Replayer:
     """One flow, ready to replay many orders: what each stage takes, and the figures so far.
 
     The loop over 100,000 orders is the what-if's cost, so it keeps to floats, dict lookups and
-    the memo (no object per order): the seconds per stage go straight into their columns.
+    the memo (no object per order): the seconds per stage go straight into their columns, and
+    only a stage the order never went through (rule 2) leaves the loop's fast path.
     """
 
-    __slots__ = ("columns", "keys", "leads", "on_time", "plan", "planned", "real", "typed")
+    __slots__ = (
+        "columns", "keys", "leads", "missing", "on_time", "plan", "planned", "steps", "typed",
+    )  # fmt: skip
 
     def __init__(self, stages: Sequence[DraftStage]) -> None:
         self.keys = tuple(d.stage.key for d in stages)
@@ -84,9 +87,36 @@ class _Replayer:
         self.planned = plan_of([d.stage for d in stages])
         self.plan = self.planned
         self.columns: list[list[float]] = [[] for _ in stages]
-        self.real = [0] * len(stages)
+        self.steps = tuple(
+            zip(
+                self.keys,
+                range(len(stages)),
+                [column.append for column in self.columns],
+                strict=True,
+            )
+        )
+        self.missing = [0] * len(stages)
+        """Per stage, the orders that never went through it (their time there is not real)."""
         self.leads: list[float] = []
         self.on_time = 0
+
+    @property
+    def real(self) -> list[int]:
+        """Per stage, the orders whose time there is their real one (rule 1)."""
+        count = len(self.leads)
+        return [count - missing for missing in self.missing]
+
+    def _not_gone_through(
+        self, index: int, opened: datetime, total: float, memo: DeadlineMemo
+    ) -> float:
+        """Rule 2: the typed time, or the planned time from where the replay has got to."""
+        self.missing[index] += 1
+        seconds = self.typed[index]
+        if seconds is None:
+            at = opened + timedelta(seconds=total)
+            days, counting = self.planned[index]
+            seconds = max((memo.due_at(at, days, counting) - at).total_seconds(), 0.0)
+        return seconds
 
     def add(
         self, order: HistoricalOrder, memo: DeadlineMemo, entry: Entry | None = None
@@ -95,19 +125,13 @@ class _Replayer:
 
         ``entry`` is ``memo.entry(order.opened_at)`` when the caller has it already."""
         opened = order.opened_at
-        spent_by_key = order.stage_seconds
+        spent = order.stage_seconds.get
         total = 0.0
-        for index, key in enumerate(self.keys):
-            seconds = spent_by_key.get(key)
+        for key, index, append in self.steps:
+            seconds = spent(key)
             if seconds is None:
-                seconds = self.typed[index]
-                if seconds is None:
-                    at = opened + timedelta(seconds=total)
-                    days, counting = self.planned[index]
-                    seconds = max((memo.due_at(at, days, counting) - at).total_seconds(), 0.0)
-            else:
-                self.real[index] += 1
-            self.columns[index].append(seconds)
+                seconds = self._not_gone_through(index, opened, total, memo)
+            append(seconds)
             total += seconds
         total += order.outside_seconds
         delivered_at = opened + timedelta(seconds=total)
@@ -128,7 +152,7 @@ def replay(order: HistoricalOrder, stages: Sequence[DraftStage], memo: DeadlineM
         delivered_at,
         delivered_on,
         tuple(column[0] for column in replayer.columns),
-        tuple(bool(count) for count in replayer.real),
+        tuple(not missing for missing in replayer.missing),
     )
 
 
@@ -224,10 +248,11 @@ def compare(
 def _outcome(stages: Sequence[DraftStage], replayer: _Replayer) -> Outcome:
     """The figures of one flow's replays."""
     count = len(replayer.leads)
+    real = replayer.real
     figures = []
     for index, draft in enumerate(stages):
         hours = [seconds / 3600.0 for seconds in replayer.columns[index]]
-        real_orders = replayer.real[index]
+        real_orders = real[index]
         if count and real_orders * 2 >= count:
             source = TimeSource.REAL
         else:

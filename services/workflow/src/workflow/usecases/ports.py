@@ -252,8 +252,13 @@ class ReviewStore(Protocol):
         date_from: date,
         date_to: date,
         branches: frozenset[UUID] | None,
+        *,
+        replay_only: bool = False,
     ) -> list[HistoricalOrder]:
-        """The type's orders delivered on local days ``date_from``–``date_to``, with stays."""
+        """The type's orders delivered on local days ``date_from``–``date_to``, with stays.
+
+        ``replay_only``: only what a what-if replay reads (no lateness, lab, pause or flow
+        version: those keep their defaults), which is quicker to fetch."""
         ...
 
     async def finished_stays(

@@ -59,11 +59,15 @@ async def _snapshot(
     date_to: date,
     branches: Branches,
     now: datetime,
+    *,
+    replay_only: bool = False,
 ) -> Snapshot:
     flow = await store.latest_flow(chain_id, code)
     if flow is None:
         raise UnknownType(code)
-    orders = await store.delivered_history(chain_id, code, date_from, date_to, branches)
+    orders = await store.delivered_history(
+        chain_id, code, date_from, date_to, branches, replay_only=replay_only
+    )
     memos = await _memos(store, calendars, chain_id, now)
     return Snapshot(flow, orders, memos)
 
@@ -96,7 +100,9 @@ async def what_if(
     now: datetime,
 ) -> WhatIf:
     async with store.read_only():
-        snap = await _snapshot(store, calendars, chain_id, code, date_from, date_to, branches, now)
+        snap = await _snapshot(
+            store, calendars, chain_id, code, date_from, date_to, branches, now, replay_only=True
+        )
     return WhatIf(snap.flow, compare(snap.orders, snap.flow.stages, draft, snap.memos))
 
 

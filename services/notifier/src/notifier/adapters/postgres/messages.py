@@ -96,7 +96,8 @@ class PostgresMessages:
         claimed = await self._conn.fetch(
             """
             WITH due AS (
-                SELECT m.notification_id, m.status AS previous_status FROM messages m
+                SELECT m.notification_id, m.status AS previous_status,
+                    m.updated_at AS previous_claimed_at FROM messages m
                 JOIN contacts c ON c.order_id = m.order_id
                 WHERE m.next_attempt_at <= $3 AND (m.status IN ('pending', 'held')
                     OR (m.status = 'sending' AND m.locked_until < $3))
@@ -106,7 +107,7 @@ class PostgresMessages:
             UPDATE messages m SET status = 'sending', attempts = m.attempts + 1,
                 locked_until = $3 + make_interval(secs => $2), updated_at = $3
             FROM due WHERE m.notification_id = due.notification_id
-            RETURNING m.notification_id, due.previous_status
+            RETURNING m.notification_id, due.previous_status, due.previous_claimed_at
             """,
             limit,
             lease_seconds,
@@ -114,7 +115,10 @@ class PostgresMessages:
         )
         if not claimed:
             return []
-        previous = {row["notification_id"]: row["previous_status"] for row in claimed}
+        previous = {
+            row["notification_id"]: (row["previous_status"], row["previous_claimed_at"])
+            for row in claimed
+        }
         rows = await self._conn.fetch(
             """
             SELECT m.*, c.chain_id AS contact_chain_id, c.customer_name,
@@ -139,7 +143,7 @@ class PostgresMessages:
             """,
             list(previous),
         )
-        return [_claimed(row, previous[row["notification_id"]]) for row in rows]
+        return [_claimed(row, *previous[row["notification_id"]]) for row in rows]
 
     async def hold(
         self, claim: ClaimedMessage, until: datetime, reason: str, now: datetime
@@ -207,6 +211,22 @@ class PostgresMessages:
             accepted,
         )
         return bool(finished)
+
+    async def renew_lease(
+        self, claim: ClaimedMessage, now: datetime, lease_seconds: float
+    ) -> datetime | None:
+        renewed: datetime | None = await self._conn.fetchval(
+            """
+            UPDATE messages SET locked_until = $3::timestamptz + make_interval(secs => $4)
+            WHERE notification_id = $1 AND status = 'sending' AND locked_until = $2
+            RETURNING locked_until
+            """,
+            claim.key.notification_id,
+            claim.locked_until,
+            now,
+            lease_seconds,
+        )
+        return renewed
 
     async def suppress_waiting(
         self, phone: str, reason: str, now: datetime, chain_id: UUID | None
@@ -287,7 +307,9 @@ class PostgresMessages:
         return [_staff_message(row) for row in rows]
 
 
-def _claimed(row: asyncpg.Record, previous_status: str) -> ClaimedMessage:
+def _claimed(
+    row: asyncpg.Record, previous_status: str, previous_claimed_at: datetime | None
+) -> ClaimedMessage:
     window = None
     if row["window_starts_at"] is not None:
         window = BranchWindow(
@@ -308,6 +330,7 @@ def _claimed(row: asyncpg.Record, previous_status: str) -> ClaimedMessage:
         locked_until=row["locked_until"],
         send_after=row["send_after"],
         previous_status=cast(MessageState, previous_status),
+        lost_claim_at=previous_claimed_at if previous_status == "sending" else None,
         contact_chain_id=row["contact_chain_id"],
         customer_name=row["customer_name"],
         contact_phone=row["contact_phone"],

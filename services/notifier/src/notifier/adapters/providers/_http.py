@@ -6,6 +6,9 @@
 - A request sent with no answer (read timeout, connection dropped): ambiguous, the SMS may
   have gone out.
 - Any other 4xx (invalid number, rejected body): permanent, with the provider's own words.
+
+Lookups (``get``) read the answer as it comes: the status and the JSON body; a request that
+fails (connection, timeout) raises, and the dispatcher takes that as "could not tell".
 """
 
 from __future__ import annotations
@@ -45,6 +48,18 @@ async def post(client: httpx.AsyncClient, provider: str, url: str, **kwargs: Any
     if response.status_code >= 500 or response.status_code in _TRANSIENT_4XX:
         raise TransientSendError(message)
     raise PermanentSendError(message)
+
+
+async def get(
+    client: httpx.AsyncClient, url: str, params: dict[str, str] | None = None
+) -> tuple[int, object]:
+    """GET and return the status and the JSON answer ({} when it is not JSON)."""
+    response = await client.get(url, params=params)
+    try:
+        answer: object = response.json()
+    except ValueError:
+        answer = {}
+    return response.status_code, answer
 
 
 def _readable(response: httpx.Response) -> str:

@@ -6,18 +6,23 @@ Request: ``POST <url>`` with header ``Idempotency-Key: <order id>:<entry sequenc
 ``{"id": "<provider message id>"}``. The receiver is expected to drop a repeated key (the
 test and benchmark fake does), so ``supports_idempotency`` is true. Delivery reports and
 replies come back to ``/api/v1/providers/http/{status,inbound}``.
+
+Lookup (``supports_lookup``): ``GET <url>?idempotency_key=<key>`` (same headers) answers 200
+with ``{"id"}`` when the receiver took that key, 404 when it did not; anything else is "could
+not tell".
 """
 
 from __future__ import annotations
 
 from etapa_contracts.sms_template import count_segments
-from notifier.adapters.providers._http import new_client, post, text_field
-from notifier.usecases.ports import OutgoingSms, Receipt
+from notifier.adapters.providers._http import get, new_client, post, text_field
+from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery
 
 
 class HttpWebhookProvider:
     name = "http"
     supports_idempotency = True
+    supports_lookup = True
 
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -40,6 +45,16 @@ class HttpWebhookProvider:
             },
         )
         return Receipt(provider_message_id=text_field(answer, "id"))
+
+    async def lookup(self, query: SentQuery) -> LookupResult:
+        status, answer = await get(
+            self._client, self._url, params={"idempotency_key": query.idempotency_key}
+        )
+        if status == 200:
+            return LookupResult("accepted", text_field(answer, "id"))
+        if status == 404:
+            return LookupResult("not_found")
+        return LookupResult("unknown", detail=f"http: HTTP {status}")
 
     async def aclose(self) -> None:
         await self._client.aclose()

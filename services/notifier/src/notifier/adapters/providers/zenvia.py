@@ -7,12 +7,18 @@ and body ``{"from": <NOTIFIER_ZENVIA_FROM>, "to": "5511…", "contents": [{"type
 
 Zenvia's API v2 documents no idempotency key, so ``supports_idempotency`` is false: a retry
 after a timeout whose request did reach Zenvia can send the message twice (see the README).
+
+No lookup (``supports_lookup`` false): in API v2 the message ``id`` is Zenvia's own (read-only
+in its OpenAPI spec), so a message whose answer was lost cannot be found by an id of ours, and
+v2 documents no per-message read or search (its message report is counts per channel). Zenvia's
+older SMS API (``api-rest.zenvia.com``: ``POST /services/send-sms`` with our own ``id``,
+``GET /services/get-sms-status/{id}``) has one; this adapter does not use that API.
 """
 
 from __future__ import annotations
 
 from notifier.adapters.providers._http import new_client, post, text_field
-from notifier.usecases.ports import OutgoingSms, Receipt
+from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery
 
 DEFAULT_BASE_URL = "https://api.zenvia.com"
 
@@ -20,6 +26,7 @@ DEFAULT_BASE_URL = "https://api.zenvia.com"
 class ZenviaProvider:
     name = "zenvia"
     supports_idempotency = False
+    supports_lookup = False
 
     def __init__(
         self, *, token: str, sender: str, base_url: str = DEFAULT_BASE_URL, timeout: float = 10.0
@@ -39,6 +46,9 @@ class ZenviaProvider:
             },
         )
         return Receipt(provider_message_id=text_field(answer, "id"))
+
+    async def lookup(self, query: SentQuery) -> LookupResult:
+        return LookupResult("unknown", detail="zenvia: API v2 has no per-message lookup")
 
     async def aclose(self) -> None:
         await self._client.aclose()

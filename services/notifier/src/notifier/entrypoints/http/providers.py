@@ -13,7 +13,7 @@ import hmac
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from litestar import Controller, MediaType, Request, Response, post
 from litestar.di import NamedDependency
@@ -23,8 +23,8 @@ from litestar.exceptions import (
     NotFoundException,
     PermissionDeniedException,
 )
-from litestar.params import FromPath
-from pydantic import BaseModel, Field, RootModel
+from litestar.params import PathParameter
+from pydantic import BaseModel, Field, RootModel, ValidationError
 
 from notifier.domain.callbacks import (
     CALLBACK_PROVIDERS,
@@ -40,7 +40,7 @@ from notifier.usecases.ports import UnitOfWork
 from shared.auth import PUBLIC
 from shared.clock import Clock
 from shared.logging import get_logger
-from shared.openapi import CALLBACK_TOKEN, REQUEST_BODY_OPT
+from shared.openapi import CALLBACK_TOKEN, REQUEST_BODY_OPT, RESPONSE_CONTENT_OPT
 from shared.phones import InvalidPhone
 
 log = get_logger(__name__)
@@ -126,22 +126,43 @@ CALLBACK_BODY = {
     "application/x-www-form-urlencoded": TwilioCallback,
 }
 CALLBACK_OPT = {**PUBLIC, REQUEST_BODY_OPT: CALLBACK_BODY}
+JSON_SHAPES: dict[tuple[str, str], type[BaseModel]] = {
+    ("http", "inbound"): HttpReply,
+    ("http", "status"): HttpStatusReport,
+    ("zenvia", "inbound"): ZenviaEvent,
+    ("zenvia", "status"): ZenviaEvent,
+}
+"""The documented shape of each JSON callback: a body that does not fit it (``{"from": {}}``
+was read as the number ``"{}"``) is refused with the field named, before it is read."""
+_RESULT = {"type": "object", "properties": {"result": {"type": "string"}}, "required": ["result"]}
+INBOUND_OPT = {
+    **CALLBACK_OPT,
+    # Twilio is answered with empty TwiML (no reply SMS), the others with the JSON result.
+    RESPONSE_CONTENT_OPT: {"application/json": _RESULT, MediaType.XML.value: {"type": "string"}},
+}
+Provider = Annotated[
+    str,
+    PathParameter(
+        description="the SMS provider posting", schema_extra={"enum": list(CALLBACK_PROVIDERS)}
+    ),
+]
+"""The documented values; any other answers 404 naming them."""
 
 
 class ProviderCallbackController(Controller):
     path = "/api/v1/providers"
     tags = ["provider callbacks"]
 
-    @post("/{provider:str}/inbound", opt=CALLBACK_OPT, security=CALLBACK_TOKEN, status_code=200)
+    @post("/{provider:str}/inbound", opt=INBOUND_OPT, security=CALLBACK_TOKEN, status_code=200)
     async def inbound(
         self,
         request: Request[Any, Any, Any],
-        provider: FromPath[str],
+        provider: Provider,
         uow: NamedDependency[UnitOfWork],
         callbacks: NamedDependency[CallbackSettings],
     ) -> Response[Any]:
         """A customer's reply: PARE/SAIR/STOP/CANCELAR opt the number out, VOLTAR/START in."""
-        payload = await _authenticated_payload(request, provider, callbacks)
+        payload = await _authenticated_payload(request, provider, callbacks, "inbound")
         reply = _parsed(lambda: parse_inbound(provider, payload))
         try:
             result = await handle_reply(uow, provider, reply, callbacks.clock())
@@ -155,12 +176,12 @@ class ProviderCallbackController(Controller):
     async def status(
         self,
         request: Request[Any, Any, Any],
-        provider: FromPath[str],
+        provider: Provider,
         uow: NamedDependency[UnitOfWork],
         callbacks: NamedDependency[CallbackSettings],
     ) -> dict[str, str]:
         """A delivery report: a sent message becomes delivered or failed."""
-        payload = await _authenticated_payload(request, provider, callbacks)
+        payload = await _authenticated_payload(request, provider, callbacks, "status")
         report = _parsed(lambda: parse_status(provider, payload))
         if report is None:
             return {"result": "ignored"}
@@ -168,7 +189,7 @@ class ProviderCallbackController(Controller):
 
 
 async def _authenticated_payload(
-    request: Request[Any, Any, Any], provider: str, callbacks: CallbackSettings
+    request: Request[Any, Any, Any], provider: str, callbacks: CallbackSettings, kind: str
 ) -> Payload:
     if provider not in CALLBACK_PROVIDERS:
         raise NotFoundException(f"provider {provider!r} unknown; one of {CALLBACK_PROVIDERS}")
@@ -195,7 +216,18 @@ async def _authenticated_payload(
         raise ClientException("body: not JSON") from None
     if not isinstance(payload, dict):
         raise ClientException("body: a JSON object is required")
+    _check_shape(JSON_SHAPES[(provider, kind)], payload)
     return payload
+
+
+def _check_shape(shape: type[BaseModel], payload: Payload) -> None:
+    try:
+        shape.model_validate(payload)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        problem = "obrigatório" if error["type"] == "missing" else error["msg"]
+        raise ClientException(f"{field}: {problem}") from None
 
 
 def _parsed(parse: Callable[[], T]) -> T:

@@ -1,7 +1,9 @@
 """Delivered orders written straight into the tables the analytics and the review read.
 
 For demo data, tests and benchmarks only: ``orders`` (status ``delivered``) and their closed
-``stage_entries``, with COPY so that 100,000 orders load in seconds.
+``stage_entries``, with COPY so that 100,000 orders load in seconds, and their
+``delivered_summaries`` (what the what-if reads; a live order gets its summary when it is
+delivered).
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ async def insert_history(
     chain_id: UUID,
     orders: list[PastOrder],
 ) -> None:
-    """Write ``orders`` and their stays (in the caller's transaction)."""
+    """Write ``orders``, their stays and their summaries (in the caller's transaction)."""
     order_rows = []
     stay_rows = []
     for order in orders:
@@ -83,6 +85,14 @@ async def insert_history(
             )  # fmt: skip
     await conn.copy_records_to_table("orders", records=order_rows, columns=_ORDER_COLUMNS)
     await conn.copy_records_to_table("stage_entries", records=stay_rows, columns=_STAY_COLUMNS)
+    await conn.execute(
+        """
+        INSERT INTO delivered_summaries
+        SELECT s.* FROM unnest($1::uuid[]) AS i (order_id)
+        JOIN delivered_summary_source s ON s.order_id = i.order_id
+        """,
+        [order.order_id for order in orders],
+    )
 
 
 async def has_history(

@@ -1,8 +1,11 @@
 """Process reviews in PostgreSQL: owners and cadences, recorded reviews, and the history read.
 
-The history read is what the analytics read (``orders`` delivered, their ``stage_entries``),
-per order in one row: seconds per stage key, and how far each stage's last exit was past its
-due time. Every query is scoped to the caller's chain.
+The history read (``HISTORY_SQL``) takes one compact row per delivered order from
+``delivered_summaries`` (migration 0010: written at delivery, in the same transaction, from the
+order's row and its closed ``stage_entries``): seconds per stage key, the stages with a stay
+past its due time and the one furthest past. ``ENTRIES_HISTORY_SQL`` gathers the same from
+every stage entry (what the analytics read); it gives the same orders, and is kept as the
+reference the summaries are checked against. Every query is scoped to the caller's chain.
 """
 
 from __future__ import annotations
@@ -23,18 +26,24 @@ from workflow.domain.records import Branch, ProcessReviewRecord, ReviewScheduleR
 
 Branches = frozenset[UUID] | None
 
-_DELIVERED = """
-    SELECT o.order_id, o.number, o.branch_id, o.flow_version, o.opened_at, o.closed_at,
-           o.promised_date, o.lab_code,
-           extract(epoch FROM o.paused_total)::float8 AS paused_seconds
-    FROM orders o JOIN branches b ON b.branch_id = o.branch_id
-    WHERE o.chain_id = $1 AND o.service_type = $2 AND o.status = 'delivered'
+_PERIOD = """
       AND o.closed_at >= ($3::date - 1)::timestamptz AND o.closed_at < ($4::date + 2)::timestamptz
       AND (o.closed_at AT TIME ZONE b.timezone)::date BETWEEN $3 AND $4
       AND ($5::uuid[] IS NULL OR o.branch_id = ANY($5::uuid[]))
 """
 
-HISTORY_SQL = f"""
+_DELIVERED = (
+    """
+    SELECT o.order_id, o.number, o.branch_id, o.flow_version, o.opened_at, o.closed_at,
+           o.promised_date, o.lab_code,
+           extract(epoch FROM o.paused_total)::float8 AS paused_seconds
+    FROM orders o JOIN branches b ON b.branch_id = o.branch_id
+    WHERE o.chain_id = $1 AND o.service_type = $2 AND o.status = 'delivered'
+"""
+    + _PERIOD
+)
+
+ENTRIES_HISTORY_SQL = f"""
     SELECT d.*, st.keys, st.seconds, st.over_seconds FROM ({_DELIVERED}) d
     CROSS JOIN LATERAL (
         SELECT array_agg(s.stage_key) AS keys,
@@ -46,6 +55,30 @@ HISTORY_SQL = f"""
 """The delivered orders of a type (``$1`` chain, ``$2`` type, ``$3``–``$4`` local delivery
 days, ``$5`` branches or NULL), one row each with its stays (key, seconds, seconds past due)
 gathered by the stage entries' primary key: no large sort or hash to spill to disk."""
+
+HISTORY_SQL = (
+    """
+    SELECT o.order_id::text, o.number, o.branch_id::text, o.flow_version, o.opened_at,
+           o.closed_at, o.promised_date, o.lab_code, o.paused_seconds, o.stage_keys,
+           o.stage_seconds, o.late_keys, o.late_stage
+    FROM delivered_summaries o JOIN branches b ON b.branch_id = o.branch_id
+    WHERE o.chain_id = $1 AND o.service_type = $2
+"""
+    + _PERIOD
+)
+"""The same orders as ``ENTRIES_HISTORY_SQL`` (same parameters), one summary row each, in
+columns by position for ``summarized_order``."""
+
+REPLAY_HISTORY_SQL = (
+    """
+    SELECT o.order_id::text, o.number, o.branch_id::text, o.opened_at, o.closed_at,
+           o.promised_date, o.stage_keys, o.stage_seconds
+    FROM delivered_summaries o JOIN branches b ON b.branch_id = o.branch_id
+    WHERE o.chain_id = $1 AND o.service_type = $2
+"""
+    + _PERIOD
+)
+"""``HISTORY_SQL`` with only what a replay reads, for ``replayed_order``."""
 
 
 _SCHEDULE = """
@@ -59,8 +92,51 @@ _SCHEDULE = """
 """
 
 
+def summarized_order(row: Any) -> HistoricalOrder:
+    """One row of ``HISTORY_SQL`` as a ``HistoricalOrder`` (the same as ``historical_order``
+    gives for the order's ``ENTRIES_HISTORY_SQL`` row)."""
+    (order_id, number, branch, version, opened, closed, promised, lab, paused, keys, seconds,
+     late, worst) = row  # fmt: skip
+    spent = dict(zip(keys, seconds, strict=True))
+    lead = (closed - opened).total_seconds()
+    return HistoricalOrder(
+        order_id=order_id,
+        number=number,
+        branch=branch,
+        flow_version=version or 0,
+        opened_at=opened,
+        delivered_at=closed,
+        promised_date=promised,
+        stage_seconds=spent,
+        late_stage=worst,
+        late_stages=frozenset(late),
+        paused_seconds=paused or 0.0,
+        lab_code=lab,
+        outside_seconds=max(lead - sum(spent.values()), 0.0),
+    )
+
+
+def replayed_order(row: Any) -> HistoricalOrder:
+    """One row of ``REPLAY_HISTORY_SQL``: ``summarized_order`` without lateness, lab, pause
+    and flow version."""
+    order_id, number, branch, opened, closed, promised, keys, seconds = row
+    spent = dict(zip(keys, seconds, strict=True))
+    lead = (closed - opened).total_seconds()
+    return HistoricalOrder(
+        order_id,
+        number,
+        branch,
+        0,
+        opened,
+        closed,
+        promised,
+        spent,
+        outside_seconds=max(lead - sum(spent.values()), 0.0),
+    )
+
+
 def historical_order(row: Any) -> HistoricalOrder:
-    """One row of ``HISTORY_SQL`` as a ``HistoricalOrder``."""
+    """One row of ``ENTRIES_HISTORY_SQL`` as a ``HistoricalOrder``."""
     seconds: dict[str, float] = {}
     late: set[str] = set()
     worst, worst_over = None, 0.0
@@ -126,9 +202,32 @@ class PostgresReviewStore:
         date_from: date,
         date_to: date,
         branches: Branches,
+        *,
+        replay_only: bool = False,
     ) -> list[HistoricalOrder]:
+        """From the delivered orders' summaries."""
         rows = await self._conn.fetch(
-            HISTORY_SQL,
+            REPLAY_HISTORY_SQL if replay_only else HISTORY_SQL,
+            chain_id,
+            service_type,
+            date_from,
+            date_to,
+            None if branches is None else list(branches),
+        )
+        decode = replayed_order if replay_only else summarized_order
+        return [decode(row) for row in rows]
+
+    async def delivered_history_from_entries(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: Branches,
+    ) -> list[HistoricalOrder]:
+        """The same orders as ``delivered_history``, gathered from every stage entry."""
+        rows = await self._conn.fetch(
+            ENTRIES_HISTORY_SQL,
             chain_id,
             service_type,
             date_from,
