@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-what-if clean
+.PHONY: chromium promtool fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-what-if clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -87,7 +87,10 @@ imports: install ## import-linter: services never import each other; the domain 
 chromium: ## make sure Debian's Chromium is there for the browser tests (installs it as root)
 	@scripts/ensure-chromium.sh
 
-test: lint typecheck imports chromium ## lint, types, import boundaries, then unit, integration, e2e and browser tests
+promtool: ## make sure promtool is there for the alert rules' tests (from Debian's prometheus package)
+	@scripts/ensure-promtool.sh
+
+test: lint typecheck imports chromium promtool ## lint, types, import boundaries, then unit, integration, e2e and browser tests
 	$(RUN) pytest
 
 unit: install ## unit tests only (no services needed)

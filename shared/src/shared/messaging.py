@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -42,7 +43,7 @@ from etapa_contracts.topology import Topology
 from shared import inbox
 from shared.database import DATABASE_OUTAGE, Connection
 from shared.logging import correlation_scope, get_logger
-from shared.metrics import MESSAGES_HANDLED
+from shared.metrics import HANDLING_SECONDS, MESSAGES_HANDLED
 from shared.outbox import OutboxMessage
 from shared.tracing import continued, mark_correlation
 from shared.wiring import consumers_of
@@ -185,15 +186,17 @@ def event_publisher(
 
 
 async def hold_through_outages(
-    attempt: Callable[[], Awaitable[None]], *, consumer: str, message_id: object
+    attempt: Callable[[], Awaitable[None]], *, service: str, consumer: str, message_id: object
 ) -> None:
     """Run ``attempt`` until it does not fail for a database outage; re-raise any other error.
 
     The message stays with this consumer meanwhile (no nack), however long the outage: the
     pause doubles from ``OUTAGE_FIRST_PAUSE`` to ``OUTAGE_MAX_PAUSE``. Each try is a new
     transaction with its inbox claim, so a commit that was lost with the connection is not
-    applied twice.
+    applied twice. The whole time, outages included, is the message's handling time.
     """
+    handling = HANDLING_SECONDS.labels(service=service, consumer=consumer)
+    started = time.perf_counter()
     pause = OUTAGE_FIRST_PAUSE
     tries = 0
     while True:
@@ -201,7 +204,7 @@ async def hold_through_outages(
             await attempt()
         except DATABASE_OUTAGE as exc:
             tries += 1
-            MESSAGES_HANDLED.labels(consumer=consumer, outcome="held").inc()
+            MESSAGES_HANDLED.labels(service=service, consumer=consumer, outcome="held").inc()
             log.warning(
                 "database_unavailable_message_held",
                 message_id=str(message_id),
@@ -212,12 +215,14 @@ async def hold_through_outages(
             await asyncio.sleep(pause)
             pause = min(OUTAGE_MAX_PAUSE, pause * 2)
         except Exception:
-            MESSAGES_HANDLED.labels(consumer=consumer, outcome="failed").inc()
+            MESSAGES_HANDLED.labels(service=service, consumer=consumer, outcome="failed").inc()
+            handling.observe(time.perf_counter() - started)
             log.exception("message_handler_failed", message_id=str(message_id))
             raise
         else:
             if tries:
                 log.info("database_back_message_handled", message_id=str(message_id), tries=tries)
+            handling.observe(time.perf_counter() - started)
             return
 
 
@@ -245,16 +250,19 @@ class Subscriptions:
         routing_key = event_type.routing_key()
         queue = consumer_queue(self._topology, self._service, routing_key)
         consumer = queue.name
+        service = self._service
         pool = self._pool
 
         async def handle_once(event: Any) -> None:
             async with pool.acquire() as conn, conn.transaction():
                 if not await inbox.claim(conn, consumer, event.message_id, event.chain_id):
-                    MESSAGES_HANDLED.labels(consumer=consumer, outcome="duplicate").inc()
+                    MESSAGES_HANDLED.labels(
+                        service=service, consumer=consumer, outcome="duplicate"
+                    ).inc()
                     log.info("duplicate_message_skipped", message_id=str(event.message_id))
                     return
                 await handler(conn, event)
-            MESSAGES_HANDLED.labels(consumer=consumer, outcome="handled").inc()
+            MESSAGES_HANDLED.labels(service=service, consumer=consumer, outcome="handled").inc()
             if after_commit is not None:
                 after_commit()
 
@@ -262,7 +270,10 @@ class Subscriptions:
             with correlation_scope(event.correlation_id) as correlation_id:
                 mark_correlation(correlation_id)
                 await hold_through_outages(
-                    lambda: handle_once(event), consumer=consumer, message_id=event.message_id
+                    lambda: handle_once(event),
+                    service=service,
+                    consumer=consumer,
+                    message_id=event.message_id,
                 )
 
         # FastStream reads the handler's signature to validate and document the message:

@@ -92,10 +92,12 @@ class OutboxRelay:
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
         max_broker_pause: float = 5.0,
+        service: str = "",
         health: LoopHealth | None = None,
         deadline: float = RELAY_DEADLINE,
     ) -> None:
         self._pool = pool
+        self._service = service
         self._publish = publish
         self._database_url = database_url
         self._batch_size = batch_size
@@ -166,7 +168,7 @@ class OutboxRelay:
                     await self._publish(message)
                 except Exception as exc:  # broker down, returned, nacked: keep the row
                     reason = type(exc).__name__
-                    OUTBOX_FAILURES.labels(reason=reason).inc()
+                    OUTBOX_FAILURES.labels(service=self._service, reason=reason).inc()
                     log.error(
                         "outbox_publish_failed",
                         message_id=str(message.message_id),
@@ -195,7 +197,7 @@ class OutboxRelay:
                     "UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = $1",
                     message.id,
                 )
-                OUTBOX_PUBLISHED.inc()
+                OUTBOX_PUBLISHED.labels(service=self._service).inc()
                 self._broker_failures = 0
                 published += 1
         return published

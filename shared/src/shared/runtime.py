@@ -30,6 +30,7 @@ from shared.messaging import (
     event_publisher,
 )
 from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay
+from shared.outbox_backlog import sample_backlog
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity, on_user_changed
 from shared.tracing import shutdown_tracing, tracer_provider
@@ -121,9 +122,11 @@ class ServiceRuntime:
                 self.pool,
                 event_publisher(self.broker, self.settings.topology),
                 database_url=self.settings.database_url,
+                service=self.settings.service,
                 health=self.loop_health,
             )
             self._spawn(self._relay_when_connected(relay), "outbox-relay")
+            self._spawn(sample_backlog(self.pool, self.settings.service), "outbox-backlog")
         for loop in self._loops:
             self._spawn(loop(self.pool), loop.__name__)
         log.info("service_started", port=self.settings.http_port)

@@ -362,6 +362,7 @@ def create_service_app(
     allow = AllowHeaderMiddleware()  # kept loaded by the service's runtime (shared.runtime)
     prometheus = PrometheusConfig(
         app_name=f"etapa_{settings.service}",
+        prefix="etapa_http",
         group_path=True,
         exclude=["/metrics", "/health", "/ready"],
     )

@@ -50,7 +50,7 @@ async def test_a_consumer_holds_its_message_through_every_kind_of_outage() -> No
     async def handle() -> None:
         await attempt()
 
-    await messaging.hold_through_outages(handle, consumer="q", message_id="m1")
+    await messaging.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
     assert attempt.calls == len(OUTAGES) + 1  # tried again each time, never given up
 
 
@@ -59,7 +59,7 @@ async def test_a_consumer_gives_a_real_failure_back() -> None:
         raise asyncpg.UniqueViolationError("duplicate key")
 
     with pytest.raises(asyncpg.UniqueViolationError):
-        await messaging.hold_through_outages(handle, consumer="q", message_id="m1")
+        await messaging.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
 
 
 async def test_a_starting_process_waits_through_outages_including_psycopgs() -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 import pytest
+from prometheus_client import REGISTRY
 
 from etapa_contracts.events import (
     OrderClosed,
@@ -254,6 +255,23 @@ async def test_the_sweeper_publishes_a_risk_change_once(
     assert risk is not None
     assert risk.level == "overdue"
     assert "risk_changed" in kinds(stores, opened.order_id)
+
+
+async def test_a_risk_change_is_counted_once_from_its_level_to_the_new_one(
+    stores: FakeStores, engine: OrderEngine, clock: Clock
+) -> None:
+    labels = {"service": "workflow", "from_level": "on_track", "to_level": "overdue"}
+
+    def count() -> float:
+        return REGISTRY.get_sample_value("etapa_risk_transitions_total", labels) or 0.0
+
+    before = count()
+    opened = await open_one(stores, OrderEvents(engine))
+    assert count() == before  # opened on track: the default level, no change
+    clock.now = (await state_of(stores, opened.order_id)).stage_due_at + timedelta(hours=1)
+    await sweep_risk(stores, engine, clock.now, 100)
+    await sweep_risk(stores, engine, clock.now + timedelta(hours=1), 100)
+    assert count() == before + 1
 
 
 async def test_one_order_that_cannot_be_assessed_stops_no_other(

@@ -129,7 +129,10 @@ def create_app(settings: ConsoleSettings | None = None) -> Litestar:
                 log.info("service_stopped")
 
     prometheus = PrometheusConfig(
-        app_name="etapa_console", group_path=True, exclude=["/metrics", "/health", "/ready"]
+        app_name="etapa_console",
+        prefix="etapa_http",
+        group_path=True,
+        exclude=["/metrics", "/health", "/ready"],
     )
     return Litestar(
         route_handlers=[

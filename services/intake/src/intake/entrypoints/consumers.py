@@ -41,8 +41,11 @@ from shared.clock import Clock
 from shared.database import Connection
 from shared.logging import correlation_scope, get_logger
 from shared.messaging import Subscriptions, hold_through_outages, topic_exchange
+from shared.metrics import MESSAGES_HANDLED
 
 log = get_logger(__name__)
+
+SERVICE = "intake"
 
 
 def sender_of(routing_key: str) -> str:
@@ -105,7 +108,10 @@ def subscribe_lab_queue(
             )
 
         with correlation_scope(raw.correlation_id or raw.message_id):
-            await hold_through_outages(store, consumer=queue.name, message_id=raw.message_id)
+            await hold_through_outages(
+                store, service=SERVICE, consumer=queue.name, message_id=raw.message_id
+            )
+        MESSAGES_HANDLED.labels(service=SERVICE, consumer=queue.name, outcome="handled").inc()
 
     broker.subscriber(
         queue,

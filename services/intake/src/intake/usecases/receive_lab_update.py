@@ -9,11 +9,11 @@ outbox, numbered with the order's next event number.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from etapa_contracts.events import LabStatus
 from intake.domain.lab_intake import (
-    LAB_CONSUMER,
     Decision,
     NotReplayable,
     Outcome,
@@ -26,7 +26,7 @@ from intake.domain.lab_message import LabMessage, LabTimeWindow, Unreadable, rea
 from intake.domain.records import Lab, LabMessageStatus, StoredLabMessage, Via
 from intake.usecases.ports import NewId, Stores, Transactions
 from shared.logging import current_correlation_id, get_logger
-from shared.metrics import MESSAGES_HANDLED
+from shared.metrics import LAB_MESSAGES, UNKNOWN_LAB
 
 log = get_logger(__name__)
 
@@ -48,31 +48,64 @@ async def receive(
     lab_message_id = new_id()
     async with transactions.begin() as stores:
         sender = await stores.labs.by_code(sender_code)
-        message = read(body)
-        inserted = await stores.lab_messages.insert(
-            lab_message_id=lab_message_id,
-            received_at=now,
+        outcome = await _store_and_apply(
+            stores,
+            lab_message_id,
+            sender,
+            sender_code,
+            body=body,
             via=via,
             routing_key=routing_key,
-            lab_code=sender_code,
-            chain_id=sender.chain_id if sender else None,
-            message_id=message.message_id,
-            body=body,
+            now=now,
+            window=window,
         )
-        if not inserted:
-            earlier = await stores.lab_messages.earlier(sender_code, message.message_id)
-            lab_message_id = earlier.lab_message_id
-            if earlier.status != "rejected":
-                MESSAGES_HANDLED.labels(consumer=LAB_CONSUMER, outcome="duplicate").inc()
-                log.info("lab_message_duplicate", lab_message_id=str(lab_message_id))
-                return Outcome(lab_message_id, "duplicate", order_id=earlier.order_id)
-            await stores.lab_messages.resent(
-                lab_message_id, body=body, via=via, routing_key=routing_key
-            )
-        decision = await _apply(
-            stores, lab_message_id, sender, sender_code, message, "accepted", now, window, now
+    _count(sender, outcome, via)
+    return outcome
+
+
+async def _store_and_apply(
+    stores: Stores,
+    lab_message_id: UUID,
+    sender: Lab | None,
+    sender_code: str,
+    *,
+    body: bytes,
+    via: Via,
+    routing_key: str | None,
+    now: datetime,
+    window: LabTimeWindow,
+) -> Outcome:
+    message = read(body)
+    inserted = await stores.lab_messages.insert(
+        lab_message_id=lab_message_id,
+        received_at=now,
+        via=via,
+        routing_key=routing_key,
+        lab_code=sender_code,
+        chain_id=sender.chain_id if sender else None,
+        message_id=message.message_id,
+        body=body,
+    )
+    if not inserted:
+        earlier = await stores.lab_messages.earlier(sender_code, message.message_id)
+        lab_message_id = earlier.lab_message_id
+        if earlier.status != "rejected":
+            log.info("lab_message_duplicate", lab_message_id=str(lab_message_id))
+            return Outcome(lab_message_id, "duplicate", order_id=earlier.order_id)
+        await stores.lab_messages.resent(
+            lab_message_id, body=body, via=via, routing_key=routing_key
         )
-        return await _record(stores, lab_message_id, decision, now, sender_code, message)
+    decision = await _apply(
+        stores, lab_message_id, sender, sender_code, message, "accepted", now, window, now
+    )
+    return await _record(stores, lab_message_id, decision, now, sender_code, message)
+
+
+def _count(sender: Lab | None, outcome: Outcome, via: Via | Literal["replay"]) -> None:
+    """Count a message once its transaction committed, under its lab's code (or ``unknown``:
+    any code can come in a routing key, registered ones are few)."""
+    lab = sender.code if sender is not None else UNKNOWN_LAB
+    LAB_MESSAGES.labels(service="intake", lab=lab, outcome=outcome.status, via=via).inc()
 
 
 async def replay(
@@ -107,7 +140,9 @@ async def replay(
             window,
             stored.received_at,  # the lab's clock is judged against when it sent, not now
         )
-        return await _record(stores, lab_message_id, decision, now, stored.lab_code, message)
+        outcome = await _record(stores, lab_message_id, decision, now, stored.lab_code, message)
+    _count(sender, outcome, "replay")
+    return outcome
 
 
 async def _apply(
@@ -179,7 +214,6 @@ async def _record(
         occurred_at=decision.occurred_at,
         now=now,
     )
-    MESSAGES_HANDLED.labels(consumer=LAB_CONSUMER, outcome=decision.status).inc()
     about = {
         "lab_message_id": str(lab_message_id),
         "lab_code": lab_code,

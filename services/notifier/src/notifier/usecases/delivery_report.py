@@ -9,6 +9,7 @@ from typing import Literal
 
 from notifier.domain.callbacks import StatusReport
 from notifier.usecases.ports import UnitOfWork
+from notifier.usecases.sms_counts import count_sms
 from notifier.usecases.status_events import status_event
 from shared.logging import get_logger
 
@@ -33,4 +34,5 @@ async def apply_report(
             return "unchanged" if known else "unknown"
         reason = report.reason if report.outcome == "failed" else None
         await stores.outbox.enqueue(status_event(key, report.outcome, reason, now))
+    count_sms("delivered" if report.outcome == "delivered" else "undelivered", provider)
     return "applied"

@@ -65,6 +65,7 @@ from notifier.usecases.ports import (
 )
 from notifier.usecases.records import ClaimedMessage, FinalStatus, Outcome
 from notifier.usecases.send_round import Providers, round_budget_seconds, send_in_round
+from notifier.usecases.sms_counts import NO_PROVIDER, count_sms
 from notifier.usecases.status_events import status_event
 from shared.clock import Clock
 from shared.logging import get_logger
@@ -386,8 +387,11 @@ class DispatchMessages:
         now = self._clock()
         async with self.uow() as stores:
             held = await stores.messages.hold(message, hold.until, hold.reason, now)
-            if held and message.previous_status != "held":
+            first_hold = held and message.previous_status != "held"
+            if first_hold:
                 await stores.outbox.enqueue(status_event(message.key, "held", hold.reason, now))
+        if first_hold:
+            count_sms("held", NO_PROVIDER)
         log.info(
             "sms_held",
             order_id=str(message.key.order_id),
@@ -425,6 +429,7 @@ class DispatchMessages:
                 now,
                 now + timedelta(seconds=next_round.seconds),
             )
+        count_sms("retried", provider.name)
 
     async def _finish(
         self, message: ClaimedMessage, outcome: Outcome, *, accepted: bool = False
@@ -442,6 +447,7 @@ class DispatchMessages:
                 log.warning("sms_lease_lost", order=message.order_number, status=status)
                 return
             await stores.outbox.enqueue(status_event(message.key, status, outcome.reason, now))
+        count_sms(status, outcome.provider or NO_PROVIDER)
         log.info(
             f"sms_{status}",  # sms_sent, sms_failed, sms_suppressed
             order_id=str(message.key.order_id),

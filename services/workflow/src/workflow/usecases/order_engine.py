@@ -31,6 +31,7 @@ from uuid import UUID
 from etapa_contracts.events import OrderRiskChanged
 from shared.clock import Clock
 from shared.logging import get_logger
+from shared.metrics import RISK_TRANSITIONS
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.flow import FlowVersion
 from workflow.domain.order_actions import (
@@ -277,6 +278,9 @@ class OrderEngine:
             reason=assessment.reason,
             correlation_id=correlation_id,
         )
+        RISK_TRANSITIONS.labels(
+            service="workflow", from_level=previous or "none", to_level=assessment.level.value
+        ).inc()
 
     async def _record(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer
 
-from notifier.usecases.ports import OutgoingSms, Receipt, SmsProvider
+from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery, SmsProvider
 
 
 class TracedProvider:
@@ -18,6 +18,7 @@ class TracedProvider:
         self._tracer = tracer
         self.name = provider.name
         self.supports_idempotency = provider.supports_idempotency
+        self.supports_lookup = provider.supports_lookup
 
     async def send(self, sms: OutgoingSms) -> Receipt:
         with self._tracer.start_as_current_span(
@@ -34,6 +35,16 @@ class TracedProvider:
                 raise
             span.set_attribute("sms.outcome", "accepted")
             return receipt
+
+    async def lookup(self, query: SentQuery) -> LookupResult:
+        with self._tracer.start_as_current_span(
+            f"sms lookup {self.name}",
+            kind=SpanKind.CLIENT,
+            attributes={"sms.provider": self.name},
+        ) as span:
+            found = await self._provider.lookup(query)
+            span.set_attribute("sms.lookup", str(found.found))
+            return found
 
     async def aclose(self) -> None:
         await self._provider.aclose()
