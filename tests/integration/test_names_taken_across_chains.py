@@ -61,5 +61,5 @@ async def test_a_taken_email_or_lab_code_answers_the_same_in_every_chain(
     status, body = answers["code"][1]
     assert status == 409
     assert httpx.Response(status, text=body).json()["detail"] == (
-        f"code: o código de laboratório {code} já está em uso"
+        f"code: o código de laboratório '{code}' já está em uso"
     )
