@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import subprocess
 import time
-from collections.abc import Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import aio_pika
 import asyncpg
 import pytest
 
-from etapa_contracts.events import ALL_EVENTS
-from etapa_contracts.topology import Topology
-from intake.entrypoints.consumers import lab_queue
 from shared.database import drop_database
+from tests.broker_cleanup import delete_topology, run_apart
 from tests.infra import SERVICES, Infra, provide_infra, run_started_at
 
 STALE_AFTER_S = 3 * 3600
@@ -38,19 +34,12 @@ def infra() -> Iterator[Infra]:
         provided = provider.__enter__()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
-    _run_apart(_sweep_stale_runs(provided))
+    run_apart(_sweep_stale_runs(provided))
     try:
         yield provided
     finally:
-        _run_apart(_cleanup(provided))
+        run_apart(_cleanup(provided))
         provider.__exit__(None, None, None)
-
-
-def _run_apart(work: Coroutine[object, object, None]) -> None:
-    """Run ``work`` to completion on a loop of its own, in a thread: the session's fixtures may
-    be set up from inside a running loop (an async fixture asking for ``infra``)."""
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        thread.submit(asyncio.run, work).result()
 
 
 def _stale(name: str, now: float) -> bool:
@@ -106,23 +95,4 @@ async def _cleanup(infra: Infra) -> None:
     for suffix in infra.suffixes:
         for service in SERVICES:
             await drop_database(infra.database_url(service, suffix))
-    connection = await aio_pika.connect(infra.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        for suffix in infra.suffixes:
-            env = infra.service_env(suffix)
-            topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
-            for service in (*SERVICES, "dashboard"):  # workflow's taps: dashboard.<key>
-                for event in ALL_EVENTS:
-                    queue = topology.queue_name(service, event.routing_key())
-                    for name in (queue, topology.dead_letter_queue_name(queue)):
-                        await channel.queue_delete(name)
-            lab = lab_queue(topology).name
-            for name in (lab, topology.dead_letter_queue_name(lab)):
-                await channel.queue_delete(name)
-            for name in (
-                topology.events_exchange,
-                topology.lab_exchange,
-                topology.dead_letter_exchange,
-            ):
-                await channel.exchange_delete(name)
+    await delete_topology(infra, infra.suffixes)

@@ -17,6 +17,7 @@ from typing import BinaryIO
 
 import httpx
 
+from tests.broker_cleanup import delete_topology, run_apart
 from tests.infra import Infra
 from tests.integration.harness import free_port
 
@@ -97,6 +98,8 @@ def running_services(
                 process.kill()
                 process.wait()
             log_file.close()
+        with contextlib.suppress(Exception):  # a broker a test stopped: the session's end retries
+            run_apart(delete_topology(infra, {suffix}))
 
 
 def wait_ready(urls: dict[str, str], services: Sequence[str], timeout: float = 60) -> None:

@@ -18,6 +18,7 @@ import uvicorn
 import intake.bootstrap
 from intake.config import IntakeSettings
 from shared.service_main import proxy_options
+from tests.broker_cleanup import delete_topology
 from tests.infra import OPERATOR_KEY, Infra
 from tests.integration.harness import free_port, wait_until_ready
 
@@ -28,7 +29,8 @@ PASSWORD = "uma-senha-longa-1"
 @asynccontextmanager
 async def running_intake(infra: Infra, **extra: str) -> AsyncIterator[str]:
     port = free_port()
-    env = infra.service_env(f"si{uuid.uuid4().hex[:6]}", INTAKE_PORT=str(port), **extra)
+    suffix = f"si{uuid.uuid4().hex[:6]}"
+    env = infra.service_env(suffix, INTAKE_PORT=str(port), **extra)
     settings = IntakeSettings.from_env(env)
     app = intake.bootstrap.create_app(settings)
     config = uvicorn.Config(
@@ -44,6 +46,7 @@ async def running_intake(infra: Infra, **extra: str) -> AsyncIterator[str]:
     finally:
         server.should_exit = True
         await task
+        await delete_topology(infra, {suffix})
 
 
 async def new_admin(http: httpx.AsyncClient, url: str) -> str:
