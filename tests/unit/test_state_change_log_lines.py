@@ -159,5 +159,6 @@ async def test_intake_logs_the_opening_and_each_lab_message_with_the_order(
 
     await lab_receive(intake, lab_body("SP01-000099", message_id="m-2"))
     (rejected,) = lines(capsys, "lab_message_rejected")
+    assert rejected["level"] == "info"  # a state change like the others, not a fault of Etapa's
     assert rejected["order_number"] == "SP01-000099"
     assert "no order SP01-000099" in rejected["reason"]

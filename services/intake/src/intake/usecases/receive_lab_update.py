@@ -220,10 +220,8 @@ async def _record(
         "order_id": str(decision.order_id) if decision.order_id else None,
         "order_number": message.order_number if isinstance(message, LabMessage) else None,
     }
-    if decision.status == "rejected":
-        log.warning("lab_message_rejected", reason=decision.reason, **about)
-    else:  # lab_message_accepted, _replayed, _stale
-        log.info("lab_message_" + decision.status, reason=decision.reason, **about)
+    # lab_message_accepted, _replayed, _stale or _rejected
+    log.info("lab_message_" + decision.status, reason=decision.reason, **about)
     return Outcome(lab_message_id, decision.status, decision.reason, decision.order_id)
 
 
