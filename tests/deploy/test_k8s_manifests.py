@@ -286,6 +286,7 @@ def test_the_cluster_pools_go_through_pgbouncer_in_transaction_mode_and_sessions
     assert f'"{settings["stats_users"]}"' in users
     one_box = rendered["one-box"]
     assert not [o for o in one_box if "pgbouncer" in o["metadata"]["name"]]
-    assert "INTAKE_DATABASE_STATEMENT_CACHE_SIZE" not in _named(
-        one_box, "ConfigMap", "etapa-config"
-    )["data"]
+    assert (
+        "INTAKE_DATABASE_STATEMENT_CACHE_SIZE"
+        not in _named(one_box, "ConfigMap", "etapa-config")["data"]
+    )
