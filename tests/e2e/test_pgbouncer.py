@@ -69,7 +69,7 @@ def deployed_ini() -> str:
     raise AssertionError(f"no ConfigMap in {DEPLOYED}")
 
 
-def test_ini(deployed: str, overrides: dict[str, str], databases: str) -> str:
+def ini_for_the_test(deployed: str, overrides: dict[str, str], databases: str) -> str:
     """``deployed`` with ``overrides`` in its [pgbouncer] section, its ``%include`` (the
     Secret's [databases]) replaced by ``databases``."""
     lines, seen = [], set()
@@ -83,9 +83,6 @@ def test_ini(deployed: str, overrides: dict[str, str], databases: str) -> str:
         lines.append(line)
     lines += [f"{key} = {value}" for key, value in overrides.items() if key not in seen]
     return "\n".join([*lines, databases, ""])
-
-
-test_ini.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
 @dataclass
@@ -122,7 +119,7 @@ class PgBouncer:
         users.write_text(f'"{self.user}" ""\n')
         ini = self._directory / "pgbouncer.ini"
         ini.write_text(
-            test_ini(
+            ini_for_the_test(
                 deployed_ini(),
                 {
                     "listen_addr": "127.0.0.1",
