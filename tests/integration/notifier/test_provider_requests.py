@@ -157,17 +157,45 @@ async def test_a_request_without_answer_is_asked_again_only_where_a_key_dedupes_
     fake: FakeSmsProvider,
 ) -> None:
     """Zenvia and Twilio take no idempotency key: after a read timeout the SMS may have gone
-    out, so it is not sent again (the message is failed for a person to check)."""
-    fake.latency = 1.0
-    for name, again in (("http", True), ("zenvia", False), ("twilio", False)):
+    out, so it is not sent again (the message is failed for a person to check). Where the
+    provider allows a lookup it is asked first; here each request is still in flight (the fake
+    records it only when its 2.5 s latency is over), so the lookup does not find it."""
+    cases = (("http", True, 2, 2), ("zenvia", False, 1, 0), ("twilio", False, 1, 1))
+    for name, again, requests, lookups in cases:
+        fake.reset()
+        fake.latency = 2.5
         provider = create_provider(name, settings(fake, NOTIFIER_SEND_TIMEOUT="0.2"))
-        before = len(fake.requests)
         with pytest.raises(AmbiguousSendError, match="sem resposta"):
-            await send_in_round(provider, SMS, tries=3)
+            await send_in_round(provider, SMS, tries=2, since=datetime.now(UTC))
         await provider.aclose()
-        await asyncio.sleep(1.3)  # the fake records a request once its latency is over
-        assert len(fake.requests) - before == (3 if again else 1), name
+        await asyncio.sleep(2.6)  # the fake records a request once its latency is over
+        assert len(fake.requests) == requests, name
+        assert len(fake.lookups) == lookups, name
         assert may_send_again(provider, AmbiguousSendError("x")) is again
+
+
+async def test_a_request_without_answer_is_looked_up_before_it_is_sent_again(
+    fake: FakeSmsProvider,
+) -> None:
+    """The provider took the SMS but its answer never came (held past the deadline): where it
+    allows a lookup, the receipt comes from the lookup and nothing is sent again — for the
+    webhook (by key) and for Twilio (by number, body and time, where no key protects the
+    customer). Zenvia allows no lookup: one request, and the round ends ambiguous."""
+    for name, found in (("http", True), ("twilio", True), ("zenvia", False)):
+        fake.reset()
+        fake.lose_responses({0}, seconds=1.0)
+        provider = create_provider(name, settings(fake, NOTIFIER_SEND_TIMEOUT="0.2"))
+        if found:
+            receipt = await send_in_round(provider, SMS, tries=3, since=datetime.now(UTC))
+            assert receipt.provider_message_id == fake.deliveries[next(iter(fake.deliveries))]
+            assert len(fake.lookups) == 1, name
+        else:
+            with pytest.raises(AmbiguousSendError):
+                await send_in_round(provider, SMS, tries=3, since=datetime.now(UTC))
+            assert fake.lookups == [], name
+        await provider.aclose()
+        assert len(fake.requests) == 1, name
+        assert len(fake.deliveries) == 1, name
 
 
 async def test_the_twilio_status_callback_carries_the_token_url_encoded(

@@ -12,7 +12,8 @@ For each claimed message (the claim and its lease: ``MessageStore.claim_due``):
    empty without either); the encoding and segment count are recorded. ``{etapa}`` is the
    stage's customer-facing name.
 4. The provider for this round sends it (see ``send_round`` for the in-round retries and the
-   fallback). A permanent refusal is ``failed`` at once; an ambiguous one (no answer) is tried
+   fallback). A permanent refusal is ``failed`` at once; an ambiguous one (no answer) is looked
+   up at the provider where it allows it (found: ``sent`` from the lookup's receipt), else tried
    again only where the provider drops repeated keys, else ``failed`` with a warning; any other
    error puts the message back to ``pending`` for a later round (``domain.retry``) until the
    last round, which is ``failed``.
@@ -249,7 +250,11 @@ class DispatchMessages:
         sms = OutgoingSms(idempotency_key=message.send_key, to=message.contact_phone, body=body)
         try:
             receipt = await send_in_round(
-                provider, sms, self.policy.send_tries, self.policy.send_timeout
+                provider,
+                sms,
+                self.policy.send_tries,
+                self.policy.send_timeout,
+                since=self._clock(),
             )
         except PermanentSendError as exc:
             await self._finish(message, self._failed(message, str(exc), provider, body, segments))
