@@ -16,9 +16,10 @@ Rules:
   through the same stages, instants as whole microseconds since the Unix epoch (UTC), days as
   ordinals (``date.toordinal()``). ``blocks_of`` turns ``HistoricalOrder`` values into blocks.
 - ``DeadlineMemo`` also remembers, per UTC hour, the local day (and the deadline "entry") that
-  every instant of the hour shares: an hour with the same UTC offset, local day and entry at
-  its first and last microsecond has them all through (time zones change their offset at most
-  once an hour). An hour where any of them changes is answered instant by instant.
+  every instant of the hour shares: an hour with the same UTC offset at its start and the next
+  hour's has that offset all through (time zones change their offset at most once an hour),
+  and then the same local day and entry all through when its first and last microsecond have
+  them. An hour where any of them changes is answered instant by instant.
 """
 
 from __future__ import annotations
@@ -169,8 +170,8 @@ class DeadlineMemo:
     """``compute_deadline(...).due_at`` for one calendar, remembered (see the module rules)."""
 
     __slots__ = (
-        "_calendar", "_closing", "_closing_us", "_due", "_hours", "_opens", "_opens_us",
-        "_promise", "_zone", "hour_days", "hour_entries",
+        "_calendar", "_closing", "_closing_us", "_due", "_hours", "_offsets", "_opens",
+        "_opens_us", "_promise", "_zone", "hour_days", "hour_entries",
     )  # fmt: skip
 
     def __init__(self, calendar: BranchCalendar) -> None:
@@ -183,6 +184,7 @@ class DeadlineMemo:
         self._due: dict[tuple[int, int, int, str], datetime] = {}
         self._promise: dict[tuple[int, int, Plan], date] = {}
         self._hours: set[int] = set()
+        self._offsets: dict[int, int] = {}
         self.hour_days: dict[int, int] = {}
         """UTC hour (microseconds since the epoch // ``HOUR_US``) → the local day's ordinal
         of every instant in it; an hour not here is unknown yet or holds a change of day."""
@@ -234,11 +236,14 @@ class DeadlineMemo:
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self._zone).date()
 
-    def _offset_us(self, microseconds: int) -> int:
-        """The zone's UTC offset at the instant ``microseconds`` after the epoch."""
-        offset = instant(microseconds).astimezone(self._zone).utcoffset()
-        assert offset is not None
-        return offset // MICROSECOND
+    def _offset_us(self, hour: int) -> int:
+        """The zone's UTC offset (µs) at the start of UTC ``hour``."""
+        found = self._offsets.get(hour)
+        if found is None:
+            offset = instant(hour * HOUR_US).astimezone(self._zone).utcoffset()
+            assert offset is not None
+            found = self._offsets[hour] = offset // MICROSECOND
+        return found
 
     def _bucket(self, moment: int, weekday: int) -> int:
         """``_key``'s bucket for a local time of day given in microseconds."""
@@ -248,16 +253,16 @@ class DeadlineMemo:
 
     def learn_hour(self, hour: int) -> None:
         """Fill ``hour_days`` and ``hour_entries`` for UTC ``hour`` if it has one local day
-        (and one entry) throughout: the same offset at its first and last microsecond (so
-        the same offset all through), and then the same day (and bucket) at both."""
+        (and one entry) throughout: the same offset at its start and the next hour's (so the
+        same offset all through it, as an offset changes at most once an hour), and then the
+        same day (and bucket) at its first and last microsecond."""
         if hour in self._hours:
             return
         self._hours.add(hour)
-        start = hour * HOUR_US
-        offset = self._offset_us(start)
-        if offset != self._offset_us(start + HOUR_US - 1):
+        offset = self._offset_us(hour)
+        if offset != self._offset_us(hour + 1):
             return
-        local = start + offset
+        local = hour * HOUR_US + offset
         day, moment = divmod(local, DAY_US)
         if moment + HOUR_US - 1 >= DAY_US:
             return

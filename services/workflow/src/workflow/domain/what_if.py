@@ -239,8 +239,8 @@ def compare_blocks(
             promises[block.branch] = _Promises(memo, before.plan, after.plan)
         old_totals, new_totals = before.add(block, memo), after.add(block, memo)
         old_promised, new_promised = promises[block.branch].of(block.opened_us)
-        old = list(map(le, _delivery_days(block, old_totals, memo), old_promised))
-        new = list(map(le, _delivery_days(block, new_totals, memo), new_promised))
+        old = list(map(le, delivery_days(block, old_totals, memo), old_promised))
+        new = list(map(le, delivery_days(block, new_totals, memo), new_promised))
         before.on_time += sum(old)
         after.on_time += sum(new)
         for index in compress(count(), map(ne, old, new)):
@@ -323,7 +323,7 @@ def _days(memo: DeadlineMemo, instants: Sequence[int]) -> list[int]:
     return cast(list[int], days)
 
 
-def _delivery_days(block: HistoryBlock, totals: Sequence[float], memo: DeadlineMemo) -> list[int]:
+def delivery_days(block: HistoryBlock, totals: Sequence[float], memo: DeadlineMemo) -> list[int]:
     """The local day (ordinal) of each replayed delivery, ``opened + timedelta(seconds=total)``.
 
     In floating point, ``opened + total * 1e6`` is within a microsecond of the exact instant,
