@@ -59,9 +59,13 @@ DRAFTS = (
 )
 
 
+Run = tuple[date, date, float, list[float], list[bool]]
+"""One order's replay: promised day, delivery day, lead hours, seconds and realness per stage."""
+
+
 def _replay(
     order: HistoricalOrder, stages: Sequence[DraftStage], memo: DeadlineMemo, cal: BranchCalendar
-) -> tuple[date, date, float, list[float], list[bool]]:
+) -> Run:
     total = 0.0
     seconds, real = [], []
     for draft in stages:
@@ -81,9 +85,7 @@ def _replay(
     return promised, delivered.date(), total / 3600.0, seconds, real
 
 
-def _outcome(
-    stages: Sequence[DraftStage], runs: list[tuple[date, date, float, list[float], list[bool]]]
-) -> Outcome:
+def _outcome(stages: Sequence[DraftStage], runs: list[Run]) -> Outcome:
     count = len(runs)
     on_time = sum(1 for promised, delivered, *_ in runs if delivered <= promised)
     figures = []
@@ -124,7 +126,10 @@ def reference(
     calendars: Mapping[str, BranchCalendar],
 ) -> Comparison:
     current = [DraftStage(stage) for stage in STAGES]
-    before, after, to_on_time, to_late = [], [], [], []
+    before: list[Run] = []
+    after: list[Run] = []
+    to_on_time: list[Flip] = []
+    to_late: list[Flip] = []
     promised = recorded = 0
     for order in orders:
         memo, cal = memos[order.branch], calendars[order.branch]
