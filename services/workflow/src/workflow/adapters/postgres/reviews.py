@@ -78,8 +78,8 @@ REPLAY_HISTORY_SQL = (
            ARRAY(SELECT unnest(g.seconds)) FROM (
         SELECT o.branch_id::text AS branch, o.stage_keys AS keys,
                array_agg(o.order_id::text) AS order_ids, array_agg(o.number) AS numbers,
-               array_agg((extract(epoch FROM o.opened_at) * 1000000)::int8) AS opened,
-               array_agg((extract(epoch FROM o.closed_at) * 1000000)::int8) AS closed,
+               array_agg((date_part('epoch', o.opened_at) * 1000000)::int8) AS opened,
+               array_agg((date_part('epoch', o.closed_at) * 1000000)::int8) AS closed,
                array_agg(o.promised_date - date '0001-01-01' + 1) AS promised,
                array_agg(o.stage_seconds) FILTER (WHERE cardinality(o.stage_keys) > 0)
                    AS seconds
@@ -96,7 +96,11 @@ REPLAY_HISTORY_SQL = (
 row per branch and stage keys, its orders' columns as arrays: instants in microseconds since
 the epoch, promised dates as ordinals, and every order's seconds per stage one after the other
 (``unnest`` reads the two-dimensional array row by row). For ``history_block``: a few arrays of
-numbers cost the client far less to decode than a row, a timestamp or a list per order."""
+numbers cost the client far less to decode than a row, a timestamp or a list per order.
+
+``date_part``'s float8 seconds (the microseconds divided by 10^6, correctly rounded) are within
+0.25 µs of the exact value until 2106, so times 10^6 and rounded by the cast they give the
+microseconds exactly, at a fraction of ``extract``'s numeric cost."""
 
 
 _SCHEDULE = """
