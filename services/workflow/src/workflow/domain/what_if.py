@@ -21,12 +21,12 @@ the real on-time rate against the dates really promised is given beside them.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import chain, compress, count, repeat
-from operator import add, floordiv, le, mul, ne, sub, truediv
+from operator import add, floordiv, is_not, le, mul, ne, sub, truediv
 from typing import cast
 
 from workflow.domain.flow import Stage
@@ -271,11 +271,10 @@ def compare_blocks(
         for index in compress(count(), map(ne, old, new)):
             (to_late if old[index] else to_on_time).append((number, index))
         # The recorded rate: the real delivery's day against the date really promised.
-        for day, promised_day in zip(days, block.promised_days, strict=True):
-            if promised_day is not None:
-                promised += 1
-                if day <= promised_day:
-                    recorded += 1
+        with_promise = list(map(is_not, block.promised_days, repeat(None)))
+        promise_days = cast(Iterator[int], compress(block.promised_days, with_promise))
+        promised += sum(with_promise)
+        recorded += sum(map(le, compress(days, with_promise), promise_days))
     ordered: dict[tuple[int, ...], list[float]] = {}
     return Comparison(
         current=_outcome(current_stages, before, ordered),

@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date, datetime
-from operator import add
+from itertools import repeat
+from operator import add, sub, truediv
 from typing import Any
 from uuid import UUID
 
@@ -149,7 +150,7 @@ def history_block(row: Any) -> HistoryBlock:
     spent: Sequence[float] = columns[0] if columns else [0.0] * len(opened)
     for column in columns[1:]:
         spent = list(map(add, spent, column))
-    leads = [(c - o) / 1_000_000 for o, c in zip(opened, closed, strict=True)]
+    leads = map(truediv, map(sub, closed, opened), repeat(1e6))  # int / 1e6: correctly rounded
     return HistoryBlock(
         branch=branch,
         order_ids=order_ids,
@@ -158,7 +159,7 @@ def history_block(row: Any) -> HistoryBlock:
         delivered_us=closed,
         promised_days=promised,
         stage_seconds=dict(zip(keys, columns, strict=True)),
-        outside_seconds=[max(lead - s, 0.0) for lead, s in zip(leads, spent, strict=True)],
+        outside_seconds=list(map(max, map(sub, leads, spent), repeat(0.0))),
     )
 
 
