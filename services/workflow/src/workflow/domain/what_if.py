@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from itertools import chain, compress, count, repeat
-from operator import add, floordiv, is_not, le, mul, ne, sub, truediv
+from operator import add, and_, floordiv, is_not, le, mul, ne, sub, truediv
 from typing import cast
 
 from workflow.domain.flow import Stage
@@ -248,11 +248,13 @@ def compare_blocks(
     """``compare`` over the history as blocks (the same answer for the same orders)."""
     current_stages = [DraftStage(stage) for stage in current]
     before, after = _Replayer(current_stages), _Replayer(draft)
-    to_on_time: list[tuple[int, int]] = []
-    to_late: list[tuple[int, int]] = []
+    to_on_time: list[list[int]] = []
+    """Per block, the orders (their index) late under the current flow, on time in the draft:
+    lists of ints, which the garbage collector does not track (tuples would be)."""
+    to_late: list[list[int]] = []
     promises: dict[str, _Promises] = {}
     promised = recorded = 0
-    for number, block in enumerate(blocks):
+    for block in blocks:
         memo = memos[block.branch]
         if block.branch not in promises:
             promises[block.branch] = _Promises(memo, before.plan, after.plan)
@@ -268,8 +270,9 @@ def compare_blocks(
         new = list(map(le, new_days, new_promised))
         before.on_time += sum(old)
         after.on_time += sum(new)
-        for index in compress(count(), map(ne, old, new)):
-            (to_late if old[index] else to_on_time).append((number, index))
+        changed = list(map(ne, old, new))
+        to_late.append(list(compress(count(), map(and_, changed, old))))
+        to_on_time.append(list(compress(count(), map(and_, changed, new))))
         # The recorded rate: the real delivery's day against the date really promised.
         with_promise = list(map(is_not, block.promised_days, repeat(None)))
         promise_days = cast(Iterator[int], compress(block.promised_days, with_promise))
@@ -280,8 +283,8 @@ def compare_blocks(
         current=_outcome(current_stages, before, ordered),
         draft=_outcome(draft, after, ordered),
         recorded_on_time_rate=rate(recorded, promised),
-        late_to_on_time=len(to_on_time),
-        on_time_to_late=len(to_late),
+        late_to_on_time=sum(map(len, to_on_time)),
+        on_time_to_late=sum(map(len, to_late)),
         late_to_on_time_samples=_sample(to_on_time, blocks, memos, before, after, sample_size),
         on_time_to_late_samples=_sample(to_late, blocks, memos, before, after, sample_size),
     )
@@ -436,7 +439,7 @@ def _hours(seconds: float | None) -> float | None:
 
 
 def _sample(
-    flips: list[tuple[int, int]],
+    flips: list[list[int]],
     blocks: Sequence[HistoryBlock],
     memos: Mapping[str, DeadlineMemo],
     before: _Replayer,
@@ -446,11 +449,14 @@ def _sample(
     """The first ``size`` flips by order number: the same answer every time."""
     first = heapq.nsmallest(
         size,
-        flips,
-        key=lambda at: (blocks[at[0]].numbers[at[1]], blocks[at[0]].order_ids[at[1]]),
+        (
+            (blocks[number].numbers[index], blocks[number].order_ids[index], number, index)
+            for number, indexes in enumerate(flips)
+            for index in indexes
+        ),
     )
     samples = []
-    for number, index in first:
+    for _, _, number, index in first:
         block = blocks[number]
         memo = memos[block.branch]
         opened = instant(block.opened_us[index])
