@@ -9,13 +9,14 @@ A workflow database of its own gets the demo chain's branches and flows and N de
 Measured in the same run, one at a time:
 
 1. **Raw baseline**: the history query alone (``REPLAY_HISTORY_SQL``: every order of the
-   period, one ``delivered_summaries`` row each with its seconds per stage), fetched with
-   asyncpg, in a REPEATABLE READ READ ONLY transaction. Beside it, the same orders gathered
-   from every stage entry (``ENTRIES_HISTORY_SQL``, what the what-if read before the
-   summaries).
+   period from ``delivered_summaries``, as arrays, one row per branch and stages gone
+   through), fetched with asyncpg, in a REPEATABLE READ READ ONLY transaction. Beside it, the
+   same orders gathered from every stage entry (``ENTRIES_HISTORY_SQL``, what the what-if read
+   before the summaries).
 2. **What-if**: the use case behind ``POST /api/v1/service-types/{code}/what-if`` with the
-   bottleneck stage removed — the same fetch, the orders decoded, every one replayed under the
-   current flow and under the draft, the comparison built. Target: under 2 s.
+   bottleneck stage removed — the same fetch, the arrays decoded into columns, every order
+   replayed under the current flow and under the draft, the comparison built. Target: under
+   2 s.
 3. **Live flow beside it**: while what-ifs run, another connection updates order rows as the
    consumers do (one short transaction each); their latency against the same updates with
    nothing else running. The what-if's snapshot takes no row locks, so they never wait for it.

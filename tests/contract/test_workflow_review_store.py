@@ -16,6 +16,7 @@ import asyncpg
 import pytest
 
 from tests.contract.workflow_stores import DATABASE
+from tests.fakes.history_blocks import orders_of
 from tests.fakes.workflow_kit import T0, new_order, opened_decision, seed
 from tests.fakes.workflow_stores import FakeReviewStore, FakeStores, FakeWorkflowDatabase
 from workflow.adapters.postgres.reviews import PostgresReviewStore
@@ -226,12 +227,12 @@ async def test_the_delivered_history_and_finished_stays_of_a_period(world: World
         elsewhere = await world.reviews.delivered_history(
             chain, "teste", date(2026, 3, 1), date(2026, 3, 31), frozenset({uuid.uuid4()})
         )
-        lean = await world.reviews.delivered_history(
-            chain, "teste", date(2026, 3, 1), date(2026, 3, 31), None, replay_only=True
+        blocks = await world.reviews.replay_history(
+            chain, "teste", date(2026, 3, 1), date(2026, 3, 31), None
         )
     by_id = {h.order_id: h for h in history}
     # What a replay reads, and the defaults for the rest.
-    assert sorted(lean, key=lambda h: h.order_id) == sorted(
+    assert orders_of(blocks) == sorted(
         (
             replace(h, flow_version=0, late_stage=None, late_stages=frozenset(), lab_code=None)
             for h in history

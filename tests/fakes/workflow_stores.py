@@ -23,7 +23,7 @@ from etapa_contracts.events import BranchSnapshot, Event
 from workflow.adapters.postgres.reviews import historical_order
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import FlowVersion, Stage
-from workflow.domain.history import HistoricalOrder
+from workflow.domain.history import HistoricalOrder, HistoryBlock, blocks_of
 from workflow.domain.json_types import JsonObject
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState, State
@@ -688,8 +688,6 @@ class FakeReviewStore:
         date_from: date,
         date_to: date,
         branches: frozenset[UUID] | None,
-        *,
-        replay_only: bool = False,
     ) -> list[HistoricalOrder]:
         found = []
         for row in self._delivered(chain_id, service_type, date_from, date_to, branches):
@@ -712,14 +710,19 @@ class FakeReviewStore:
                     }
                 )
             )
-        if replay_only:
-            # Only what a replay reads: the rest keeps its defaults, as PostgreSQL's.
-            return [
-                replace(o, flow_version=0, late_stage=None, late_stages=frozenset(),
-                        paused_seconds=0.0, lab_code=None)
-                for o in found
-            ]  # fmt: skip
         return found
+
+    async def replay_history(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: frozenset[UUID] | None,
+    ) -> list[HistoryBlock]:
+        return blocks_of(
+            await self.delivered_history(chain_id, service_type, date_from, date_to, branches)
+        )
 
     async def finished_stays(
         self,

@@ -20,23 +20,35 @@ the real on-time rate against the dates really promised is given beside them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import heapq
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from itertools import chain, compress, count, repeat
+from operator import add, and_, floordiv, is_not, le, mul, ne, sub, truediv
+from typing import cast
 
 from workflow.domain.flow import Stage
 from workflow.domain.history import (
+    HOUR_US,
     DeadlineMemo,
-    Entry,
+    EntryKey,
     HistoricalOrder,
-    median,
-    percentile,
+    HistoryBlock,
+    Plan,
+    blocks_of,
+    instant,
     plan_of,
+    ranked,
     rate,
 )
 
 SAMPLE_SIZE = 10
+_NEAR_US = 2.0
+"""Twice the most a replayed delivery computed in floating point is off the exact instant."""
+_SAME_S = 1e-7
+"""A replay this close (seconds) to the real lead time ends on the real delivery instant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +80,16 @@ class Replayed:
 
 
 class _Replayer:
-    """One flow, ready to replay many orders: what each stage takes, and the figures so far.
+    """One flow, replaying the history block by block, a column at a time.
 
-    The loop over 100,000 orders is the what-if's cost, so it keeps to floats, dict lookups and
-    the memo (no object per order): the seconds per stage go straight into their columns, and
-    only a stage the order never went through (rule 2) leaves the loop's fast path.
+    The work over 100,000 orders is the what-if's cost, so it keeps to columns: a stage every
+    order of a block went through takes the block's column as it is (rule 1), and each order's
+    running total is the previous totals plus that column (``map(add, ...)``: the same float
+    additions, in the same order, as adding stage by stage). Only a stage the block's orders
+    never went through (rule 2) is worked out order by order.
     """
 
-    __slots__ = (
-        "columns", "keys", "leads", "missing", "on_time", "plan", "planned", "steps", "typed",
-    )  # fmt: skip
+    __slots__ = ("columns", "keys", "missing", "on_time", "plan", "planned", "totals", "typed")
 
     def __init__(self, stages: Sequence[DraftStage]) -> None:
         self.keys = tuple(d.stage.key for d in stages)
@@ -86,72 +98,82 @@ class _Replayer:
         )
         self.planned = plan_of([d.stage for d in stages])
         self.plan = self.planned
-        self.columns: list[list[float]] = [[] for _ in stages]
-        self.steps = tuple(
-            zip(
-                self.keys,
-                range(len(stages)),
-                [column.append for column in self.columns],
-                strict=True,
-            )
-        )
+        self.columns: list[list[Sequence[float]]] = [[] for _ in stages]
+        """Per stage, each block's seconds there."""
         self.missing = [0] * len(stages)
         """Per stage, the orders that never went through it (their time there is not real)."""
-        self.leads: list[float] = []
+        self.totals: list[list[float]] = []
+        """Per block, each order's seconds from opening to replayed delivery."""
         self.on_time = 0
+
+    @property
+    def orders(self) -> int:
+        return sum(len(totals) for totals in self.totals)
 
     @property
     def real(self) -> list[int]:
         """Per stage, the orders whose time there is their real one (rule 1)."""
-        count = len(self.leads)
+        count = self.orders
         return [count - missing for missing in self.missing]
 
-    def _not_gone_through(
-        self, index: int, opened: datetime, total: float, memo: DeadlineMemo
-    ) -> float:
-        """Rule 2: the typed time, or the planned time from where the replay has got to."""
-        self.missing[index] += 1
-        seconds = self.typed[index]
-        if seconds is None:
-            at = opened + timedelta(seconds=total)
-            days, counting = self.planned[index]
-            seconds = max((memo.due_at(at, days, counting) - at).total_seconds(), 0.0)
-        return seconds
-
     def add(
-        self, order: HistoricalOrder, memo: DeadlineMemo, entry: Entry | None = None
-    ) -> tuple[date, datetime, date]:
-        """Replay ``order`` (rules 1–4); (promised day, delivery instant, delivery day).
+        self,
+        block: HistoryBlock,
+        memo: DeadlineMemo,
+        prefixes: dict[tuple[str, ...], list[float]] | None = None,
+    ) -> list[float]:
+        """Replay ``block``'s orders (rules 1–3): their seconds from opening to delivery.
 
-        ``entry`` is ``memo.entry(order.opened_at)`` when the caller has it already."""
-        opened = order.opened_at
-        spent = order.stage_seconds.get
-        total = 0.0
-        for key, index, append in self.steps:
-            seconds = spent(key)
-            if seconds is None:
-                seconds = self._not_gone_through(index, opened, total, memo)
-            append(seconds)
-            total += seconds
-        total += order.outside_seconds
-        delivered_at = opened + timedelta(seconds=total)
-        delivered_on = memo.local_day(delivered_at)
-        promised_on = memo.promise(opened if entry is None else entry, self.plan)
-        self.leads.append(total / 3600.0)
-        if delivered_on <= promised_on:
-            self.on_time += 1
-        return promised_on, delivered_at, delivered_on
+        ``prefixes`` shares running totals between flows that start with the same stages the
+        block's orders went through (the same sums: they are computed once)."""
+        size = len(block)
+        totals: list[float] = [0.0] * size
+        path: tuple[str, ...] = ()
+        for index, key in enumerate(self.keys):
+            column = block.stage_seconds.get(key)
+            if column is None:
+                prefixes = None
+                column = self._not_gone_through(index, block, totals, memo)
+            self.columns[index].append(column)
+            if prefixes is None:
+                totals = list(map(add, totals, column))
+                continue
+            path += (key,)
+            shared = prefixes.get(path)
+            if shared is None:
+                shared = prefixes[path] = list(map(add, totals, column))
+            totals = shared
+        totals = list(map(add, totals, block.outside_seconds))
+        self.totals.append(totals)
+        return totals
+
+    def _not_gone_through(
+        self, index: int, block: HistoryBlock, totals: list[float], memo: DeadlineMemo
+    ) -> Sequence[float]:
+        """Rule 2: the typed time, or the planned time from where each replay has got to."""
+        self.missing[index] += len(block)
+        typed = self.typed[index]
+        if typed is not None:
+            return [typed] * len(block)
+        days, counting = self.planned[index]
+        column = []
+        for opened, total in zip(block.opened_us, totals, strict=True):
+            at = instant(opened) + timedelta(seconds=total)
+            column.append(max((memo.due_at(at, days, counting) - at).total_seconds(), 0.0))
+        return column
 
 
 def replay(order: HistoricalOrder, stages: Sequence[DraftStage], memo: DeadlineMemo) -> Replayed:
     """One order under ``stages`` (rules 1–4)."""
     replayer = _Replayer(stages)
-    promised_on, delivered_at, delivered_on = replayer.add(order, memo)
+    (block,) = blocks_of([order])
+    (total,) = replayer.add(block, memo)
+    delivered_at = order.opened_at + timedelta(seconds=total)
     return Replayed(
-        promised_on,
+        memo.promise(order.opened_at, replayer.plan),
         delivered_at,
-        delivered_on,
-        tuple(column[0] for column in replayer.columns),
+        memo.local_day(delivered_at),
+        tuple(columns[0][0] for columns in replayer.columns),
         tuple(not missing for missing in replayer.missing),
     )
 
@@ -213,45 +235,177 @@ def compare(
 
     ``memos`` holds one ``DeadlineMemo`` per branch key of the orders.
     """
+    return compare_blocks(blocks_of(orders), current, draft, memos, sample_size)
+
+
+def compare_blocks(
+    blocks: Sequence[HistoryBlock],
+    current: Sequence[Stage],
+    draft: Sequence[DraftStage],
+    memos: Mapping[str, DeadlineMemo],
+    sample_size: int = SAMPLE_SIZE,
+) -> Comparison:
+    """``compare`` over the history as blocks (the same answer for the same orders)."""
     current_stages = [DraftStage(stage) for stage in current]
     before, after = _Replayer(current_stages), _Replayer(draft)
-    to_on_time: list[Flip] = []
-    to_late: list[Flip] = []
+    to_on_time: list[list[int]] = []
+    """Per block, the orders (their index) late under the current flow, on time in the draft:
+    lists of ints, which the garbage collector does not track (tuples would be)."""
+    to_late: list[list[int]] = []
+    promises: dict[str, _Promises] = {}
     promised = recorded = 0
-    for order in orders:
-        memo = memos[order.branch]
-        entry = memo.entry(order.opened_at)
-        old_promised, _, old_delivered = before.add(order, memo, entry)
-        new_promised, _, new_delivered = after.add(order, memo, entry)
-        was_on_time = old_delivered <= old_promised
-        if was_on_time != (new_delivered <= new_promised):
-            flip = Flip(
-                order.order_id, order.number, old_promised, old_delivered, new_promised,
-                new_delivered,
-            )  # fmt: skip
-            (to_late if was_on_time else to_on_time).append(flip)
-        if order.promised_date is not None:
-            promised += 1
-            if memo.local_day(order.delivered_at) <= order.promised_date:
-                recorded += 1
+    for block in blocks:
+        memo = memos[block.branch]
+        if block.branch not in promises:
+            promises[block.branch] = _Promises(memo, before.plan, after.plan)
+        prefixes: dict[tuple[str, ...], list[float]] = {}
+        old_totals = before.add(block, memo, prefixes)
+        new_totals = after.add(block, memo, prefixes)
+        old_promised, new_promised = promises[block.branch].of(block.opened_us)
+        days = _days(memo, block.delivered_us)
+        leads = list(map(truediv, map(sub, block.delivered_us, block.opened_us), repeat(1e6)))
+        old_days = _replayed_days(block, old_totals, memo, leads, days)
+        new_days = _replayed_days(block, new_totals, memo, leads, days)
+        old = list(map(le, old_days, old_promised))
+        new = list(map(le, new_days, new_promised))
+        before.on_time += sum(old)
+        after.on_time += sum(new)
+        changed = list(map(ne, old, new))
+        to_late.append(list(compress(count(), map(and_, changed, old))))
+        to_on_time.append(list(compress(count(), map(and_, changed, new))))
+        # The recorded rate: the real delivery's day against the date really promised.
+        with_promise = list(map(is_not, block.promised_days, repeat(None)))
+        promise_days = cast(Iterator[int], compress(block.promised_days, with_promise))
+        promised += sum(with_promise)
+        recorded += sum(map(le, compress(days, with_promise), promise_days))
+    ordered: dict[tuple[int, ...], list[float]] = {}
     return Comparison(
-        current=_outcome(current_stages, before),
-        draft=_outcome(draft, after),
+        current=_outcome(current_stages, before, ordered),
+        draft=_outcome(draft, after, ordered),
         recorded_on_time_rate=rate(recorded, promised),
-        late_to_on_time=len(to_on_time),
-        on_time_to_late=len(to_late),
-        late_to_on_time_samples=_sample(to_on_time, sample_size),
-        on_time_to_late_samples=_sample(to_late, sample_size),
+        late_to_on_time=sum(map(len, to_on_time)),
+        on_time_to_late=sum(map(len, to_late)),
+        late_to_on_time_samples=_sample(to_on_time, blocks, memos, before, after, sample_size),
+        on_time_to_late_samples=_sample(to_late, blocks, memos, before, after, sample_size),
     )
 
 
-def _outcome(stages: Sequence[DraftStage], replayer: _Replayer) -> Outcome:
-    """The figures of one flow's replays."""
-    count = len(replayer.leads)
+class _Promises:
+    """The promised days (ordinals) under both plans for orders of one branch, by the UTC hour
+    of their opening where every instant of the hour has the same entry."""
+
+    __slots__ = ("_after", "_before", "_by_entry", "_memo", "after", "before")
+
+    def __init__(self, memo: DeadlineMemo, before: Plan, after: Plan) -> None:
+        self._memo, self._before, self._after = memo, before, after
+        self._by_entry: dict[EntryKey, tuple[int, int]] = {}
+        self.before: dict[int, int] = {}
+        self.after: dict[int, int] = {}
+
+    def of(self, opened_us: Sequence[int]) -> tuple[list[int], list[int]]:
+        """Each order's promised day under the plan before, and after."""
+        hours = list(map(floordiv, opened_us, repeat(HOUR_US)))
+        for hour in set(hours).difference(self.before):
+            self._learn(hour)
+        before = list(map(self.before.get, hours))
+        after = list(map(self.after.get, hours))
+        if None in before:
+            for index, found in enumerate(before):
+                if found is None:
+                    before[index], after[index] = self._at(opened_us[index])
+        return cast(list[int], before), cast(list[int], after)
+
+    def _learn(self, hour: int) -> None:
+        memo = self._memo
+        memo.learn_hour(hour)
+        key = memo.hour_entries.get(hour)
+        if key is not None:
+            self.before[hour], self.after[hour] = self._at(hour * HOUR_US, key)
+
+    def _at(self, opened: int, key: EntryKey | None = None) -> tuple[int, int]:
+        memo = self._memo
+        if key is None:
+            key = memo.entry_key(opened)
+        found = self._by_entry.get(key)
+        if found is None:
+            entry = memo.entry(instant(opened))
+            found = self._by_entry[key] = (
+                memo.promise(entry, self._before).toordinal(),
+                memo.promise(entry, self._after).toordinal(),
+            )
+        return found
+
+
+def _days(memo: DeadlineMemo, instants: Sequence[int]) -> list[int]:
+    """The local day (ordinal) of each instant (microseconds since the epoch)."""
+    hours = list(map(floordiv, instants, repeat(HOUR_US)))
+    for hour in set(hours).difference(memo.hour_days):
+        memo.learn_hour(hour)
+    days = list(map(memo.hour_days.get, hours))
+    if None in days:
+        for index, day in enumerate(days):
+            if day is None:
+                days[index] = memo.day_of(instants[index])
+    return cast(list[int], days)
+
+
+def _replayed_days(
+    block: HistoryBlock,
+    totals: Sequence[float],
+    memo: DeadlineMemo,
+    leads: Sequence[float],
+    days: list[int],
+) -> list[int]:
+    """``delivery_days``; or, when every replay of the block ends within 0.1 µs of the real
+    delivery (the current flow, mostly), the real deliveries' ``days``: rounded to the
+    microsecond, as ``timedelta(seconds=total)`` does, such a replay ends on the real instant."""
+    if max(map(abs, map(sub, totals, leads)), default=0.0) < _SAME_S:
+        return days
+    return delivery_days(block, totals, memo)
+
+
+def delivery_days(block: HistoryBlock, totals: Sequence[float], memo: DeadlineMemo) -> list[int]:
+    """The local day (ordinal) of each replayed delivery, ``opened + timedelta(seconds=total)``.
+
+    In floating point, ``opened + total * 1e6`` is within a microsecond of the exact instant,
+    so the exact one lies between that less and plus 2 µs: when both fall in hours of the same
+    local day, that is its day. Otherwise (an hour that changes day, or the edge of a day) the
+    day is worked out exactly."""
+    hour = float(HOUR_US)
+    at = list(map(add, block.opened_us, map(mul, totals, repeat(1e6))))
+    early = list(map(floordiv, map(sub, at, repeat(_NEAR_US)), repeat(hour)))
+    late = list(map(floordiv, map(add, at, repeat(_NEAR_US)), repeat(hour)))
+    for unknown in set(early).union(late).difference(memo.hour_days):
+        memo.learn_hour(int(unknown))
+    days = list(map(memo.hour_days.get, early))
+    unsure = list(compress(count(), map(ne, days, map(memo.hour_days.get, late))))
+    if None in days:
+        unsure.extend(index for index, day in enumerate(days) if day is None)
+    for index in unsure:
+        days[index] = memo.day_after(block.opened_us[index], totals[index])
+    return cast(list[int], days)
+
+
+def _outcome(
+    stages: Sequence[DraftStage],
+    replayer: _Replayer,
+    ordered: dict[tuple[int, ...], list[float]] | None = None,
+) -> Outcome:
+    """The figures of one flow's replays. Percentiles are taken over the seconds and then put
+    in hours: the same values as over hours, as dividing by 3,600 keeps the order.
+
+    ``ordered`` remembers sorted columns by the identity of their blocks' columns: a stage both
+    flows keep with real times is sorted once."""
+    sorted_columns = {} if ordered is None else ordered
+    count = replayer.orders
     real = replayer.real
     figures = []
     for index, draft in enumerate(stages):
-        hours = [seconds / 3600.0 for seconds in replayer.columns[index]]
+        columns = replayer.columns[index]
+        identity = tuple(id(column) for column in columns)
+        seconds = sorted_columns.get(identity)
+        if seconds is None:
+            seconds = sorted_columns[identity] = sorted(chain.from_iterable(columns))
         real_orders = real[index]
         if count and real_orders * 2 >= count:
             source = TimeSource.REAL
@@ -265,20 +419,53 @@ def _outcome(stages: Sequence[DraftStage], replayer: _Replayer) -> Outcome:
                 counting=draft.stage.counting.value,
                 source=source,
                 real_orders=real_orders,
-                median_hours=median(hours),
-                p90_hours=percentile(hours, 0.9),
+                median_hours=_hours(ranked(seconds, 0.5)),
+                p90_hours=_hours(ranked(seconds, 0.9)),
             )
         )
+    leads = sorted(chain.from_iterable(replayer.totals))
     return Outcome(
         orders=count,
         on_time=replayer.on_time,
         on_time_rate=rate(replayer.on_time, count),
-        median_lead_hours=median(replayer.leads),
-        p90_lead_hours=percentile(replayer.leads, 0.9),
+        median_lead_hours=_hours(ranked(leads, 0.5)),
+        p90_lead_hours=_hours(ranked(leads, 0.9)),
         stages=tuple(figures),
     )
 
 
-def _sample(flips: list[Flip], size: int) -> tuple[Flip, ...]:
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 3600.0
+
+
+def _sample(
+    flips: list[list[int]],
+    blocks: Sequence[HistoryBlock],
+    memos: Mapping[str, DeadlineMemo],
+    before: _Replayer,
+    after: _Replayer,
+    size: int,
+) -> tuple[Flip, ...]:
     """The first ``size`` flips by order number: the same answer every time."""
-    return tuple(sorted(flips, key=lambda flip: (flip.number, flip.order_id))[:size])
+    first = heapq.nsmallest(
+        size,
+        (
+            (blocks[number].numbers[index], blocks[number].order_ids[index], number, index)
+            for number, indexes in enumerate(flips)
+            for index in indexes
+        ),
+    )
+    samples = []
+    for _, _, number, index in first:
+        block = blocks[number]
+        memo = memos[block.branch]
+        opened = instant(block.opened_us[index])
+        entry = memo.entry(opened)
+        old = memo.local_day(opened + timedelta(seconds=before.totals[number][index]))
+        new = memo.local_day(opened + timedelta(seconds=after.totals[number][index]))
+        flip = Flip(
+            block.order_ids[index], block.numbers[index], memo.promise(entry, before.plan), old,
+            memo.promise(entry, after.plan), new,
+        )  # fmt: skip
+        samples.append(flip)
+    return tuple(samples)

@@ -19,7 +19,7 @@ from etapa_contracts.events import BranchSnapshot, Event
 from workflow.domain.calendar import BranchCalendar
 from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import FlowVersion, Stage
-from workflow.domain.history import HistoricalOrder
+from workflow.domain.history import HistoricalOrder, HistoryBlock
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState
 from workflow.domain.planned_days import Stay
@@ -252,13 +252,20 @@ class ReviewStore(Protocol):
         date_from: date,
         date_to: date,
         branches: frozenset[UUID] | None,
-        *,
-        replay_only: bool = False,
     ) -> list[HistoricalOrder]:
-        """The type's orders delivered on local days ``date_from``–``date_to``, with stays.
+        """The type's orders delivered on local days ``date_from``–``date_to``, with stays."""
+        ...
 
-        ``replay_only``: only what a what-if replay reads (no lateness, lab, pause or flow
-        version: those keep their defaults), which is quicker to fetch."""
+    async def replay_history(
+        self,
+        chain_id: UUID,
+        service_type: str,
+        date_from: date,
+        date_to: date,
+        branches: frozenset[UUID] | None,
+    ) -> list[HistoryBlock]:
+        """The same orders as ``delivered_history`` with only what a what-if replay reads, as
+        blocks of columns (by branch and the stages the orders went through)."""
         ...
 
     async def finished_stays(

@@ -32,7 +32,7 @@ from workflow.domain.process_review import (
     review_periods,
 )
 from workflow.domain.records import ProcessReviewRecord, ReviewScheduleRecord
-from workflow.domain.what_if import Comparison, DraftStage, compare
+from workflow.domain.what_if import Comparison, DraftStage, compare_blocks
 from workflow.usecases.ports import Calendars, ReviewStore
 
 Branches = frozenset[UUID] | None
@@ -59,15 +59,11 @@ async def _snapshot(
     date_to: date,
     branches: Branches,
     now: datetime,
-    *,
-    replay_only: bool = False,
 ) -> Snapshot:
     flow = await store.latest_flow(chain_id, code)
     if flow is None:
         raise UnknownType(code)
-    orders = await store.delivered_history(
-        chain_id, code, date_from, date_to, branches, replay_only=replay_only
-    )
+    orders = await store.delivered_history(chain_id, code, date_from, date_to, branches)
     memos = await _memos(store, calendars, chain_id, now)
     return Snapshot(flow, orders, memos)
 
@@ -100,10 +96,12 @@ async def what_if(
     now: datetime,
 ) -> WhatIf:
     async with store.read_only():
-        snap = await _snapshot(
-            store, calendars, chain_id, code, date_from, date_to, branches, now, replay_only=True
-        )
-    return WhatIf(snap.flow, compare(snap.orders, snap.flow.stages, draft, snap.memos))
+        flow = await store.latest_flow(chain_id, code)
+        if flow is None:
+            raise UnknownType(code)
+        blocks = await store.replay_history(chain_id, code, date_from, date_to, branches)
+        memos = await _memos(store, calendars, chain_id, now)
+    return WhatIf(flow, compare_blocks(blocks, flow.stages, draft, memos))
 
 
 @dataclass(frozen=True, slots=True)
