@@ -16,6 +16,7 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import time
@@ -147,14 +148,38 @@ async def retire_queues(
     amqp_url: str, topology: Topology, service: str, routing_keys: tuple[str, ...]
 ) -> dict[str, int]:
     """Retire ``service``'s queues of events it no longer consumes (``shared.wiring.RETIRED``):
-    unbind each from the events exchange, so it stops filling, and delete it with its
-    dead-letter queue when empty. A queue that still holds messages is kept (logged, with its
-    count) for a person to replay or purge; a missing one is skipped. Returns what each held.
+    unbind each from the events exchange, so it stops filling, then delete it with its
+    dead-letter queue if it holds nothing (counted after the unbind; quorum queues have no
+    delete-if-empty). A queue that still holds messages is kept (logged, with its count) for a
+    person to replay or purge; a missing one is skipped. Returns what each held.
 
     On a connection of its own: a passive declare of a missing queue closes its channel."""
     held: dict[str, int] = {}
     if not routing_keys:
         return held
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        for routing_key in routing_keys:
+            name = topology.queue_name(service, routing_key)
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                continue  # never declared, or already retired
+            await queue.unbind(topology.events_exchange, routing_key)
+            queue = await channel.declare_queue(name, passive=True)  # counted after the unbind
+            held[name] = count = queue.declaration_result.message_count or 0
+            if count:
+                log.warning("retired_queue_not_empty", queue=name, messages=count)
+                continue
+            await channel.queue_delete(name)
+            log.info("retired_queue_deleted", queue=name)
+            dead_letters = topology.dead_letter_queue_name(name)
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):  # none: nothing to do
+                dead = await channel.declare_queue(dead_letters, passive=True)
+                if not dead.declaration_result.message_count:
+                    await channel.queue_delete(dead_letters)
+    return held
     connection = await aio_pika.connect(amqp_url, timeout=10)
     async with connection:
         for routing_key in routing_keys:
