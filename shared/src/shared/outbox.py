@@ -6,8 +6,9 @@ Rules:
   every event consumer) wakes this process's relay in memory once it has committed, if it
   enqueued something — no ``NOTIFY``, so no PostgreSQL notify lock at every commit. A
   transaction opened some other way, or in a process without a relay (a script), sends one
-  ``NOTIFY`` instead, which every relay LISTENs to. The poll interval covers the rest: rows
-  another replica committed whose relay is busy, a lost LISTEN connection.
+  ``NOTIFY`` instead, which every relay with a LISTEN connection hears (none behind PgBouncer
+  in transaction mode). The poll interval covers the rest: rows another replica committed while
+  its relay was busy, a lost LISTEN connection, a relay that cannot LISTEN.
 - The relay takes a batch in ``id`` order and publishes it on one channel, every publish
   ``mandatory`` and persistent, sent in ``id`` order; the publisher confirms are awaited together
   (a batch costs about one broker round trip, not one per row). Rows the broker confirmed are
@@ -133,7 +134,7 @@ class OutboxRelay:
         pool: asyncpg.Pool,
         publish: Publish,
         *,
-        database_url: str,
+        database_url: str | None,
         batch_size: int = 200,
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
@@ -162,14 +163,22 @@ class OutboxRelay:
         )
 
     async def run(self) -> None:
-        """Relay for ever (``shared.loops``: no error ends it, ``/ready`` sees its rounds)."""
-        listener = asyncio.create_task(self._listen(), name="outbox-listener")
+        """Relay for ever (``shared.loops``: no error ends it, ``/ready`` sees its rounds).
+
+        Without a ``database_url`` to LISTEN at (PgBouncer in transaction mode cannot carry a
+        LISTEN), the in-process wake and the poll interval find new events."""
+        listener = (
+            asyncio.create_task(self._listen(self._database_url), name="outbox-listener")
+            if self._database_url is not None
+            else None
+        )
         _local_relays.add(self._wakeup)
         try:
             await self.loop.run()
         finally:
             _local_relays.discard(self._wakeup)
-            listener.cancel()
+            if listener is not None:
+                listener.cancel()
 
     async def round(self) -> bool:
         """One batch; ``True`` (go on at once) after a full batch or a broker pause."""
@@ -180,11 +189,11 @@ class OutboxRelay:
             return True
         return published >= self._batch_size
 
-    async def _listen(self) -> None:
+    async def _listen(self, url: str) -> None:
         """Keep one LISTEN connection open; the poll interval covers the time it is down."""
         while True:
             try:
-                conn = await asyncpg.connect(self._database_url)
+                conn = await asyncpg.connect(url)
                 closed = asyncio.Event()
                 conn.add_termination_listener(lambda *_, ended=closed: ended.set())
                 try:
