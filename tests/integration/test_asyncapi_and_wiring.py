@@ -24,8 +24,13 @@ from tests.integration.harness import RunningServices
 pytestmark = pytest.mark.integration
 
 CHANNELS = {
-    "intake": ("lab.", "order.opened", "intake.order.stage_changed"),
-    "workflow": ("workflow.order.opened", "order.stage_changed", "service_type.published"),
+    "intake": ("lab.", "order.opened", "intake.order.remake_opened"),
+    "workflow": (
+        "workflow.order.opened",
+        "order.stage_changed",
+        "service_type.published",
+        "order.remake_opened",
+    ),
     "notifier": ("notifier.order.stage_changed", "notification.status"),
 }
 

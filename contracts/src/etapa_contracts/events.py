@@ -230,6 +230,22 @@ class OrderStageChanged(Event):
     )
 
 
+class RemakeOpened(Event):
+    """Workflow opened a remake or warranty order on reopening an order (in the same
+    transaction); intake registers it as a copy of the original's registration under its new
+    id and number, so staff actions and lab messages can name it."""
+
+    TYPE = "order.remake_opened"
+    type: Literal["order.remake_opened"] = "order.remake_opened"
+    version: Literal[1] = 1
+    order_id: UUID = Field(description="the new order's id")
+    order_number: str = Field(description="the new order's number, e.g. SP01-000123-R1")
+    branch_id: UUID
+    reopened_from: UUID = Field(description="the original order, whose customer it shares")
+    reopen_kind: Literal["remake", "warranty"]
+    opened_at: datetime
+
+
 RiskLevel = Literal["on_track", "at_risk", "overdue"]
 
 
@@ -307,6 +323,7 @@ ALL_EVENTS: tuple[type[Event], ...] = (
     OrderAction,
     LabStatus,
     OrderStageChanged,
+    RemakeOpened,
     OrderRiskChanged,
     OrderClosed,
     NotificationStatus,

@@ -16,12 +16,14 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+import aio_pika
 import asyncpg
 from faststream import AckPolicy
 from faststream.rabbit import (
@@ -44,7 +46,7 @@ from shared import inbox
 from shared.database import DATABASE_OUTAGE, Connection
 from shared.logging import correlation_scope, get_logger
 from shared.metrics import HANDLING_SECONDS, MESSAGES_HANDLED
-from shared.outbox import OutboxMessage
+from shared.outbox import OutboxMessage, committing
 from shared.tracing import continued, mark_correlation
 from shared.wiring import consumers_of
 
@@ -140,6 +142,65 @@ async def declare_consumers_of(
             await declare_consumer_queue(broker, topology, service, event_type.routing_key())
             names.append(topology.queue_name(service, event_type.routing_key()))
     return names
+
+
+async def retire_queues(
+    amqp_url: str, topology: Topology, service: str, routing_keys: tuple[str, ...]
+) -> dict[str, int]:
+    """Retire ``service``'s queues of events it no longer consumes (``shared.wiring.RETIRED``):
+    unbind each from the events exchange, so it stops filling, then delete it with its
+    dead-letter queue if it holds nothing (counted after the unbind; quorum queues have no
+    delete-if-empty). A queue that still holds messages is kept (logged, with its count) for a
+    person to replay or purge; a missing one is skipped. Returns what each held.
+
+    On a connection of its own: a passive declare of a missing queue closes its channel."""
+    held: dict[str, int] = {}
+    if not routing_keys:
+        return held
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        for routing_key in routing_keys:
+            name = topology.queue_name(service, routing_key)
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                continue  # never declared, or already retired
+            await queue.unbind(topology.events_exchange, routing_key)
+            queue = await channel.declare_queue(name, passive=True)  # counted after the unbind
+            held[name] = count = queue.declaration_result.message_count or 0
+            if count:
+                log.warning("retired_queue_not_empty", queue=name, messages=count)
+                continue
+            await channel.queue_delete(name)
+            log.info("retired_queue_deleted", queue=name)
+            dead_letters = topology.dead_letter_queue_name(name)
+            with contextlib.suppress(aio_pika.exceptions.ChannelClosed):  # none: nothing to do
+                dead = await channel.declare_queue(dead_letters, passive=True)
+                if not dead.declaration_result.message_count:
+                    await channel.queue_delete(dead_letters)
+    return held
+    connection = await aio_pika.connect(amqp_url, timeout=10)
+    async with connection:
+        for routing_key in routing_keys:
+            name = topology.queue_name(service, routing_key)
+            channel = await connection.channel()
+            try:
+                queue = await channel.declare_queue(name, passive=True)
+            except aio_pika.exceptions.ChannelClosed:
+                continue  # never declared, or already retired
+            await queue.unbind(topology.events_exchange, routing_key)
+            count = queue.declaration_result.message_count or 0
+            held[name] = count
+            if count:
+                log.warning("retired_queue_not_empty", queue=name, messages=count)
+                continue
+            await queue.delete(if_unused=False, if_empty=True)
+            dead = await channel.declare_queue(topology.dead_letter_queue_name(name), passive=True)
+            if not dead.declaration_result.message_count:
+                await dead.delete(if_unused=False, if_empty=True)
+            log.info("retired_queue_deleted", queue=name)
+    return held
 
 
 def document_publishers(
@@ -254,7 +315,7 @@ class Subscriptions:
         pool = self._pool
 
         async def handle_once(event: Any) -> None:
-            async with pool.acquire() as conn, conn.transaction():
+            async with pool.acquire() as conn, committing(conn):
                 if not await inbox.claim(conn, consumer, event.message_id, event.chain_id):
                     MESSAGES_HANDLED.labels(
                         service=service, consumer=consumer, outcome="duplicate"

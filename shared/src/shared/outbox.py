@@ -2,15 +2,29 @@
 
 Rules:
 - ``enqueue`` runs inside the caller's transaction; the event exists only if the change commits.
-- The relay publishes in ``id`` order with publisher confirms and ``mandatory``; a row is marked
-  published only after the broker confirmed it. A crash between confirm and mark publishes the
-  row again, which the consumers' inbox absorbs (at-least-once, effect exactly once).
+- Waking the relay: a transaction opened with ``committing`` (the services' units of work and
+  every event consumer) wakes this process's relay in memory once it has committed, if it
+  enqueued something — no ``NOTIFY``, so no PostgreSQL notify lock at every commit. A
+  transaction opened some other way, or in a process without a relay (a script), sends one
+  ``NOTIFY`` instead, which every relay with a LISTEN connection hears (none behind PgBouncer
+  in transaction mode). The poll interval covers the rest: rows another replica committed while
+  its relay was busy, a lost LISTEN connection, a relay that cannot LISTEN.
+- The relay takes a batch in ``id`` order and publishes it on one channel, every publish
+  ``mandatory`` and persistent, sent in ``id`` order; the publisher confirms are awaited together
+  (a batch costs about one broker round trip, not one per row). Rows the broker confirmed are
+  marked published with one ``UPDATE``, and only those. A crash between confirm and mark
+  publishes the rows again, which the consumers' inbox absorbs (at-least-once, effect once).
 - One relay at a time works a batch (a transaction-scoped advisory lock), so replicas keep order.
+  A relay woken while another replica works a batch waits for it (up to the poll interval).
 - A publish that no queue receives (returned by the broker) is not dropped: the row stays, with
   its error, and is tried again later with backoff, while the relay goes on with the others.
-- A broker that is down or refuses a publish stops the batch at that row, which stays first in
-  line (no per-row backoff, so later rows never overtake it); the relay itself waits, doubling
-  up to ``max_broker_pause``, before it tries again.
+- A broker that is down or refuses a publish leaves the refused rows unmarked, with no per-row
+  backoff: the first of them stays first in line, and the relay waits, doubling up to
+  ``max_broker_pause``, before it tries again. Rows of the same batch sent after it that the
+  broker did confirm are marked: they are already in their queues, so they overtook it. The
+  consumers do not depend on that order: workflow applies an order's events by their
+  ``order_seq`` (an early one is parked), and every copy a consumer keeps (branches, staff,
+  service types, contacts, message statuses, an order's progress) keeps the newest version.
 - A broker or database that is down delays events; the relay keeps trying on its own.
 - It is a ``shared.loops.PollingLoop``: no error ends it (any exception is logged, counted and
   the relay goes on), and ``/ready`` turns red naming ``outbox-relay`` when it has not completed
@@ -22,7 +36,9 @@ Rules:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -45,6 +61,12 @@ RELAY_LOOP = "outbox-relay"
 RELAY_DEADLINE = 120.0
 """Seconds without a completed round before ``/ready`` names the relay: a batch of 200
 confirmed publishes (10 s each at most) on a slow broker, and the broker pause, fit in it."""
+
+_local_relays: set[asyncio.Event] = set()
+"""The wake events of the relays running in this process (normally one)."""
+
+_enqueued_here: ContextVar[list[bool] | None] = ContextVar("outbox_enqueued_here", default=None)
+"""Inside ``committing``: a list that ``enqueue`` appends to, so the commit knows to wake."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +98,36 @@ async def enqueue(conn: Connection, event: Event) -> None:
         event.correlation_id,
         context_headers(),
     )
-    await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
+    enqueued = _enqueued_here.get()
+    if enqueued is not None and _local_relays:
+        enqueued.append(True)  # ``committing`` wakes this process's relay after the commit
+    else:
+        await conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")  # one per transaction reaches listeners
+
+
+@contextlib.asynccontextmanager
+async def committing(conn: Connection) -> AsyncIterator[None]:
+    """``conn.transaction()``; once it has committed, wake this process's outbox relay if the
+    transaction enqueued an event (not after a rollback, nor for a transaction that wrote none)."""
+    enqueued: list[bool] = []
+    token = _enqueued_here.set(enqueued)
+    try:
+        async with conn.transaction():
+            yield
+    finally:
+        _enqueued_here.reset(token)
+    if enqueued:
+        wake_local_relays()
+
+
+def wake_local_relays() -> None:
+    """Wake the outbox relays of this process (they find nothing new if nothing committed)."""
+    for wake in _local_relays:
+        wake.set()
 
 
 class OutboxRelay:
-    """Publishes what the outbox holds, woken by NOTIFY and by a poll interval."""
+    """Publishes what the outbox holds, woken after local commits, by NOTIFY and by a poll."""
 
     def __init__(
         self,
@@ -119,15 +166,19 @@ class OutboxRelay:
         """Relay for ever (``shared.loops``: no error ends it, ``/ready`` sees its rounds).
 
         Without a ``database_url`` to LISTEN at (PgBouncer in transaction mode cannot carry a
-        LISTEN), the poll interval alone finds new events."""
-        if self._database_url is None:
-            await self.loop.run()
-            return
-        listener = asyncio.create_task(self._listen(self._database_url), name="outbox-listener")
+        LISTEN), the in-process wake and the poll interval find new events."""
+        listener = (
+            asyncio.create_task(self._listen(self._database_url), name="outbox-listener")
+            if self._database_url is not None
+            else None
+        )
+        _local_relays.add(self._wakeup)
         try:
             await self.loop.run()
         finally:
-            listener.cancel()
+            _local_relays.discard(self._wakeup)
+            if listener is not None:
+                listener.cancel()
 
     async def round(self) -> bool:
         """One batch; ``True`` (go on at once) after a full batch or a broker pause."""
@@ -155,58 +206,112 @@ class OutboxRelay:
 
     async def publish_pending(self) -> int:
         """Publish one batch of due rows; return how many were published."""
-        published = 0
-        async with self._pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_KEY):
-                return 0
-            rows = await conn.fetch(
-                """
-                SELECT id, message_id, routing_key, payload, correlation_id, trace_context
-                FROM outbox
-                WHERE published_at IS NULL AND next_attempt_at <= now()
-                ORDER BY id LIMIT $1
-                """,
-                self._batch_size,
-            )
-            for row in rows:
-                message = OutboxMessage(**dict(row))
-                try:
-                    await self._publish(message)
-                except Exception as exc:  # broker down, returned, nacked: keep the row
-                    reason = type(exc).__name__
-                    OUTBOX_FAILURES.labels(service=self._service, reason=reason).inc()
-                    log.error(
-                        "outbox_publish_failed",
-                        message_id=str(message.message_id),
-                        routing_key=message.routing_key,
-                        error=f"{reason}: {exc}",
-                    )
-                    this_message = _is_about_this_message(exc)
-                    await conn.execute(
+        async with self._pool.acquire() as conn:
+            try:
+                async with conn.transaction():
+                    if not await self._take_turn(conn):
+                        return 0
+                    rows = await conn.fetch(
                         """
-                        UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                            next_attempt_at = CASE WHEN $4 THEN now() + make_interval(
-                                secs => least($3::float8, power(2, attempts)::float8))
-                                ELSE next_attempt_at END
-                        WHERE id = $1
+                        SELECT id, message_id, routing_key, payload, correlation_id,
+                               trace_context
+                        FROM outbox
+                        WHERE published_at IS NULL AND next_attempt_at <= now()
+                        ORDER BY id LIMIT $1
                         """,
-                        message.id,
-                        f"{reason}: {exc}",
-                        self._max_backoff,
-                        this_message,
+                        self._batch_size,
                     )
-                    if not this_message:
-                        self._broker_failures += 1
-                        break  # the broker itself is in trouble: keep order, try again later
-                    continue
-                await conn.execute(
-                    "UPDATE outbox SET published_at = now(), last_error = NULL WHERE id = $1",
-                    message.id,
-                )
-                OUTBOX_PUBLISHED.labels(service=self._service).inc()
-                self._broker_failures = 0
-                published += 1
-        return published
+                    if not rows:
+                        return 0
+                    return await self._publish_batch(
+                        conn, [OutboxMessage(**dict(row)) for row in rows]
+                    )
+            except asyncpg.LockNotAvailableError:  # another replica's batch outlasted our wait
+                return 0
+
+    async def _take_turn(self, conn: Connection) -> bool:
+        """The relay lock for this transaction. While another replica works a batch, wait for
+        it up to the poll interval: this relay was woken for rows it may not see."""
+        if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_KEY):
+            return True
+        timeout_ms = max(1, int(self._poll_interval * 1000))
+        await conn.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _RELAY_LOCK_KEY)
+        await conn.execute("SET LOCAL lock_timeout = 0")
+        return True
+
+    async def _publish_batch(self, conn: Connection, messages: list[OutboxMessage]) -> int:
+        """Send every message in ``id`` order, await their confirms together, mark the
+        confirmed ones with one statement; return how many were confirmed."""
+        outcomes = await asyncio.gather(
+            *(self._publish(message) for message in messages), return_exceptions=True
+        )
+        confirmed: list[int] = []
+        refused: list[tuple[OutboxMessage, Exception]] = []
+        for message, outcome in zip(messages, outcomes, strict=True):
+            if outcome is None:
+                confirmed.append(message.id)
+            elif isinstance(outcome, Exception):
+                refused.append((message, outcome))
+            else:  # cancelled (the service is stopping): nothing is marked, all is sent again
+                raise outcome
+        if confirmed:
+            await conn.execute(
+                """
+                UPDATE outbox SET published_at = now(), last_error = NULL
+                WHERE id = ANY($1::bigint[])
+                """,
+                confirmed,
+            )
+            OUTBOX_PUBLISHED.labels(service=self._service).inc(len(confirmed))
+        broker_trouble = [(m, exc) for m, exc in refused if not _is_about_this_message(exc)]
+        for message, exc in refused:
+            if not _is_about_this_message(exc):
+                continue
+            await self._record_failure(conn, message, exc, back_off=True)
+        if broker_trouble:
+            # the broker itself is in trouble: one error for the batch, on the first row it
+            # refused, which stays first in line (no backoff); the relay pauses
+            first, exc = broker_trouble[0]
+            await self._record_failure(
+                conn, first, exc, back_off=False, refused=len(broker_trouble)
+            )
+            self._broker_failures += 1
+        elif confirmed:
+            self._broker_failures = 0
+        return len(confirmed)
+
+    async def _record_failure(
+        self,
+        conn: Connection,
+        message: OutboxMessage,
+        exc: Exception,
+        *,
+        back_off: bool,
+        refused: int = 1,
+    ) -> None:
+        reason = type(exc).__name__
+        OUTBOX_FAILURES.labels(service=self._service, reason=reason).inc()
+        log.error(
+            "outbox_publish_failed",
+            message_id=str(message.message_id),
+            routing_key=message.routing_key,
+            error=f"{reason}: {exc}",
+            **({"refused_in_batch": refused} if refused > 1 else {}),
+        )
+        await conn.execute(
+            """
+            UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                next_attempt_at = CASE WHEN $4 THEN now() + make_interval(
+                    secs => least($3::float8, power(2, attempts)::float8))
+                    ELSE next_attempt_at END
+            WHERE id = $1
+            """,
+            message.id,
+            f"{reason}: {exc}",
+            self._max_backoff,
+            back_off,
+        )
 
 
 def _is_about_this_message(exc: Exception) -> bool:

@@ -28,6 +28,7 @@ from shared.messaging import (
     declare_consumers_of,
     document_publishers,
     event_publisher,
+    retire_queues,
 )
 from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay
 from shared.outbox_backlog import sample_backlog
@@ -35,7 +36,7 @@ from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity, on_user_changed
 from shared.tracing import shutdown_tracing, tracer_provider
 from shared.web import ReadinessCheck, database_check
-from shared.wiring import CONSUMES, PUBLISHES
+from shared.wiring import CONSUMES, PUBLISHES, RETIRED
 
 log = get_logger(__name__)
 
@@ -176,6 +177,13 @@ class ServiceRuntime:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
         self.broker_started.set()
+        retired = RETIRED.get(self.settings.service, ())
+        try:  # never holds the service up: the old queue only fills until someone deletes it
+            await retire_queues(
+                self.settings.amqp_url, self.settings.topology, self.settings.service, retired
+            )
+        except Exception as exc:
+            log.warning("retire_queues_failed", error=f"{type(exc).__name__}: {exc}")
         log.info("broker_connected", queues=[q.name for q in subscriptions.queues])
 
 

@@ -22,6 +22,7 @@ from etapa_contracts.events import (
     OrderOpened,
     OrderRiskChanged,
     OrderStageChanged,
+    RemakeOpened,
     ServiceTypePublished,
     UserChanged,
     UserUpserted,
@@ -29,12 +30,18 @@ from etapa_contracts.events import (
 
 PUBLISHES: dict[str, tuple[type[Event], ...]] = {
     "intake": (BranchUpserted, OrderOpened, OrderAction, LabStatus, UserUpserted, UserChanged),
-    "workflow": (OrderStageChanged, OrderRiskChanged, OrderClosed, ServiceTypePublished),
+    "workflow": (
+        OrderStageChanged,
+        RemakeOpened,
+        OrderRiskChanged,
+        OrderClosed,
+        ServiceTypePublished,
+    ),
     "notifier": (NotificationStatus,),
 }
 
 CONSUMES: dict[str, tuple[type[Event], ...]] = {
-    "intake": (ServiceTypePublished, OrderStageChanged),
+    "intake": (ServiceTypePublished, RemakeOpened),
     "workflow": (
         BranchUpserted,
         OrderOpened,
@@ -46,6 +53,15 @@ CONSUMES: dict[str, tuple[type[Event], ...]] = {
     ),
     "notifier": (OrderOpened, OrderStageChanged, BranchUpserted, OrderClosed, UserChanged),
 }
+
+
+RETIRED: dict[str, tuple[str, ...]] = {
+    # intake read every stage change to spot remakes; ``order.remake_opened.v1`` replaced it
+    "intake": ("order.stage_changed.v1",),
+}
+"""Routing keys a service consumed in an earlier release and no longer does. At broker start
+the service unbinds its old queue for each (so it stops filling) and deletes it once it is
+empty (``shared.messaging.retire_queues``)."""
 
 
 def consumers_of(event_type: type[Event]) -> list[str]:

@@ -19,6 +19,7 @@ from etapa_contracts.events import (
     OrderOpened,
     OrderRiskChanged,
     OrderStageChanged,
+    RemakeOpened,
     UserUpserted,
 )
 from tests.fakes.workflow_kit import (
@@ -237,6 +238,14 @@ async def test_reopening_a_delivered_order_opens_its_remake(
     assert reopened.detail["remake_number"] == "SP01-000001-R1"
     remake_entry = [e for e in stores.db.outbox if isinstance(e, OrderStageChanged)][-1]
     assert remake_entry.reopened_from == opened.order_id
+    # intake registers it from its own event, written in the same transaction
+    (remake_opened,) = [e for e in stores.db.outbox if isinstance(e, RemakeOpened)]
+    assert (remake_opened.order_id, remake_opened.order_number) == (
+        remake.order_id,
+        "SP01-000001-R1",
+    )
+    assert (remake_opened.reopened_from, remake_opened.reopen_kind) == (opened.order_id, "remake")
+    assert remake_opened.branch_id == remake.branch_id
 
 
 async def test_the_sweeper_publishes_a_risk_change_once(

@@ -11,7 +11,7 @@ The labs' queue (labs publish to ``etapa.lab`` with routing key ``lab.<lab_code>
 
 Workflow's events, inbox-guarded (``shared.messaging.Subscriptions``, which holds the
 transaction): ``service_type.published.v1`` (intake's copy of the chain's service types) and
-``order.stage_changed.v1`` (a remake or warranty order to register).
+``order.remake_opened.v1`` (a remake or warranty order to register).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from faststream.rabbit import QueueType, RabbitBroker, RabbitQueue
 from faststream.rabbit.annotations import RabbitMessage
 from faststream.rabbit.schemas.queue import QuorumQueueArgs
 
-from etapa_contracts.events import Event, OrderStageChanged, ServiceTypePublished
+from etapa_contracts.events import Event, RemakeOpened, ServiceTypePublished
 from etapa_contracts.topology import LAB_ROUTING_PATTERN, Topology
 from intake.adapters.postgres.transactions import PostgresStores, PostgresTransactions
 from intake.domain.lab_intake import LAB_CONSUMER
@@ -35,7 +35,7 @@ from intake.domain.lab_message import LabMessage, LabTimeWindow
 from intake.usecases.keep_service_type import on_service_type_published
 from intake.usecases.ports import Stores
 from intake.usecases.receive_lab_update import receive
-from intake.usecases.register_remake import on_stage_changed
+from intake.usecases.register_remake import on_remake_opened
 from shared.asyncapi import Amend, Document, set_message_payload
 from shared.clock import Clock
 from shared.database import Connection
@@ -146,4 +146,4 @@ def _in_inbox_transaction(
 def subscribe_events(subscriptions: Subscriptions) -> None:
     """The events of workflow intake keeps: service types, and remakes to register."""
     subscriptions.add(ServiceTypePublished, _in_inbox_transaction(on_service_type_published))
-    subscriptions.add(OrderStageChanged, _in_inbox_transaction(on_stage_changed))
+    subscriptions.add(RemakeOpened, _in_inbox_transaction(on_remake_opened))

@@ -14,6 +14,7 @@ import asyncpg
 
 from shared.clock import Clock
 from shared.loops import LoopHealth, PollingLoop
+from shared.outbox import committing
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.order_engine import OrderEngine
 from workflow.usecases.sweep_risk import sweep_risk
@@ -59,6 +60,6 @@ class RiskSweeper:
 
     async def sweep_once(self) -> int:
         """Assess every order whose timer is due (one batch); returns how many."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, committing(conn):
             stores = PostgresStores(conn)
             return await sweep_risk(stores, self._engine, self._clock(), self._batch_size)

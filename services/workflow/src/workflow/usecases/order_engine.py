@@ -17,7 +17,8 @@ state, its history, its timeline and the events to publish commit together or no
   stored, put on the timeline and published as ``order.risk_changed.v1``.
 - **Reopen** opens a new order in workflow, ``<number>-R<n>``, in the latest flow of the same
   service type, linked both ways (``reopened_from``); its stage changes carry
-  ``reopened_from`` so the notifier can find the customer.
+  ``reopened_from`` so the notifier can find the customer. The same transaction publishes
+  ``order.remake_opened.v1``, from which intake registers the new order.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from etapa_contracts.events import OrderRiskChanged
+from etapa_contracts.events import OrderRiskChanged, RemakeOpened
 from shared.clock import Clock
 from shared.logging import get_logger
 from shared.metrics import RISK_TRANSITIONS
@@ -385,6 +386,19 @@ class OrderEngine:
             actor=requested.actor,
             summary=f"OS {number} aberta como {label} da OS {original.number}: {requested.reason}",
             correlation_id=correlation_id,
+        )
+        await stores.outbox.enqueue(  # intake registers it (same transaction as the opening)
+            RemakeOpened(
+                occurred_at=requested.requested_at,
+                correlation_id=correlation_id,
+                chain_id=original.chain_id,
+                order_id=new.order_id,
+                order_number=number,
+                branch_id=original.branch_id,
+                reopened_from=original.order_id,
+                reopen_kind=requested.kind,
+                opened_at=requested.requested_at,
+            )
         )
         return number, new.order_id
 

@@ -54,5 +54,5 @@ class PostgresTransactions:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[PostgresStores]:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, outbox.committing(conn):
             yield PostgresStores(conn)

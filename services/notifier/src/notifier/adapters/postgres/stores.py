@@ -52,5 +52,5 @@ class PostgresUnitOfWork:
 
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[PostgresStores]:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, outbox.committing(conn):
             yield PostgresStores(conn)

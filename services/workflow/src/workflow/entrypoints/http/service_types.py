@@ -16,6 +16,7 @@ from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from shared.auth import Principal, Role
 from shared.clock import Clock
+from shared.outbox import committing
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters.postgres.flows import PostgresFlowStore, stage_to_json
 from workflow.adapters.postgres.stores import PostgresStores
@@ -180,7 +181,7 @@ async def _save(
     *,
     create: bool,
 ) -> SavedServiceType:
-    async with pool.acquire() as conn, conn.transaction():
+    async with pool.acquire() as conn, committing(conn):
         stores = PostgresStores(conn)
         try:
             published: Published = await publish_flow(

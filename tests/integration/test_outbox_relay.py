@@ -1,0 +1,242 @@
+"""The outbox relay on the real PostgreSQL and RabbitMQ: a batch is sent in order, its confirms
+awaited together and its rows marked with one statement; a refused row keeps its place; a
+commit wakes the relay of its own process without NOTIFY (issue 16)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import asyncpg
+import pytest
+from aiormq.exceptions import DeliveryError
+from pamqp.commands import Basic
+
+from etapa_contracts.events import OrderClosed
+from etapa_contracts.topology import Topology
+from shared import outbox
+from shared.database import create_pool, drop_database, migrate
+from shared.messaging import create_broker, event_publisher
+from shared.outbox import NOTIFY_CHANNEL, OutboxMessage, OutboxRelay, committing
+from shared.runtime import SHARED_MIGRATIONS
+from tests.infra import Infra
+
+pytestmark = pytest.mark.integration
+
+NOTIFIER_MIGRATIONS = Path(__file__).parents[2] / "services/notifier/src/notifier/migrations"
+ROUTING_KEY = "order.closed.v1"
+
+
+@pytest.fixture
+async def database(infra: Infra) -> AsyncIterator[str]:
+    url = infra.database_url("outbox", f"_{uuid.uuid4().hex[:8]}")
+    await migrate(url, SHARED_MIGRATIONS, NOTIFIER_MIGRATIONS)
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture
+async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
+    created = await create_pool(database, min_size=1, max_size=4)
+    try:
+        yield created
+    finally:
+        await created.close()
+
+
+def _event() -> OrderClosed:
+    return OrderClosed(
+        occurred_at=datetime.now(UTC),
+        correlation_id="outbox-test",
+        chain_id=uuid.uuid4(),
+        order_id=uuid.uuid4(),
+        outcome="delivered",
+        closed_at=datetime.now(UTC),
+    )
+
+
+async def _enqueue(pool: asyncpg.Pool, count: int) -> list[uuid.UUID]:
+    events = [_event() for _ in range(count)]
+    async with pool.acquire() as conn, conn.transaction():
+        for event in events:
+            await outbox.enqueue(conn, event)
+    return [event.message_id for event in events]
+
+
+async def _rows(pool: asyncpg.Pool) -> list[asyncpg.Record]:
+    return list(
+        await pool.fetch(
+            "SELECT id, message_id, published_at, attempts, last_error, "
+            "next_attempt_at > now() AS backing_off FROM outbox ORDER BY id"
+        )
+    )
+
+
+async def _enqueue_and_fail(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, committing(conn):
+        await outbox.enqueue(conn, _event())
+        raise RuntimeError("rolled back")
+
+
+def _count_marks(pool_conn: Any, statements: list[str]) -> None:
+    pool_conn.add_query_logger(lambda record: statements.append(record.query))
+
+
+async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
+    infra: Infra, pool: asyncpg.Pool, database: str
+) -> None:
+    topology = Topology(prefix=f"{infra.prefix}outbox-{uuid.uuid4().hex[:6]}.")
+    connection = await aio_pika.connect(infra.amqp_url)
+    broker = create_broker(infra.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, ROUTING_KEY)
+        await broker.start()
+        ids = await _enqueue(pool, 120)
+
+        statements: list[str] = []
+        async with pool.acquire() as conn:  # the pool's only idle connection: the relay's
+            _count_marks(conn, statements)
+        relay = OutboxRelay(
+            pool, event_publisher(broker, topology), database_url=database, batch_size=200
+        )
+        assert await relay.publish_pending() == 120
+
+        rows = await _rows(pool)
+        assert all(row["published_at"] is not None for row in rows)
+        await asyncio.sleep(0.05)  # the query logger is called soon after each query
+        marks = [s for s in statements if "SET published_at" in s]
+        assert len(marks) == 1  # before: one UPDATE per row, 120
+
+        received: list[str] = []
+        while len(received) < 120:
+            message = await queue.get(timeout=5, fail=False)
+            if message is None:
+                break
+            received.append(message.message_id or "")
+            await message.ack()
+        assert received == [str(message_id) for message_id in ids]  # in id order, each once
+    finally:
+        await broker.stop()
+        async with connection:
+            channel = await connection.channel()
+            await channel.exchange_delete(topology.events_exchange)
+
+
+async def test_a_broker_refusal_mid_batch_keeps_that_row_first_and_marks_the_confirmed(
+    pool: asyncpg.Pool, database: str
+) -> None:
+    ids = await _enqueue(pool, 6)
+    refused, returned = ids[2], ids[4]
+
+    async def publish(message: OutboxMessage) -> None:
+        await asyncio.sleep(0.01)
+        if message.message_id == refused:
+            raise DeliveryError(
+                None, Basic.Nack(delivery_tag=3)
+            )  # nacked by the broker: the broker's trouble
+        if message.message_id == returned:
+            raise ValueError("cannot encode")  # this message's trouble, like a return
+
+    relay = OutboxRelay(pool, publish, database_url=database, poll_interval=0.05)
+    assert await relay.publish_pending() == 4
+
+    rows = {row["message_id"]: row for row in await _rows(pool)}
+    assert [m for m in ids if rows[m]["published_at"] is None] == [refused, returned]
+    assert rows[refused]["attempts"] == 1
+    assert "DeliveryError" in rows[refused]["last_error"]
+    assert not rows[refused]["backing_off"]  # first in line at the next round
+    assert rows[returned]["attempts"] == 1
+    assert rows[returned]["backing_off"]
+
+    published: list[uuid.UUID] = []
+
+    async def publish_again(message: OutboxMessage) -> None:
+        published.append(message.message_id)
+
+    relay = OutboxRelay(pool, publish_again, database_url=database)
+    assert await relay.publish_pending() == 1
+    assert published == [refused]
+
+
+async def test_a_commit_wakes_the_local_relay_without_notify(
+    pool: asyncpg.Pool, database: str
+) -> None:
+    listener = await asyncpg.connect(database)
+    notified: list[str] = []
+    await listener.add_listener(NOTIFY_CHANNEL, lambda *args: notified.append(args[3]))
+    published: list[float] = []
+
+    async def publish(_message: OutboxMessage) -> None:
+        published.append(time.monotonic())
+
+    relay = OutboxRelay(pool, publish, database_url=database, poll_interval=30)
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0.3)  # its first round found nothing: it naps for 30 s
+        committed = time.monotonic()
+        async with pool.acquire() as conn, committing(conn):
+            await outbox.enqueue(conn, _event())
+            await outbox.enqueue(conn, _event())
+        for _ in range(100):
+            if len(published) == 2:
+                break
+            await asyncio.sleep(0.02)
+        assert len(published) == 2
+        assert published[0] - committed < 2  # woken, not the 30 s poll
+        await asyncio.sleep(0.2)
+        assert notified == []  # before: a NOTIFY per enqueue
+
+        with pytest.raises(RuntimeError):  # a rolled-back transaction wakes nobody
+            await _enqueue_and_fail(pool)
+        await asyncio.sleep(0.2)
+        assert len(published) == 2
+
+        # outside ``committing`` (a script, another process's transaction): one NOTIFY
+        async with pool.acquire() as conn, conn.transaction():
+            await outbox.enqueue(conn, _event())
+        for _ in range(100):
+            if notified and len(published) == 3:
+                break
+            await asyncio.sleep(0.02)
+        assert notified == [""]
+        assert len(published) == 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await listener.close()
+
+
+async def test_a_relay_woken_while_another_replica_works_a_batch_waits_its_turn(
+    pool: asyncpg.Pool, database: str
+) -> None:
+    await _enqueue(pool, 3)
+    other = await asyncpg.connect(database)
+    published: list[uuid.UUID] = []
+
+    async def publish(message: OutboxMessage) -> None:
+        published.append(message.message_id)
+
+    try:
+        await other.execute("BEGIN")
+        await other.execute("SELECT pg_advisory_xact_lock($1)", 0x0E7A9A)  # the relay lock
+        relay = OutboxRelay(pool, publish, database_url=database, poll_interval=5)
+        pending = asyncio.create_task(relay.publish_pending())
+        await asyncio.sleep(0.3)
+        assert not pending.done()  # waiting for the other replica's batch, not giving up
+        await other.execute("COMMIT")
+        assert await pending == 3  # before: 0, the rows waited for the next poll
+    finally:
+        await other.close()
