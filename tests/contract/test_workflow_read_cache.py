@@ -21,12 +21,13 @@ from tests.contract.test_workflow_round_trips import CountingConnection
 from tests.contract.workflow_stores import DATABASE
 from tests.fakes.workflow_kit import STAGES, T0, new_order, opened_decision, snapshot
 from workflow.adapters.city_import import ImportedDay
-from workflow.adapters.postgres import city_calendars
+from workflow.adapters.postgres import city_calendars, responsibles
 from workflow.adapters.postgres.read_cache import ReadCaches
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.domain.calendar_settings import CalendarSettings, DatedDay
 from workflow.domain.flow import Stage
-from workflow.domain.records import StoredOrder
+from workflow.domain.records import StaffMember, StoredOrder
+from workflow.domain.responsibles import Person
 
 T = TypeVar("T")
 
@@ -224,3 +225,39 @@ async def test_flow_versions_of_two_chains_never_mix() -> None:
             assert flow.stages == stages
     assert len(caches.flows) == 2
     assert len(caches.branches) == 2
+
+
+async def test_the_stage_defaults_read_with_the_order_are_the_stores_answer() -> None:
+    """Read with the order's row, they are what a query would give: eligible people only,
+    of this chain, type and branch; a person written in the transaction is read again."""
+    chain = uuid.uuid4()
+    order = await _order(chain)
+    ana, rui, viewer = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+
+    async def setup(stores: PostgresStores) -> None:
+        for user_id, name, role, branches in (
+            (ana, "Ana", "attendant", [order.branch_id]),
+            (rui, "Rui", "attendant", [uuid.uuid4()]),  # works in another branch
+            (viewer, "Vera", "viewer", [order.branch_id]),
+        ):
+            await stores.staff.upsert(
+                StaffMember(user_id, chain, name, role, frozenset(branches), True, T0)
+            )
+        for key, user_id in (("conferencia", ana), ("producao", rui), ("pronto", viewer)):
+            await responsibles.set_default(
+                stores.conn, chain, "teste", key, order.branch_id, user_id, by="a", at=T0
+            )
+
+    await _in_transaction(setup)
+    async with _transaction(ReadCaches()) as (stores, counting):
+        await stores.orders.load(chain, order.order_id)
+        read = len(counting.statements)
+        found = await stores.staff.defaults_for(chain, "teste", order.branch_id)
+        assert len(counting.statements) == read  # no query
+        queried = await responsibles.defaults_for(stores.conn, chain, "teste", order.branch_id)
+        assert found == queried == {"conferencia": Person(str(ana), "Ana")}
+
+        await stores.staff.upsert(
+            StaffMember(ana, chain, "Ana", "attendant", frozenset(), True, T0 + timedelta(1))
+        )
+        assert await stores.staff.defaults_for(chain, "teste", order.branch_id) == {}

@@ -21,6 +21,7 @@ import asyncpg
 from shared.database import Connection
 from workflow.adapters.postgres.branches import BRANCH_COLUMNS, branch_from_row
 from workflow.adapters.postgres.read_cache import ReadCaches, TransactionReads
+from workflow.adapters.postgres.responsibles import ELIGIBLE
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState, State
 from workflow.domain.records import (
@@ -35,15 +36,26 @@ from workflow.domain.records import (
     StoredOrder,
     TimelineEntry,
 )
+from workflow.domain.responsibles import Person
 from workflow.domain.risk import RiskAssessment
 
-_LOAD = """
+_LOAD = f"""
     SELECT o.*, b.row_version AS branch_row_version, t.name AS service_type_name,
         EXISTS (SELECT 1 FROM parked_order_events p WHERE p.order_id = o.order_id)
-            AS parked_events
+            AS parked_events,
+        d.stage_keys AS default_stage_keys, d.user_ids AS default_user_ids,
+        d.names AS default_names
     FROM orders o
     LEFT JOIN branches b ON b.branch_id = o.branch_id
     LEFT JOIN service_types t ON t.chain_id = o.chain_id AND t.code = o.service_type
+    CROSS JOIN LATERAL (
+        SELECT array_agg(r.stage_key) AS stage_keys, array_agg(s.user_id) AS user_ids,
+            array_agg(s.name) AS names
+        FROM stage_responsibles r
+        JOIN staff s ON s.user_id = r.user_id AND s.chain_id = r.chain_id
+        WHERE r.chain_id = o.chain_id AND r.service_type = o.service_type
+            AND r.branch_id = o.branch_id AND {ELIGIBLE}
+    ) d
     WHERE o.order_id = $1 AND o.chain_id = $2
 """
 _TIMELINE = """
@@ -125,7 +137,8 @@ class PostgresOrderStore:
 
     async def load(self, chain_id: UUID, order_id: UUID) -> StoredOrder | None:
         """One round trip with the branch cached: the row, its branch's ``row_version``, the
-        type's current name and whether events of the order are parked."""
+        type's current name, whether events of the order are parked and each stage's default
+        person in the branch (what ``StaffStore.defaults_for`` answers in this transaction)."""
         row = await self._conn.fetchrow(_LOAD, order_id, chain_id)
         if row is None:
             return None
@@ -133,6 +146,15 @@ class PostgresOrderStore:
             raise LookupError(f"branch {row['branch_id']} of order {order_id} not found")
         if row["service_type_name"] is not None:
             self._reads.type_names[(chain_id, row["service_type"])] = row["service_type_name"]
+        self._reads.stage_defaults[(chain_id, row["service_type"], row["branch_id"])] = {
+            key: Person(str(user_id), name)
+            for key, user_id, name in zip(
+                row["default_stage_keys"] or (),
+                row["default_user_ids"] or (),
+                row["default_names"] or (),
+                strict=True,
+            )
+        }
         return StoredOrder(
             order_id=row["order_id"],
             chain_id=row["chain_id"],

@@ -19,12 +19,14 @@ first, so nothing of one chain is ever answered for another.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from uuid import UUID
 
 from workflow.domain.flow import Stage
 from workflow.domain.records import Branch
+from workflow.domain.responsibles import Person
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -70,7 +72,10 @@ class ReadCaches:
 
 @dataclass
 class TransactionReads:
-    """What one transaction's stores read already and share: each service type's current
-    name, as read with an order's row (the flow store needs no query for it)."""
+    """What one transaction's stores read already and share, as read with an order's row:
+    each service type's current name (the flow store needs no query for it) and each stage's
+    default person per (chain, type, branch) (nor does the staff store). Never kept past the
+    transaction; the staff store forgets the defaults when it writes a person."""
 
     type_names: dict[tuple[UUID, str], str] = field(default_factory=dict)
+    stage_defaults: dict[tuple[UUID, str, UUID], Mapping[str, Person]] = field(default_factory=dict)

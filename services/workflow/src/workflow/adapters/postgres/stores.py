@@ -37,7 +37,7 @@ class PostgresStores:
         self.sequence = PostgresOrderSequence(conn)
         self.flows = PostgresFlowStore(conn, caches, reads)
         self.branches = PostgresBranchStore(conn)
-        self.staff = PostgresStaffStore(conn)
+        self.staff = PostgresStaffStore(conn, reads)
         self.outbox = PostgresOutbox(conn)
 
     @asynccontextmanager
