@@ -92,7 +92,7 @@ class OrderEvents:
             customer_phone=event.customer.phone,
             confirm_before_proposal=event.confirm_before_proposal,
         )
-        await self._engine.open(
+        inserted = await self._engine.open(
             stores,
             new,
             branch,
@@ -100,7 +100,8 @@ class OrderEvents:
             summary=f"OS {event.order_number} aberta",
             correlation_id=event.correlation_id,
         )
-        await self._apply_parked(stores, event.chain_id, event.order_id)
+        # A new order's applied sequence is its opening's (1); a replayed opening reads it.
+        await self._apply_parked(stores, event.chain_id, event.order_id, 1 if inserted else None)
 
     async def on_order_action(self, stores: Stores, event: OrderAction) -> None:
         """A staff action: advance, back, pause, resume, assign, note, cancel, deliver, reopen."""

@@ -432,14 +432,16 @@ class PostgresOrderStore:
         )
 
     async def set_risk(self, order_id: UUID, assessment: RiskAssessment, now: datetime) -> str:
+        """One statement: the subquery locks the row (and, under READ COMMITTED, reads its
+        newest version once a concurrent writer commits), so the level it returns is the one
+        this update replaces."""
         previous: str = await self._conn.fetchval(
-            "SELECT risk_level FROM orders WHERE order_id = $1 FOR UPDATE", order_id
-        )
-        await self._conn.execute(
             """
-            UPDATE orders SET risk_level = $2, risk_reason = $3, risk_check_at = $4,
-                risk_changed_at = CASE WHEN risk_level = $2 THEN risk_changed_at ELSE $5 END
-            WHERE order_id = $1
+            UPDATE orders o SET risk_level = $2, risk_reason = $3, risk_check_at = $4,
+                risk_changed_at = CASE WHEN o.risk_level = $2 THEN o.risk_changed_at ELSE $5 END
+            FROM (SELECT order_id, risk_level FROM orders WHERE order_id = $1 FOR UPDATE) old
+            WHERE o.order_id = old.order_id
+            RETURNING old.risk_level
             """,
             order_id,
             assessment.level.value,
