@@ -275,6 +275,17 @@ async def run_etapa(
             for event in events
         ]
         databases = [env[f"{s.upper()}_DATABASE_URL"] for s in BACKENDS]
+        # The set-up's messages (openings, staggering, their SMS and statuses) all handled
+        # before the clock starts: no queue holds any and the position sum stood still for 3 s,
+        # else the first step counts their transitions and waits behind them.
+        last, still = -1, 0
+        for _ in range(600):
+            now = await count(workflow_db, "SELECT coalesce(sum(stage_position), 0) FROM orders")
+            quiet = now == last and await queue_depths(infra.amqp_url, queues) == 0
+            still, last = (still + 1 if quiet else 0), now
+            if still >= 6:
+                break
+            await asyncio.sleep(0.5)
 
         async def backlog() -> tuple[int, int]:
             outbox = 0
