@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium promtool fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-what-if clean
+.PHONY: chromium promtool pgbouncer fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-what-if clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -90,7 +90,10 @@ chromium: ## make sure Debian's Chromium is there for the browser tests (install
 promtool: ## make sure promtool is there for the alert rules' tests (from Debian's prometheus package)
 	@scripts/ensure-promtool.sh
 
-test: lint typecheck imports chromium promtool ## lint, types, import boundaries, then unit, integration, e2e and browser tests
+pgbouncer: ## make sure Debian's PgBouncer is there for the PgBouncer test (installs it as root)
+	@scripts/ensure-pgbouncer.sh
+
+test: lint typecheck imports chromium promtool pgbouncer ## lint, types, import boundaries, then unit, integration, e2e and browser tests
 	$(RUN) pytest
 
 unit: install ## unit tests only (no services needed)
@@ -99,7 +102,7 @@ unit: install ## unit tests only (no services needed)
 integration: install ## integration tests (PostgreSQL and RabbitMQ at ETAPA_TEST_POSTGRES_URL / ETAPA_TEST_AMQP_URL)
 	$(RUN) pytest tests/integration
 
-e2e: install ## end-to-end tests: the services as processes, on the same servers
+e2e: install pgbouncer ## end-to-end tests: the services as processes, on the same servers
 	$(RUN) pytest tests/e2e
 
 browser: chromium ## browser tests of the console (Debian's Chromium)
@@ -120,6 +123,11 @@ k8s-secrets: install ## write a Kubernetes overlay's secrets (OVERLAY=one-box|cl
 	@test -f deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env || { \
 	  cp deploy/k8s/overlays/$(OVERLAY)/connections.env.example deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env; \
 	  echo "now write your database URLs in deploy/k8s/overlays/$(OVERLAY)/secrets/connections.env"; }
+	@if [ -f deploy/k8s/overlays/$(OVERLAY)/pgbouncer-databases.ini.example ]; then \
+	  dir=deploy/k8s/overlays/$(OVERLAY)/secrets/pgbouncer; mkdir -p $$dir; \
+	  for f in databases.ini userlist.txt; do test -f $$dir/$$f || { \
+	    cp deploy/k8s/overlays/$(OVERLAY)/pgbouncer-$$f.example $$dir/$$f; chmod 600 $$dir/$$f; \
+	    echo "now write PgBouncer's $$f in $$dir/$$f"; }; done; fi
 
 fuzz: install ## a longer schemathesis run, every check, against each service's OpenAPI (ETAPA_FUZZ_EXAMPLES=200)
 	ETAPA_FUZZ_CHECKS=$${ETAPA_FUZZ_CHECKS:-all} ETAPA_FUZZ_EXAMPLES=$${ETAPA_FUZZ_EXAMPLES:-200} ETAPA_FUZZ_BUDGET=$${ETAPA_FUZZ_BUDGET:-1200} $(RUN) pytest tests/e2e/test_fuzz.py -s

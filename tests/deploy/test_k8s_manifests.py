@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema
 import kubernetes_validate
@@ -62,6 +63,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Object]
             env={"PATH": "/usr/bin:/bin"},
         )
         shutil.copy(directory / "connections.env.example", directory / "secrets/connections.env")
+        for name in ("databases.ini", "userlist.txt"):  # as `make k8s-secrets` copies them
+            example = directory / f"pgbouncer-{name}.example"
+            if example.exists():
+                (directory / "secrets/pgbouncer").mkdir(exist_ok=True)
+                shutil.copy(example, directory / "secrets/pgbouncer" / name)
         result[overlay] = render(directory)
     return result
 
@@ -142,7 +148,10 @@ def test_every_reference_resolves_and_only_intake_reads_the_private_key(
                 assert reference["key"] in secrets[reference["name"]], (workload, variable)
                 if reference["key"] == "private.pem":
                     readers_of_private_key.add(workload["metadata"]["name"])
-            assert container["image"] == "registry.example.com/etapa:0.1.0"
+            if workload["metadata"]["name"] == "etapa-pgbouncer":
+                assert container["image"] == "registry.example.com/etapa-pgbouncer:1.18"
+            else:
+                assert container["image"] == "registry.example.com/etapa:0.1.0"
     assert readers_of_private_key == {"etapa-intake", "etapa-migrate"}
     keys = _named(objects, "Secret", "etapa-keys")["data"]
     assert base64.b64decode(keys["public.pem"]).startswith(b"-----BEGIN PUBLIC KEY")
@@ -216,3 +225,68 @@ def test_the_overlays_size_things_as_they_say(rendered: dict[str, list[Object]])
     for obj in cluster:
         if obj["kind"] != "Namespace":
             assert obj["metadata"]["namespace"] == "etapa", obj["metadata"]["name"]
+
+
+def pgbouncer_ini(objects: list[Object]) -> str:
+    """The cluster overlay's pgbouncer.ini (the ConfigMap etapa-pgbouncer)."""
+    ini: str = _named(objects, "ConfigMap", "etapa-pgbouncer")["data"]["pgbouncer.ini"]
+    return ini
+
+
+def ini_settings(ini: str) -> dict[str, str]:
+    """``key = value`` lines of an ini (sections and ``;`` comments left out)."""
+    settings = {}
+    for line in ini.splitlines():
+        key, equals, value = line.partition("=")
+        if equals and not line.lstrip().startswith((";", "#", "[")):
+            settings[key.strip()] = value.strip()
+    return settings
+
+
+def test_the_cluster_pools_go_through_pgbouncer_in_transaction_mode_and_sessions_do_not(
+    rendered: dict[str, list[Object]],
+) -> None:
+    """The services' pools reach PostgreSQL through the Service etapa-pgbouncer; what needs a
+    session (migrations, the relay's LISTEN) goes to PostgreSQL; no named prepared statements.
+    The one-box overlay has no PgBouncer and needs none of it."""
+    cluster = rendered["cluster"]
+    ini = pgbouncer_ini(cluster)
+    settings = ini_settings(ini)
+    assert settings["pool_mode"] == "transaction"
+    (service_port,) = _named(cluster, "Service", "etapa-pgbouncer")["spec"]["ports"]
+    deployment = _named(cluster, "Deployment", "etapa-pgbouncer")
+    (container,) = _pod(deployment)["containers"]
+    assert container["ports"] == [{"name": "postgres", "containerPort": service_port["port"]}]
+    assert int(settings["listen_port"]) == service_port["port"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in _pod(deployment)["volumes"]}
+    assert volumes["config"]["configMap"]["name"] == "etapa-pgbouncer"
+    assert container["args"] == [f"{mounts['config']}/pgbouncer.ini"]
+    assert volumes["secret"]["secret"]["secretName"] == "etapa-pgbouncer"
+    secret = _named(cluster, "Secret", "etapa-pgbouncer")["data"]
+    assert settings["auth_file"] == f"{mounts['secret']}/userlist.txt"
+    assert f"%include {mounts['secret']}/databases.ini" in ini
+    databases = base64.b64decode(secret["databases.ini"]).decode()
+    users = base64.b64decode(secret["userlist.txt"]).decode()
+    config = _named(cluster, "ConfigMap", "etapa-config")["data"]
+    connections = {
+        key: base64.b64decode(value).decode()
+        for key, value in _named(cluster, "Secret", "etapa-secrets")["data"].items()
+    }
+    for service in ("intake", "workflow", "notifier"):
+        prefix = service.upper()
+        pooled = urlsplit(connections[f"{prefix}_DATABASE_URL"])
+        direct = urlsplit(connections[f"{prefix}_DATABASE_DIRECT_URL"])
+        assert (pooled.hostname, pooled.port) == ("etapa-pgbouncer", service_port["port"])
+        assert direct.hostname != "etapa-pgbouncer"
+        assert (pooled.path, pooled.username) == (direct.path, direct.username)
+        assert f"{pooled.path.lstrip('/')} = host=" in databases
+        assert f'"{pooled.username}"' in users
+        assert config[f"{prefix}_DATABASE_STATEMENT_CACHE_SIZE"] == "0"
+    assert f'"{settings["stats_users"]}"' in users
+    one_box = rendered["one-box"]
+    assert not [o for o in one_box if "pgbouncer" in o["metadata"]["name"]]
+    assert (
+        "INTAKE_DATABASE_STATEMENT_CACHE_SIZE"
+        not in _named(one_box, "ConfigMap", "etapa-config")["data"]
+    )

@@ -3,6 +3,11 @@
 Each service owns one database and one directory of SQL migrations, applied with yoyo (which
 takes a lock, so replicas starting together migrate once). JSON and JSONB columns are decoded
 to Python values on every pooled connection.
+
+Creating and migrating a database need a session of their own (``ensure_database`` holds a
+session advisory lock until it closes): give them PostgreSQL's own address, never PgBouncer in
+transaction mode, where a session lock stays on whichever server connection took it. The pool
+works through PgBouncer in transaction mode (``statement_cache_size=0`` before PgBouncer 1.21).
 """
 
 from __future__ import annotations
@@ -146,9 +151,17 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+async def create_pool(
+    url: str, *, min_size: int = 1, max_size: int = 10, statement_cache_size: int = 100
+) -> asyncpg.Pool:
+    """A pool at ``url``; ``statement_cache_size=0`` through PgBouncer in transaction mode
+    (asyncpg then prepares each statement unnamed, in the same exchange that runs it)."""
     pool: asyncpg.Pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=_init_connection
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        statement_cache_size=statement_cache_size,
     )
     return pool
 

@@ -87,7 +87,7 @@ class OutboxRelay:
         pool: asyncpg.Pool,
         publish: Publish,
         *,
-        database_url: str,
+        database_url: str | None,
         batch_size: int = 200,
         poll_interval: float = 1.0,
         max_backoff: float = 60.0,
@@ -116,8 +116,14 @@ class OutboxRelay:
         )
 
     async def run(self) -> None:
-        """Relay for ever (``shared.loops``: no error ends it, ``/ready`` sees its rounds)."""
-        listener = asyncio.create_task(self._listen(), name="outbox-listener")
+        """Relay for ever (``shared.loops``: no error ends it, ``/ready`` sees its rounds).
+
+        Without a ``database_url`` to LISTEN at (PgBouncer in transaction mode cannot carry a
+        LISTEN), the poll interval alone finds new events."""
+        if self._database_url is None:
+            await self.loop.run()
+            return
+        listener = asyncio.create_task(self._listen(self._database_url), name="outbox-listener")
         try:
             await self.loop.run()
         finally:
@@ -132,11 +138,11 @@ class OutboxRelay:
             return True
         return published >= self._batch_size
 
-    async def _listen(self) -> None:
+    async def _listen(self, url: str) -> None:
         """Keep one LISTEN connection open; the poll interval covers the time it is down."""
         while True:
             try:
-                conn = await asyncpg.connect(self._database_url)
+                conn = await asyncpg.connect(url)
                 closed = asyncio.Event()
                 conn.add_termination_listener(lambda *_, ended=closed: ended.set())
                 try:

@@ -82,7 +82,7 @@ class ServiceRuntime:
         self.broker_started = asyncio.Event()
 
     async def migrate(self) -> None:
-        await migrate_service_database(self.settings.database_url, self._migrations_dir)
+        await migrate_service_database(self.settings.database_direct_url, self._migrations_dir)
 
     async def broker_ready(self) -> None:
         if not self.broker_started.is_set():
@@ -106,7 +106,9 @@ class ServiceRuntime:
         await wait_for_database(self.migrate, step="migrate")
         self.pool = await wait_for_database(
             lambda: create_pool(
-                self.settings.database_url, max_size=self.settings.database_pool_size
+                self.settings.database_url,
+                max_size=self.settings.database_pool_size,
+                statement_cache_size=self.settings.database_statement_cache_size,
             ),
             step="pool",
         )
@@ -121,7 +123,7 @@ class ServiceRuntime:
             relay = OutboxRelay(
                 self.pool,
                 event_publisher(self.broker, self.settings.topology),
-                database_url=self.settings.database_url,
+                database_url=self.settings.listen_url,
                 service=self.settings.service,
                 health=self.loop_health,
             )

@@ -41,6 +41,8 @@ DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
 """100 requests a second per user and process: room for a counter system integrated through
 one user (600 used to stop it at 10 a second), still a wall for a runaway client."""
 DEFAULT_DATABASE_POOL_SIZE = 10
+DEFAULT_STATEMENT_CACHE_SIZE = 100
+"""asyncpg's own default."""
 
 
 class SettingsError(ValueError):
@@ -270,7 +272,24 @@ class ServiceSettings(EnvSettings):
     service: str
     """The service's name: intake, workflow, notifier or console (not read: given)."""
     database_url: str = Field("", validation_alias="SERVICE_DATABASE_URL")
-    """``<SERVICE>_DATABASE_URL``: the service's own PostgreSQL database (created if missing)."""
+    """``<SERVICE>_DATABASE_URL``: the service's own PostgreSQL database (created if missing);
+    the pool's connections, so it may point at PgBouncer in transaction pooling mode."""
+    database_direct_url: str = Field("", validation_alias="SERVICE_DATABASE_DIRECT_URL")
+    """``<SERVICE>_DATABASE_DIRECT_URL``: the same database at PostgreSQL itself, for what needs
+    a session of its own and so must not go through PgBouncer in transaction mode: creating the
+    database (a session advisory lock), migrating it (at start and ``migrate``) and the outbox
+    relay's ``LISTEN``. Empty: ``<SERVICE>_DATABASE_URL``."""
+    database_statement_cache_size: int = Field(
+        DEFAULT_STATEMENT_CACHE_SIZE, ge=0, validation_alias="SERVICE_DATABASE_STATEMENT_CACHE_SIZE"
+    )
+    """``<SERVICE>_DATABASE_STATEMENT_CACHE_SIZE``: named prepared statements each pooled
+    connection keeps (asyncpg's cache, 100). ``0`` through PgBouncer in transaction mode: before
+    PgBouncer 1.21 a named statement prepared on one server connection is unknown on the next
+    (unnamed ones, which asyncpg then uses, work: each is parsed and run in one exchange)."""
+    outbox_listen: bool = Field(True, validation_alias="SERVICE_OUTBOX_LISTEN")
+    """``<SERVICE>_OUTBOX_LISTEN``: the outbox relay keeps one ``LISTEN`` connection (at
+    ``<SERVICE>_DATABASE_DIRECT_URL``) and relays an event as its change commits; ``false``:
+    no such connection, the relay finds new events by polling (every second)."""
     amqp_url: str = Field(DEFAULT_AMQP_URL, validation_alias="ETAPA_AMQP_URL")
     """``ETAPA_AMQP_URL``: the RabbitMQ broker."""
     topology_prefix: str = Field("", validation_alias="ETAPA_TOPOLOGY_PREFIX")
@@ -308,7 +327,8 @@ class ServiceSettings(EnvSettings):
     )
     """``<SERVICE>_DATABASE_POOL_SIZE``: most connections the process's pool opens (the
     relay's listening connection is one more); size N replicas × (pool + 1) under PostgreSQL's
-    ``max_connections``."""
+    ``max_connections``, or under PgBouncer's ``max_client_conn`` when the pool goes through it
+    (README, "Database connections")."""
     trusted_proxies: Proxies = Field((), validation_alias="ETAPA_TRUSTED_PROXIES")
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client
@@ -326,6 +346,8 @@ class ServiceSettings(EnvSettings):
             return data
         if not data.get("SERVICE_DATABASE_URL") and "service" in data:
             data["SERVICE_DATABASE_URL"] = default_database_url(data["service"])
+        if not data.get("SERVICE_DATABASE_DIRECT_URL") and data.get("SERVICE_DATABASE_URL"):
+            data["SERVICE_DATABASE_DIRECT_URL"] = data["SERVICE_DATABASE_URL"]
         shared = data.get("ETAPA_RATE_LIMIT_PER_MINUTE")
         if (
             "SERVICE_RATE_LIMIT_PER_MINUTE" not in data
@@ -334,6 +356,11 @@ class ServiceSettings(EnvSettings):
         ):
             data["SERVICE_RATE_LIMIT_PER_MINUTE"] = shared  # a bad one is named by its own field
         return data
+
+    @property
+    def listen_url(self) -> str | None:
+        """Where the outbox relay listens for new events; ``None``: it only polls."""
+        return self.database_direct_url if self.outbox_listen else None
 
     @property
     def topology(self) -> Topology:

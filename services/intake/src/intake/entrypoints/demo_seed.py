@@ -58,9 +58,9 @@ def demo_users_table() -> str:
 
 async def seed_demo(settings: IntakeSettings) -> None:
     refuse_demo_outside_development(settings.service)
-    await migrate_service_database(settings.service.database_url, MIGRATIONS)
+    await migrate_service_database(settings.service.database_direct_url, MIGRATIONS)
     password_hash = await Argon2Passwords().hash(DEMO_PASSWORD)
-    pool = await create_pool(settings.service.database_url)
+    pool = await create_pool(settings.service.database_direct_url)
     try:
         async with PostgresTransactions(pool).begin() as stores:
             await stores.directory.ensure_chain(DEMO_CHAIN_ID, DEMO_CHAIN_NAME)

@@ -145,7 +145,7 @@ def synthesize(
 async def seed_demo_history(settings: WorkflowSettings) -> None:
     """The demo chain's past orders, once (a chain that has them already is left alone)."""
     refuse_demo_outside_development(settings.service)
-    pool = await create_pool(settings.service.database_url)
+    pool = await create_pool(settings.service.database_direct_url)
     try:
         async with pool.acquire() as conn, conn.transaction():
             if await has_history(conn, DEMO_CHAIN_ID):

@@ -172,8 +172,8 @@ DEMO_FLOWS: dict[str, tuple[str, tuple[Stage, ...]]] = {
 
 async def seed_demo(settings: WorkflowSettings) -> None:
     refuse_demo_outside_development(settings.service)
-    await migrate_service_database(settings.service.database_url, MIGRATIONS)
-    pool = await create_pool(settings.service.database_url)
+    await migrate_service_database(settings.service.database_direct_url, MIGRATIONS)
+    pool = await create_pool(settings.service.database_direct_url)
     try:
         async with pool.acquire() as conn, conn.transaction():
             for code, (name, stages) in DEMO_FLOWS.items():
