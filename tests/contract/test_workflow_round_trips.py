@@ -19,7 +19,7 @@ from etapa_contracts.events import Event
 from shared import inbox
 from shared.clock import Clock
 from shared.database import Connection
-from tests.contract.workflow_stores import DATABASE
+from tests.contract.workflow_stores import COMMITTED as DATABASE
 from tests.fakes.workflow_kit import (
     STAGES,
     T0,
