@@ -76,6 +76,10 @@ LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
 STAGES = 50
 """Workflow's limit for a flow; each order takes at most ``STAGES - 1`` advances."""
 SERVICE_TYPE = "bench-etapas"
+POSITIONS = (
+    f"SELECT coalesce(sum(stage_position), 0) FROM orders WHERE service_type = '{SERVICE_TYPE}'"
+)
+"""Transitions committed on the bench's orders (the demo's orders, of other types, not counted)."""
 SMS_TEXT = re.compile(r"OS (\S+) etapa e(\d+)")
 RAW_TEXT = re.compile(r"raw (\S+) (\S+) (\d+)")
 
@@ -264,8 +268,7 @@ async def run_etapa(
             await asyncio.sleep(0.2)
         staggered = await stagger(urls["intake"], api.token(ATTENDANT_SP), orders)
         for _ in range(600):
-            positions = "SELECT coalesce(sum(stage_position), 0) FROM orders"
-            if await count(workflow_db, positions) >= staggered:
+            if await count(workflow_db, POSITIONS) >= staggered:
                 break
             await asyncio.sleep(0.2)
         topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
@@ -275,6 +278,20 @@ async def run_etapa(
             for event in events
         ]
         databases = [env[f"{s.upper()}_DATABASE_URL"] for s in BACKENDS]
+        # The set-up's messages (openings, staggering, their SMS and statuses) all handled
+        # before the clock starts: no queue holds any and the position sum stood still for 3 s,
+        # else the first step counts their transitions and waits behind them.
+        last, still = -1, 0
+        for _ in range(600):
+            now = await count(
+                workflow_db,
+                POSITIONS,
+            )
+            quiet = now == last and await queue_depths(infra.amqp_url, queues) == 0
+            still, last = (still + 1 if quiet else 0), now
+            if still >= 6:
+                break
+            await asyncio.sleep(0.5)
 
         async def backlog() -> tuple[int, int]:
             outbox = 0
@@ -283,11 +300,16 @@ async def run_etapa(
             return await queue_depths(infra.amqp_url, queues), outbox
 
         async def committed() -> int:
-            return await count(workflow_db, "SELECT coalesce(sum(stage_position), 0) FROM orders")
+            return await count(
+                workflow_db,
+                POSITIONS,
+            )
 
         async def sms_due() -> int:
             return await count(
-                workflow_db, f"SELECT coalesce(sum(stage_position / {SMS_EVERY}), 0) FROM orders"
+                workflow_db,
+                f"SELECT coalesce(sum(stage_position / {SMS_EVERY}), 0) FROM orders"
+                f" WHERE service_type = '{SERVICE_TYPE}'",
             )
 
         sampler = Sampler(committed, sms_due, backlog, pids)

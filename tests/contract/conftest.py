@@ -12,3 +12,4 @@ async def drop_contract_databases() -> AsyncIterator[None]:
     yield
     for stores in (intake_stores, notifier_stores, workflow_stores):
         await stores.DATABASE.drop()
+    await workflow_stores.COMMITTED.drop()

@@ -10,7 +10,7 @@ from tests.contract import workflow_stores
 from tests.fakes.workflow_kit import T0, new_order, opened_decision, seed
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import State
-from workflow.domain.records import LabUpdate, MessageStatus, NewOrder, TimelineEntry
+from workflow.domain.records import LabUpdate, MessageStatus, NewOrder, RiskUpdate, TimelineEntry
 from workflow.domain.risk import RiskAssessment, RiskLevel
 from workflow.usecases.ports import Stores
 
@@ -266,3 +266,109 @@ async def test_remakes_are_numbered_after_their_original(stores: Stores) -> None
     )
 
     assert await stores.orders.next_remake_number(loaded) == "SP01-000001-R2"
+
+
+async def test_the_risk_and_sequence_are_written_with_the_state(stores: Stores) -> None:
+    order, _ = await _opened(stores)
+    loaded = await stores.orders.load(order.chain_id, order.order_id)
+    assert loaded is not None
+    assert loaded.state is not None
+    assert (loaded.risk_level, loaded.applied_seq, loaded.parked_events) == ("on_track", 1, False)
+    at_risk = RiskAssessment(RiskLevel.AT_RISK, "usou 90%", T0 + timedelta(hours=1))
+    moved = replace(loaded.state, version=2)
+
+    assert await stores.orders.save_state(
+        order.order_id,
+        moved,
+        1,
+        now=T0,
+        risk=RiskUpdate(at_risk, "on_track", T0 + timedelta(minutes=1)),
+        applied_seq=2,
+    )
+
+    again = await stores.orders.load(order.chain_id, order.order_id)
+    risk = await stores.orders.risk(order.order_id)
+    assert again is not None
+    assert risk is not None
+    assert (again.risk_level, again.applied_seq, again.state) == ("at_risk", 2, moved)
+    assert (risk.reason, risk.check_at, risk.changed_at) == (
+        "usou 90%",
+        T0 + timedelta(hours=1),
+        T0 + timedelta(minutes=1),
+    )
+    # Same level again: the time it changed stays; no sequence given: it stays.
+    assert await stores.orders.save_state(
+        order.order_id,
+        replace(moved, version=3),
+        2,
+        now=T0,
+        risk=RiskUpdate(replace(at_risk, reason="usou 95%"), "at_risk", T0 + timedelta(hours=1)),
+    )
+    risk = await stores.orders.risk(order.order_id)
+    again = await stores.orders.load(order.chain_id, order.order_id)
+    assert risk is not None
+    assert again is not None
+    assert (risk.reason, risk.changed_at, again.applied_seq) == (
+        "usou 95%",
+        T0 + timedelta(minutes=1),
+        2,
+    )
+
+
+async def test_a_risk_level_changed_since_the_read_is_a_conflict(stores: Stores) -> None:
+    """The sweeper changed the level after the order was read: the decision is not written
+    (the engine reads the order again), so the level it reports as replaced is never wrong."""
+    order, _ = await _opened(stores)
+    loaded = await stores.orders.load(order.chain_id, order.order_id)
+    assert loaded is not None
+    assert loaded.state is not None
+    overdue = RiskAssessment(RiskLevel.OVERDUE, "prazo vencido", None)
+    await stores.orders.set_risk(order.order_id, overdue, T0)  # the sweeper, meanwhile
+
+    saved = await stores.orders.save_state(
+        order.order_id,
+        replace(loaded.state, version=2),
+        1,
+        now=T0,
+        risk=RiskUpdate(RiskAssessment(RiskLevel.ON_TRACK, "ok", None), loaded.risk_level, T0),
+        applied_seq=2,
+    )
+
+    again = await stores.orders.load(order.chain_id, order.order_id)
+    assert not saved
+    assert again is not None
+    assert (again.risk_level, again.applied_seq, again.state) == ("overdue", 1, loaded.state)
+
+
+async def test_a_message_status_is_recorded_only_on_its_known_order(stores: Stores) -> None:
+    order, _ = await _opened(stores)
+    chain, order_id = order.chain_id, order.order_id
+    message = MessageStatus(chain, order_id, uuid.uuid4(), 1, "sent", None, T0)
+    entry = TimelineEntry(chain, order_id, T0, "notificador", "sms_sent", "SMS enviado", {"a": 1})
+
+    assert await stores.orders.record_message(message, entry)
+    assert await stores.orders.record_message(
+        replace(message, status="held", updated_at=T0 - timedelta(1)), replace(entry, kind="x")
+    )
+    other_chain = replace(message, chain_id=uuid.uuid4(), notification_id=uuid.uuid4())
+    assert not await stores.orders.record_message(other_chain, replace(entry, kind="y"))
+    unknown = replace(message, order_id=uuid.uuid4(), notification_id=uuid.uuid4())
+    assert not await stores.orders.record_message(unknown, replace(entry, kind="z"))
+
+    history = await stores.orders.history(order_id)
+    assert history.messages == (message,)  # the older "held" did not overwrite "sent"
+    assert [e.kind for e in history.timeline] == ["sms_sent", "x"]
+    assert history.timeline[0] == entry
+
+
+async def test_timeline_entries_added_together_keep_their_order(stores: Stores) -> None:
+    order, _ = await _opened(stores)
+    chain, order_id = order.chain_id, order.order_id
+    entries = [
+        TimelineEntry(chain, order_id, T0, "ana", f"k{i}", f"Passo {i}", {"i": i}) for i in range(3)
+    ]
+
+    await stores.orders.add_timelines(entries)
+    await stores.orders.add_timelines([])
+
+    assert (await stores.orders.history(order_id)).timeline == tuple(entries)

@@ -18,6 +18,9 @@ from workflow.config import MIGRATIONS
 from workflow.usecases.ports import Stores
 
 DATABASE = ContractDatabase("workflow", MIGRATIONS)
+COMMITTED = ContractDatabase("workflowcommitted", MIGRATIONS)
+"""For the tests whose transactions commit (the read caches, the round trips): apart, so the
+rolled-back suites never see their rows (a risk timer, say)."""
 
 
 @pytest.fixture(params=["fake", "postgres"])

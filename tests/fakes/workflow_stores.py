@@ -10,7 +10,7 @@ fake cannot drift from the database.
 from __future__ import annotations
 
 import copy
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -39,6 +39,7 @@ from workflow.domain.records import (
     ParkedEvent,
     ProcessReviewRecord,
     ReviewScheduleRecord,
+    RiskUpdate,
     StaffMember,
     StageEntry,
     StoredOrder,
@@ -225,6 +226,8 @@ class FakeOrderStore:
             tracking_token=row.tracking_token,
             state=_state(row),
             branch=branch,
+            applied_seq=row.applied_seq,
+            parked_events=any(key[0] == order_id for key in self._db.parked),
         )
 
     async def chain_of(self, order_id: UUID) -> UUID | None:
@@ -242,10 +245,18 @@ class FakeOrderStore:
         due_explanation_addendum: str | None = None,
         projection_reason: str | None = None,
         closed: bool = False,
+        risk: RiskUpdate | None = None,
+        applied_seq: int | None = None,
     ) -> bool:
         row = self._db.orders.get(order_id)
         if row is None or row.version != expected_version:
             return False
+        if risk is not None and row.risk_level != risk.previous:
+            return False
+        if risk is not None:
+            await self.set_risk(order_id, risk.assessment, risk.at)
+        if applied_seq is not None:
+            row.applied_seq = applied_seq
         row.status = state.status.value
         row.stage_position = state.stage_position
         row.entry_sequence = state.entry_sequence
@@ -290,6 +301,10 @@ class FakeOrderStore:
     async def add_timeline(self, entry: TimelineEntry) -> None:
         self._db.timeline.append(replace(entry, detail=copy.deepcopy(entry.detail)))
 
+    async def add_timelines(self, entries: Sequence[TimelineEntry]) -> None:
+        for entry in entries:
+            await self.add_timeline(entry)
+
     async def enter_stage(self, chain_id: UUID, order_id: UUID, entered: StageEntered) -> None:
         await self.close_stage(order_id, entered.entered_at)
         entries = self._db.stage_entries.setdefault(order_id, [])
@@ -333,6 +348,14 @@ class FakeOrderStore:
                 reason=message.reason,
                 updated_at=message.updated_at,
             )
+
+    async def record_message(self, message: MessageStatus, entry: TimelineEntry) -> bool:
+        row = self._db.orders.get(message.order_id)
+        if row is None or row.chain_id != message.chain_id:
+            return False
+        await self.upsert_message(message)
+        await self.add_timeline(entry)
+        return True
 
     async def history(self, order_id: UUID) -> OrderHistory:
         timeline = [e for e in self._db.timeline if e.order_id == order_id]

@@ -24,6 +24,7 @@ from shared.tracing import configure_tracing
 from shared.web import create_service_app
 from workflow.adapters.dashboard_taps import declare_taps
 from workflow.adapters.holidays import CalendarCache
+from workflow.adapters.postgres.read_cache import ReadCaches
 from workflow.config import MIGRATIONS, WorkflowSettings
 from workflow.entrypoints.consumers import WorkflowHandlers
 from workflow.entrypoints.http.analytics import AnalyticsController
@@ -53,7 +54,8 @@ def create_runtime(
     clock: Clock = system_clock,
 ) -> ServiceRuntime:
     engine = create_engine(settings, clock, calendars)
-    handlers = WorkflowHandlers(engine)
+    caches = ReadCaches()  # flow versions and branches, for the consumers and the sweeper
+    handlers = WorkflowHandlers(engine, caches)
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
@@ -69,7 +71,12 @@ def create_runtime(
 
     async def risk_sweeper(pool: asyncpg.Pool) -> None:
         sweeper = RiskSweeper(
-            pool, engine, clock, interval=settings.risk_sweep_interval, health=health
+            pool,
+            engine,
+            clock,
+            interval=settings.risk_sweep_interval,
+            health=health,
+            caches=caches,
         )
         await sweeper.run()
 

@@ -14,6 +14,7 @@ from workflow.domain.calendar_settings import CalendarSettings
 from workflow.domain.flow import Stage
 from workflow.domain.json_types import JsonObject
 from workflow.domain.order_state import OrderState
+from workflow.domain.risk import RiskAssessment
 from workflow.domain.tracking import TrackedOrder
 
 
@@ -137,6 +138,25 @@ class StoredOrder:
     """The customer's link token (``/a/<token>``), random, never derived from the order id."""
     state: OrderState | None
     branch: Branch
+    applied_seq: int = 1
+    """The last of the order's events applied, in intake's numbering (``order_seq``)."""
+    parked_events: bool = False
+    """Whether later events of the order wait in the parking lot (read with the order, under
+    its lock: nothing is parked for it meanwhile)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RiskUpdate:
+    """A risk assessment written with the state it was made on (``OrderStore.save_state``).
+
+    ``previous`` is the level the order had when it was loaded: the write is refused (a
+    conflict, like a changed version) when the stored level is no longer that one, so the
+    level reported as changed is always the one replaced. ``at`` is when it was assessed
+    (``risk_changed_at`` when the level changes)."""
+
+    assessment: RiskAssessment
+    previous: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ import asyncpg
 from shared.clock import Clock
 from shared.loops import LoopHealth, PollingLoop
 from shared.outbox import committing
+from workflow.adapters.postgres.read_cache import ReadCaches
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.order_engine import OrderEngine
 from workflow.usecases.sweep_risk import sweep_risk
@@ -38,8 +39,11 @@ class RiskSweeper:
         interval: float,
         batch_size: int = 100,
         health: LoopHealth | None = None,
+        caches: ReadCaches | None = None,
     ) -> None:
+        """``caches``: the process's flow versions and branches (the consumers' too)."""
         self._pool = pool
+        self._caches = caches or ReadCaches()
         self._engine = engine
         self._clock = clock
         self._batch_size = batch_size
@@ -61,5 +65,5 @@ class RiskSweeper:
     async def sweep_once(self) -> int:
         """Assess every order whose timer is due (one batch); returns how many."""
         async with self._pool.acquire() as conn, committing(conn):
-            stores = PostgresStores(conn)
+            stores = PostgresStores(conn, self._caches)
             return await sweep_risk(stores, self._engine, self._clock(), self._batch_size)

@@ -45,7 +45,7 @@ from workflow.domain.order_actions import (
     Resume,
 )
 from workflow.domain.order_machine import VERBS
-from workflow.domain.records import LabUpdate, NewOrder, StaffMember, TimelineEntry
+from workflow.domain.records import LabUpdate, NewOrder, StaffMember, StoredOrder, TimelineEntry
 from workflow.usecases.order_engine import OrderEngine
 from workflow.usecases.ports import Stores
 
@@ -92,7 +92,7 @@ class OrderEvents:
             customer_phone=event.customer.phone,
             confirm_before_proposal=event.confirm_before_proposal,
         )
-        await self._engine.open(
+        inserted = await self._engine.open(
             stores,
             new,
             branch,
@@ -100,7 +100,8 @@ class OrderEvents:
             summary=f"OS {event.order_number} aberta",
             correlation_id=event.correlation_id,
         )
-        await self._apply_parked(stores, event.chain_id, event.order_id)
+        # A new order's applied sequence is its opening's (1); a replayed opening reads it.
+        await self._apply_parked(stores, event.chain_id, event.order_id, 1 if inserted else None)
 
     async def on_order_action(self, stores: Stores, event: OrderAction) -> None:
         """A staff action: advance, back, pause, resume, assign, note, cancel, deliver, reopen."""
@@ -118,17 +119,18 @@ class OrderEvents:
             await self._apply(stores, event)
             return
         await stores.sequence.lock(event.order_id)
-        applied = await stores.sequence.applied_seq(event.chain_id, event.order_id)
-        if applied is None or seq > applied + 1:
+        # The order and its sequence in one read, under the lock (the engine's first read too).
+        order = await stores.orders.load(event.chain_id, event.order_id)
+        if order is None or seq > order.applied_seq + 1:
             if await stores.sequence.park(event, event.order_id, seq):
                 log.info(
                     "order_event_parked",
                     order_id=str(event.order_id),
                     order_seq=seq,
-                    waiting_for=1 if applied is None else applied + 1,
+                    waiting_for=1 if order is None else order.applied_seq + 1,
                 )
             return
-        if seq <= applied:
+        if seq <= order.applied_seq:
             log.warning(
                 "order_event_already_applied",
                 order_id=str(event.order_id),
@@ -136,30 +138,44 @@ class OrderEvents:
                 message_id=str(event.message_id),
             )
             return
-        await self._apply(stores, event)
-        await stores.sequence.set_applied(event.order_id, seq)
-        await self._apply_parked(stores, event.chain_id, event.order_id)
+        if not await self._apply(stores, event, order, seq):
+            await stores.sequence.set_applied(event.order_id, seq)
+        if order.parked_events:  # read with the order, under its lock
+            await self._apply_parked(stores, event.chain_id, event.order_id, seq)
 
-    async def _apply_parked(self, stores: Stores, chain_id: UUID, order_id: UUID) -> None:
-        """Apply the order's parked events that are now next, in sequence."""
-        applied = await stores.sequence.applied_seq(chain_id, order_id)
+    async def _apply_parked(
+        self, stores: Stores, chain_id: UUID, order_id: UUID, applied: int | None = None
+    ) -> None:
+        """Apply the order's parked events that are now next, in sequence (``applied``: the
+        last applied, when the caller knows it)."""
+        if applied is None:
+            applied = await stores.sequence.applied_seq(chain_id, order_id)
         if applied is None:
             return
         while parked := await stores.sequence.take(chain_id, order_id, applied + 1):
             event = _PARKABLE[parked.routing_key].model_validate(parked.payload)
             assert isinstance(event, OrderAction | LabStatus)
-            await self._apply(stores, event)
             applied += 1
-            await stores.sequence.set_applied(order_id, applied)
+            if not await self._apply(stores, event, seq=applied):
+                await stores.sequence.set_applied(order_id, applied)
             log.info("parked_order_event_applied", order_id=str(order_id), order_seq=applied)
 
-    async def _apply(self, stores: Stores, event: OrderAction | LabStatus) -> None:
+    async def _apply(
+        self,
+        stores: Stores,
+        event: OrderAction | LabStatus,
+        order: StoredOrder | None = None,
+        seq: int | None = None,
+    ) -> bool:
+        """Apply ``event`` to ``order`` (as read in this transaction; None: read it). True
+        when a decision was stored, with ``seq`` as the order's applied sequence."""
         if isinstance(event, OrderAction):
-            await self._order_action(stores, event)
-        else:
-            await self._lab_status(stores, event)
+            return await self._order_action(stores, event, order, seq)
+        return await self._lab_status(stores, event, order, seq)
 
-    async def _order_action(self, stores: Stores, event: OrderAction) -> None:
+    async def _order_action(
+        self, stores: Stores, event: OrderAction, order: StoredOrder | None, seq: int | None
+    ) -> bool:
         command = command_from_action(event)
         outcome = await self._engine.apply(
             stores,
@@ -169,9 +185,11 @@ class OrderEvents:
             when=event.requested_at,
             correlation_id=event.correlation_id,
             expected_version=event.expected_version,
+            loaded=order,
+            applied_seq=seq,
         )
         if outcome.refused is None:
-            return
+            return outcome.decision is not None
         log.info(
             "order_action_refused",
             order_id=str(event.order_id),
@@ -190,12 +208,17 @@ class OrderEvents:
                 detail={"action": event.action, "reason": outcome.refused},
             )
         )
+        return False
 
-    async def _lab_status(self, stores: Stores, event: LabStatus) -> None:
-        order = await stores.orders.load(event.chain_id, event.order_id)
+    async def _lab_status(
+        self, stores: Stores, event: LabStatus, order: StoredOrder | None, seq: int | None
+    ) -> bool:
+        if order is None:
+            order = await stores.orders.load(event.chain_id, event.order_id)
         if order is None:
             raise LookupError(f"order {event.order_id} not known yet; redeliver later")
         refused: str | None
+        written = False
         if order.lab_code is not None and order.lab_code != event.lab_code:
             refused = (
                 f"O laboratório {event.lab_code} não atende esta OS "
@@ -212,8 +235,11 @@ class OrderEvents:
                 command,
                 when=reported_at,
                 correlation_id=event.correlation_id,
+                loaded=order,
+                applied_seq=seq,
             )
             refused = outcome.refused
+            written = outcome.decision is not None
         await stores.orders.add_lab_update(
             LabUpdate(
                 chain_id=event.chain_id,
@@ -247,6 +273,7 @@ class OrderEvents:
                     detail={"status": event.status, "reported_at": event.reported_at.isoformat()},
                 )
             )
+        return written
 
 
 _PARKABLE: dict[str, type[Event]] = {

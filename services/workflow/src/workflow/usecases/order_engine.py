@@ -14,7 +14,11 @@ state, its history, its timeline and the events to publish commit together or no
   ``reported_at``), but never before the order's latest stage entry or stop, so a late message
   cannot rewrite the past. Risk is assessed against the clock.
 - **Risk** is assessed right after every applied decision and at opening; a changed level is
-  stored, put on the timeline and published as ``order.risk_changed.v1``.
+  stored, put on the timeline and published as ``order.risk_changed.v1``. A decision's risk
+  is written in the same statement as its state (no separate locked read and update).
+- **Round trips.** The caller's read of the order (with its sequence) is the engine's first
+  one; the timeline entries of a decision are added together; flow versions and branches
+  come from the process's caches (``adapters.postgres.read_cache``).
 - **Reopen** opens a new order in workflow, ``<number>-R<n>``, in the latest flow of the same
   service type, linked both ways (``reopened_from``); its stage changes carry
   ``reopened_from`` so the notifier can find the customer. The same transaction publishes
@@ -48,7 +52,7 @@ from workflow.domain.order_clock import as_of
 from workflow.domain.order_machine import ActionRefused, Decision, OrderState, decide
 from workflow.domain.order_state import EmptyFlow, open_order
 from workflow.domain.order_texts import REOPEN_LABELS, describe
-from workflow.domain.records import Branch, NewOrder, StoredOrder, TimelineEntry
+from workflow.domain.records import Branch, NewOrder, RiskUpdate, StoredOrder, TimelineEntry
 from workflow.domain.responsibles import assign_on_entry
 from workflow.domain.risk import RiskLevel, assess_risk
 from workflow.usecases.outgoing import closed_event, stage_changed_event
@@ -171,14 +175,21 @@ class OrderEngine:
         when: datetime,
         correlation_id: str,
         expected_version: int | None = None,
+        loaded: StoredOrder | None = None,
+        applied_seq: int | None = None,
     ) -> Outcome:
         """Decide ``command`` on the order's current state and store the decision.
 
         With ``expected_version`` (the version the person saw), an order that has changed
-        since is not acted on: the outcome is a refusal saying so.
+        since is not acted on: the outcome is a refusal saying so. ``loaded``: the order as
+        the caller read it in this transaction (a conflict reads it again). ``applied_seq``
+        is written with the decision (not with a refusal: the outcome has no decision then).
+        The new state's risk is written in the same statement as the state.
         """
+        order = loaded
         for _ in range(MAX_CONFLICTS):
-            order = await stores.orders.load(chain_id, order_id)
+            if order is None:
+                order = await stores.orders.load(chain_id, order_id)
             if order is None:
                 raise LookupError(f"order {order_id} not known yet; redeliver later")
             state = order.state
@@ -206,6 +217,7 @@ class OrderEngine:
             addendum = next(
                 (e.credit.describe() for e in decision.events if isinstance(e, Resumed)), None
             )
+            risk = self._risk_of(order, decision.state, flow) if decision.state.is_open else None
             saved = await stores.orders.save_state(
                 order_id,
                 decision.state,
@@ -215,6 +227,8 @@ class OrderEngine:
                 due_explanation_addendum=addendum,
                 projection_reason=decision.state.projection_reason(flow),
                 closed=state.is_open and not decision.state.is_open,
+                risk=risk,
+                applied_seq=applied_seq,
             )
             if saved:
                 by = (
@@ -223,10 +237,11 @@ class OrderEngine:
                     else command.actor
                 )
                 await self._record(
-                    stores, order, flow, calendar, decision, now, correlation_id, by=by
+                    stores, order, flow, calendar, decision, now, correlation_id, by=by, risk=risk
                 )
                 return Outcome(order, decision)
             log.info("order_version_conflict_retrying", order_id=str(order_id))
+            order = None
         raise RuntimeError(f"order {order_id}: {MAX_CONFLICTS} version conflicts in a row")
 
     async def assess(
@@ -245,20 +260,32 @@ class OrderEngine:
         calendar = self._calendars.for_branch(order.branch, now)
         assessment = assess_risk(state, flow, calendar, now, self._risk_share)
         previous = await stores.orders.set_risk(order.order_id, assessment, now)
-        if previous == assessment.level:
-            return
-        correlation_id = correlation_id or f"risk-{order.order_id}"
-        await stores.orders.add_timeline(
-            TimelineEntry(
-                chain_id=order.chain_id,
-                order_id=order.order_id,
-                occurred_at=now,
-                actor="sistema",
-                kind="risk_changed",
-                summary=f"{_RISK_LABELS[assessment.level]}: {assessment.reason}",
-                detail={"level": assessment.level.value, "previous": previous},
-            )
+        entry = await self._risk_changed(
+            stores, order, RiskUpdate(assessment, previous, now), correlation_id
         )
+        if entry is not None:
+            await stores.orders.add_timeline(entry)
+
+    def _risk_of(self, order: StoredOrder, state: OrderState, flow: FlowVersion) -> RiskUpdate:
+        """The risk of ``state`` now, to be written with it (replacing ``order``'s level)."""
+        now = self._clock()
+        calendar = self._calendars.for_branch(order.branch, now)
+        assessment = assess_risk(state, flow, calendar, now, self._risk_share)
+        return RiskUpdate(assessment, order.risk_level, now)
+
+    async def _risk_changed(
+        self,
+        stores: Stores,
+        order: StoredOrder,
+        risk: RiskUpdate,
+        correlation_id: str | None,
+    ) -> TimelineEntry | None:
+        """A changed level is published (outbox), logged and counted; its timeline entry is
+        returned for the caller to add. None when the level did not change."""
+        assessment, previous, now = risk.assessment, risk.previous, risk.at
+        if previous == assessment.level:
+            return None
+        correlation_id = correlation_id or f"risk-{order.order_id}"
         await stores.outbox.enqueue(
             OrderRiskChanged(
                 occurred_at=now,
@@ -282,6 +309,15 @@ class OrderEngine:
         RISK_TRANSITIONS.labels(
             service="workflow", from_level=previous or "none", to_level=assessment.level.value
         ).inc()
+        return TimelineEntry(
+            chain_id=order.chain_id,
+            order_id=order.order_id,
+            occurred_at=now,
+            actor="sistema",
+            kind="risk_changed",
+            summary=f"{_RISK_LABELS[assessment.level]}: {assessment.reason}",
+            detail={"level": assessment.level.value, "previous": previous},
+        )
 
     async def _record(
         self,
@@ -294,8 +330,13 @@ class OrderEngine:
         correlation_id: str,
         *,
         by: str | None = None,
+        risk: RiskUpdate | None = None,
     ) -> None:
-        """Store the decision's effects; ``by`` (who acted) is the actor of stage entries."""
+        """Store the decision's effects; ``by`` (who acted) is the actor of stage entries.
+
+        ``risk``: the new state's risk, already written with it (else it is assessed and
+        written here). The timeline entries are added together at the end, in order."""
+        entries: list[TimelineEntry] = []
         leaves_stage = any(
             isinstance(e, StageEntered | Delivered | Cancelled) for e in decision.events
         )
@@ -343,7 +384,7 @@ class OrderEngine:
                 number, remake_id = await self._open_remake(stores, order, event, correlation_id)
                 summary += f" → OS {number}"
                 detail.update(remake_order_id=str(remake_id), remake_number=number)
-            await stores.orders.add_timeline(
+            entries.append(
                 TimelineEntry(
                     chain_id=order.chain_id,
                     order_id=order.order_id,
@@ -354,7 +395,12 @@ class OrderEngine:
                     detail=detail,
                 )
             )
-        if decision.state.is_open:
+        if risk is not None and (
+            entry := await self._risk_changed(stores, order, risk, correlation_id)
+        ):
+            entries.append(entry)
+        await stores.orders.add_timelines(entries)
+        if risk is None and decision.state.is_open:
             await self.assess(stores, order, decision.state, flow, correlation_id)
 
     async def _open_remake(

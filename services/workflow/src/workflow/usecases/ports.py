@@ -9,7 +9,7 @@ same on the database.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import date, datetime
 from typing import Protocol
@@ -34,6 +34,7 @@ from workflow.domain.records import (
     ParkedEvent,
     ProcessReviewRecord,
     ReviewScheduleRecord,
+    RiskUpdate,
     StaffMember,
     StoredOrder,
     TimelineEntry,
@@ -77,12 +78,16 @@ class OrderStore(Protocol):
         due_explanation_addendum: str | None = None,
         projection_reason: str | None = None,
         closed: bool = False,
+        risk: RiskUpdate | None = None,
+        applied_seq: int | None = None,
     ) -> bool:
         """Write ``state`` if the order is still at ``expected_version``; False on a conflict.
 
         ``due_explanation`` replaces the stage's explanation (a new stage); ``…_addendum`` is
         added to it (what a pause gave back). ``closed`` stamps ``closed_at`` and stops the
-        risk timer."""
+        risk timer. ``risk``: the assessment of the new state, written in the same statement
+        (a conflict too when the stored level is no longer ``risk.previous``).
+        ``applied_seq``: the sequence of the event that made the decision."""
         ...
 
     async def due_explanation(self, order_id: UUID) -> str | None: ...
@@ -92,6 +97,10 @@ class OrderStore(Protocol):
         ...
 
     async def add_timeline(self, entry: TimelineEntry) -> None: ...
+
+    async def add_timelines(self, entries: Sequence[TimelineEntry]) -> None:
+        """Add the entries, in this order, in one round trip."""
+        ...
 
     async def enter_stage(self, chain_id: UUID, order_id: UUID, entered: StageEntered) -> None:
         """Close the open stage entry (if any) and open the new one."""
@@ -107,6 +116,11 @@ class OrderStore(Protocol):
 
     async def upsert_message(self, message: MessageStatus) -> None:
         """Keep a message's newest status: an older report never overwrites a newer one."""
+        ...
+
+    async def record_message(self, message: MessageStatus, entry: TimelineEntry) -> bool:
+        """``upsert_message`` and ``add_timeline`` at once, when the order is the message's
+        (same id and chain); False, with nothing written, when it is not known."""
         ...
 
     async def history(self, order_id: UUID) -> OrderHistory: ...

@@ -21,10 +21,9 @@ _SMS_STATUS_LABELS = {
 
 
 async def record_message_status(stores: Stores, event: NotificationStatus) -> None:
-    """Keep the customer message's status and show it on the order's timeline."""
-    if await stores.orders.chain_of(event.order_id) != event.chain_id:
-        raise LookupError(f"order {event.order_id} not known yet; redeliver later")
-    await stores.orders.upsert_message(
+    """Keep the customer message's status and show it on the order's timeline (one write)."""
+    label = _SMS_STATUS_LABELS[event.status]
+    known = await stores.orders.record_message(
         MessageStatus(
             chain_id=event.chain_id,
             order_id=event.order_id,
@@ -33,10 +32,7 @@ async def record_message_status(stores: Stores, event: NotificationStatus) -> No
             status=event.status,
             reason=event.reason,
             updated_at=event.occurred_at,
-        )
-    )
-    label = _SMS_STATUS_LABELS[event.status]
-    await stores.orders.add_timeline(
+        ),
         TimelineEntry(
             chain_id=event.chain_id,
             order_id=event.order_id,
@@ -48,5 +44,7 @@ async def record_message_status(stores: Stores, event: NotificationStatus) -> No
                 "notification_id": str(event.notification_id),
                 "entry_sequence": event.entry_sequence,
             },
-        )
+        ),
     )
+    if not known:
+        raise LookupError(f"order {event.order_id} not known yet; redeliver later")

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from shared.database import Connection
+from workflow.adapters.postgres.read_cache import ReadCaches, TransactionReads
 from workflow.domain.calendar import DayCounting
 from workflow.domain.flow import FlowVersion, Stage
 from workflow.domain.records import SavedFlowVersion, ServiceType
@@ -77,8 +78,15 @@ def normalized_stages(stages: list[StageJson]) -> list[StageJson]:
 
 
 class PostgresFlowStore:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        caches: ReadCaches | None = None,
+        reads: TransactionReads | None = None,
+    ) -> None:
         self._conn = conn
+        self._caches = caches or ReadCaches()
+        self._reads = reads or TransactionReads()
 
     async def latest(self, chain_id: UUID, service_type: str) -> FlowVersion | None:
         return await self._flow(chain_id, service_type, None)
@@ -87,7 +95,15 @@ class PostgresFlowStore:
         return await self._flow(chain_id, service_type, version)
 
     async def for_order(self, chain_id: UUID, service_type: str, version: int) -> FlowVersion:
-        """The version an order runs on, under the type's current name; LookupError if gone."""
+        """The version an order runs on, under the type's current name; LookupError if gone.
+
+        No query when the version's stages are cached (they never change) and this
+        transaction read the type's current name already (with the order's row)."""
+        key = (chain_id, service_type, version)
+        stages = self._caches.flows.get(key)
+        name = self._reads.type_names.get((chain_id, service_type))
+        if stages is not None and name is not None:
+            return FlowVersion(service_type=service_type, name=name, version=version, stages=stages)
         row = await self._conn.fetchrow(
             """
             SELECT t.name, v.stages FROM flow_versions v
@@ -100,12 +116,15 @@ class PostgresFlowStore:
         )
         if row is None:
             raise LookupError(f"flow {service_type!r} version {version} not found")
-        return FlowVersion(
+        flow = FlowVersion(
             service_type=service_type,
             name=row["name"],
             version=version,
             stages=tuple(stage_from_json(s) for s in row["stages"]),
         )
+        self._caches.flows.put(key, flow.stages)
+        self._reads.type_names[(chain_id, service_type)] = flow.name
+        return flow
 
     async def is_active(self, chain_id: UUID, service_type: str) -> bool:
         return bool(
@@ -186,6 +205,7 @@ class PostgresFlowStore:
             created_by,
         )
         flow = FlowVersion(service_type=service_type, name=name, version=version, stages=stages)
+        self._reads.type_names[(chain_id, service_type)] = name
         return flow, bool(active)
 
     async def _flow(

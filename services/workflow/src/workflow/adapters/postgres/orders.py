@@ -12,31 +12,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from shared.database import Connection
-from workflow.adapters.postgres.branches import branch_from_row
+from workflow.adapters.postgres.branches import BRANCH_COLUMNS, branch_from_row
+from workflow.adapters.postgres.read_cache import ReadCaches, TransactionReads
+from workflow.adapters.postgres.responsibles import ELIGIBLE
 from workflow.domain.order_actions import StageEntered
 from workflow.domain.order_state import OrderState, State
 from workflow.domain.records import (
+    Branch,
     LabUpdate,
     MessageStatus,
     NewOrder,
     OrderHistory,
     OrderRisk,
+    RiskUpdate,
     StageEntry,
     StoredOrder,
     TimelineEntry,
 )
+from workflow.domain.responsibles import Person
 from workflow.domain.risk import RiskAssessment
+
+_LOAD = f"""
+    SELECT o.*, b.row_version AS branch_row_version, t.name AS service_type_name,
+        EXISTS (SELECT 1 FROM parked_order_events p WHERE p.order_id = o.order_id)
+            AS parked_events,
+        d.stage_keys AS default_stage_keys, d.user_ids AS default_user_ids,
+        d.names AS default_names
+    FROM orders o
+    LEFT JOIN branches b ON b.branch_id = o.branch_id
+    LEFT JOIN service_types t ON t.chain_id = o.chain_id AND t.code = o.service_type
+    CROSS JOIN LATERAL (
+        SELECT array_agg(r.stage_key) AS stage_keys, array_agg(s.user_id) AS user_ids,
+            array_agg(s.name) AS names
+        FROM stage_responsibles r
+        JOIN staff s ON s.user_id = r.user_id AND s.chain_id = r.chain_id
+        WHERE r.chain_id = o.chain_id AND r.service_type = o.service_type
+            AND r.branch_id = o.branch_id AND {ELIGIBLE}
+    ) d
+    WHERE o.order_id = $1 AND o.chain_id = $2
+"""
+_TIMELINE = """
+    INSERT INTO timeline (chain_id, order_id, occurred_at, actor, kind, summary, detail)
+    VALUES ($1, $2, $3, $4, $5, $6, $7)
+"""
 
 
 class PostgresOrderStore:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(
+        self,
+        conn: Connection,
+        caches: ReadCaches | None = None,
+        reads: TransactionReads | None = None,
+    ) -> None:
         self._conn = conn
+        self._caches = caches or ReadCaches()
+        self._reads = reads or TransactionReads()
 
     async def insert(
         self,
@@ -99,16 +136,25 @@ class PostgresOrderStore:
         return bool(inserted)
 
     async def load(self, chain_id: UUID, order_id: UUID) -> StoredOrder | None:
-        row = await self._conn.fetchrow(
-            "SELECT * FROM orders WHERE order_id = $1 AND chain_id = $2", order_id, chain_id
-        )
+        """One round trip with the branch cached: the row, its branch's ``row_version``, the
+        type's current name, whether events of the order are parked and each stage's default
+        person in the branch (what ``StaffStore.defaults_for`` answers in this transaction)."""
+        row = await self._conn.fetchrow(_LOAD, order_id, chain_id)
         if row is None:
             return None
-        branch = await self._conn.fetchrow(
-            "SELECT * FROM branches WHERE branch_id = $1", row["branch_id"]
-        )
-        if branch is None:
+        if row["branch_row_version"] is None:
             raise LookupError(f"branch {row['branch_id']} of order {order_id} not found")
+        if row["service_type_name"] is not None:
+            self._reads.type_names[(chain_id, row["service_type"])] = row["service_type_name"]
+        self._reads.stage_defaults[(chain_id, row["service_type"], row["branch_id"])] = {
+            key: Person(str(user_id), name)
+            for key, user_id, name in zip(
+                row["default_stage_keys"] or (),
+                row["default_user_ids"] or (),
+                row["default_names"] or (),
+                strict=True,
+            )
+        }
         return StoredOrder(
             order_id=row["order_id"],
             chain_id=row["chain_id"],
@@ -122,8 +168,24 @@ class PostgresOrderStore:
             reopened_from=row["reopened_from"],
             tracking_token=row["tracking_token"],
             state=_state(row),
-            branch=branch_from_row(branch),
+            branch=await self._branch(chain_id, row["branch_id"], row["branch_row_version"]),
+            applied_seq=row["applied_seq"],
+            parked_events=row["parked_events"],
         )
+
+    async def _branch(self, chain_id: UUID, branch_id: UUID, row_version: int) -> Branch:
+        """The cached branch while its ``row_version`` is the row's; else read and cached."""
+        cached = self._caches.branches.get((chain_id, branch_id))
+        if cached is not None and cached[0] == row_version:
+            return cached[1]
+        row = await self._conn.fetchrow(
+            f"SELECT {BRANCH_COLUMNS}, row_version FROM branches WHERE branch_id = $1", branch_id
+        )
+        if row is None:
+            raise LookupError(f"branch {branch_id} not found")
+        branch = branch_from_row(row)
+        self._caches.branches.put((chain_id, branch_id), (row["row_version"], branch))
+        return branch
 
     async def chain_of(self, order_id: UUID) -> UUID | None:
         chain_id: UUID | None = await self._conn.fetchval(
@@ -142,7 +204,13 @@ class PostgresOrderStore:
         due_explanation_addendum: str | None = None,
         projection_reason: str | None = None,
         closed: bool = False,
+        risk: RiskUpdate | None = None,
+        applied_seq: int | None = None,
     ) -> bool:
+        """One statement: the state, the risk (only while the stored level is still
+        ``risk.previous``: under READ COMMITTED the row's newest version is the one checked,
+        so a level the sweeper changed meanwhile is a conflict, never overwritten unseen) and
+        the applied sequence."""
         saved = await self._conn.fetchval(
             """
             UPDATE orders SET status = $3, stage_position = $4, entry_sequence = $5,
@@ -153,11 +221,18 @@ class PostgresOrderStore:
                 stage_due_explanation = coalesce(
                     $17, stage_due_explanation || '; ' || $20, $20, stage_due_explanation),
                 closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END,
-                risk_check_at = CASE WHEN $18 THEN NULL ELSE risk_check_at END,
+                risk_check_at = CASE WHEN $18 THEN NULL WHEN $25 THEN $28
+                    ELSE risk_check_at END,
                 updated_at = $19, pause_reason = $21, projected_from_lab_eta = $22,
                 projected_completion_reason = coalesce($23, projected_completion_reason),
-                assignee_id = $24::uuid
+                assignee_id = $24::uuid,
+                risk_changed_at = CASE WHEN $25 AND risk_level IS DISTINCT FROM $26 THEN $30
+                    ELSE risk_changed_at END,
+                risk_level = CASE WHEN $25 THEN $26 ELSE risk_level END,
+                risk_reason = CASE WHEN $25 THEN $27 ELSE risk_reason END,
+                applied_seq = coalesce($31, applied_seq)
             WHERE order_id = $1 AND version = $2
+                AND (NOT $25 OR risk_level IS NOT DISTINCT FROM $29)
             RETURNING true
             """,
             order_id,
@@ -184,6 +259,13 @@ class PostgresOrderStore:
             state.projected_from_lab_eta,
             projection_reason,
             state.assignee_id,
+            risk is not None,
+            risk.assessment.level.value if risk else None,
+            risk.assessment.reason if risk else None,
+            risk.assessment.next_check_at if risk else None,
+            risk.previous if risk else None,
+            risk.at if risk else None,
+            applied_seq,
         )
         return bool(saved)
 
@@ -200,24 +282,23 @@ class PostgresOrderStore:
         return f"{original.number}-R{count + 1}"
 
     async def add_timeline(self, entry: TimelineEntry) -> None:
-        await self._conn.execute(
-            """
-            INSERT INTO timeline (chain_id, order_id, occurred_at, actor, kind, summary, detail)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            """,
-            entry.chain_id,
-            entry.order_id,
-            entry.occurred_at,
-            entry.actor,
-            entry.kind,
-            entry.summary,
-            entry.detail,
-        )
+        await self._conn.execute(_TIMELINE, *_timeline_values(entry))
+
+    async def add_timelines(self, entries: Sequence[TimelineEntry]) -> None:
+        if len(entries) == 1:
+            await self.add_timeline(entries[0])
+        elif entries:  # asyncpg pipelines executemany: one round trip
+            await self._conn.executemany(_TIMELINE, [_timeline_values(e) for e in entries])
 
     async def enter_stage(self, chain_id: UUID, order_id: UUID, entered: StageEntered) -> None:
-        await self.close_stage(order_id, entered.entered_at)
+        """One statement: the open entry closed, the new one inserted. (Both see the same
+        snapshot; they touch different rows, the new one not yet visible to the close.)"""
         await self._conn.execute(
             """
+            WITH closed AS (
+                UPDATE stage_entries SET exited_at = $7
+                WHERE order_id = $1 AND exited_at IS NULL
+            )
             INSERT INTO stage_entries (order_id, entry_sequence, chain_id, stage_position,
                 stage_key, stage_name, entered_at, planned_due_at, due_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) ON CONFLICT DO NOTHING
@@ -283,6 +364,41 @@ class PostgresOrderStore:
             message.updated_at,
         )
 
+    async def record_message(self, message: MessageStatus, entry: TimelineEntry) -> bool:
+        """One statement: the order checked, the message kept, the timeline entry added."""
+        known = await self._conn.fetchval(
+            """
+            WITH known AS (
+                SELECT order_id FROM orders WHERE order_id = $2 AND chain_id = $1
+            ), message AS (
+                INSERT INTO order_messages (notification_id, chain_id, order_id,
+                    entry_sequence, status, reason, updated_at)
+                SELECT $3, $1, order_id, $4, $5, $6, $7 FROM known
+                ON CONFLICT (notification_id) DO UPDATE SET status = EXCLUDED.status,
+                    reason = EXCLUDED.reason, updated_at = EXCLUDED.updated_at
+                WHERE order_messages.updated_at <= EXCLUDED.updated_at
+            ), entry AS (
+                INSERT INTO timeline (chain_id, order_id, occurred_at, actor, kind, summary,
+                    detail)
+                SELECT $1, order_id, $8, $9, $10, $11, $12 FROM known
+            )
+            SELECT count(*) FROM known
+            """,
+            message.chain_id,
+            message.order_id,
+            message.notification_id,
+            message.entry_sequence,
+            message.status,
+            message.reason,
+            message.updated_at,
+            entry.occurred_at,
+            entry.actor,
+            entry.kind,
+            entry.summary,
+            entry.detail,
+        )
+        return bool(known)
+
     async def history(self, order_id: UUID) -> OrderHistory:
         stages = await self._conn.fetch(
             """
@@ -316,14 +432,16 @@ class PostgresOrderStore:
         )
 
     async def set_risk(self, order_id: UUID, assessment: RiskAssessment, now: datetime) -> str:
+        """One statement: the subquery locks the row (and, under READ COMMITTED, reads its
+        newest version once a concurrent writer commits), so the level it returns is the one
+        this update replaces."""
         previous: str = await self._conn.fetchval(
-            "SELECT risk_level FROM orders WHERE order_id = $1 FOR UPDATE", order_id
-        )
-        await self._conn.execute(
             """
-            UPDATE orders SET risk_level = $2, risk_reason = $3, risk_check_at = $4,
-                risk_changed_at = CASE WHEN risk_level = $2 THEN risk_changed_at ELSE $5 END
-            WHERE order_id = $1
+            UPDATE orders o SET risk_level = $2, risk_reason = $3, risk_check_at = $4,
+                risk_changed_at = CASE WHEN o.risk_level = $2 THEN o.risk_changed_at ELSE $5 END
+            FROM (SELECT order_id, risk_level FROM orders WHERE order_id = $1 FOR UPDATE) old
+            WHERE o.order_id = old.order_id
+            RETURNING old.risk_level
             """,
             order_id,
             assessment.level.value,
@@ -364,6 +482,18 @@ class PostgresOrderStore:
         await self._conn.execute(
             "UPDATE orders SET risk_check_at = $2 WHERE order_id = $1", order_id, until
         )
+
+
+def _timeline_values(entry: TimelineEntry) -> tuple[object, ...]:
+    return (
+        entry.chain_id,
+        entry.order_id,
+        entry.occurred_at,
+        entry.actor,
+        entry.kind,
+        entry.summary,
+        entry.detail,
+    )
 
 
 def national_digits(phone: str | None) -> str | None:

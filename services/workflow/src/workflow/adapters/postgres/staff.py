@@ -9,15 +9,18 @@ from uuid import UUID
 
 from shared.database import Connection
 from workflow.adapters.postgres import responsibles
+from workflow.adapters.postgres.read_cache import TransactionReads
 from workflow.domain.records import StaffMember
 from workflow.domain.responsibles import Person
 
 
 class PostgresStaffStore:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, reads: TransactionReads | None = None) -> None:
         self._conn = conn
+        self._reads = reads or TransactionReads()
 
     async def upsert(self, person: StaffMember) -> None:
+        self._reads.stage_defaults.clear()
         await self._conn.execute(
             """
             INSERT INTO staff (user_id, chain_id, name, role, branch_ids, active, updated_at)
@@ -39,6 +42,10 @@ class PostgresStaffStore:
     async def defaults_for(
         self, chain_id: UUID, service_type: str, branch_id: UUID
     ) -> Mapping[str, Person]:
+        """As read with the order in this transaction, if it was; else a query."""
+        known = self._reads.stage_defaults.get((chain_id, service_type, branch_id))
+        if known is not None:
+            return known
         return await responsibles.defaults_for(self._conn, chain_id, service_type, branch_id)
 
 

@@ -12,6 +12,7 @@ from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.adapters.postgres.order_sequence import PostgresOrderSequence
 from workflow.adapters.postgres.orders import PostgresOrderStore
+from workflow.adapters.postgres.read_cache import ReadCaches, TransactionReads
 from workflow.adapters.postgres.staff import PostgresStaffStore
 
 
@@ -26,13 +27,17 @@ class PostgresOutbox:
 
 
 class PostgresStores:
-    def __init__(self, conn: Connection) -> None:
+    """``caches``: the process's read caches (``read_cache``); without, this transaction's own."""
+
+    def __init__(self, conn: Connection, caches: ReadCaches | None = None) -> None:
         self.conn = conn
-        self.orders = PostgresOrderStore(conn)
+        caches = caches or ReadCaches()
+        reads = TransactionReads()
+        self.orders = PostgresOrderStore(conn, caches, reads)
         self.sequence = PostgresOrderSequence(conn)
-        self.flows = PostgresFlowStore(conn)
+        self.flows = PostgresFlowStore(conn, caches, reads)
         self.branches = PostgresBranchStore(conn)
-        self.staff = PostgresStaffStore(conn)
+        self.staff = PostgresStaffStore(conn, reads)
         self.outbox = PostgresOutbox(conn)
 
     @asynccontextmanager
