@@ -40,7 +40,8 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,10 @@ import httpx
 from etapa_contracts.topology import Topology
 from shared.database import drop_database
 from shared.wiring import CONSUMES
+from tests.bench.e2e_drain import Drain, describe_drain, drain_backlog
 from tests.bench.e2e_measure import (
     SMS_EVERY,
+    Cursor,
     Receipts,
     Sampler,
     Step,
@@ -61,6 +64,7 @@ from tests.bench.e2e_measure import (
     percentile,
     queue_depths,
 )
+from tests.bench.e2e_replicas import Replicas, process_name
 from tests.bench.raw_pipeline import queue_names
 from tests.browser.people import ADMIN, ATTENDANT_SP, StaffApi
 from tests.conftest import _cleanup
@@ -167,14 +171,13 @@ async def stagger(intake: str, token: str, orders: list[dict[str, Any]]) -> int:
 async def drive(
     intake: str,
     token: str,
-    orders: list[dict[str, Any]],
+    cursor: Cursor,
     steps: list[Step],
     sampler: Sampler,
-    sent: dict[tuple[str, int], float],
+    sent: dict[Any, float],
     receipts: Receipts,
 ) -> list[Step]:
     """Post ``advance`` open-loop at each step's rate; close each step with a sample."""
-    positions = {o["order_id"]: n % SMS_EVERY for n, o in enumerate(orders)}  # see stagger
     accepted_at: list[float] = []
     failures: dict[int, int] = {}
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
@@ -201,7 +204,6 @@ async def drive(
         tasks: set[asyncio.Task[None]] = set()
         await sampler.start()
         start = time.time() + 0.5
-        n = 0
         for step in steps:
             step.begin = start
             total = round(step.rate * step.seconds)
@@ -210,10 +212,7 @@ async def drive(
                 delay = at - time.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
-                order = orders[n % len(orders)]
-                n += 1
-                positions[order["order_id"]] += 1
-                position = positions[order["order_id"]]
+                order, position = cursor.next()
                 if position % SMS_EVERY == 0:
                     sent[(order["number"], position)] = at
                 task = asyncio.create_task(post(order["order_id"]))
@@ -235,19 +234,81 @@ async def drive(
     return done
 
 
-async def run_etapa(
-    infra: Infra, fake_url: str, rates: list[float], seconds: float, orders_count: int
-) -> tuple[list[Step], dict[str, Any]]:
+@dataclass
+class Etapa:
+    """Etapa's services, set up for the bench: its flow saved, its orders opened and staggered."""
+
+    amqp_url: str
+    intake: str
+    token: str
+    env: dict[str, str]
+    cursor: Cursor
+    replicas: Replicas
+    queues: list[str]
+
+    @property
+    def workflow_db(self) -> str:
+        return self.env["WORKFLOW_DATABASE_URL"]
+
+    async def committed(self) -> int:
+        return await count(self.workflow_db, POSITIONS)
+
+    async def sms_due(self) -> int:
+        return await count(
+            self.workflow_db,
+            f"SELECT coalesce(sum(stage_position / {SMS_EVERY}), 0) FROM orders"
+            f" WHERE service_type = '{SERVICE_TYPE}'",
+        )
+
+    async def backlog(self) -> tuple[int, int]:
+        outbox = 0
+        for service in BACKENDS:
+            outbox += await count(
+                self.env[f"{service.upper()}_DATABASE_URL"],
+                "SELECT count(*) FROM outbox WHERE published_at IS NULL",
+            )
+        return await queue_depths(self.amqp_url, self.queues), outbox
+
+    def sampler(self) -> Sampler:
+        """Counters and CPU of every process running now (``workflow``, ``workflow-2``…)."""
+        return Sampler(self.committed, self.sms_due, self.backlog, self.replicas.pids())
+
+    def scale(self, workflows: int, notifiers: int) -> None:
+        self.replicas.scale("workflow", workflows)
+        self.replicas.scale("notifier", notifiers)
+
+    async def wait_quiet(self) -> None:
+        """Until no queue holds a message and the position sum stood still for 3 s: what was
+        sent before (openings, staggering, a step that did not keep up) is all handled, else
+        the next measure counts its transitions and waits behind them."""
+        last, still = -1, 0
+        for _ in range(600):
+            now = await self.committed()
+            quiet = now == last and await queue_depths(self.amqp_url, self.queues) == 0
+            still, last = (still + 1 if quiet else 0), now
+            if still >= 6:
+                break
+            await asyncio.sleep(0.5)
+
+
+@contextlib.asynccontextmanager
+async def etapa_services(
+    infra: Infra, fake_url: str, orders_count: int, **extra_env: str
+) -> AsyncIterator[Etapa]:
+    """Intake, workflow and notifier running (one process each; ``Etapa.scale`` adds more)."""
     extra = {
         "NOTIFIER_SMS_PROVIDER": "http",
         "NOTIFIER_HTTP_URL": f"{fake_url}/sms",
         "NOTIFIER_SENDING_HOURS": "always",
         "ETAPA_LOG_LEVEL": "WARNING",
+        **extra_env,
     }
     with running_services(infra, "e2e", BACKENDS, demo=True, **extra) as urls:
         await asyncio.to_thread(wait_ready, urls, BACKENDS, 90)
-        env = infra.service_env("e2e")
-        pids = service_pids()
+        env = infra.service_env("e2e", **extra)
+        replicas = Replicas(
+            {**os.environ, **env}, LOGS / f"etapa-bench-e2e-{infra.run_id}", service_pids()
+        )
         api = StaffApi(urls)
         async with httpx.AsyncClient(timeout=30) as client:
             response = await client.post(
@@ -258,71 +319,116 @@ async def run_etapa(
             if response.status_code >= 300:
                 raise RuntimeError(f"the bench flow was refused: {response.text}")
         orders = await open_orders(api, urls["intake"], orders_count)
-        workflow_db = env["WORKFLOW_DATABASE_URL"]
-        notifier_db = env["NOTIFIER_DATABASE_URL"]
         for _ in range(300):
-            placed = await count(workflow_db, "SELECT count(*) FROM orders")
-            contacts = await count(notifier_db, "SELECT count(*) FROM contacts")
+            placed = await count(env["WORKFLOW_DATABASE_URL"], "SELECT count(*) FROM orders")
+            contacts = await count(env["NOTIFIER_DATABASE_URL"], "SELECT count(*) FROM contacts")
             if placed >= orders_count and contacts >= orders_count:
                 break
             await asyncio.sleep(0.2)
         staggered = await stagger(urls["intake"], api.token(ATTENDANT_SP), orders)
+        topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
+        etapa = Etapa(
+            amqp_url=infra.amqp_url,
+            intake=urls["intake"],
+            token=api.token(ATTENDANT_SP),
+            env=env,
+            cursor=Cursor.staggered(orders),
+            replicas=replicas,
+            queues=[
+                topology.queue_name(service, event.routing_key())
+                for service, events in CONSUMES.items()
+                for event in events
+            ],
+        )
         for _ in range(600):
-            if await count(workflow_db, POSITIONS) >= staggered:
+            if await etapa.committed() >= staggered:
                 break
             await asyncio.sleep(0.2)
-        topology = Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"])
-        queues = [
-            topology.queue_name(service, event.routing_key())
-            for service, events in CONSUMES.items()
-            for event in events
-        ]
-        databases = [env[f"{s.upper()}_DATABASE_URL"] for s in BACKENDS]
-        # The set-up's messages (openings, staggering, their SMS and statuses) all handled
-        # before the clock starts: no queue holds any and the position sum stood still for 3 s,
-        # else the first step counts their transitions and waits behind them.
-        last, still = -1, 0
-        for _ in range(600):
-            now = await count(
-                workflow_db,
-                POSITIONS,
-            )
-            quiet = now == last and await queue_depths(infra.amqp_url, queues) == 0
-            still, last = (still + 1 if quiet else 0), now
-            if still >= 6:
-                break
-            await asyncio.sleep(0.5)
+        try:
+            yield etapa
+        finally:
+            replicas.stop_all()
 
-        async def backlog() -> tuple[int, int]:
-            outbox = 0
-            for url in databases:
-                outbox += await count(url, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-            return await queue_depths(infra.amqp_url, queues), outbox
 
-        async def committed() -> int:
-            return await count(
-                workflow_db,
-                POSITIONS,
-            )
+async def measure(
+    etapa: Etapa,
+    rates: list[float],
+    seconds: float,
+    drain: int,
+    receipts: Receipts,
+    sent: dict[Any, float],
+) -> tuple[list[Step], Drain | None]:
+    """The open-loop steps, then (``drain`` > 0) a backlog of ``drain`` advances drained, with
+    the processes running now."""
+    await etapa.wait_quiet()
+    sampler = etapa.sampler()
+    async with httpx.AsyncClient(timeout=30) as client:
+        await receipts.fetch(client)
+    steps = [Step(rate, seconds) for rate in rates]
+    done = await drive(etapa.intake, etapa.token, etapa.cursor, steps, sampler, sent, receipts)
+    if not drain:
+        return done, None
+    await etapa.wait_quiet()
+    drained = await drain_backlog(
+        intake=etapa.intake,
+        token=etapa.token,
+        cursor=etapa.cursor,
+        count=drain,
+        replicas=etapa.replicas,
+        sampler=sampler,
+        workflow_db=etapa.workflow_db,
+        sent=sent,
+    )
+    print(f"  {describe_drain(drained, tuple(sampler.pids))}", flush=True)
+    return done, drained
 
-        async def sms_due() -> int:
-            return await count(
-                workflow_db,
-                f"SELECT coalesce(sum(stage_position / {SMS_EVERY}), 0) FROM orders"
-                f" WHERE service_type = '{SERVICE_TYPE}'",
-            )
 
-        sampler = Sampler(committed, sms_due, backlog, pids)
+def drain_env(amqp_url: str, drain: int) -> dict[str, str]:
+    """A drain pauses workflow for as long as intake takes to fill its queue: a heartbeat of
+    10 minutes keeps the broker from closing the paused processes' connections meanwhile."""
+    if not drain:
+        return {}
+    separator = "&" if "?" in amqp_url else "?"
+    return {"ETAPA_AMQP_URL": f"{amqp_url}{separator}heartbeat=600"}
+
+
+@dataclass(frozen=True)
+class Processes:
+    """How many workflow and notifier processes run (intake: one)."""
+
+    workflows: int = 1
+    notifiers: int = 1
+
+    @classmethod
+    def parse(cls, text: str) -> Processes:
+        """``"2+1"``: two workflow processes, one notifier."""
+        workflows, _, notifiers = text.partition("+")
+        processes = cls(int(workflows), int(notifiers or workflows))
+        if processes.workflows < 1 or processes.notifiers < 1:
+            raise ValueError(f"at least one process of each, not {text!r}")
+        return processes
+
+    def __str__(self) -> str:
+        return f"{self.workflows}+{self.notifiers}"
+
+
+async def run_etapa(
+    infra: Infra,
+    fake_url: str,
+    rates: list[float],
+    seconds: float,
+    orders_count: int,
+    processes: Processes,
+    drain: int = 0,
+) -> tuple[list[Step], dict[str, Any], Drain | None]:
+    env = drain_env(infra.amqp_url, drain)
+    async with etapa_services(infra, fake_url, orders_count, **env) as etapa:
+        etapa.scale(processes.workflows, processes.notifiers)
         receipts = Receipts(fake_url)
-        async with httpx.AsyncClient(timeout=30) as client:
-            await receipts.fetch(client)
-        sent: dict[tuple[str, int], float] = {}
-        steps = [Step(rate, seconds) for rate in rates]
-        done = await drive(
-            urls["intake"], api.token(ATTENDANT_SP), orders, steps, sampler, sent, receipts
-        )
+        sent: dict[Any, float] = {}
+        done, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
         summary = await drain_and_check(receipts, sent, done, SMS_TEXT, etapa_key)
-    return done, summary
+    return done, summary, drained
 
 
 def etapa_key(match: re.Match[str]) -> tuple[str, int]:
@@ -526,7 +632,7 @@ def describe(step: Step) -> str:
 
 
 def report(
-    name: str, steps: list[Step], summary: dict[str, Any], processes: tuple[str, ...]
+    name: str, steps: list[Step], summary: dict[str, Any] | None, processes: tuple[str, ...]
 ) -> None:
     print(f"\n{name}")
     print(
@@ -546,11 +652,22 @@ def report(
             f"  + {infra[0]:.1f}, {infra[1]:.1f}"
             f"  {'' if s.sustained else 'NOT sustained'}"
         )
-    print(
+    if summary is not None:
+        print(describe_sms(summary))
+
+
+def describe_sms(summary: dict[str, Any]) -> str:
+    return (
         f"  SMS due {summary['expected']}, delivered {summary['delivered']}"
         f" (missing when the wait ended: {summary['expected'] - summary['delivered']}),"
         f" repeated requests for one SMS {summary['repeated']}"
     )
+
+
+def orders_for(advances: float) -> int:
+    """Orders enough for ``advances`` round-robin, each at most ``STAGES - 1`` stages on
+    (staggering included)."""
+    return max(20, math.ceil(advances / (STAGES - SMS_EVERY - 1)))
 
 
 def ratio(value: float, raw: float) -> str:
@@ -561,10 +678,9 @@ def max_sustained(steps: list[Step]) -> float:
     return max((s.committed / s.seconds for s in steps if s.sustained), default=0.0)
 
 
-async def main(
-    rates: list[float], seconds: float, orders: int, latency: float, prefetch: int
-) -> None:
-    infra = Infra(POSTGRES, AMQP)
+@contextlib.asynccontextmanager
+async def fake_provider(infra: Infra, latency: float) -> AsyncIterator[str]:
+    """The fake provider in a process of its own, answering; its URL."""
     fake_port = free_port()
     fake_log = (LOGS / f"etapa-bench-e2e-{infra.run_id}-fake.log").open("wb")
     fake = subprocess.Popen(  # noqa: ASYNC220 - once, before the clock
@@ -580,16 +696,48 @@ async def main(
                     await client.get(f"{fake_url}/_receipts")
                     break
                 await asyncio.sleep(0.1)
-        print(f"Etapa (intake → workflow → notifier → fake provider, {latency * 1000:.0f} ms)")
-        etapa, etapa_summary = await run_etapa(infra, fake_url, rates, seconds, orders)
-        print(f"raw pipeline (aio-pika + asyncpg, prefetch {prefetch})")
-        raw, raw_summary = await run_raw(infra, fake_url, rates, seconds, orders, prefetch)
+        yield fake_url
     finally:
         fake.terminate()
         fake.wait(timeout=20)
         fake_log.close()
+
+
+def process_names(processes: Processes) -> tuple[str, ...]:
+    """The CPU columns: ``intake, workflow, workflow-2…, notifier…``."""
+    return (
+        "intake",
+        *(process_name("workflow", n) for n in range(1, processes.workflows + 1)),
+        *(process_name("notifier", n) for n in range(1, processes.notifiers + 1)),
+    )
+
+
+async def main(
+    rates: list[float],
+    seconds: float,
+    orders: int,
+    latency: float,
+    prefetch: int,
+    processes: Processes,
+    drain: int,
+) -> None:
+    infra = Infra(POSTGRES, AMQP)
+    try:
+        async with fake_provider(infra, latency) as fake_url:
+            print(
+                f"Etapa (intake → workflow → notifier → fake provider, {latency * 1000:.0f} ms;"
+                f" {processes.workflows} workflow, {processes.notifiers} notifier processes)"
+            )
+            etapa, etapa_summary, drained = await run_etapa(
+                infra, fake_url, rates, seconds, orders, processes, drain
+            )
+            print(f"raw pipeline (aio-pika + asyncpg, prefetch {prefetch})")
+            raw, raw_summary = await run_raw(infra, fake_url, rates, seconds, orders, prefetch)
+    finally:
         await _cleanup(infra)
-    report("Etapa", etapa, etapa_summary, BACKENDS)
+    report("Etapa", etapa, etapa_summary, process_names(processes))
+    if drained is not None:
+        print(f"  {describe_drain(drained, process_names(processes))}")
     report("raw pipeline", raw, raw_summary, ("accept", "advance", "notify"))
     best, best_raw = max_sustained(etapa), max_sustained(raw)
     print(
@@ -612,15 +760,29 @@ if __name__ == "__main__":
     parser.add_argument("--step", type=float, default=20, help="seconds per rate")
     parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
     parser.add_argument("--raw-prefetch", type=int, default=1)
+    parser.add_argument(
+        "--workflows", type=int, default=int(os.environ.get("BENCH_WORKFLOWS", "1"))
+    )
+    parser.add_argument(
+        "--notifiers", type=int, default=int(os.environ.get("BENCH_NOTIFIERS", "1"))
+    )
+    parser.add_argument(
+        "--drain",
+        type=int,
+        default=int(os.environ.get("BENCH_DRAIN", "0")),
+        help="after the steps, advances queued while workflow is paused, then drained (0: none)",
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
-    advances = sum(rate * args.step for rate in rates)
+    advances = sum(rate * args.step for rate in rates) + args.drain
     asyncio.run(
         main(
             rates,
             args.step,
-            max(20, math.ceil(advances / (STAGES - SMS_EVERY - 1))),
+            orders_for(advances),
             args.latency,
             args.raw_prefetch,
+            Processes(args.workflows, args.notifiers),
+            args.drain,
         )
     )

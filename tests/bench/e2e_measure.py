@@ -130,6 +130,28 @@ class Receipts:
 
 
 @dataclass
+class Cursor:
+    """Round-robin over the bench's orders, with the stage each will be at once every action
+    sent so far is applied (``stage_position``): the steps and the drains share one."""
+
+    orders: list[dict[str, Any]]
+    positions: dict[str, int]
+    sent: int = 0
+
+    @classmethod
+    def staggered(cls, orders: list[dict[str, Any]]) -> Cursor:
+        """After ``bench_e2e.stagger``: the n-th order is ``n % SMS_EVERY`` stages on."""
+        return cls(orders, {o["order_id"]: n % SMS_EVERY for n, o in enumerate(orders)})
+
+    def next(self) -> tuple[dict[str, Any], int]:
+        """The next order to advance, and the position the advance takes it to."""
+        order = self.orders[self.sent % len(self.orders)]
+        self.sent += 1
+        self.positions[order["order_id"]] += 1
+        return order, self.positions[order["order_id"]]
+
+
+@dataclass
 class Step:
     rate: float
     seconds: float

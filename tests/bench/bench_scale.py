@@ -1,0 +1,124 @@
+"""Adding processes (issue 16): Etapa with 1 + 1, then 2 + 2… workflow + notifier processes, in
+one run, each figure beside the first configuration's.
+
+Run: ``make bench-scale``, or ``uv run python -m tests.bench.bench_scale`` with
+``--configs 1+1,2+2,2+1 --rates 30,40,50,60,80,100,120 --step 10 --drain 1500``.
+
+One set of services, set up as ``bench_e2e`` sets them up (fresh databases, the 50-stage flow,
+the orders opened and staggered, one intake). For each configuration in turn (``W+N``: W
+workflow and N notifier processes; the first of each stays, the others are started or stopped,
+each with its own HTTP port), once nothing is queued:
+
+1. ``bench_e2e``'s open-loop steps at the rising ``--rates``, up to the first that does not
+   keep up → the max sustained rate (transitions committed/s), CPU per transition per process;
+2. a drain (``tests.bench.e2e_drain``): ``--drain`` advances queued while every workflow process
+   is paused, then the time the workflow processes take to commit them → transitions/s, CPU
+   per transition per process, and what workflow's database backends waited on.
+
+Then every SMS due is checked at the fake provider (none missing, none twice). The ratio of
+each configuration to the first is the figure to read; on two cores it says whether adding a
+process lowers throughput, not how a bigger machine would scale. Nothing fails on a slow figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from tests.bench.bench_e2e import (
+    AMQP,
+    POSTGRES,
+    SMS_TEXT,
+    Processes,
+    describe_sms,
+    drain_and_check,
+    drain_env,
+    etapa_key,
+    etapa_services,
+    fake_provider,
+    max_sustained,
+    measure,
+    orders_for,
+    process_names,
+    ratio,
+    report,
+)
+from tests.bench.e2e_drain import Drain, describe_drain
+from tests.bench.e2e_measure import Receipts, Step
+from tests.conftest import _cleanup
+from tests.infra import Infra
+
+
+@dataclass
+class Measured:
+    processes: Processes
+    steps: list[Step]
+    drain: Drain | None
+
+    @property
+    def best(self) -> float:
+        return max_sustained(self.steps)
+
+
+async def run(
+    configs: list[Processes], rates: list[float], seconds: float, latency: float, drain: int
+) -> tuple[list[Measured], dict[str, Any]]:
+    infra = Infra(POSTGRES, AMQP)
+    measured = []
+    advances = len(configs) * (sum(rate * seconds for rate in rates) + drain)
+    try:
+        async with (
+            fake_provider(infra, latency) as fake_url,
+            etapa_services(
+                infra, fake_url, orders_for(advances), **drain_env(infra.amqp_url, drain)
+            ) as etapa,
+        ):
+            receipts = Receipts(fake_url)
+            sent: dict[Any, float] = {}
+            for processes in configs:
+                etapa.scale(processes.workflows, processes.notifiers)
+                print(f"{processes}: workflow + notifier processes", flush=True)
+                steps, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
+                measured.append(Measured(processes, steps, drained))
+            every_step = [step for m in measured for step in m.steps]
+            summary = await drain_and_check(receipts, sent, every_step, SMS_TEXT, etapa_key)
+    finally:
+        await _cleanup(infra)
+    return measured, summary
+
+
+def print_report(measured: list[Measured], summary: dict[str, Any], seconds: float) -> None:
+    for m in measured:
+        names = process_names(m.processes)
+        report(f"{m.processes} (workflow + notifier processes)", m.steps, None, names)
+        if m.drain is not None:
+            print(f"  {describe_drain(m.drain, names)}")
+    print(describe_sms(summary))
+    first = measured[0]
+    print(f"\nper configuration (steps of {seconds:.0f} s; ratio to {first.processes}):")
+    print("  W+N   max sustained/s  ratio   drained/s  ratio")
+    for m in measured:
+        drained = m.drain.rate if m.drain else 0.0
+        first_drained = first.drain.rate if first.drain else 0.0
+        print(
+            f"  {m.processes!s:4}  {m.best:15.0f}  {ratio(m.best, first.best):>5}"
+            f"   {drained:9.1f}  {ratio(drained, first_drained):>5}"
+        )
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", default="1+1,2+2,2+1")
+    parser.add_argument("--rates", default="30,40,50,60,80,100,120")
+    parser.add_argument("--step", type=float, default=10, help="seconds per rate")
+    parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
+    parser.add_argument("--drain", type=int, default=1500, help="advances in each drain (0: none)")
+    args = parser.parse_args()
+    configs = [Processes.parse(c) for c in args.configs.split(",")]
+    rates = [float(r) for r in args.rates.split(",")]
+    measured, summary = asyncio.run(run(configs, rates, args.step, args.latency, args.drain))
+    print_report(measured, summary, args.step)

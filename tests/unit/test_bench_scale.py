@@ -1,0 +1,42 @@
+"""The scale benchmark's bookkeeping: configurations, process names, and the orders' positions
+shared by the open-loop steps and the drains (``tests.bench``; nothing is started here)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench.bench_e2e import STAGES, Processes, orders_for, process_names
+from tests.bench.e2e_measure import SMS_EVERY, Cursor
+
+
+def test_a_configuration_names_workflow_then_notifier_processes() -> None:
+    assert Processes.parse("2+1") == Processes(workflows=2, notifiers=1)
+    assert Processes.parse("3") == Processes(workflows=3, notifiers=3)
+    assert str(Processes.parse("2+1")) == "2+1"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"), [("0+1", "at least one"), ("1+0", "at least one"), ("two+one", "int")]
+)
+def test_a_configuration_without_one_process_of_each_is_refused(text: str, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        Processes.parse(text)
+
+
+def test_every_process_has_a_cpu_column_the_first_under_its_service_name() -> None:
+    assert process_names(Processes(2, 1)) == ("intake", "workflow", "workflow-2", "notifier")
+
+
+def test_the_cursor_goes_round_the_orders_from_where_the_last_measure_stopped() -> None:
+    orders = [{"order_id": f"o{n}", "number": f"N{n}"} for n in range(3)]
+    cursor = Cursor.staggered(orders)
+    assert cursor.positions == {"o0": 0, "o1": 1, "o2": 2}  # n % SMS_EVERY stages on
+    first = [cursor.next() for _ in range(4)]
+    assert [(o["order_id"], p) for o, p in first] == [("o0", 1), ("o1", 2), ("o2", 3), ("o0", 2)]
+    assert cursor.next() == (orders[1], 3)  # a second measure goes on with o1, not o0
+
+
+def test_there_are_orders_enough_for_every_advance_without_passing_the_last_stage() -> None:
+    advances = 10_000
+    orders = orders_for(advances)
+    assert orders * (STAGES - 1) >= advances + sum(n % SMS_EVERY for n in range(orders))
