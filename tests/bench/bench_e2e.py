@@ -307,7 +307,7 @@ async def etapa_services(
         await asyncio.to_thread(wait_ready, urls, BACKENDS, 90)
         env = infra.service_env("e2e", **extra)
         replicas = Replicas(
-            {**os.environ, **env}, LOGS / f"etapa-bench-e2e-{infra.run_id}", service_pids()
+            {**os.environ, **env}, LOGS / f"etapa-bench-e2e-{infra.run_id}", service_pids(), urls
         )
         api = StaffApi(urls)
         async with httpx.AsyncClient(timeout=30) as client:

@@ -18,6 +18,7 @@ takes no action then. Nothing fails on a slow figure.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ class Drain:
     seconds: float = 0.0
     committed: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    handled: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Each workflow process's ``order.action`` messages handled and seconds spent on them."""
     waits: dict[str, float] = field(default_factory=dict)
     """Active backends of workflow's database by what they wait on, averaged over samples."""
 
@@ -101,6 +104,7 @@ async def drain_backlog(
     timeout: float = 300,
 ) -> Drain:
     drain = Drain(count)
+    handled = await handling(replicas.urls("workflow"))
     with replicas.paused("workflow"):
         began = time.monotonic()
         await post_backlog(intake, token, cursor, count, sent)
@@ -127,7 +131,31 @@ async def drain_backlog(
         drain.waits = await waits
     now = sampler.cpu_now()
     drain.cpu = {name: now[name] - cpu.get(name, 0.0) for name in now}
+    after = await handling(replicas.urls("workflow"))
+    drain.handled = {
+        name: (after[name][0] - handled[name][0], after[name][1] - handled[name][1])
+        for name in after
+    }
     return drain
+
+
+ACTION_HANDLING = re.compile(
+    r'^etapa_message_handling_seconds_(sum|count)\{[^}]*consumer="[^"]*order\.action[^"]*"[^}]*\}'
+    r" ([0-9.e+-]+)$",
+    re.MULTILINE,
+)
+
+
+async def handling(urls: dict[str, str]) -> dict[str, tuple[float, float]]:
+    """Each process's ``order.action`` messages handled so far and the seconds they took (its
+    ``/metrics``: from the delivery to the ack, the transaction included)."""
+    found = {}
+    async with httpx.AsyncClient(timeout=10) as client:
+        for name, url in urls.items():
+            text = (await client.get(f"{url}/metrics")).text
+            values = {kind: float(value) for kind, value in ACTION_HANDLING.findall(text)}
+            found[name] = (values.get("count", 0.0), values.get("sum", 0.0))
+    return found
 
 
 async def wait_events(
@@ -157,4 +185,9 @@ def describe_drain(drain: Drain, processes: tuple[str, ...]) -> str:
         f" → {drain.rate:.1f} transitions/s; CPU ms per transition "
         + ", ".join(f"{p} {ms:.1f}" for p, ms in per.items())
         + f"; workflow's active backends, average, by wait: {waits}"
+        + "".join(
+            f"; {name} handled {n:.0f} actions, {1000 * seconds / max(1, n):.1f} ms each"
+            f" (busy {seconds / max(drain.seconds, 1e-9):.0%} of the drain)"
+            for name, (n, seconds) in drain.handled.items()
+        )
     )

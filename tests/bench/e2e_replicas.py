@@ -35,12 +35,19 @@ def process_name(service: str, index: int) -> str:
 
 
 class Replicas:
-    def __init__(self, env: Mapping[str, str], logs: Path, first: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        logs: Path,
+        first: Mapping[str, int],
+        first_urls: Mapping[str, str],
+    ) -> None:
         """``env``: the services' environment (without their ports); ``logs``: a path prefix
-        for the log files; ``first``: each service's first process (its pid)."""
+        for the log files; ``first``: each service's first process, its pid and its URL."""
         self._env = dict(env)
         self._logs = logs
         self._first = dict(first)
+        self._first_urls = dict(first_urls)
         self._extra: dict[str, list[Replica]] = {}
 
     def count(self, service: str) -> int:
@@ -77,6 +84,13 @@ class Replicas:
                 found[name] = pid
                 for index, replica in enumerate(self._extra.get(name, []), start=2):
                     found[process_name(name, index)] = replica.process.pid
+        return found
+
+    def urls(self, service: str) -> dict[str, str]:
+        """Every process of ``service``, its URL by name."""
+        found = {service: self._first_urls[service]}
+        for index, replica in enumerate(self._extra.get(service, []), start=2):
+            found[process_name(service, index)] = replica.url
         return found
 
     @contextlib.contextmanager
