@@ -3,6 +3,11 @@
 Run: ``make bench-e2e``, or ``uv run python -m tests.bench.bench_e2e`` with
 ``--rates 25,50,100,200,400 --step 20 --latency 0.02``. Needs the PostgreSQL and
 RabbitMQ of ``ETAPA_TEST_POSTGRES_URL`` and ``ETAPA_TEST_AMQP_URL`` (the local servers).
+``--workflows N --notifiers M`` (or ``BENCH_WORKFLOWS``, ``BENCH_NOTIFIERS``; 1 each by default)
+run that many processes of each, each with its HTTP port (the first serves the API the bench
+calls); ``--drain K`` (``BENCH_DRAIN``) adds, after the steps, a backlog of K advances queued
+while workflow is paused and timed as it drains (``tests.bench.e2e_drain``). ``make
+bench-scale`` (``tests.bench.bench_scale``) compares several such configurations in one run.
 
 1. **Etapa**: intake, workflow and notifier run as processes (``python -m <service> serve``)
    with fresh databases and their own topology prefix, the demo chain seeded, notifier's

@@ -18,6 +18,7 @@ takes no action then. Nothing fails on a slow figure.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from collections import Counter
@@ -184,7 +185,11 @@ def describe_drain(drain: Drain, processes: tuple[str, ...]) -> str:
         f" {drain.fill_seconds:.1f} s): {drain.committed} committed in {drain.seconds:.1f} s"
         f" → {drain.rate:.1f} transitions/s; CPU ms per transition "
         + ", ".join(f"{p} {ms:.1f}" for p, ms in per.items())
-        + f"; workflow's active backends, average, by wait: {waits}"
+        + f" (+ rabbitmq {1000 * drain.cpu.get('rabbitmq', 0.0) / max(1, drain.committed):.1f},"
+        f" postgres {1000 * drain.cpu.get('postgres', 0.0) / max(1, drain.committed):.1f});"
+        f" cores busy: {sum(drain.cpu.values()) / max(drain.seconds, 1e-9):.2f} of"
+        f" {os.cpu_count()} (these processes, RabbitMQ and all of PostgreSQL)"
+        f"; workflow's active backends, average, by wait: {waits}"
         + "".join(
             f"; {name} handled {n:.0f} actions, {1000 * seconds / max(1, n):.1f} ms each"
             f" (busy {seconds / max(drain.seconds, 1e-9):.0%} of the drain)"
