@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,12 @@ async def run(
             sent: dict[Any, float] = {}
             for processes in configs:
                 etapa.scale(processes.workflows, processes.notifiers)
-                print(f"{processes}: workflow + notifier processes", flush=True)
+                print(
+                    f"{processes}: workflow + notifier processes, from"
+                    f" {time.strftime('%H:%M:%S', time.gmtime())} UTC,"
+                    f" load average {os.getloadavg()[0]:.2f}",
+                    flush=True,
+                )
                 steps, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
                 measured.append(Measured(processes, steps, drained))
             every_step = [step for m in measured for step in m.steps]
