@@ -9,7 +9,8 @@ by 1, 2… workflow processes that find K advances already queued.
 2. The clock starts as the processes are continued (``SIGCONT``) and stops once workflow has
    committed the K transitions (its orders' positions, read every 0.2 s). Meanwhile
    PostgreSQL's ``pg_stat_activity`` for workflow's database is read every 0.1 s: what its
-   active backends wait on (a lock, the WAL, a client read; ``CPU`` when nothing), averaged.
+   active backends wait on (a lock, the WAL, a client read; ``CPU`` when nothing), averaged,
+   and each workflow process's handler time for ``order.action`` (its ``/metrics``).
 
 The notifier keeps running (the SMS of the drained transitions go out meanwhile); intake
 takes no action then. Nothing fails on a slow figure.
@@ -148,8 +149,8 @@ ACTION_HANDLING = re.compile(
 
 
 async def handling(urls: dict[str, str]) -> dict[str, tuple[float, float]]:
-    """Each process's ``order.action`` messages handled so far and the seconds they took (its
-    ``/metrics``: from the delivery to the ack, the transaction included)."""
+    """Each process's ``order.action`` messages handled so far and the seconds their handler
+    took (its ``/metrics``: the transaction with the inbox claim; not decoding nor the ack)."""
     found = {}
     async with httpx.AsyncClient(timeout=10) as client:
         for name, url in urls.items():
