@@ -193,7 +193,7 @@ def describe_drain(drain: Drain, processes: tuple[str, ...]) -> str:
         f"; workflow's active backends, average, by wait: {waits}"
         + "".join(
             f"; {name} handled {n:.0f} actions, {1000 * seconds / max(1, n):.1f} ms each"
-            f" (busy {seconds / max(drain.seconds, 1e-9):.0%} of the drain)"
+            f" (in its handler {seconds / max(drain.seconds, 1e-9):.0%} of the drain)"
             for name, (n, seconds) in drain.handled.items()
         )
     )
