@@ -2,7 +2,7 @@
 one run, each figure beside the first configuration's.
 
 Run: ``make bench-scale``, or ``uv run python -m tests.bench.bench_scale`` with
-``--configs 1+1,2+2,2+1 --rates 30,40,50,60,80,100,120 --step 10 --drain 1500``.
+``--configs 1+1,2+2,2+1 --rates 30,40,50,60,80,100,120 --step 10 --drain 2000``.
 
 One set of services, set up as ``bench_e2e`` sets them up (fresh databases, the 50-stage flow,
 the orders opened and staggered, one intake). For each configuration in turn (``W+N``: W
@@ -122,7 +122,7 @@ if __name__ == "__main__":
     parser.add_argument("--rates", default="30,40,50,60,80,100,120")
     parser.add_argument("--step", type=float, default=10, help="seconds per rate")
     parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
-    parser.add_argument("--drain", type=int, default=1500, help="advances in each drain (0: none)")
+    parser.add_argument("--drain", type=int, default=2000, help="advances in each drain (0: none)")
     args = parser.parse_args()
     configs = [Processes.parse(c) for c in args.configs.split(",")]
     rates = [float(r) for r in args.rates.split(",")]
