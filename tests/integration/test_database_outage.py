@@ -24,7 +24,7 @@ from litestar.testing import AsyncTestClient
 
 from etapa_contracts.events import OrderAction
 from etapa_contracts.topology import Topology
-from shared import database, messaging
+from shared import database, messaging, outage_hold
 from shared.database import Connection, create_pool, migrate
 from shared.messaging import Subscriptions, create_broker
 from shared.outbox import OutboxMessage
@@ -50,7 +50,7 @@ async def test_a_message_that_arrives_during_an_outage_waits_for_the_database_wi
 ) -> None:
     """The outage outlasts the delivery limit (3) several times over; the message is handled
     once, as a first delivery, when the database is back, and nothing is dead-lettered."""
-    monkeypatch.setattr(messaging, "OUTAGE_MAX_PAUSE", 0.5)
+    monkeypatch.setattr(outage_hold, "OUTAGE_MAX_PAUSE", 0.5)
     url = own_postgres.url("etapa_outage")
     await migrate(url, SHARED_MIGRATIONS)
     pool = await create_pool(url)

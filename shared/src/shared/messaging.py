@@ -15,11 +15,9 @@ Rules:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -43,9 +41,11 @@ if TYPE_CHECKING:
 from etapa_contracts.events import Event
 from etapa_contracts.topology import Topology
 from shared import inbox
-from shared.database import DATABASE_OUTAGE, Connection
+from shared.consumer_batches import ConsumerBatches
+from shared.database import Connection
 from shared.logging import correlation_scope, get_logger
-from shared.metrics import HANDLING_SECONDS, MESSAGES_HANDLED
+from shared.metrics import MESSAGES_HANDLED
+from shared.outage_hold import hold_through_outages
 from shared.outbox import OutboxMessage, committing
 from shared.tracing import continued, mark_correlation
 from shared.wiring import consumers_of
@@ -54,9 +54,6 @@ log = get_logger(__name__)
 
 E = TypeVar("E", bound=Event)
 EventHandler = Callable[[Connection, E], Awaitable[None]]
-
-OUTAGE_FIRST_PAUSE = 0.5
-OUTAGE_MAX_PAUSE = 30.0
 
 
 def create_broker(
@@ -246,57 +243,32 @@ def event_publisher(
     return publish
 
 
-async def hold_through_outages(
-    attempt: Callable[[], Awaitable[None]], *, service: str, consumer: str, message_id: object
-) -> None:
-    """Run ``attempt`` until it does not fail for a database outage; re-raise any other error.
-
-    The message stays with this consumer meanwhile (no nack), however long the outage: the
-    pause doubles from ``OUTAGE_FIRST_PAUSE`` to ``OUTAGE_MAX_PAUSE``. Each try is a new
-    transaction with its inbox claim, so a commit that was lost with the connection is not
-    applied twice. The whole time, outages included, is the message's handling time.
-    """
-    handling = HANDLING_SECONDS.labels(service=service, consumer=consumer)
-    started = time.perf_counter()
-    pause = OUTAGE_FIRST_PAUSE
-    tries = 0
-    while True:
-        try:
-            await attempt()
-        except DATABASE_OUTAGE as exc:
-            tries += 1
-            MESSAGES_HANDLED.labels(service=service, consumer=consumer, outcome="held").inc()
-            log.warning(
-                "database_unavailable_message_held",
-                message_id=str(message_id),
-                tries=tries,
-                retry_in=pause,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            await asyncio.sleep(pause)
-            pause = min(OUTAGE_MAX_PAUSE, pause * 2)
-        except Exception:
-            MESSAGES_HANDLED.labels(service=service, consumer=consumer, outcome="failed").inc()
-            handling.observe(time.perf_counter() - started)
-            log.exception("message_handler_failed", message_id=str(message_id))
-            raise
-        else:
-            if tries:
-                log.info("database_back_message_handled", message_id=str(message_id), tries=tries)
-            handling.observe(time.perf_counter() - started)
-            return
-
-
 class Subscriptions:
-    """Registers inbox-guarded event handlers on a broker and declares their queues."""
+    """Registers inbox-guarded event handlers on a broker and declares their queues.
+
+    ``batch`` (``<SERVICE>_CONSUMER_BATCH``): 1, each message in a transaction of its own, one
+    at a time per queue (prefetch 1, on the broker's default channel). N > 1: each queue's
+    consumer takes up to N messages (prefetch N, on a channel of the subscriptions' own) and
+    applies what has arrived in one transaction (``shared.consumer_batches``), one by one if
+    one of them fails. Correct either way: workflow applies an order's events by ``order_seq``
+    under the order's lock, and every other copy a consumer keeps takes only a newer version.
+    """
 
     def __init__(
-        self, broker: RabbitBroker, topology: Topology, service: str, pool: asyncpg.Pool
+        self,
+        broker: RabbitBroker,
+        topology: Topology,
+        service: str,
+        pool: asyncpg.Pool,
+        *,
+        batch: int = 1,
     ) -> None:
         self._broker = broker
         self._topology = topology
         self._service = service
         self._pool = pool
+        self._batch = batch
+        self._channel = Channel(prefetch_count=batch) if batch > 1 else None
         self.queues: list[RabbitQueue] = []
 
     def add(
@@ -307,7 +279,8 @@ class Subscriptions:
         after_commit: Callable[[], None] | None = None,
     ) -> None:
         """Consume ``event_type`` with ``handler``; ``after_commit`` is called once a message's
-        transaction has committed (not for a duplicate): e.g. to wake whoever acts on its rows."""
+        transaction has committed (not for a duplicate): e.g. to wake whoever acts on its rows.
+        With batches, once per committed batch."""
         routing_key = event_type.routing_key()
         queue = consumer_queue(self._topology, self._service, routing_key)
         consumer = queue.name
@@ -327,15 +300,30 @@ class Subscriptions:
             if after_commit is not None:
                 after_commit()
 
+        async def alone(event: Any) -> None:
+            await hold_through_outages(
+                lambda: handle_once(event),
+                service=service,
+                consumer=consumer,
+                message_id=event.message_id,
+            )
+
+        apply = alone
+        if self._batch > 1:
+            apply = ConsumerBatches(
+                pool,
+                service=service,
+                consumer=consumer,
+                size=self._batch,
+                handler=handler,
+                alone=alone,
+                after_commit=after_commit,
+            ).handle
+
         async def handle(event: Any) -> None:
             with correlation_scope(event.correlation_id) as correlation_id:
                 mark_correlation(correlation_id)
-                await hold_through_outages(
-                    lambda: handle_once(event),
-                    service=service,
-                    consumer=consumer,
-                    message_id=event.message_id,
-                )
+                await apply(event)
 
         # FastStream reads the handler's signature to validate and document the message:
         # give the generic wrapper the concrete event type as its parameter annotation.
@@ -350,6 +338,7 @@ class Subscriptions:
         self._broker.subscriber(
             queue,
             topic_exchange(self._topology.events_exchange),
+            channel=self._channel,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=consumer,
             description=handler.__doc__,

@@ -7,7 +7,7 @@ import asyncpg
 import psycopg
 import pytest
 
-from shared import database, messaging
+from shared import database, outage_hold
 from shared.settings import ServiceSettings, SettingsError
 
 OUTAGES: list[BaseException] = [
@@ -37,7 +37,7 @@ class Flaky:
 @pytest.fixture(autouse=True)
 def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     for module, first, most in (
-        (messaging, "OUTAGE_FIRST_PAUSE", "OUTAGE_MAX_PAUSE"),
+        (outage_hold, "OUTAGE_FIRST_PAUSE", "OUTAGE_MAX_PAUSE"),
         (database, "STARTUP_FIRST_PAUSE", "STARTUP_MAX_PAUSE"),
     ):
         monkeypatch.setattr(module, first, 0.0)
@@ -50,7 +50,7 @@ async def test_a_consumer_holds_its_message_through_every_kind_of_outage() -> No
     async def handle() -> None:
         await attempt()
 
-    await messaging.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
+    await outage_hold.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
     assert attempt.calls == len(OUTAGES) + 1  # tried again each time, never given up
 
 
@@ -59,7 +59,7 @@ async def test_a_consumer_gives_a_real_failure_back() -> None:
         raise asyncpg.UniqueViolationError("duplicate key")
 
     with pytest.raises(asyncpg.UniqueViolationError):
-        await messaging.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
+        await outage_hold.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
 
 
 async def test_a_starting_process_waits_through_outages_including_psycopgs() -> None:
