@@ -268,7 +268,14 @@ class Subscriptions:
         self._service = service
         self._pool = pool
         self._batch = batch
-        self._channel = Channel(prefetch_count=batch) if batch > 1 else None
+        # FastStream keeps one declared exchange per broker, bound to the channel that first
+        # declared it, and the outbox relay publishes through it: this channel may carry the
+        # relay's publishes, so it confirms them and raises on returns like the default one.
+        self._channel = (
+            Channel(prefetch_count=batch, publisher_confirms=True, on_return_raises=True)
+            if batch > 1
+            else None
+        )
         self.queues: list[RabbitQueue] = []
 
     def add(
