@@ -318,3 +318,34 @@ async def test_an_orders_messages_keep_their_order_within_a_batch(
     for txid in {r["txid"] for r in rows}:
         in_batch = [str(r["order_id"]) for r in rows if r["txid"] == txid]
         assert in_batch == sorted(in_batch)  # the locks' order: by order id
+
+
+async def test_a_deadlock_in_a_batch_falls_back_to_one_by_one_and_nothing_is_given_back(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """PostgreSQL chose the batch as a deadlock's victim: rolled back, its messages are
+    applied one by one, each once, none nacked."""
+    events = actions(15)
+    victim = events[5]
+    deadlocks: list[int] = []
+    deliveries: dict[uuid.UUID, tuple[bool, Any]] = {}
+    probe = probes(batch=20)
+
+    async def handler(conn: Connection, event: OrderAction) -> None:
+        raw = probe.consumer.context.get_local("message").raw_message
+        deliveries[event.message_id] = (raw.redelivered, raw.headers.get("x-delivery-count"))
+        await record(conn, event)
+        if event.message_id == victim.message_id and not deadlocks:
+            deadlocks.append(1)
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    await probe.queue_up(events)
+    await probe.consume(handler)
+
+    rows = await eventually(lambda: effects(pool, 15))
+    await asyncio.sleep(0.5)
+    rows = list(await pool.fetch("SELECT * FROM effects ORDER BY n"))
+    assert deadlocks == [1]
+    assert sorted(str(r["message_id"]) for r in rows) == sorted(str(e.message_id) for e in events)
+    assert set(deliveries.values()) == {(False, None)}
+    assert await probe.count(probe.dead_letters) == 0

@@ -237,3 +237,32 @@ async def test_twenty_clicks_on_advance_made_on_one_view_move_the_order_one_stag
         url, json={"action": "advance", "expected_version": 3}, headers={"If-Match": '"4"'}
     )
     assert differ.status_code == 400
+
+
+async def test_many_orders_actions_interleaved_and_scrambled_in_batches_apply_in_each_orders_order(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Workflow applies what its queues deliver in batches (``WORKFLOW_CONSUMER_BATCH``):
+    twelve orders' actions, each order's scrambled, all orders' interleaved and sent at once,
+    half of them before their order's opening. Every order lands where its accepted order
+    leads, with no refusal and nothing dead-lettered."""
+    assert WorkflowSettings.from_env(services.env).service.consumer_batch > 1
+    orders = [sequenced(opened_event(chain)) for _ in range(12)]
+    dead_before = await dead_lettered(services)
+    opened_first = orders[6:]
+    for opened, _ in opened_first:
+        await publish(services, opened)
+    for opened, _ in opened_first:
+        await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "recebido")
+
+    await asyncio.gather(
+        *(publish(services, actions[seq - 2]) for seq in (5, 3, 4, 2) for _, actions in orders)
+    )
+    await asyncio.gather(*(publish(services, opened) for opened, _ in orders[:6]))
+    for opened, _ in orders:
+        found = await wait_for(http, services, opened.order_id, lambda d: d["entry_sequence"] == 5)
+        assert_applied_in_accepted_order(found)
+    await asyncio.sleep(0.5)  # an action applied twice would move an order once more
+    for opened, _ in orders:
+        assert_applied_in_accepted_order(await detail(http, services, opened.order_id))
+    assert await dead_lettered(services) == dead_before
