@@ -6,11 +6,19 @@ Rules:
 - A subscription is a durable quorum queue bound to ``etapa.events`` with one routing key, a
   delivery limit and a dead-letter queue. The handler runs in one database transaction with the
   inbox claim, and the message is acked only after that transaction commits.
-- A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ).
-- A database outage is never the message's fault: the consumer keeps the message (unacked,
-  never nacked) and retries the handler with backoff, up to ``OUTAGE_MAX_PAUSE`` between tries,
-  until the database answers, for as long as that takes. With prefetch 1 nothing else is
-  delivered to that consumer meanwhile, so the delivery limit is never touched by an outage.
+- Batches (``<SERVICE>_CONSUMER_BATCH``, 20): a consumer takes up to that many messages at once
+  (prefetch) and applies those that have arrived in one transaction, inbox claims included,
+  then acks each (``shared.consumer_batches``). With 1: prefetch 1, one message, one
+  transaction. Neither depends on the order messages arrive in: workflow applies an order's
+  events by ``order_seq`` under the order's lock, and every other copy a consumer keeps takes
+  only a newer version.
+- A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ); in
+  a batch, the batch is rolled back and its messages handled one by one, so only that one is.
+- A database outage is never the message's fault: the consumer keeps its messages (unacked,
+  never nacked) and retries with backoff (``shared.outage_hold``), up to ``OUTAGE_MAX_PAUSE``
+  between tries, until the database answers, for as long as that takes. Nothing beyond the
+  prefetch is delivered to that consumer meanwhile, and the delivery limit is never touched by
+  an outage.
 """
 
 from __future__ import annotations
@@ -61,9 +69,11 @@ def create_broker(
 ) -> RabbitBroker:
     """A broker whose publishes are confirmed and whose unroutable publishes raise.
 
-    ``prefetch`` 1: each consumer handles one message at a time, in the order the queue holds
-    them. With more in flight, aio-pika runs their handlers concurrently and one order's
-    "deliver" could overtake its "advance".
+    ``prefetch``: unacked messages per consumer on the default channel (1: one at a time, in
+    the order the queue holds them; intake's lab queue relies on it). With more in flight,
+    aio-pika runs a task per message, and their handlers run concurrently: ``Subscriptions``
+    with a batch above 1 takes its own channel with that prefetch and funnels those tasks into
+    one transaction per batch (``shared.consumer_batches``).
     With a ``tracer_provider`` (``shared.tracing``), FastStream's telemetry middleware traces
     every publish and handling and carries the trace context in the message headers.
     """
