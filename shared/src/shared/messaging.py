@@ -187,27 +187,6 @@ async def retire_queues(
                 if not dead.declaration_result.message_count:
                     await channel.queue_delete(dead_letters)
     return held
-    connection = await aio_pika.connect(amqp_url, timeout=10)
-    async with connection:
-        for routing_key in routing_keys:
-            name = topology.queue_name(service, routing_key)
-            channel = await connection.channel()
-            try:
-                queue = await channel.declare_queue(name, passive=True)
-            except aio_pika.exceptions.ChannelClosed:
-                continue  # never declared, or already retired
-            await queue.unbind(topology.events_exchange, routing_key)
-            count = queue.declaration_result.message_count or 0
-            held[name] = count
-            if count:
-                log.warning("retired_queue_not_empty", queue=name, messages=count)
-                continue
-            await queue.delete(if_unused=False, if_empty=True)
-            dead = await channel.declare_queue(topology.dead_letter_queue_name(name), passive=True)
-            if not dead.declaration_result.message_count:
-                await dead.delete(if_unused=False, if_empty=True)
-            log.info("retired_queue_deleted", queue=name)
-    return held
 
 
 def document_publishers(
