@@ -62,6 +62,42 @@ async def test_a_consumer_gives_a_real_failure_back() -> None:
         await outage_hold.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
 
 
+async def test_a_batch_is_held_through_outages_and_a_real_failure_given_back_for_one_by_one() -> (
+    None
+):
+    attempt = Flaky(OUTAGES)
+
+    async def handle() -> None:
+        await attempt()
+
+    held = await outage_hold.hold_batch_through_outages(
+        handle, service="s", consumer="q", message_ids=["m1", "m2"], abandoned=lambda: False
+    )
+    assert held
+    assert attempt.calls == len(OUTAGES) + 1
+
+    async def deadlock() -> None:
+        raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    with pytest.raises(asyncpg.DeadlockDetectedError):
+        await outage_hold.hold_batch_through_outages(
+            deadlock, service="s", consumer="q", message_ids=["m1"], abandoned=lambda: False
+        )
+
+
+async def test_a_batch_whose_messages_all_went_with_their_channel_is_no_longer_held() -> None:
+    attempt = Flaky(OUTAGES)
+
+    async def handle() -> None:
+        await attempt()
+
+    held = await outage_hold.hold_batch_through_outages(
+        handle, service="s", consumer="q", message_ids=["m1"], abandoned=lambda: True
+    )
+    assert not held
+    assert attempt.calls == 1
+
+
 async def test_a_starting_process_waits_through_outages_including_psycopgs() -> None:
     attempt = Flaky(
         [
