@@ -62,9 +62,7 @@ async def test_a_consumer_gives_a_real_failure_back() -> None:
         await outage_hold.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
 
 
-async def test_a_batch_is_held_through_outages_and_a_real_failure_given_back_for_one_by_one() -> (
-    None
-):
+async def test_a_batch_is_held_through_outages_and_gives_a_real_failure_back() -> None:
     attempt = Flaky(OUTAGES)
 
     async def handle() -> None:
