@@ -17,6 +17,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from etapa_contracts.events import OrderAction
 from etapa_contracts.topology import Topology
@@ -194,6 +195,11 @@ async def test_fifty_messages_land_in_a_few_transactions_each_once(
     assert 10 <= largest <= 20  # never more than the batch size
     assert probe.after_commit_calls == len(transactions)  # once per batch, not per message
     assert await probe.count(probe.queue) == 0
+    labels = {"service": "probe", "consumer": probe.queue}
+    assert REGISTRY.get_sample_value("etapa_consumer_batch_messages_sum", labels) == 50
+    assert REGISTRY.get_sample_value("etapa_consumer_batch_messages_count", labels) == len(
+        transactions
+    )
 
 
 async def test_with_a_batch_of_one_each_message_is_a_transaction_of_its_own(

@@ -39,7 +39,7 @@ from etapa_contracts.events import Event
 from shared import inbox
 from shared.database import Connection
 from shared.logging import get_logger
-from shared.metrics import HANDLING_SECONDS, MESSAGES_HANDLED
+from shared.metrics import CONSUMER_BATCH_MESSAGES, HANDLING_SECONDS, MESSAGES_HANDLED
 from shared.outage_hold import hold_batch_through_outages
 from shared.outbox import carry_commit, committing
 
@@ -122,6 +122,10 @@ class ConsumerBatches:
                 raise
 
     async def _apply(self, batch: list[_Delivery]) -> None:
+        if batch:
+            CONSUMER_BATCH_MESSAGES.labels(service=self._service, consumer=self._consumer).observe(
+                len(batch)
+            )
         if len(batch) < 2:
             await self._one_by_one(batch)
             return
