@@ -117,9 +117,11 @@ class ConsumerBatches:
                 await self._apply(batch)
             except BaseException as exc:  # a bug, or the loop closing: leave no one waiting
                 for delivery in (*batch, *self._waiting):
-                    delivery.settle(exc)
+                    delivery.settle(exc)  # each is nacked (or, cancelled, given back)
                 self._waiting.clear()
-                raise
+                if not isinstance(exc, Exception):
+                    raise
+                log.exception("consumer_batch_crashed", consumer=self._consumer)
 
     async def _apply(self, batch: list[_Delivery]) -> None:
         if batch:
