@@ -1,6 +1,7 @@
 """Workflow's work per ``advance``, without the broker: statements, CPU here and in PostgreSQL.
 
-Run: ``uv run python -m tests.bench.bench_workflow_path`` (``--orders 10 --advances 40``).
+Run: ``uv run python -m tests.bench.bench_workflow_path`` (``--orders 10 --advances 40``,
+``--batch 1``: advances per transaction, as ``<SERVICE>_CONSUMER_BATCH``).
 Needs the PostgreSQL of ``ETAPA_TEST_POSTGRES_URL``.
 
 **Etapa**: a fresh workflow database (the contract suites' ``ContractDatabase``), a 50-stage
@@ -8,7 +9,9 @@ flow with an SMS on every 4th stage, ``--orders`` orders opened through workflow
 then ``--advances`` rounds of one ``order.action.v1`` advance per order, each handled as the
 consumer handles it (a pooled connection, a transaction, the inbox claim, the handler;
 ``shared.messaging.Subscriptions`` minus the broker), with warm caches as in a running
-service. **Raw**, in the same run and database server: the raw pipeline's *advance* hop
+service; with ``--batch N``, N advances per transaction as ``shared.consumer_batches`` applies
+them (one inbox statement, the handlers sorted by order id). **Raw**, in the same run and
+database server: the raw pipeline's *advance* hop
 (``tests.bench.raw_pipeline``) in the same loop, one transaction with the inbox insert, the
 order's stage update and the outbox row.
 
@@ -56,12 +59,14 @@ class Result:
     cpu: float
     postgres: float
     wall: float
+    batch: int = 1
 
     def line(self) -> str:
         n = self.advances
         return (
             f"  {self.name:6s} {self.statements / n:5.1f} statements"
-            f" (+3: BEGIN, COMMIT, reset)  CPU {1000 * self.cpu / n:5.2f} ms here"
+            f" (+{3 / self.batch:.2g}: BEGIN, COMMIT, reset)"
+            f"  CPU {1000 * self.cpu / n:5.2f} ms here"
             f" + {1000 * self.postgres / n:5.2f} ms PostgreSQL  wall {1000 * self.wall / n:5.2f} ms"
         )
 
@@ -81,7 +86,7 @@ async def _backends(pool: asyncpg.Pool) -> list[int]:
     return [row["pid"] for row in rows]
 
 
-async def etapa(orders: int, advances: int) -> Result:
+async def etapa(orders: int, advances: int, batch: int = 1) -> Result:
     chain = uuid.uuid4()
     stages = tuple(
         replace(
@@ -110,16 +115,22 @@ async def etapa(orders: int, advances: int) -> Result:
     statements = 0
     postgres = sum(_cpu_seconds(pid) for pid in backends)
     cpu, wall = time.process_time(), time.perf_counter()
-    for event in events:
+    for start in range(0, len(events), batch):
+        chunk = events[start : start + batch]
         async with pool.acquire() as raw, raw.transaction():
             counting = CountingConnection(raw)
             counted = cast(Connection, counting)
-            assert await inbox.claim(counted, "action", event.message_id, chain)
-            await handlers.on_order_action(counted, event)
+            if batch == 1:
+                assert await inbox.claim(counted, "action", chunk[0].message_id, chain)
+            else:
+                claims = [(event.message_id, chain) for event in chunk]
+                assert len(await inbox.claim_all(counted, "action", claims)) == len(chunk)
+            for event in sorted(chunk, key=lambda e: str(e.order_id)):  # the locks' order
+                await handlers.on_order_action(counted, event)
             statements += len(counting.statements)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     postgres = sum(_cpu_seconds(pid) for pid in backends) - postgres
-    return Result("Etapa", len(events), statements, cpu, postgres, wall)
+    return Result("Etapa", len(events), statements, cpu, postgres, wall, batch)
 
 
 async def raw(orders: int, advances: int) -> Result:
@@ -162,14 +173,17 @@ async def raw(orders: int, advances: int) -> Result:
     return Result("raw", n, 3 * n, cpu, postgres, wall)
 
 
-async def main(orders: int, advances: int) -> None:
+async def main(orders: int, advances: int, batch: int) -> None:
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     try:
-        mine = await etapa(orders, advances)
+        mine = await etapa(orders, advances, batch)
         baseline = await raw(orders, advances)
     finally:
         await DATABASE.drop()
-    print(f"workflow, {mine.advances} advances (50-stage flow, an SMS every {SMS_EVERY}th):")
+    print(
+        f"workflow, {mine.advances} advances (50-stage flow, an SMS every {SMS_EVERY}th),"
+        f" {batch} per transaction:"
+    )
     print(mine.line())
     print(baseline.line())
     ratio = (mine.cpu + mine.postgres) / (baseline.cpu + baseline.postgres)
@@ -180,5 +194,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--orders", type=int, default=10)
     parser.add_argument("--advances", type=int, default=40, help="per order, at most 48")
+    parser.add_argument("--batch", type=int, default=1, help="advances per transaction")
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.orders, min(arguments.advances, 48)))
+    asyncio.run(main(arguments.orders, min(arguments.advances, 48), max(1, arguments.batch)))

@@ -24,7 +24,7 @@ from litestar.testing import AsyncTestClient
 
 from etapa_contracts.events import OrderAction
 from etapa_contracts.topology import Topology
-from shared import database, messaging
+from shared import database, messaging, outage_hold
 from shared.database import Connection, create_pool, migrate
 from shared.messaging import Subscriptions, create_broker
 from shared.outbox import OutboxMessage
@@ -45,13 +45,19 @@ async def own_postgres() -> AsyncIterator[OwnPostgres]:
         yield cluster
 
 
-async def test_a_message_that_arrives_during_an_outage_waits_for_the_database_without_a_nack(
-    services: RunningServices, own_postgres: OwnPostgres, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("batch", [1, 20])
+async def test_messages_that_arrive_during_an_outage_wait_for_the_database_without_a_nack(
+    services: RunningServices,
+    own_postgres: OwnPostgres,
+    monkeypatch: pytest.MonkeyPatch,
+    batch: int,
 ) -> None:
-    """The outage outlasts the delivery limit (3) several times over; the message is handled
-    once, as a first delivery, when the database is back, and nothing is dead-lettered."""
-    monkeypatch.setattr(messaging, "OUTAGE_MAX_PAUSE", 0.5)
-    url = own_postgres.url("etapa_outage")
+    """The outage outlasts the delivery limit (3) several times over; each message is handled
+    once, as a first delivery, when the database is back, and nothing is dead-lettered. Batch
+    1: one at a time. Batch 20: the first message arrives alone and its batch is held; the
+    others wait, unacked, for the next batch."""
+    monkeypatch.setattr(outage_hold, "OUTAGE_MAX_PAUSE", 0.5)
+    url = own_postgres.url(f"etapa_outage_{batch}")
     await migrate(url, SHARED_MIGRATIONS)
     pool = await create_pool(url)
     topology = Topology(
@@ -59,13 +65,16 @@ async def test_a_message_that_arrives_during_an_outage_waits_for_the_database_wi
         delivery_limit=3,
     )
     broker = create_broker(services.env["ETAPA_AMQP_URL"])
-    subscriptions = Subscriptions(broker, topology, "probe", pool)
-    handled: list[tuple[uuid.UUID, bool, Any]] = []
+    subscriptions = Subscriptions(broker, topology, "probe", pool, batch=batch)
+    handled: list[tuple[uuid.UUID, bool, Any, int]] = []
 
     async def on_action(conn: Connection, event: OrderAction) -> None:
-        await conn.execute("SELECT 1")
+        txid = await conn.fetchval("SELECT txid_current()")
         raw = broker.context.get_local("message").raw_message
-        handled.append((event.message_id, raw.redelivered, raw.headers.get("x-delivery-count")))
+        assert raw.message_id == str(event.message_id)
+        handled.append(
+            (event.message_id, raw.redelivered, raw.headers.get("x-delivery-count"), txid)
+        )
 
     subscriptions.add(OrderAction, on_action)
     queue = subscriptions.queues[0]
@@ -73,30 +82,29 @@ async def test_a_message_that_arrives_during_an_outage_waits_for_the_database_wi
     try:
         await subscriptions.declare_dead_letter_queues()
         await own_postgres.stop()
-        event = OrderAction(
-            occurred_at=datetime.now(UTC),
-            correlation_id="test-outage",
-            chain_id=uuid.uuid4(),
-            order_id=uuid.uuid4(),
-            action="advance",
-            actor="ana",
-            requested_at=datetime.now(UTC),
-        )
-        await messaging.event_publisher(broker, topology)(
-            OutboxMessage(
-                id=1,
-                message_id=event.message_id,
-                routing_key=event.routing_key(),
-                payload=event.model_dump(mode="json"),
-                correlation_id=event.correlation_id,
+        events = [_action() for _ in range(5)]
+        for event in events:
+            await messaging.event_publisher(broker, topology)(
+                OutboxMessage(
+                    id=1,
+                    message_id=event.message_id,
+                    routing_key=event.routing_key(),
+                    payload=event.model_dump(mode="json"),
+                    correlation_id=event.correlation_id,
+                )
             )
-        )
         await asyncio.sleep(6)  # about a dozen tries against the stopped database
         assert handled == []
         await own_postgres.start()
-        await eventually(lambda: _ready(handled), timeout=30)
+        await eventually(lambda: _ready(handled, len(events)), timeout=30)
         await asyncio.sleep(1)
-        assert handled == [(event.message_id, False, None)]  # once, never given back
+        # once each, never given back
+        assert sorted((h[0], h[1], h[2]) for h in handled) == sorted(
+            (e.message_id, False, None) for e in events
+        )
+        transactions = len({h[3] for h in handled})
+        # batch 20: the first message, held alone, and the four that came while it was held
+        assert transactions == 5 if batch == 1 else transactions <= 2
         assert await _message_count(services, topology.dead_letter_queue_name(queue.name)) == 0
     finally:
         await broker.stop()
@@ -104,8 +112,20 @@ async def test_a_message_that_arrives_during_an_outage_waits_for_the_database_wi
         await _delete_queues(services, queue.name, topology.dead_letter_queue_name(queue.name))
 
 
-async def _ready(handled: list[Any]) -> list[Any] | None:
-    return handled or None
+def _action() -> OrderAction:
+    return OrderAction(
+        occurred_at=datetime.now(UTC),
+        correlation_id="test-outage",
+        chain_id=uuid.uuid4(),
+        order_id=uuid.uuid4(),
+        action="advance",
+        actor="ana",
+        requested_at=datetime.now(UTC),
+    )
+
+
+async def _ready(handled: list[Any], count: int) -> list[Any] | None:
+    return handled if len(handled) >= count else None
 
 
 async def _message_count(services: RunningServices, name: str) -> int:

@@ -13,6 +13,7 @@ import pytest
 
 from etapa_contracts.events import OrderAction, OrderActionKind, OrderOpened
 from etapa_contracts.topology import Topology
+from shared.messaging import Subscriptions, create_broker
 from tests.integration.conftest import SeededChain, order_body
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import (
@@ -237,3 +238,74 @@ async def test_twenty_clicks_on_advance_made_on_one_view_move_the_order_one_stag
         url, json={"action": "advance", "expected_version": 3}, headers={"If-Match": '"4"'}
     )
     assert differ.status_code == 400
+
+
+async def test_many_orders_actions_interleaved_and_scrambled_in_batches_apply_in_each_orders_order(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Workflow applies what its queues deliver in batches (``WORKFLOW_CONSUMER_BATCH``):
+    twelve orders' actions, each order's scrambled, all orders' interleaved and sent at once,
+    half of them before their order's opening. Every order lands where its accepted order
+    leads, with no refusal and nothing dead-lettered."""
+    assert WorkflowSettings.from_env(services.env).service.consumer_batch > 1
+    orders = [sequenced(opened_event(chain)) for _ in range(12)]
+    dead_before = await dead_lettered(services)
+    opened_first = orders[6:]
+    for opened, _ in opened_first:
+        await publish(services, opened)
+    for opened, _ in opened_first:
+        await wait_for(http, services, opened.order_id, lambda d: d["stage_key"] == "recebido")
+
+    await asyncio.gather(
+        *(publish(services, actions[seq - 2]) for seq in (5, 3, 4, 2) for _, actions in orders)
+    )
+    await asyncio.gather(*(publish(services, opened) for opened, _ in orders[:6]))
+    for opened, _ in orders:
+        found = await wait_for(http, services, opened.order_id, lambda d: d["entry_sequence"] == 5)
+        assert_applied_in_accepted_order(found)
+    await asyncio.sleep(0.5)  # an action applied twice would move an order once more
+    for opened, _ in orders:
+        assert_applied_in_accepted_order(await detail(http, services, opened.order_id))
+    assert await dead_lettered(services) == dead_before
+
+
+async def test_two_replicas_taking_batches_of_one_queue_keep_every_orders_order(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """A second workflow replica (this test's own broker and pool, batches of 20) consumes the
+    same queues as the running workflow: ten orders' actions, scrambled and interleaved, are
+    shared between two processes' batches, which take the orders' locks in one order. Every
+    order lands where its accepted order leads; nothing is refused or dead-lettered."""
+    settings = WorkflowSettings.from_env(services.env)
+    handlers = WorkflowHandlers(create_engine(settings))
+    replica = create_broker(services.env["ETAPA_AMQP_URL"])
+    orders = [sequenced(opened_event(chain)) for _ in range(10)]
+    dead_before = await dead_lettered(services)
+    async with workflow_pool(services) as pool:
+        subscriptions = Subscriptions(
+            replica, settings.service.topology, "workflow", pool, batch=20
+        )
+        subscriptions.add(OrderOpened, handlers.on_order_opened)
+        subscriptions.add(OrderAction, handlers.on_order_action)
+        await replica.start()
+        try:
+            await asyncio.gather(*(publish(services, opened) for opened, _ in orders[:5]))
+            await asyncio.gather(
+                *(
+                    publish(services, actions[seq - 2])
+                    for seq in (3, 5, 2, 4)
+                    for _, actions in orders
+                )
+            )
+            await asyncio.gather(*(publish(services, opened) for opened, _ in orders[5:]))
+            for opened, _ in orders:
+                found = await wait_for(
+                    http, services, opened.order_id, lambda d: d["entry_sequence"] == 5
+                )
+                assert_applied_in_accepted_order(found)
+        finally:
+            await replica.stop()
+    await asyncio.sleep(0.5)
+    for opened, _ in orders:
+        assert_applied_in_accepted_order(await detail(http, services, opened.order_id))
+    assert await dead_lettered(services) == dead_before

@@ -6,20 +6,26 @@ Rules:
 - A subscription is a durable quorum queue bound to ``etapa.events`` with one routing key, a
   delivery limit and a dead-letter queue. The handler runs in one database transaction with the
   inbox claim, and the message is acked only after that transaction commits.
-- A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ).
-- A database outage is never the message's fault: the consumer keeps the message (unacked,
-  never nacked) and retries the handler with backoff, up to ``OUTAGE_MAX_PAUSE`` between tries,
-  until the database answers, for as long as that takes. With prefetch 1 nothing else is
-  delivered to that consumer meanwhile, so the delivery limit is never touched by an outage.
+- Batches (``<SERVICE>_CONSUMER_BATCH``, 20): a consumer takes up to that many messages at once
+  (prefetch) and applies those that have arrived in one transaction, inbox claims included,
+  then acks each (``shared.consumer_batches``). With 1: prefetch 1, one message, one
+  transaction. Neither depends on the order messages arrive in: workflow applies an order's
+  events by ``order_seq`` under the order's lock, and every other copy a consumer keeps takes
+  only a newer version.
+- A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ); in
+  a batch, the batch is rolled back and its messages handled one by one, so only that one is.
+- A database outage is never the message's fault: the consumer keeps its messages (unacked,
+  never nacked) and retries with backoff (``shared.outage_hold``), up to ``OUTAGE_MAX_PAUSE``
+  between tries, until the database answers, for as long as that takes. Nothing beyond the
+  prefetch is delivered to that consumer meanwhile, and the delivery limit is never touched by
+  an outage.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import json
-import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -43,9 +49,11 @@ if TYPE_CHECKING:
 from etapa_contracts.events import Event
 from etapa_contracts.topology import Topology
 from shared import inbox
-from shared.database import DATABASE_OUTAGE, Connection
+from shared.consumer_batches import ConsumerBatches
+from shared.database import Connection
 from shared.logging import correlation_scope, get_logger
-from shared.metrics import HANDLING_SECONDS, MESSAGES_HANDLED
+from shared.metrics import MESSAGES_HANDLED
+from shared.outage_hold import hold_through_outages
 from shared.outbox import OutboxMessage, committing
 from shared.tracing import continued, mark_correlation
 from shared.wiring import consumers_of
@@ -55,18 +63,17 @@ log = get_logger(__name__)
 E = TypeVar("E", bound=Event)
 EventHandler = Callable[[Connection, E], Awaitable[None]]
 
-OUTAGE_FIRST_PAUSE = 0.5
-OUTAGE_MAX_PAUSE = 30.0
-
 
 def create_broker(
     amqp_url: str, *, prefetch: int = 1, tracer_provider: TracerProvider | None = None
 ) -> RabbitBroker:
     """A broker whose publishes are confirmed and whose unroutable publishes raise.
 
-    ``prefetch`` 1: each consumer handles one message at a time, in the order the queue holds
-    them. With more in flight, aio-pika runs their handlers concurrently and one order's
-    "deliver" could overtake its "advance".
+    ``prefetch``: unacked messages per consumer on the default channel (1: one at a time, in
+    the order the queue holds them; intake's lab queue relies on it). With more in flight,
+    aio-pika runs a task per message, and their handlers run concurrently: ``Subscriptions``
+    with a batch above 1 takes its own channel with that prefetch and funnels those tasks into
+    one transaction per batch (``shared.consumer_batches``).
     With a ``tracer_provider`` (``shared.tracing``), FastStream's telemetry middleware traces
     every publish and handling and carries the trace context in the message headers.
     """
@@ -225,57 +232,39 @@ def event_publisher(
     return publish
 
 
-async def hold_through_outages(
-    attempt: Callable[[], Awaitable[None]], *, service: str, consumer: str, message_id: object
-) -> None:
-    """Run ``attempt`` until it does not fail for a database outage; re-raise any other error.
-
-    The message stays with this consumer meanwhile (no nack), however long the outage: the
-    pause doubles from ``OUTAGE_FIRST_PAUSE`` to ``OUTAGE_MAX_PAUSE``. Each try is a new
-    transaction with its inbox claim, so a commit that was lost with the connection is not
-    applied twice. The whole time, outages included, is the message's handling time.
-    """
-    handling = HANDLING_SECONDS.labels(service=service, consumer=consumer)
-    started = time.perf_counter()
-    pause = OUTAGE_FIRST_PAUSE
-    tries = 0
-    while True:
-        try:
-            await attempt()
-        except DATABASE_OUTAGE as exc:
-            tries += 1
-            MESSAGES_HANDLED.labels(service=service, consumer=consumer, outcome="held").inc()
-            log.warning(
-                "database_unavailable_message_held",
-                message_id=str(message_id),
-                tries=tries,
-                retry_in=pause,
-                error=f"{type(exc).__name__}: {exc}",
-            )
-            await asyncio.sleep(pause)
-            pause = min(OUTAGE_MAX_PAUSE, pause * 2)
-        except Exception:
-            MESSAGES_HANDLED.labels(service=service, consumer=consumer, outcome="failed").inc()
-            handling.observe(time.perf_counter() - started)
-            log.exception("message_handler_failed", message_id=str(message_id))
-            raise
-        else:
-            if tries:
-                log.info("database_back_message_handled", message_id=str(message_id), tries=tries)
-            handling.observe(time.perf_counter() - started)
-            return
-
-
 class Subscriptions:
-    """Registers inbox-guarded event handlers on a broker and declares their queues."""
+    """Registers inbox-guarded event handlers on a broker and declares their queues.
+
+    ``batch`` (``<SERVICE>_CONSUMER_BATCH``): 1, each message in a transaction of its own, one
+    at a time per queue (prefetch 1, on the broker's default channel). N > 1: each queue's
+    consumer takes up to N messages (prefetch N, on a channel of the subscriptions' own) and
+    applies what has arrived in one transaction (``shared.consumer_batches``), one by one if
+    one of them fails. Correct either way: workflow applies an order's events by ``order_seq``
+    under the order's lock, and every other copy a consumer keeps takes only a newer version.
+    """
 
     def __init__(
-        self, broker: RabbitBroker, topology: Topology, service: str, pool: asyncpg.Pool
+        self,
+        broker: RabbitBroker,
+        topology: Topology,
+        service: str,
+        pool: asyncpg.Pool,
+        *,
+        batch: int = 1,
     ) -> None:
         self._broker = broker
         self._topology = topology
         self._service = service
         self._pool = pool
+        self._batch = batch
+        # FastStream keeps one declared exchange per broker, bound to the channel that first
+        # declared it, and the outbox relay publishes through it: this channel may carry the
+        # relay's publishes, so it confirms them and raises on returns like the default one.
+        self._channel = (
+            Channel(prefetch_count=batch, publisher_confirms=True, on_return_raises=True)
+            if batch > 1
+            else None
+        )
         self.queues: list[RabbitQueue] = []
 
     def add(
@@ -286,7 +275,8 @@ class Subscriptions:
         after_commit: Callable[[], None] | None = None,
     ) -> None:
         """Consume ``event_type`` with ``handler``; ``after_commit`` is called once a message's
-        transaction has committed (not for a duplicate): e.g. to wake whoever acts on its rows."""
+        transaction has committed (not for a duplicate): e.g. to wake whoever acts on its rows.
+        With batches, once per committed batch."""
         routing_key = event_type.routing_key()
         queue = consumer_queue(self._topology, self._service, routing_key)
         consumer = queue.name
@@ -306,15 +296,30 @@ class Subscriptions:
             if after_commit is not None:
                 after_commit()
 
+        async def alone(event: Any) -> None:
+            await hold_through_outages(
+                lambda: handle_once(event),
+                service=service,
+                consumer=consumer,
+                message_id=event.message_id,
+            )
+
+        apply = alone
+        if self._batch > 1:
+            apply = ConsumerBatches(
+                pool,
+                service=service,
+                consumer=consumer,
+                size=self._batch,
+                handler=handler,
+                alone=alone,
+                after_commit=after_commit,
+            ).handle
+
         async def handle(event: Any) -> None:
             with correlation_scope(event.correlation_id) as correlation_id:
                 mark_correlation(correlation_id)
-                await hold_through_outages(
-                    lambda: handle_once(event),
-                    service=service,
-                    consumer=consumer,
-                    message_id=event.message_id,
-                )
+                await apply(event)
 
         # FastStream reads the handler's signature to validate and document the message:
         # give the generic wrapper the concrete event type as its parameter annotation.
@@ -329,6 +334,7 @@ class Subscriptions:
         self._broker.subscriber(
             queue,
             topic_exchange(self._topology.events_exchange),
+            channel=self._channel,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=consumer,
             description=handler.__doc__,

@@ -34,6 +34,13 @@ HANDLING_SECONDS = Histogram(
     ["service", "consumer"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120),
 )
+CONSUMER_BATCH_MESSAGES = Histogram(
+    "etapa_consumer_batch_messages",
+    "Messages a consumer took together as one batch: one transaction, or one each when the "
+    "batch fell back to one by one (shared.consumer_batches).",
+    ["service", "consumer"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500),
+)
 OUTBOX_PUBLISHED = Counter(
     "etapa_outbox_published_total",
     "Events the outbox relay published with a confirm.",

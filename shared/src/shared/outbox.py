@@ -38,7 +38,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextvars import ContextVar
+from contextvars import Context, ContextVar
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -118,6 +118,12 @@ async def committing(conn: Connection) -> AsyncIterator[None]:
         _enqueued_here.reset(token)
     if enqueued:
         wake_local_relays()
+
+
+def carry_commit(into: Context) -> None:
+    """Let ``enqueue`` calls run in ``into`` (another context, e.g. a message's own, while a
+    consumer batch's transaction runs here) count for the ``committing`` transaction open here."""
+    into.run(_enqueued_here.set, _enqueued_here.get())
 
 
 def wake_local_relays() -> None:

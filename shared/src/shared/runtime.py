@@ -147,7 +147,11 @@ class ServiceRuntime:
     def subscribe(self, pool: asyncpg.Pool) -> Subscriptions:
         """Register the service's consumers on its broker (before it starts)."""
         subscriptions = Subscriptions(
-            self.broker, self.settings.topology, self.settings.service, pool
+            self.broker,
+            self.settings.topology,
+            self.settings.service,
+            pool,
+            batch=self.settings.consumer_batch,
         )
         if self._register is not None:
             self._register(subscriptions, pool)

@@ -42,6 +42,8 @@ DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
 one user (600 used to stop it at 10 a second), still a wall for a runaway client."""
 DEFAULT_DATABASE_POOL_SIZE = 10
 DEFAULT_STATEMENT_CACHE_SIZE = 100
+DEFAULT_CONSUMER_BATCH = 20
+"""Messages a consumer applies in one transaction, at most (README, "Consumer batches")."""
 """asyncpg's own default."""
 
 
@@ -329,6 +331,12 @@ class ServiceSettings(EnvSettings):
     relay's listening connection is one more); size N replicas × (pool + 1) under PostgreSQL's
     ``max_connections``, or under PgBouncer's ``max_client_conn`` when the pool goes through it
     (README, "Database connections")."""
+    consumer_batch: int = Field(
+        DEFAULT_CONSUMER_BATCH, ge=1, le=500, validation_alias="SERVICE_CONSUMER_BATCH"
+    )
+    """``<SERVICE>_CONSUMER_BATCH``: each event consumer takes up to this many messages
+    (prefetch) and applies those that have arrived in one transaction, one by one if one fails
+    (``shared.consumer_batches``); ``1``: one message, one transaction, prefetch 1."""
     trusted_proxies: Proxies = Field((), validation_alias="ETAPA_TRUSTED_PROXIES")
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client

@@ -352,6 +352,9 @@ async def test_zenvia_reply_shape_and_replies_that_are_no_command(live: Live) ->
 async def test_opt_out_api_is_scoped_to_the_chain_and_its_roles(live: Live) -> None:
     number = phone()
     chain_id, _ = await live.order(number)  # the chain has this customer
+    await eventually(  # once the notifier has committed the contact (it came by the broker)
+        lambda: live.pool.fetchval("SELECT true FROM contacts WHERE chain_id = $1", chain_id)
+    )
     other = uuid.uuid4()
     api = f"{live.url}/api/v1/opt-outs"
     admin, stranger = bearer(chain_id), bearer(other)

@@ -7,7 +7,7 @@ import asyncpg
 import psycopg
 import pytest
 
-from shared import database, messaging
+from shared import database, outage_hold
 from shared.settings import ServiceSettings, SettingsError
 
 OUTAGES: list[BaseException] = [
@@ -37,7 +37,7 @@ class Flaky:
 @pytest.fixture(autouse=True)
 def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
     for module, first, most in (
-        (messaging, "OUTAGE_FIRST_PAUSE", "OUTAGE_MAX_PAUSE"),
+        (outage_hold, "OUTAGE_FIRST_PAUSE", "OUTAGE_MAX_PAUSE"),
         (database, "STARTUP_FIRST_PAUSE", "STARTUP_MAX_PAUSE"),
     ):
         monkeypatch.setattr(module, first, 0.0)
@@ -50,7 +50,7 @@ async def test_a_consumer_holds_its_message_through_every_kind_of_outage() -> No
     async def handle() -> None:
         await attempt()
 
-    await messaging.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
+    await outage_hold.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
     assert attempt.calls == len(OUTAGES) + 1  # tried again each time, never given up
 
 
@@ -59,7 +59,41 @@ async def test_a_consumer_gives_a_real_failure_back() -> None:
         raise asyncpg.UniqueViolationError("duplicate key")
 
     with pytest.raises(asyncpg.UniqueViolationError):
-        await messaging.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
+        await outage_hold.hold_through_outages(handle, service="s", consumer="q", message_id="m1")
+
+
+async def test_a_batch_is_held_through_outages_and_gives_a_real_failure_back() -> None:
+    attempt = Flaky(OUTAGES)
+
+    async def handle() -> None:
+        await attempt()
+
+    held = await outage_hold.hold_batch_through_outages(
+        handle, service="s", consumer="q", message_ids=["m1", "m2"], abandoned=lambda: False
+    )
+    assert held
+    assert attempt.calls == len(OUTAGES) + 1
+
+    async def deadlock() -> None:
+        raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    with pytest.raises(asyncpg.DeadlockDetectedError):
+        await outage_hold.hold_batch_through_outages(
+            deadlock, service="s", consumer="q", message_ids=["m1"], abandoned=lambda: False
+        )
+
+
+async def test_a_batch_whose_messages_all_went_with_their_channel_is_no_longer_held() -> None:
+    attempt = Flaky(OUTAGES)
+
+    async def handle() -> None:
+        await attempt()
+
+    held = await outage_hold.hold_batch_through_outages(
+        handle, service="s", consumer="q", message_ids=["m1"], abandoned=lambda: True
+    )
+    assert not held
+    assert attempt.calls == 1
 
 
 async def test_a_starting_process_waits_through_outages_including_psycopgs() -> None:

@@ -6,7 +6,7 @@ The labs' queue (labs publish to ``etapa.lab`` with routing key ``lab.<lab_code>
 - Every message is stored with its outcome and acked (``intake.usecases.receive_lab_update``):
   a message that cannot be read or matched is kept as rejected, never redelivered in a loop.
 - A database outage is not the message's fault: the consumer keeps the message and tries
-  again until the database answers (``shared.messaging.hold_through_outages``), so an outage
+  again until the database answers (``shared.outage_hold.hold_through_outages``), so an outage
   never uses up its delivery limit.
 
 Workflow's events, inbox-guarded (``shared.messaging.Subscriptions``, which holds the
@@ -40,8 +40,9 @@ from shared.asyncapi import Amend, Document, set_message_payload
 from shared.clock import Clock
 from shared.database import Connection
 from shared.logging import correlation_scope, get_logger
-from shared.messaging import Subscriptions, hold_through_outages, topic_exchange
+from shared.messaging import Subscriptions, topic_exchange
 from shared.metrics import MESSAGES_HANDLED
+from shared.outage_hold import hold_through_outages
 
 log = get_logger(__name__)
 

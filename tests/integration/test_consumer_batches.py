@@ -1,0 +1,357 @@
+"""Consumer batches on the real RabbitMQ and PostgreSQL (``shared.consumer_batches``): what a
+queue has delivered is applied in one transaction; a failing message falls back to one by one
+and goes alone to the dead-letter queue; copies are applied once; an outage holds the batch.
+
+Each test runs a ``Subscriptions`` of its own (service ``probe``) on queue names and a database
+of its own. The messages are queued before the consumer starts, so it receives them at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import aio_pika
+import asyncpg
+import pytest
+from prometheus_client import REGISTRY
+
+from etapa_contracts.events import OrderAction
+from etapa_contracts.topology import Topology
+from shared import outage_hold
+from shared.database import Connection, create_pool, drop_database, migrate
+from shared.messaging import (
+    Subscriptions,
+    create_broker,
+    declare_consumer_queue,
+    event_publisher,
+)
+from shared.outbox import OutboxMessage
+from shared.runtime import SHARED_MIGRATIONS
+from tests.infra import Infra
+from tests.integration.harness import eventually
+
+pytestmark = pytest.mark.integration
+
+ROUTING_KEY = OrderAction.routing_key()
+Handler = Callable[[Connection, OrderAction], Awaitable[None]]
+
+
+@pytest.fixture
+async def pool(infra: Infra) -> AsyncIterator[asyncpg.Pool]:
+    url = infra.database_url("batches", f"_{uuid.uuid4().hex[:8]}")
+    await migrate(url, SHARED_MIGRATIONS)
+    created = await create_pool(url, min_size=1, max_size=4)
+    await created.execute(
+        """
+        CREATE TABLE effects (
+            n          bigserial PRIMARY KEY,
+            message_id uuid NOT NULL,
+            order_id   uuid NOT NULL,
+            order_seq  int,
+            txid       bigint NOT NULL
+        )
+        """
+    )
+    try:
+        yield created
+    finally:
+        await created.close()
+        await drop_database(url)
+
+
+def actions(count: int, *, orders: int | None = None) -> list[OrderAction]:
+    """``count`` actions; spread over ``orders`` orders (numbered per order), else one each."""
+    order_ids = [uuid.uuid4() for _ in range(orders or count)]
+    chain_id = uuid.uuid4()
+    found: list[OrderAction] = []
+    for n in range(count):
+        order_id = order_ids[n % len(order_ids)]
+        found.append(
+            OrderAction(
+                occurred_at=datetime.now(UTC),
+                correlation_id=f"batch-{n}",
+                chain_id=chain_id,
+                order_id=order_id,
+                action="note",
+                note=str(n),
+                actor="ana",
+                requested_at=datetime.now(UTC),
+                order_seq=n // len(order_ids) + 2 if orders else None,
+            )
+        )
+    return found
+
+
+async def record(conn: Connection, event: OrderAction) -> None:
+    """The handler's effect: one row, with the id of the transaction it was written in."""
+    await conn.execute(
+        "INSERT INTO effects (message_id, order_id, order_seq, txid)"
+        " VALUES ($1, $2, $3, txid_current())",
+        event.message_id,
+        event.order_id,
+        event.order_seq,
+    )
+
+
+class Probe:
+    """A consumer of ``order.action.v1`` with ``batch``, on a topology of its own."""
+
+    def __init__(self, infra: Infra, pool: asyncpg.Pool, batch: int, delivery_limit: int = 20):
+        self.topology = Topology(
+            prefix=f"{infra.prefix}batches{uuid.uuid4().hex[:6]}.", delivery_limit=delivery_limit
+        )
+        self.amqp_url = infra.amqp_url
+        self.pool = pool
+        self.batch = batch
+        self.queue = self.topology.queue_name("probe", ROUTING_KEY)
+        self.dead_letters = self.topology.dead_letter_queue_name(self.queue)
+        self.publisher = create_broker(infra.amqp_url)
+        self.consumer = create_broker(infra.amqp_url)
+        self.after_commit_calls = 0
+
+    async def queue_up(self, events: list[OrderAction]) -> None:
+        """Declare the queue (and its dead-letter queue) and put ``events`` in it, in order."""
+        await self.publisher.start()
+        await declare_consumer_queue(self.publisher, self.topology, "probe", ROUTING_KEY)
+        publish = event_publisher(self.publisher, self.topology)
+        for event in events:
+            await publish(
+                OutboxMessage(
+                    id=0,
+                    message_id=event.message_id,
+                    routing_key=ROUTING_KEY,
+                    payload=event.model_dump(mode="json"),
+                    correlation_id=event.correlation_id,
+                )
+            )
+
+    async def consume(self, handler: Handler) -> None:
+        def committed() -> None:
+            self.after_commit_calls += 1
+
+        subscriptions = Subscriptions(
+            self.consumer, self.topology, "probe", self.pool, batch=self.batch
+        )
+        subscriptions.add(OrderAction, handler, after_commit=committed)
+        await self.consumer.start()
+
+    async def count(self, name: str) -> int:
+        connection = await aio_pika.connect(self.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            queue = await channel.declare_queue(name, passive=True)
+            return queue.declaration_result.message_count or 0
+
+    async def close(self) -> None:
+        await self.consumer.stop()
+        await self.publisher.stop()
+        connection = await aio_pika.connect(self.amqp_url)
+        async with connection:
+            channel = await connection.channel()
+            await channel.queue_delete(self.queue)
+            await channel.queue_delete(self.dead_letters)
+            await channel.exchange_delete(self.topology.events_exchange)
+
+
+@pytest.fixture
+async def probes(infra: Infra, pool: asyncpg.Pool) -> AsyncIterator[Callable[..., Probe]]:
+    made: list[Probe] = []
+
+    def make(batch: int, delivery_limit: int = 20) -> Probe:
+        made.append(Probe(infra, pool, batch, delivery_limit))
+        return made[-1]
+
+    try:
+        yield make
+    finally:
+        for probe in made:
+            await probe.close()
+
+
+async def effects(pool: asyncpg.Pool, count: int) -> list[asyncpg.Record] | None:
+    rows = list(await pool.fetch("SELECT * FROM effects ORDER BY n"))
+    return rows if len(rows) >= count else None
+
+
+async def test_fifty_messages_land_in_a_few_transactions_each_once(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    events = actions(50)
+    probe = probes(batch=20)
+    await probe.queue_up(events)
+    await probe.consume(record)
+
+    rows = await eventually(lambda: effects(pool, 50))
+    await asyncio.sleep(0.5)  # a message applied twice would show up by now
+    assert sorted(str(r["message_id"]) for r in rows) == sorted(str(e.message_id) for e in events)
+    assert len(await pool.fetch("SELECT * FROM effects")) == 50
+    transactions = {r["txid"] for r in rows}
+    assert len(transactions) <= 8, len(transactions)  # one per message before: 50
+    largest = max(sum(r["txid"] == txid for r in rows) for txid in transactions)
+    assert 10 <= largest <= 20  # never more than the batch size
+    assert probe.after_commit_calls == len(transactions)  # once per batch, not per message
+    assert await probe.count(probe.queue) == 0
+    labels = {"service": "probe", "consumer": probe.queue}
+    assert REGISTRY.get_sample_value("etapa_consumer_batch_messages_sum", labels) == 50
+    assert REGISTRY.get_sample_value("etapa_consumer_batch_messages_count", labels) == len(
+        transactions
+    )
+
+
+async def test_with_a_batch_of_one_each_message_is_a_transaction_of_its_own(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    probe = probes(batch=1)
+    await probe.queue_up(actions(10))
+    await probe.consume(record)
+
+    rows = await eventually(lambda: effects(pool, 10))
+    assert len({r["txid"] for r in rows}) == 10
+    assert probe.after_commit_calls == 10
+
+
+async def test_a_failing_message_in_a_batch_is_dead_lettered_alone_and_the_others_commit(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    events = actions(30)
+    poison = events[12]
+    tries: list[uuid.UUID] = []
+
+    async def handler(conn: Connection, event: OrderAction) -> None:
+        await record(conn, event)  # written, then rolled back with the batch
+        if event.message_id == poison.message_id:
+            tries.append(event.message_id)
+            raise ValueError("mensagem envenenada")
+
+    probe = probes(batch=20, delivery_limit=2)
+    await probe.queue_up(events)
+    await probe.consume(handler)
+
+    async def dead_lettered() -> int | None:
+        return await probe.count(probe.dead_letters) or None
+
+    assert await eventually(dead_lettered) == 1
+    rows = await eventually(lambda: effects(pool, 29))
+    await asyncio.sleep(0.5)
+    rows = list(await pool.fetch("SELECT * FROM effects ORDER BY n"))
+    good = sorted(str(e.message_id) for e in events if e is not poison)
+    assert sorted(str(r["message_id"]) for r in rows) == good  # each once, the poison never
+    assert len(tries) >= 3  # in its batch, alone, and alone again at its redelivery
+    assert await probe.count(probe.queue) == 0
+
+
+async def test_copies_of_a_message_in_one_batch_and_one_handled_before_apply_once(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    events = actions(12)
+    probe = probes(batch=20)
+    await claimed_before(pool, probe.queue, events[0])  # handled earlier: its inbox row is there
+    copies = [*events, events[3], events[7], events[3]]  # as a relay that crashed resends them
+    await probe.queue_up(copies)
+    await probe.consume(record)
+
+    rows = await eventually(lambda: effects(pool, 11))
+    await asyncio.sleep(0.5)
+    rows = list(await pool.fetch("SELECT * FROM effects ORDER BY n"))
+    assert sorted(str(r["message_id"]) for r in rows) == sorted(
+        str(e.message_id) for e in events[1:]
+    )
+    assert await probe.count(probe.queue) == 0
+
+
+async def claimed_before(pool: asyncpg.Pool, consumer: str, event: OrderAction) -> None:
+    await pool.execute(
+        "INSERT INTO inbox (consumer, message_id, chain_id) VALUES ($1, $2, $3)",
+        consumer,
+        event.message_id,
+        event.chain_id,
+    )
+
+
+async def test_a_connection_lost_mid_batch_holds_the_batch_and_applies_it_once_without_a_nack(
+    probes: Callable[..., Probe], pool: asyncpg.Pool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One message's handler kills its own database session, twice: each time the whole
+    batch is rolled back and tried again; nothing is nacked, nothing is given back."""
+    monkeypatch.setattr(outage_hold, "OUTAGE_FIRST_PAUSE", 0.1)
+    events = actions(20)
+    victim = events[7]
+    kills: list[int] = []
+    deliveries: dict[uuid.UUID, tuple[bool, Any]] = {}
+    probe = probes(batch=20)
+
+    async def handler(conn: Connection, event: OrderAction) -> None:
+        raw = probe.consumer.context.get_local("message").raw_message  # the message's own
+        assert raw.message_id == str(event.message_id)
+        deliveries[event.message_id] = (raw.redelivered, raw.headers.get("x-delivery-count"))
+        await record(conn, event)
+        if event.message_id == victim.message_id and len(kills) < 2:
+            kills.append(1)
+            await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+
+    await probe.queue_up(events)
+    await probe.consume(handler)
+
+    rows = await eventually(lambda: effects(pool, 20))
+    await asyncio.sleep(0.5)
+    rows = list(await pool.fetch("SELECT * FROM effects ORDER BY n"))
+    assert len(kills) == 2
+    assert sorted(str(r["message_id"]) for r in rows) == sorted(str(e.message_id) for e in events)
+    assert len({r["txid"] for r in rows}) <= 3
+    assert set(deliveries.values()) == {(False, None)}  # first deliveries, never given back
+    assert await probe.count(probe.dead_letters) == 0
+
+
+async def test_an_orders_messages_keep_their_order_within_a_batch(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """Five orders' actions, interleaved: each order's are handled in delivery order (the
+    batch is sorted by order id, stably), and one order's all run before the next's."""
+    events = actions(40, orders=5)
+    probe = probes(batch=20)
+    await probe.queue_up(events)
+    await probe.consume(record)
+
+    rows = await eventually(lambda: effects(pool, 40))
+    assert len({r["txid"] for r in rows}) <= 8  # batches, several orders in each
+    for order_id in {e.order_id for e in events}:
+        seqs = [r["order_seq"] for r in rows if r["order_id"] == order_id]
+        assert seqs == list(range(2, 10))
+    for txid in {r["txid"] for r in rows}:
+        in_batch = [str(r["order_id"]) for r in rows if r["txid"] == txid]
+        assert in_batch == sorted(in_batch)  # the locks' order: by order id
+
+
+async def test_a_deadlock_in_a_batch_falls_back_to_one_by_one_and_nothing_is_given_back(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """PostgreSQL chose the batch as a deadlock's victim: rolled back, its messages are
+    applied one by one, each once, none nacked."""
+    events = actions(15)
+    victim = events[5]
+    deadlocks: list[int] = []
+    deliveries: dict[uuid.UUID, tuple[bool, Any]] = {}
+    probe = probes(batch=20)
+
+    async def handler(conn: Connection, event: OrderAction) -> None:
+        raw = probe.consumer.context.get_local("message").raw_message
+        deliveries[event.message_id] = (raw.redelivered, raw.headers.get("x-delivery-count"))
+        await record(conn, event)
+        if event.message_id == victim.message_id and not deadlocks:
+            deadlocks.append(1)
+            raise asyncpg.DeadlockDetectedError("deadlock detected")
+
+    await probe.queue_up(events)
+    await probe.consume(handler)
+
+    rows = await eventually(lambda: effects(pool, 15))
+    await asyncio.sleep(0.5)
+    rows = list(await pool.fetch("SELECT * FROM effects ORDER BY n"))
+    assert deadlocks == [1]
+    assert sorted(str(r["message_id"]) for r in rows) == sorted(str(e.message_id) for e in events)
+    assert set(deliveries.values()) == {(False, None)}
+    assert await probe.count(probe.dead_letters) == 0
