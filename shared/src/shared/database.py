@@ -8,6 +8,12 @@ Creating and migrating a database need a session of their own (``ensure_database
 session advisory lock until it closes): give them PostgreSQL's own address, never PgBouncer in
 transaction mode, where a session lock stays on whichever server connection took it. The pool
 works through PgBouncer in transaction mode (``statement_cache_size=0`` before PgBouncer 1.21).
+
+A connection going back to the pool is not reset with asyncpg's default query (``SELECT
+pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;``, one more round trip per
+transaction): pooled connections keep no session state — settings are ``SET LOCAL``, advisory
+locks transaction-scoped, cursors and ``LISTEN`` never on a pooled connection. An open
+transaction is still rolled back and listeners dropped by asyncpg itself.
 """
 
 from __future__ import annotations
@@ -151,6 +157,10 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release: nothing to undo (see the module's docstring)."""
+
+
 async def create_pool(
     url: str, *, min_size: int = 1, max_size: int = 10, statement_cache_size: int = 100
 ) -> asyncpg.Pool:
@@ -161,6 +171,7 @@ async def create_pool(
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         statement_cache_size=statement_cache_size,
     )
     return pool

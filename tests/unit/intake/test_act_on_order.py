@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from etapa_contracts.events import OrderAction, UserUpserted
 from intake.domain.actions import NewAction
 from intake.domain.idempotency import IdempotencyConflict
-from intake.usecases.act_on_order import assignee, record_action
+from intake.usecases.act_on_order import AssigneeRefused, OrderNotFound, RecordedAction
+from intake.usecases.act_on_order import record_action as record_action_seen_by
 from intake.usecases.manage_users import NewUser, UserChanges, create_user, update_user
 from intake.usecases.open_order import open_order
 from shared.auth import Role
 from tests.fakes.intake import FakeIntake, FakePasswords
 from tests.unit.intake.test_open_order import NOW, _chain_and_branch, _new
+
+
+async def record_action(
+    intake: FakeIntake, chain_id: uuid.UUID, new: NewAction, **kwargs: Any
+) -> RecordedAction:
+    """As a person who sees every branch of the chain."""
+    return await record_action_seen_by(
+        intake, chain_id, new, may_see_branch=lambda _branch: True, **kwargs
+    )
 
 
 async def _order(intake: FakeIntake) -> tuple[uuid.UUID, uuid.UUID]:
@@ -72,7 +84,6 @@ async def test_a_retry_returns_the_first_action_and_another_body_is_a_conflict()
 async def test_an_assignee_must_act_on_orders_and_work_in_the_orders_branch() -> None:
     intake = FakeIntake()
     chain_id, branch = await _chain_and_branch(intake)
-    elsewhere = uuid.uuid4()
     people = {}
     for name, role, branch_ids in (
         ("Ana", Role.ATTENDANT, frozenset({branch.branch_id})),
@@ -92,32 +103,62 @@ async def test_an_assignee_must_act_on_orders_and_work_in_the_orders_branch() ->
         datetime(2026, 12, 2, 12, 0, tzinfo=UTC),
     )
 
-    assert await assignee(intake, chain_id, people["Ana"], branch.branch_id) == ("Ana", None)
-    assert await assignee(intake, chain_id, people["Dora"], elsewhere) == ("Dora Admin", None)
-    assert await assignee(intake, chain_id, people["Bia"], branch.branch_id) == (
-        None,
-        "Bia não trabalha na filial desta OS",
+    opened = await open_order(
+        intake, _new(branch), chain_id=chain_id, now=NOW, new_id=uuid.uuid4, idempotency_key=None
     )
-    assert await assignee(intake, chain_id, people["Caio"], branch.branch_id) == (
-        None,
-        "Caio só consulta (perfil viewer) e não pode receber OS",
-    )
-    _, missing = await assignee(intake, uuid.uuid4(), people["Ana"], branch.branch_id)
-    assert missing is not None
-    assert "não encontrada" in missing
+
+    async def assign(person: uuid.UUID) -> str | None:
+        new = NewAction(
+            order_id=opened.order.order_id, kind="assign", actor="Alice", assignee_id=person
+        )
+        recorded = await record_action(
+            intake, chain_id, new, now=NOW, new_id=uuid.uuid4, idempotency_key=None
+        )
+        return recorded.action.assignee
+
+    assert await assign(people["Ana"]) == "Ana"
+    assert await assign(people["Dora"]) == "Dora Admin"  # the newest name
+    for person, why in (
+        (people["Bia"], "Bia não trabalha na filial desta OS"),
+        (people["Caio"], "Caio só consulta (perfil viewer) e não pode receber OS"),
+        (uuid.uuid4(), "não encontrada nesta rede"),
+    ):
+        with pytest.raises(AssigneeRefused, match=re.escape(why)):
+            await assign(person)
+    assigned = [e for e in intake.published if isinstance(e, OrderAction)]
+    assert [(e.assignee, e.assignee_id) for e in assigned] == [
+        ("Ana", people["Ana"]),
+        ("Dora Admin", people["Dora"]),
+    ]
     # every change told workflow: four creations and one update, the newest name last
     upserted = [e for e in intake.published if isinstance(e, UserUpserted)]
     assert [e.name for e in upserted] == ["Ana", "Bia", "Caio", "Dora", "Dora Admin"]
     assert upserted[0].branch_ids == (branch.branch_id,)
 
 
-async def test_an_assign_by_id_is_published_with_the_persons_id() -> None:
+async def test_an_order_of_another_branch_or_chain_is_not_found_and_nothing_is_written() -> None:
     intake = FakeIntake()
     chain_id, order_id = await _order(intake)
-    person = uuid.uuid4()
-    new = NewAction(
-        order_id=order_id, kind="assign", actor="Alice", assignee="Ana", assignee_id=person
+    before = list(intake.published)
+    advance = NewAction(order_id=order_id, kind="advance", actor="Alice")
+    with pytest.raises(OrderNotFound):
+        await record_action_seen_by(
+            intake,
+            chain_id,
+            advance,
+            may_see_branch=lambda _branch: False,
+            now=NOW,
+            new_id=uuid.uuid4,
+            idempotency_key="k",
+        )
+    with pytest.raises(OrderNotFound):
+        await record_action(
+            intake, uuid.uuid4(), advance, now=NOW, new_id=uuid.uuid4, idempotency_key=None
+        )
+    assert intake.published == before
+    # the key was not taken by the refused request
+    recorded = await record_action(
+        intake, chain_id, advance, now=NOW, new_id=uuid.uuid4, idempotency_key="k"
     )
-    await record_action(intake, chain_id, new, now=NOW, new_id=uuid.uuid4, idempotency_key=None)
-    (event,) = [e for e in intake.published if isinstance(e, OrderAction)]
-    assert (event.assignee, event.assignee_id) == ("Ana", person)
+    assert recorded.created
+    assert recorded.branch_zone == "America/Sao_Paulo"

@@ -8,14 +8,15 @@ a retry returns the first action, the same key with another request is a conflic
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
 from etapa_contracts.events import OrderAction
 from intake.domain.actions import NewAction, assignee_problem
 from intake.domain.records import Action, Order
-from intake.usecases.ports import NewId, Transactions
+from intake.usecases.ports import NewId, Stores, Transactions
 from shared.logging import current_correlation_id
 
 
@@ -23,24 +24,15 @@ from shared.logging import current_correlation_id
 class RecordedAction:
     action: Action
     created: bool
+    branch_zone: str | None  # the IANA zone of the order's branch, for the answer's times
 
 
-async def find_order(transactions: Transactions, chain_id: UUID, order_id: UUID) -> Order | None:
-    async with transactions.begin() as stores:
-        return await stores.orders.get(chain_id, order_id)
+class OrderNotFound(LookupError):
+    """No such order in the chain, or one of a branch the person may not see."""
 
 
-async def assignee(
-    transactions: Transactions, chain_id: UUID, user_id: UUID, branch_id: UUID
-) -> tuple[str | None, str | None]:
-    """(the person's name, None) when ``user_id`` may take an order of ``branch_id``; else
-    (None, why not, in Portuguese)."""
-    async with transactions.begin() as stores:
-        user = await stores.users.get(chain_id, user_id)
-    if user is None:
-        return None, f"pessoa {user_id} não encontrada nesta rede"
-    problem = assignee_problem(user.name, user.role, user.branch_ids, user.active, branch_id)
-    return (None, problem) if problem is not None else (user.name, None)
+class AssigneeRefused(ValueError):
+    """``assignee_id`` may not take the order (the message says why, in Portuguese)."""
 
 
 async def record_action(
@@ -48,13 +40,25 @@ async def record_action(
     chain_id: UUID,
     new: NewAction,
     *,
+    may_see_branch: Callable[[UUID], bool],
     now: datetime,
     new_id: NewId,
     idempotency_key: str | None,
 ) -> RecordedAction:
-    """Record ``new`` on an order of ``chain_id`` and publish it; one transaction."""
+    """Record ``new`` on an order of ``chain_id`` and publish it: one transaction, the order,
+    the assignee and the branch's zone read in it (one BEGIN and COMMIT per action).
+
+    Raises ``OrderNotFound``, ``AssigneeRefused`` or ``IdempotencyConflict`` (nothing written).
+    """
     action_id = new_id()
     async with transactions.begin() as stores:
+        order = await stores.orders.get(chain_id, new.order_id)
+        if order is None or not may_see_branch(order.branch_id):
+            raise OrderNotFound(f"order {new.order_id} not found")
+        if new.assignee_id is not None:
+            new = replace(new, assignee=await _assignee_name(stores, chain_id, new, order))
+        branch = await stores.directory.get_branch(chain_id, order.branch_id)
+        zone = None if branch is None else branch.timezone
         if idempotency_key is not None:
             earlier = await stores.keys.claim(
                 "action", chain_id, idempotency_key, new.fingerprint(), action_id
@@ -62,7 +66,7 @@ async def record_action(
             if earlier is not None:
                 found = await stores.orders.get_action(earlier)
                 assert found is not None  # the key row and the action commit together
-                return RecordedAction(found, created=False)
+                return RecordedAction(found, created=False, branch_zone=zone)
         action = await stores.orders.insert_action(
             Action(
                 action_id=action_id,
@@ -100,4 +104,15 @@ async def record_action(
                 expected_version=new.expected_version,
             )
         )
-        return RecordedAction(action, created=True)
+        return RecordedAction(action, created=True, branch_zone=zone)
+
+
+async def _assignee_name(stores: Stores, chain_id: UUID, new: NewAction, order: Order) -> str:
+    assert new.assignee_id is not None
+    user = await stores.users.get(chain_id, new.assignee_id)
+    if user is None:
+        raise AssigneeRefused(f"pessoa {new.assignee_id} não encontrada nesta rede")
+    problem = assignee_problem(user.name, user.role, user.branch_ids, user.active, order.branch_id)
+    if problem is not None:
+        raise AssigneeRefused(problem)
+    return user.name

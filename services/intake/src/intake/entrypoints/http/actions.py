@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from typing import Annotated
 from uuid import UUID
 
@@ -18,7 +18,6 @@ from intake.entrypoints.http.action_schemas import ActionIn, ActionOut
 from intake.entrypoints.http.errors import ConflictException
 from intake.entrypoints.http.orders import IdempotencyKey
 from intake.usecases import act_on_order
-from intake.usecases.branch_zone import branch_zone
 from intake.usecases.ports import NewId, Transactions
 from shared.auth import STAFF_ROLES, Principal
 from shared.clock import Clock
@@ -96,29 +95,25 @@ class ActionController(Controller):
                 "; ".join(f"{field}: {problem}" for field, problem in problems),
                 extra={"fields": [field for field, _ in problems]},
             )
-        order = await act_on_order.find_order(transactions, principal.chain_id, order_id)
-        if order is None or not principal.may_see_branch(order.branch_id):
-            raise NotFoundException(f"order {order_id} not found")
-        if new.assignee_id is not None:
-            name, problem = await act_on_order.assignee(
-                transactions, principal.chain_id, new.assignee_id, order.branch_id
-            )
-            if problem is not None:
-                raise ClientException(f"assignee_id: {problem}", extra={"fields": ["assignee_id"]})
-            new = replace(new, assignee=name)
         try:
             recorded = await act_on_order.record_action(
                 transactions,
                 principal.chain_id,
                 new,
+                may_see_branch=principal.may_see_branch,
                 now=clock(),
                 new_id=new_id,
                 idempotency_key=idempotency_key,
             )
+        except act_on_order.OrderNotFound:
+            raise NotFoundException(f"order {order_id} not found") from None
+        except act_on_order.AssigneeRefused as exc:
+            raise ClientException(
+                f"assignee_id: {exc}", extra={"fields": ["assignee_id"]}
+            ) from None
         except IdempotencyConflict as exc:
             raise ConflictException(str(exc)) from None
-        zone = await branch_zone(transactions, principal.chain_id, order.branch_id)
         return Response(
-            ActionOut(**in_branch_zone(asdict(recorded.action), zone)),
+            ActionOut(**in_branch_zone(asdict(recorded.action), recorded.branch_zone)),
             status_code=HTTP_202_ACCEPTED if recorded.created else HTTP_200_OK,
         )
