@@ -179,6 +179,7 @@ async def wait_events(
 
 
 def describe_drain(drain: Drain, processes: tuple[str, ...]) -> str:
+    busy = sum(seconds for name, seconds in drain.cpu.items() if name != "driver")
     per = {p: 1000 * drain.cpu.get(p, 0.0) / max(1, drain.committed) for p in processes}
     waits = ", ".join(f"{event} {n:.2f}" for event, n in drain.waits.items()) or "none"
     return (
@@ -188,7 +189,7 @@ def describe_drain(drain: Drain, processes: tuple[str, ...]) -> str:
         + ", ".join(f"{p} {ms:.1f}" for p, ms in per.items())
         + f" (+ rabbitmq {1000 * drain.cpu.get('rabbitmq', 0.0) / max(1, drain.committed):.1f},"
         f" postgres {1000 * drain.cpu.get('postgres', 0.0) / max(1, drain.committed):.1f});"
-        f" cores busy: {sum(drain.cpu.values()) / max(drain.seconds, 1e-9):.2f} of"
+        f" cores busy: {busy / max(drain.seconds, 1e-9):.2f} of"
         f" {os.cpu_count()} (these processes, RabbitMQ and all of PostgreSQL)"
         f"; workflow's active backends, average, by wait: {waits}"
         + "".join(
