@@ -17,6 +17,7 @@ import uvicorn
 
 import intake.bootstrap
 from intake.config import IntakeSettings
+from shared.logging import configure_logging
 from shared.service_main import proxy_options
 from tests.broker_cleanup import delete_topology
 from tests.infra import OPERATOR_KEY, Infra
@@ -82,6 +83,9 @@ def sign_in(http: httpx.AsyncClient, url: str) -> Callable[..., asyncio.Future[h
 async def test_an_account_is_locked_out_after_repeated_failures_even_with_the_right_password(
     infra: Infra, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # as ``serve`` does; here also so that the lines reach this test's captured stdout (a
+    # handler set up by an earlier test writes to that test's capture)
+    configure_logging("intake")
     async with running_intake(infra) as url, httpx.AsyncClient(timeout=30) as http:
         email = await new_admin(http, url)
         attempt = sign_in(http, url)
