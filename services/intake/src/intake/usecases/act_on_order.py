@@ -15,7 +15,7 @@ from uuid import UUID
 
 from etapa_contracts.events import OrderAction
 from intake.domain.actions import NewAction, assignee_problem
-from intake.domain.records import Action, Order
+from intake.domain.records import Action
 from intake.usecases.ports import NewId, Stores, Transactions
 from shared.logging import current_correlation_id
 
@@ -56,7 +56,8 @@ async def record_action(
         if order is None or not may_see_branch(order.branch_id):
             raise OrderNotFound(f"order {new.order_id} not found")
         if new.assignee_id is not None:
-            new = replace(new, assignee=await _assignee_name(stores, chain_id, new, order))
+            name = await _assignee_name(stores, chain_id, new.assignee_id, order.branch_id)
+            new = replace(new, assignee=name)
         branch = await stores.directory.get_branch(chain_id, order.branch_id)
         zone = None if branch is None else branch.timezone
         if idempotency_key is not None:
@@ -107,12 +108,12 @@ async def record_action(
         return RecordedAction(action, created=True, branch_zone=zone)
 
 
-async def _assignee_name(stores: Stores, chain_id: UUID, new: NewAction, order: Order) -> str:
-    assert new.assignee_id is not None
-    user = await stores.users.get(chain_id, new.assignee_id)
+async def _assignee_name(stores: Stores, chain_id: UUID, assignee_id: UUID, branch_id: UUID) -> str:
+    """The person's name when ``assignee_id`` may take an order of ``branch_id``."""
+    user = await stores.users.get(chain_id, assignee_id)
     if user is None:
-        raise AssigneeRefused(f"pessoa {new.assignee_id} não encontrada nesta rede")
-    problem = assignee_problem(user.name, user.role, user.branch_ids, user.active, order.branch_id)
+        raise AssigneeRefused(f"pessoa {assignee_id} não encontrada nesta rede")
+    problem = assignee_problem(user.name, user.role, user.branch_ids, user.active, branch_id)
     if problem is not None:
         raise AssigneeRefused(problem)
     return user.name
