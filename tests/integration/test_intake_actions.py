@@ -81,6 +81,12 @@ async def test_every_action_is_accepted_recorded_and_published_in_order(
 @pytest.mark.parametrize(
     ("body", "field"),
     [
+        ({"action": "advance", "headers": {"If-Match": '"sete"'}}, "If-Match"),
+        ({"action": "advance", "headers": {"If-Match": '"0"'}}, "If-Match"),
+        (
+            {"action": "advance", "expected_version": 3, "headers": {"If-Match": '"4"'}},
+            "expected_version",
+        ),
         ({"action": "back"}, "reason"),
         ({"action": "pause", "reason": "   "}, "reason"),
         ({"action": "cancel"}, "reason"),
@@ -104,7 +110,9 @@ async def test_an_invalid_action_names_the_field_and_writes_nothing(
     field: str,
 ) -> None:
     order_id = await _open(services, http, chain)
-    response = await http.post(_actions_url(services, order_id), json=body, headers=chain.headers)
+    body = dict(body)
+    headers = {**chain.headers, **body.pop("headers", {})}
+    response = await http.post(_actions_url(services, order_id), json=body, headers=headers)
     assert response.status_code == 400, response.text
     assert field in response.text
     pool = await asyncpg.connect(services.env["INTAKE_DATABASE_URL"])

@@ -41,12 +41,13 @@ def expected_version(body_version: int | None, if_match: str | None) -> int | No
     text = if_match.strip().removeprefix("W/").strip('"')
     if not text.isdigit() or not 1 <= int(text) <= 2_147_483_647:
         raise ClientException(
-            'If-Match: the order\'s version, a positive integer (e.g. "7")',
+            'If-Match: a versão da OS que a pessoa viu, um inteiro positivo (ex.: "7")',
             extra={"fields": ["If-Match"]},
         )
     if body_version is not None and body_version != int(text):
         raise ClientException(
-            "If-Match and expected_version differ", extra={"fields": ["expected_version"]}
+            "expected_version: difere da versão em If-Match",
+            extra={"fields": ["expected_version"]},
         )
     return int(text)
 
