@@ -98,10 +98,30 @@ async def test_an_action_reads_back_as_written(transactions: Transactions) -> No
             reopen_kind=None,
             requested_at=NOW,
         )
-        assert await stores.orders.insert_action(action) == action
+        assert await stores.orders.insert_action(action) == (action, 2)  # the opening is 1
+        second = replace(action, action_id=uuid.uuid4(), kind="resume", reason=None)
+        assert await stores.orders.insert_action(second) == (second, 3)
+        assert await stores.sequence.next_event_seq(order.order_id) == 4  # one numbering
     async with transactions.begin() as stores:
         assert await stores.orders.get_action(action.action_id) == action
         assert await stores.orders.get_action(uuid.uuid4()) is None
+
+
+async def test_an_order_is_read_with_its_branch_zone_only_in_its_chain(
+    transactions: Transactions,
+) -> None:
+    async with transactions.begin() as stores:
+        chain_id = await new_chain(stores)
+        other_chain = await new_chain(stores)
+        branch = await new_branch(stores, chain_id)
+        order = await new_order(stores, chain_id, branch)
+    async with transactions.begin() as stores:
+        assert await stores.orders.get_with_branch_zone(chain_id, order.order_id) == (
+            order,
+            branch.timezone,
+        )
+        assert await stores.orders.get_with_branch_zone(other_chain, order.order_id) is None
+        assert await stores.orders.get_with_branch_zone(chain_id, uuid.uuid4()) is None
 
 
 async def test_a_failed_transaction_leaves_nothing(transactions: Transactions) -> None:

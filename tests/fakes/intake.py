@@ -85,6 +85,15 @@ class FakeOrders(_Store):
         order = self._s.orders.get(order_id)
         return order if order and order.chain_id == chain_id else None
 
+    async def get_with_branch_zone(
+        self, chain_id: UUID, order_id: UUID
+    ) -> tuple[Order, str | None] | None:
+        order = await self.get(chain_id, order_id)
+        if order is None:
+            return None
+        branch = self._s.branches.get(order.branch_id)
+        return order, None if branch is None else branch.timezone
+
     async def by_number(self, chain_id: UUID, number: str) -> Order | None:
         return next(
             (o for o in self._s.orders.values() if o.chain_id == chain_id and o.number == number),
@@ -115,11 +124,12 @@ class FakeOrders(_Store):
             for o in self._s.orders.values()
         )
 
-    async def insert_action(self, action: Action) -> Action:
+    async def insert_action(self, action: Action) -> tuple[Action, int]:
         if action.order_id not in self._s.orders:
             raise LookupError(f"order {action.order_id} not found")  # the foreign key
         self._s.actions[action.action_id] = action
-        return action
+        self._s.event_seq[action.order_id] += 1
+        return action, self._s.event_seq[action.order_id]
 
     async def get_action(self, action_id: UUID) -> Action | None:
         return self._s.actions.get(action_id)

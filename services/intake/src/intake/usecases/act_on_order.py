@@ -45,30 +45,30 @@ async def record_action(
     new_id: NewId,
     idempotency_key: str | None,
 ) -> RecordedAction:
-    """Record ``new`` on an order of ``chain_id`` and publish it: one transaction, the order,
-    the assignee and the branch's zone read in it (one BEGIN and COMMIT per action).
+    """Record ``new`` on an order of ``chain_id`` and publish it: one transaction, the order
+    with its branch's zone and the assignee read in it, the action written with its order's
+    next event number (one BEGIN and COMMIT, three statements, per action).
 
     Raises ``OrderNotFound``, ``AssigneeRefused`` or ``IdempotencyConflict`` (nothing written).
     """
     action_id = new_id()
     async with transactions.begin() as stores:
-        order = await stores.orders.get(chain_id, new.order_id)
-        if order is None or not may_see_branch(order.branch_id):
+        found = await stores.orders.get_with_branch_zone(chain_id, new.order_id)
+        if found is None or not may_see_branch(found[0].branch_id):
             raise OrderNotFound(f"order {new.order_id} not found")
+        order, zone = found
         if new.assignee_id is not None:
             name = await _assignee_name(stores, chain_id, new.assignee_id, order.branch_id)
             new = replace(new, assignee=name)
-        branch = await stores.directory.get_branch(chain_id, order.branch_id)
-        zone = None if branch is None else branch.timezone
         if idempotency_key is not None:
             earlier = await stores.keys.claim(
                 "action", chain_id, idempotency_key, new.fingerprint(), action_id
             )
             if earlier is not None:
-                found = await stores.orders.get_action(earlier)
-                assert found is not None  # the key row and the action commit together
-                return RecordedAction(found, created=False, branch_zone=zone)
-        action = await stores.orders.insert_action(
+                first = await stores.orders.get_action(earlier)
+                assert first is not None  # the key row and the action commit together
+                return RecordedAction(first, created=False, branch_zone=zone)
+        action, order_seq = await stores.orders.insert_action(
             Action(
                 action_id=action_id,
                 chain_id=chain_id,
@@ -83,7 +83,6 @@ async def record_action(
                 requested_at=now,
             )
         )
-        order_seq = await stores.sequence.next_event_seq(new.order_id)
         await stores.outbox.enqueue(
             OrderAction(
                 message_id=action_id,

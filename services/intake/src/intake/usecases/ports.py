@@ -46,6 +46,11 @@ class OrderStore(Protocol):
 
     async def get(self, chain_id: UUID, order_id: UUID) -> Order | None: ...
 
+    async def get_with_branch_zone(
+        self, chain_id: UUID, order_id: UUID
+    ) -> tuple[Order, str | None] | None:
+        """The order and its branch's IANA time zone, read together."""
+
     async def by_number(self, chain_id: UUID, number: str) -> Order | None: ...
 
     async def exists(self, order_id: UUID) -> bool: ...
@@ -63,7 +68,9 @@ class OrderStore(Protocol):
     async def code_numbered_orders(self, chain_id: UUID, code: str) -> bool:
         """Whether an order of the chain has a number ``<code>-…``."""
 
-    async def insert_action(self, action: Action) -> Action: ...
+    async def insert_action(self, action: Action) -> tuple[Action, int]:
+        """Record the action and take its order's next event number (``next_event_seq``'s), in
+        one statement."""
 
     async def get_action(self, action_id: UUID) -> Action | None: ...
 

@@ -14,6 +14,7 @@ _ORDER_COLUMNS = (
     "sms_consent, items, promised_date, lab_code, lab_order_number, notes, external_reference, "
     "opened_at"
 )
+_ORDER_COLUMNS_OF_O = ", ".join(f"o.{c.strip()}" for c in _ORDER_COLUMNS.split(","))
 _ACTION_COLUMNS = (
     "action_id, chain_id, order_id, kind, actor, reason, target_stage, assignee, note, "
     "reopen_kind, requested_at"
@@ -68,6 +69,22 @@ class PostgresOrders:
         )
         return _order(row) if row else None
 
+    async def get_with_branch_zone(
+        self, chain_id: UUID, order_id: UUID
+    ) -> tuple[Order, str | None] | None:
+        row = await self._conn.fetchrow(
+            f"SELECT {_ORDER_COLUMNS_OF_O}, b.timezone AS branch_zone FROM orders o "
+            "LEFT JOIN branches b ON b.branch_id = o.branch_id "
+            "WHERE o.chain_id = $1 AND o.order_id = $2",
+            chain_id,
+            order_id,
+        )
+        if row is None:
+            return None
+        columns = dict(row)
+        zone = columns.pop("branch_zone")
+        return Order(**columns), zone
+
     async def by_number(self, chain_id: UUID, number: str) -> Order | None:
         row = await self._conn.fetchrow(
             f"SELECT {_ORDER_COLUMNS} FROM orders WHERE chain_id = $1 AND number = $2",
@@ -114,13 +131,18 @@ class PostgresOrders:
             )
         )
 
-    async def insert_action(self, action: Action) -> Action:
+    async def insert_action(self, action: Action) -> tuple[Action, int]:
+        # the order's row stays locked until the transaction ends: numbers follow commit order
         row = await self._conn.fetchrow(
             f"""
+            WITH numbered AS (
+                UPDATE orders SET event_seq = event_seq + 1 WHERE order_id = $3
+                RETURNING event_seq
+            )
             INSERT INTO order_actions (action_id, chain_id, order_id, kind, actor, reason,
                 target_stage, assignee, note, reopen_kind, requested_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            RETURNING {_ACTION_COLUMNS}
+            RETURNING {_ACTION_COLUMNS}, (SELECT event_seq FROM numbered) AS order_seq
             """,
             action.action_id,
             action.chain_id,
@@ -135,7 +157,9 @@ class PostgresOrders:
             action.requested_at,
         )
         assert row is not None  # INSERT … RETURNING always returns the row
-        return _action(row)
+        columns = dict(row)
+        order_seq = columns.pop("order_seq")
+        return Action(**columns), int(order_seq)
 
     async def get_action(self, action_id: UUID) -> Action | None:
         row = await self._conn.fetchrow(
