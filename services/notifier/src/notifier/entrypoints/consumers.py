@@ -28,6 +28,8 @@ class NotifierHandlers:
     def __init__(self, stores_on: StoresOn, new_id: Callable[[], UUID]) -> None:
         self._stores_on = stores_on
         self._new_id = new_id
+        self._recorded_to_send = False
+        """A stage change of the batch being applied recorded a message to send."""
 
     async def on_order_opened(self, conn: Connection, event: OrderOpened) -> None:
         """Keep the customer's contact and consent (the notifier's own copy)."""
@@ -35,9 +37,10 @@ class NotifierHandlers:
 
     async def on_stage_changed(self, conn: Connection, event: OrderStageChanged) -> None:
         """Note the order's latest stage entry; record the stage's message, once per entry."""
-        await record_notification(
+        if await record_notification(
             self._stores_on(conn), event, self._new_id, trace_context=context_headers()
-        )
+        ):
+            self._recorded_to_send = True
 
     async def on_branch_upserted(self, conn: Connection, event: BranchUpserted) -> None:
         """Keep the notifier's copy of a branch: time zone, state and sending window."""
@@ -50,9 +53,27 @@ class NotifierHandlers:
     def register(
         self, subscriptions: Subscriptions, recorded: Callable[[], None] | None = None
     ) -> None:
-        """``recorded`` is called once a stage change (a message) or an opening (the contact a
-        message may wait for) has committed: it wakes the dispatcher (push, not poll)."""
+        """``recorded`` is called once stage changes that recorded a message to send, or an
+        opening (the contact a message may wait for), have committed: it wakes the dispatcher
+        (push, not poll). Three stage changes in four record nothing to send (no SMS at that
+        stage): waking the dispatcher for them was a claim that found nothing."""
         subscriptions.add(OrderOpened, self.on_order_opened, after_commit=recorded)
-        subscriptions.add(OrderStageChanged, self.on_stage_changed, after_commit=recorded)
+        subscriptions.add(
+            OrderStageChanged,
+            self.on_stage_changed,
+            after_commit=None if recorded is None else self._when_recorded(recorded),
+        )
         subscriptions.add(BranchUpserted, self.on_branch_upserted)
         subscriptions.add(OrderClosed, self.on_order_closed)
+
+    def _when_recorded(self, recorded: Callable[[], None]) -> Callable[[], None]:
+        """``recorded`` after a commit of stage changes that recorded a message to send (one
+        queue's batches are applied one at a time, so the flag is that commit's; a batch
+        rolled back leaves it set, and the next commit wakes the dispatcher once more)."""
+
+        def after_commit() -> None:
+            if self._recorded_to_send:
+                self._recorded_to_send = False
+                recorded()
+
+        return after_commit

@@ -33,8 +33,10 @@ async def record_notification(
     new_id: Callable[[], UUID],
     *,
     trace_context: dict[str, str] | None = None,
-) -> None:
-    """``trace_context``: the stage change's trace (W3C headers), kept for the send."""
+) -> bool:
+    """Whether a message to send was recorded (not one suppressed, not a stage without SMS).
+
+    ``trace_context``: the stage change's trace (W3C headers), kept for the send."""
     await stores.progress.note_entry(event.chain_id, event.order_id, event.entry_sequence)
     if event.reopened_from is not None:
         await stores.consent.copy_contact(
@@ -45,7 +47,7 @@ async def record_notification(
             event.occurred_at,
         )
     if event.sms_template is None:
-        return
+        return False
     reason = None if event.sms_on_reentry else await _already_sent(stores, event)
     message = NewMessage(
         notification_id=new_id(),
@@ -77,13 +79,15 @@ async def record_notification(
             order_number=event.order_number,
             stage=event.to_stage.key,
         )
-    elif added:
+        return False
+    if added:
         log.info(
             "sms_recorded",
             order_id=str(event.order_id),
             order_number=event.order_number,
             stage=event.to_stage.key,
         )
+    return added
 
 
 async def _already_sent(stores: Stores, event: OrderStageChanged) -> str | None:
