@@ -284,7 +284,13 @@ class Etapa:
 
     def sampler(self) -> Sampler:
         """Counters and CPU of every process running now (``workflow``, ``workflow-2``…)."""
-        return Sampler(self.committed, self.sms_due, self.backlog, self.replicas.pids())
+        return Sampler(
+            self.committed,
+            self.sms_due,
+            self.backlog,
+            self.replicas.pids(),
+            metrics={**self.replicas.urls("workflow"), **self.replicas.urls("notifier")},
+        )
 
     def scale(self, workflows: int, notifiers: int) -> None:
         self.replicas.scale("workflow", workflows)
@@ -670,6 +676,8 @@ def report(
                 else ""
             )
         )
+        for line in s.handling:
+            print(f"          {line}")
     if summary is not None:
         print(describe_sms(summary))
 

@@ -15,6 +15,8 @@ import aio_pika
 import asyncpg
 import httpx
 
+from tests.bench import e2e_handling
+
 SMS_EVERY = 4
 """An SMS on every 4th stage (both pipelines): a quarter of the transitions send one."""
 TICK = os.sysconf("SC_CLK_TCK")
@@ -167,6 +169,8 @@ class Step:
     lag: int = 0
     sms_lag: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    handling: list[str] = field(default_factory=list)
+    """Per consumer: handled, received → committed p50 / p95, per batch (``e2e_handling``)."""
 
     @property
     def sustained(self) -> bool:
@@ -190,9 +194,12 @@ class Sampler:
     """SMS the committed transitions call for (every ``SMS_EVERY``-th stage)."""
     backlog: Callable[[], Awaitable[tuple[int, int]]]
     pids: dict[str, int]
+    metrics: dict[str, str] = field(default_factory=dict)
+    """Processes whose ``/metrics`` say where messages waited, their URL by name."""
     first_committed: int = 0
     last_committed: int = 0
     last_cpu: dict[str, float] = field(default_factory=dict)
+    last_handling: dict[e2e_handling.Key, e2e_handling.Histogram] = field(default_factory=dict)
 
     def cpu_now(self) -> dict[str, float]:
         now = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
@@ -202,6 +209,7 @@ class Sampler:
     async def start(self) -> None:
         self.first_committed = self.last_committed = await self.committed()
         self.last_cpu = self.cpu_now()
+        self.last_handling = await e2e_handling.read(self.metrics)
 
     async def close_step(self, step: Step, receipts: Receipts, pattern: re.Pattern[str]) -> int:
         """Fill in ``step``'s counters; the transitions committed since ``start``."""
@@ -213,6 +221,9 @@ class Sampler:
         step.cpu = {name: cpu[name] - self.last_cpu.get(name, 0.0) for name in cpu}
         self.last_cpu = cpu
         step.queued, step.outbox = await self.backlog()
+        handling = await e2e_handling.read(self.metrics)
+        step.handling = e2e_handling.describe(self.last_handling, handling)
+        self.last_handling = handling
         async with httpx.AsyncClient(timeout=30) as client:
             await receipts.fetch(client)
         sms = receipts.accepted(pattern)
