@@ -24,7 +24,8 @@ Per step: offered actions/s and accepted/s (intake's 2xx answers received in the
 transitions committed/s (workflow's orders), SMS/s
 at the fake, action → SMS p50/p95/p99 (from the scheduled send to the provider's receipt), the
 backlog at the step's end (queues' ready messages, unpublished outbox rows, transitions
-accepted but not committed), and CPU per process (``/proc``) → ms CPU per transition.
+accepted but not committed), CPU per process (``/proc``) → ms CPU per transition, and where
+messages waited in workflow and the notifier (``tests.bench.e2e_handling``).
 A step is sustained when intake accepts ≥ 95 % of the offered actions and, at its end, the
 transitions accepted but not committed are under one second's worth (the backlog is flat) and
 the SMS due but not at the provider under 1.5 seconds' worth; the escalation stops at the first
