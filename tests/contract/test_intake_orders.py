@@ -30,6 +30,10 @@ async def test_an_order_reads_back_as_written_and_only_in_its_chain(
     async with transactions.begin() as stores:
         assert await stores.orders.get(chain_id, order.order_id) == order
         assert await stores.orders.get(other_chain, order.order_id) is None
+        found = await stores.orders.get_with_branch_zone(chain_id, order.order_id)
+        assert found == (order, branch.timezone)
+        assert await stores.orders.get_with_branch_zone(other_chain, order.order_id) is None
+        assert await stores.orders.get_with_branch_zone(chain_id, uuid.uuid4()) is None
         assert await stores.orders.by_number(chain_id, order.number) == order
         assert await stores.orders.by_number(other_chain, order.number) is None
         assert await stores.orders.exists(order.order_id)
@@ -105,23 +109,6 @@ async def test_an_action_reads_back_as_written(transactions: Transactions) -> No
     async with transactions.begin() as stores:
         assert await stores.orders.get_action(action.action_id) == action
         assert await stores.orders.get_action(uuid.uuid4()) is None
-
-
-async def test_an_order_is_read_with_its_branch_zone_only_in_its_chain(
-    transactions: Transactions,
-) -> None:
-    async with transactions.begin() as stores:
-        chain_id = await new_chain(stores)
-        other_chain = await new_chain(stores)
-        branch = await new_branch(stores, chain_id)
-        order = await new_order(stores, chain_id, branch)
-    async with transactions.begin() as stores:
-        assert await stores.orders.get_with_branch_zone(chain_id, order.order_id) == (
-            order,
-            branch.timezone,
-        )
-        assert await stores.orders.get_with_branch_zone(other_chain, order.order_id) is None
-        assert await stores.orders.get_with_branch_zone(chain_id, uuid.uuid4()) is None
 
 
 async def test_a_failed_transaction_leaves_nothing(transactions: Transactions) -> None:
