@@ -18,11 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from time import time
-from typing import Any
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import TooManyRequestsException
-from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitMiddleware
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 PRUNE_ABOVE = 10_000
@@ -37,12 +37,19 @@ class Window:
     """When the window ends (seconds since the epoch), as Litestar's ``reset``."""
 
 
-class CountingRateLimitMiddleware(RateLimitMiddleware):
-    """``RateLimitConfig(middleware_class=CountingRateLimitMiddleware, …)``."""
+def counting_rate_limit(config: RateLimitConfig) -> DefineMiddleware:
+    """The app's rate limit middleware. Litestar builds a middleware once per route: the
+    windows are one dict for all of them, so a user's requests to every route count together."""
+    windows: dict[str, Window] = {}
+    return DefineMiddleware(CountingRateLimitMiddleware, config=config, windows=windows)
 
-    def __init__(self, app: ASGIApp, config: Any) -> None:
+
+class CountingRateLimitMiddleware(RateLimitMiddleware):
+    """Made by ``counting_rate_limit``."""
+
+    def __init__(self, app: ASGIApp, config: RateLimitConfig, windows: dict[str, Window]) -> None:
         super().__init__(app, config)
-        self._windows: dict[str, Window] = {}
+        self._windows = windows
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = scope["litestar_app"].request_class(scope)
@@ -51,17 +58,19 @@ class CountingRateLimitMiddleware(RateLimitMiddleware):
             if window.count >= self.max_requests:
                 raise TooManyRequestsException(headers=self._headers(window))
             window.count += 1
-            if self.config.set_rate_limit_headers:
-                send = self._sending_headers(send, window)
+            if self.config.set_rate_limit_headers:  # what this request left, not a later one
+                send = self._sending_headers(send, Window(window.count, window.ends_at))
         await self.app(scope, receive, send)
 
     def _window(self, key: str, now: int) -> Window:
-        window = self._windows.get(key)
+        windows = self._windows
+        window = windows.get(key)
         if window is not None and window.ends_at > now:
             return window
-        if window is None and len(self._windows) >= PRUNE_ABOVE:
-            self._windows = {k: w for k, w in self._windows.items() if w.ends_at > now}
-        window = self._windows[key] = Window(0, now + DURATION_VALUES[self.unit])
+        if window is None and len(windows) >= PRUNE_ABOVE:
+            for ended in [k for k, w in windows.items() if w.ends_at <= now]:
+                del windows[ended]
+        window = windows[key] = Window(0, now + DURATION_VALUES[self.unit])
         return window
 
     def _headers(self, window: Window) -> dict[str, str]:

@@ -42,7 +42,7 @@ from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.openapi import amend as amend_openapi
 from shared.openapi import assets_router, openapi_config
 from shared.problem_texts import language_of, localized_body
-from shared.rate_limit import CountingRateLimitMiddleware
+from shared.rate_limit import counting_rate_limit
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
 from shared.tracing import mark_correlation, redact_request, span_details, tracer_provider
@@ -371,7 +371,6 @@ def create_service_app(
         rate_limit=("minute", settings.rate_limit_per_minute),
         exclude=["^/health$", "^/ready$", "^/metrics"],
         identifier_for_request=rate_limit_identity,
-        middleware_class=CountingRateLimitMiddleware,
     )
     documents = [asyncapi_handler(asyncapi)] if asyncapi is not None else []
     app = Litestar(
@@ -388,7 +387,7 @@ def create_service_app(
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),
-            rate_limit.middleware,
+            counting_rate_limit(rate_limit),
         ],
         lifespan=list(lifespan),
         plugins=tracing_plugins(settings.service),

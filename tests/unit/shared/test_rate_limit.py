@@ -3,11 +3,13 @@ window instead of a list of every request's time."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
-from litestar import get
+from litestar import Litestar, get
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.testing import AsyncTestClient
 
@@ -21,8 +23,17 @@ PRIVATE, PUBLIC_KEY = generate_key_pair()
 LIMIT = 3
 
 
+SLOW = asyncio.Event()
+
+
 @get("/api/v1/ping", sync_to_thread=False)
 def ping() -> dict[str, str]:
+    return {"ok": "sim"}
+
+
+@get("/api/v1/slow")
+async def slow() -> dict[str, str]:
+    await SLOW.wait()
     return {"ok": "sim"}
 
 
@@ -41,15 +52,20 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return clock
 
 
-@pytest.fixture
-async def client(clock: Clock) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+def _app() -> Litestar:
     settings = ServiceSettings.from_env(
         "test",
         9999,
         {"ETAPA_JWT_PUBLIC_KEY": PUBLIC_KEY, "ETAPA_RATE_LIMIT_PER_MINUTE": str(LIMIT)},
     )
-    app = create_service_app(settings=settings, route_handlers=[ping], checks={}, asyncapi=None)
-    async with AsyncTestClient(app) as test_client:
+    return create_service_app(
+        settings=settings, route_handlers=[ping, slow], checks={}, asyncapi=None
+    )
+
+
+@pytest.fixture
+async def client(clock: Clock) -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
+    async with AsyncTestClient(_app()) as test_client:
         yield test_client
 
 
@@ -116,15 +132,44 @@ def test_a_window_is_a_count_whatever_the_rate_and_ended_ones_are_dropped(
     async def app(scope: object, receive: object, send: object) -> None:
         return None
 
+    windows: dict[str, rate_limit.Window] = {}
     middleware = CountingRateLimitMiddleware(
-        app,
-        RateLimitConfig(rate_limit=("minute", 1_000_000)),
+        app, RateLimitConfig(rate_limit=("minute", 1_000_000)), windows
     )
     for _ in range(50_000):
         middleware._window("user:a", int(clock.now)).count += 1
-    assert middleware._windows["user:a"].count == 50_000
+    assert windows["user:a"].count == 50_000
     for n in range(rate_limit.PRUNE_ABOVE):
         middleware._window(f"user:{n}", int(clock.now))
     clock.now += 61
     middleware._window("user:new", int(clock.now))
-    assert list(middleware._windows) == ["user:new"]
+    assert list(windows) == ["user:new"]
+
+
+async def test_a_users_requests_to_every_route_count_together(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+) -> None:
+    """Litestar builds the middleware once per route; the count is the app's."""
+    user = _user()
+    assert (await client.get("/api/v1/ping", headers=user)).status_code == 200
+    assert (await client.get("/api/v1/ping", headers=user)).status_code == 200
+    SLOW.set()
+    other_route = await client.get("/api/v1/slow", headers=user)
+    assert other_route.headers["RateLimit-Remaining"] == "0"
+    assert (await client.get("/api/v1/slow", headers=user)).status_code == 429
+
+
+async def test_each_answer_says_what_its_own_request_left(clock: Clock) -> None:
+    """A slow request and a quick one of the same user: the slow one's answer says what was left
+    after it (2), not after the quick one that came in meanwhile (1)."""
+    user = _user()
+    SLOW.clear()
+    transport = httpx.ASGITransport(app=_app())  # type: ignore[arg-type]  # requests run at once, as on a server
+    async with httpx.AsyncClient(transport=transport, base_url="http://etapa") as direct:
+        first = asyncio.create_task(direct.get("/api/v1/slow", headers=user))
+        await asyncio.sleep(0.1)  # the slow request is counted and waiting in its handler
+        quick = await direct.get("/api/v1/ping", headers=user)
+        SLOW.set()
+        slow_answer = await first
+    assert quick.headers["RateLimit-Remaining"] == "1"
+    assert slow_answer.headers["RateLimit-Remaining"] == "2"
