@@ -19,6 +19,7 @@ from etapa_contracts.events import Event
 from shared import inbox
 from shared.clock import Clock
 from shared.database import Connection
+from shared.outbox import committing
 from tests.contract.workflow_stores import COMMITTED as DATABASE
 from tests.fakes.workflow_kit import (
     STAGES,
@@ -132,3 +133,41 @@ async def test_a_parked_event_is_looked_for_only_when_one_is_there() -> None:
             "SELECT stage_position FROM orders WHERE order_id = $1", opened.order_id
         )
     assert (applied, stage) == (3, 1)
+
+
+async def test_a_batch_sends_its_history_and_events_together_before_the_commit() -> None:
+    """Three advances in one ``committing`` transaction, as a consumer batch applies them: per
+    message the lock, the order and the state (3 statements); the stays, the outbox rows and
+    the timeline entries of all three are sent just before the commit, one pipelined run per
+    table (``shared.deferred_writes``): 3 × 3 + 3 = 12 statements, 18 one by one."""
+    chain = uuid.uuid4()
+    handlers = WorkflowHandlers(_engine(lambda: T0 + timedelta(hours=2)))
+    pool = await DATABASE.pool()
+    async with pool.acquire() as conn, conn.transaction():
+        await PostgresStores(conn).flows.add_version(
+            chain, "teste", "Serviço de teste", STAGES, created_by=None
+        )
+    openings = [opened_event(chain, snapshot()) for _ in range(3)]
+    for opened in openings:
+        await _handle(handlers.on_order_opened, opened, "opened")
+        await _handle(handlers.on_order_action, action_event(opened, "advance", 2), "warm")
+
+    async with pool.acquire() as raw:
+        counting = CountingConnection(raw)
+        counted = cast(Connection, counting)
+        async with committing(counted):
+            for opened in openings:
+                await handlers.on_order_action(counted, action_event(opened, "advance", 3))
+            before_commit = await raw.fetchval(
+                "SELECT count(*) FROM stage_entries WHERE order_id = ANY($1::uuid[])",
+                [o.order_id for o in openings],
+            )
+        stays = await raw.fetchval(
+            "SELECT count(*) FROM stage_entries WHERE order_id = ANY($1::uuid[])",
+            [o.order_id for o in openings],
+        )
+
+    sent = [s for s in counting.statements if not s.startswith("NOTIFY")]  # no relay runs here
+    assert len(sent) == 12, counting.statements
+    assert [s.split()[0] for s in sent[-3:]] == ["WITH", "INSERT", "INSERT"]
+    assert (before_commit, stays) == (6, 9)  # the third stays were sent at the end

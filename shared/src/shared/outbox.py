@@ -2,6 +2,8 @@
 
 Rules:
 - ``enqueue`` runs inside the caller's transaction; the event exists only if the change commits.
+  In a ``committing`` transaction its row is a deferred write (``shared.deferred_writes``): a
+  consumer batch's events are inserted together, in order, just before the commit.
 - Waking the relay: a transaction opened with ``committing`` (the services' units of work and
   every event consumer) wakes this process's relay in memory once it has committed, if it
   enqueued something — no ``NOTIFY``, so no PostgreSQL notify lock at every commit. A
@@ -47,6 +49,7 @@ import asyncpg
 from aiormq.exceptions import PublishError
 
 from etapa_contracts.events import Event
+from shared import deferred_writes
 from shared.database import Connection
 from shared.logging import get_logger
 from shared.loops import LoopHealth, PollingLoop
@@ -83,14 +86,14 @@ class OutboxMessage:
 Publish = Callable[[OutboxMessage], Awaitable[None]]
 
 
-async def enqueue(conn: Connection, event: Event) -> None:
-    """Store ``event`` for publishing, in the caller's transaction."""
-    await conn.execute(
-        """
-        INSERT INTO outbox (message_id, chain_id, routing_key, payload, correlation_id,
-                            trace_context)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        """,
+COLUMNS = "message_id, chain_id, routing_key, payload, correlation_id, trace_context"
+"""An outbox row's columns, in the order of ``row_values``."""
+_INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+
+
+def row_values(event: Event) -> tuple[object, ...]:
+    """``event``'s outbox row, in ``COLUMNS`` order (the trace context is the current one)."""
+    return (
         event.message_id,
         event.chain_id,
         event.routing_key(),
@@ -98,6 +101,23 @@ async def enqueue(conn: Connection, event: Event) -> None:
         event.correlation_id,
         context_headers(),
     )
+
+
+async def enqueue(conn: Connection, event: Event) -> None:
+    """Store ``event`` for publishing, in the caller's transaction (in ``committing``, with
+    its other deferred writes, just before the commit)."""
+    await deferred_writes.write(conn, "outbox", _INSERT, *row_values(event))
+    await stored(conn)
+
+
+async def stored(conn: Connection) -> None:
+    """An outbox row was written on ``conn`` (by ``enqueue``, or by an adapter's own statement
+    with ``COLUMNS`` and ``row_values``): wake the relay once it is committed. In ``committing``
+    and with a relay in this process, after the commit; outside any transaction (the statement
+    has committed), with a relay here, at once; else one ``NOTIFY``, which commits with it."""
+    if _local_relays and not conn.is_in_transaction():
+        wake_local_relays()
+        return
     enqueued = _enqueued_here.get()
     if enqueued is not None and _local_relays:
         enqueued.append(True)  # ``committing`` wakes this process's relay after the commit
@@ -107,13 +127,17 @@ async def enqueue(conn: Connection, event: Event) -> None:
 
 @contextlib.asynccontextmanager
 async def committing(conn: Connection) -> AsyncIterator[None]:
-    """``conn.transaction()``; once it has committed, wake this process's outbox relay if the
-    transaction enqueued an event (not after a rollback, nor for a transaction that wrote none)."""
+    """``conn.transaction()``, its deferred writes (``shared.deferred_writes``: the outbox's
+    rows among them) sent before the commit; once it has committed, wake this process's outbox
+    relay if the transaction enqueued an event (not after a rollback, nor for a transaction that
+    wrote none)."""
     enqueued: list[bool] = []
     token = _enqueued_here.set(enqueued)
     try:
-        async with conn.transaction():
-            yield
+        with deferred_writes.collecting(conn) as pending:
+            async with conn.transaction():
+                yield
+                await pending.flush()
     finally:
         _enqueued_here.reset(token)
     if enqueued:
@@ -124,6 +148,7 @@ def carry_commit(into: Context) -> None:
     """Let ``enqueue`` calls run in ``into`` (another context, e.g. a message's own, while a
     consumer batch's transaction runs here) count for the ``committing`` transaction open here."""
     into.run(_enqueued_here.set, _enqueued_here.get())
+    deferred_writes.carry(into)
 
 
 def wake_local_relays() -> None:

@@ -7,7 +7,10 @@
   (``risk_check_at``); ``due_for_risk_check`` claims due rows with ``FOR UPDATE SKIP LOCKED``
   so several sweepers share the work.
 - History: ``stage_entries`` (one per stay in a stage), ``lab_updates``, ``order_messages``
-  (the newest status of each customer message) and ``timeline``.
+  (the newest status of each customer message) and ``timeline``. The writes to
+  ``stage_entries`` and ``timeline`` are deferred (``shared.deferred_writes``): in a
+  ``committing`` transaction — a consumer batch's — they are sent together just before the
+  commit; nothing in the consumers reads those tables back in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
+from shared import deferred_writes
 from shared.database import Connection
 from workflow.adapters.postgres.branches import BRANCH_COLUMNS, branch_from_row
 from workflow.adapters.postgres.read_cache import ReadCaches, TransactionReads
@@ -282,18 +286,18 @@ class PostgresOrderStore:
         return f"{original.number}-R{count + 1}"
 
     async def add_timeline(self, entry: TimelineEntry) -> None:
-        await self._conn.execute(_TIMELINE, *_timeline_values(entry))
+        await deferred_writes.write(self._conn, "timeline", _TIMELINE, *_timeline_values(entry))
 
     async def add_timelines(self, entries: Sequence[TimelineEntry]) -> None:
-        if len(entries) == 1:
-            await self.add_timeline(entries[0])
-        elif entries:  # asyncpg pipelines executemany: one round trip
-            await self._conn.executemany(_TIMELINE, [_timeline_values(e) for e in entries])
+        for entry in entries:  # deferred: sent together before the commit
+            await self.add_timeline(entry)
 
     async def enter_stage(self, chain_id: UUID, order_id: UUID, entered: StageEntered) -> None:
         """One statement: the open entry closed, the new one inserted. (Both see the same
         snapshot; they touch different rows, the new one not yet visible to the close.)"""
-        await self._conn.execute(
+        await deferred_writes.write(
+            self._conn,
+            "stage_entries",
             """
             WITH closed AS (
                 UPDATE stage_entries SET exited_at = $7
@@ -314,14 +318,18 @@ class PostgresOrderStore:
         )
 
     async def close_stage(self, order_id: UUID, at: datetime) -> None:
-        await self._conn.execute(
+        await deferred_writes.write(
+            self._conn,
+            "stage_entries",
             "UPDATE stage_entries SET exited_at = $2 WHERE order_id = $1 AND exited_at IS NULL",
             order_id,
             at,
         )
 
     async def move_stage_due(self, order_id: UUID, due_at: datetime) -> None:
-        await self._conn.execute(
+        await deferred_writes.write(
+            self._conn,
+            "stage_entries",
             "UPDATE stage_entries SET due_at = $2 WHERE order_id = $1 AND exited_at IS NULL",
             order_id,
             due_at,

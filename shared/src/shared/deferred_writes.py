@@ -1,0 +1,82 @@
+"""Deferred writes: statements a transaction never reads back, sent together before COMMIT.
+
+A consumer batch applies several messages in one transaction, and each stage change writes
+rows nobody in that transaction reads again: its outbox event, its timeline entries, its stay
+in a stage. Sent one by one, each is a round trip. Inside ``collecting(conn)`` (what
+``shared.outbox.committing`` opens) ``write`` keeps them instead, and ``flush`` sends them
+just before the commit, each run of one statement as one ``executemany`` (pipelined: one
+round trip for the run, each row still its own statement, in order).
+
+Rules:
+- A write names its **lane** (its table). Writes of one lane run in the order they were made;
+  lanes run in the order each was first written to. So a write may only be deferred when
+  nothing in the transaction reads its table after it (or a table it changes through a
+  trigger, other than deferred triggers, which run at the commit, after the flush).
+- Outside ``collecting``, or on another connection than the one collecting, ``write`` runs
+  the statement at once, as before.
+- A transaction that fails before its end never flushes (it is rolled back anyway); a write
+  that fails at the flush fails the transaction like any statement.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextvars import Context, ContextVar
+
+from shared.database import Connection
+
+_collecting: ContextVar[DeferredWrites | None] = ContextVar("deferred_writes", default=None)
+
+
+class DeferredWrites:
+    """One transaction's deferred writes, by lane, each lane a list of (statement, rows)
+    runs."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._lanes: dict[str, list[tuple[str, list[Sequence[object]]]]] = {}
+
+    def add(self, lane: str, sql: str, values: Sequence[object]) -> None:
+        runs = self._lanes.setdefault(lane, [])
+        if runs and runs[-1][0] == sql:
+            runs[-1][1].append(values)
+        else:
+            runs.append((sql, [values]))
+
+    async def flush(self) -> None:
+        """Send every run, lane after lane; nothing is kept after."""
+        lanes, self._lanes = self._lanes, {}
+        for runs in lanes.values():
+            for sql, rows in runs:
+                if len(rows) == 1:
+                    await self.conn.execute(sql, *rows[0])
+                else:
+                    await self.conn.executemany(sql, rows)
+
+
+async def write(conn: Connection, lane: str, sql: str, *values: object) -> None:
+    """Run ``sql`` with ``values`` on ``conn`` before its transaction commits: at once, or, in
+    ``collecting(conn)``, with the transaction's other deferred writes."""
+    pending = _collecting.get()
+    if pending is not None and pending.conn is conn:
+        pending.add(lane, sql, values)
+    else:
+        await conn.execute(sql, *values)
+
+
+@contextlib.contextmanager
+def collecting(conn: Connection) -> Iterator[DeferredWrites]:
+    """Collect the deferred writes made on ``conn`` in this context; the caller flushes them
+    before its commit."""
+    pending = DeferredWrites(conn)
+    token = _collecting.set(pending)
+    try:
+        yield pending
+    finally:
+        _collecting.reset(token)
+
+
+def carry(into: Context) -> None:
+    """Let writes made in ``into`` (a message's own context) join the collection open here."""
+    into.run(_collecting.set, _collecting.get())
