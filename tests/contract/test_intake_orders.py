@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
+from etapa_contracts.events import OrderAction
 from intake.domain.records import Action
 from intake.usecases.ports import Transactions
 from tests.contract.intake_stores import (  # noqa: F401 - fixtures
@@ -85,6 +86,20 @@ async def test_which_branch_codes_number_orders(transactions: Transactions) -> N
         assert not await stores.orders.code_numbered_orders(await new_chain(stores), used.code)
 
 
+def _event_of(action: Action) -> OrderAction:
+    return OrderAction(
+        message_id=action.action_id,
+        occurred_at=NOW,
+        correlation_id="contract",
+        chain_id=action.chain_id,
+        order_id=action.order_id,
+        action=action.kind,
+        actor=action.actor,
+        requested_at=NOW,
+        reason=action.reason,
+    )
+
+
 async def test_an_action_reads_back_as_written(transactions: Transactions) -> None:
     async with transactions.begin() as stores:
         chain_id = await new_chain(stores)
@@ -102,13 +117,49 @@ async def test_an_action_reads_back_as_written(transactions: Transactions) -> No
             reopen_kind=None,
             requested_at=NOW,
         )
-        assert await stores.orders.insert_action(action) == (action, 2)  # the opening is 1
+        event = _event_of(action)
+        stored = event.model_copy(update={"order_seq": 2})  # the opening is 1
+        assert await stores.orders.insert_action(action, event) == (action, stored)
         second = replace(action, action_id=uuid.uuid4(), kind="resume", reason=None)
-        assert await stores.orders.insert_action(second) == (second, 3)
+        written, stored = await stores.orders.insert_action(second, _event_of(second))
+        assert (written, stored.order_seq, stored.message_id) == (second, 3, second.action_id)
         assert await stores.sequence.next_event_seq(order.order_id) == 4  # one numbering
     async with transactions.begin() as stores:
         assert await stores.orders.get_action(action.action_id) == action
         assert await stores.orders.get_action(uuid.uuid4()) is None
+
+
+async def test_an_action_outside_a_transaction_is_written_whole(
+    transactions: Transactions,
+) -> None:
+    """``each_statement``: the action, its number and its event are one statement, kept
+    even when the block fails after it (there is no transaction to roll back)."""
+    async with transactions.begin() as stores:
+        chain_id = await new_chain(stores)
+        order = await new_order(stores, chain_id, await new_branch(stores, chain_id))
+    action = Action(
+        action_id=uuid.uuid4(),
+        chain_id=chain_id,
+        order_id=order.order_id,
+        kind="advance",
+        actor="Alice",
+        reason=None,
+        target_stage=None,
+        assignee=None,
+        note=None,
+        reopen_kind=None,
+        requested_at=NOW,
+    )
+    try:
+        async with transactions.each_statement() as stores:
+            _, stored = await stores.orders.insert_action(action, _event_of(action))
+            raise RuntimeError("after the write")
+    except RuntimeError:
+        pass
+    assert stored.order_seq == 2
+    async with transactions.each_statement() as stores:
+        assert await stores.orders.get_action(action.action_id) == action
+        assert await stores.sequence.next_event_seq(order.order_id) == 3  # 2 was taken
 
 
 async def test_a_failed_transaction_leaves_nothing(transactions: Transactions) -> None:

@@ -52,8 +52,20 @@ class CountingTransactions:
             yield PostgresStores(cast(Connection, counting))
             self.statements += counting.statements
 
+    @asynccontextmanager
+    async def each_statement(self) -> AsyncIterator[Stores]:
+        async with self._pool.acquire() as conn:
+            counting = CountingConnection(conn)
+            yield PostgresStores(cast(Connection, counting))
+            self.statements += counting.statements
 
-async def test_an_action_is_one_transaction_of_three_statements(intake_pool: asyncpg.Pool) -> None:
+
+async def _recorded(
+    intake_pool: asyncpg.Pool, idempotency_key: str | None
+) -> tuple[CountingTransactions, int | None]:
+    """An action recorded as the HTTP handler records it, with this process's relay running
+    (woken in memory, no NOTIFY): the transactions and statements it took, and the
+    ``order_seq`` of the event the relay published."""
     setup = CountingTransactions(intake_pool)
     async with setup.begin() as stores:
         chain_id = await new_chain(stores)
@@ -63,7 +75,6 @@ async def test_an_action_is_one_transaction_of_three_statements(intake_pool: asy
     async def publish(message: OutboxMessage) -> None:
         published.append(message)
 
-    # as in the running service: this process's relay is woken after the commit, no NOTIFY
     relay = outbox.OutboxRelay(intake_pool, publish, database_url=None, poll_interval=30)
     running = asyncio.create_task(relay.run())
     await asyncio.sleep(0.2)  # its first round has run
@@ -76,20 +87,34 @@ async def test_an_action_is_one_transaction_of_three_statements(intake_pool: asy
             may_see_branch=lambda _branch: True,
             now=NOW,
             new_id=uuid.uuid4,
-            idempotency_key=None,
+            idempotency_key=idempotency_key,
         )
-        for _ in range(100):
+        for _ in range(100):  # woken at once: well under the 30 s poll
             if any(m.message_id == recorded.action.action_id for m in published):
                 break
             await asyncio.sleep(0.02)
     finally:
         running.cancel()
-    assert any(m.message_id == recorded.action.action_id for m in published)
     assert recorded.created
     assert recorded.branch_zone == "America/Sao_Paulo"
-    # the order with its branch's zone; the action with the order's next event number; the
-    # outbox row (five statements until 3 December, when the two pairs were read apart)
-    assert (counted.transactions, len(counted.statements)) == (1, 3), counted.statements
     assert recorded.action.order_id == order.order_id
-    (event,) = [m for m in published if m.message_id == recorded.action.action_id]
-    assert event.payload["order_seq"] == 2  # the opening was 1
+    events = [m for m in published if m.message_id == recorded.action.action_id]
+    return counted, events[0].payload["order_seq"] if events else None
+
+
+async def test_an_action_is_two_statements_and_no_transaction(intake_pool: asyncpg.Pool) -> None:
+    """The order with its branch's zone; the action, its number and its event in one
+    statement. (Five statements in a transaction until 3 December, then three; now two, and
+    no BEGIN or COMMIT.)"""
+    counted, order_seq = await _recorded(intake_pool, idempotency_key=None)
+    assert (counted.transactions, len(counted.statements)) == (0, 2), counted.statements
+    assert order_seq == 2  # the opening was 1
+
+
+async def test_an_action_with_a_key_is_one_transaction_of_three_statements(
+    intake_pool: asyncpg.Pool,
+) -> None:
+    """The key is claimed before the number is taken, in the same transaction."""
+    counted, order_seq = await _recorded(intake_pool, idempotency_key=str(uuid.uuid4()))
+    assert (counted.transactions, len(counted.statements)) == (1, 3), counted.statements
+    assert order_seq == 2

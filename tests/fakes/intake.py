@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from uuid import UUID
 
-from etapa_contracts.events import BranchSnapshot, Event, SendingWindow
+from etapa_contracts.events import BranchSnapshot, Event, OrderAction, SendingWindow
 from intake.domain.directory import DirectoryConflict
 from intake.domain.idempotency import IdempotencyConflict, KeyKind
 from intake.domain.labs import KEY_PREFIX, SHOWN_PREFIX_LENGTH, LabCodeTaken
@@ -124,12 +124,14 @@ class FakeOrders(_Store):
             for o in self._s.orders.values()
         )
 
-    async def insert_action(self, action: Action) -> tuple[Action, int]:
+    async def insert_action(self, action: Action, event: OrderAction) -> tuple[Action, OrderAction]:
         if action.order_id not in self._s.orders:
             raise LookupError(f"order {action.order_id} not found")  # the foreign key
         self._s.actions[action.action_id] = action
         self._s.event_seq[action.order_id] += 1
-        return action, self._s.event_seq[action.order_id]
+        stored = event.model_copy(update={"order_seq": self._s.event_seq[action.order_id]})
+        self._s.outbox.append(stored)
+        return action, stored
 
     async def get_action(self, action_id: UUID) -> Action | None:
         return self._s.actions.get(action_id)
@@ -612,6 +614,11 @@ class FakeIntake:
         except BaseException:
             self.state.__dict__.update(before.__dict__)
             raise
+
+    @asynccontextmanager
+    async def each_statement(self) -> AsyncIterator[FakeStores]:
+        """No transaction: what a store call wrote stays, whatever happens after it."""
+        yield FakeStores(self.state)
 
 
 class FakePasswords:

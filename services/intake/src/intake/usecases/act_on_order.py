@@ -1,7 +1,7 @@
 """Staff actions on an order: recorded in intake, published as ``order.action.v1`` (what a
 request must say: ``intake.domain.actions``).
 
-The action row and its event are one transaction; the event's ``message_id`` is the action id
+The action row and its event are one statement; the event's ``message_id`` is the action id
 and its ``order_seq`` the order's next event number. An ``Idempotency-Key`` is claimed first:
 a retry returns the first action, the same key with another request is a conflict.
 """
@@ -45,14 +45,19 @@ async def record_action(
     new_id: NewId,
     idempotency_key: str | None,
 ) -> RecordedAction:
-    """Record ``new`` on an order of ``chain_id`` and publish it: one transaction, the order
-    with its branch's zone and the assignee read in it, the action written with its order's
-    next event number (one BEGIN and COMMIT, three statements, per action).
+    """Record ``new`` on an order of ``chain_id`` and publish it.
+
+    The order with its branch's zone is read, and the assignee; then one statement writes the
+    action, takes the order's next event number and stores the event with it. Without an
+    ``Idempotency-Key`` that is all: two statements, no BEGIN or COMMIT (the write is one
+    statement, all of it or none). With a key, the claim comes first, and the three statements
+    are one transaction, so a retry that finds the key takes no number.
 
     Raises ``OrderNotFound``, ``AssigneeRefused`` or ``IdempotencyConflict`` (nothing written).
     """
     action_id = new_id()
-    async with transactions.begin() as stores:
+    scope = transactions.each_statement() if idempotency_key is None else transactions.begin()
+    async with scope as stores:
         found = await stores.orders.get_with_branch_zone(chain_id, new.order_id)
         if found is None or not may_see_branch(found[0].branch_id):
             raise OrderNotFound(f"order {new.order_id} not found")
@@ -68,7 +73,7 @@ async def record_action(
                 first = await stores.orders.get_action(earlier)
                 assert first is not None  # the key row and the action commit together
                 return RecordedAction(first, created=False, branch_zone=zone)
-        action, order_seq = await stores.orders.insert_action(
+        action, _event = await stores.orders.insert_action(
             Action(
                 action_id=action_id,
                 chain_id=chain_id,
@@ -81,9 +86,7 @@ async def record_action(
                 note=new.note,
                 reopen_kind=new.reopen_kind,
                 requested_at=now,
-            )
-        )
-        await stores.outbox.enqueue(
+            ),
             OrderAction(
                 message_id=action_id,
                 occurred_at=now,
@@ -100,9 +103,9 @@ async def record_action(
                 assignee_id=new.assignee_id,
                 note=new.note,
                 reopen_kind=new.reopen_kind,
-                order_seq=order_seq,
+                order_seq=None,  # the statement sets it: the order's next event number
                 expected_version=new.expected_version,
-            )
+            ),
         )
         return RecordedAction(action, created=True, branch_zone=zone)
 

@@ -3,9 +3,11 @@ and the transaction that holds them together.
 
 ``Transactions.begin()`` opens one database transaction and yields ``Stores``: every store in
 it reads and writes inside that transaction, and the outbox writes the events to publish in
-it too, so a state change and its event commit (or roll back) together. PostgreSQL implements
-these in ``intake.adapters.postgres``; the in-memory fakes in ``tests/fakes/intake.py`` pass
-the same contract suites (``tests/contract/test_intake_*.py``).
+it too, so a state change and its event commit (or roll back) together.
+``Transactions.each_statement()`` yields stores without a transaction, for a use case whose
+only write is one statement that stores its event too (``OrderStore.insert_action``).
+PostgreSQL implements these in ``intake.adapters.postgres``; the in-memory fakes in
+``tests/fakes/intake.py`` pass the same contract suites (``tests/contract/test_intake_*.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
-from etapa_contracts.events import BranchSnapshot, Event, SendingWindow
+from etapa_contracts.events import BranchSnapshot, Event, OrderAction, SendingWindow
 from intake.domain.idempotency import KeyKind
 from intake.domain.records import (
     Action,
@@ -68,9 +70,11 @@ class OrderStore(Protocol):
     async def code_numbered_orders(self, chain_id: UUID, code: str) -> bool:
         """Whether an order of the chain has a number ``<code>-…``."""
 
-    async def insert_action(self, action: Action) -> tuple[Action, int]:
-        """Record the action and take its order's next event number (``next_event_seq``'s), in
-        one statement."""
+    async def insert_action(self, action: Action, event: OrderAction) -> tuple[Action, OrderAction]:
+        """Record the action, take its order's next event number (``next_event_seq``'s) and
+        store ``event`` in the outbox with that number as its ``order_seq``, in one statement
+        (all of it or none, in a transaction or not). Returns the action and the event as
+        stored."""
 
     async def get_action(self, action_id: UUID) -> Action | None: ...
 
@@ -324,6 +328,10 @@ class Stores(Protocol):
 class Transactions(Protocol):
     def begin(self) -> AbstractAsyncContextManager[Stores]:
         """One transaction: committed when the block ends, rolled back when it raises."""
+
+    def each_statement(self) -> AbstractAsyncContextManager[Stores]:
+        """Stores on one connection and no transaction: each statement commits on its own (no
+        BEGIN, no COMMIT). For reads followed by a single write that is one statement."""
 
 
 @runtime_checkable  # the HTTP layer's dependency injection checks what it injects

@@ -6,7 +6,9 @@ from uuid import UUID
 
 import asyncpg
 
+from etapa_contracts.events import OrderAction
 from intake.domain.records import Action, Order
+from shared import outbox
 from shared.database import Connection
 
 _ORDER_COLUMNS = (
@@ -131,18 +133,27 @@ class PostgresOrders:
             )
         )
 
-    async def insert_action(self, action: Action) -> tuple[Action, int]:
-        # the order's row stays locked until the transaction ends: numbers follow commit order
+    async def insert_action(self, action: Action, event: OrderAction) -> tuple[Action, OrderAction]:
+        """One statement: the order's next event number taken, the action inserted and its
+        event stored in the outbox with that number as ``order_seq``. The order's row stays
+        locked until the transaction ends, so numbers follow commit order; outside a
+        transaction the statement commits on its own, all of it or none."""
         row = await self._conn.fetchrow(
             f"""
             WITH numbered AS (
                 UPDATE orders SET event_seq = event_seq + 1 WHERE order_id = $3
                 RETURNING event_seq
+            ), event AS (
+                INSERT INTO outbox ({outbox.COLUMNS})
+                SELECT $12, $13, $14, jsonb_set($15::jsonb, '{{order_seq}}', to_jsonb(event_seq)),
+                    $16, $17
+                FROM numbered
+                RETURNING payload
             )
             INSERT INTO order_actions (action_id, chain_id, order_id, kind, actor, reason,
                 target_stage, assignee, note, reopen_kind, requested_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            RETURNING {_ACTION_COLUMNS}, (SELECT event_seq FROM numbered) AS order_seq
+            RETURNING {_ACTION_COLUMNS}, (SELECT payload FROM event) AS event
             """,
             action.action_id,
             action.chain_id,
@@ -155,11 +166,13 @@ class PostgresOrders:
             action.note,
             action.reopen_kind,
             action.requested_at,
+            *outbox.row_values(event),
         )
         assert row is not None  # INSERT … RETURNING always returns the row
         columns = dict(row)
-        order_seq = columns.pop("order_seq")
-        return Action(**columns), int(order_seq)
+        stored = OrderAction.model_validate(columns.pop("event"))
+        await outbox.stored(self._conn)
+        return Action(**columns), stored
 
     async def get_action(self, action_id: UUID) -> Action | None:
         row = await self._conn.fetchrow(

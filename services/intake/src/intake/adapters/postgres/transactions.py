@@ -56,3 +56,8 @@ class PostgresTransactions:
     async def begin(self) -> AsyncIterator[PostgresStores]:
         async with self._pool.acquire() as conn, outbox.committing(conn):
             yield PostgresStores(conn)
+
+    @asynccontextmanager
+    async def each_statement(self) -> AsyncIterator[PostgresStores]:
+        async with self._pool.acquire() as conn:
+            yield PostgresStores(conn)
