@@ -136,10 +136,11 @@ async def test_a_parked_event_is_looked_for_only_when_one_is_there() -> None:
 
 
 async def test_a_batch_sends_its_history_and_events_together_before_the_commit() -> None:
-    """Three advances in one ``committing`` transaction, as a consumer batch applies them: per
-    message the lock, the order and the state (3 statements); the stays, the outbox rows and
-    the timeline entries of all three are sent just before the commit, one pipelined run per
-    table (``shared.deferred_writes``): 3 × 3 + 3 = 12 statements, 18 one by one."""
+    """Three advances in one ``committing`` transaction, as a consumer batch applies them: the
+    three orders' locks in one statement (``lock_orders``, the batch's ``prepare``); per message
+    the order and the state (its own lock is held already); the stays, the outbox rows and the
+    timeline entries of all three sent just before the commit, one pipelined run per table
+    (``shared.deferred_writes``): 1 + 3 × 2 + 3 = 10 statements, 18 one by one."""
     chain = uuid.uuid4()
     handlers = WorkflowHandlers(_engine(lambda: T0 + timedelta(hours=2)))
     pool = await DATABASE.pool()
@@ -156,8 +157,11 @@ async def test_a_batch_sends_its_history_and_events_together_before_the_commit()
         counting = CountingConnection(raw)
         counted = cast(Connection, counting)
         async with committing(counted):
-            for opened in openings:
-                await handlers.on_order_action(counted, action_event(opened, "advance", 3))
+            events = [action_event(opened, "advance", 3) for opened in openings]
+            events.sort(key=lambda e: str(e.order_id))  # the batch's lock order
+            await handlers.lock_orders(counted, events)
+            for event in events:
+                await handlers.on_order_action(counted, event)
             before_commit = await raw.fetchval(
                 "SELECT count(*) FROM stage_entries WHERE order_id = ANY($1::uuid[])",
                 [o.order_id for o in openings],
@@ -168,6 +172,7 @@ async def test_a_batch_sends_its_history_and_events_together_before_the_commit()
         )
 
     sent = [s for s in counting.statements if not s.startswith("NOTIFY")]  # no relay runs here
-    assert len(sent) == 12, counting.statements
+    assert len(sent) == 10, counting.statements
+    assert sum(1 for s in sent if "advisory" in s) == 1
     assert [s.split()[0] for s in sent[-3:]] == ["WITH", "INSERT", "INSERT"]
     assert (before_commit, stays) == (6, 9)  # the third stays were sent at the end

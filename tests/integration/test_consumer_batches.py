@@ -129,14 +129,18 @@ class Probe:
                 )
             )
 
-    async def consume(self, handler: Handler) -> None:
+    async def consume(
+        self,
+        handler: Handler,
+        prepare: Callable[[Connection, list[OrderAction]], Awaitable[None]] | None = None,
+    ) -> None:
         def committed() -> None:
             self.after_commit_calls += 1
 
         subscriptions = Subscriptions(
             self.consumer, self.topology, "probe", self.pool, batch=self.batch
         )
-        subscriptions.add(OrderAction, handler, after_commit=committed)
+        subscriptions.add(OrderAction, handler, after_commit=committed, prepare_batch=prepare)
         await self.consumer.start()
 
     async def count(self, name: str) -> int:
@@ -355,3 +359,36 @@ async def test_a_deadlock_in_a_batch_falls_back_to_one_by_one_and_nothing_is_giv
     assert sorted(str(r["message_id"]) for r in rows) == sorted(str(e.message_id) for e in events)
     assert set(deliveries.values()) == {(False, None)}
     assert await probe.count(probe.dead_letters) == 0
+
+
+async def test_a_batch_is_prepared_once_with_its_events_in_handler_order(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """``prepare_batch`` (workflow takes its orders' locks there): once per batch, in the
+    batch's transaction, before its handlers, with the batch's events in their lock order."""
+    prepared: dict[int, list[OrderAction]] = {}
+    first_handled: dict[int, int] = {}
+
+    async def prepare(conn: Connection, events: list[OrderAction]) -> None:
+        txid = await conn.fetchval("SELECT txid_current()")
+        assert txid not in prepared  # once per transaction
+        assert txid not in first_handled  # before any handler of it
+        prepared[txid] = events
+
+    async def handle(conn: Connection, event: OrderAction) -> None:
+        await record(conn, event)
+        first_handled.setdefault(await conn.fetchval("SELECT txid_current()"), 1)
+
+    events = actions(40, orders=5)
+    probe = probes(batch=20)
+    await probe.queue_up(events)
+    await probe.consume(handle, prepare)
+
+    rows = await eventually(lambda: effects(pool, 40))
+    batches = {r["txid"] for r in rows}
+    assert prepared
+    assert set(prepared) <= batches
+    for txid in batches:
+        handled = [r["message_id"] for r in rows if r["txid"] == txid]
+        if len(handled) > 1:  # a lone message is handled as a batch of 1: nothing to prepare
+            assert [e.message_id for e in prepared[txid]] == handled  # the handlers' order

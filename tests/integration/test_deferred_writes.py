@@ -124,3 +124,21 @@ async def test_a_context_not_carried_writes_at_once(pool: asyncpg.Pool) -> None:
             deferred_writes.write(conn, "a", INSERT, "not carried", 1), context=context
         )
         assert await conn.fetchval("SELECT count(*) FROM written") == 1
+
+
+async def test_a_savepoint_keeps_its_writes_on_its_side(pool: asyncpg.Pool) -> None:
+    """What workflow's risk sweeper does: one savepoint per order, one failing."""
+
+    async def undone(conn: Connection) -> None:
+        async with deferred_writes.savepoint(conn):
+            await deferred_writes.write(conn, "a", INSERT, "undone", 2)
+            raise RuntimeError("this order failed")
+
+    async with pool.acquire() as conn, committing(conn):
+        await deferred_writes.write(conn, "a", INSERT, "before", 1)
+        with pytest.raises(RuntimeError, match="this order failed"):
+            await undone(conn)
+        async with deferred_writes.savepoint(conn):
+            await deferred_writes.write(conn, "a", INSERT, "kept", 3)
+        await deferred_writes.write(conn, "a", INSERT, "after", 4)
+    assert await _rows(pool) == [("before", 1), ("kept", 3), ("after", 4)]

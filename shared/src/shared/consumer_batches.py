@@ -7,8 +7,10 @@ Rules:
   a time per queue: a batch is whatever is waiting when the one before is done (up to N), never
   held back to wait for more (the first starts one event-loop turn after its message arrived).
 - A batch is one transaction: the inbox claims of all its messages in one statement (a message
-  handled before, or a second copy within the batch, is a duplicate and is skipped), then each
-  handler, then one COMMIT; then each message's handler returns and FastStream acks it.
+  handled before, or a second copy within the batch, is a duplicate and is skipped), then the
+  queue's ``prepare`` if it has one (once, with the new events in handler order: workflow takes
+  all their orders' locks in one statement, ``shared.advisory_locks``), then each handler, then
+  one COMMIT; then each message's handler returns and FastStream acks it.
 - Lock order: the handlers run sorted by the event's ``order_id`` (events without one keep
   their place), stably, so one order's messages keep their delivery order and every batch
   takes the orders' locks (workflow's advisory lock per order, the orders' rows) in one global
@@ -46,6 +48,7 @@ from shared.outbox import carry_commit, committing
 log = get_logger(__name__)
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
+Prepare = Callable[[Connection, list[Any]], Awaitable[None]]
 
 
 @dataclass(slots=True, eq=False)
@@ -88,9 +91,11 @@ class ConsumerBatches:
         handler: Handler,
         alone: Callable[[Any], Awaitable[None]],
         after_commit: Callable[[], None] | None = None,
+        prepare: Prepare | None = None,
     ) -> None:
         """``alone(event)``: the message in a transaction of its own, held through outages
-        (what a batch of 1 does)."""
+        (what a batch of 1 does). ``prepare(conn, events)``: run once per batch before the
+        handlers (the module's rules)."""
         self._pool = pool
         self._service = service
         self._consumer = consumer
@@ -98,6 +103,7 @@ class ConsumerBatches:
         self._handler = handler
         self._alone = alone
         self._after_commit = after_commit
+        self._prepare = prepare
         self._waiting: list[_Delivery] = []
         self._worker: asyncio.Task[None] | None = None
 
@@ -164,6 +170,9 @@ class ConsumerBatches:
                     continue
                 new.discard(delivery.event.message_id)  # a second copy is a duplicate
                 handled.append(delivery)
+            if self._prepare is not None and handled:
+                await self._prepare(conn, [d.event for d in handled])
+            for delivery in handled:
                 context = delivery.context.copy()
                 carry_commit(context)  # its events wake this process's relay after the commit
                 await asyncio.create_task(

@@ -16,12 +16,15 @@ Rules:
   the statement at once, as before.
 - A transaction that fails before its end never flushes (it is rolled back anyway); a write
   that fails at the flush fails the transaction like any statement.
+- A savepoint is a boundary (``savepoint(conn)``): what was deferred before it is sent as it
+  opens, what is deferred inside it is sent before it is released, or dropped when it is
+  rolled back — never left to be sent for a part that was undone.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextvars import Context, ContextVar
 
 from shared.database import Connection
@@ -44,6 +47,10 @@ class DeferredWrites:
         else:
             runs.append((sql, [values]))
 
+    def drop(self) -> None:
+        """Forget what is pending (its part of the transaction was rolled back)."""
+        self._lanes = {}
+
     async def flush(self) -> None:
         """Send every run, lane after lane; nothing is kept after."""
         lanes, self._lanes = self._lanes, {}
@@ -58,11 +65,34 @@ class DeferredWrites:
 async def write(conn: Connection, lane: str, sql: str, *values: object) -> None:
     """Run ``sql`` with ``values`` on ``conn`` before its transaction commits: at once, or, in
     ``collecting(conn)``, with the transaction's other deferred writes."""
-    pending = _collecting.get()
-    if pending is not None and pending.conn is conn:
+    pending = _pending_on(conn)
+    if pending is not None:
         pending.add(lane, sql, values)
     else:
         await conn.execute(sql, *values)
+
+
+@contextlib.asynccontextmanager
+async def savepoint(conn: Connection) -> AsyncIterator[None]:
+    """``conn.transaction()`` nested in the caller's (a savepoint), with the deferred writes
+    kept on its side of the boundary (the module's rules)."""
+    pending = _pending_on(conn)
+    if pending is not None:
+        await pending.flush()
+    async with conn.transaction():
+        try:
+            yield
+            if pending is not None:
+                await pending.flush()
+        except BaseException:
+            if pending is not None:
+                pending.drop()
+            raise
+
+
+def _pending_on(conn: Connection) -> DeferredWrites | None:
+    pending = _collecting.get()
+    return pending if pending is not None and pending.conn is conn else None
 
 
 @contextlib.contextmanager

@@ -273,10 +273,12 @@ class Subscriptions:
         handler: EventHandler[E],
         *,
         after_commit: Callable[[], None] | None = None,
+        prepare_batch: Callable[[Connection, list[E]], Awaitable[None]] | None = None,
     ) -> None:
         """Consume ``event_type`` with ``handler``; ``after_commit`` is called once a message's
         transaction has committed (not for a duplicate): e.g. to wake whoever acts on its rows.
-        With batches, once per committed batch."""
+        With batches, once per committed batch. ``prepare_batch(conn, events)``: with batches,
+        once per batch before its handlers (``shared.consumer_batches``)."""
         routing_key = event_type.routing_key()
         queue = consumer_queue(self._topology, self._service, routing_key)
         consumer = queue.name
@@ -314,6 +316,7 @@ class Subscriptions:
                 handler=handler,
                 alone=alone,
                 after_commit=after_commit,
+                prepare=prepare_batch,
             ).handle
 
         async def handle(event: Any) -> None:

@@ -49,7 +49,7 @@ import asyncpg
 from aiormq.exceptions import PublishError
 
 from etapa_contracts.events import Event
-from shared import deferred_writes
+from shared import advisory_locks, deferred_writes
 from shared.database import Connection
 from shared.logging import get_logger
 from shared.loops import LoopHealth, PollingLoop
@@ -128,13 +128,14 @@ async def stored(conn: Connection) -> None:
 @contextlib.asynccontextmanager
 async def committing(conn: Connection) -> AsyncIterator[None]:
     """``conn.transaction()``, its deferred writes (``shared.deferred_writes``: the outbox's
-    rows among them) sent before the commit; once it has committed, wake this process's outbox
-    relay if the transaction enqueued an event (not after a rollback, nor for a transaction that
-    wrote none)."""
+    rows among them) sent before the commit and its advisory locks taken once
+    (``shared.advisory_locks``); once it has committed, wake this process's outbox relay if the
+    transaction enqueued an event (not after a rollback, nor for a transaction that wrote
+    none)."""
     enqueued: list[bool] = []
     token = _enqueued_here.set(enqueued)
     try:
-        with deferred_writes.collecting(conn) as pending:
+        with deferred_writes.collecting(conn) as pending, advisory_locks.remembering(conn):
             async with conn.transaction():
                 yield
                 await pending.flush()
@@ -145,10 +146,12 @@ async def committing(conn: Connection) -> AsyncIterator[None]:
 
 
 def carry_commit(into: Context) -> None:
-    """Let ``enqueue`` calls run in ``into`` (another context, e.g. a message's own, while a
-    consumer batch's transaction runs here) count for the ``committing`` transaction open here."""
+    """Let ``enqueue`` calls, deferred writes and advisory locks made in ``into`` (another
+    context, e.g. a message's own, while a consumer batch's transaction runs here) count for the
+    ``committing`` transaction open here."""
     into.run(_enqueued_here.set, _enqueued_here.get())
     deferred_writes.carry(into)
+    advisory_locks.carry(into)
 
 
 def wake_local_relays() -> None:

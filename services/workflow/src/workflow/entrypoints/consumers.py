@@ -9,6 +9,8 @@ accepted them) and ``usecases.record_message_status``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from etapa_contracts.events import (
     BranchUpserted,
     LabStatus,
@@ -18,6 +20,7 @@ from etapa_contracts.events import (
     UserUpserted,
 )
 from shared.database import Connection
+from workflow.adapters.postgres.order_sequence import PostgresOrderSequence
 from workflow.adapters.postgres.read_cache import ReadCaches
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.apply_order_event import OrderEvents
@@ -50,6 +53,13 @@ class WorkflowHandlers:
     async def on_lab_status(self, conn: Connection, event: LabStatus) -> None:
         """A lab's status: moves the order as its flow maps it, updates the lab forecast."""
         await self._events.on_lab_status(PostgresStores(conn, self._caches), event)
+
+    async def lock_orders(
+        self, conn: Connection, events: Sequence[OrderOpened | OrderAction | LabStatus]
+    ) -> None:
+        """Before a batch of order events: their orders' locks, in the batch's order, in one
+        statement (each handler's own lock then sends nothing)."""
+        await PostgresOrderSequence(conn).lock_all([e.order_id for e in events])
 
     async def on_notification_status(self, conn: Connection, event: NotificationStatus) -> None:
         """Keep the customer message's status and show it on the order's timeline."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from shared import deferred_writes
 from shared.database import Connection
 
 
@@ -16,7 +17,11 @@ class PostgresOrderProgress:
         self._conn = conn
 
     async def note_entry(self, chain_id: UUID, order_id: UUID, entry_sequence: int) -> None:
-        await self._conn.execute(
+        """Deferred (``shared.deferred_writes``): a consumer batch's entries are sent together
+        before its commit; nothing in that transaction reads ``order_progress`` back."""
+        await deferred_writes.write(
+            self._conn,
+            "order_progress",
             """
             INSERT INTO order_progress (order_id, chain_id, latest_entry_sequence)
             VALUES ($1, $2, $3)

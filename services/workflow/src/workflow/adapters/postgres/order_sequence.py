@@ -2,7 +2,9 @@
 
 - ``lock`` takes a transaction-scoped advisory lock on the order id, so every replica handles
   one order's sequenced events one transaction at a time — even before the order exists, when
-  there is no row to lock (an action parked while its opening commits elsewhere).
+  there is no row to lock (an action parked while its opening commits elsewhere). A consumer
+  batch takes the locks of all its orders first, in one statement (``lock_all``, in the
+  batch's lock order), and each message's ``lock`` then sends nothing.
 - ``orders.applied_seq`` is the last sequence applied (1: the opening).
 - ``parked_order_events`` holds events that arrived before the one they follow; the
   transaction that applies the missing one applies them too, in order.
@@ -10,9 +12,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from uuid import UUID
 
 from etapa_contracts.events import Event
+from shared import advisory_locks
 from shared.database import Connection
 from workflow.domain.records import ParkedEvent
 
@@ -25,9 +29,13 @@ class PostgresOrderSequence:
         self._conn = conn
 
     async def lock(self, order_id: UUID) -> None:
-        await self._conn.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext($2))", _LOCK_CLASS, str(order_id)
-        )
+        """Nothing is sent when this transaction holds the lock already (a consumer batch
+        takes its orders' locks together first: ``lock_all``)."""
+        await advisory_locks.lock(self._conn, _LOCK_CLASS, str(order_id))
+
+    async def lock_all(self, order_ids: Sequence[UUID]) -> None:
+        """The locks of ``order_ids``, in their order, in one statement."""
+        await advisory_locks.lock_all(self._conn, _LOCK_CLASS, [str(i) for i in order_ids])
 
     async def applied_seq(self, chain_id: UUID, order_id: UUID) -> int | None:
         value = await self._conn.fetchval(
