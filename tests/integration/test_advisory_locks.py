@@ -13,7 +13,7 @@ import pytest
 
 from shared import advisory_locks
 from shared.database import Connection, create_pool, drop_database, migrate
-from shared.outbox import committing
+from shared.outbox import committing, savepoint
 from shared.runtime import SHARED_MIGRATIONS
 from tests.contract.test_workflow_round_trips import CountingConnection
 from tests.infra import Infra
@@ -72,3 +72,25 @@ async def test_outside_committing_every_lock_is_sent(pool: asyncpg.Pool) -> None
         await advisory_locks.lock(conn, SPACE, "a")
         assert len(counting.statements) == 2
         assert not await _free(pool, "a")
+
+
+async def test_a_lock_taken_in_a_rolled_back_savepoint_is_taken_again(pool: asyncpg.Pool) -> None:
+    """PostgreSQL releases it with the savepoint; it must not be remembered as held."""
+
+    async def lock_then_fail(conn: Connection) -> None:
+        async with savepoint(conn):
+            await advisory_locks.lock(conn, SPACE, "a")
+            raise RuntimeError("this order failed")
+
+    async with pool.acquire() as raw:
+        counting = CountingConnection(raw)
+        conn = cast(Connection, counting)
+        async with committing(conn):
+            await advisory_locks.lock(conn, SPACE, "b")
+            with pytest.raises(RuntimeError, match="this order failed"):
+                await lock_then_fail(conn)
+            assert await _free(pool, "a")  # released with the savepoint
+            await advisory_locks.lock(conn, SPACE, "a")  # so it is sent again
+            await advisory_locks.lock(conn, SPACE, "b")  # still held: not sent
+            assert not await _free(pool, "a")
+        assert len(counting.statements) == 3, counting.statements

@@ -142,3 +142,14 @@ async def test_a_savepoint_keeps_its_writes_on_its_side(pool: asyncpg.Pool) -> N
             await deferred_writes.write(conn, "a", INSERT, "kept", 3)
         await deferred_writes.write(conn, "a", INSERT, "after", 4)
     assert await _rows(pool) == [("before", 1), ("kept", 3), ("after", 4)]
+
+
+async def test_rows_written_together_join_their_lane(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, committing(conn):
+        await deferred_writes.write(conn, "a", INSERT, "first", 1)
+        await deferred_writes.write_many(conn, "a", INSERT, [("second", 2), ("third", 3)])
+        assert await conn.fetchval("SELECT count(*) FROM written") == 0
+    async with pool.acquire() as conn, conn.transaction():  # not collecting: sent at once
+        await deferred_writes.write_many(conn, "a", INSERT, [("fourth", 4), ("fifth", 5)])
+        assert await conn.fetchval("SELECT count(*) FROM written") == 5
+    assert [tag for tag, _ in await _rows(pool)] == ["first", "second", "third", "fourth", "fifth"]

@@ -5,7 +5,8 @@ run (``lock_all``, in the order the handlers would take them: the batch's lock o
 handler's own ``lock`` then finds its lock held and sends nothing. Inside
 ``shared.outbox.committing`` (a consumer's transaction) the locks taken are remembered until the
 transaction ends, which is when PostgreSQL releases them; elsewhere ``lock`` always sends its
-statement.
+statement. A savepoint that rolls back releases the locks taken inside it: they are forgotten
+with it (``forgotten_on_rollback``, in ``shared.outbox.savepoint``).
 """
 
 from __future__ import annotations
@@ -57,6 +58,20 @@ async def lock_all(conn: Connection, space: int, keys: Sequence[str]) -> None:
 def _remembered(conn: Connection) -> HeldLocks | None:
     held = _held.get()
     return held if held is not None and held.conn is conn else None
+
+
+@contextlib.contextmanager
+def forgotten_on_rollback(conn: Connection) -> Iterator[None]:
+    """Around a savepoint: if it rolls back (the block raises), the locks taken inside it are
+    no longer remembered as held."""
+    held = _remembered(conn)
+    before = set(held.keys) if held is not None else set()
+    try:
+        yield
+    except BaseException:
+        if held is not None:
+            held.keys = before
+        raise
 
 
 @contextlib.contextmanager

@@ -72,6 +72,20 @@ async def write(conn: Connection, lane: str, sql: str, *values: object) -> None:
         await conn.execute(sql, *values)
 
 
+async def write_many(
+    conn: Connection, lane: str, sql: str, rows: Sequence[Sequence[object]]
+) -> None:
+    """``write`` for each of ``rows``; at once, they go as one pipelined ``executemany``."""
+    pending = _pending_on(conn)
+    if pending is not None:
+        for values in rows:
+            pending.add(lane, sql, values)
+    elif len(rows) == 1:
+        await conn.execute(sql, *rows[0])
+    elif rows:
+        await conn.executemany(sql, rows)
+
+
 @contextlib.asynccontextmanager
 async def savepoint(conn: Connection) -> AsyncIterator[None]:
     """``conn.transaction()`` nested in the caller's (a savepoint), with the deferred writes

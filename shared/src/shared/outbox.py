@@ -145,6 +145,16 @@ async def committing(conn: Connection) -> AsyncIterator[None]:
         wake_local_relays()
 
 
+@contextlib.asynccontextmanager
+async def savepoint(conn: Connection) -> AsyncIterator[None]:
+    """A savepoint in a ``committing`` transaction: its deferred writes stay on its side (sent
+    before it is released, dropped if it rolls back) and the advisory locks it took are
+    forgotten if it rolls back (PostgreSQL has released them)."""
+    with advisory_locks.forgotten_on_rollback(conn):
+        async with deferred_writes.savepoint(conn):
+            yield
+
+
 def carry_commit(into: Context) -> None:
     """Let ``enqueue`` calls, deferred writes and advisory locks made in ``into`` (another
     context, e.g. a message's own, while a consumer batch's transaction runs here) count for the

@@ -289,8 +289,9 @@ class PostgresOrderStore:
         await deferred_writes.write(self._conn, "timeline", _TIMELINE, *_timeline_values(entry))
 
     async def add_timelines(self, entries: Sequence[TimelineEntry]) -> None:
-        for entry in entries:  # deferred: sent together before the commit
-            await self.add_timeline(entry)
+        await deferred_writes.write_many(
+            self._conn, "timeline", _TIMELINE, [_timeline_values(e) for e in entries]
+        )
 
     async def enter_stage(self, chain_id: UUID, order_id: UUID, entered: StageEntered) -> None:
         """One statement: the open entry closed, the new one inserted. (Both see the same

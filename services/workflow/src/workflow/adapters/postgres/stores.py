@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from etapa_contracts.events import Event
-from shared import deferred_writes, outbox
+from shared import outbox
 from shared.database import Connection
 from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
@@ -42,5 +42,5 @@ class PostgresStores:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        async with deferred_writes.savepoint(self.conn):  # its deferred writes stay inside
+        async with outbox.savepoint(self.conn):  # its deferred writes and locks stay inside
             yield
