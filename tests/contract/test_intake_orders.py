@@ -86,6 +86,22 @@ async def test_which_branch_codes_number_orders(transactions: Transactions) -> N
         assert not await stores.orders.code_numbered_orders(await new_chain(stores), used.code)
 
 
+def _action(chain_id: uuid.UUID, order_id: uuid.UUID, kind: str, reason: str | None) -> Action:
+    return Action(
+        action_id=uuid.uuid4(),
+        chain_id=chain_id,
+        order_id=order_id,
+        kind=kind,
+        actor="Alice",
+        reason=reason,
+        target_stage=None,
+        assignee=None,
+        note=None,
+        reopen_kind=None,
+        requested_at=NOW,
+    )
+
+
 def _event_of(action: Action) -> OrderAction:
     return OrderAction(
         message_id=action.action_id,
@@ -104,19 +120,7 @@ async def test_an_action_reads_back_as_written(transactions: Transactions) -> No
     async with transactions.begin() as stores:
         chain_id = await new_chain(stores)
         order = await new_order(stores, chain_id, await new_branch(stores, chain_id))
-        action = Action(
-            action_id=uuid.uuid4(),
-            chain_id=chain_id,
-            order_id=order.order_id,
-            kind="pause",
-            actor="Alice",
-            reason="cliente viajou",
-            target_stage=None,
-            assignee=None,
-            note=None,
-            reopen_kind=None,
-            requested_at=NOW,
-        )
+        action = _action(chain_id, order.order_id, "pause", "cliente viajou")
         event = _event_of(action)
         stored = event.model_copy(update={"order_seq": 2})  # the opening is 1
         assert await stores.orders.insert_action(action, event) == (action, stored)
@@ -137,19 +141,7 @@ async def test_an_action_outside_a_transaction_is_written_whole(
     async with transactions.begin() as stores:
         chain_id = await new_chain(stores)
         order = await new_order(stores, chain_id, await new_branch(stores, chain_id))
-    action = Action(
-        action_id=uuid.uuid4(),
-        chain_id=chain_id,
-        order_id=order.order_id,
-        kind="advance",
-        actor="Alice",
-        reason=None,
-        target_stage=None,
-        assignee=None,
-        note=None,
-        reopen_kind=None,
-        requested_at=NOW,
-    )
+    action = _action(chain_id, order.order_id, "advance", None)
     try:
         async with transactions.each_statement() as stores:
             _, stored = await stores.orders.insert_action(action, _event_of(action))

@@ -73,6 +73,17 @@ async def _handle(
     return conn.statements
 
 
+async def _chain_with_a_flow() -> tuple[uuid.UUID, WorkflowHandlers]:
+    """A new chain with the test service type, and handlers whose clock is two hours in."""
+    chain = uuid.uuid4()
+    pool = await DATABASE.pool()
+    async with pool.acquire() as conn, conn.transaction():
+        await PostgresStores(conn).flows.add_version(
+            chain, "teste", "Serviço de teste", STAGES, created_by=None
+        )
+    return chain, WorkflowHandlers(_engine(lambda: T0 + timedelta(hours=2)))
+
+
 async def test_an_advance_into_a_stage_takes_few_round_trips() -> None:
     """An advance into a stage with an SMS: 8 statements with warm caches (18 before issue 16,
     item 3), so 11 round trips with BEGIN, COMMIT and the pool's reset (21 before):
@@ -84,13 +95,7 @@ async def test_an_advance_into_a_stage_takes_few_round_trips() -> None:
     timeline. A cold cache adds the flow version (first message of a version) and the branch
     (first message after it changed). An SMS status: the claim and one statement (4 before).
     """
-    chain = uuid.uuid4()
-    handlers = WorkflowHandlers(_engine(lambda: T0 + timedelta(hours=2)))
-    pool = await DATABASE.pool()
-    async with pool.acquire() as conn, conn.transaction():
-        await PostgresStores(conn).flows.add_version(
-            chain, "teste", "Serviço de teste", STAGES, created_by=None
-        )
+    chain, handlers = await _chain_with_a_flow()
     opened = opened_event(chain, snapshot())
     await _handle(handlers.on_order_opened, opened, "opened")
 
@@ -109,13 +114,8 @@ async def test_an_advance_into_a_stage_takes_few_round_trips() -> None:
 
 
 async def test_a_parked_event_is_looked_for_only_when_one_is_there() -> None:
-    chain = uuid.uuid4()
-    handlers = WorkflowHandlers(_engine(lambda: T0 + timedelta(hours=2)))
+    chain, handlers = await _chain_with_a_flow()
     pool = await DATABASE.pool()
-    async with pool.acquire() as conn, conn.transaction():
-        await PostgresStores(conn).flows.add_version(
-            chain, "teste", "Serviço de teste", STAGES, created_by=None
-        )
     opened = opened_event(chain, snapshot())
     await _handle(handlers.on_order_opened, opened, "opened")
 
@@ -141,13 +141,8 @@ async def test_a_batch_sends_its_history_and_events_together_before_the_commit()
     the order and the state (its own lock is held already); the stays, the outbox rows and the
     timeline entries of all three sent just before the commit, one pipelined run per table
     (``shared.deferred_writes``): 1 + 3 × 2 + 3 = 10 statements, 18 one by one."""
-    chain = uuid.uuid4()
-    handlers = WorkflowHandlers(_engine(lambda: T0 + timedelta(hours=2)))
+    chain, handlers = await _chain_with_a_flow()
     pool = await DATABASE.pool()
-    async with pool.acquire() as conn, conn.transaction():
-        await PostgresStores(conn).flows.add_version(
-            chain, "teste", "Serviço de teste", STAGES, created_by=None
-        )
     openings = [opened_event(chain, snapshot()) for _ in range(3)]
     for opened in openings:
         await _handle(handlers.on_order_opened, opened, "opened")
