@@ -170,4 +170,4 @@ async def test_concurrent_retries_with_one_key_record_one_action(
     assert len({r.json()["action_id"] for r in responses}) == 1
     changed = await http.post(url, json=dict(body, reason="outro motivo"), headers=key)
     assert changed.status_code == 409
-    assert "Idempotency-Key" in changed.json()["detail"]
+    assert "Idempotency-Key já foi usada com outro conteúdo" in changed.json()["detail"]

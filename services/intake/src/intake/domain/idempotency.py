@@ -17,4 +17,7 @@ class IdempotencyConflict(ValueError):
     """The key was used before with a different request."""
 
     def __init__(self) -> None:
-        super().__init__("this Idempotency-Key was already used with a different request body")
+        super().__init__(
+            "esta Idempotency-Key já foi usada com outro conteúdo de requisição; "
+            "use uma chave nova para um pedido diferente"
+        )
