@@ -40,8 +40,8 @@ import structlog
 from shared import inbox
 from shared.database import Connection
 from tests.bench.raw_pipeline import SCHEMA
-from tests.contract.test_workflow_round_trips import CountingConnection
 from tests.contract.workflow_stores import COMMITTED as DATABASE
+from tests.counting_connection import CountingConnection
 from tests.fakes.workflow_kit import STAGES, T0, action_event, opened_event, snapshot
 from workflow.adapters.holidays import CalendarCache
 from workflow.adapters.postgres.stores import PostgresStores

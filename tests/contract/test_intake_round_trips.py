@@ -33,7 +33,7 @@ from tests.contract.intake_stores import (  # noqa: F401 - fixtures
     new_chain,
     new_order,
 )
-from tests.contract.test_workflow_round_trips import CountingConnection
+from tests.counting_connection import CountingConnection
 
 
 class CountingTransactions:

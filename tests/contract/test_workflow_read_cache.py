@@ -17,8 +17,8 @@ from typing import TypeVar, cast
 from uuid import UUID
 
 from shared.database import Connection
-from tests.contract.test_workflow_round_trips import CountingConnection
 from tests.contract.workflow_stores import COMMITTED as DATABASE
+from tests.counting_connection import CountingConnection
 from tests.fakes.workflow_kit import STAGES, T0, new_order, opened_decision, snapshot
 from workflow.adapters.city_import import ImportedDay
 from workflow.adapters.postgres import city_calendars, responsibles

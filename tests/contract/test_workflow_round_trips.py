@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 from etapa_contracts.events import Event
 from shared import inbox
@@ -21,6 +21,7 @@ from shared.clock import Clock
 from shared.database import Connection
 from shared.outbox import committing
 from tests.contract.workflow_stores import COMMITTED as DATABASE
+from tests.counting_connection import CountingConnection
 from tests.fakes.workflow_kit import (
     STAGES,
     T0,
@@ -35,25 +36,6 @@ from workflow.entrypoints.consumers import WorkflowHandlers
 from workflow.usecases.order_engine import OrderEngine
 
 E = TypeVar("E", bound=Event)
-
-
-class CountingConnection:
-    """The connection, counting the statements sent through it (the SQL of each, in order)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
-        self.statements: list[str] = []
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._conn, name)
-        if name not in {"execute", "executemany", "fetch", "fetchrow", "fetchval"}:
-            return attribute
-
-        def counted(query: str, *args: Any, **kwargs: Any) -> Any:
-            self.statements.append(" ".join(query.split())[:60])
-            return attribute(query, *args, **kwargs)
-
-        return counted
 
 
 def _engine(clock: Clock) -> OrderEngine:

@@ -7,9 +7,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
+from shared.database import create_pool, drop_database, migrate
+from shared.runtime import SHARED_MIGRATIONS
 from tests.infra import OPERATOR_KEY, Infra, bearer
 from tests.integration.harness import RunningServices, save_test_flow
 
@@ -111,3 +114,17 @@ def order_body(branch_id: str, **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+@pytest.fixture
+async def scratch_pool(infra: Infra) -> AsyncIterator[asyncpg.Pool]:
+    """A pool (3 connections) on a fresh database with only the shared migrations (outbox,
+    inbox), dropped after the test."""
+    url = infra.database_url("scratch", f"_{uuid.uuid4().hex[:8]}")
+    await migrate(url, SHARED_MIGRATIONS)
+    created = await create_pool(url, min_size=1, max_size=3)
+    try:
+        yield created
+    finally:
+        await created.close()
+        await drop_database(url)

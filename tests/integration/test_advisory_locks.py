@@ -4,19 +4,15 @@ nothing; a new transaction, or one not opened with ``committing``, sends its loc
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from typing import cast
 
 import asyncpg
 import pytest
 
 from shared import advisory_locks
-from shared.database import Connection, create_pool, drop_database, migrate
+from shared.database import Connection
 from shared.outbox import committing, savepoint
-from shared.runtime import SHARED_MIGRATIONS
-from tests.contract.test_workflow_round_trips import CountingConnection
-from tests.infra import Infra
+from tests.counting_connection import CountingConnection
 
 pytestmark = pytest.mark.integration
 
@@ -24,15 +20,8 @@ SPACE = 0x7E57
 
 
 @pytest.fixture
-async def pool(infra: Infra) -> AsyncIterator[asyncpg.Pool]:
-    url = infra.database_url("locks", f"_{uuid.uuid4().hex[:8]}")
-    await migrate(url, SHARED_MIGRATIONS)
-    created = await create_pool(url, min_size=2, max_size=3)
-    try:
-        yield created
-    finally:
-        await created.close()
-        await drop_database(url)
+def pool(scratch_pool: asyncpg.Pool) -> asyncpg.Pool:
+    return scratch_pool
 
 
 async def _free(pool: asyncpg.Pool, key: str) -> bool:

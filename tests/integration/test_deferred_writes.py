@@ -7,18 +7,14 @@ another connection) a write runs at once."""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from contextvars import copy_context
 
 import asyncpg
 import pytest
 
 from shared import deferred_writes
-from shared.database import Connection, create_pool, drop_database, migrate
+from shared.database import Connection
 from shared.outbox import carry_commit, committing
-from shared.runtime import SHARED_MIGRATIONS
-from tests.infra import Infra
 
 pytestmark = pytest.mark.integration
 
@@ -27,20 +23,13 @@ DOUBLE = "UPDATE written SET n = n * 2 WHERE tag = $1"
 
 
 @pytest.fixture
-async def pool(infra: Infra) -> AsyncIterator[asyncpg.Pool]:
-    url = infra.database_url("deferred", f"_{uuid.uuid4().hex[:8]}")
-    await migrate(url, SHARED_MIGRATIONS)
-    created = await create_pool(url, min_size=1, max_size=3)
-    try:
-        async with created.acquire() as conn:
-            await conn.execute(
-                "CREATE TABLE written (id serial PRIMARY KEY, tag text NOT NULL, "
-                "n integer NOT NULL CHECK (n < 100))"
-            )
-        yield created
-    finally:
-        await created.close()
-        await drop_database(url)
+async def pool(scratch_pool: asyncpg.Pool) -> asyncpg.Pool:
+    async with scratch_pool.acquire() as conn:
+        await conn.execute(
+            "CREATE TABLE written (id serial PRIMARY KEY, tag text NOT NULL, "
+            "n integer NOT NULL CHECK (n < 100))"
+        )
+    return scratch_pool
 
 
 async def _rows(pool: asyncpg.Pool) -> list[tuple[str, int]]:
