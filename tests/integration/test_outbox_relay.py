@@ -119,6 +119,11 @@ async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
         await asyncio.sleep(0.05)  # the query logger is called soon after each query
         marks = [s for s in statements if "SET published_at" in s]
         assert len(marks) == 1  # before: one UPDATE per row, 120
+        # the round: BEGIN, the relay lock with the batch in one statement, the mark, COMMIT
+        # (asyncpg's own type introspection on a new connection aside)
+        round_trips = [s for s in statements if "typeinfo_tree" not in s and "'jit'" not in s]
+        assert len(round_trips[: round_trips.index("COMMIT;") + 1]) == 4, round_trips
+        assert "pg_try_advisory_xact_lock" in round_trips[1] and "FROM outbox" in round_trips[1]
 
         received: list[str] = []
         while len(received) < 120:

@@ -17,7 +17,8 @@ Rules:
   marked published with one ``UPDATE``, and only those. A crash between confirm and mark
   publishes the rows again, which the consumers' inbox absorbs (at-least-once, effect once).
 - One relay at a time works a batch (a transaction-scoped advisory lock), so replicas keep order.
-  A relay woken while another replica works a batch waits for it (up to the poll interval).
+  The lock, when free, and the batch are taken in one statement. A relay woken while another
+  replica works a batch waits for it (up to the poll interval), then reads the batch.
 - A publish that no queue receives (returned by the broker) is not dropped: the row stays, with
   its error, and is tried again later with backoff, while the relay goes on with the others.
 - A broker that is down or refuses a publish leaves the refused rows unmarked, with no per-row
@@ -170,6 +171,21 @@ def wake_local_relays() -> None:
         wake.set()
 
 
+_MESSAGE_FIELDS = ("id", "message_id", "routing_key", "payload", "correlation_id", "trace_context")
+_DUE = "published_at IS NULL AND next_attempt_at <= now()"
+_BATCH = f"SELECT {', '.join(_MESSAGE_FIELDS)} FROM outbox WHERE {_DUE} ORDER BY id LIMIT $1"
+_TURN_AND_BATCH = f"""
+    WITH turn AS (SELECT pg_try_advisory_xact_lock($2) AS our_turn)
+    SELECT turn.our_turn, due.* FROM turn LEFT JOIN LATERAL (
+        SELECT {", ".join(_MESSAGE_FIELDS)} FROM outbox
+        WHERE turn.our_turn AND {_DUE} ORDER BY id LIMIT $1
+    ) due ON true
+"""
+"""The relay lock, if free, and the batch under it, in one round trip: always one row or
+more; ``our_turn`` false (another replica works a batch: wait for it, then read the batch) or
+true with the due rows (none: one row of nulls)."""
+
+
 class OutboxRelay:
     """Publishes what the outbox holds, woken after local commits, by NOTIFY and by a poll."""
 
@@ -253,36 +269,28 @@ class OutboxRelay:
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    if not await self._take_turn(conn):
+                    rows = await conn.fetch(_TURN_AND_BATCH, self._batch_size, _RELAY_LOCK_KEY)
+                    if not rows[0]["our_turn"]:
+                        await self._wait_for_turn(conn)
+                        rows = await conn.fetch(_BATCH, self._batch_size)
+                    messages = [
+                        OutboxMessage(**{k: row[k] for k in _MESSAGE_FIELDS})
+                        for row in rows
+                        if row["id"] is not None
+                    ]
+                    if not messages:
                         return 0
-                    rows = await conn.fetch(
-                        """
-                        SELECT id, message_id, routing_key, payload, correlation_id,
-                               trace_context
-                        FROM outbox
-                        WHERE published_at IS NULL AND next_attempt_at <= now()
-                        ORDER BY id LIMIT $1
-                        """,
-                        self._batch_size,
-                    )
-                    if not rows:
-                        return 0
-                    return await self._publish_batch(
-                        conn, [OutboxMessage(**dict(row)) for row in rows]
-                    )
+                    return await self._publish_batch(conn, messages)
             except asyncpg.LockNotAvailableError:  # another replica's batch outlasted our wait
                 return 0
 
-    async def _take_turn(self, conn: Connection) -> bool:
-        """The relay lock for this transaction. While another replica works a batch, wait for
-        it up to the poll interval: this relay was woken for rows it may not see."""
-        if await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK_KEY):
-            return True
+    async def _wait_for_turn(self, conn: Connection) -> None:
+        """Another replica works a batch: wait for its relay lock up to the poll interval
+        (this relay was woken for rows it may not see)."""
         timeout_ms = max(1, int(self._poll_interval * 1000))
         await conn.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _RELAY_LOCK_KEY)
         await conn.execute("SET LOCAL lock_timeout = 0")
-        return True
 
     async def _publish_batch(self, conn: Connection, messages: list[OutboxMessage]) -> int:
         """Send every message in ``id`` order, await their confirms together, mark the
