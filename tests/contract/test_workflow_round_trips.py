@@ -18,6 +18,7 @@ from typing import TypeVar, cast
 from etapa_contracts.events import Event
 from shared import inbox
 from shared.clock import Clock
+from shared.consumer_batches import reading_ahead
 from shared.database import Connection
 from shared.outbox import committing
 from tests.contract.workflow_stores import COMMITTED as DATABASE
@@ -119,10 +120,11 @@ async def test_a_parked_event_is_looked_for_only_when_one_is_there() -> None:
 
 async def test_a_batch_sends_its_history_and_events_together_before_the_commit() -> None:
     """Three advances in one ``committing`` transaction, as a consumer batch applies them: the
-    three orders' locks in one statement (``lock_orders``, the batch's ``prepare``); per message
-    the order and the state (its own lock is held already); the stays, the outbox rows and the
-    timeline entries of all three sent just before the commit, one pipelined run per table
-    (``shared.deferred_writes``): 1 + 3 × 2 + 3 = 10 statements, 18 one by one."""
+    batch's ``prepare`` (``prepare_orders``) takes the three orders' locks in one statement and
+    reads the three orders in one more; per message the state (its lock is held and its row
+    read already); the stays, the outbox rows and the timeline entries of all three sent just
+    before the commit, one pipelined run per table (``shared.deferred_writes``):
+    2 + 3 + 3 = 8 statements, 18 one by one."""
     chain, handlers = await _chain_with_a_flow()
     pool = await DATABASE.pool()
     openings = [opened_event(chain, snapshot()) for _ in range(3)]
@@ -136,9 +138,10 @@ async def test_a_batch_sends_its_history_and_events_together_before_the_commit()
         async with committing(counted):
             events = [action_event(opened, "advance", 3) for opened in openings]
             events.sort(key=lambda e: str(e.order_id))  # the batch's lock order
-            await handlers.lock_orders(counted, events)
-            for event in events:
-                await handlers.on_order_action(counted, event)
+            with reading_ahead():
+                await handlers.prepare_orders(counted, events)
+                for event in events:
+                    await handlers.on_order_action(counted, event)
             before_commit = await raw.fetchval(
                 "SELECT count(*) FROM stage_entries WHERE order_id = ANY($1::uuid[])",
                 [o.order_id for o in openings],
@@ -149,7 +152,8 @@ async def test_a_batch_sends_its_history_and_events_together_before_the_commit()
         )
 
     sent = [s for s in counting.statements if not s.startswith("NOTIFY")]  # no relay runs here
-    assert len(sent) == 10, counting.statements
+    assert len(sent) == 8, counting.statements
     assert sum(1 for s in sent if "advisory" in s) == 1
+    assert sum(1 for s in sent if s.startswith("SELECT o.*")) == 1  # the three orders, ahead
     assert [s.split()[0] for s in sent[-3:]] == ["WITH", "INSERT", "INSERT"]
     assert (before_commit, stays) == (6, 9)  # the third stays were sent at the end

@@ -22,6 +22,7 @@ from prometheus_client import REGISTRY
 from etapa_contracts.events import OrderAction
 from etapa_contracts.topology import Topology
 from shared import outage_hold
+from shared.consumer_batches import read_ahead
 from shared.database import Connection, create_pool, drop_database, migrate
 from shared.messaging import (
     Subscriptions,
@@ -392,3 +393,35 @@ async def test_a_batch_is_prepared_once_with_its_events_in_handler_order(
         handled = [r["message_id"] for r in rows if r["txid"] == txid]
         if len(handled) > 1:  # a lone message is handled as a batch of 1: nothing to prepare
             assert [e.message_id for e in prepared[txid]] == handled  # the handlers' order
+
+
+async def test_what_a_batchs_prepare_reads_ahead_reaches_its_handlers_and_no_other(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """``read_ahead()`` (workflow reads a batch's orders there): what a batch's ``prepare``
+    put in it, each handler of that batch finds, in a mapping that starts empty for every
+    batch; a message handled alone finds None."""
+    seen: dict[uuid.UUID, object] = {}
+
+    async def prepare(conn: Connection, events: list[OrderAction]) -> None:
+        ahead = read_ahead()
+        assert ahead == {}  # nothing left from another batch
+        txid = await conn.fetchval("SELECT txid_current()")
+        ahead.update({event.message_id: txid for event in events})
+
+    async def handle(conn: Connection, event: OrderAction) -> None:
+        await record(conn, event)
+        ahead = read_ahead()
+        seen[event.message_id] = None if ahead is None else ahead.pop(event.message_id)
+
+    events = actions(40, orders=5)
+    probe = probes(batch=20)
+    await probe.queue_up(events)
+    await probe.consume(handle, prepare)
+
+    rows = await eventually(lambda: effects(pool, 40))
+    sizes = {r["txid"]: sum(1 for o in rows if o["txid"] == r["txid"]) for r in rows}
+    assert max(sizes.values()) > 1
+    for row in rows:
+        expected = row["txid"] if sizes[row["txid"]] > 1 else None
+        assert seen[row["message_id"]] == expected

@@ -285,8 +285,9 @@ async def test_two_replicas_taking_batches_of_one_queue_keep_every_orders_order(
         subscriptions = Subscriptions(
             replica, settings.service.topology, "workflow", pool, batch=20
         )
-        subscriptions.add(OrderOpened, handlers.on_order_opened)
-        subscriptions.add(OrderAction, handlers.on_order_action)
+        prepare = handlers.prepare_orders  # as workflow's bootstrap: locks, then rows
+        subscriptions.add(OrderOpened, handlers.on_order_opened, prepare_batch=prepare)
+        subscriptions.add(OrderAction, handlers.on_order_action, prepare_batch=prepare)
         await replica.start()
         try:
             await asyncio.gather(*(publish(services, opened) for opened, _ in orders[:5]))

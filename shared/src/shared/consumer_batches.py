@@ -15,6 +15,11 @@ Rules:
   their place), stably, so one order's messages keep their delivery order and every batch
   takes the orders' locks (workflow's advisory lock per order, the orders' rows) in one global
   order: two batches (two replicas, two queues) never wait for each other in a cycle.
+- Read ahead: ``prepare`` may read rows for the batch's handlers into ``read_ahead()`` (workflow
+  reads all the batch's orders in one statement, under their locks). That mapping lives for one
+  attempt of one batch's transaction, is shared by its handlers and is gone when the batch
+  commits or rolls back; outside a batch (a message alone) it is None. A handler takes a row
+  out when it reads it, so a second read of it in the batch goes to the database.
 - Each handler runs in its own message's context (trace span, correlation id, FastStream's
   message), as it would alone.
 - A batch that fails for anything but a database outage — a handler's error, a deadlock, a
@@ -29,9 +34,10 @@ Rules:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable
-from contextvars import Context, copy_context
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextvars import Context, ContextVar, copy_context
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +55,26 @@ log = get_logger(__name__)
 
 Handler = Callable[[Connection, Any], Awaitable[None]]
 Prepare = Callable[[Connection, list[Any]], Awaitable[None]]
+
+_read_ahead: ContextVar[dict[Hashable, Any] | None] = ContextVar("read_ahead", default=None)
+
+
+def read_ahead() -> dict[Hashable, Any] | None:
+    """The rows this batch's ``prepare`` read for its handlers (the module's rules); None
+    outside a consumer batch. Take a row out (``pop``) to use it."""
+    return _read_ahead.get()
+
+
+@contextlib.contextmanager
+def reading_ahead() -> Iterator[dict[Hashable, Any]]:
+    """A batch's read-ahead, empty, in this context until the block ends (each attempt of a
+    batch opens one; its handlers' contexts get the same mapping)."""
+    rows: dict[Hashable, Any] = {}
+    token = _read_ahead.set(rows)
+    try:
+        yield rows
+    finally:
+        _read_ahead.reset(token)
 
 
 @dataclass(slots=True, eq=False)
@@ -170,14 +196,16 @@ class ConsumerBatches:
                     continue
                 new.discard(delivery.event.message_id)  # a second copy is a duplicate
                 handled.append(delivery)
-            if self._prepare is not None and handled:
-                await self._prepare(conn, [d.event for d in handled])
-            for delivery in handled:
-                context = delivery.context.copy()
-                carry_commit(context)  # its events wake this process's relay after the commit
-                await asyncio.create_task(
-                    _awaited(self._handler(conn, delivery.event)), context=context
-                )
+            with reading_ahead() as rows:  # this attempt's, gone with it
+                if self._prepare is not None and handled:
+                    await self._prepare(conn, [d.event for d in handled])
+                for delivery in handled:
+                    context = delivery.context.copy()
+                    carry_commit(context)  # its events wake this process's relay after commit
+                    context.run(_read_ahead.set, rows)
+                    await asyncio.create_task(
+                        _awaited(self._handler(conn, delivery.event)), context=context
+                    )
 
     def _committed(self, batch: list[_Delivery], handled: list[_Delivery]) -> None:
         now = time.perf_counter()

@@ -59,10 +59,10 @@ def create_runtime(
 
     def register(subscriptions: Subscriptions, _pool: asyncpg.Pool) -> None:
         subscriptions.add(BranchUpserted, handlers.on_branch_upserted)
-        locks = handlers.lock_orders  # a batch's order locks, in one statement
-        subscriptions.add(OrderOpened, handlers.on_order_opened, prepare_batch=locks)
-        subscriptions.add(OrderAction, handlers.on_order_action, prepare_batch=locks)
-        subscriptions.add(LabStatus, handlers.on_lab_status, prepare_batch=locks)
+        prepare = handlers.prepare_orders  # a batch's order locks, then its orders' rows
+        subscriptions.add(OrderOpened, handlers.on_order_opened, prepare_batch=prepare)
+        subscriptions.add(OrderAction, handlers.on_order_action, prepare_batch=prepare)
+        subscriptions.add(LabStatus, handlers.on_lab_status, prepare_batch=prepare)
         subscriptions.add(NotificationStatus, handlers.on_notification_status)
         subscriptions.add(UserUpserted, handlers.on_user_upserted)
 

@@ -21,6 +21,7 @@ from etapa_contracts.events import (
 )
 from shared.database import Connection
 from workflow.adapters.postgres.order_sequence import PostgresOrderSequence
+from workflow.adapters.postgres.orders import PostgresOrderStore
 from workflow.adapters.postgres.read_cache import ReadCaches
 from workflow.adapters.postgres.stores import PostgresStores
 from workflow.usecases.apply_order_event import OrderEvents
@@ -54,12 +55,15 @@ class WorkflowHandlers:
         """A lab's status: moves the order as its flow maps it, updates the lab forecast."""
         await self._events.on_lab_status(PostgresStores(conn, self._caches), event)
 
-    async def lock_orders(
+    async def prepare_orders(
         self, conn: Connection, events: Sequence[OrderOpened | OrderAction | LabStatus]
     ) -> None:
         """Before a batch of order events: their orders' locks, in the batch's order, in one
-        statement (each handler's own lock then sends nothing)."""
+        statement (each handler's own lock then sends nothing); then, under the locks, the
+        rows of the orders that actions and lab statuses will load, in one more."""
         await PostgresOrderSequence(conn).lock_all([e.order_id for e in events])
+        existing = {(e.chain_id, e.order_id) for e in events if not isinstance(e, OrderOpened)}
+        await PostgresOrderStore(conn, self._caches).read_ahead(sorted(existing, key=str))
 
     async def on_notification_status(self, conn: Connection, event: NotificationStatus) -> None:
         """Keep the customer message's status and show it on the order's timeline."""

@@ -11,6 +11,8 @@
   ``stage_entries`` and ``timeline`` are deferred (``shared.deferred_writes``): in a
   ``committing`` transaction — a consumer batch's — they are sent together just before the
   commit; nothing in the consumers reads those tables back in the same transaction.
+- In a consumer batch, ``read_ahead`` reads the rows of all its orders in one statement, under
+  their locks, and each order's first ``load`` takes its row from there.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from uuid import UUID
 
 import asyncpg
 
-from shared import deferred_writes
+from shared import consumer_batches, deferred_writes
 from shared.database import Connection
 from workflow.adapters.postgres.branches import BRANCH_COLUMNS, branch_from_row
 from workflow.adapters.postgres.read_cache import ReadCaches, TransactionReads
@@ -43,7 +45,7 @@ from workflow.domain.records import (
 from workflow.domain.responsibles import Person
 from workflow.domain.risk import RiskAssessment
 
-_LOAD = f"""
+_LOAD_COLUMNS = f"""
     SELECT o.*, b.row_version AS branch_row_version, t.name AS service_type_name,
         EXISTS (SELECT 1 FROM parked_order_events p WHERE p.order_id = o.order_id)
             AS parked_events,
@@ -60,8 +62,13 @@ _LOAD = f"""
         WHERE r.chain_id = o.chain_id AND r.service_type = o.service_type
             AND r.branch_id = o.branch_id AND {ELIGIBLE}
     ) d
-    WHERE o.order_id = $1 AND o.chain_id = $2
 """
+_LOAD = f"{_LOAD_COLUMNS} WHERE o.order_id = $1 AND o.chain_id = $2"
+_LOAD_MANY = f"""{_LOAD_COLUMNS}
+    WHERE (o.order_id, o.chain_id) IN (SELECT * FROM unnest($1::uuid[], $2::uuid[]))
+"""
+_AHEAD = "order"
+"""Key of an order's row read ahead: (``_AHEAD``, chain_id, order_id)."""
 _TIMELINE = """
     INSERT INTO timeline (chain_id, order_id, occurred_at, actor, kind, summary, detail)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -143,7 +150,10 @@ class PostgresOrderStore:
         """One round trip with the branch cached: the row, its branch's ``row_version``, the
         type's current name, whether events of the order are parked and each stage's default
         person in the branch (what ``StaffStore.defaults_for`` answers in this transaction)."""
-        row = await self._conn.fetchrow(_LOAD, order_id, chain_id)
+        ahead = consumer_batches.read_ahead()
+        row = None if ahead is None else ahead.pop((_AHEAD, chain_id, order_id), None)
+        if row is None:
+            row = await self._conn.fetchrow(_LOAD, order_id, chain_id)
         if row is None:
             return None
         if row["branch_row_version"] is None:
@@ -176,6 +186,19 @@ class PostgresOrderStore:
             applied_seq=row["applied_seq"],
             parked_events=row["parked_events"],
         )
+
+    async def read_ahead(self, orders: Sequence[tuple[UUID, UUID]]) -> None:
+        """In a consumer batch, under the orders' locks: the rows ``load`` will read for
+        ``orders`` (chain_id, order_id), in one statement (``shared.consumer_batches``: the
+        first ``load`` of each in the batch takes its row; a second reads the database)."""
+        ahead = consumer_batches.read_ahead()
+        if ahead is None or not orders:
+            return
+        rows = await self._conn.fetch(
+            _LOAD_MANY, [order_id for _, order_id in orders], [chain_id for chain_id, _ in orders]
+        )
+        for row in rows:
+            ahead[(_AHEAD, row["chain_id"], row["order_id"])] = row
 
     async def _branch(self, chain_id: UUID, branch_id: UUID, row_version: int) -> Branch:
         """The cached branch while its ``row_version`` is the row's; else read and cached."""
