@@ -123,7 +123,8 @@ async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
         # (asyncpg's own type introspection on a new connection aside)
         round_trips = [s for s in statements if "typeinfo_tree" not in s and "'jit'" not in s]
         assert len(round_trips[: round_trips.index("COMMIT;") + 1]) == 4, round_trips
-        assert "pg_try_advisory_xact_lock" in round_trips[1] and "FROM outbox" in round_trips[1]
+        assert "pg_try_advisory_xact_lock" in round_trips[1]
+        assert "FROM outbox" in round_trips[1]
 
         received: list[str] = []
         while len(received) < 120:
