@@ -43,6 +43,10 @@ class SavepointUnitOfWork:
         async with self._conn.transaction():
             yield PostgresStores(self._conn)
 
+    def each_statement(self) -> contextlib.AbstractAsyncContextManager[Stores]:
+        """A savepoint too: a statement that fails leaves the test's transaction usable."""
+        return self()
+
 
 @dataclass
 class Backend:

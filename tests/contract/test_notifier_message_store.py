@@ -6,7 +6,9 @@ import uuid
 from dataclasses import replace
 from datetime import timedelta
 
-from notifier.usecases.records import MessageQuery, OptOut, Outcome, SmsSettings
+from etapa_contracts.events import NotificationStatus
+from notifier.usecases.records import ClaimedMessage, MessageQuery, OptOut, Outcome, SmsSettings
+from notifier.usecases.status_events import status_event
 from tests.contract import notifier_stores
 from tests.contract.notifier_stores import (
     LATER,
@@ -160,7 +162,9 @@ async def test_finish_needs_the_lease_unless_the_provider_accepted(backend: Back
     (first,) = await messages.claim_due(10, T0, LEASE)
     (second,) = await messages.claim_due(10, T0 + LATER, LEASE)  # the first lease ran out
     failed = Outcome("failed", of.phone, "recusado")
-    assert not await messages.finish(first, failed, T0 + LATER, accepted=False)
+    assert not await messages.finish(
+        first, failed, T0 + LATER, accepted=False, event=_status_of(first, failed)
+    )
     assert await messages.retry_later(second, "http", "x", T0 + LATER, T0 + LATER * 2)
     sent = Outcome(
         "sent",
@@ -172,8 +176,13 @@ async def test_finish_needs_the_lease_unless_the_provider_accepted(backend: Back
         segments=1,
     )
     # the first claim's accept lands although the message went back to pending
-    assert await messages.finish(first, sent, T0 + LATER, accepted=True)
-    assert not await messages.finish(first, sent, T0 + LATER, accepted=True)  # final now
+    assert await messages.finish(
+        first, sent, T0 + LATER, accepted=True, event=_status_of(first, sent)
+    )
+    assert not await messages.finish(  # final now
+        first, sent, T0 + LATER, accepted=True, event=_status_of(first, sent)
+    )
+    assert await backend.published() == [("sent", None)]  # with the write that landed only
     (shown,) = await messages.for_staff(MessageQuery(of.chain_id, None))
     assert (shown.status, shown.body, shown.provider, shown.encoding, shown.segments) == (
         "sent",
@@ -209,7 +218,7 @@ async def test_delivery_reports_move_only_sent_messages(backend: Backend) -> Non
     assert await messages.apply_report("http", "p-1", "delivered", None, T0) is None
     assert not await messages.knows("http", "p-1")
     sent = Outcome("sent", of.phone, provider="http", provider_message_id="p-1")
-    assert await messages.finish(claim, sent, T0, accepted=True)
+    assert await messages.finish(claim, sent, T0, accepted=True, event=_status_of(claim, sent))
     assert await messages.knows("http", "p-1")
     assert not await messages.knows("zenvia", "p-1")
     key = await messages.apply_report("http", "p-1", "failed", "número inválido", T0)
@@ -237,3 +246,8 @@ async def test_staff_see_their_chain_and_branches_with_filters(backend: Backend)
     assert [m.order_id for m in by_order] == [there.order_id]
     assert len(await messages.for_staff(MessageQuery(chain, None, limit=1))) == 1
     assert len(await messages.for_staff(MessageQuery(chain, None, limit=5, offset=1))) == 1
+
+
+def _status_of(claim: ClaimedMessage, outcome: Outcome) -> NotificationStatus:
+    """The status event the dispatcher stores with ``outcome``."""
+    return status_event(claim.key, outcome.status, outcome.reason, T0 + LATER)

@@ -279,7 +279,13 @@ class FakeMessages:
         return True
 
     async def finish(
-        self, claim: ClaimedMessage, outcome: Outcome, now: datetime, *, accepted: bool
+        self,
+        claim: ClaimedMessage,
+        outcome: Outcome,
+        now: datetime,
+        *,
+        accepted: bool,
+        event: Event,
     ) -> bool:
         row = self._leased(claim)
         if row is None and accepted:
@@ -299,6 +305,7 @@ class FakeMessages:
         if outcome.status == "sent":
             row.sent_at = now
         row.updated_at = now
+        self._db.outbox.append(event)
         return True
 
     async def renew_lease(
@@ -609,6 +616,11 @@ class FakeUnitOfWork:
         except BaseException:
             self._restore(saved)
             raise
+
+    def each_statement(self) -> contextlib.AbstractAsyncContextManager[FakeStores]:
+        """As a transaction here: the fake's single writes are all or nothing alike, and
+        ``fail_next`` fails the statement's block the same way."""
+        return self()
 
     def _tables(self) -> dict[str, object]:
         return {name: getattr(self.db, name) for name in _TABLES}

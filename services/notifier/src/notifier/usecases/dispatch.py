@@ -131,7 +131,7 @@ class DispatchMessages:
     async def claim(self, limit: int) -> list[ClaimedMessage]:
         """Claim up to ``limit`` due messages for this process."""
         now = self._clock()
-        async with self.uow() as stores:
+        async with self.uow.each_statement() as stores:  # the claim is one statement
             return await stores.messages.claim_due(limit, now, self.policy.lease_seconds)
 
     async def deliver(self, message: ClaimedMessage) -> None:
@@ -447,11 +447,14 @@ class DispatchMessages:
         """
         now = self._clock()
         status = outcome.status
-        async with self.uow() as stores:
-            if not await stores.messages.finish(message, outcome, now, accepted=accepted):
-                log.warning("sms_lease_lost", order=message.order_number, status=status)
-                return
-            await stores.outbox.enqueue(status_event(message.key, status, outcome.reason, now))
+        event = status_event(message.key, status, outcome.reason, now)
+        async with self.uow.each_statement() as stores:  # the outcome and its event: one
+            finished = await stores.messages.finish(
+                message, outcome, now, accepted=accepted, event=event
+            )
+        if not finished:
+            log.warning("sms_lease_lost", order=message.order_number, status=status)
+            return
         count_sms(status, outcome.provider or NO_PROVIDER)
         log.info(
             f"sms_{status}",  # sms_sent, sms_failed, sms_suppressed

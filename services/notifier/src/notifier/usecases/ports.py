@@ -3,7 +3,9 @@ providers. ``adapters/`` implements them on PostgreSQL and over HTTP; ``tests/fa
 held to the same contract suites (``tests/contract/notifier``).
 
 A :class:`UnitOfWork` opens one transaction and lends its :class:`Stores`: everything written
-through them (and the events enqueued) commits together or not at all.
+through them (and the events enqueued) commits together or not at all. Its ``each_statement``
+lends them with no transaction, for a use case whose one write is one statement that stores its
+event with it (the dispatcher's claim and its outcome: no BEGIN, no COMMIT).
 """
 
 from __future__ import annotations
@@ -63,10 +65,17 @@ class MessageStore(Protocol):
         """Back to ``pending``, due at ``due``; False when the lease was lost."""
 
     async def finish(
-        self, claim: ClaimedMessage, outcome: Outcome, now: datetime, *, accepted: bool
+        self,
+        claim: ClaimedMessage,
+        outcome: Outcome,
+        now: datetime,
+        *,
+        accepted: bool,
+        event: Event,
     ) -> bool:
         """Write the outcome if the claim still holds its lease — or, ``accepted`` (the
-        provider took it), on any unfinished message. False when nothing was written."""
+        provider took it), on any unfinished message — and ``event`` (its status) in the
+        outbox with it, in one statement. False when nothing was written, the event neither."""
 
     async def renew_lease(
         self, claim: ClaimedMessage, now: datetime, lease_seconds: float
@@ -192,6 +201,10 @@ class Stores(Protocol):
 class UnitOfWork(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[Stores]:
         """Open a transaction; commit when the block ends, roll back when it raises."""
+
+    def each_statement(self) -> AbstractAsyncContextManager[Stores]:
+        """The stores with no transaction: each statement commits on its own. For a use case
+        whose one write is one statement."""
 
 
 # --- SMS providers -----------------------------------------------------------------------

@@ -13,6 +13,7 @@ from uuid import UUID
 
 import asyncpg
 
+from etapa_contracts.events import Event
 from notifier.domain.delivery import OptOutSource
 from notifier.domain.lifecycle import MessageState
 from notifier.usecases.ports import ReportOutcome
@@ -25,6 +26,7 @@ from notifier.usecases.records import (
     Outcome,
     StaffMessage,
 )
+from shared import outbox
 from shared.database import Connection
 
 _KEY_COLUMNS = "notification_id, chain_id, branch_id, order_id, entry_sequence, correlation_id"
@@ -97,7 +99,9 @@ class PostgresMessages:
     async def claim_due(
         self, limit: int, now: datetime, lease_seconds: float
     ) -> list[ClaimedMessage]:
-        claimed = await self._conn.fetch(
+        """One statement: the due messages claimed (``sending``, leased) and read with what
+        sending them needs; outside a transaction it commits on its own."""
+        rows = await self._conn.fetch(
             """
             WITH due AS (
                 SELECT m.notification_id, m.status AS previous_status,
@@ -107,30 +111,18 @@ class PostgresMessages:
                     OR (m.status = 'sending' AND m.locked_until < $3))
                 ORDER BY m.next_attempt_at
                 FOR UPDATE OF m SKIP LOCKED LIMIT $1
+            ), claimed AS (
+                UPDATE messages m SET status = 'sending', attempts = m.attempts + 1,
+                    locked_until = $3 + make_interval(secs => $2), updated_at = $3
+                FROM due WHERE m.notification_id = due.notification_id
+                RETURNING m.*, due.previous_status, due.previous_claimed_at
             )
-            UPDATE messages m SET status = 'sending', attempts = m.attempts + 1,
-                locked_until = $3 + make_interval(secs => $2), updated_at = $3
-            FROM due WHERE m.notification_id = due.notification_id
-            RETURNING m.notification_id, due.previous_status, due.previous_claimed_at
-            """,
-            limit,
-            lease_seconds,
-            now,
-        )
-        if not claimed:
-            return []
-        previous = {
-            row["notification_id"]: (row["previous_status"], row["previous_claimed_at"])
-            for row in claimed
-        }
-        rows = await self._conn.fetch(
-            """
             SELECT m.*, c.chain_id AS contact_chain_id, c.customer_name,
                 c.phone AS contact_phone, c.sms_consent, c.branch_name, c.branch_phone,
                 b.timezone, b.state, b.window_starts_at, b.window_ends_at,
                 b.window_weekdays, p.latest_entry_sequence, p.closed_at AS order_closed_at,
                 o.source AS opt_out_source, coalesce(s.transliterate, false) AS transliterate
-            FROM messages m
+            FROM claimed m
             JOIN contacts c ON c.order_id = m.order_id
             LEFT JOIN branches b ON b.branch_id = m.branch_id
             LEFT JOIN chain_sms_settings s ON s.chain_id = m.chain_id
@@ -142,12 +134,13 @@ class PostgresMessages:
                 WHERE phone = c.phone AND (set_by_chain IS NULL OR set_by_chain = m.chain_id)
                 ORDER BY set_by_chain NULLS FIRST LIMIT 1
             ) o ON true
-            WHERE m.notification_id = ANY($1::uuid[])
             ORDER BY m.next_attempt_at
             """,
-            list(previous),
+            limit,
+            lease_seconds,
+            now,
         )
-        return [_claimed(row, *previous[row["notification_id"]]) for row in rows]
+        return [_claimed(row, row["previous_status"], row["previous_claimed_at"]) for row in rows]
 
     async def hold(
         self, claim: ClaimedMessage, until: datetime, reason: str, now: datetime
@@ -188,17 +181,28 @@ class PostgresMessages:
         return bool(moved)
 
     async def finish(
-        self, claim: ClaimedMessage, outcome: Outcome, now: datetime, *, accepted: bool
+        self,
+        claim: ClaimedMessage,
+        outcome: Outcome,
+        now: datetime,
+        *,
+        accepted: bool,
+        event: Event,
     ) -> bool:
         finished = await self._conn.fetchval(
-            """
-            UPDATE messages SET status = $2, status_reason = $3, body = coalesce($4, body),
-                phone = $5, provider = coalesce($6, provider), provider_message_id = $7,
-                encoding = $8, segments = $9, locked_until = NULL,
-                sent_at = CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END, updated_at = $10
-            WHERE notification_id = $1 AND (
-                (status = 'sending' AND locked_until = $11)
-                OR ($12 AND status IN ('sending', 'pending', 'held')))
+            f"""
+            WITH finished AS (
+                UPDATE messages SET status = $2, status_reason = $3, body = coalesce($4, body),
+                    phone = $5, provider = coalesce($6, provider), provider_message_id = $7,
+                    encoding = $8, segments = $9, locked_until = NULL,
+                    sent_at = CASE WHEN $2 = 'sent' THEN $10 ELSE sent_at END, updated_at = $10
+                WHERE notification_id = $1 AND (
+                    (status = 'sending' AND locked_until = $11)
+                    OR ($12 AND status IN ('sending', 'pending', 'held')))
+                RETURNING notification_id
+            )
+            INSERT INTO outbox ({outbox.COLUMNS})
+            SELECT $13, $14, $15, $16, $17, $18 FROM finished
             RETURNING true
             """,
             claim.key.notification_id,
@@ -213,7 +217,10 @@ class PostgresMessages:
             now,
             claim.locked_until,
             accepted,
+            *outbox.row_values(event),
         )
+        if finished:
+            await outbox.stored(self._conn)
         return bool(finished)
 
     async def renew_lease(

@@ -45,7 +45,8 @@ class PostgresStores:
 
 
 class PostgresUnitOfWork:
-    """``async with uow() as stores``: a pooled connection in one transaction."""
+    """``async with uow() as stores``: a pooled connection in one transaction;
+    ``uow.each_statement()``: one with none (each statement commits on its own)."""
 
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
@@ -53,4 +54,9 @@ class PostgresUnitOfWork:
     @contextlib.asynccontextmanager
     async def __call__(self) -> AsyncIterator[PostgresStores]:
         async with self._pool.acquire() as conn, outbox.committing(conn):
+            yield PostgresStores(conn)
+
+    @contextlib.asynccontextmanager
+    async def each_statement(self) -> AsyncIterator[PostgresStores]:
+        async with self._pool.acquire() as conn:
             yield PostgresStores(conn)
