@@ -8,7 +8,7 @@ import uuid
 from dataclasses import replace
 
 from etapa_contracts.events import OrderAction
-from intake.domain.records import Action
+from intake.domain.records import Action, StoredAction
 from intake.usecases.ports import Transactions
 from tests.contract.intake_stores import (  # noqa: F401 - fixtures
     NOW,
@@ -123,10 +123,16 @@ async def test_an_action_reads_back_as_written(transactions: Transactions) -> No
         action = _action(chain_id, order.order_id, "pause", "cliente viajou")
         event = _event_of(action)
         stored = event.model_copy(update={"order_seq": 2})  # the opening is 1
-        assert await stores.orders.insert_action(action, event) == (action, stored)
+        assert await stores.orders.insert_action(action, event, visible=None) == StoredAction(
+            action,
+            stored,
+            "America/Sao_Paulo",  # the branch's zone
+        )
         second = replace(action, action_id=uuid.uuid4(), kind="resume", reason=None)
-        written, stored = await stores.orders.insert_action(second, _event_of(second))
-        assert (written, stored.order_seq, stored.message_id) == (second, 3, second.action_id)
+        written = await stores.orders.insert_action(second, _event_of(second), visible=None)
+        assert written is not None
+        assert (written.action, written.event.order_seq) == (second, 3)
+        assert written.event.message_id == second.action_id
         assert await stores.sequence.next_event_seq(order.order_id) == 4  # one numbering
     async with transactions.begin() as stores:
         assert await stores.orders.get_action(action.action_id) == action
@@ -144,14 +150,48 @@ async def test_an_action_outside_a_transaction_is_written_whole(
     action = _action(chain_id, order.order_id, "advance", None)
     try:
         async with transactions.each_statement() as stores:
-            _, stored = await stores.orders.insert_action(action, _event_of(action))
+            written = await stores.orders.insert_action(action, _event_of(action), visible=None)
             raise RuntimeError("after the write")
     except RuntimeError:
         pass
-    assert stored.order_seq == 2
+    assert written is not None
+    assert written.event.order_seq == 2
     async with transactions.each_statement() as stores:
         assert await stores.orders.get_action(action.action_id) == action
         assert await stores.sequence.next_event_seq(order.order_id) == 3  # 2 was taken
+
+
+async def test_an_action_on_an_order_out_of_reach_writes_nothing(
+    transactions: Transactions,
+) -> None:
+    """``insert_action`` finds the order itself: one of another chain, of a branch not in
+    ``visible``, or none at all, and nothing is written (no action, no number, no event)."""
+    async with transactions.begin() as stores:
+        chain_id = await new_chain(stores)
+        other_chain = await new_chain(stores)
+        branch = await new_branch(stores, chain_id)
+        order = await new_order(stores, chain_id, branch)
+    theirs = _action(other_chain, order.order_id, "advance", None)
+    elsewhere = _action(chain_id, order.order_id, "advance", None)
+    missing = _action(chain_id, uuid.uuid4(), "advance", None)
+    async with transactions.each_statement() as stores:
+        assert await stores.orders.insert_action(theirs, _event_of(theirs), visible=None) is None
+        assert (
+            await stores.orders.insert_action(
+                elsewhere, _event_of(elsewhere), visible=frozenset({uuid.uuid4()})
+            )
+            is None
+        )
+        assert await stores.orders.insert_action(missing, _event_of(missing), visible=None) is None
+        for refused in (theirs, elsewhere, missing):
+            assert await stores.orders.get_action(refused.action_id) is None
+        assert await stores.sequence.next_event_seq(order.order_id) == 2  # none was taken
+        mine = _action(chain_id, order.order_id, "advance", None)
+        seen = await stores.orders.insert_action(
+            mine, _event_of(mine), visible=frozenset({branch.branch_id})
+        )
+    assert seen is not None
+    assert seen.event.order_seq == 3
 
 
 async def test_a_failed_transaction_leaves_nothing(transactions: Transactions) -> None:

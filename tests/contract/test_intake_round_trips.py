@@ -84,7 +84,7 @@ async def _recorded(
             counted,
             chain_id,
             NewAction(order_id=order.order_id, kind="advance", actor="Ana"),
-            may_see_branch=lambda _branch: True,
+            visible=None,
             now=NOW,
             new_id=uuid.uuid4,
             idempotency_key=idempotency_key,
@@ -102,12 +102,12 @@ async def _recorded(
     return counted, events[0].payload["order_seq"] if events else None
 
 
-async def test_an_action_is_two_statements_and_no_transaction(intake_pool: asyncpg.Pool) -> None:
-    """The order with its branch's zone; the action, its number and its event in one
-    statement. (Five statements in a transaction until 3 December, then three; now two, and
-    no BEGIN or COMMIT.)"""
+async def test_an_action_is_one_statement_and_no_transaction(intake_pool: asyncpg.Pool) -> None:
+    """The order found (with its branch's zone), the action written, its number taken and its
+    event stored: one statement. (Five statements in a transaction until 3 December, then
+    three, then two with no BEGIN or COMMIT; one since the evening of 3 December.)"""
     counted, order_seq = await _recorded(intake_pool, idempotency_key=None)
-    assert (counted.transactions, len(counted.statements)) == (0, 2), counted.statements
+    assert (counted.transactions, len(counted.statements)) == (0, 1), counted.statements
     assert order_seq == 2  # the opening was 1
 
 

@@ -34,6 +34,7 @@ from intake.domain.records import (
     NumberedBranch,
     Order,
     SignInCandidate,
+    StoredAction,
     StoredLabMessage,
     User,
     Via,
@@ -124,14 +125,17 @@ class FakeOrders(_Store):
             for o in self._s.orders.values()
         )
 
-    async def insert_action(self, action: Action, event: OrderAction) -> tuple[Action, OrderAction]:
-        if action.order_id not in self._s.orders:
-            raise LookupError(f"order {action.order_id} not found")  # the foreign key
+    async def insert_action(
+        self, action: Action, event: OrderAction, *, visible: frozenset[UUID] | None
+    ) -> StoredAction | None:
+        found = await self.get_with_branch_zone(action.chain_id, action.order_id)
+        if found is None or not (visible is None or found[0].branch_id in visible):
+            return None
         self._s.actions[action.action_id] = action
         self._s.event_seq[action.order_id] += 1
         stored = event.model_copy(update={"order_seq": self._s.event_seq[action.order_id]})
         self._s.outbox.append(stored)
-        return action, stored
+        return StoredAction(action, stored, found[1])
 
     async def get_action(self, action_id: UUID) -> Action | None:
         return self._s.actions.get(action_id)

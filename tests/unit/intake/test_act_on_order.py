@@ -25,9 +25,7 @@ async def record_action(
     intake: FakeIntake, chain_id: uuid.UUID, new: NewAction, **kwargs: Any
 ) -> RecordedAction:
     """As a person who sees every branch of the chain."""
-    return await record_action_seen_by(
-        intake, chain_id, new, may_see_branch=lambda _branch: True, **kwargs
-    )
+    return await record_action_seen_by(intake, chain_id, new, visible=None, **kwargs)
 
 
 async def _order(intake: FakeIntake) -> tuple[uuid.UUID, uuid.UUID]:
@@ -141,16 +139,17 @@ async def test_an_order_of_another_branch_or_chain_is_not_found_and_nothing_is_w
     chain_id, order_id = await _order(intake)
     before = list(intake.published)
     advance = NewAction(order_id=order_id, kind="advance", actor="Alice")
-    with pytest.raises(OrderNotFound):
-        await record_action_seen_by(
-            intake,
-            chain_id,
-            advance,
-            may_see_branch=lambda _branch: False,
-            now=NOW,
-            new_id=uuid.uuid4,
-            idempotency_key="k",
-        )
+    for key in ("k", None):  # with a key (a transaction) and without (one statement)
+        with pytest.raises(OrderNotFound):
+            await record_action_seen_by(
+                intake,
+                chain_id,
+                advance,
+                visible=frozenset({uuid.uuid4()}),  # another branch's person
+                now=NOW,
+                new_id=uuid.uuid4,
+                idempotency_key=key,
+            )
     with pytest.raises(OrderNotFound):
         await record_action(
             intake, uuid.uuid4(), advance, now=NOW, new_id=uuid.uuid4, idempotency_key=None

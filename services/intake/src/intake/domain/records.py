@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from typing import Literal
 from uuid import UUID
 
-from etapa_contracts.events import BranchSnapshot
+from etapa_contracts.events import BranchSnapshot, OrderAction
 
 JsonObject = dict[str, object]
 """A JSON object as read from a request (an order's items)."""
@@ -101,6 +101,17 @@ class Action:
     note: str | None
     reopen_kind: str | None
     requested_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAction:
+    """An action as the order store wrote it, with its event and its order's branch zone."""
+
+    action: Action
+    event: OrderAction
+    """The event as stored in the outbox (with its ``order_seq``)."""
+    branch_zone: str | None
+    """The IANA zone of the order's branch."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ a retry returns the first action, the same key with another request is a conflic
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
@@ -40,31 +39,40 @@ async def record_action(
     chain_id: UUID,
     new: NewAction,
     *,
-    may_see_branch: Callable[[UUID], bool],
+    visible: frozenset[UUID] | None,
     now: datetime,
     new_id: NewId,
     idempotency_key: str | None,
 ) -> RecordedAction:
-    """Record ``new`` on an order of ``chain_id`` and publish it.
+    """Record ``new`` on an order of ``chain_id`` in a branch of ``visible`` (None: any) and
+    publish it.
 
-    The order with its branch's zone is read, and the assignee; then one statement writes the
-    action, takes the order's next event number and stores the event with it. Without an
-    ``Idempotency-Key`` that is all: two statements, no BEGIN or COMMIT (the write is one
-    statement, all of it or none). With a key, the claim comes first, and the three statements
-    are one transaction, so a retry that finds the key takes no number.
+    Without an ``Idempotency-Key`` or an assignee, that is one statement and no transaction:
+    it finds the order, writes the action, takes the order's next event number and stores the
+    event with it. With an assignee, the order is read first (the assignee must work in its
+    branch). With a key, the claim comes first, and the statements are one transaction, so a
+    retry that finds the key takes no number.
 
     Raises ``OrderNotFound``, ``AssigneeRefused`` or ``IdempotencyConflict`` (nothing written).
     """
     action_id = new_id()
+    action, event = _action_and_event(chain_id, new, action_id, now)
+    if idempotency_key is None and new.assignee_id is None:
+        async with transactions.each_statement() as stores:
+            stored = await stores.orders.insert_action(action, event, visible=visible)
+        if stored is None:
+            raise OrderNotFound(f"order {new.order_id} not found")
+        return RecordedAction(stored.action, created=True, branch_zone=stored.branch_zone)
     scope = transactions.each_statement() if idempotency_key is None else transactions.begin()
     async with scope as stores:
         found = await stores.orders.get_with_branch_zone(chain_id, new.order_id)
-        if found is None or not may_see_branch(found[0].branch_id):
+        if found is None or not (visible is None or found[0].branch_id in visible):
             raise OrderNotFound(f"order {new.order_id} not found")
         order, zone = found
         if new.assignee_id is not None:
             name = await _assignee_name(stores, chain_id, new.assignee_id, order.branch_id)
             new = replace(new, assignee=name)
+            action, event = _action_and_event(chain_id, new, action_id, now)
         if idempotency_key is not None:
             earlier = await stores.keys.claim(
                 "action", chain_id, idempotency_key, new.fingerprint(), action_id
@@ -73,41 +81,50 @@ async def record_action(
                 first = await stores.orders.get_action(earlier)
                 assert first is not None  # the key row and the action commit together
                 return RecordedAction(first, created=False, branch_zone=zone)
-        action, _event = await stores.orders.insert_action(
-            Action(
-                action_id=action_id,
-                chain_id=chain_id,
-                order_id=new.order_id,
-                kind=new.kind,
-                actor=new.actor,
-                reason=new.reason,
-                target_stage=new.target_stage,
-                assignee=new.assignee,
-                note=new.note,
-                reopen_kind=new.reopen_kind,
-                requested_at=now,
-            ),
-            OrderAction(
-                message_id=action_id,
-                occurred_at=now,
-                correlation_id=current_correlation_id(),
-                chain_id=chain_id,
-                order_id=new.order_id,
-                action=new.kind,
-                actor=new.actor,
-                actor_id=new.actor_id,
-                requested_at=now,
-                reason=new.reason,
-                target_stage=new.target_stage,
-                assignee=new.assignee,
-                assignee_id=new.assignee_id,
-                note=new.note,
-                reopen_kind=new.reopen_kind,
-                order_seq=None,  # the statement sets it: the order's next event number
-                expected_version=new.expected_version,
-            ),
-        )
-        return RecordedAction(action, created=True, branch_zone=zone)
+        stored = await stores.orders.insert_action(action, event, visible=visible)
+        if stored is None:  # the order was read in this transaction, or just before
+            raise OrderNotFound(f"order {new.order_id} not found")
+        return RecordedAction(stored.action, created=True, branch_zone=zone)
+
+
+def _action_and_event(
+    chain_id: UUID, new: NewAction, action_id: UUID, now: datetime
+) -> tuple[Action, OrderAction]:
+    """The action's row and its event (``order_seq`` is set by the statement that stores it:
+    the order's next event number)."""
+    action = Action(
+        action_id=action_id,
+        chain_id=chain_id,
+        order_id=new.order_id,
+        kind=new.kind,
+        actor=new.actor,
+        reason=new.reason,
+        target_stage=new.target_stage,
+        assignee=new.assignee,
+        note=new.note,
+        reopen_kind=new.reopen_kind,
+        requested_at=now,
+    )
+    event = OrderAction(
+        message_id=action_id,
+        occurred_at=now,
+        correlation_id=current_correlation_id(),
+        chain_id=chain_id,
+        order_id=new.order_id,
+        action=new.kind,
+        actor=new.actor,
+        actor_id=new.actor_id,
+        requested_at=now,
+        reason=new.reason,
+        target_stage=new.target_stage,
+        assignee=new.assignee,
+        assignee_id=new.assignee_id,
+        note=new.note,
+        reopen_kind=new.reopen_kind,
+        order_seq=None,
+        expected_version=new.expected_version,
+    )
+    return action, event
 
 
 async def _assignee_name(stores: Stores, chain_id: UUID, assignee_id: UUID, branch_id: UUID) -> str:

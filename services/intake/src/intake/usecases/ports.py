@@ -5,7 +5,8 @@ and the transaction that holds them together.
 it reads and writes inside that transaction, and the outbox writes the events to publish in
 it too, so a state change and its event commit (or roll back) together.
 ``Transactions.each_statement()`` yields stores without a transaction, for a use case whose
-only write is one statement that stores its event too (``OrderStore.insert_action``).
+only write is one statement that stores its event too (``OrderStore.insert_action``, which
+also finds the order: an action without a key or an assignee is that one statement).
 PostgreSQL implements these in ``intake.adapters.postgres``; the in-memory fakes in
 ``tests/fakes/intake.py`` pass the same contract suites (``tests/contract/test_intake_*.py``).
 """
@@ -33,6 +34,7 @@ from intake.domain.records import (
     NumberedBranch,
     Order,
     SignInCandidate,
+    StoredAction,
     StoredLabMessage,
     User,
     Via,
@@ -70,11 +72,14 @@ class OrderStore(Protocol):
     async def code_numbered_orders(self, chain_id: UUID, code: str) -> bool:
         """Whether an order of the chain has a number ``<code>-…``."""
 
-    async def insert_action(self, action: Action, event: OrderAction) -> tuple[Action, OrderAction]:
-        """Record the action, take its order's next event number (``next_event_seq``'s) and
-        store ``event`` in the outbox with that number as its ``order_seq``, in one statement
-        (all of it or none, in a transaction or not). Returns the action and the event as
-        stored."""
+    async def insert_action(
+        self, action: Action, event: OrderAction, *, visible: frozenset[UUID] | None
+    ) -> StoredAction | None:
+        """If the action's order is one of its chain's, in a branch of ``visible`` (None: any
+        branch): record the action, take the order's next event number (``next_event_seq``'s)
+        and store ``event`` in the outbox with that number as its ``order_seq``, in one
+        statement (all of it or none, in a transaction or not). None, with nothing written,
+        when there is no such order there."""
 
     async def get_action(self, action_id: UUID) -> Action | None: ...
 

@@ -7,7 +7,7 @@ from uuid import UUID
 import asyncpg
 
 from etapa_contracts.events import OrderAction
-from intake.domain.records import Action, Order
+from intake.domain.records import Action, Order, StoredAction
 from shared import outbox
 from shared.database import Connection
 
@@ -133,27 +133,35 @@ class PostgresOrders:
             )
         )
 
-    async def insert_action(self, action: Action, event: OrderAction) -> tuple[Action, OrderAction]:
-        """One statement: the order's next event number taken, the action inserted and its
-        event stored in the outbox with that number as ``order_seq``. The order's row stays
-        locked until the transaction ends, so numbers follow commit order; outside a
-        transaction the statement commits on its own, all of it or none."""
+    async def insert_action(
+        self, action: Action, event: OrderAction, *, visible: frozenset[UUID] | None
+    ) -> StoredAction | None:
+        """One statement: the order found (in the action's chain, in a branch of ``visible``),
+        its next event number taken, the action inserted and its event stored in the outbox
+        with that number as ``order_seq``; nothing when the order is not found there. The
+        order's row stays locked until the transaction ends, so numbers follow commit order;
+        outside a transaction the statement commits on its own, all of it or none."""
         row = await self._conn.fetchrow(
             f"""
             WITH numbered AS (
-                UPDATE orders SET event_seq = event_seq + 1 WHERE order_id = $3
-                RETURNING event_seq
+                UPDATE orders SET event_seq = event_seq + 1
+                WHERE order_id = $3 AND chain_id = $2
+                    AND ($18::uuid[] IS NULL OR branch_id = ANY($18::uuid[]))
+                RETURNING event_seq, branch_id
             ), event AS (
                 INSERT INTO outbox ({outbox.COLUMNS})
                 SELECT $12, $13, $14, jsonb_set($15::jsonb, '{{order_seq}}', to_jsonb(event_seq)),
                     $16, $17
                 FROM numbered
                 RETURNING payload
+            ), action AS (
+                INSERT INTO order_actions (action_id, chain_id, order_id, kind, actor, reason,
+                    target_stage, assignee, note, reopen_kind, requested_at)
+                SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM numbered
+                RETURNING {_ACTION_COLUMNS}
             )
-            INSERT INTO order_actions (action_id, chain_id, order_id, kind, actor, reason,
-                target_stage, assignee, note, reopen_kind, requested_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-            RETURNING {_ACTION_COLUMNS}, (SELECT payload FROM event) AS event
+            SELECT action.*, (SELECT payload FROM event) AS event, b.timezone AS branch_zone
+            FROM action, numbered LEFT JOIN branches b ON b.branch_id = numbered.branch_id
             """,
             action.action_id,
             action.chain_id,
@@ -167,12 +175,15 @@ class PostgresOrders:
             action.reopen_kind,
             action.requested_at,
             *outbox.row_values(event),
+            None if visible is None else list(visible),
         )
-        assert row is not None  # INSERT … RETURNING always returns the row
+        if row is None:
+            return None
         columns = dict(row)
         stored = OrderAction.model_validate(columns.pop("event"))
+        zone = columns.pop("branch_zone")
         await outbox.stored(self._conn)
-        return Action(**columns), stored
+        return StoredAction(Action(**columns), stored, zone)
 
     async def get_action(self, action_id: UUID) -> Action | None:
         row = await self._conn.fetchrow(

@@ -101,7 +101,7 @@ class ActionController(Controller):
                 transactions,
                 principal.chain_id,
                 new,
-                may_see_branch=principal.may_see_branch,
+                visible=principal.visible_branches(),
                 now=clock(),
                 new_id=new_id,
                 idempotency_key=idempotency_key,
