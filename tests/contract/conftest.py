@@ -13,3 +13,4 @@ async def drop_contract_databases() -> AsyncIterator[None]:
     for stores in (intake_stores, notifier_stores, workflow_stores):
         await stores.DATABASE.drop()
     await workflow_stores.COMMITTED.drop()
+    await notifier_stores.COMMITTED.drop()

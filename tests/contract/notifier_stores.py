@@ -30,6 +30,9 @@ T0 = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 
 DATABASE = ContractDatabase("notifier", MIGRATIONS)
+COMMITTED = ContractDatabase("notifiercommitted", MIGRATIONS)
+"""For the tests whose transactions commit (the round trips): apart, so the rolled-back suites
+never claim their messages."""
 
 
 class SavepointUnitOfWork:
