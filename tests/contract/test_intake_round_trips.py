@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import cast
 
 import asyncpg
 
@@ -24,7 +21,6 @@ from intake.domain.actions import NewAction
 from intake.usecases.act_on_order import record_action
 from intake.usecases.ports import Stores
 from shared import outbox
-from shared.database import Connection
 from shared.outbox import OutboxMessage
 from tests.contract.intake_stores import (  # noqa: F401 - fixtures
     NOW,
@@ -33,40 +29,21 @@ from tests.contract.intake_stores import (  # noqa: F401 - fixtures
     new_chain,
     new_order,
 )
-from tests.counting_connection import CountingConnection
+from tests.counting_connection import CountingScopes
 
 
-class CountingTransactions:
+def counting_transactions(pool: asyncpg.Pool) -> CountingScopes[Stores]:
     """``PostgresTransactions``, with every statement of its connections counted."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-        self.transactions = 0
-        self.statements: list[str] = []
-
-    @asynccontextmanager
-    async def begin(self) -> AsyncIterator[Stores]:
-        async with self._pool.acquire() as conn, outbox.committing(conn):
-            self.transactions += 1
-            counting = CountingConnection(conn)
-            yield PostgresStores(cast(Connection, counting))
-            self.statements += counting.statements
-
-    @asynccontextmanager
-    async def each_statement(self) -> AsyncIterator[Stores]:
-        async with self._pool.acquire() as conn:
-            counting = CountingConnection(conn)
-            yield PostgresStores(cast(Connection, counting))
-            self.statements += counting.statements
+    return CountingScopes[Stores](pool, PostgresStores)
 
 
 async def _recorded(
     intake_pool: asyncpg.Pool, idempotency_key: str | None
-) -> tuple[CountingTransactions, int | None]:
+) -> tuple[CountingScopes[Stores], int | None]:
     """An action recorded as the HTTP handler records it, with this process's relay running
     (woken in memory, no NOTIFY): the transactions and statements it took, and the
     ``order_seq`` of the event the relay published."""
-    setup = CountingTransactions(intake_pool)
+    setup = counting_transactions(intake_pool)
     async with setup.begin() as stores:
         chain_id = await new_chain(stores)
         order = await new_order(stores, chain_id, await new_branch(stores, chain_id))
@@ -78,7 +55,7 @@ async def _recorded(
     relay = outbox.OutboxRelay(intake_pool, publish, database_url=None, poll_interval=30)
     running = asyncio.create_task(relay.run())
     await asyncio.sleep(0.2)  # its first round has run
-    counted = CountingTransactions(intake_pool)
+    counted = counting_transactions(intake_pool)
     try:
         recorded = await record_action(
             counted,

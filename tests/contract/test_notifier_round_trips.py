@@ -8,44 +8,20 @@ round trip to a sent SMS fails here and has to say so.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import cast
-
-import asyncpg
 
 from notifier.adapters.postgres.stores import PostgresStores
 from notifier.usecases.ports import Stores
-from shared import outbox
-from shared.database import Connection
 from tests.contract.notifier_stores import COMMITTED
-from tests.counting_connection import CountingConnection
+from tests.counting_connection import CountingScopes
 from tests.fakes.notifier_kit import Notifier
 from tests.fakes.notifier_stores import FakeUnitOfWork
 
 
-class CountingUnitOfWork:
+class CountingUnitOfWork(CountingScopes[Stores]):
     """``PostgresUnitOfWork``, with every statement of its connections counted."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self._pool = pool
-        self.transactions = 0
-        self.statements: list[str] = []
-
-    @asynccontextmanager
-    async def __call__(self) -> AsyncIterator[Stores]:
-        async with self._pool.acquire() as conn, outbox.committing(conn):
-            self.transactions += 1
-            counting = CountingConnection(conn)
-            yield PostgresStores(cast(Connection, counting))
-            self.statements += counting.statements
-
-    @asynccontextmanager
-    async def each_statement(self) -> AsyncIterator[Stores]:
-        async with self._pool.acquire() as conn:
-            counting = CountingConnection(conn)
-            yield PostgresStores(cast(Connection, counting))
-            self.statements += counting.statements
+    __call__ = CountingScopes.begin
 
 
 async def test_a_sent_sms_is_two_statements_and_no_transaction() -> None:
@@ -54,7 +30,7 @@ async def test_a_sent_sms_is_two_statements_and_no_transaction() -> None:
     statement each, no BEGIN or COMMIT. (Two transactions of two and one statements, eight
     round trips, until the evening of 3 December.)"""
     pool = await COMMITTED.pool()
-    uow = CountingUnitOfWork(pool)
+    uow = CountingUnitOfWork(pool, PostgresStores)
     kit = Notifier(uow=cast(FakeUnitOfWork, uow))  # the kit's steps, on PostgreSQL
     order = await kit.open_order()
     await kit.enter_stage(order)
