@@ -165,7 +165,7 @@ async def test_an_action_on_an_order_out_of_reach_writes_nothing(
     transactions: Transactions,
 ) -> None:
     """``insert_action`` finds the order itself: one of another chain, of a branch not in
-    ``visible``, or none at all, and nothing is written (no action, no number, no event)."""
+    ``visible``, or none at all, and nothing is written (no action, no number taken)."""
     async with transactions.begin() as stores:
         chain_id = await new_chain(stores)
         other_chain = await new_chain(stores)
