@@ -56,8 +56,8 @@ async def record_action(
     Raises ``OrderNotFound``, ``AssigneeRefused`` or ``IdempotencyConflict`` (nothing written).
     """
     action_id = new_id()
-    action, event = _action_and_event(chain_id, new, action_id, now)
     if idempotency_key is None and new.assignee_id is None:
+        action, event = _action_and_event(chain_id, new, action_id, now)
         async with transactions.each_statement() as stores:
             stored = await stores.orders.insert_action(action, event, visible=visible)
         if stored is None:
@@ -72,7 +72,6 @@ async def record_action(
         if new.assignee_id is not None:
             name = await _assignee_name(stores, chain_id, new.assignee_id, order.branch_id)
             new = replace(new, assignee=name)
-            action, event = _action_and_event(chain_id, new, action_id, now)
         if idempotency_key is not None:
             earlier = await stores.keys.claim(
                 "action", chain_id, idempotency_key, new.fingerprint(), action_id
@@ -81,6 +80,7 @@ async def record_action(
                 first = await stores.orders.get_action(earlier)
                 assert first is not None  # the key row and the action commit together
                 return RecordedAction(first, created=False, branch_zone=zone)
+        action, event = _action_and_event(chain_id, new, action_id, now)
         stored = await stores.orders.insert_action(action, event, visible=visible)
         if stored is None:  # the order was read in this transaction, or just before
             raise OrderNotFound(f"order {new.order_id} not found")
