@@ -290,7 +290,11 @@ class Etapa:
             self.sms_due,
             self.backlog,
             self.replicas.pids(),
-            metrics={**self.replicas.urls("workflow"), **self.replicas.urls("notifier")},
+            metrics={
+                "intake": self.intake,
+                **self.replicas.urls("workflow"),
+                **self.replicas.urls("notifier"),
+            },
         )
 
     def scale(self, workflows: int, notifiers: int) -> None:

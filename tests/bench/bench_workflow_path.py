@@ -10,8 +10,9 @@ then ``--advances`` rounds of one ``order.action.v1`` advance per order, each ha
 consumer handles it (a pooled connection, a transaction, the inbox claim, the handler;
 ``shared.messaging.Subscriptions`` minus the broker), with warm caches as in a running
 service; with ``--batch N``, N advances per transaction as ``shared.consumer_batches`` applies
-them (one inbox statement, the handlers sorted by order id). **Raw**, in the same run and
-database server: the raw pipeline's *advance* hop
+them (one inbox statement, the batch's ``prepare`` that locks and reads its orders, the
+handlers sorted by order id, the deferred writes sent before the commit). **Raw**, in the
+same run and database server: the raw pipeline's *advance* hop
 (``tests.bench.raw_pipeline``) in the same loop, one transaction with the inbox insert, the
 order's stage update and the outbox row.
 
@@ -38,7 +39,9 @@ import asyncpg
 import structlog
 
 from shared import inbox
+from shared.consumer_batches import reading_ahead
 from shared.database import Connection
+from shared.outbox import committing
 from tests.bench.raw_pipeline import SCHEMA
 from tests.contract.workflow_stores import COMMITTED as DATABASE
 from tests.counting_connection import CountingConnection
@@ -117,16 +120,21 @@ async def etapa(orders: int, advances: int, batch: int = 1) -> Result:
     cpu, wall = time.process_time(), time.perf_counter()
     for start in range(0, len(events), batch):
         chunk = events[start : start + batch]
-        async with pool.acquire() as raw, raw.transaction():
+        async with pool.acquire() as raw:
             counting = CountingConnection(raw)
             counted = cast(Connection, counting)
-            if batch == 1:
-                assert await inbox.claim(counted, "action", chunk[0].message_id, chain)
-            else:
-                claims = [(event.message_id, chain) for event in chunk]
-                assert len(await inbox.claim_all(counted, "action", claims)) == len(chunk)
-            for event in sorted(chunk, key=lambda e: str(e.order_id)):  # the locks' order
-                await handlers.on_order_action(counted, event)
+            async with committing(counted):
+                if batch == 1:
+                    assert await inbox.claim(counted, "action", chunk[0].message_id, chain)
+                    await handlers.on_order_action(counted, chunk[0])
+                else:  # as ``shared.consumer_batches`` applies a batch
+                    claims = [(event.message_id, chain) for event in chunk]
+                    assert len(await inbox.claim_all(counted, "action", claims)) == len(chunk)
+                    ordered = sorted(chunk, key=lambda e: str(e.order_id))  # the locks' order
+                    with reading_ahead():
+                        await handlers.prepare_orders(counted, ordered)
+                        for event in ordered:
+                            await handlers.on_order_action(counted, event)
             statements += len(counting.statements)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     postgres = sum(_cpu_seconds(pid) for pid in backends) - postgres

@@ -3,8 +3,10 @@
 Read from the services' own ``/metrics`` at a step's start and end (``prometheus_client``'s
 parser): ``etapa_message_handling_seconds`` (a message received → its transaction committed,
 the wait for the batch before included) and ``etapa_consumer_batch_messages`` (messages per
-batch). A quantile is the upper bound of the bucket where it falls, as Prometheus would
-estimate it no finer; only consumers that handled a message during the step are shown.
+batch); and each process's outbox relay: events published (``etapa_outbox_published_total``)
+per round of its loop (``etapa_loop_rounds_total{loop="outbox-relay"}``). A quantile is the
+upper bound of the bucket where it falls, as Prometheus would estimate it no finer; only
+consumers that handled a message during the step are shown.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 HANDLING = "etapa_message_handling_seconds"
 BATCH = "etapa_consumer_batch_messages"
+PUBLISHED = "etapa_outbox_published"
+ROUNDS = "etapa_loop_rounds"
+RELAY = "outbox-relay"
 
 
 @dataclass
@@ -48,8 +53,15 @@ Key = tuple[str, str, str]
 
 
 def parse(process: str, text: str) -> dict[Key, Histogram]:
+    """The two histograms by consumer; the relay's two counters as a histogram's ``count``."""
     found: dict[Key, Histogram] = {}
     for family in text_string_to_metric_families(text):
+        if family.name in (PUBLISHED, ROUNDS):
+            for sample in family.samples:
+                if sample.name.endswith("_total") and sample.labels.get("loop", RELAY) == RELAY:
+                    counter = found.setdefault((process, family.name, RELAY), Histogram())
+                    counter.count += sample.value
+            continue
         if family.name not in (HANDLING, BATCH):
             continue
         for sample in family.samples:
@@ -78,8 +90,21 @@ async def read(urls: Mapping[str, str]) -> dict[Key, Histogram]:
 
 
 def describe(before: Mapping[Key, Histogram], after: Mapping[Key, Histogram]) -> list[str]:
-    """One line per consumer that handled messages between the two readings."""
+    """One line per consumer that handled messages between the two readings, and one per
+    process whose relay published."""
     lines = []
+    for (process, metric, _), published in sorted(after.items()):
+        if metric != PUBLISHED:
+            continue
+        sent = published.minus(before.get((process, metric, RELAY))).count
+        rounds = after.get((process, ROUNDS, RELAY), Histogram()).minus(
+            before.get((process, ROUNDS, RELAY))
+        )
+        if sent >= 1 and rounds.count >= 1:
+            lines.append(
+                f"{process} outbox relay: {sent:.0f} published in {rounds.count:.0f} rounds,"
+                f" {sent / rounds.count:.1f} per round"
+            )
     for (process, metric, consumer), histogram in sorted(after.items()):
         if metric != HANDLING:
             continue
