@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workflow.domain.calendar import WEEKDAY_NAMES, BranchCalendar, DayCounting
-from workflow.domain.deadlines import compute_deadline, project_completion
+from workflow.domain.deadlines import compute_deadline, project_completion, project_due_times
 
 # Brazil's zones, one that had daylight saving until 2019 (São Paulo) and one that still has it.
 BRANCH_ZONES = [
@@ -248,3 +248,43 @@ def test_a_projection_is_its_stages_computed_one_after_another(
         assert deadline == compute_deadline(stage_start, planned, counting, calendar)
         stage_start = deadline.due_at
     assert projection.due_at == stage_start
+
+
+def _due_times_with_zones(times: tuple[datetime, ...]) -> list[tuple[datetime, str]]:
+    """Each time with its zone: equal instants in other zones would compare equal."""
+    return [(moment, str(moment.tzinfo)) for moment in times]
+
+
+@settings(max_examples=200)
+@given(calendars(), starts, st.lists(st.tuples(days, countings), max_size=12))
+def test_the_due_times_alone_are_the_projections_due_times(
+    calendar: BranchCalendar, start: datetime, stages: list[tuple[int, DayCounting]]
+) -> None:
+    """``project_due_times`` (what re-planning uses at every move) skips the explanations and
+    nothing else."""
+    projection = project_completion(start, stages, calendar)
+
+    assert _due_times_with_zones(project_due_times(start, stages, calendar)) == (
+        _due_times_with_zones(tuple(d.due_at for d in projection.stage_deadlines))
+    )
+
+
+def test_the_due_times_alone_agree_across_a_daylight_saving_gap() -> None:
+    """A branch closing at 00:30 in São Paulo in 2018, when the clocks jumped from 00:00 to
+    01:00 on 04/11: that day's closing time names no instant; the next stage starts from that
+    wall time in both projections (13 stages fall due that day here)."""
+    calendar = BranchCalendar(
+        timezone="America/Sao_Paulo",
+        closed_days={},
+        working_weekdays=frozenset(range(7)),
+        opens_at=time(0, 10),
+        closes_at=time(0, 30),
+    )
+    stages = [(1, DayCounting.CALENDAR), (0, DayCounting.BUSINESS), (2, DayCounting.BUSINESS)]
+    for hour in range(0, 24 * 6, 5):
+        start = datetime(2018, 11, 1, tzinfo=UTC) + timedelta(hours=hour)
+        projection = project_completion(start, stages, calendar)
+
+        assert _due_times_with_zones(project_due_times(start, stages, calendar)) == (
+            _due_times_with_zones(tuple(d.due_at for d in projection.stage_deadlines))
+        )

@@ -162,10 +162,21 @@ class DayIndex:
 
     def next_business(self, ordinal: int) -> int:
         """The first business day on or after ``ordinal``; ValueError if none within 3 years."""
-        return self.business_days_from(ordinal, 1)[0].toordinal()
+        return self.nth_business(ordinal, 1)
+
+    def nth_business(self, ordinal: int, count: int) -> int:
+        """The ``count``-th (≥ 1) business day on or after ``ordinal``, as an ordinal."""
+        span, first = self._business_run(ordinal, count)
+        return span.business_ordinals[first + count - 1]
 
     def business_days_from(self, ordinal: int, count: int) -> tuple[date, ...]:
         """The first ``count`` (≥ 1) business days on or after ``ordinal``."""
+        span, first = self._business_run(ordinal, count)
+        return span.business_dates[first : first + count]
+
+    def _business_run(self, ordinal: int, count: int) -> tuple[_Span, int]:
+        """A span holding ``count`` business days from ``ordinal`` on, and the first one's
+        place among its business days; ValueError if none within 3 years of ``ordinal``."""
         span = self._cover(ordinal)
         first = span.business_before[ordinal - span.lo]
         if (
@@ -175,7 +186,7 @@ class DayIndex:
             raise ValueError(f"no business day within {LOOKAHEAD_DAYS} days of {_day(ordinal)}")
         while first + count > len(span.business_ordinals):
             span = self._grow_forward(span)
-        return span.business_dates[first : first + count]
+        return span, first
 
     def skipped_between(self, start: int, end: int) -> tuple[NonBusinessDay, ...]:
         """The non-business days in ``[start, end)``, with their reasons."""

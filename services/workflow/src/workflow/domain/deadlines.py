@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from workflow.domain.calendar import WEEKDAY_NAMES, BranchCalendar, DayCounting, NonBusinessDay
 
@@ -99,50 +99,39 @@ def compute_deadline(
     start: datetime, planned_days: int, counting: DayCounting, calendar: BranchCalendar
 ) -> Deadline:
     """The deadline of a stage entered at ``start`` (aware) lasting ``planned_days`` (≥ 0)."""
-    if start.tzinfo is None or start.utcoffset() is None:
-        raise ValueError(f"start must be timezone-aware: {start!r}")
+    local = _local(start, calendar)
     if planned_days < 0:
         raise ValueError(f"planned days cannot be negative: {planned_days}")
     index = calendar.day_index
-    local = start.astimezone(index.zone)
     entry = local.toordinal()
+    due, first = _due_day(entry, local.time(), planned_days, counting, calendar)
     counted: tuple[date, ...] = ()
     moved_from: date | None = None
     if planned_days == 0:
-        in_time = local.time() <= index.closing[local.weekday()]
-        due = index.next_business(entry if in_time else entry + 1)
         skipped = index.skipped_between(entry, due)
         if due != entry:
             moved_from = local.date()
+    elif counting == DayCounting.BUSINESS:
+        counted = index.business_days_from(first, planned_days)
+        skipped = index.skipped_between(entry, due)
     else:
-        counts_entry_day = local.time() < calendar.opens_at and index.is_business(entry)
-        first = entry if counts_entry_day else entry + 1
-        if counting == DayCounting.BUSINESS:
-            counted = index.business_days_from(first, planned_days)
-            due = counted[-1].toordinal()
-            skipped = index.skipped_between(entry, due)
-        else:
-            nominal = first + planned_days - 1
-            due = index.next_business(nominal)
-            counted = index.days_between(first, nominal + 1)
-            skipped = index.skipped_between(nominal, due)
-            if due != nominal:
-                moved_from = counted[-1]
+        nominal = first + planned_days - 1
+        counted = index.days_between(first, nominal + 1)
+        skipped = index.skipped_between(nominal, due)
+        if due != nominal:
+            moved_from = counted[-1]
     due_on = date.fromordinal(due)
     explanation = DeadlineExplanation(
         local, planned_days, counting, due_on, counted, skipped, moved_from
     )
-    closes = index.closing[(due - 1) % 7]  # ordinal 1 (0001-01-01) was a Monday
-    return Deadline(datetime.combine(due_on, closes, index.zone), explanation)
+    return Deadline(_closing(due, calendar), explanation)
 
 
 def project_completion(
     start: datetime, stages: Sequence[tuple[int, DayCounting]], calendar: BranchCalendar
 ) -> Projection:
     """Chain ``stages`` (planned days, counting) from ``start``: each starts when the last ends."""
-    if start.tzinfo is None or start.utcoffset() is None:
-        raise ValueError(f"start must be timezone-aware: {start!r}")
-    started_at = start.astimezone(calendar.day_index.zone)
+    started_at = _local(start, calendar)
     deadlines: list[Deadline] = []
     stage_start = started_at
     for planned_days, counting in stages:
@@ -150,6 +139,54 @@ def project_completion(
         deadlines.append(deadline)
         stage_start = deadline.due_at
     return Projection(started_at, tuple(deadlines))
+
+
+def project_due_times(
+    start: datetime, stages: Sequence[tuple[int, DayCounting]], calendar: BranchCalendar
+) -> tuple[datetime, ...]:
+    """When each of ``stages`` is due, chained from ``start`` as ``project_completion`` chains
+    them, without the explanations: what planning an order's completion needs, for every
+    later stage of its flow at every move."""
+    local = _local(start, calendar)
+    due_times: list[datetime] = []
+    for planned_days, counting in stages:
+        if planned_days < 0:
+            raise ValueError(f"planned days cannot be negative: {planned_days}")
+        due, _ = _due_day(local.toordinal(), local.time(), planned_days, counting, calendar)
+        # the next stage starts then; already in the branch's zone, which ``_local`` would
+        # hand back unchanged (``astimezone`` to a datetime's own zone adjusts nothing)
+        local = _closing(due, calendar)
+        due_times.append(local)
+    return tuple(due_times)
+
+
+def _local(start: datetime, calendar: BranchCalendar) -> datetime:
+    """``start`` (aware) in the branch's zone."""
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError(f"start must be timezone-aware: {start!r}")
+    return start.astimezone(calendar.day_index.zone)
+
+
+def _due_day(
+    entry: int, at: time, planned_days: int, counting: DayCounting, calendar: BranchCalendar
+) -> tuple[int, int]:
+    """Rules 1–3 on day ordinals: the due day of a stage entered on day ``entry`` at ``at``
+    (the branch's wall clock), and the first day its count may use."""
+    index = calendar.day_index
+    if planned_days == 0:
+        in_time = at <= index.closing[(entry - 1) % 7]  # ordinal 1 (0001-01-01) was a Monday
+        return index.next_business(entry if in_time else entry + 1), entry
+    counts_entry_day = at < calendar.opens_at and index.is_business(entry)
+    first = entry if counts_entry_day else entry + 1
+    if counting == DayCounting.BUSINESS:
+        return index.nth_business(first, planned_days), first
+    return index.next_business(first + planned_days - 1), first
+
+
+def _closing(day: int, calendar: BranchCalendar) -> datetime:
+    """Closing time on day ``day`` (an ordinal), in the branch's zone."""
+    index = calendar.day_index
+    return datetime.combine(date.fromordinal(day), index.closing[(day - 1) % 7], index.zone)
 
 
 # --- Portuguese rendering ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from workflow.domain.calendar import BranchCalendar
-from workflow.domain.deadlines import project_completion
+from workflow.domain.deadlines import project_due_times
 from workflow.domain.flow import FlowVersion
 from workflow.domain.pauses import closing_of
 
@@ -46,21 +46,24 @@ def plan_completion(
     """The projected completion of an order in stage ``position``, due at ``stage_due_at``."""
     stages = flow.stages
     later = [(stage.planned_days, stage.counting) for stage in stages[position + 1 :]]
-    planned = project_completion(stage_due_at, later, calendar)
+    planned = project_due_times(stage_due_at, later, calendar)
+    zone = calendar.day_index.zone
+    completion = planned[-1] if planned else stage_due_at.astimezone(zone)  # the last stage
     if lab_status is None or lab_status in LAB_STATUSES_DONE or lab_eta is None:
-        return Plan(planned.due_at)
+        return Plan(completion)
     handoff = next(
         (at for at in range(position + 1, len(stages)) if "shipped" in stages[at].lab_statuses),
         position + 1,
     )
     # The planned entry into the handoff stage: the due time of the stage before it.
     before = handoff - position - 2
-    planned_entry = stage_due_at if before < 0 else planned.stage_deadlines[before].due_at
+    planned_entry = stage_due_at if before < 0 else planned[before]
     forecast = closing_of(lab_eta, calendar)
     if forecast <= planned_entry:
-        return Plan(planned.due_at)
+        return Plan(completion)
     rest = [(stage.planned_days, stage.counting) for stage in stages[handoff:]]
-    return Plan(project_completion(forecast, rest, calendar).due_at, lab_eta)
+    after_forecast = project_due_times(forecast, rest, calendar)
+    return Plan(after_forecast[-1] if after_forecast else forecast.astimezone(zone), lab_eta)
 
 
 def describe_plan(lab_eta: date | None, stage_name: str | None = None) -> str:
