@@ -72,3 +72,26 @@ def test_yoyo_steps_are_debug_lines(capsys: pytest.CaptureFixture[str], level: s
     if level == "DEBUG":
         expected.insert(0, ("debug", "Applying 0001.orders"))
     assert events == expected
+
+
+def test_a_line_under_the_level_is_dropped_before_it_is_processed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """At WARNING, an info line costs no timestamp, no scrubbing, no rendering."""
+    scrubbed: list[str] = []
+
+    def scrub_spy(logger: object, name: str, event: structlog.typing.EventDict) -> object:
+        scrubbed.append(event["event"])
+        return event
+
+    monkeypatch.setattr("shared.logging.scrub_processor", scrub_spy)
+    configure_logging("test-service", level="WARNING")
+    try:
+        get_logger("t").info("abaixo do nível")
+        get_logger("t").warning("no nível")
+        lines = capsys.readouterr().out.strip().splitlines()
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert scrubbed == ["no nível"]
+    assert [json.loads(line)["event"] for line in lines] == ["no nível"]
