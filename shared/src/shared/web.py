@@ -38,6 +38,7 @@ from litestar.types import (
 from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
+from shared.dependency_order import resolve_in_order
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.openapi import amend as amend_openapi
 from shared.openapi import assets_router, openapi_config
@@ -358,6 +359,7 @@ def create_service_app(
     needs a bearer token; handlers get the caller as the ``principal`` dependency. Requests are
     rate-limited per user (per client address before sign-in); the limit is kept per process.
     """
+    resolve_in_order()  # no task group per request (shared.dependency_order)
     verifier = verifier_for(settings)
     validity = TokenValidity()
     allow = AllowHeaderMiddleware()  # kept loaded by the service's runtime (shared.runtime)
