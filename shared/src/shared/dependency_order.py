@@ -4,7 +4,7 @@ Litestar (2.25) resolves two or more dependencies that do not depend on each oth
 an anyio task group and a task per dependency, on every request (litestar issue #4563). Every
 dependency here (``principal``, ``transactions``, ``clock``, ``new_id``, ``uow``, ``pool``…) is
 a plain function handing back what is already built, so the tasks cost more than the work:
-about 150 µs a request for intake's four on this machine, 35 µs one after another. Only the
+about 175–190 µs a request for intake's four on this machine, 35–40 µs one after another. Only the
 console's ``visit`` waits on I/O, and it is alone in its handlers' batch.
 
 ``resolve_in_order()`` replaces ``KwargsModel.resolve_dependencies`` with the same walk over
