@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflow.domain.calendar import BranchCalendar, DayCounting, NonBusinessDay
-from workflow.domain.deadlines import compute_deadline, project_completion
+from workflow.domain.deadlines import compute_deadline, project_completion, project_due_times
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 BUSINESS = DayCounting.BUSINESS
@@ -290,11 +290,17 @@ def test_a_naive_start_is_refused() -> None:
         compute_deadline(datetime(2026, 2, 12, 10), 1, BUSINESS, PLAIN)
     with pytest.raises(ValueError, match="timezone-aware"):
         project_completion(datetime(2026, 2, 12, 10), [(1, BUSINESS)], PLAIN)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        project_due_times(datetime(2026, 2, 12, 10), [(1, BUSINESS)], PLAIN)
 
 
 def test_negative_planned_days_are_refused() -> None:
     with pytest.raises(ValueError, match="negative"):
         compute_deadline(at("2026-02-12"), -1, BUSINESS, PLAIN)
+    with pytest.raises(ValueError, match="negative"):  # a later stage, in either projection
+        project_completion(at("2026-02-12"), [(1, BUSINESS), (-1, BUSINESS)], PLAIN)
+    with pytest.raises(ValueError, match="negative"):
+        project_due_times(at("2026-02-12"), [(1, BUSINESS), (-1, BUSINESS)], PLAIN)
 
 
 @pytest.mark.parametrize(

@@ -100,8 +100,6 @@ def compute_deadline(
 ) -> Deadline:
     """The deadline of a stage entered at ``start`` (aware) lasting ``planned_days`` (≥ 0)."""
     local = _local(start, calendar)
-    if planned_days < 0:
-        raise ValueError(f"planned days cannot be negative: {planned_days}")
     index = calendar.day_index
     entry = local.toordinal()
     due, first = _due_day(entry, local.time(), planned_days, counting, calendar)
@@ -150,8 +148,6 @@ def project_due_times(
     local = _local(start, calendar)
     due_times: list[datetime] = []
     for planned_days, counting in stages:
-        if planned_days < 0:
-            raise ValueError(f"planned days cannot be negative: {planned_days}")
         due, _ = _due_day(local.toordinal(), local.time(), planned_days, counting, calendar)
         # the next stage starts then; already in the branch's zone, which ``_local`` would
         # hand back unchanged (``astimezone`` to a datetime's own zone adjusts nothing)
@@ -172,6 +168,8 @@ def _due_day(
 ) -> tuple[int, int]:
     """Rules 1–3 on day ordinals: the due day of a stage entered on day ``entry`` at ``at``
     (the branch's wall clock), and the first day its count may use."""
+    if planned_days < 0:
+        raise ValueError(f"planned days cannot be negative: {planned_days}")
     index = calendar.day_index
     if planned_days == 0:
         in_time = at <= index.closing[(entry - 1) % 7]  # ordinal 1 (0001-01-01) was a Monday

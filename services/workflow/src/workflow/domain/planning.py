@@ -47,8 +47,7 @@ def plan_completion(
     stages = flow.stages
     later = [(stage.planned_days, stage.counting) for stage in stages[position + 1 :]]
     planned = project_due_times(stage_due_at, later, calendar)
-    zone = calendar.day_index.zone
-    completion = planned[-1] if planned else stage_due_at.astimezone(zone)  # the last stage
+    completion = _chain_end(stage_due_at, planned, calendar)
     if lab_status is None or lab_status in LAB_STATUSES_DONE or lab_eta is None:
         return Plan(completion)
     handoff = next(
@@ -63,7 +62,15 @@ def plan_completion(
         return Plan(completion)
     rest = [(stage.planned_days, stage.counting) for stage in stages[handoff:]]
     after_forecast = project_due_times(forecast, rest, calendar)
-    return Plan(after_forecast[-1] if after_forecast else forecast.astimezone(zone), lab_eta)
+    return Plan(_chain_end(forecast, after_forecast, calendar), lab_eta)
+
+
+def _chain_end(
+    start: datetime, due_times: tuple[datetime, ...], calendar: BranchCalendar
+) -> datetime:
+    """When a chain of stages from ``start`` ends: its last due time, or the start itself (in
+    the branch's zone) with no stage in it, as ``Projection.due_at``."""
+    return due_times[-1] if due_times else start.astimezone(calendar.day_index.zone)
 
 
 def describe_plan(lab_eta: date | None, stage_name: str | None = None) -> str:
