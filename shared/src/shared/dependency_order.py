@@ -10,7 +10,8 @@ console's ``visit`` waits on I/O, and it is alone in its handlers' batch.
 ``resolve_in_order()`` replaces ``KwargsModel.resolve_dependencies`` with the same walk over
 the same batches, in order, with the same cleanup group; an error comes out as itself, as
 Litestar hands on the first error of its task group. It is a private part of Litestar:
-``tests/unit/shared/test_dependency_order.py`` fails when an upgrade moves it.
+``tests/unit/shared/test_dependency_order.py`` pins the version it was written for, so an
+upgrade fails there until someone reads Litestar's new code.
 """
 
 from __future__ import annotations

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from typing import Any
 
+import litestar
 import pytest
 from litestar import Litestar, get
 from litestar._kwargs import kwargs_model
+from litestar._kwargs.dependencies import resolve_dependency
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotAuthorizedException
 from litestar.testing import AsyncTestClient
@@ -94,9 +97,16 @@ async def test_a_dependency_that_refuses_answers_as_it_would_in_a_task_group(
     assert answer.json()["detail"] == "sem sessão"
 
 
-def test_litestar_still_has_what_is_replaced() -> None:
-    """An upgrade that moves these fails here, not silently in production."""
-    assert callable(kwargs_model.KwargsModel.resolve_dependencies)
-    assert hasattr(kwargs_model, "create_task_group")
-    model_fields = kwargs_model.KwargsModel.__slots__
-    assert "dependency_batches" in model_fields
+def test_litestar_is_the_version_the_replacement_was_written_for() -> None:
+    """An upgrade fails here, not silently in production: read Litestar's new
+    ``KwargsModel.resolve_dependencies`` again (and drop the replacement if issue #4563 is
+    fixed), then move this pin. The replacement calls ``resolve_dependency`` with these four
+    arguments and walks ``dependency_batches``."""
+    assert litestar.__version__.formatted(short=True) == "2.25.0"
+    assert list(inspect.signature(resolve_dependency).parameters) == [
+        "dependency",
+        "connection",
+        "kwargs",
+        "cleanup_group",
+    ]
+    assert "dependency_batches" in kwargs_model.KwargsModel.__slots__
