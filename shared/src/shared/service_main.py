@@ -10,6 +10,7 @@ from typing import Any
 import uvicorn
 from litestar import Litestar
 
+from shared.heap import settle_heap
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings
 
@@ -42,8 +43,10 @@ def run_service_cli(
     args = parser.parse_args(argv)
     configure_logging(settings.service, settings.log_level, settings.log_format)
     if args.command == "serve":
+        app = create_app()
+        settle_heap()
         uvicorn.run(
-            create_app(),
+            app,
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,

@@ -8,6 +8,7 @@ import uvicorn
 
 from console.bootstrap import create_app
 from console.config import ConsoleSettings
+from shared.heap import settle_heap
 from shared.logging import configure_logging
 from shared.service_main import proxy_options
 
@@ -18,8 +19,10 @@ def main() -> None:
     parser.add_argument("command", nargs="?", default="serve", choices=["serve"])
     parser.parse_args()
     configure_logging("console", settings.service.log_level, settings.service.log_format)
+    app = create_app(settings)
+    settle_heap()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.service.http_host,
         port=settings.service.http_port,
         log_config=None,
