@@ -17,10 +17,10 @@ freed by reference counting a moment later.
 - raises the young generation's threshold to ``YOUNG_THRESHOLD``: a walk every 10,000 net
   allocations, so a message's short-lived objects are mostly freed by reference counting
   before a walk sees them. The older generations keep their thresholds; cycles are still found,
-  later (a walk per 10,000 allocations costs a few milliseconds and holds nothing up).
+  later (``tests/unit/shared/test_heap.py`` checks one is, with no explicit collect).
 
-Measured in ``bench_e2e`` at 140/s: the collector's share of the services' CPU fell from
-3.5–4.3 % to 0.1–0.3 % (README, "The garbage collector").
+Measured with ``perf`` on the services under ``bench_e2e`` at 140/s: the collector's share of
+their CPU fell from 3.5–4.3 % to 0.1–0.3 % (README, "The garbage collector").
 """
 
 from __future__ import annotations
