@@ -4,7 +4,8 @@ review with the period's figures — in milliseconds, no database."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -62,6 +63,22 @@ async def test_a_named_owner_owes_a_first_review_at_once_and_is_late_when_it_nev
             cadence=Cadence.WEEKLY,
             now=T0,
         )
+
+
+async def test_an_owner_named_in_the_evening_owes_the_review_that_day_not_the_utc_day() -> None:
+    store, chain = await _world()
+    evening = datetime(2026, 12, 3, 22, 30, tzinfo=ZoneInfo("America/Sao_Paulo"))  # 01:30 UTC
+    named = await usecase.set_owner(
+        store,
+        chain_id=chain,
+        code="teste",
+        owner=uuid.uuid4(),
+        owner_name="Ana",
+        cadence=Cadence.QUARTERLY,
+        now=evening.astimezone(UTC),
+    )
+    assert named.due is not None
+    assert (named.due.due_on, named.due.state) == (date(2026, 12, 3), ReviewState.DUE)
 
 
 async def test_a_review_is_recorded_with_its_figures_and_the_flow_version_of_the_day() -> None:

@@ -151,7 +151,8 @@ def schedule_of(row: ReviewScheduleRecord, today: date) -> Schedule:
     due = None
     if cadence is not None and row.process_owner is not None and row.owner_since:
         last = row.last_reviewed_at
-        due = review_due(cadence, last.date() if last else None, row.owner_since.date(), today)
+        last_day = chain_day(last) if last else None
+        due = review_due(cadence, last_day, chain_day(row.owner_since), today)
     return Schedule(
         code=row.code,
         name=row.name,
@@ -165,13 +166,15 @@ def schedule_of(row: ReviewScheduleRecord, today: date) -> Schedule:
     )
 
 
-def chain_today(now: datetime) -> date:
-    """Review days are the chain's days; the demo chains and most branches are on Brasília."""
-    return now.astimezone(ZoneInfo(DEFAULT_ZONE)).date()
+def chain_day(moment: datetime) -> date:
+    """The chain's day of ``moment``: review days (today, an owner's first day, a review's day)
+    are the chain's days; the demo chains and most branches are on Brasília. Never the UTC day:
+    from 21:00 in Brasília it is already tomorrow there."""
+    return moment.astimezone(ZoneInfo(DEFAULT_ZONE)).date()
 
 
 async def schedules(store: ReviewStore, chain_id: UUID, now: datetime) -> list[Schedule]:
-    today = chain_today(now)
+    today = chain_day(now)
     return [schedule_of(row, today) for row in await store.schedules(chain_id)]
 
 
@@ -198,7 +201,7 @@ async def review_figures(
 ) -> ReviewFigures:
     """The period's figures beside the previous period's (the cadence's length; monthly when
     the type has no cadence yet)."""
-    today = chain_today(now)
+    today = chain_day(now)
     async with store.read_only():
         row = await store.schedule(chain_id, code)
         if row is None:
@@ -248,7 +251,7 @@ async def set_owner(
             raise UnknownType(code)
         row = await store.schedule(chain_id, code)
     assert row is not None
-    return schedule_of(row, chain_today(now))
+    return schedule_of(row, chain_day(now))
 
 
 async def list_reviews(

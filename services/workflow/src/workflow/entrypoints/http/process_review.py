@@ -165,7 +165,7 @@ class ProcessReviewController(Controller):
         """Replay the type's orders delivered in the period under the draft flow, beside the
         current flow: on-time rate, median and p90 lead time, flips, per stage figures."""
         now = clock()
-        first, last = _period(data.date_from, data.date_to, usecase.chain_today(now))
+        first, last = _period(data.date_from, data.date_to, usecase.chain_day(now))
         branches = _branches(principal, data.branch)
         draft = _draft(data.stages, code, "rascunho")
         async with pool.acquire() as conn:
@@ -215,7 +215,7 @@ class ProcessReviewController(Controller):
         """Per stage, the planned days ``share`` of the stays met (in the stage's counting);
         for the type, the promise (business days) kept by 80 %, 90 % and 95 % of orders."""
         now = clock()
-        first, last = _period(date_from, date_to, usecase.chain_today(now))
+        first, last = _period(date_from, date_to, usecase.chain_day(now))
         async with pool.acquire() as conn:
             try:
                 found = await usecase.planned_days_suggestions(
