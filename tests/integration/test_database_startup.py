@@ -8,12 +8,13 @@ notifier processes on ``UniqueViolationError`` from ``CREATE DATABASE``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import uuid
 from pathlib import Path
 
 import asyncpg
 
-from shared.database import drop_database, ensure_database, migrate
+from shared.database import database_name, drop_database, ensure_database, migrate
 from shared.runtime import SHARED_MIGRATIONS
 from tests.infra import Infra
 
@@ -61,4 +62,29 @@ async def test_replicas_migrating_a_missing_database_together_migrate_it_once(
             await conn.close()
         assert applied == distinct > 0
     finally:
+        await drop_database(url)
+
+
+async def test_migrating_leaves_no_connection_open_at_postgresql(infra: Infra) -> None:
+    # yoyo never closes its connection; left to the garbage collector (held off here), it stayed
+    # open at PostgreSQL past start-up, a backend beyond the service's pool.
+    url = fresh_url(infra)
+    gc.disable()
+    try:
+        await migrate(url, SHARED_MIGRATIONS, NOTIFIER_MIGRATIONS)
+        server = await asyncpg.connect(infra.postgres_url)
+        try:
+            for _ in range(40):  # a closed connection's backend takes a moment to leave
+                left = await server.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = $1", database_name(url)
+                )
+                if left == 0:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await server.close()
+        assert left == 0
+    finally:
+        gc.enable()
+        gc.collect()
         await drop_database(url)

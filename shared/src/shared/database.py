@@ -136,11 +136,16 @@ def _lock_key(name: str) -> str:
 def _apply_migrations(url: str, migrations_dirs: tuple[Path, ...]) -> int:
     yoyo_url = urlunsplit(urlsplit(url)._replace(scheme="postgresql+psycopg"))
     backend = get_backend(yoyo_url)
-    migrations = read_migrations(*(str(d) for d in migrations_dirs))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
-    return len(pending)
+    try:
+        migrations = read_migrations(*(str(d) for d in migrations_dirs))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+        return len(pending)
+    finally:
+        # yoyo never closes its connection: left to the garbage collector, it stayed open at
+        # PostgreSQL past start-up (a backend beyond the pool, behind PgBouncer too)
+        backend.connection.close()
 
 
 async def migrate(url: str, *migrations_dirs: Path) -> None:
