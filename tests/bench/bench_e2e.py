@@ -734,6 +734,16 @@ async def fake_provider(infra: Infra, latency: float) -> AsyncIterator[str]:
         fake_log.close()
 
 
+def interpreter() -> str:
+    """The Python every process of the run is started with (``sys.executable``), and whether
+    it carries the interpreter itself or loads ``libpython`` as a shared library: figures taken
+    on two interpreters do not compare (README, "The interpreter")."""
+    maps = Path("/proc/self/maps")
+    shared = maps.exists() and "libpython" in maps.read_text()
+    linked = "libpython shared" if shared else "libpython in the executable"
+    return f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)}, {linked})"
+
+
 def process_names(processes: Processes) -> tuple[str, ...]:
     """The CPU columns: ``intake, workflow, workflow-2…, notifier…``."""
     return (
@@ -755,6 +765,7 @@ async def main(
     infra = Infra(POSTGRES, AMQP)
     try:
         async with fake_provider(infra, latency) as fake_url:
+            print(interpreter())
             print(
                 f"Etapa (intake → workflow → notifier → fake provider, {latency * 1000:.0f} ms;"
                 f" {processes.workflows} workflow, {processes.notifiers} notifier processes)"
