@@ -30,8 +30,8 @@ import uuid
 from typing import Any
 
 import aio_pika
+import aiohttp
 import asyncpg
-import httpx
 
 from shared.database import ensure_database
 
@@ -199,7 +199,8 @@ async def notify(args: argparse.Namespace) -> None:
     await channel.set_qos(prefetch_count=args.prefetch)
     _, changes = queue_names(args.prefix)
     source = await declare(channel, changes)
-    client = httpx.AsyncClient(timeout=10)
+    # aiohttp, as the notifier's providers (httpx cost 4-8 times the CPU per POST: README)
+    client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
 
     sending = asyncio.Semaphore(20)  # like the notifier's NOTIFIER_BATCH_SIZE sends in flight
     tasks: set[asyncio.Task[None]] = set()
@@ -207,7 +208,7 @@ async def notify(args: argparse.Namespace) -> None:
     async def send(message_id: uuid.UUID, body: dict[str, Any]) -> None:
         key = str(message_id)
         async with sending:
-            response = await client.post(
+            async with client.post(
                 f"{args.fake}/sms",
                 headers={"Idempotency-Key": key},
                 json={
@@ -215,13 +216,14 @@ async def notify(args: argparse.Namespace) -> None:
                     "body": f"raw {body['sent_at']} {body['order_id']} {body['position']}",
                     "idempotency_key": key,
                 },
-            )
-            response.raise_for_status()
+                raise_for_status=True,
+            ) as response:
+                answer = await response.json()
             async with pool.acquire() as conn:
                 await conn.execute(
                     "UPDATE messages SET status = 'sent', provider_id = $2 WHERE message_id = $1",
                     message_id,
-                    response.json()["id"],
+                    answer["id"],
                 )
 
     async def handle(message: aio_pika.abc.AbstractIncomingMessage) -> None:

@@ -49,6 +49,8 @@ class World:
     fake: FakeSmsProvider
     clock: Clock = field(default_factory=Clock)
     handlers: NotifierHandlers = field(default_factory=bootstrap.handlers)
+    dispatchers: list[DispatcherLoop] = field(default_factory=list)
+    """Every dispatcher made, whose providers' HTTP sessions the fixture closes."""
 
     def dispatcher(
         self,
@@ -61,7 +63,7 @@ class World:
     ) -> DispatcherLoop:
         settings: dict[str, Any] = {"send_tries": 2, "retry_base_delay": 10.0, "send_timeout": 2}
         settings.update(policy)
-        return bootstrap.dispatcher(
+        loop = bootstrap.dispatcher(
             self.pool,
             Providers(primary or self.http_provider(), fallback, fallback_after),
             self.clock,
@@ -71,6 +73,12 @@ class World:
             interval=0.05,
             batch_size=batch_size,
         )
+        self.dispatchers.append(loop)
+        return loop
+
+    async def close(self) -> None:
+        for loop in self.dispatchers:
+            await loop.dispatch.providers.aclose()
 
     def http_provider(self) -> HttpWebhookProvider:
         return HttpWebhookProvider(f"{self.fake.url}/sms", timeout=2)
@@ -174,12 +182,18 @@ async def fake_provider() -> AsyncIterator[FakeSmsProvider]:
 
 
 @pytest.fixture
-async def world(notifier_database: asyncpg.Pool, fake_provider: FakeSmsProvider) -> World:
+async def world(
+    notifier_database: asyncpg.Pool, fake_provider: FakeSmsProvider
+) -> AsyncIterator[World]:
     await notifier_database.execute(
         "TRUNCATE messages, contacts, branches, order_progress, opt_outs, outbox"
     )
     fake_provider.reset()
-    return World(notifier_database, fake_provider)
+    world = World(notifier_database, fake_provider)
+    try:
+        yield world
+    finally:
+        await world.close()
 
 
 def window(

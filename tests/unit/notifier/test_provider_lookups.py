@@ -1,19 +1,22 @@
 """The providers' lookups (issue 16, item 6): the exact request, and how a documented answer
 reads — Twilio's Messages list (``GET /2010-04-01/Accounts/{sid}/Messages.json``, its
 ``messages`` page in Twilio's shape, RFC 2822 dates) and the ``http`` contract's
-``GET <url>?idempotency_key=``. Handwritten examples on ``httpx.MockTransport``; the same
-adapters against the fake provider over real HTTP are in
+``GET <url>?idempotency_key=``. Handwritten answers from a local aiohttp server that notes each
+request; the same adapters against the fake provider are in
 ``tests/integration/notifier/test_provider_requests.py``."""
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 
 from notifier.adapters.providers.http import HttpWebhookProvider
 from notifier.adapters.providers.twilio import TwilioProvider
@@ -75,46 +78,61 @@ def page(messages: list[dict[str, Any]], size: int = 50) -> dict[str, Any]:
     }
 
 
-def twilio(
-    answer: Callable[[httpx.Request], httpx.Response], sender: str = "+15005550006"
-) -> tuple[TwilioProvider, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
+@dataclass(frozen=True)
+class Seen:
+    method: str
+    path: str
+    query: dict[str, str]
+    authorization: str
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return answer(request)
 
-    provider = TwilioProvider(
-        account_sid="AC123", auth_token="twilio-secret", sender=sender, base_url="https://x"
-    )
-    provider._client = httpx.AsyncClient(
-        base_url="https://api.twilio.com",
-        transport=httpx.MockTransport(handler),
-        auth=httpx.BasicAuth("AC123", "twilio-secret"),
-    )
-    return provider, seen
+@asynccontextmanager
+async def answering(status: int, body: dict[str, Any]) -> AsyncIterator[tuple[str, list[Seen]]]:
+    """A local server answering every request with ``status`` and ``body``; its URL and the
+    requests it saw."""
+    seen: list[Seen] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        query = dict(request.query)
+        seen.append(Seen(request.method, request.path, query, request.headers["Authorization"]))
+        return web.json_response(body, status=status)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        yield str(server.make_url("")).rstrip("/"), seen
+    finally:
+        await server.close()
+
+
+@asynccontextmanager
+async def twilio(
+    status: int, body: dict[str, Any], sender: str = "+15005550006"
+) -> AsyncIterator[tuple[TwilioProvider, list[Seen]]]:
+    async with answering(status, body) as (url, seen):
+        provider = TwilioProvider(
+            account_sid="AC123", auth_token="twilio-secret", sender=sender, base_url=url
+        )
+        yield provider, seen
+        await provider.aclose()
 
 
 async def test_twilio_lookup_request_lists_the_numbers_latest_messages() -> None:
-    provider, seen = twilio(lambda request: httpx.Response(200, json=page([])))
-    assert await provider.lookup(QUERY) == LookupResult("not_found")
+    async with twilio(200, page([])) as (provider, seen):
+        assert await provider.lookup(QUERY) == LookupResult("not_found")
     (request,) = seen
     assert request.method == "GET"
-    assert request.url.path == "/2010-04-01/Accounts/AC123/Messages.json"
-    assert dict(request.url.params) == {
-        "To": "+5511987654321",
-        "From": "+15005550006",
-        "PageSize": "50",
-    }
-    assert request.headers["authorization"] == (
-        "Basic " + base64.b64encode(b"AC123:twilio-secret").decode()
-    )
+    assert request.path == "/2010-04-01/Accounts/AC123/Messages.json"
+    assert request.query == {"To": "+5511987654321", "From": "+15005550006", "PageSize": "50"}
+    assert request.authorization == "Basic " + base64.b64encode(b"AC123:twilio-secret").decode()
 
 
 async def test_twilio_lookup_with_a_messaging_service_does_not_filter_by_sender() -> None:
-    provider, seen = twilio(lambda request: httpx.Response(200, json=page([])), sender="MG999")
-    await provider.lookup(QUERY)
-    assert "From" not in dict(seen[0].url.params)
+    async with twilio(200, page([]), sender="MG999") as (provider, seen):
+        await provider.lookup(QUERY)
+    assert "From" not in seen[0].query
 
 
 async def test_twilio_lookup_finds_our_outbound_message_since_the_attempt() -> None:
@@ -127,8 +145,8 @@ async def test_twilio_lookup_finds_our_outbound_message_since_the_attempt() -> N
             "SMother", "Olá Ana! Sua OS SP01-000099 está pronta.", "Tue, 24 Nov 2026 14:59:00 +0000"
         ),
     ]
-    provider, _ = twilio(lambda request: httpx.Response(200, json=page(listed)))
-    assert await provider.lookup(QUERY) == LookupResult("accepted", "SMours")
+    async with twilio(200, page(listed)) as (provider, _):
+        assert await provider.lookup(QUERY) == LookupResult("accepted", "SMours")
 
 
 @pytest.mark.parametrize(
@@ -149,39 +167,23 @@ async def test_twilio_lookup_finds_our_outbound_message_since_the_attempt() -> N
     ],
 )
 async def test_twilio_lookup_answers(listed: list[dict[str, Any]], expected: str) -> None:
-    provider, _ = twilio(lambda request: httpx.Response(200, json=page(listed)))
-    assert (await provider.lookup(QUERY)).found == expected
+    async with twilio(200, page(listed)) as (provider, _):
+        assert (await provider.lookup(QUERY)).found == expected
 
 
 async def test_twilio_lookup_within_the_clock_margin_counts() -> None:
     """Twilio's clock a little behind ours: created 2 minutes "before" the attempt began."""
     listed = [twilio_message("SMours", BODY, "Tue, 24 Nov 2026 14:58:00 +0000")]
-    provider, _ = twilio(lambda request: httpx.Response(200, json=page(listed)))
-    assert await provider.lookup(QUERY) == LookupResult("accepted", "SMours")
+    async with twilio(200, page(listed)) as (provider, _):
+        assert await provider.lookup(QUERY) == LookupResult("accepted", "SMours")
 
 
 @pytest.mark.parametrize("status", [401, 429, 500, 503])
 async def test_twilio_lookup_that_fails_cannot_tell(status: int) -> None:
-    provider, _ = twilio(lambda request: httpx.Response(status, json={"code": 20003}))
-    result = await provider.lookup(QUERY)
+    async with twilio(status, {"code": 20003}) as (provider, _):
+        result = await provider.lookup(QUERY)
     assert result.found == "unknown"
     assert result.detail == f"twilio: HTTP {status}"
-
-
-def http_provider(
-    answer: Callable[[httpx.Request], httpx.Response],
-) -> tuple[HttpWebhookProvider, list[httpx.Request]]:
-    seen: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return answer(request)
-
-    provider = HttpWebhookProvider("https://sms.example/sms", token="http-secret")
-    provider._client = httpx.AsyncClient(
-        transport=httpx.MockTransport(handler), headers={"Authorization": "Bearer http-secret"}
-    )
-    return provider, seen
 
 
 @pytest.mark.parametrize(
@@ -195,14 +197,17 @@ def http_provider(
 async def test_http_lookup_by_our_key(
     status: int, answer: dict[str, Any], expected: LookupResult
 ) -> None:
-    provider, seen = http_provider(lambda request: httpx.Response(status, json=answer))
-    assert await provider.lookup(QUERY) == expected
+    async with answering(status, answer) as (url, seen):
+        provider = HttpWebhookProvider(f"{url}/sms", token="http-secret")
+        assert await provider.lookup(QUERY) == expected
+        await provider.aclose()
     (request,) = seen
-    assert (request.method, str(request.url)) == (
+    assert (request.method, request.path, request.query) == (
         "GET",
-        "https://sms.example/sms?idempotency_key=ordem%3A1",
+        "/sms",
+        {"idempotency_key": "ordem:1"},
     )
-    assert request.headers["authorization"] == "Bearer http-secret"
+    assert request.authorization == "Bearer http-secret"
 
 
 def test_zenvia_v2_offers_no_lookup() -> None:

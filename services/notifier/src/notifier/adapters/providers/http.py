@@ -15,7 +15,7 @@ not tell".
 from __future__ import annotations
 
 from etapa_contracts.sms_template import count_segments
-from notifier.adapters.providers._http import get, new_client, post, text_field
+from notifier.adapters.providers._http import ProviderClient, text_field
 from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery
 
 
@@ -26,15 +26,13 @@ class HttpWebhookProvider:
 
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self._url = url
-        self._client = new_client("", timeout, headers=headers)
+        self._client = ProviderClient(url, timeout, headers=headers)
 
     async def send(self, sms: OutgoingSms) -> Receipt:
         segments = count_segments(sms.body)
-        answer = await post(
-            self._client,
+        answer = await self._client.post(
             self.name,
-            self._url,
+            "",
             headers={"Idempotency-Key": sms.idempotency_key},
             json={
                 "to": sms.to,
@@ -47,8 +45,8 @@ class HttpWebhookProvider:
         return Receipt(provider_message_id=text_field(answer, "id"))
 
     async def lookup(self, query: SentQuery) -> LookupResult:
-        status, answer = await get(
-            self._client, self._url, params={"idempotency_key": query.idempotency_key}
+        status, answer = await self._client.get(
+            "", params={"idempotency_key": query.idempotency_key}
         )
         if status == 200:
             return LookupResult("accepted", text_field(answer, "id"))

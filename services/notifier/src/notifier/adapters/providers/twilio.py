@@ -24,9 +24,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 
-import httpx
+import aiohttp
 
-from notifier.adapters.providers._http import get, new_client, post, text_field
+from notifier.adapters.providers._http import ProviderClient, text_field
 from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery
 
 DEFAULT_BASE_URL = "https://api.twilio.com"
@@ -52,8 +52,10 @@ class TwilioProvider:
         self._path = f"/2010-04-01/Accounts/{account_sid}/Messages.json"
         self._sender = sender
         self._status_callback = status_callback
-        self._client = new_client(
-            base_url.rstrip("/"), timeout, auth=httpx.BasicAuth(account_sid, auth_token)
+        self._client = ProviderClient(
+            base_url.rstrip("/"),
+            timeout,
+            headers={"Authorization": aiohttp.encode_basic_auth(account_sid, auth_token)},
         )
 
     async def send(self, sms: OutgoingSms) -> Receipt:
@@ -61,14 +63,14 @@ class TwilioProvider:
         form["MessagingServiceSid" if self._sender.startswith("MG") else "From"] = self._sender
         if self._status_callback:
             form["StatusCallback"] = self._status_callback
-        answer = await post(self._client, self.name, self._path, data=form)
+        answer = await self._client.post(self.name, self._path, data=form)
         return Receipt(provider_message_id=text_field(answer, "sid"))
 
     async def lookup(self, query: SentQuery) -> LookupResult:
         params = {"To": query.to, "PageSize": str(LOOKUP_PAGE_SIZE)}
         if not self._sender.startswith("MG"):
             params["From"] = self._sender
-        status, answer = await get(self._client, self._path, params=params)
+        status, answer = await self._client.get(self._path, params=params)
         if status != 200 or not isinstance(answer, dict):
             return LookupResult("unknown", detail=f"twilio: HTTP {status}")
         listed = answer.get("messages")

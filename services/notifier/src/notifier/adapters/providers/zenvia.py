@@ -17,7 +17,7 @@ older SMS API (``api-rest.zenvia.com``: ``POST /services/send-sms`` with our own
 
 from __future__ import annotations
 
-from notifier.adapters.providers._http import new_client, post, text_field
+from notifier.adapters.providers._http import ProviderClient, text_field
 from notifier.usecases.ports import LookupResult, OutgoingSms, Receipt, SentQuery
 
 DEFAULT_BASE_URL = "https://api.zenvia.com"
@@ -32,11 +32,10 @@ class ZenviaProvider:
         self, *, token: str, sender: str, base_url: str = DEFAULT_BASE_URL, timeout: float = 10.0
     ) -> None:
         self._sender = sender
-        self._client = new_client(base_url.rstrip("/"), timeout, headers={"X-API-TOKEN": token})
+        self._client = ProviderClient(base_url.rstrip("/"), timeout, headers={"X-API-TOKEN": token})
 
     async def send(self, sms: OutgoingSms) -> Receipt:
-        answer = await post(
-            self._client,
+        answer = await self._client.post(
             self.name,
             "/v2/channels/sms/messages",
             json={
