@@ -69,20 +69,33 @@ class Drain:
 async def post_backlog(
     intake: str, token: str, cursor: Cursor, count: int, sent: dict[Any, float]
 ) -> None:
-    """``count`` advances, ``CONCURRENCY`` in flight; an SMS stage's is noted in ``sent``."""
+    """``count`` advances, ``CONCURRENCY`` in flight; an SMS stage's is noted in ``sent``.
+
+    Each advance carries an ``Idempotency-Key``, so one whose connection broke before its
+    answer (an ``httpx.ReadError`` ended a drain on 4 December) is asked again safely: intake
+    answers a repeated key with the first action, and the order advances once."""
     semaphore = asyncio.Semaphore(CONCURRENCY)
-    headers = {"Authorization": f"Bearer {token}"}
 
     async def one(client: httpx.AsyncClient, order: dict[str, Any], position: int) -> None:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": f"drain-{order['order_id']}-{position}",
+        }
         async with semaphore:
             if position % SMS_EVERY == 0:
                 sent[(order["number"], position)] = time.time()
-            for _ in range(5):
-                response = await client.post(
-                    f"{intake}/api/v1/orders/{order['order_id']}/actions",
-                    headers=headers,
-                    json={"action": "advance"},
-                )
+            for attempt in range(5):
+                try:
+                    response = await client.post(
+                        f"{intake}/api/v1/orders/{order['order_id']}/actions",
+                        headers=headers,
+                        json={"action": "advance"},
+                    )
+                except httpx.TransportError:
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.5)
+                    continue
                 if response.status_code < 300:
                     return
                 await asyncio.sleep(0.5)
