@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 
 from notifier.adapters.providers.factory import create_provider
+from notifier.adapters.providers.http import HttpWebhookProvider
 from notifier.config import NotifierSettings
 from notifier.usecases.ports import (
     AmbiguousSendError,
@@ -139,6 +141,40 @@ async def test_timeouts_are_transient(fake: FakeSmsProvider) -> None:
     with pytest.raises(TransientSendError, match="sem resposta"):
         await provider.send(SMS)
     await provider.aclose()
+
+
+async def test_a_connection_refused_is_transient_not_ambiguous() -> None:
+    """Nothing listens on the port: the SMS cannot have gone out, so it may be sent again."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    provider = HttpWebhookProvider(f"http://127.0.0.1:{port}/sms", timeout=2)
+    with pytest.raises(TransientSendError, match="falha de conexão") as raised:
+        await provider.send(SMS)
+    await provider.aclose()
+    assert not isinstance(raised.value, AmbiguousSendError)
+
+
+async def test_a_server_that_hangs_up_after_the_request_is_ambiguous() -> None:
+    """The request was read, then the connection closed with no answer: it may have gone out."""
+    read: list[bytes] = []
+
+    async def hang_up(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        read.append(await reader.readuntil(b"\r\n\r\n"))
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    provider = HttpWebhookProvider(f"http://127.0.0.1:{port}/sms", timeout=2)
+    try:
+        with pytest.raises(AmbiguousSendError, match="sem resposta"):
+            await provider.send(SMS)
+    finally:
+        await provider.aclose()
+        server.close()
+        await server.wait_closed()
+    (request,) = read
+    assert request.startswith(b"POST /sms ")
 
 
 def test_missing_credentials_name_the_variable() -> None:
