@@ -115,8 +115,10 @@ async def twilio(
         provider = TwilioProvider(
             account_sid="AC123", auth_token="twilio-secret", sender=sender, base_url=url
         )
-        yield provider, seen
-        await provider.aclose()
+        try:
+            yield provider, seen
+        finally:
+            await provider.aclose()
 
 
 async def test_twilio_lookup_request_lists_the_numbers_latest_messages() -> None:
@@ -199,8 +201,10 @@ async def test_http_lookup_by_our_key(
 ) -> None:
     async with answering(status, answer) as (url, seen):
         provider = HttpWebhookProvider(f"{url}/sms", token="http-secret")
-        assert await provider.lookup(QUERY) == expected
-        await provider.aclose()
+        try:
+            assert await provider.lookup(QUERY) == expected
+        finally:
+            await provider.aclose()
     (request,) = seen
     assert (request.method, request.path, request.query) == (
         "GET",
