@@ -60,6 +60,7 @@ from etapa_contracts.topology import Topology
 from shared.database import drop_database
 from shared.wiring import CONSUMES
 from tests.bench.e2e_drain import Drain, describe_drain, drain_backlog
+from tests.bench.e2e_hops import add_hop_lines
 from tests.bench.e2e_measure import (
     SMS_EVERY,
     Cursor,
@@ -452,6 +453,7 @@ async def run_etapa(
         sent: dict[Any, float] = {}
         done, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
         summary = await drain_and_check(receipts, sent, done, SMS_TEXT, etapa_key)
+        await add_hop_lines(etapa.env, done)
     return done, summary, drained
 
 
