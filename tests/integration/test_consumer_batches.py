@@ -101,25 +101,36 @@ async def record(conn: Connection, event: OrderAction) -> None:
 class Probe:
     """A consumer of ``order.action.v1`` with ``batch``, on a topology of its own."""
 
-    def __init__(self, infra: Infra, pool: asyncpg.Pool, batch: int, delivery_limit: int = 20):
+    def __init__(
+        self,
+        infra: Infra,
+        pool: asyncpg.Pool,
+        batch: int,
+        delivery_limit: int = 20,
+        linger: float = 0.0,
+    ):
         self.topology = Topology(
             prefix=f"{infra.prefix}batches{uuid.uuid4().hex[:6]}.", delivery_limit=delivery_limit
         )
         self.amqp_url = infra.amqp_url
         self.pool = pool
         self.batch = batch
+        self.linger = linger
         self.queue = self.topology.queue_name("probe", ROUTING_KEY)
         self.dead_letters = self.topology.dead_letter_queue_name(self.queue)
         self.publisher = create_broker(infra.amqp_url)
         self.consumer = create_broker(infra.amqp_url)
         self.after_commit_calls = 0
 
-    async def queue_up(self, events: list[OrderAction]) -> None:
-        """Declare the queue (and its dead-letter queue) and put ``events`` in it, in order."""
+    async def queue_up(self, events: list[OrderAction], gap: float = 0.0) -> None:
+        """Declare the queue (and its dead-letter queue) and put ``events`` in it, in order,
+        ``gap`` seconds apart."""
         await self.publisher.start()
         await declare_consumer_queue(self.publisher, self.topology, "probe", ROUTING_KEY)
         publish = event_publisher(self.publisher, self.topology)
-        for event in events:
+        for n, event in enumerate(events):
+            if gap and n:
+                await asyncio.sleep(gap)
             await publish(
                 OutboxMessage(
                     id=0,
@@ -139,7 +150,7 @@ class Probe:
             self.after_commit_calls += 1
 
         subscriptions = Subscriptions(
-            self.consumer, self.topology, "probe", self.pool, batch=self.batch
+            self.consumer, self.topology, "probe", self.pool, batch=self.batch, linger=self.linger
         )
         subscriptions.add(OrderAction, handler, after_commit=committed, prepare_batch=prepare)
         await self.consumer.start()
@@ -166,8 +177,8 @@ class Probe:
 async def probes(infra: Infra, pool: asyncpg.Pool) -> AsyncIterator[Callable[..., Probe]]:
     made: list[Probe] = []
 
-    def make(batch: int, delivery_limit: int = 20) -> Probe:
-        made.append(Probe(infra, pool, batch, delivery_limit))
+    def make(batch: int, delivery_limit: int = 20, linger: float = 0.0) -> Probe:
+        made.append(Probe(infra, pool, batch, delivery_limit, linger))
         return made[-1]
 
     try:
@@ -205,6 +216,20 @@ async def test_fifty_messages_land_in_a_few_transactions_each_once(
     assert REGISTRY.get_sample_value("etapa_consumer_batch_messages_count", labels) == len(
         transactions
     )
+
+
+async def test_a_batch_not_full_waits_the_linger_for_more_messages(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """Ten messages arriving 20 ms apart at an idle consumer: with no linger each would start a
+    batch of its own as it arrives; with a linger of 1 s the first waits for the others."""
+    probe = probes(batch=20, linger=1.0)
+    await probe.consume(record)
+    await probe.queue_up(actions(10), gap=0.02)
+
+    rows = await eventually(lambda: effects(pool, 10))
+    assert len({r["txid"] for r in rows}) <= 2, [r["txid"] for r in rows]
+    assert probe.after_commit_calls <= 2
 
 
 async def test_with_a_batch_of_one_each_message_is_a_transaction_of_its_own(

@@ -4,8 +4,12 @@ Rules:
 - With a batch size N > 1 (``<SERVICE>_CONSUMER_BATCH``) a consumer takes up to N unacked
   messages (prefetch N). aio-pika runs one task per delivery and FastStream calls the handler
   in it; the handler hands its event to its queue's ``ConsumerBatches`` and waits. One batch at
-  a time per queue: a batch is whatever is waiting when the one before is done (up to N), never
-  held back to wait for more (the first starts one event-loop turn after its message arrived).
+  a time per queue: a batch is whatever is waiting when the one before is done (up to N).
+- Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 0): when fewer than N are waiting, the batch waits
+  that long for more before it starts (0: it starts one event-loop turn after its first
+  message). Below saturation that makes batches of several messages instead of one or two, and
+  a batch's fixed cost (BEGIN, the claims, the locks, COMMIT, the pool) is paid once for them;
+  each message waits up to that long more. A full batch never waits.
 - A batch is one transaction: the inbox claims of all its messages in one statement (a message
   handled before, or a second copy within the batch, is a duplicate and is skipped), then the
   queue's ``prepare`` if it has one (once, with the new events in handler order: workflow takes
@@ -118,10 +122,12 @@ class ConsumerBatches:
         alone: Callable[[Any], Awaitable[None]],
         after_commit: Callable[[], None] | None = None,
         prepare: Prepare | None = None,
+        linger: float = 0.0,
     ) -> None:
         """``alone(event)``: the message in a transaction of its own, held through outages
         (what a batch of 1 does). ``prepare(conn, events)``: run once per batch before the
-        handlers (the module's rules)."""
+        handlers. ``linger``: seconds a batch that is not full waits for more (the module's
+        rules)."""
         self._pool = pool
         self._service = service
         self._consumer = consumer
@@ -130,6 +136,7 @@ class ConsumerBatches:
         self._alone = alone
         self._after_commit = after_commit
         self._prepare = prepare
+        self._linger = linger
         self._waiting: list[_Delivery] = []
         self._worker: asyncio.Task[None] | None = None
 
@@ -143,9 +150,12 @@ class ConsumerBatches:
 
     async def _work(self) -> None:
         while self._waiting:
-            batch = [d for d in self._waiting[: self._size] if not d.done.done()]
-            del self._waiting[: self._size]
+            batch: list[_Delivery] = []
             try:
+                if self._linger and len(self._waiting) < self._size:
+                    await asyncio.sleep(self._linger)  # more may come: one transaction for all
+                batch = [d for d in self._waiting[: self._size] if not d.done.done()]
+                del self._waiting[: self._size]
                 await self._apply(batch)
             except BaseException as exc:  # a bug, or the loop closing: leave no one waiting
                 for delivery in (*batch, *self._waiting):

@@ -152,6 +152,7 @@ class ServiceRuntime:
             self.settings.service,
             pool,
             batch=self.settings.consumer_batch,
+            linger=self.settings.consumer_linger_ms / 1000,
         )
         if self._register is not None:
             self._register(subscriptions, pool)

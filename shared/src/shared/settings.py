@@ -42,9 +42,11 @@ DEFAULT_RATE_LIMIT_PER_MINUTE = 6000
 one user (600 used to stop it at 10 a second), still a wall for a runaway client."""
 DEFAULT_DATABASE_POOL_SIZE = 10
 DEFAULT_STATEMENT_CACHE_SIZE = 100
+"""asyncpg's own default."""
 DEFAULT_CONSUMER_BATCH = 20
 """Messages a consumer applies in one transaction, at most (README, "Consumer batches")."""
-"""asyncpg's own default."""
+DEFAULT_CONSUMER_LINGER_MS = 0
+"""How long a batch that is not full waits for more (README, "A batch may wait for more")."""
 
 
 class SettingsError(ValueError):
@@ -337,6 +339,13 @@ class ServiceSettings(EnvSettings):
     """``<SERVICE>_CONSUMER_BATCH``: each event consumer takes up to this many messages
     (prefetch) and applies those that have arrived in one transaction, one by one if one fails
     (``shared.consumer_batches``); ``1``: one message, one transaction, prefetch 1."""
+    consumer_linger_ms: int = Field(
+        DEFAULT_CONSUMER_LINGER_MS, ge=0, le=1000, validation_alias="SERVICE_CONSUMER_LINGER_MS"
+    )
+    """``<SERVICE>_CONSUMER_LINGER_MS``: with batches, a batch that is not full waits this many
+    milliseconds for more messages before it starts: fewer, larger transactions below
+    saturation, each message up to that much later (``shared.consumer_batches``); ``0``: a batch
+    starts as soon as its first message arrives (the default)."""
     trusted_proxies: Proxies = Field((), validation_alias="ETAPA_TRUSTED_PROXIES")
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client

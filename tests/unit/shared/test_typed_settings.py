@@ -51,6 +51,11 @@ def test_every_field_names_its_variable_and_keeps_its_docstring(cls: type[EnvSet
         ({"NOTIFIER_PORT": "eighty"}, "NOTIFIER_PORT must be a whole number"),
         ({"ETAPA_DELIVERY_LIMIT": "0"}, "ETAPA_DELIVERY_LIMIT must be at least 1"),
         ({"NOTIFIER_SMS_PROVIDER": "pombo"}, "NOTIFIER_SMS_PROVIDER must be one of 'log'"),
+        ({"NOTIFIER_CONSUMER_LINGER_MS": "-1"}, "NOTIFIER_CONSUMER_LINGER_MS must be at least 0"),
+        (
+            {"NOTIFIER_CONSUMER_LINGER_MS": "5000"},
+            "NOTIFIER_CONSUMER_LINGER_MS must be at most 1000",
+        ),
     ],
 )
 def test_a_bad_value_names_the_variable(env: dict[str, str], message: str) -> None:
@@ -112,6 +117,9 @@ def test_only_the_mapping_given_is_read_and_empty_counts_as_unset(
 ) -> None:
     monkeypatch.setenv("WORKFLOW_RISK_SHARE", "0.5")
     assert WorkflowSettings.from_env({}).risk_share == 0.8
+    assert WorkflowSettings.from_env({}).service.consumer_linger_ms == 0
+    linger = {"WORKFLOW_CONSUMER_LINGER_MS": "20", "NOTIFIER_CONSUMER_LINGER_MS": "40"}
+    assert WorkflowSettings.from_env(linger).service.consumer_linger_ms == 20  # its own, only
     assert WorkflowSettings.from_env().risk_share == 0.5  # the process's environment by default
     assert WorkflowSettings.from_env({"WORKFLOW_RISK_SHARE": ""}).risk_share == 0.8
     settings = WorkflowSettings.from_env(
