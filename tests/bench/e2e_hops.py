@@ -1,15 +1,16 @@
 """Where an SMS's time goes in ``bench_e2e``: each hop from the action at intake to the SMS
 marked sent, read from the three services' databases once the steps are done.
 
-Each time is PostgreSQL's ``now()`` of a transaction, its start, joined by the request's
-correlation id (the action's, carried by the stage change and the message):
+Each time but the last is PostgreSQL's ``now()`` of a transaction, its start; the last is the
+notifier's clock (the same machine's). They are joined by the request's correlation id (the
+action's, carried by the stage change and the message):
 
 - intake's outbox row ``created_at`` (the action's one statement),
 - its ``published_at`` (the relay's round that published it began),
 - workflow's inbox ``handled_at`` (the consumer batch that applied it began),
 - the stage change's outbox ``published_at`` (workflow's relay round began),
 - the notifier's inbox ``handled_at`` (its consumer batch began),
-- the message's ``sent_at`` (the outcome's statement, after the provider answered).
+- the message's ``sent_at`` (the notifier's clock as it recorded the provider's answer).
 
 So a hop counts the wait for the next transaction to start and the one before it to finish:
 "→ workflow batch" is the broker, the prefetch buffer and the batch in progress ahead of it.
