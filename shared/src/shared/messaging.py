@@ -261,7 +261,8 @@ class Subscriptions:
         self._service = service
         self._pool = pool
         self._batch = batch
-        self._linger = linger
+        self.linger = linger
+        """Seconds a batch that is not full waits for more (``<SERVICE>_CONSUMER_LINGER_MS``)."""
         # FastStream keeps one declared exchange per broker, bound to the channel that first
         # declared it, and the outbox relay publishes through it: this channel may carry the
         # relay's publishes, so it confirms them and raises on returns like the default one.
@@ -322,7 +323,7 @@ class Subscriptions:
                 alone=alone,
                 after_commit=after_commit,
                 prepare=prepare_batch,
-                linger=self._linger,
+                linger=self.linger,
             ).handle
 
         async def handle(event: Any) -> None:

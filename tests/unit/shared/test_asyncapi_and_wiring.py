@@ -102,3 +102,11 @@ def test_the_consoles_document_names_the_events_its_boards_read() -> None:
     assert {c.split(":")[1] for c in document["channels"]} == set(LIVE_ROUTING_KEYS)
     assert {o["action"] for o in document["operations"].values()} == {"receive"}
     assert "very-secret-pw" not in json.dumps(document)
+
+
+def test_a_services_consumer_linger_reaches_its_subscriptions() -> None:
+    """``<SERVICE>_CONSUMER_LINGER_MS`` (ms) is the seconds each of its batches waits."""
+    settings = WorkflowSettings.from_env(ENV | {"WORKFLOW_CONSUMER_LINGER_MS": "25"})
+    subscriptions = workflow_runtime(settings).subscribe(cast(asyncpg.Pool, None))
+    assert subscriptions.linger == 0.025
+    assert runtime_of("workflow").subscribe(cast(asyncpg.Pool, None)).linger == 0.0
