@@ -9,8 +9,14 @@ if command -v uv >/dev/null 2>&1; then
   exit 0
 fi
 if [ ! -x .tools/bin/uv ]; then
-  echo "uv not found: installing uv ${UV_VERSION} from PyPI into .tools/" >&2
-  python3 -m venv .tools >&2
-  .tools/bin/pip install --quiet "uv==${UV_VERSION}" >&2
+  # Quiet unless it fails, so that `make run`'s first line is the console's URL.
+  log=$(mktemp)
+  if ! { python3 -m venv .tools && .tools/bin/pip install --quiet "uv==${UV_VERSION}"; } >"$log" 2>&1; then
+    echo "uv not found, and installing uv ${UV_VERSION} from PyPI into .tools/ failed:" >&2
+    cat "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
 fi
 echo "$PWD/.tools/bin/uv"
