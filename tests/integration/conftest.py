@@ -14,7 +14,7 @@ import pytest
 from shared.database import create_pool, drop_database, migrate
 from shared.runtime import SHARED_MIGRATIONS
 from tests.infra import OPERATOR_KEY, Infra, bearer
-from tests.integration.harness import RunningServices, save_test_flow
+from tests.integration.harness import RunningServices, eventually, save_test_flow
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +77,24 @@ async def chain_without_flows(services: RunningServices, http: httpx.AsyncClient
         },
     )
     assert branch.status_code == 201, branch.text
-    return SeededChain(chain_id=chain_id, branch=branch.json(), headers=headers)
+    seeded = SeededChain(chain_id=chain_id, branch=branch.json(), headers=headers)
+    await known_to_workflow(services, http, seeded, branch.json()["branch_id"])
+    return seeded
+
+
+async def known_to_workflow(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain, branch_id: str
+) -> None:
+    """Wait until workflow's copy of the branch has come (its calendar answers)."""
+
+    async def known() -> bool:
+        response = await http.get(
+            f"{services.urls['workflow']}/api/v1/branches/{branch_id}/calendar",
+            headers=chain.headers,
+        )
+        return response.status_code == 200
+
+    await eventually(known)
 
 
 async def create_chain(services: RunningServices, http: httpx.AsyncClient, name: str) -> str:

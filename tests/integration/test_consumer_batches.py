@@ -222,7 +222,8 @@ async def test_a_batch_not_full_waits_the_linger_for_more_messages(
     probes: Callable[..., Probe], pool: asyncpg.Pool
 ) -> None:
     """Ten messages arriving 20 ms apart at an idle consumer: with no linger each would start a
-    batch of its own as it arrives; with a linger of 1 s the first waits for the others."""
+    batch of its own as it arrives. With a linger of 1 s the first, alone on a quiet queue,
+    starts at once; the second came 20 ms after it (busy) and its batch waits for the rest."""
     probe = probes(batch=20, linger=1.0)
     await probe.consume(record)
     await probe.queue_up(actions(10), gap=0.02)
@@ -230,6 +231,25 @@ async def test_a_batch_not_full_waits_the_linger_for_more_messages(
     rows = await eventually(lambda: effects(pool, 10))
     assert len({r["txid"] for r in rows}) <= 2, [r["txid"] for r in rows]
     assert probe.after_commit_calls <= 2
+
+
+async def test_a_message_alone_on_a_quiet_queue_does_not_wait_the_linger(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """A queue is quiet when a message comes more than the linger after the one before: one
+    message, then another 2.5 s later, each applied well before a linger of 2 s would end."""
+    probe = probes(batch=20, linger=2.0)
+    await probe.consume(record)
+    first, second = actions(2)
+
+    await probe.queue_up([first])
+    await eventually(lambda: effects(pool, 1), timeout=1.5)
+    await asyncio.sleep(2.5)
+    await probe.queue_up([second])
+    rows = await eventually(lambda: effects(pool, 2), timeout=1.5)
+
+    assert [r["message_id"] for r in rows] == [first.message_id, second.message_id]
+    assert probe.after_commit_calls == 2
 
 
 async def test_with_a_batch_of_one_each_message_is_a_transaction_of_its_own(

@@ -12,7 +12,7 @@ import pytest
 
 from etapa_contracts.topology import Topology
 from tests.infra import bearer
-from tests.integration.conftest import SeededChain, order_body
+from tests.integration.conftest import SeededChain, known_to_workflow, order_body
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import opened_event, publish, wait_for
 
@@ -56,20 +56,8 @@ async def _add_branch(
     )  # fmt: skip
     assert created.status_code == 201, created.text
     branch_id: str = created.json()["branch_id"]
-    await _known_to_workflow(services, http, chain, branch_id)
+    await known_to_workflow(services, http, chain, branch_id)
     return branch_id
-
-
-async def _known_to_workflow(
-    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain, branch_id: str
-) -> None:
-    async def known() -> bool:
-        response = await http.get(
-            _url(services, f"/api/v1/branches/{branch_id}/calendar"), headers=chain.headers
-        )
-        return response.status_code == 200
-
-    await eventually(known)
 
 
 async def _quote(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import aio_pika
+import asyncpg
 import httpx
 import pytest
 
@@ -176,6 +177,22 @@ async def _publish_service_type(
         )
 
 
+async def _known_to_intake(services: RunningServices, chain_id: str, codes: set[str]) -> None:
+    """Wait until intake's copy of the chain's service types holds ``codes``."""
+    connection = await asyncpg.connect(services.env["INTAKE_DATABASE_URL"])
+    try:
+
+        async def known() -> bool:
+            rows = await connection.fetch(
+                "SELECT code FROM service_types WHERE chain_id = $1", uuid.UUID(chain_id)
+            )
+            return codes <= {r["code"] for r in rows}
+
+        await eventually(known)
+    finally:
+        await connection.close()
+
+
 async def test_unknown_service_type_is_refused_once_workflow_published_the_chains_types(
     services: RunningServices, http: httpx.AsyncClient
 ) -> None:
@@ -195,12 +212,10 @@ async def _refused_once_published(
 
     await _publish_service_type(services, chain.chain_id, "teste")
     await _publish_service_type(services, chain.chain_id, "antigo", active=False)
+    await _known_to_intake(services, chain.chain_id, {"teste", "antigo"})  # no order while waiting
 
-    async def refused() -> httpx.Response | None:
-        response = await admin_http.post(url, json=order_body(branch_id, service_type="qualquer"))
-        return response if response.status_code == 400 else None
-
-    response = await eventually(refused)
+    response = await admin_http.post(url, json=order_body(branch_id, service_type="qualquer"))
+    assert response.status_code == 400
     assert response.json()["detail"].startswith("service_type: unknown service type 'qualquer'")
     assert "teste" in response.json()["detail"]
     inactive = await admin_http.post(url, json=order_body(branch_id, service_type="antigo"))

@@ -5,11 +5,14 @@ Rules:
   messages (prefetch N). aio-pika runs one task per delivery and FastStream calls the handler
   in it; the handler hands its event to its queue's ``ConsumerBatches`` and waits. One batch at
   a time per queue: a batch is whatever is waiting when the one before is done (up to N).
-- Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 0): when fewer than N are waiting, the batch waits
-  that long for more before it starts (0: it starts one event-loop turn after its first
-  message). Below saturation that makes batches of several messages instead of one or two, and
-  a batch's fixed cost (BEGIN, the claims, the locks, COMMIT, the pool) is paid once for them;
-  each message waits up to that long more. A full batch never waits.
+- Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 20): when fewer than N are waiting and the queue is
+  busy, the batch waits that long for more before it starts (0: it starts one event-loop turn
+  after its first message). Below saturation that makes batches of several messages instead of
+  one or two, and a batch's fixed cost (BEGIN, the claims, the locks, COMMIT, the pool) is paid
+  once for them; each message waits up to that long more. A full batch never waits.
+- Busy: the batch's first message came less than the linger after the message before it. A
+  message that comes alone to a quiet queue (a copy of a new branch, a person, a lab; an
+  action at night) starts its batch at once: waiting would gather nothing.
 - A batch is one transaction: the inbox claims of all its messages in one statement (a message
   handled before, or a second copy within the batch, is a duplicate and is skipped), then the
   queue's ``prepare`` if it has one (once, with the new events in handler order: workflow takes
@@ -89,6 +92,8 @@ class _Delivery:
     done: asyncio.Future[None]
     """Resolved once the message committed (or was a duplicate); its error if it failed."""
     received: float
+    gap: float
+    """Seconds since the queue's message before it arrived (inf for the first)."""
 
     def settle(self, error: BaseException | None = None) -> None:
         if self.done.done():  # its handler went away (a closed channel): redelivered later
@@ -139,10 +144,13 @@ class ConsumerBatches:
         self._linger = linger
         self._waiting: list[_Delivery] = []
         self._worker: asyncio.Task[None] | None = None
+        self._last_received = float("-inf")
 
     async def handle(self, event: Event) -> None:
         loop = asyncio.get_running_loop()
-        delivery = _Delivery(event, copy_context(), loop.create_future(), time.perf_counter())
+        received = time.perf_counter()
+        gap, self._last_received = received - self._last_received, received
+        delivery = _Delivery(event, copy_context(), loop.create_future(), received, gap)
         self._waiting.append(delivery)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name=f"batches:{self._consumer}")
@@ -152,7 +160,7 @@ class ConsumerBatches:
         while self._waiting:
             batch: list[_Delivery] = []
             try:
-                if self._linger and len(self._waiting) < self._size:
+                if self._lingers():
                     await asyncio.sleep(self._linger)  # more may come: one transaction for all
                 batch = [d for d in self._waiting[: self._size] if not d.done.done()]
                 del self._waiting[: self._size]
@@ -164,6 +172,10 @@ class ConsumerBatches:
                 if not isinstance(exc, Exception):
                     raise
                 log.exception("consumer_batch_crashed", consumer=self._consumer)
+
+    def _lingers(self) -> bool:
+        """Whether the next batch waits for more (the module's rules: not full, queue busy)."""
+        return 0 < len(self._waiting) < self._size and self._waiting[0].gap < self._linger
 
     async def _apply(self, batch: list[_Delivery]) -> None:
         if batch:

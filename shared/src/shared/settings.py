@@ -45,7 +45,7 @@ DEFAULT_STATEMENT_CACHE_SIZE = 100
 """asyncpg's own default."""
 DEFAULT_CONSUMER_BATCH = 20
 """Messages a consumer applies in one transaction, at most (README, "Consumer batches")."""
-DEFAULT_CONSUMER_LINGER_MS = 0
+DEFAULT_CONSUMER_LINGER_MS = 20
 """How long a batch that is not full waits for more (README, "A batch may wait for more")."""
 
 
@@ -343,9 +343,10 @@ class ServiceSettings(EnvSettings):
         DEFAULT_CONSUMER_LINGER_MS, ge=0, le=1000, validation_alias="SERVICE_CONSUMER_LINGER_MS"
     )
     """``<SERVICE>_CONSUMER_LINGER_MS``: with batches, a batch that is not full waits this many
-    milliseconds for more messages before it starts: fewer, larger transactions below
-    saturation, each message up to that much later (``shared.consumer_batches``); ``0``: a batch
-    starts as soon as its first message arrives (the default)."""
+    milliseconds for more messages before it starts, when its queue is busy (its first message
+    came less than that after the one before): fewer, larger transactions below saturation,
+    each message up to that much later (``shared.consumer_batches``); ``0``: a batch starts as
+    soon as its first message arrives."""
     trusted_proxies: Proxies = Field((), validation_alias="ETAPA_TRUSTED_PROXIES")
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client

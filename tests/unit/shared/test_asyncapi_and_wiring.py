@@ -109,4 +109,4 @@ def test_a_services_consumer_linger_reaches_its_subscriptions() -> None:
     settings = WorkflowSettings.from_env(ENV | {"WORKFLOW_CONSUMER_LINGER_MS": "25"})
     subscriptions = workflow_runtime(settings).subscribe(cast(asyncpg.Pool, None))
     assert subscriptions.linger == 0.025
-    assert runtime_of("workflow").subscribe(cast(asyncpg.Pool, None)).linger == 0.0
+    assert runtime_of("workflow").subscribe(cast(asyncpg.Pool, None)).linger == 0.02

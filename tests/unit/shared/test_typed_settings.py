@@ -117,9 +117,9 @@ def test_only_the_mapping_given_is_read_and_empty_counts_as_unset(
 ) -> None:
     monkeypatch.setenv("WORKFLOW_RISK_SHARE", "0.5")
     assert WorkflowSettings.from_env({}).risk_share == 0.8
-    assert WorkflowSettings.from_env({}).service.consumer_linger_ms == 0
-    linger = {"WORKFLOW_CONSUMER_LINGER_MS": "20", "NOTIFIER_CONSUMER_LINGER_MS": "40"}
-    assert WorkflowSettings.from_env(linger).service.consumer_linger_ms == 20  # its own, only
+    assert WorkflowSettings.from_env({}).service.consumer_linger_ms == 20
+    linger = {"WORKFLOW_CONSUMER_LINGER_MS": "0", "NOTIFIER_CONSUMER_LINGER_MS": "40"}
+    assert WorkflowSettings.from_env(linger).service.consumer_linger_ms == 0  # its own, only
     assert WorkflowSettings.from_env().risk_share == 0.5  # the process's environment by default
     assert WorkflowSettings.from_env({"WORKFLOW_RISK_SHARE": ""}).risk_share == 0.8
     settings = WorkflowSettings.from_env(
