@@ -12,6 +12,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import aio_pika
@@ -218,38 +219,47 @@ async def test_fifty_messages_land_in_a_few_transactions_each_once(
     )
 
 
-async def test_a_batch_not_full_waits_the_linger_for_more_messages(
+async def test_a_busy_consumers_batch_waits_the_linger_for_more_messages(
     probes: Callable[..., Probe], pool: asyncpg.Pool
 ) -> None:
-    """Ten messages arriving 20 ms apart at an idle consumer: with no linger each would start a
-    batch of its own as it arrives. With a linger of 1 s the first, alone on a quiet queue,
-    starts at once; the second came 20 ms after it (busy) and its batch waits for the rest."""
+    """Ten messages 50 ms apart; the first takes 0.12 s to apply, so the next come while it is
+    applied: the consumer is busy. With no linger each would then start a batch of one or two
+    as it arrives; with a linger of 1 s the second batch waits for all the others."""
+    first_done = asyncio.Event()
+
+    async def slow_first(conn: Connection, event: OrderAction) -> None:
+        if not first_done.is_set():
+            await asyncio.sleep(0.12)
+            first_done.set()
+        await record(conn, event)
+
     probe = probes(batch=20, linger=1.0)
-    await probe.consume(record)
-    await probe.queue_up(actions(10), gap=0.02)
+    await probe.consume(slow_first)
+    await probe.queue_up(actions(10), gap=0.05)
 
     rows = await eventually(lambda: effects(pool, 10))
     assert len({r["txid"] for r in rows}) <= 2, [r["txid"] for r in rows]
     assert probe.after_commit_calls <= 2
 
 
-async def test_a_message_alone_on_a_quiet_queue_does_not_wait_the_linger(
+async def test_a_message_that_finds_its_consumer_idle_does_not_wait_the_linger(
     probes: Callable[..., Probe], pool: asyncpg.Pool
 ) -> None:
-    """A queue is quiet when a message comes more than the linger after the one before: one
-    message, then another 2.5 s later, each applied well before a linger of 2 s would end."""
+    """Three messages 0.3 s apart to a consumer that keeps up: each is applied before the next
+    is sent, well before a linger of 2 s would have let it start."""
     probe = probes(batch=20, linger=2.0)
     await probe.consume(record)
-    first, second = actions(2)
+    events = actions(3)
 
-    await probe.queue_up([first])
-    await eventually(lambda: effects(pool, 1), timeout=1.5)
-    await asyncio.sleep(2.5)
-    await probe.queue_up([second])
-    rows = await eventually(lambda: effects(pool, 2), timeout=1.5)
+    for n, event in enumerate(events, start=1):
+        await probe.queue_up([event])
+        await eventually(partial(effects, pool, n), timeout=1.5)
+        await asyncio.sleep(0.3)
 
-    assert [r["message_id"] for r in rows] == [first.message_id, second.message_id]
-    assert probe.after_commit_calls == 2
+    rows = await effects(pool, 3)
+    assert rows is not None
+    assert [r["message_id"] for r in rows] == [e.message_id for e in events]
+    assert probe.after_commit_calls == 3
 
 
 async def test_with_a_batch_of_one_each_message_is_a_transaction_of_its_own(

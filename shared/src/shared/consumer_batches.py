@@ -5,14 +5,16 @@ Rules:
   messages (prefetch N). aio-pika runs one task per delivery and FastStream calls the handler
   in it; the handler hands its event to its queue's ``ConsumerBatches`` and waits. One batch at
   a time per queue: a batch is whatever is waiting when the one before is done (up to N).
-- Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 20): when fewer than N are waiting and the queue is
-  busy, the batch waits that long for more before it starts (0: it starts one event-loop turn
-  after its first message). Below saturation that makes batches of several messages instead of
-  one or two, and a batch's fixed cost (BEGIN, the claims, the locks, COMMIT, the pool) is paid
-  once for them; each message waits up to that long more. A full batch never waits.
-- Busy: the batch's first message came less than the linger after the message before it. A
-  message that comes alone to a quiet queue (a copy of a new branch, a person, a lab; an
-  action at night) starts its batch at once: waiting would gather nothing.
+- Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 20): when the queue is busy and fewer than N are
+  waiting, the batch waits that long for more before it starts (0: it starts one event-loop
+  turn after its first message). Near saturation that makes batches of several messages
+  instead of one or two, and a batch's fixed cost (BEGIN, the claims, the locks, COMMIT, the
+  pool) is paid once for them; each message waits up to that long more. A full batch never
+  waits.
+- Busy: the batch's messages came while the batch before was being applied (the consumer is
+  not keeping up one batch at a time). A message that finds its consumer idle — a copy of a
+  new branch, a person, a lab; an action at a steady pace the consumer keeps up with — starts
+  its batch at once: waiting would add its delay and save nothing.
 - A batch is one transaction: the inbox claims of all its messages in one statement (a message
   handled before, or a second copy within the batch, is a duplicate and is skipped), then the
   queue's ``prepare`` if it has one (once, with the new events in handler order: workflow takes
@@ -92,8 +94,6 @@ class _Delivery:
     done: asyncio.Future[None]
     """Resolved once the message committed (or was a duplicate); its error if it failed."""
     received: float
-    gap: float
-    """Seconds since the queue's message before it arrived (inf for the first)."""
 
     def settle(self, error: BaseException | None = None) -> None:
         if self.done.done():  # its handler went away (a closed channel): redelivered later
@@ -144,27 +144,26 @@ class ConsumerBatches:
         self._linger = linger
         self._waiting: list[_Delivery] = []
         self._worker: asyncio.Task[None] | None = None
-        self._last_received = float("-inf")
 
     async def handle(self, event: Event) -> None:
         loop = asyncio.get_running_loop()
-        received = time.perf_counter()
-        gap, self._last_received = received - self._last_received, received
-        delivery = _Delivery(event, copy_context(), loop.create_future(), received, gap)
+        delivery = _Delivery(event, copy_context(), loop.create_future(), time.perf_counter())
         self._waiting.append(delivery)
         if self._worker is None or self._worker.done():
             self._worker = asyncio.create_task(self._work(), name=f"batches:{self._consumer}")
         await delivery.done
 
     async def _work(self) -> None:
+        busy = False  # the first batch's messages found the consumer idle
         while self._waiting:
             batch: list[_Delivery] = []
             try:
-                if self._lingers():
+                if busy and self._linger and len(self._waiting) < self._size:
                     await asyncio.sleep(self._linger)  # more may come: one transaction for all
                 batch = [d for d in self._waiting[: self._size] if not d.done.done()]
                 del self._waiting[: self._size]
                 await self._apply(batch)
+                busy = True  # whatever waits now came while this batch was applied
             except BaseException as exc:  # a bug, or the loop closing: leave no one waiting
                 for delivery in (*batch, *self._waiting):
                     delivery.settle(exc)  # each is nacked (or, cancelled, given back)
@@ -172,10 +171,6 @@ class ConsumerBatches:
                 if not isinstance(exc, Exception):
                     raise
                 log.exception("consumer_batch_crashed", consumer=self._consumer)
-
-    def _lingers(self) -> bool:
-        """Whether the next batch waits for more (the module's rules: not full, queue busy)."""
-        return 0 < len(self._waiting) < self._size and self._waiting[0].gap < self._linger
 
     async def _apply(self, batch: list[_Delivery]) -> None:
         if batch:
