@@ -5,7 +5,7 @@ Rules:
   messages (prefetch N). aio-pika runs one task per delivery and FastStream calls the handler
   in it; the handler hands its event to its queue's ``ConsumerBatches`` and waits. One batch at
   a time per queue: a batch is whatever is waiting when the one before is done (up to N).
-- Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 20): when the queue is busy and fewer than N are
+- Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 20): when the consumer is busy and fewer than N are
   waiting, the batch waits that long for more before it starts (0: it starts one event-loop
   turn after its first message). Near saturation that makes batches of several messages
   instead of one or two, and a batch's fixed cost (BEGIN, the claims, the locks, COMMIT, the

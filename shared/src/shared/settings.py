@@ -343,7 +343,7 @@ class ServiceSettings(EnvSettings):
         DEFAULT_CONSUMER_LINGER_MS, ge=0, le=1000, validation_alias="SERVICE_CONSUMER_LINGER_MS"
     )
     """``<SERVICE>_CONSUMER_LINGER_MS``: with batches, a batch that is not full waits this many
-    milliseconds for more messages before it starts, when its queue is busy (its messages came
+    milliseconds for more messages before it starts, when its consumer is busy (its messages came
     while the batch before was applied): fewer, larger transactions near saturation, each
     message up to that much later (``shared.consumer_batches``); ``0``: a batch starts as soon
     as its first message arrives."""
