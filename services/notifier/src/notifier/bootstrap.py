@@ -16,10 +16,12 @@ from litestar import Litestar
 from litestar.di import Provide
 
 from notifier.adapters.holiday_calendar import closed_days
+from notifier.adapters.holiday_calendar import warm as warm_closed_days
 from notifier.adapters.postgres.stores import PostgresStores, PostgresUnitOfWork
 from notifier.adapters.providers.factory import create_provider
 from notifier.adapters.providers.traced import TracedProvider
 from notifier.config import NotifierSettings
+from notifier.domain.window import years_ahead
 from notifier.entrypoints.consumers import NotifierHandlers
 from notifier.entrypoints.http.messages import MessageController
 from notifier.entrypoints.http.opt_outs import OptOutController
@@ -119,6 +121,7 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
         consumers.register(subscriptions, recorded=wake.set)
 
     async def dispatch(pool: asyncpg.Pool) -> None:
+        await asyncio.to_thread(warm_closed_days, years_ahead(clock()))  # not on the 1st SMS
         loop = dispatcher(
             pool,
             create_providers(settings),
