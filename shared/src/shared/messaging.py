@@ -8,11 +8,11 @@ Rules:
   inbox claim, and the message is acked only after that transaction commits.
 - Batches (``<SERVICE>_CONSUMER_BATCH``, 20): a consumer takes up to that many messages at once
   (prefetch) and applies those that have arrived in one transaction, inbox claims included,
-  then acks each (``shared.consumer_batches``); a batch that is not full waits
-  ``<SERVICE>_CONSUMER_LINGER_MS`` (0: not at all) for more first. With 1: prefetch 1, one
-  message, one transaction, no wait. Neither depends on the order messages arrive in: workflow
-  applies an order's events by ``order_seq`` under the order's lock, and every other copy a
-  consumer keeps takes only a newer version.
+  then acks each (``shared.consumer_batches``); while the consumer is busy, a batch that is
+  not full waits ``<SERVICE>_CONSUMER_LINGER_MS`` (20; 0: never) for more first. With 1:
+  prefetch 1, one message, one transaction, no wait. Neither depends on the order messages
+  arrive in: workflow applies an order's events by ``order_seq`` under the order's lock, and
+  every other copy a consumer keeps takes only a newer version.
 - A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ); in
   a batch, the batch is rolled back and its messages handled one by one, so only that one is.
 - A database outage is never the message's fault: the consumer keeps its messages (unacked,
@@ -240,10 +240,10 @@ class Subscriptions:
     at a time per queue (prefetch 1, on the broker's default channel). N > 1: each queue's
     consumer takes up to N messages (prefetch N, on a channel of the subscriptions' own) and
     applies what has arrived in one transaction (``shared.consumer_batches``), one by one if
-    one of them fails; a batch that is not full first waits ``linger`` seconds
-    (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way: workflow applies an
-    order's events by ``order_seq`` under the order's lock, and every other copy a consumer
-    keeps takes only a newer version.
+    one of them fails; while the consumer is busy, a batch that is not full first waits
+    ``linger`` seconds (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way:
+    workflow applies an order's events by ``order_seq`` under the order's lock, and every other
+    copy a consumer keeps takes only a newer version.
     """
 
     def __init__(
@@ -262,7 +262,8 @@ class Subscriptions:
         self._pool = pool
         self._batch = batch
         self.linger = linger
-        """Seconds a batch that is not full waits for more (``<SERVICE>_CONSUMER_LINGER_MS``)."""
+        """Seconds a batch that is not full waits for more while its consumer is busy
+        (``<SERVICE>_CONSUMER_LINGER_MS``)."""
         # FastStream keeps one declared exchange per broker, bound to the channel that first
         # declared it, and the outbox relay publishes through it: this channel may carry the
         # relay's publishes, so it confirms them and raises on returns like the default one.

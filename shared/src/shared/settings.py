@@ -46,7 +46,8 @@ DEFAULT_STATEMENT_CACHE_SIZE = 100
 DEFAULT_CONSUMER_BATCH = 20
 """Messages a consumer applies in one transaction, at most (README, "Consumer batches")."""
 DEFAULT_CONSUMER_LINGER_MS = 20
-"""How long a batch that is not full waits for more (README, "A batch may wait for more")."""
+"""How long a batch that is not full waits for more while its consumer is busy (README, "A batch
+waits only while its consumer is busy")."""
 
 
 class SettingsError(ValueError):
