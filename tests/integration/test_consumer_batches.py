@@ -262,6 +262,33 @@ async def test_a_message_that_finds_its_consumer_idle_does_not_wait_the_linger(
     assert probe.after_commit_calls == 3
 
 
+async def test_a_saturated_consumers_next_batch_fills_while_one_is_applied(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """Nineteen messages wait behind the first, and each takes 30 ms to apply. The broker
+    delivers up to two batches' worth (prefetch 2 × batch), so the next batch fills while one
+    is applied: 1, 5, 5, 5, 4. With a prefetch of one batch the batch being applied would hold
+    back as many deliveries as it has messages, and batches would alternate 4, 1, 4, 1…:
+    eight transactions instead of five."""
+    all_queued = asyncio.Event()
+
+    async def slow(conn: Connection, event: OrderAction) -> None:
+        await all_queued.wait()  # the first batch is applied once the others all wait
+        await asyncio.sleep(0.03)
+        await record(conn, event)
+
+    probe = probes(batch=5)
+    events = actions(20)
+    await probe.consume(slow)
+    await probe.queue_up(events[:1])
+    await probe.queue_up(events[1:])
+    all_queued.set()
+
+    rows = await eventually(lambda: effects(pool, 20))
+    assert sorted(r["message_id"] for r in rows) == sorted(e.message_id for e in events)
+    assert len({r["txid"] for r in rows}) <= 5, [r["txid"] for r in rows]
+
+
 async def test_with_a_batch_of_one_each_message_is_a_transaction_of_its_own(
     probes: Callable[..., Probe], pool: asyncpg.Pool
 ) -> None:

@@ -6,9 +6,10 @@ Rules:
 - A subscription is a durable quorum queue bound to ``etapa.events`` with one routing key, a
   delivery limit and a dead-letter queue. The handler runs in one database transaction with the
   inbox claim, and the message is acked only after that transaction commits.
-- Batches (``<SERVICE>_CONSUMER_BATCH``, 20): a consumer takes up to that many messages at once
-  (prefetch) and applies those that have arrived in one transaction, inbox claims included,
-  then acks each (``shared.consumer_batches``); while the consumer is busy, a batch that is
+- Batches (``<SERVICE>_CONSUMER_BATCH``, 20): a consumer applies up to that many messages at
+  once, those that have arrived, in one transaction, inbox claims included, then acks each
+  (``shared.consumer_batches``); it holds up to twice that many unacked (prefetch 2 × batch),
+  so the next batch fills while one is applied. While the consumer is busy, a batch that is
   not full waits ``<SERVICE>_CONSUMER_LINGER_MS`` (20; 0: never) for more first. With 1:
   prefetch 1, one message, one transaction, no wait. Neither depends on the order messages
   arrive in: workflow applies an order's events by ``order_seq`` under the order's lock, and
@@ -238,9 +239,10 @@ class Subscriptions:
 
     ``batch`` (``<SERVICE>_CONSUMER_BATCH``): 1, each message in a transaction of its own, one
     at a time per queue (prefetch 1, on the broker's default channel). N > 1: each queue's
-    consumer takes up to N messages (prefetch N, on a channel of the subscriptions' own) and
-    applies what has arrived in one transaction (``shared.consumer_batches``), one by one if
-    one of them fails; while the consumer is busy, a batch that is not full first waits
+    consumer holds up to 2 × N unacked messages (prefetch 2 × N, on a channel of the
+    subscriptions' own) and applies what has arrived, up to N, in one transaction
+    (``shared.consumer_batches``), one by one if one of them fails; while the consumer is
+    busy, a batch that is not full first waits
     ``linger`` seconds (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way:
     workflow applies an order's events by ``order_seq`` under the order's lock, and every other
     copy a consumer keeps takes only a newer version.
@@ -267,8 +269,10 @@ class Subscriptions:
         # FastStream keeps one declared exchange per broker, bound to the channel that first
         # declared it, and the outbox relay publishes through it: this channel may carry the
         # relay's publishes, so it confirms them and raises on returns like the default one.
+        # Two batches' worth unacked per consumer: the next batch fills while one is applied
+        # (with one batch's worth, the batch being applied holds back as many as it has).
         self._channel = (
-            Channel(prefetch_count=batch, publisher_confirms=True, on_return_raises=True)
+            Channel(prefetch_count=2 * batch, publisher_confirms=True, on_return_raises=True)
             if batch > 1
             else None
         )

@@ -337,9 +337,10 @@ class ServiceSettings(EnvSettings):
     consumer_batch: int = Field(
         DEFAULT_CONSUMER_BATCH, ge=1, le=500, validation_alias="SERVICE_CONSUMER_BATCH"
     )
-    """``<SERVICE>_CONSUMER_BATCH``: each event consumer takes up to this many messages
-    (prefetch) and applies those that have arrived in one transaction, one by one if one fails
-    (``shared.consumer_batches``); ``1``: one message, one transaction, prefetch 1."""
+    """``<SERVICE>_CONSUMER_BATCH``: each event consumer applies up to this many messages, those
+    that have arrived, in one transaction, one by one if one fails (``shared.consumer_batches``),
+    and holds up to twice as many unacked (prefetch 2 × batch, so the next batch fills while one
+    is applied); ``1``: one message, one transaction, prefetch 1."""
     consumer_linger_ms: int = Field(
         DEFAULT_CONSUMER_LINGER_MS, ge=0, le=1000, validation_alias="SERVICE_CONSUMER_LINGER_MS"
     )
