@@ -242,10 +242,10 @@ class Subscriptions:
     consumer holds up to 2 × N unacked messages (prefetch 2 × N, on a channel of the
     subscriptions' own) and applies what has arrived, up to N, in one transaction
     (``shared.consumer_batches``), one by one if one of them fails; while the consumer is
-    busy, a batch that is not full first waits
-    ``linger`` seconds (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way:
-    workflow applies an order's events by ``order_seq`` under the order's lock, and every other
-    copy a consumer keeps takes only a newer version.
+    busy, a batch that is not full first waits ``linger`` seconds
+    (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way: workflow applies an
+    order's events by ``order_seq`` under the order's lock, and every other copy a consumer
+    keeps takes only a newer version.
     """
 
     def __init__(
