@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from litestar import Litestar
+from prometheus_client import REGISTRY
 
+from notifier import bootstrap
 from notifier.adapters.holiday_calendar import _closed_in_year, closed_days
 from notifier.bootstrap import create_runtime
 from notifier.config import NotifierSettings
+from notifier.entrypoints.loops import DispatcherLoop
 from tests.fakes.notifier_kit import Clock
 from tests.infra import Infra
 from tests.integration.harness import eventually
@@ -33,3 +37,28 @@ async def test_the_dispatcher_builds_every_states_closed_days_when_the_notifier_
     assert date(2041, 7, 9) in closed_days("SP", [2041])  # Revolução Constitucionalista
     assert closed_days("RR", [2042])  # this year and the next
     assert _closed_in_year.cache_info().hits == before + 2
+
+
+async def test_a_failed_warm_up_leaves_the_dispatcher_sending(
+    infra: Infra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The warm-up only saves the first SMS a wait: if it fails, the dispatcher still starts
+    (the first SMS then builds its calendar, as before)."""
+
+    def broken(years: object) -> None:
+        raise RuntimeError("the holidays package failed")
+
+    monkeypatch.setattr(bootstrap, "warm_closed_days", broken)
+    runtime = create_runtime(NotifierSettings.from_env(infra.service_env("ntfstart")), Clock())
+
+    def rounds() -> float:
+        labels = {"loop": DispatcherLoop.NAME}
+        return REGISTRY.get_sample_value("etapa_loop_rounds_total", labels) or 0.0
+
+    before = rounds()
+
+    async def dispatching() -> bool:
+        return rounds() > before
+
+    async with runtime.lifespan(Litestar()):
+        await eventually(dispatching, timeout=30)

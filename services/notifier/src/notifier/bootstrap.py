@@ -32,11 +32,13 @@ from notifier.usecases.dispatch import ClosedDays, DispatchMessages, DispatchPol
 from notifier.usecases.send_round import Providers
 from shared.clock import Clock, system_clock
 from shared.database import is_database_outage
+from shared.logging import get_logger
 from shared.messaging import Subscriptions
 from shared.runtime import ServiceRuntime
 from shared.tracing import configure_tracing, tracer
 from shared.web import create_service_app
 
+log = get_logger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 _jitter = random.Random()  # noqa: S311 - spreading retries, not security
 
@@ -121,7 +123,10 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
         consumers.register(subscriptions, recorded=wake.set)
 
     async def dispatch(pool: asyncpg.Pool) -> None:
-        await asyncio.to_thread(warm_closed_days, years_ahead(clock()))  # not on the 1st SMS
+        try:  # now, not on the first SMS; a failure here only leaves it to the first SMS
+            await asyncio.to_thread(warm_closed_days, years_ahead(clock()))
+        except Exception:
+            log.exception("closed_days_not_warmed")
         loop = dispatcher(
             pool,
             create_providers(settings),
