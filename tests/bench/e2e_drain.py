@@ -29,22 +29,22 @@ from typing import Any
 import asyncpg
 import httpx
 
+from shared.outbox import RELAY_LOCK_SPACE
 from tests.bench.e2e_measure import SMS_EVERY, Cursor, Sampler
 from tests.bench.e2e_replicas import Replicas
 
 CONCURRENCY = 32
-WAIT_EVENTS = """
+WAIT_EVENTS = f"""
     SELECT coalesce(a.wait_event_type || ':' || a.wait_event, 'CPU')
         || CASE WHEN a.wait_event = 'advisory' THEN coalesce((
-            SELECT CASE l.objsubid WHEN 1 THEN ' (one key: the outbox relay)'
-                                   ELSE ' (two keys: an order)' END
+            SELECT CASE l.classid::int WHEN {RELAY_LOCK_SPACE} THEN ' (an outbox relay slot)'
+                                       ELSE ' (an order)' END
             FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted LIMIT 1), '') ELSE '' END
     FROM pg_stat_activity a
     WHERE a.datname = $1 AND a.state = 'active' AND a.pid <> pg_backend_pid()
 """
-"""What each active backend waits on; an advisory lock named by its form: the outbox relay
-takes ``pg_advisory_xact_lock(bigint)``, an order's lock ``pg_advisory_xact_lock(int, int)``
-(``objsubid`` 1 and 2 in ``pg_locks``)."""
+"""What each active backend waits on; an advisory lock named by its first key: an outbox relay
+slot's (``shared.outbox.RELAY_LOCK_SPACE``) or an order's (``classid`` in ``pg_locks``)."""
 
 
 @dataclass

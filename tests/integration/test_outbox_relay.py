@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pytest
 from aiormq.exceptions import DeliveryError
 from pamqp.commands import Basic
 
-from etapa_contracts.events import OrderClosed
+from etapa_contracts.events import OrderClosed, UserChanged
 from etapa_contracts.topology import Topology
 from shared import outbox
 from shared.database import create_pool, drop_database, migrate
@@ -52,12 +52,12 @@ async def pool(database: str) -> AsyncIterator[asyncpg.Pool]:
         await created.close()
 
 
-def _event() -> OrderClosed:
+def _event(order_id: uuid.UUID | None = None) -> OrderClosed:
     return OrderClosed(
         occurred_at=datetime.now(UTC),
         correlation_id="outbox-test",
         chain_id=uuid.uuid4(),
-        order_id=uuid.uuid4(),
+        order_id=order_id or uuid.uuid4(),
         outcome="delivered",
         closed_at=datetime.now(UTC),
     )
@@ -123,7 +123,7 @@ async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
         # (asyncpg's own type introspection on a new connection aside)
         round_trips = [s for s in statements if "typeinfo_tree" not in s and "'jit'" not in s]
         assert len(round_trips[: round_trips.index("COMMIT;") + 1]) == 4, round_trips
-        assert "pg_try_advisory_xact_lock" in round_trips[1]
+        assert "outbox_relay_slots" in round_trips[1]  # the slots' locks
         assert "FROM outbox" in round_trips[1]
 
         received: list[str] = []
@@ -225,7 +225,7 @@ async def test_a_commit_wakes_the_local_relay_without_notify(
         await listener.close()
 
 
-async def test_a_relay_woken_while_another_replica_works_a_batch_waits_its_turn(
+async def test_a_relay_woken_while_another_replica_works_its_slots_waits_its_turn(
     pool: asyncpg.Pool, database: str
 ) -> None:
     await _enqueue(pool, 3)
@@ -237,7 +237,7 @@ async def test_a_relay_woken_while_another_replica_works_a_batch_waits_its_turn(
 
     try:
         await other.execute("BEGIN")
-        await other.execute("SELECT pg_advisory_xact_lock($1)", 0x0E7A9A)  # the relay lock
+        await _hold_slots(other, range(outbox.RELAY_SLOTS))  # another relay holds them all
         relay = OutboxRelay(pool, publish, database_url=database, poll_interval=5)
         pending = asyncio.create_task(relay.publish_pending())
         await asyncio.sleep(0.3)
@@ -246,3 +246,90 @@ async def test_a_relay_woken_while_another_replica_works_a_batch_waits_its_turn(
         assert await pending == 3  # before: 0, the rows waited for the next poll
     finally:
         await other.close()
+
+
+async def test_two_replicas_relays_publish_different_slots_at_once_each_slot_in_order(
+    pool: asyncpg.Pool, database: str
+) -> None:
+    held, free = _orders_in_two_slots()
+    ids = {order: await _enqueue_for(pool, order, 3) for order in (held, free)}
+    other = await asyncpg.connect(database)
+    published: list[uuid.UUID] = []
+
+    async def publish(message: OutboxMessage) -> None:
+        published.append(message.message_id)
+
+    try:
+        await other.execute("BEGIN")
+        await _hold_slots(other, [outbox.relay_slot(_event(held))])  # another relay's batch
+        relay = OutboxRelay(pool, publish, database_url=database, poll_interval=5)
+        # the free slot at once, without waiting for the other relay (before: waited for it)
+        assert await asyncio.wait_for(relay.round(), timeout=2) is True  # go on for the rest
+        assert published == ids[free]
+        pending = asyncio.create_task(relay.round())
+        await asyncio.sleep(0.3)
+        assert not pending.done()  # now it waits for the held slot
+        await other.execute("COMMIT")
+        assert await pending is False
+        assert published == ids[free] + ids[held]  # each order's events in their order
+    finally:
+        await other.close()
+
+
+async def test_a_relay_takes_slots_until_they_hold_a_batch_and_leaves_the_rest(
+    pool: asyncpg.Pool, database: str
+) -> None:
+    first, second = _orders_in_two_slots()
+    ids = {order: await _enqueue_for(pool, order, 3) for order in (first, second)}
+    published: list[uuid.UUID] = []
+
+    async def publish(message: OutboxMessage) -> None:
+        published.append(message.message_id)
+
+    relay = OutboxRelay(pool, publish, database_url=database, batch_size=3)
+    assert await relay.round() is True  # one slot held a batch: another round at once
+    one = ids[first] if published == ids[first] else ids[second]
+    assert published == one  # one order's three, the other slot left for another relay
+    assert await relay.round() is True  # the other slot: a full batch again
+    assert sorted(published) == sorted(ids[first] + ids[second])
+    assert await relay.round() is False  # nothing left
+
+
+def test_an_orders_events_share_a_slot_and_a_chains_other_events_theirs() -> None:
+    order_id = uuid.uuid4()
+    assert len({outbox.relay_slot(_event(order_id)) for _ in range(5)}) == 1
+    chain_id = uuid.uuid4()
+    users = [
+        UserChanged(
+            occurred_at=datetime.now(UTC),
+            correlation_id="outbox-test",
+            chain_id=chain_id,
+            user_id=uuid.uuid4(),
+            valid_since=datetime.now(UTC),
+        )
+        for _ in range(5)
+    ]
+    assert len({outbox.relay_slot(event) for event in users}) == 1
+    spread = {outbox.relay_slot(_event(uuid.uuid4())) for _ in range(1000)}
+    assert spread == set(range(outbox.RELAY_SLOTS))  # orders spread over every slot
+
+
+def _orders_in_two_slots() -> tuple[uuid.UUID, uuid.UUID]:
+    first = uuid.uuid4()
+    second = uuid.uuid4()
+    while outbox.relay_slot(_event(second)) == outbox.relay_slot(_event(first)):
+        second = uuid.uuid4()
+    return first, second
+
+
+async def _enqueue_for(pool: asyncpg.Pool, order_id: uuid.UUID, count: int) -> list[uuid.UUID]:
+    events = [_event(order_id) for _ in range(count)]
+    async with pool.acquire() as conn, conn.transaction():
+        for event in events:
+            await outbox.enqueue(conn, event)
+    return [event.message_id for event in events]
+
+
+async def _hold_slots(conn: asyncpg.Connection, slots: Iterable[int]) -> None:
+    for slot in slots:
+        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", outbox.RELAY_LOCK_SPACE, slot)

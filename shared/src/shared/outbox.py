@@ -16,9 +16,16 @@ Rules:
   (a batch costs about one broker round trip, not one per row). Rows the broker confirmed are
   marked published with one ``UPDATE``, and only those. A crash between confirm and mark
   publishes the rows again, which the consumers' inbox absorbs (at-least-once, effect once).
-- One relay at a time works a batch (a transaction-scoped advisory lock), so replicas keep order.
-  The lock, when free, and the batch are taken in one statement. A relay woken while another
-  replica works a batch waits for it (up to the poll interval), then reads the batch.
+- Each row has a relay slot (one of ``RELAY_SLOTS``): every event of one order shares a slot,
+  and so do a chain's events about no order (branches, people, service types). One relay at a
+  time publishes a slot (a transaction-scoped advisory lock per slot), so an order's events
+  leave in ``id`` order whatever the replicas; the relays of several replicas publish
+  different slots at once instead of taking turns on the whole outbox. A round takes, in one
+  statement, the locks of slots with due rows that no other relay holds, from the relay's own
+  starting slot on, until they hold a batch (``outbox_relay_slots``, a function of the shared
+  migrations), and the batch in those slots. A relay that finds every slot it wants held waits
+  for the first of them (up to the poll interval), then reads its batch; a relay that left
+  slots with due rows goes on at once with another round.
 - A publish that no queue receives (returned by the broker) is not dropped: the row stays, with
   its error, and is tried again later with backoff, while the relay goes on with the others.
 - A broker that is down or refuses a publish leaves the refused rows unmarked, with no per-row
@@ -40,6 +47,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import Context, ContextVar
 from dataclasses import dataclass
@@ -60,7 +69,12 @@ from shared.tracing import context_headers
 log = get_logger(__name__)
 
 NOTIFY_CHANNEL = "etapa_outbox"
-_RELAY_LOCK_KEY = 0x0E7A9A  # any constant: one lock per database, and each service has its own
+RELAY_LOCK_SPACE = 0x0E7A9A
+"""The first key of the slots' advisory locks (the second is the slot); each service has its
+own database, so its own locks."""
+RELAY_SLOTS = 16
+"""How many slots the outbox's rows are spread over (``relay_slot``, 0..15): enough for the
+relays of a few replicas to rarely want the same one."""
 RELAY_LOOP = "outbox-relay"
 RELAY_DEADLINE = 120.0
 """Seconds without a completed round before ``/ready`` names the relay: a batch of 200
@@ -87,9 +101,9 @@ class OutboxMessage:
 Publish = Callable[[OutboxMessage], Awaitable[None]]
 
 
-COLUMNS = "message_id, chain_id, routing_key, payload, correlation_id, trace_context"
+COLUMNS = "message_id, chain_id, routing_key, payload, correlation_id, trace_context, relay_slot"
 """An outbox row's columns, in the order of ``row_values``."""
-_INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6)"
+_INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
 
 
 def row_values(event: Event) -> tuple[object, ...]:
@@ -101,7 +115,15 @@ def row_values(event: Event) -> tuple[object, ...]:
         event.model_dump(mode="json"),
         event.correlation_id,
         context_headers(),
+        relay_slot(event),
     )
+
+
+def relay_slot(event: Event) -> int:
+    """The slot of ``event``'s row: by its order, or by its chain for an event about no order
+    (a stable hash, the same in every process)."""
+    key = getattr(event, "order_id", None) or event.chain_id
+    return zlib.crc32(str(key).encode()) % RELAY_SLOTS
 
 
 async def enqueue(conn: Connection, event: Event) -> None:
@@ -173,17 +195,18 @@ def wake_local_relays() -> None:
 
 _MESSAGE_FIELDS = ("id", "message_id", "routing_key", "payload", "correlation_id", "trace_context")
 _DUE = "published_at IS NULL AND next_attempt_at <= now()"
-_BATCH = f"SELECT {', '.join(_MESSAGE_FIELDS)} FROM outbox WHERE {_DUE} ORDER BY id LIMIT $1"
-_TURN_AND_BATCH = f"""
-    WITH turn AS (SELECT pg_try_advisory_xact_lock($2) AS our_turn)
-    SELECT turn.our_turn, due.* FROM turn LEFT JOIN LATERAL (
+_SLOTS_AND_BATCH = f"""
+    SELECT slots.wanted, slots.taken, due.* FROM outbox_relay_slots($2, $3, $4, $1) slots
+    LEFT JOIN LATERAL (
         SELECT {", ".join(_MESSAGE_FIELDS)} FROM outbox
-        WHERE turn.our_turn AND {_DUE} ORDER BY id LIMIT $1
+        WHERE relay_slot = ANY(slots.taken) AND {_DUE} ORDER BY id LIMIT $1
     ) due ON true
 """
-"""The relay lock, if free, and the batch under it, in one round trip: always one row or
-more; ``our_turn`` false (another replica works a batch: wait for it, then read the batch) or
-true with the due rows (none: one row of nulls)."""
+"""The slots this relay takes (``outbox_relay_slots``, in the shared migrations: from its own
+starting slot, each one free, until they hold a batch) and the batch in them, in one round
+trip: always one row or more, with the slots wanted and taken (empty when nothing is due; a
+slot this transaction holds already counts as taken) and the due rows (none: one row of
+nulls)."""
 
 
 class OutboxRelay:
@@ -212,6 +235,9 @@ class OutboxRelay:
         self._max_backoff = max_backoff
         self._max_broker_pause = max_broker_pause
         self._broker_failures = 0
+        self._first_slot = random.randrange(RELAY_SLOTS)  # noqa: S311 (not a secret)
+        """Where this relay starts trying the slots, so two replicas' relays rarely contend."""
+        self._slots_left = False
         self._wakeup = asyncio.Event()
         self.loop = PollingLoop(
             RELAY_LOOP,
@@ -241,13 +267,14 @@ class OutboxRelay:
                 listener.cancel()
 
     async def round(self) -> bool:
-        """One batch; ``True`` (go on at once) after a full batch or a broker pause."""
+        """One batch; ``True`` (go on at once) after a full batch, a batch that left due slots
+        (another relay held them, or the batch was full), or a broker pause."""
         published = await self.publish_pending()
         if self._broker_failures:
             pause = self._poll_interval * 2 ** min(self._broker_failures - 1, 16)
             await asyncio.sleep(min(self._max_broker_pause, pause))
             return True
-        return published >= self._batch_size
+        return published >= self._batch_size or self._slots_left
 
     async def _listen(self, url: str) -> None:
         """Keep one LISTEN connection open; the poll interval covers the time it is down."""
@@ -265,14 +292,19 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval)
 
     async def publish_pending(self) -> int:
-        """Publish one batch of due rows; return how many were published."""
+        """Publish one batch of due rows, in the slots no other relay holds; return how many
+        were published."""
+        self._slots_left = False
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
-                    rows = await conn.fetch(_TURN_AND_BATCH, self._batch_size, _RELAY_LOCK_KEY)
-                    if not rows[0]["our_turn"]:
-                        await self._wait_for_turn(conn)
-                        rows = await conn.fetch(_BATCH, self._batch_size)
+                    rows = await self._slots_and_batch(conn)
+                    wanted, taken = rows[0]["wanted"], rows[0]["taken"]
+                    if wanted and not taken:  # every slot wanted is another relay's just now
+                        await self._wait_for_slot(conn, wanted[0])
+                        rows = await self._slots_and_batch(conn)
+                        wanted, taken = rows[0]["wanted"], rows[0]["taken"]
+                    self._slots_left = len(taken) < len(wanted)
                     messages = [
                         OutboxMessage(**{k: row[k] for k in _MESSAGE_FIELDS})
                         for row in rows
@@ -284,12 +316,19 @@ class OutboxRelay:
             except asyncpg.LockNotAvailableError:  # another replica's batch outlasted our wait
                 return 0
 
-    async def _wait_for_turn(self, conn: Connection) -> None:
-        """Another replica works a batch: wait for its relay lock up to the poll interval
-        (this relay was woken for rows it may not see)."""
+    async def _slots_and_batch(self, conn: Connection) -> list[asyncpg.Record]:
+        return list(
+            await conn.fetch(
+                _SLOTS_AND_BATCH, self._batch_size, RELAY_LOCK_SPACE, RELAY_SLOTS, self._first_slot
+            )
+        )
+
+    async def _wait_for_slot(self, conn: Connection, slot: int) -> None:
+        """Another replica works the slot: wait for its lock up to the poll interval (this
+        relay was woken for rows it may not see)."""
         timeout_ms = max(1, int(self._poll_interval * 1000))
         await conn.execute(f"SET LOCAL lock_timeout = {timeout_ms}")
-        await conn.execute("SELECT pg_advisory_xact_lock($1)", _RELAY_LOCK_KEY)
+        await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", RELAY_LOCK_SPACE, slot)
         await conn.execute("SET LOCAL lock_timeout = 0")
 
     async def _publish_batch(self, conn: Connection, messages: list[OutboxMessage]) -> int:

@@ -146,12 +146,12 @@ class PostgresOrders:
             WITH numbered AS (
                 UPDATE orders SET event_seq = event_seq + 1
                 WHERE order_id = $3 AND chain_id = $2
-                    AND ($18::uuid[] IS NULL OR branch_id = ANY($18::uuid[]))
+                    AND ($19::uuid[] IS NULL OR branch_id = ANY($19::uuid[]))
                 RETURNING event_seq, branch_id
             ), event AS (
                 INSERT INTO outbox ({outbox.COLUMNS})
                 SELECT $12, $13, $14, jsonb_set($15::jsonb, '{{order_seq}}', to_jsonb(event_seq)),
-                    $16, $17
+                    $16, $17, $18
                 FROM numbered
                 RETURNING payload
             ), action AS (

@@ -20,7 +20,7 @@ from shared import advisory_locks
 from shared.database import Connection
 from workflow.domain.records import ParkedEvent
 
-# The two-key form of advisory locks: a space of its own, apart from the outbox relay's key.
+# The two-key form of advisory locks: a space of its own, apart from the outbox relay slots.
 _LOCK_CLASS = 0x0E7A5E
 
 
