@@ -71,6 +71,7 @@ def test_the_sms_link_opens_the_customers_page_which_follows_an_advance(
     expect(customer.locator("main")).to_contain_text("seg–sex 9h–18h")
     current = customer.locator("ol.etapas li[aria-current='step']")
     expect(current).to_contain_text("Pedido recebido")  # the stage's customer-facing name
+    expect(customer.locator("dl.datas dt")).to_have_text(["Previsão", "Combinado"])
     expect(customer.get_by_role("link", name="Ligar para a loja")).to_have_attribute(
         "href", "tel:+551132531000"
     )
@@ -114,6 +115,8 @@ def test_a_made_up_link_is_not_found_and_an_expired_one_shows_the_closed_page(
     customer.goto(link)
     # the status alone: the stage's own name ("Pronto para retirada") would say it twice
     expect(customer.locator("p.situacao")).to_have_text("Pronta para retirada")
+    # ready now: no forecast of when it will be, only the date agreed
+    expect(customer.locator("dl.datas dt")).to_have_text(["Combinado"])
     staff_api.act(order["order_id"], "deliver")
     deadline = time.monotonic() + 15
     while staff_api.wait_for_order(order["order_id"])["status"] != "delivered":
