@@ -113,7 +113,7 @@ def bar_chart(
     *,
     width: float = 760,
     label_width: float = 200,
-    value_width: float = 200,
+    value_width: float = 240,
     row_height: float = 32,
     unit: str = "h",
 ) -> BarChart:
