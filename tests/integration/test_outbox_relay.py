@@ -23,7 +23,7 @@ from etapa_contracts.topology import Topology
 from shared import outbox
 from shared.database import create_pool, drop_database, migrate
 from shared.messaging import create_broker, event_publisher
-from shared.outbox import NOTIFY_CHANNEL, OutboxMessage, OutboxRelay, committing
+from shared.outbox import NOTIFY_CHANNEL, OutboxMessage, OutboxRelay, Publish, committing
 from shared.runtime import SHARED_MIGRATIONS
 from tests.infra import Infra
 
@@ -228,13 +228,9 @@ async def test_a_commit_wakes_the_local_relay_without_notify(
 async def test_a_relay_woken_while_another_replica_works_its_slots_waits_its_turn(
     pool: asyncpg.Pool, database: str
 ) -> None:
-    await _enqueue(pool, 3)
+    ids = await _enqueue(pool, 3)
     other = await asyncpg.connect(database)
-    published: list[uuid.UUID] = []
-
-    async def publish(message: OutboxMessage) -> None:
-        published.append(message.message_id)
-
+    published, publish = _recorder()
     try:
         await other.execute("BEGIN")
         await _hold_slots(other, range(outbox.RELAY_SLOTS))  # another relay holds them all
@@ -244,6 +240,7 @@ async def test_a_relay_woken_while_another_replica_works_its_slots_waits_its_tur
         assert not pending.done()  # waiting for the other replica's batch, not giving up
         await other.execute("COMMIT")
         assert await pending == 3  # before: 0, the rows waited for the next poll
+        assert sorted(published) == sorted(ids)
     finally:
         await other.close()
 
@@ -254,11 +251,7 @@ async def test_two_replicas_relays_publish_different_slots_at_once_each_slot_in_
     held, free = _orders_in_two_slots()
     ids = {order: await _enqueue_for(pool, order, 3) for order in (held, free)}
     other = await asyncpg.connect(database)
-    published: list[uuid.UUID] = []
-
-    async def publish(message: OutboxMessage) -> None:
-        published.append(message.message_id)
-
+    published, publish = _recorder()
     try:
         await other.execute("BEGIN")
         await _hold_slots(other, [outbox.relay_slot(_event(held))])  # another relay's batch
@@ -281,11 +274,7 @@ async def test_a_relay_takes_slots_until_they_hold_a_batch_and_leaves_the_rest(
 ) -> None:
     first, second = _orders_in_two_slots()
     ids = {order: await _enqueue_for(pool, order, 3) for order in (first, second)}
-    published: list[uuid.UUID] = []
-
-    async def publish(message: OutboxMessage) -> None:
-        published.append(message.message_id)
-
+    published, publish = _recorder()
     relay = OutboxRelay(pool, publish, database_url=database, batch_size=3)
     assert await relay.round() is True  # one slot held a batch: another round at once
     one = ids[first] if published == ids[first] else ids[second]
@@ -312,6 +301,16 @@ def test_an_orders_events_share_a_slot_and_a_chains_other_events_theirs() -> Non
     assert len({outbox.relay_slot(event) for event in users}) == 1
     spread = {outbox.relay_slot(_event(uuid.uuid4())) for _ in range(1000)}
     assert spread == set(range(outbox.RELAY_SLOTS))  # orders spread over every slot
+
+
+def _recorder() -> tuple[list[uuid.UUID], Publish]:
+    """A publish that records the message ids it was given, in order."""
+    published: list[uuid.UUID] = []
+
+    async def publish(message: OutboxMessage) -> None:
+        published.append(message.message_id)
+
+    return published, publish
 
 
 def _orders_in_two_slots() -> tuple[uuid.UUID, uuid.UUID]:
