@@ -157,6 +157,26 @@ def test_search_finds_an_order_by_phone_typed_another_way(
     expect(page.locator("h1")).to_contain_text(order["number"])
 
 
+def test_on_a_phone_each_order_found_is_a_card_that_needs_no_sideways_scrolling(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    order = staff_api.open_order(customer="Otávio Celular")
+    page = new_person(ATTENDANT_SP, phone=True)
+    page.goto(f"/os?busca={order['number']}")
+    row = page.locator("table.lista-os tbody tr", has_text=order["number"])
+    expect(row).to_contain_text("Otávio Celular")
+    results = page.locator("#resultados .tabela")
+    # the card fits the screen: before, the eight columns scrolled sideways (≈ 700 px on 390)
+    assert results.evaluate("e => e.scrollWidth <= e.clientWidth"), results.evaluate(
+        "e => [e.scrollWidth, e.clientWidth]"
+    )
+    stage = row.locator("td[data-rotulo='Etapa']")
+    label = stage.evaluate("e => getComputedStyle(e, '::before').content")
+    assert label == '"Etapa"', label  # each value says what it is
+    expect(page.get_by_role("columnheader", name="Etapa")).to_have_count(1)  # still a table
+    screenshot(page, "search-phone")
+
+
 def test_a_closed_order_is_reopened_as_a_remake_from_the_order_screen(
     new_person: PersonFactory, staff_api: StaffApi
 ) -> None:
