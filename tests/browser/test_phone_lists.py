@@ -1,0 +1,43 @@
+"""The lists on a phone (390 px): each row a card that fits the screen, still a table."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import PersonFactory, screenshot
+from tests.browser.people import MANAGER_SP, StaffApi
+
+SIDEWAYS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
+
+
+def _fits_the_screen(page: Page) -> None:
+    page_width, screen = page.evaluate(SIDEWAYS)
+    assert page_width <= screen, (page_width, screen)
+    for table in page.locator("table.em-cartoes").all():
+        inside, shown = table.evaluate(
+            "e => [e.parentElement.scrollWidth, e.parentElement.clientWidth]"
+        )
+        assert inside <= shown, (inside, shown)  # before: 700-odd px of columns scrolled sideways
+
+
+@pytest.mark.parametrize(
+    ("path", "label", "value"),
+    [("/mensagens", "Situação", None), ("/pessoas", "E-mail", MANAGER_SP)],
+)
+def test_messages_and_people_on_a_phone_are_cards_that_fit_the_screen(
+    new_person: PersonFactory, staff_api: StaffApi, path: str, label: str, value: str | None
+) -> None:
+    staff_api.open_order(customer="Renata Celular")  # at least one SMS in the list
+    page = new_person(MANAGER_SP, phone=True)
+    page.goto(path)
+    cell = page.locator(f"table.em-cartoes td[data-rotulo='{label}']").first
+    expect(cell).to_be_visible()
+    if value:
+        expect(
+            page.locator(f"table.em-cartoes td[data-rotulo='{label}']", has_text=value)
+        ).to_be_visible()
+    assert cell.evaluate("e => getComputedStyle(e, '::before').content") == f'"{label}"'
+    expect(page.get_by_role("columnheader", name=label)).to_have_count(1)  # still a table
+    _fits_the_screen(page)
+    screenshot(page, f"phone{path.replace('/', '-')}")
