@@ -125,6 +125,19 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.wait_for_url(lambda url: "/entrar" not in url)
 
 
+def texts_outside_their_charts(page: Page) -> list[str]:
+    """The labels and values of the page's charts that are drawn past an edge of their chart
+    (cut off on the screen)."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('svg.grafico')].flatMap(svg =>
+            [...svg.querySelectorAll('text')].filter(text => {
+                const box = text.getBBox();
+                return box.x < 0 || box.x + box.width > svg.viewBox.baseVal.width;
+            }).map(text => text.textContent))"""
+    )
+    return found
+
+
 def screenshot(page: Page, name: str) -> Path:
     """A full-page PNG under ``ETAPA_SCREENSHOT_DIR`` for a person to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

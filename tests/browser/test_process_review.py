@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PersonFactory, screenshot
+from tests.browser.conftest import PersonFactory, screenshot, texts_outside_their_charts
 from tests.browser.people import ADMIN, StaffApi
 
 CODE = "venda-oculos-grau"
@@ -65,6 +65,7 @@ def test_the_owner_reviews_tries_a_draft_on_history_saves_it_and_records_the_rev
     assert draft_median < current_median, (current_median, draft_median)
     assert int(page.locator("#viram-no-prazo").text_content() or "0") > 0
     expect(page.locator("svg.grafico-barras").first).to_be_visible()
+    assert texts_outside_their_charts(page) == []
     screenshot(page, "process-review-what-if")
 
     production_days = page.locator("#etapa-2-dias")

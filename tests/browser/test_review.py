@@ -7,14 +7,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PersonFactory, screenshot
+from tests.browser.conftest import PersonFactory, screenshot, texts_outside_their_charts
 from tests.browser.people import ADMIN, ATTENDANT_SP, MANAGER_SP, StaffApi
-
-_TEXTS_OUTSIDE_THEIR_CHART = """() => [...document.querySelectorAll('svg.grafico')].flatMap(svg =>
-    [...svg.querySelectorAll('text')].filter(text => {
-        const box = text.getBBox();
-        return box.x < 0 || box.x + box.width > svg.viewBox.baseVal.width;
-    }).map(text => text.textContent))"""
 
 
 def _delivered(staff_api: StaffApi, customer: str, advances: int) -> dict[str, Any]:
@@ -58,8 +52,7 @@ def test_the_review_draws_its_charts_from_delivered_orders_and_the_period_can_ch
         assert summary
         assert page.locator(f"#{summary} li").count() > 0
     # every label and value is drawn inside its chart, none cut at an edge
-    outside = page.evaluate(_TEXTS_OUTSIDE_THEIR_CHART)
-    assert outside == [], outside
+    assert texts_outside_their_charts(page) == []
     href = slowest.first.get_attribute("href")
     assert href
     assert href.startswith("/?tipo=")

@@ -20,6 +20,7 @@ from console.domain.charts import (
 from console.domain.review import (
     board_link,
     bottleneck,
+    lead_time_chart,
     on_time_view,
     parse_period,
     slowest_chart,
@@ -233,3 +234,14 @@ def test_the_on_time_view_keeps_only_weeks_with_deliveries() -> None:
         ("05/01", "75%", "3 de 4 no prazo")
     ]
     assert on_time_view({"delivered": 0, "weeks": []}).weeks is None
+
+
+def test_a_versioned_types_name_fits_before_the_lead_time_bars_and_longer_labels_are_cut() -> None:
+    item = {"key": "venda-oculos-grau", "flow_version": 2, "median_hours": 300, "p90_hours": 400}
+    chart = lead_time_chart([item], {"venda-oculos-grau": "Venda de óculos de grau"})
+    label = chart.bars[0].label
+    assert label == "Venda de óculos de grau · versão 2"
+    assert len(label) <= chart.label_chars  # whole, not "Venda de óculos de grau ·…"
+    # a label is cut to what fits the room before the bars (Jinja's truncate, leeway 0)
+    assert bar_chart([], label_width=200).label_chars == 24
+    assert bar_chart([], label_width=300).label_chars == 37

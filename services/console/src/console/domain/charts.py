@@ -107,6 +107,13 @@ class BarChart:
         """Where the value texts start (after the longest possible bar)."""
         return self.axis_x + self.plot_width + 8
 
+    @property
+    def label_chars(self) -> int:
+        """How many characters of a label fit before the bars (13 px text, bold for the
+        highlighted bar, takes ≈ 7.8 px a character on average in the console's fonts); a
+        longer one is cut with "…" and is whole in its title and in the text alternative."""
+        return int((self.axis_x - 8) / 7.8)
+
 
 def bar_chart(
     rows: Sequence[BarInput],

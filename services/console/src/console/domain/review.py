@@ -135,7 +135,7 @@ def lead_time_chart(items: Sequence[Mapping[str, Any]], names: Mapping[str, str]
         )
         for item in items
     ]
-    return duration_chart(rows)
+    return duration_chart(rows, label_width=280)  # room for "Venda de óculos de grau · versão 2"
 
 
 def bottleneck(items: Sequence[Mapping[str, Any]]) -> int | None:
