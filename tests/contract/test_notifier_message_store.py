@@ -123,6 +123,23 @@ async def test_hold_gives_the_attempt_back_and_the_opening_claims_it_again(
     assert reclaimed.send_after == opening
 
 
+async def test_a_branchs_held_messages_are_due_again_when_its_window_changes(
+    backend: Backend,
+) -> None:
+    messages = backend.stores.messages
+    of = contact()
+    await recorded(backend, of)
+    (claim,) = await messages.claim_due(10, T0, LEASE)
+    assert await messages.hold(claim, T0 + timedelta(hours=8), "fora do horário", T0)
+    changed = T0 + timedelta(minutes=5)
+    assert await messages.due_again_for_branch(uuid.uuid4(), changed) == 0  # another branch
+    assert await messages.claim_due(10, changed, LEASE) == []
+    assert await messages.due_again_for_branch(of.branch_id, changed) == 1
+    (again,) = await messages.claim_due(10, changed, LEASE)  # before: only at T0 + 8 h
+    assert again.previous_status == "held"
+    assert await messages.due_again_for_branch(of.branch_id, changed) == 0  # claimed, not held
+
+
 async def test_a_renewed_lease_keeps_the_claim_and_a_lost_claim_says_when_it_began(
     backend: Backend,
 ) -> None:

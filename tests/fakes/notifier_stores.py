@@ -317,6 +317,16 @@ class FakeMessages:
         row.locked_until = now + timedelta(seconds=lease_seconds)
         return row.locked_until
 
+    async def due_again_for_branch(self, branch_id: UUID, now: datetime) -> int:
+        again = [
+            row
+            for row in self._db.messages.values()
+            if row.branch_id == branch_id and row.status == "held" and row.next_attempt_at > now
+        ]
+        for row in again:
+            row.next_attempt_at = now
+        return len(again)
+
     async def suppress_waiting(
         self, phone: str, reason: str, now: datetime, chain_id: UUID | None
     ) -> list[MessageKey]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from etapa_contracts.events import BranchUpserted
 from notifier.adapters.providers.http import HttpWebhookProvider
 from notifier.entrypoints.loops import DispatcherLoop
 from tests.integration.notifier.conftest import World, window
@@ -167,6 +168,29 @@ async def test_outside_the_window_the_message_is_held_then_sent(world: World) ->
     assert (await world.message(order))["status"] == "sent"
     assert [s for s, _ in await world.published(order)] == ["held", "sent"]
     assert len(world.fake.requests) == 1
+
+
+async def test_a_held_message_goes_out_when_the_manager_widens_the_window(world: World) -> None:
+    world.clock.now = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)  # Tuesday 20:30 in São Paulo
+    chain_id, branch = await world.branch()
+    order = await world.open_order(chain_and_branch=(chain_id, branch))
+    await world.enter_stage(order)
+    dispatcher = world.dispatcher()
+    await dispatcher.dispatch_once()
+    assert (await world.message(order))["status"] == "held"  # until 08:00 tomorrow
+    world.clock.advance(minutes=5)
+    widened = BranchUpserted(
+        occurred_at=world.clock(),
+        correlation_id="t",
+        chain_id=chain_id,
+        branch=branch,
+        sending_window=window(time(8), time(23, 59)),
+    )
+    async with world.pool.acquire() as conn:
+        await world.handlers.on_branch_upserted(conn, widened)
+    await dispatcher.dispatch_once()
+    assert (await world.message(order))["status"] == "sent"  # before: held until 08:00
+    assert [s for s, _ in await world.published(order)] == ["held", "sent"]
 
 
 async def test_branch_window_and_state_holidays_come_from_branch_upserted(world: World) -> None:

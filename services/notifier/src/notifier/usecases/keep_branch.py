@@ -1,4 +1,5 @@
-"""``branch.upserted``: keep the notifier's copy of a branch (time zone, state, window)."""
+"""``branch.upserted``: keep the notifier's copy of a branch (time zone, state, window); the
+messages it held wait for the window as it is now."""
 
 from __future__ import annotations
 
@@ -23,3 +24,7 @@ async def keep_branch(stores: Stores, event: BranchUpserted) -> None:
     if not await stores.settings.keep_branch(branch):
         owner = await stores.settings.branch_chain(branch.branch_id)
         log_if_other_chain("branches", branch.branch_id, owner, event.chain_id)
+        return
+    # the window may have changed: what it held is looked at again (sent, or held to the new
+    # opening), not left waiting for the old one
+    await stores.messages.due_again_for_branch(branch.branch_id, event.occurred_at)

@@ -64,6 +64,10 @@ class MessageStore(Protocol):
     ) -> bool:
         """Back to ``pending``, due at ``due``; False when the lease was lost."""
 
+    async def due_again_for_branch(self, branch_id: UUID, now: datetime) -> int:
+        """The branch's ``held`` messages due at ``now`` (its sending window changed: the
+        dispatcher sends them or holds them to the new opening); how many."""
+
     async def finish(
         self,
         claim: ClaimedMessage,

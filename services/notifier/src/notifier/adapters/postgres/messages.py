@@ -239,6 +239,17 @@ class PostgresMessages:
         )
         return renewed
 
+    async def due_again_for_branch(self, branch_id: UUID, now: datetime) -> int:
+        result = await self._conn.execute(
+            """
+            UPDATE messages SET next_attempt_at = $2
+            WHERE branch_id = $1 AND status = 'held' AND next_attempt_at > $2
+            """,
+            branch_id,
+            now,
+        )
+        return int(result.split()[-1])
+
     async def suppress_waiting(
         self, phone: str, reason: str, now: datetime, chain_id: UUID | None
     ) -> list[MessageKey]:
