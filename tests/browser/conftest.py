@@ -125,6 +125,23 @@ def sign_in(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.wait_for_url(lambda url: "/entrar" not in url)
 
 
+def labels_cut(page: Page) -> list[str]:
+    """The labels of the lists shown as cards on a phone (``table.em-cartoes``) that do not fit
+    their column."""
+    cut: list[str] = page.evaluate(
+        """() => {
+            const pen = document.createElement('canvas').getContext('2d');
+            return [...document.querySelectorAll('table.em-cartoes td[data-rotulo]')]
+                .filter(cell => {
+                    const label = getComputedStyle(cell, '::before');
+                    pen.font = `${label.fontWeight} ${label.fontSize} ${label.fontFamily}`;
+                    return pen.measureText(cell.dataset.rotulo).width > parseFloat(label.width);
+                }).map(cell => cell.dataset.rotulo);
+        }"""
+    )
+    return cut
+
+
 def texts_outside_their_charts(page: Page) -> list[str]:
     """The labels and values of the page's charts that are drawn past an edge of their chart
     (cut off on the screen)."""

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, PersonFactory, screenshot
+from tests.browser.conftest import SCREENSHOTS, PersonFactory, labels_cut, screenshot
 from tests.browser.people import ADMIN, ATTENDANT_RJ, ATTENDANT_SP, MANAGER_SP, VIEWER, StaffApi
 
 
@@ -170,6 +170,7 @@ def test_on_a_phone_each_order_found_is_a_card_that_needs_no_sideways_scrolling(
     assert results.evaluate("e => e.scrollWidth <= e.clientWidth"), results.evaluate(
         "e => [e.scrollWidth, e.clientWidth]"
     )
+    assert labels_cut(page) == []  # "Responsável" whole, not wrapped over "Filial"
     stage = row.locator("td[data-rotulo='Etapa']")
     label = stage.evaluate("e => getComputedStyle(e, '::before').content")
     assert label == '"Etapa"', label  # each value says what it is

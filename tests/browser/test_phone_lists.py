@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import PersonFactory, screenshot
+from tests.browser.conftest import PersonFactory, labels_cut, screenshot
 from tests.browser.people import ADMIN, MANAGER_SP, StaffApi
 
 SIDEWAYS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
 def _fits_the_screen(page: Page) -> None:
+    # every label is whole in its column (before: "Responsável" wrapped into the next line)
+    assert labels_cut(page) == []
     page_width, screen = page.evaluate(SIDEWAYS)
     assert page_width <= screen, (page_width, screen)
     for table in page.locator("table.em-cartoes").all():
