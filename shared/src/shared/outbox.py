@@ -101,6 +101,16 @@ class OutboxMessage:
 Publish = Callable[[OutboxMessage], Awaitable[None]]
 
 
+@dataclass(frozen=True, slots=True)
+class RelayRound:
+    """What one round of the relay did."""
+
+    published: int
+    slots_left: bool = False
+    """Slots with due rows stayed out of the batch (another relay held them, or the batch was
+    full): another round should follow at once."""
+
+
 COLUMNS = "message_id, chain_id, routing_key, payload, correlation_id, trace_context, relay_slot"
 """An outbox row's columns, in the order of ``row_values``."""
 _INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -237,7 +247,6 @@ class OutboxRelay:
         self._broker_failures = 0
         self._first_slot = random.randrange(RELAY_SLOTS)  # noqa: S311 (not a secret)
         """Where this relay starts trying the slots, so two replicas' relays rarely contend."""
-        self._slots_left = False
         self._wakeup = asyncio.Event()
         self.loop = PollingLoop(
             RELAY_LOOP,
@@ -269,12 +278,12 @@ class OutboxRelay:
     async def round(self) -> bool:
         """One batch; ``True`` (go on at once) after a full batch, a batch that left due slots
         (another relay held them, or the batch was full), or a broker pause."""
-        published = await self.publish_pending()
+        done = await self.publish_pending()
         if self._broker_failures:
             pause = self._poll_interval * 2 ** min(self._broker_failures - 1, 16)
             await asyncio.sleep(min(self._max_broker_pause, pause))
             return True
-        return published >= self._batch_size or self._slots_left
+        return done.published >= self._batch_size or done.slots_left
 
     async def _listen(self, url: str) -> None:
         """Keep one LISTEN connection open; the poll interval covers the time it is down."""
@@ -291,10 +300,8 @@ class OutboxRelay:
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 await asyncio.sleep(self._poll_interval)
 
-    async def publish_pending(self) -> int:
-        """Publish one batch of due rows, in the slots no other relay holds; return how many
-        were published."""
-        self._slots_left = False
+    async def publish_pending(self) -> RelayRound:
+        """Publish one batch of due rows, in the slots no other relay holds."""
         async with self._pool.acquire() as conn:
             try:
                 async with conn.transaction():
@@ -304,17 +311,15 @@ class OutboxRelay:
                         await self._wait_for_slot(conn, wanted[0])
                         rows = await self._slots_and_batch(conn)
                         wanted, taken = rows[0]["wanted"], rows[0]["taken"]
-                    self._slots_left = len(taken) < len(wanted)
                     messages = [
                         OutboxMessage(**{k: row[k] for k in _MESSAGE_FIELDS})
                         for row in rows
                         if row["id"] is not None
                     ]
-                    if not messages:
-                        return 0
-                    return await self._publish_batch(conn, messages)
+                    published = await self._publish_batch(conn, messages) if messages else 0
+                    return RelayRound(published, slots_left=len(taken) < len(wanted))
             except asyncpg.LockNotAvailableError:  # another replica's batch outlasted our wait
-                return 0
+                return RelayRound(0)
 
     async def _slots_and_batch(self, conn: Connection) -> list[asyncpg.Record]:
         return list(

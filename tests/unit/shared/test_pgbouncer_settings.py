@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from shared.outbox import OutboxRelay
+from shared.outbox import OutboxRelay, RelayRound
 from shared.settings import ServiceSettings, SettingsError
 
 POOLED = "postgresql://etapa_intake:pw@etapa-pgbouncer:6432/etapa_intake"
@@ -71,9 +71,9 @@ async def test_a_relay_without_a_listen_url_opens_no_listen_connection_and_still
     relay = OutboxRelay(None, publish, database_url=None, poll_interval=0.01)  # type: ignore[arg-type]
     rounds: list[int] = []
 
-    async def publish_pending() -> int:
+    async def publish_pending() -> RelayRound:
         rounds.append(1)
-        return 0
+        return RelayRound(0)
 
     listened: list[str] = []
 

@@ -11,7 +11,7 @@ import asyncpg
 import pytest
 
 from shared.loops import LOOP_ERRORS, LoopHealth, PollingLoop
-from shared.outbox import RELAY_LOOP, OutboxRelay
+from shared.outbox import RELAY_LOOP, OutboxRelay, RelayRound
 
 
 def _errors(loop: str) -> float:
@@ -107,11 +107,11 @@ async def test_the_relay_lives_through_an_unexpected_error_and_beats_its_heart()
     )
     batches: list[int] = []
 
-    async def publish_pending() -> int:
+    async def publish_pending() -> RelayRound:
         batches.append(1)
         if len(batches) == 1:
             raise ValueError("a row the relay cannot read")
-        return 0
+        return RelayRound(0)
 
     relay.publish_pending = publish_pending  # type: ignore[method-assign]
     before = _errors(RELAY_LOOP)
