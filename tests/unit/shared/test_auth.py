@@ -113,7 +113,9 @@ def test_a_token_issued_before_its_users_valid_since_is_refused() -> None:
     private, public = generate_key_pair()
     issuer, verifier = TokenIssuer(private), TokenVerifier(public)
     person = principal_for(uuid.uuid4())
-    changed_at = datetime.now(UTC)
+    # a second ago: a token issued "5 ms from now" in the last 5 ms of a second has its whole-
+    # second ``iat`` in the future and is refused as not yet valid (this test failed so, once)
+    changed_at = datetime.now(UTC) - timedelta(seconds=1)
     before = verifier.verify(issuer.issue(person, now=changed_at - timedelta(milliseconds=5)))
     after = verifier.verify(issuer.issue(person, now=changed_at + timedelta(milliseconds=5)))
     validity = TokenValidity()
