@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
+import httpx
 from playwright.sync_api import expect
 
-from tests.browser.conftest import PersonFactory, sign_in
+from tests.browser.conftest import PersonFactory, screenshot, sign_in
 from tests.browser.people import ADMIN, MANAGER_SP
 
 
@@ -103,6 +105,38 @@ def test_an_admin_adds_a_lab_and_sees_a_new_key_only_once(new_person: PersonFact
     page.locator(f"#lab-{code}").get_by_role("button", name="Revogar").click()
     expect(page.get_by_role("status")).to_contain_text("Chave revogada")
     expect(page.locator(f"#lab-{code}")).to_contain_text("revogada em")
+
+
+def test_an_admin_reads_why_a_labs_message_was_rejected_in_portuguese(
+    new_person: PersonFactory, stack: dict[str, str]
+) -> None:
+    code = f"LAB{uuid.uuid4().hex[:6].upper()}"
+    page = new_person(ADMIN)
+    page.goto("/laboratorios")
+    page.get_by_label("Código").fill(code)
+    page.get_by_label("Nome", exact=True).fill("Lab Recusas")
+    page.get_by_role("button", name="Cadastrar laboratório").click()
+    page.locator(f"#lab-{code}").get_by_role("button", name="Criar chave").click()
+    key = page.locator("#chave-valor").text_content()
+    assert key
+    unknown = {
+        "message_id": uuid.uuid4().hex,
+        "order_number": "SP01-999998",
+        "status": "received",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    sent = httpx.post(
+        f"{stack['intake']}/api/v1/lab-updates", json=unknown, headers={"X-Lab-Key": key}
+    )
+    assert sent.status_code == 422, sent.text
+
+    page.goto("/laboratorios")
+    row = page.get_by_role("row").filter(has_text=code)
+    expect(row).to_contain_text("order_number: nenhuma OS SP01-999998 na rede deste laboratório")
+    assert "in this lab's chain" not in page.content()
+    screenshot(page, "labs-rejected-reason")
+    row.get_by_role("button", name="Reprocessar").click()
+    expect(page.get_by_role("status")).to_contain_text("recusada de novo")
 
 
 def test_a_manager_has_no_labs_entry_and_the_address_says_why(new_person: PersonFactory) -> None:

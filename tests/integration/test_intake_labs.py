@@ -201,7 +201,7 @@ async def test_a_lab_time_outside_the_window_is_rejected_and_poisons_nothing(
 @pytest.mark.parametrize(
     ("make_body", "mentions"),
     [
-        (lambda lab, number: b"{not json", "not JSON"),
+        (lambda lab, number: b"{not json", "não é JSON"),
         (lambda lab, number: _status(lab, number, status="lost"), "status"),
         (
             lambda lab, number: _status(lab, number, occurred_at=lab_time(hours=-2)[:19]),
@@ -244,7 +244,7 @@ async def test_a_message_for_an_order_not_registered_yet_is_replayed_once_it_is(
     await publish_lab_message(services.env, f"lab.{lab.code}.status", body)
     rejected = await eventually(lambda: _message(services, http, chain, body["message_id"]))
     assert rejected["status"] == "rejected"
-    assert f"no order {number}" in rejected["reason"]
+    assert f"nenhuma OS {number}" in rejected["reason"]
     replay_url = _url(services, f"lab-updates/{rejected['lab_message_id']}/replay")
 
     still = await http.post(replay_url, headers=chain.headers)

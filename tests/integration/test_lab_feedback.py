@@ -54,7 +54,7 @@ async def test_an_order_is_bound_to_its_first_lab_and_each_lab_reads_its_own_fee
 
     moved = await _post(services, http, second_key, _status(second, number, status="shipped"))
     assert moved.status_code == 422, moved.text
-    assert moved.json()["reason"] == f"order_number: order {number} is with another lab"
+    assert moved.json()["reason"] == f"order_number: a OS {number} está com outro laboratório"
     assert first.code not in moved.text
 
     older = _status(first, number, status="in_production", occurred_at=lab_time(hours=-5))
@@ -65,7 +65,13 @@ async def test_an_order_is_bound_to_its_first_lab_and_each_lab_reads_its_own_fee
     assert mine.status_code == 200, mine.text
     items = mine.json()["items"]
     assert [(m["status"], m["reason"]) for m in items] == [
-        ("rejected", f"order_number: order {number} is with another lab")
+        ("rejected", f"order_number: a OS {number} está com outro laboratório")
+    ]
+    in_english = await http.get(
+        _url(services, "lab-updates"), headers={**second_key, "Accept-Language": "en"}
+    )
+    assert [m["reason"] for m in in_english.json()["items"]] == [
+        f"order_number: order {number} is with another lab"
     ]
     first_stale = await http.get(
         _url(services, "lab-updates"), params={"status": "stale"}, headers=first_key

@@ -181,6 +181,19 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (r"a JSON object is required", "é preciso um objeto JSON"),
     (r"must be true or false", "deve ser true ou false"),
     (r"not JSON", "não é JSON"),
+    (r"not JSON \((?P<why>.+)\)", r"não é JSON (\g<why>)"),
+    # intake's reasons for rejecting a lab's message
+    (r"lab (?P<code>'.+') is not registered", r"o laboratório \g<code> não está cadastrado"),
+    (
+        r"(?P<said>'.+') differs from the sending lab (?P<lab>'.+')",
+        r"\g<said> é diferente do laboratório que enviou, \g<lab>",
+    ),
+    (r"no order (?P<n>\S+) in this lab's chain", r"nenhuma OS \g<n> na rede deste laboratório"),
+    (r"order (?P<n>\S+) is with another lab", r"a OS \g<n> está com outro laboratório"),
+    (
+        r"older than the lab status this order already shows",
+        "anterior à situação de laboratório que a OS já mostra",
+    ),
     (r"unknown branches (?P<ids>.+)", r"filiais desconhecidas: \g<ids>"),
     (r"branch (?P<id>\S+) does not exist", r"a filial \g<id> não existe"),
     (r"e-mail (?P<email>\S+) is already in use", r"o e-mail \g<email> já está em uso"),

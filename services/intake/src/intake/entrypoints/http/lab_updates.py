@@ -3,6 +3,8 @@
 ``POST /api/v1/lab-updates`` takes the queue's JSON, authenticated by the lab's API key
 (``X-Lab-Key``) instead of a staff token; the key's lab plays the part of the routing key.
 Staff list the chain's lab messages (``?status=rejected``) and replay a rejected one.
+A rejection's reason is stored as written and answered in the reader's language (pt-BR unless
+``Accept-Language`` prefers English, ``shared.problem_texts``), as the refusals are.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from shared.clock import Clock
 from shared.local_times import in_branch_zone
 from shared.openapi import BEARER_TOKEN, LAB_KEY, REQUEST_BODY_OPT
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
+from shared.problem_texts import Language, language_of, localize
 
 LabKey = Annotated[
     str | None,
@@ -46,7 +49,15 @@ StatusFilter = Annotated[
 ]
 
 
-def _message_out(message: StoredLabMessage) -> LabMessageOut:
+def _language(request: Request[Any, Any, Any]) -> Language:
+    return language_of(request.headers.get("accept-language"))
+
+
+def _reason(reason: str | None, language: Language) -> str | None:
+    return None if reason is None else localize(reason, language)
+
+
+def _message_out(message: StoredLabMessage, language: Language) -> LabMessageOut:
     zone = message.branch_timezone
     return LabMessageOut(
         lab_message_id=message.lab_message_id,
@@ -57,7 +68,7 @@ def _message_out(message: StoredLabMessage) -> LabMessageOut:
         message_id=message.message_id,
         body=message.body.decode("utf-8", "replace"),
         status=message.status,
-        reason=message.reason,
+        reason=_reason(message.reason, language),
         order_id=message.order_id,
         occurred_at=in_branch_zone(message.occurred_at, zone),
         attempts=message.attempts,
@@ -66,17 +77,22 @@ def _message_out(message: StoredLabMessage) -> LabMessageOut:
     )
 
 
-def _outcome_response(outcome: Outcome, unreadable: bool) -> Response[LabOutcomeOut]:
+def _outcome_out(outcome: Outcome, language: Language) -> LabOutcomeOut:
+    return LabOutcomeOut(
+        lab_message_id=outcome.lab_message_id,
+        status=outcome.status,
+        reason=_reason(outcome.reason, language),
+        order_id=outcome.order_id,
+    )
+
+
+def _outcome_response(
+    outcome: Outcome, unreadable: bool, language: Language
+) -> Response[LabOutcomeOut]:
     status_code = HTTP_202_ACCEPTED
     if outcome.status == "rejected":
         status_code = HTTP_400_BAD_REQUEST if unreadable else HTTP_422_UNPROCESSABLE_ENTITY
-    body = LabOutcomeOut(
-        lab_message_id=outcome.lab_message_id,
-        status=outcome.status,
-        reason=outcome.reason,
-        order_id=outcome.order_id,
-    )
-    return Response(body, status_code=status_code)
+    return Response(_outcome_out(outcome, language), status_code=status_code)
 
 
 class LabUpdateController(Controller):
@@ -124,7 +140,7 @@ class LabUpdateController(Controller):
             new_id=new_id,
             window=settings.lab_time_window,
         )
-        return _outcome_response(outcome, isinstance(read(body), Unreadable))
+        return _outcome_response(outcome, isinstance(read(body), Unreadable), _language(request))
 
     @get("/", opt={LAB_KEY_ACCEPTED: True}, security=[{BEARER_TOKEN: []}, *LAB_KEY])
     async def list_lab_updates(
@@ -156,11 +172,13 @@ class LabUpdateController(Controller):
                 limit,
                 offset,
             )
-        return page_of([_message_out(m) for m in messages], limit, offset)
+        language = _language(request)
+        return page_of([_message_out(m, language) for m in messages], limit, offset)
 
     @get("/{lab_message_id:uuid}")
     async def get_lab_update(
         self,
+        request: Request[Any, Any, Any],
         lab_message_id: FromPath[UUID],
         transactions: NamedDependency[Transactions],
         principal: NamedDependency[Principal],
@@ -170,11 +188,12 @@ class LabUpdateController(Controller):
         )
         if message is None:
             raise NotFoundException(f"lab message {lab_message_id} not found")
-        return _message_out(message)
+        return _message_out(message, _language(request))
 
     @post("/{lab_message_id:uuid}/replay", status_code=200)
     async def replay_lab_update(
         self,
+        request: Request[Any, Any, Any],
         lab_message_id: FromPath[UUID],
         transactions: NamedDependency[Transactions],
         clock: NamedDependency[Clock],
@@ -201,9 +220,4 @@ class LabUpdateController(Controller):
             raise ConflictException(str(exc)) from None
         if outcome is None:
             raise NotFoundException(f"lab message {lab_message_id} not found")
-        return LabOutcomeOut(
-            lab_message_id=outcome.lab_message_id,
-            status=outcome.status,
-            reason=outcome.reason,
-            order_id=outcome.order_id,
-        )
+        return _outcome_out(outcome, _language(request))
