@@ -178,6 +178,40 @@ def test_on_a_phone_each_order_found_is_a_card_that_needs_no_sideways_scrolling(
     screenshot(page, "search-phone")
 
 
+def _move_to(staff_api: StaffApi, order: dict[str, Any], stage: str) -> None:
+    staff_api.act(order["order_id"], "advance", target_stage=stage)
+    deadline = time.monotonic() + 15
+    while staff_api.wait_for_order(order["order_id"])["stage_key"] != stage:
+        assert time.monotonic() < deadline, f"the order never reached {stage}"
+        time.sleep(0.2)
+
+
+def test_the_buttons_follow_the_orders_stage_and_deliver_ends_it_at_the_last(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    order = staff_api.open_order(customer="Rita Entrega")
+    page = new_person(ATTENDANT_SP)
+    open_screen(page, order)
+    expect(page.get_by_role("button", name="Avançar")).to_be_visible()
+    expect(page.locator("summary", has_text="Voltar")).to_have_count(0)  # the first stage
+    expect(page.get_by_role("button", name="Entregar")).to_have_count(0)
+
+    _move_to(staff_api, order, "montagem")
+    open_screen(page, order)
+    expect(page.locator("summary", has_text="Voltar")).to_have_count(1)
+    expect(page.get_by_role("button", name="Entregar")).to_have_count(0)  # not ready yet
+
+    _move_to(staff_api, order, "pronto-para-retirada")
+    open_screen(page, order)
+    expect(page.get_by_role("button", name="Avançar")).to_have_count(0)  # the last stage
+    deliver = page.get_by_role("button", name="Entregar")
+    expect(deliver).to_have_class(re.compile(r"\bprimario\b"))
+    screenshot(page, "order-last-stage")
+    deliver.click()
+    expect(page.locator("#resultado")).to_contain_text("Entregue ao cliente", timeout=8_000)
+    expect(page.locator(".situacao")).to_contain_text("Entregue")
+
+
 def test_a_closed_order_is_reopened_as_a_remake_from_the_order_screen(
     new_person: PersonFactory, staff_api: StaffApi
 ) -> None:

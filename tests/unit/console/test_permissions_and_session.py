@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.domain.permissions import Action, actions_for, menu_for
+from console.domain.permissions import Action, StagePlace, actions_for, menu_for, stage_place
 from console.entrypoints.http.session import safe_next
 
 
@@ -35,6 +35,41 @@ def test_an_order_offers_what_its_state_allows(
     actions = actions_for("attendant", status)
     assert offered in actions
     assert not_offered not in actions
+
+
+STAGES = [
+    {"key": "received", "pauses_clock": False},
+    {"key": "lab", "pauses_clock": False},
+    {"key": "waiting_frame", "pauses_clock": True},
+    {"key": "ready", "pauses_clock": False},
+]
+
+
+@pytest.mark.parametrize(
+    ("stage", "status", "offered", "not_offered"),
+    [
+        ("received", "in_progress", {Action.ADVANCE}, {Action.BACK, Action.DELIVER}),
+        ("lab", "in_progress", {Action.ADVANCE, Action.BACK}, {Action.DELIVER}),
+        ("lab", "paused", {Action.RESUME}, {Action.DELIVER}),
+        ("waiting_frame", "in_progress", {Action.ADVANCE, Action.DELIVER}, set()),
+        ("ready", "in_progress", {Action.BACK, Action.DELIVER}, {Action.ADVANCE}),
+        ("ready", "paused", {Action.RESUME, Action.DELIVER}, {Action.ADVANCE}),
+        ("ready", "delivered", {Action.REOPEN}, {Action.DELIVER}),
+    ],
+)
+def test_an_order_offers_only_what_its_stage_allows(
+    stage: str, status: str, offered: set[Action], not_offered: set[Action]
+) -> None:
+    actions = set(actions_for("attendant", status, stage_place(STAGES, stage)))
+    assert offered <= actions
+    assert not (not_offered & actions)
+
+
+def test_an_order_in_a_stage_its_flow_no_longer_lists_offers_every_action_of_its_state() -> None:
+    assert stage_place(STAGES, "retired") is None
+    assert actions_for("attendant", "in_progress", None) == actions_for("attendant", "in_progress")
+    only = stage_place([{"key": "one"}], "one")
+    assert only == StagePlace(first=True, last=True, waits_for_customer=False)
 
 
 @pytest.mark.parametrize(

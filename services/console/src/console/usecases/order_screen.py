@@ -15,7 +15,7 @@ from typing import Any
 from console.adapters.api_client import ApiClient, ApiRefusal, Service, ServiceDown
 from console.domain.action_outcome import Outcome, find_outcome
 from console.domain.order_view import Step, newest_first, progress_line
-from console.domain.permissions import Action, actions_for
+from console.domain.permissions import Action, actions_for, stage_place
 from console.usecases.directory import Directory
 
 
@@ -81,7 +81,8 @@ async def load_order_screen(
     zone = branch.timezone if branch else None
     flow_stages, type_name = await _flow_stages(api, token, intake_order, flow)
     steps = progress_line(flow_stages, flow, zone) if flow else []
-    actions = actions_for(role, str(flow["status"])) if flow else ()
+    place = stage_place(flow_stages, flow.get("stage_key")) if flow else None
+    actions = actions_for(role, str(flow["status"]), place) if flow else ()
     people = (
         await people_of_branch(api, token, str(intake_order["branch_id"]))
         if Action.ASSIGN in actions
