@@ -106,6 +106,17 @@ def test_a_service_refuses_to_start_without_a_usable_public_key() -> None:
     assert verifier_for(settings).public_key == PUBLIC
 
 
+def test_a_token_from_a_host_whose_clock_runs_a_little_ahead_is_accepted() -> None:
+    """Intake on one host, workflow on another: intake's clock 2 s ahead. Before, the token was
+    refused as not yet valid until the verifier's clock reached its whole-second ``iat``."""
+    issuer, verifier = TokenIssuer(PRIVATE), TokenVerifier(PUBLIC)
+    person = principal_for(CHAIN)
+    ahead = verifier.verify(issuer.issue(person, now=datetime.now(UTC) + timedelta(seconds=2)))
+    assert ahead.user_id == person.user_id
+    with pytest.raises(NotAuthorizedException, match="invalid token"):
+        verifier.verify(issuer.issue(person, now=datetime.now(UTC) + timedelta(minutes=5)))
+
+
 def test_a_token_issued_before_its_users_valid_since_is_refused() -> None:
     from shared.auth import TokenIssuer, TokenVerifier, generate_key_pair, principal_for
     from shared.token_validity import TokenValidity
