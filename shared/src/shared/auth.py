@@ -41,13 +41,13 @@ PUBLIC: dict[str, Any] = {"exclude_from_auth": True}
 """Route ``opt`` for endpoints that check their own credential (or none: health, metrics)."""
 REVOKED = "token revogado: o usuário foi alterado ou desativado depois da entrada; entre novamente"
 LAB_KEY_ACCEPTED = "lab_key_accepted"
+"""Route ``opt`` key: a request with ``X-Lab-Key`` and no bearer token reaches the handler
+without a user (``scope["user"]`` is ``None``); the handler checks the lab's key itself."""
 CLOCK_SKEW_SECONDS = 60
 """How far the issuing host's clock may run ahead of a verifying host's: a token whose ``iat``
 is at most this far in the future is accepted (PyJWT allows none, and its whole-second ``iat``
 made a token issued on a host a fraction of a second ahead unusable for that fraction). ``exp``
 stays strict."""
-"""Route ``opt`` key: a request with ``X-Lab-Key`` and no bearer token reaches the handler
-without a user (``scope["user"]`` is ``None``); the handler checks the lab's key itself."""
 OPEN_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/asyncapi$"]
 
 
