@@ -113,7 +113,21 @@ class RelayRound:
 
 COLUMNS = "message_id, chain_id, routing_key, payload, correlation_id, trace_context, relay_slot"
 """An outbox row's columns, in the order of ``row_values``."""
-_INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+WIDTH = len(COLUMNS.split(", "))
+"""How many parameters ``row_values`` fills."""
+
+
+def row_placeholders(first: int, payload: Callable[[str], str] = str) -> str:
+    """The placeholders of ``row_values`` in a statement that passes them from ``$first`` on,
+    in ``COLUMNS`` order; ``payload`` wraps the payload's (e.g. to set a field in SQL). The
+    statement's next parameter is ``$(first + WIDTH)``."""
+    names = [f"${first + index}" for index in range(WIDTH)]
+    at = COLUMNS.split(", ").index("payload")
+    names[at] = payload(names[at])
+    return ", ".join(names)
+
+
+_INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ({row_placeholders(1)})"
 
 
 def row_values(event: Event) -> tuple[object, ...]:

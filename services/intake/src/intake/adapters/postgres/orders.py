@@ -31,6 +31,11 @@ def _action(row: asyncpg.Record) -> Action:
     return Action(**dict(row))
 
 
+def _with_order_seq(payload: str) -> str:
+    """The event's payload with the order's new event number as ``order_seq``."""
+    return f"jsonb_set({payload}::jsonb, '{{order_seq}}', to_jsonb(event_seq))"
+
+
 class PostgresOrders:
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
@@ -141,18 +146,18 @@ class PostgresOrders:
         with that number as ``order_seq``; nothing when the order is not found there. The
         order's row stays locked until the transaction ends, so numbers follow commit order;
         outside a transaction the statement commits on its own, all of it or none."""
+        event_row = outbox.row_placeholders(12, payload=_with_order_seq)
+        visible_ids = f"${12 + outbox.WIDTH}::uuid[]"
         row = await self._conn.fetchrow(
             f"""
             WITH numbered AS (
                 UPDATE orders SET event_seq = event_seq + 1
                 WHERE order_id = $3 AND chain_id = $2
-                    AND ($19::uuid[] IS NULL OR branch_id = ANY($19::uuid[]))
+                    AND ({visible_ids} IS NULL OR branch_id = ANY({visible_ids}))
                 RETURNING event_seq, branch_id
             ), event AS (
                 INSERT INTO outbox ({outbox.COLUMNS})
-                SELECT $12, $13, $14, jsonb_set($15::jsonb, '{{order_seq}}', to_jsonb(event_seq)),
-                    $16, $17, $18
-                FROM numbered
+                SELECT {event_row} FROM numbered
                 RETURNING payload
             ), action AS (
                 INSERT INTO order_actions (action_id, chain_id, order_id, kind, actor, reason,

@@ -202,7 +202,7 @@ class PostgresMessages:
                 RETURNING notification_id
             )
             INSERT INTO outbox ({outbox.COLUMNS})
-            SELECT $13, $14, $15, $16, $17, $18, $19 FROM finished
+            SELECT {outbox.row_placeholders(13)} FROM finished
             RETURNING true
             """,
             claim.key.notification_id,
