@@ -52,6 +52,20 @@ _TYPES = {
 }
 
 
+_JSON_ERRORS = {
+    "Expecting value": "esperava um valor",
+    "Expecting property name enclosed in double quotes": (
+        "esperava o nome de um campo entre aspas duplas"
+    ),
+    "Unterminated string starting at": "texto sem as aspas de fechamento",
+    "Extra data": "há mais dados depois do JSON",
+    "Expecting ',' delimiter": "esperava uma vírgula",
+    "Expecting ':' delimiter": "esperava dois-pontos",
+    "Invalid control character at": "caractere de controle inválido",
+    "Invalid \\escape": "escape inválido",
+}
+"""Python's JSON decoder's errors (``json.JSONDecodeError``'s message, before its place)."""
+
 _ACTIONS = {
     "back": "voltar a OS a uma etapa anterior",
     "pause": "pausar a OS",
@@ -181,7 +195,18 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (r"a JSON object is required", "é preciso um objeto JSON"),
     (r"must be true or false", "deve ser true ou false"),
     (r"not JSON", "não é JSON"),
-    (r"not JSON \((?P<why>.+)\)", r"não é JSON (\g<why>)"),
+    (r"not JSON \((?P<why>.+)\)", lambda m: f"não é JSON ({localize(m['why'], PORTUGUESE)})"),
+    # Python's JSON decoder, inside "not JSON (…)"
+    (
+        r"(?P<what>.+?):? line (?P<line>\d+) column (?P<column>\d+) \(char \d+\)",
+        lambda m: (
+            f"{_JSON_ERRORS.get(m['what'], m['what'])}: linha {m['line']}, coluna {m['column']}"
+        ),
+    ),
+    (
+        r"'utf-8' codec can't decode bytes? (?P<b>.+?) in position (?P<p>\S+): .+",
+        r"não é UTF-8 válido (byte \g<b> na posição \g<p>)",
+    ),
     # intake's reasons for rejecting a lab's message
     (r"lab (?P<code>'.+') is not registered", r"o laboratório \g<code> não está cadastrado"),
     (

@@ -16,7 +16,20 @@ from shared.problem_texts import ENGLISH, PORTUGUESE, localize
 from tests.unit.intake.test_open_order import NOW
 
 LAB = Lab(lab_id=uuid.uuid4(), chain_id=uuid.uuid4(), code="LABX", name="Lab X")
-ENGLISH_WORDS = ("order", "lab ", "registered", "differs", "older", "not JSON", "Input", "Field")
+ENGLISH_WORDS = (
+    "order",
+    "lab ",
+    "registered",
+    "differs",
+    "older",
+    "not JSON",
+    "Input",
+    "Field",
+    "Expecting",
+    "line ",
+    "column",
+    "codec",
+)
 
 
 def _message(**changes: object) -> bytes:
@@ -52,6 +65,9 @@ def _reasons() -> list[str]:
     return [
         _reason_of(_message(), sender=None),
         _unreadable(b"{not json"),
+        _unreadable(b'{"order_number": "SP01-000001",}'),
+        _unreadable(b'{"order_number": "SP01'),
+        _unreadable(b"\xff\xfe"),
         _unreadable(_message(status="lost", occurred_at=None)),
         _reason_of(_message(lab_code="LABY")),
         _reason_of(_message(occurred_at=(NOW - timedelta(days=40)).isoformat())),
