@@ -204,8 +204,8 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
         ),
     ),
     (
-        r"'utf-8' codec can't decode bytes? (?P<b>.+?) in position (?P<p>\S+): .+",
-        r"não é UTF-8 válido (byte \g<b> na posição \g<p>)",
+        r"'utf-8' codec can't decode bytes?( 0x[0-9a-f]+)? in position (?P<p>\S+): .+",
+        r"não é UTF-8 válido (posição \g<p>)",
     ),
     # intake's reasons for rejecting a lab's message
     (r"lab (?P<code>'.+') is not registered", r"o laboratório \g<code> não está cadastrado"),
