@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
+import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -43,6 +47,34 @@ def test_messages_and_people_on_a_phone_are_cards_that_fit_the_screen(
     expect(page.get_by_role("columnheader", name=label)).to_have_count(1)  # still a table
     _fits_the_screen(page)
     screenshot(page, f"phone{path.replace('/', '-')}")
+
+
+def test_labs_keys_and_rejected_messages_on_a_phone_are_cards_that_fit_the_screen(
+    new_person: PersonFactory, staff_api: StaffApi, stack: dict[str, str]
+) -> None:
+    """Before: the rejected messages' reasons were cut at the right edge of their table."""
+    code = f"LAB{uuid.uuid4().hex[:6].upper()}"
+    lab = staff_api.call(ADMIN, "POST", "intake", "/api/v1/labs", json={"code": code, "name": "X"})
+    key = staff_api.call(ADMIN, "POST", "intake", f"/api/v1/labs/{lab['lab_id']}/keys", json={})
+    unknown = {
+        "message_id": uuid.uuid4().hex,
+        "order_number": "SP01-999997",
+        "status": "received",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    sent = httpx.post(
+        f"{stack['intake']}/api/v1/lab-updates", json=unknown, headers={"X-Lab-Key": key["key"]}
+    )
+    assert sent.status_code == 422, sent.text
+    page = new_person(ADMIN, phone=True)
+    page.goto("/laboratorios")
+    reason = page.locator("table.em-cartoes td[data-rotulo='Motivo']", has_text="SP01-999997")
+    expect(reason).to_be_visible()
+    expect(page.locator(f"#lab-{code} td[data-rotulo='Situação']")).to_have_text("ativa")
+    right, screen = reason.evaluate("e => [e.getBoundingClientRect().right, window.innerWidth]")
+    assert right <= screen, (right, screen)
+    _fits_the_screen(page)
+    screenshot(page, "phone-laboratorios")
 
 
 def test_no_page_scrolls_sideways_on_a_phone(new_person: PersonFactory) -> None:
