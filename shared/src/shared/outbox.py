@@ -113,8 +113,10 @@ class RelayRound:
 
 COLUMNS = "message_id, chain_id, routing_key, payload, correlation_id, trace_context, relay_slot"
 """An outbox row's columns, in the order of ``row_values``."""
-WIDTH = len(COLUMNS.split(", "))
+_COLUMN_NAMES = COLUMNS.split(", ")
+WIDTH = len(_COLUMN_NAMES)
 """How many parameters ``row_values`` fills."""
+_PAYLOAD_AT = _COLUMN_NAMES.index("payload")
 
 
 def row_placeholders(first: int, payload: Callable[[str], str] = str) -> str:
@@ -122,8 +124,7 @@ def row_placeholders(first: int, payload: Callable[[str], str] = str) -> str:
     in ``COLUMNS`` order; ``payload`` wraps the payload's (e.g. to set a field in SQL). The
     statement's next parameter is ``$(first + WIDTH)``."""
     names = [f"${first + index}" for index in range(WIDTH)]
-    at = COLUMNS.split(", ").index("payload")
-    names[at] = payload(names[at])
+    names[_PAYLOAD_AT] = payload(names[_PAYLOAD_AT])
     return ", ".join(names)
 
 
