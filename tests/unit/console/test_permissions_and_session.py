@@ -67,7 +67,8 @@ def test_an_order_offers_only_what_its_stage_allows(
 
 def test_an_order_in_a_stage_its_flow_no_longer_lists_offers_every_action_of_its_state() -> None:
     assert stage_place(STAGES, "retired") is None
-    assert actions_for("attendant", "in_progress", None) == actions_for("attendant", "in_progress")
+    every = {Action.ADVANCE, Action.BACK, Action.DELIVER}
+    assert every <= set(actions_for("attendant", "in_progress", stage_place(STAGES, "retired")))
     only = stage_place([{"key": "one"}], "one")
     assert only == StagePlace(first=True, last=True, waits_for_customer=False)
 
