@@ -200,16 +200,20 @@ def test_the_buttons_follow_the_orders_stage_and_deliver_ends_it_at_the_last(
     open_screen(page, order)
     expect(page.locator("summary", has_text="Voltar")).to_have_count(1)
     expect(page.get_by_role("button", name="Entregar")).to_have_count(0)  # not ready yet
+    dates = page.locator(".cliente dl.datas dt")
+    expect(dates).to_have_text(["Prometida", "Previsão de conclusão"])
 
     _move_to(staff_api, order, "pronto-para-retirada")
     open_screen(page, order)
     expect(page.get_by_role("button", name="Avançar")).to_have_count(0)  # the last stage
     deliver = page.get_by_role("button", name="Entregar")
     expect(deliver).to_have_class(re.compile(r"\bprimario\b"))
+    expect(dates).to_have_text(["Prometida", "Pronta desde"])  # not a forecast of the past
     screenshot(page, "order-last-stage")
     deliver.click()
     expect(page.locator("#resultado")).to_contain_text("Entregue ao cliente", timeout=8_000)
     expect(page.locator(".situacao")).to_contain_text("Entregue")
+    expect(dates).to_have_text(["Prometida", "Entregue em"])
 
 
 def test_a_closed_order_is_reopened_as_a_remake_from_the_order_screen(

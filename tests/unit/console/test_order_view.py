@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.domain.order_view import newest_first, progress_line
+from console.domain.order_view import completion_fact, newest_first, progress_line
 
 FLOW = [
     {"key": k, "name": n}
@@ -65,3 +65,34 @@ def test_the_timeline_reads_newest_first_even_with_uneven_fractions() -> None:
         {"occurred_at": "2026-12-02T10:00:00.500000Z", "summary": "c"},
     ]
     assert [e["summary"] for e in newest_first(entries)] == ["c", "b", "a"]
+
+
+def test_an_open_order_shows_its_forecast_with_the_reason_beside_it() -> None:
+    fact = completion_fact(order("lab", projected_completion_at="2026-12-09T21:00:00Z"), False, SP)
+    assert (fact.label, fact.when, fact.forecast) == (
+        "Previsão de conclusão",
+        "09/12/2026 18:00",
+        True,
+    )
+
+
+def test_an_order_waiting_in_its_last_stage_says_since_when_it_is_ready() -> None:
+    ready = order(
+        "ready",
+        stage_entered_at="2026-12-04T17:30:00Z",
+        projected_completion_at="2026-12-09T21:00:00Z",
+    )
+    fact = completion_fact(ready, True, SP)
+    assert (fact.label, fact.when, fact.forecast) == ("Pronta desde", "04/12/2026 14:30", False)
+    paused_there = completion_fact({**ready, "status": "paused"}, True, SP)
+    assert paused_there.label == "Pronta desde"
+
+
+def test_a_closed_order_says_when_it_was_delivered_or_cancelled_not_a_forecast() -> None:
+    closed = {"closed_at": "2026-12-05T12:00:00Z", "projected_completion_at": "2026-12-09T21:00Z"}
+    delivered = completion_fact(order("ready", "delivered", **closed), True, SP)
+    cancelled = completion_fact(order("lab", "cancelled", **closed), False, SP)
+    assert (delivered.label, delivered.when) == ("Entregue em", "05/12/2026 09:00")
+    assert (cancelled.label, cancelled.when) == ("Cancelada em", "05/12/2026 09:00")
+    assert not delivered.forecast
+    assert not cancelled.forecast

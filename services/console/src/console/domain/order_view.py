@@ -8,6 +8,9 @@ Rules:
 - Each step shows the due time of its latest stay (in the branch's zone), or its exit time when
   done; steps not reached yet have none.
 - The timeline reads newest first.
+- The order's second date says what is known, not a forecast of what already happened:
+  "Entregue em" or "Cancelada em" once closed, "Pronta desde" while it waits in its flow's
+  last stage, "Previsão de conclusão" otherwise.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from console.domain.formatting import parse_instant, short_moment_text
+from console.domain.formatting import moment_text, parse_instant, short_moment_text
 
 STATUS_LABELS = {
     "in_progress": "em andamento",
@@ -107,6 +110,29 @@ def _when(entry: Mapping[str, Any] | None, state: str, zone: str | None) -> str:
     if state == "current":
         return f"vence {short_moment_text(parse_instant(entry.get('due_at')), zone)}"
     return ""
+
+
+@dataclass(frozen=True, slots=True)
+class CompletionFact:
+    label: str
+    when: str
+    """``02/12/2026 18:00`` in the branch's zone, or ``—``."""
+    forecast: bool
+    """``True`` for a projection (its reason is shown beside it)."""
+
+
+def completion_fact(
+    order: Mapping[str, Any], at_last_stage: bool, zone: str | None
+) -> CompletionFact:
+    """The order's second date (after the promised one), by where ``order`` stands."""
+    status = order.get("status")
+    label, field, forecast = "Previsão de conclusão", "projected_completion_at", True
+    if status in ("delivered", "cancelled"):
+        label = "Entregue em" if status == "delivered" else "Cancelada em"
+        field, forecast = "closed_at", False
+    elif at_last_stage:
+        label, field, forecast = "Pronta desde", "stage_entered_at", False
+    return CompletionFact(label, moment_text(parse_instant(order.get(field)), zone), forecast)
 
 
 def newest_first(entries: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:

@@ -14,7 +14,13 @@ from typing import Any
 
 from console.adapters.api_client import ApiClient, ApiRefusal, Service, ServiceDown
 from console.domain.action_outcome import Outcome, find_outcome
-from console.domain.order_view import Step, newest_first, progress_line
+from console.domain.order_view import (
+    CompletionFact,
+    Step,
+    completion_fact,
+    newest_first,
+    progress_line,
+)
 from console.domain.permissions import Action, actions_for, stage_place
 from console.usecases.directory import Directory
 
@@ -51,6 +57,8 @@ class OrderScreen:
     stage_names: dict[str, str] = field(default_factory=dict)
     people: list[dict[str, Any]] = field(default_factory=list)
     """Who may take the order (its branch's people), for the assign form."""
+    completion: CompletionFact | None = None
+    """The second date: delivered, cancelled, ready since, or the forecast."""
 
     @property
     def processing(self) -> bool:
@@ -108,6 +116,7 @@ async def load_order_screen(
         outcome=outcome,
         stage_names={str(s["key"]): str(s["name"]) for s in flow_stages},
         people=people,
+        completion=completion_fact(flow, bool(place and place.last), zone) if flow else None,
     )
 
 
