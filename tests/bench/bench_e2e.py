@@ -46,7 +46,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,7 @@ POSITIONS = (
     f"SELECT coalesce(sum(stage_position), 0) FROM orders WHERE service_type = '{SERVICE_TYPE}'"
 )
 """Transitions committed on the bench's orders (the demo's orders, of other types, not counted)."""
+RAW_ROLES = ("accept", "advance", "notify")
 SMS_TEXT = re.compile(r"OS (\S+) etapa e(\d+)")
 RAW_TEXT = re.compile(r"raw (\S+) (\S+) (\d+)")
 
@@ -184,6 +185,7 @@ async def drive(
     sampler: Sampler,
     sent: dict[Any, float],
     receipts: Receipts,
+    sms_text: re.Pattern[str] = SMS_TEXT,
 ) -> list[Step]:
     """Post ``advance`` open-loop at each step's rate; close each step with a sample."""
     accepted_at: list[float] = []
@@ -196,11 +198,11 @@ async def drive(
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
         headers = {"Authorization": f"Bearer {token}"}
 
-        async def post(order_id: str) -> None:
+        async def post(order_id: str, at: float) -> None:
             try:
                 async with client.post(
                     f"{intake}/api/v1/orders/{order_id}/actions",
-                    headers=headers,
+                    headers={**headers, "X-Bench-Sent-At": repr(at)},  # read by raw HTTP only
                     json={"action": "advance"},
                 ) as response:
                     await response.read()
@@ -228,7 +230,7 @@ async def drive(
                 order, position = cursor.next()
                 if position % SMS_EVERY == 0:
                     sent[(order["number"], position)] = at
-                task = asyncio.create_task(post(order["order_id"]))
+                task = asyncio.create_task(post(order["order_id"], at))
                 tasks.add(task)
                 task.add_done_callback(tasks.discard)
             start += step.seconds
@@ -236,7 +238,7 @@ async def drive(
             step.offered = total
             step.accepted = sum(1 for a in accepted_at if start - step.seconds <= a < start)
             driver_cpu = time.process_time() - driver_cpu
-            committed_total = await sampler.close_step(step, receipts, SMS_TEXT)
+            committed_total = await sampler.close_step(step, receipts, sms_text)
             step.cpu["driver"] = driver_cpu
             step.lag = len(accepted_at) - committed_total
             done.append(step)
@@ -512,10 +514,18 @@ async def drain_and_check(
 
 
 async def run_raw(
-    infra: Infra, fake_url: str, rates: list[float], seconds: float, orders: int, prefetch: int
+    infra: Infra,
+    fake_url: str,
+    rates: list[float],
+    seconds: float,
+    orders: int,
+    prefetch: int,
+    over_http: bool = False,
 ) -> tuple[list[Step], dict[str, Any]]:
-    prefix = f"{infra.prefix}raw."
-    urls = {role: infra.database_url("raw", f"_{role}") for role in ("accept", "advance", "notify")}
+    """The raw pipeline at ``rates``; ``over_http``: its ``accept-http`` role, fed by the same
+    load driver as Etapa's intake, instead of ``accept``'s own schedule."""
+    prefix = f"{infra.prefix}raw{'h' if over_http else ''}."
+    urls = {role: infra.database_url("raw", f"_{role}") for role in RAW_ROLES}
     common = ["--amqp", infra.amqp_url, "--prefix", prefix, "--prefetch", str(prefetch)]
     started: list[subprocess.Popen[bytes]] = []
     logs = []
@@ -526,7 +536,7 @@ async def run_raw(
         process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "tests.bench.raw_pipeline", role),
-                *("--database", urls[role], *common, *extra),
+                *("--database", urls[role.removesuffix("-http")], *common, *extra),
             ],
             stdout=subprocess.PIPE,
             stderr=log,
@@ -540,10 +550,18 @@ async def run_raw(
             await ready(process, role)
         steps = [Step(rate, seconds) for rate in rates]
         schedule = ",".join(f"{s.rate}:{s.seconds}" for s in steps)
-        accept = launch(
-            "accept", "--schedule", schedule, "--orders", str(orders), "--sms-every", str(SMS_EVERY)
-        )
-        begin = float(await ready(accept, "accept"))
+        if over_http:
+            port = free_port()
+            accept = launch("accept-http", "--port", str(port), "--sms-every", str(SMS_EVERY))
+            await answering(f"http://127.0.0.1:{port}/health", accept)
+            begin = 0.0  # the driver keeps its own schedule
+        else:
+            accept = launch(
+                "accept",
+                *("--schedule", schedule, "--orders", str(orders)),
+                *("--sms-every", str(SMS_EVERY)),
+            )
+            begin = float(await ready(accept, "accept"))
         pids = {"accept": accept.pid, "advance": started[0].pid, "notify": started[1].pid}
         actions, changes = queue_names(prefix)
 
@@ -573,22 +591,21 @@ async def run_raw(
         receipts = Receipts(fake_url)
         async with httpx.AsyncClient(timeout=30) as client:
             await receipts.fetch(client)
-        await asyncio.sleep(max(0.0, begin - time.time()))
-        await sampler.start()
-        done: list[Step] = []
-        edge = begin
-        for step in steps:
-            step.begin = edge
-            edge += step.seconds
-            await asyncio.sleep(max(0.0, edge - time.time()))
-            step.offered = round(step.rate * step.seconds)
-            committed_total = await sampler.close_step(step, receipts, RAW_TEXT)
-            step.accepted = await accepted(edge) - sum(s.accepted for s in done)
-            step.lag = await accepted() - committed_total
-            done.append(step)
-            print(f"  {describe(step)}", flush=True)
-            if not step.sustained:
-                break
+        receipts.skip = len(receipts.rows)  # an earlier raw run's SMS read alike
+        if over_http:
+            synthetic = [{"order_id": str(uuid.uuid4()), "number": str(n)} for n in range(orders)]
+            done = await drive(
+                f"http://127.0.0.1:{port}",
+                "raw",
+                Cursor.staggered(synthetic),
+                steps,
+                sampler,
+                {},  # the SMS due are read back from the advance hop's outbox, as below
+                receipts,
+                RAW_TEXT,
+            )
+        else:
+            done = await scheduled_steps(steps, begin, sampler, receipts, accepted)
         accept.terminate()
         await asyncio.to_thread(accept.wait)
         sent = await raw_sent(urls["advance"])
@@ -612,6 +629,46 @@ async def run_raw(
             for name in queue_names(prefix):
                 await channel.queue_delete(name)
     return done, summary
+
+
+async def scheduled_steps(
+    steps: list[Step],
+    begin: float,
+    sampler: Sampler,
+    receipts: Receipts,
+    accepted: Callable[..., Awaitable[int]],
+) -> list[Step]:
+    """The raw ``accept``'s own schedule, sampled at each step's end."""
+    await asyncio.sleep(max(0.0, begin - time.time()))
+    await sampler.start()
+    done: list[Step] = []
+    edge = begin
+    for step in steps:
+        step.begin = edge
+        edge += step.seconds
+        await asyncio.sleep(max(0.0, edge - time.time()))
+        step.offered = round(step.rate * step.seconds)
+        committed_total = await sampler.close_step(step, receipts, RAW_TEXT)
+        step.accepted = await accepted(edge) - sum(s.accepted for s in done)
+        step.lag = await accepted() - committed_total
+        done.append(step)
+        print(f"  {describe(step)}", flush=True)
+        if not step.sustained:
+            break
+    return done
+
+
+async def answering(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Until ``url`` answers (the raw HTTP role has bound its port)."""
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(300):
+            if process.poll() is not None:
+                raise RuntimeError("raw accept-http did not start (see its log)")
+            with contextlib.suppress(httpx.TransportError):
+                await client.get(url)
+                return
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"raw accept-http never answered at {url}")
 
 
 async def ready(process: subprocess.Popen[bytes], role: str) -> str:
@@ -763,6 +820,7 @@ async def main(
     prefetch: int,
     processes: Processes,
     drain: int,
+    with_http: bool = False,
 ) -> None:
     infra = Infra(POSTGRES, AMQP)
     try:
@@ -777,19 +835,33 @@ async def main(
             )
             print(f"raw pipeline (aio-pika + asyncpg, prefetch {prefetch})")
             raw, raw_summary = await run_raw(infra, fake_url, rates, seconds, orders, prefetch)
+            raw_http: list[Step] = []
+            if with_http:
+                print(f"raw pipeline, accept over HTTP (uvicorn, bare ASGI; prefetch {prefetch})")
+                raw_http, raw_http_summary = await run_raw(
+                    infra, fake_url, rates, seconds, orders, prefetch, over_http=True
+                )
     finally:
         await _cleanup(infra)
     report("Etapa", etapa, etapa_summary, process_names(processes))
     if drained is not None:
         print(f"  {describe_drain(drained, process_names(processes))}")
-    report("raw pipeline", raw, raw_summary, ("accept", "advance", "notify"))
+    report("raw pipeline", raw, raw_summary, RAW_ROLES)
+    if raw_http:
+        report("raw pipeline, accept over HTTP", raw_http, raw_http_summary, RAW_ROLES)
     best, best_raw = max_sustained(etapa), max_sustained(raw)
     print(
         f"\nmax sustained: Etapa {best:.0f} transitions/s, raw {best_raw:.0f}/s"
         f" → {ratio(best, best_raw)} x raw  (steps of {seconds:.0f} s; the highest step that"
         f" kept up; load average {os.getloadavg()[0]:.1f})"
     )
-    for name, steps in (("Etapa", etapa), ("raw", raw)):
+    if raw_http:
+        best_http = max_sustained(raw_http)
+        print(
+            f"raw with its accept over HTTP: {best_http:.0f}/s → Etapa {ratio(best, best_http)} x"
+            f" that; the HTTP hop alone takes the raw pipeline to {ratio(best_http, best_raw)} x"
+        )
+    for name, steps in (("Etapa", etapa), ("raw", raw), ("raw over HTTP", raw_http)):
         over = next((s for s in steps if not s.sustained), None)
         if over is not None:
             print(
@@ -816,6 +888,11 @@ if __name__ == "__main__":
         default=int(os.environ.get("BENCH_DRAIN", "0")),
         help="after the steps, advances queued while workflow is paused, then drained (0: none)",
     )
+    parser.add_argument(
+        "--raw-http",
+        action="store_true",
+        help="a third pipeline: the raw one with its accept behind HTTP, fed by the same driver",
+    )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     advances = sum(rate * args.step for rate in rates) + args.drain
@@ -828,5 +905,6 @@ if __name__ == "__main__":
             args.raw_prefetch,
             Processes(args.workflows, args.notifiers),
             args.drain,
+            args.raw_http,
         )
     )

@@ -14,6 +14,12 @@ PostgreSQL and quorum queues on the same RabbitMQ, with the same durability as t
   (up to 20 in flight, as the notifier's dispatcher): the POST to the fake provider, the
   message marked ``sent``. (No poller for messages a crash left unsent: no crash here.)
 
+- ``accept-http`` (``bench_e2e --raw-http``): ``accept`` behind HTTP, for the bench's own load
+  driver: a bare ASGI app under uvicorn (the server, event loop and HTTP parser Etapa's
+  services run on, with no framework, authentication or validation beyond reading the order
+  id), ``POST /api/v1/orders/{id}/actions`` → the same transaction, the answer 202, then the
+  confirmed publish and the outbox row marked. It measures what the HTTP hop itself costs.
+
 Run by ``bench_e2e`` as ``python -m tests.bench.raw_pipeline ROLE --database URL ...``; each
 prints ``ready`` on stdout once its queues and tables exist (``accept``: ``ready <t>``, its
 schedule's start as ``time.time()``, a second later).
@@ -32,6 +38,7 @@ from typing import Any
 import aio_pika
 import aiohttp
 import asyncpg
+import uvicorn
 
 from shared.database import ensure_database
 
@@ -140,6 +147,69 @@ async def accept(args: argparse.Namespace) -> None:
         await asyncio.gather(*list(tasks), return_exceptions=True)
     await connection.close()
     await pool.close()
+
+
+def accept_http(args: argparse.Namespace) -> None:
+    """``accept`` answering HTTP: uvicorn (uvloop, httptools) and a bare ASGI app."""
+    actions, _ = queue_names(args.prefix)
+    held: dict[str, Any] = {}
+    starts: dict[str, int] = {}
+
+    async def startup() -> None:
+        held["pool"] = await open_pool(args.database)
+        held["connection"] = await aio_pika.connect_robust(args.amqp)
+        held["channel"] = await held["connection"].channel(publisher_confirms=True)
+        await declare(held["channel"], actions)
+
+    async def answer(send: Any, status: int, body: bytes) -> None:
+        headers = [(b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (event := await receive())["type"] != "lifespan.shutdown":
+                await startup()
+                await send({"type": "lifespan.startup.complete"})
+            await held["connection"].close()
+            await held["pool"].close()
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        body, more = b"", True
+        while more:
+            event = await receive()
+            body, more = body + event.get("body", b""), event.get("more_body", False)
+        parts = scope["path"].strip("/").split("/")  # api v1 orders <id> actions
+        if scope["method"] != "POST" or len(parts) != 5 or parts[4] != "actions":
+            await answer(send, 404 if scope["path"] != "/health" else 200, b"{}")
+            return
+        order_id = str(uuid.UUID(parts[3]))
+        json.loads(body)  # read, as any endpoint reads its body
+        sent_at = dict(scope["headers"]).get(b"x-bench-sent-at")
+        message_id = uuid.uuid4()
+        payload = {
+            "message_id": str(message_id),
+            "order_id": order_id,
+            "start": starts.setdefault(order_id, len(starts) % args.sms_every),
+            "sent_at": float(sent_at) if sent_at else time.time(),
+        }
+        async with held["pool"].acquire() as conn:
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO actions (action_id, order_id) VALUES ($1, $2)",
+                    message_id,
+                    uuid.UUID(order_id),
+                )
+                row_id = await conn.fetchval(
+                    "INSERT INTO outbox (message_id, payload) VALUES ($1, $2) RETURNING id",
+                    message_id,
+                    json.dumps(payload),
+                )
+            await answer(send, 202, json.dumps({"action_id": str(message_id)}).encode())
+            await publish(held["channel"], actions, payload)
+            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = $1", row_id)
+
+    uvicorn.run(app, host="127.0.0.1", port=args.port, access_log=False, log_level="warning")
 
 
 async def advance(args: argparse.Namespace) -> None:
@@ -259,7 +329,7 @@ ROLES = {"accept": accept, "advance": advance, "notify": notify}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("role", choices=sorted(ROLES))
+    parser.add_argument("role", choices=[*sorted(ROLES), "accept-http"])
     parser.add_argument("--database", required=True)
     parser.add_argument("--amqp", required=True)
     parser.add_argument("--prefix", required=True)
@@ -268,8 +338,12 @@ def main() -> None:
     parser.add_argument("--sms-every", type=int, default=4)
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--schedule", default="")
+    parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
     try:
+        if args.role == "accept-http":
+            accept_http(args)
+            return
         asyncio.run(ROLES[args.role](args))
     except KeyboardInterrupt:
         sys.exit(0)
