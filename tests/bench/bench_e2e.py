@@ -764,6 +764,34 @@ def ratio(value: float, raw: float) -> str:
     return f"{value / raw:.2f}" if raw else "—"
 
 
+def machine_ms(step: Step) -> float:
+    """CPU ms per committed transition in every process the step ran on: the pipeline's own,
+    RabbitMQ, PostgreSQL and, when it has one, the load driver."""
+    return 1000 * sum(step.cpu.values()) / max(1, step.committed)
+
+
+def cpu_ratio_lines(etapa: list[Step], raw: list[Step], raw_http: list[Step]) -> list[str]:
+    """At each rate both kept up: the machine's CPU per transition, and raw's over Etapa's —
+    the ratio of max rates on a machine whose cores they fill, less exposed to the host's
+    speed changing between the pipelines' steps than the max rates themselves (it still moves)."""
+    kept = {s.rate: s for s in raw if s.sustained}
+    over_http = {s.rate: s for s in raw_http if s.sustained}
+    lines = []
+    for step in etapa:
+        if step.sustained and step.rate in kept:
+            mine, theirs = machine_ms(step), machine_ms(kept[step.rate])
+            extra = (
+                f"; raw over HTTP {machine_ms(over_http[step.rate]):.1f} ms"
+                if step.rate in over_http
+                else ""
+            )
+            lines.append(
+                f"  at {step.rate:.0f}/s, CPU per transition in all processes: Etapa {mine:.1f} ms,"
+                f" raw {theirs:.1f} ms → {ratio(theirs, mine)} x{extra}"
+            )
+    return ["machine CPU per transition (raw / Etapa):", *lines] if lines else []
+
+
 def max_sustained(steps: list[Step]) -> float:
     return max((s.committed / s.seconds for s in steps if s.sustained), default=0.0)
 
@@ -861,6 +889,8 @@ async def main(
             f"raw with its accept over HTTP: {best_http:.0f}/s → Etapa {ratio(best, best_http)} x"
             f" that; the HTTP hop alone takes the raw pipeline to {ratio(best_http, best_raw)} x"
         )
+    for line in cpu_ratio_lines(etapa, raw, raw_http):
+        print(line)
     for name, steps in (("Etapa", etapa), ("raw", raw), ("raw over HTTP", raw_http)):
         over = next((s for s in steps if not s.sustained), None)
         if over is not None:
