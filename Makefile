@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium promtool pgbouncer fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-scale bench-what-if clean
+.PHONY: chromium promtool pgbouncer fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-scale bench-what-if bench-http-layers clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -138,6 +138,7 @@ bench: install ## benchmarks (tests/bench), run on demand
 	$(RUN) python -m tests.bench.bench_console
 	$(RUN) python -m tests.bench.bench_customer_page
 	$(RUN) python -m tests.bench.bench_what_if
+	$(RUN) python -m tests.bench.bench_http_layers
 
 bench-what-if: install ## what-if over 100,000 delivered orders vs the raw fetch of the same rows
 	$(RUN) python -m tests.bench.bench_what_if
@@ -147,6 +148,9 @@ bench-console: install ## the board with 2,000 open orders, and event → open b
 
 bench-customer-page: install ## the customer's page: its size, and its server time vs workflow's raw read
 	$(RUN) python -m tests.bench.bench_customer_page
+
+bench-http-layers: install ## CPU per request of every service's app vs Litestar alone vs a bare ASGI callable (in process)
+	$(RUN) python -m tests.bench.bench_http_layers
 
 bench-e2e: install ## advance at intake → workflow → SMS at a fake provider, at rising rates, vs a raw aio-pika + asyncpg pipeline
 	$(RUN) python -m tests.bench.bench_e2e

@@ -19,6 +19,9 @@ bench-scale`` (``tests.bench.bench_scale``) compares several such configurations
    never waiting for answers) at each rate for ``--step`` seconds, round-robin over the orders.
 2. **Raw pipeline** (``tests.bench.raw_pipeline``), in the same run, at the same rates: the same
    hops in plain aio-pika + asyncpg with the same durability (inbox, outbox, confirms, acks).
+3. With ``--raw-http``, **the raw pipeline with its accept behind HTTP** (``accept-http``: a bare
+   ASGI app under uvicorn), driven by the same load driver as Etapa: what the HTTP hop itself
+   costs, apart from what Etapa does around it.
 
 Per step: offered actions/s and accepted/s (intake's 2xx answers received in the step),
 transitions committed/s (workflow's orders), SMS/s
@@ -31,6 +34,8 @@ transitions accepted but not committed are under one second's worth (the backlog
 the SMS due but not at the provider under 1.5 seconds' worth; the escalation stops at the first
 step that is not. After the steps: nothing lost (every SMS-stage transition reached the fake)
 and nothing duplicated (no idempotency key sent twice). Nothing fails on a slow figure.
+At each rate every pipeline kept up, the machine's CPU per transition (every process the step
+ran on: the pipeline's, RabbitMQ, PostgreSQL and the load driver) and raw's over Etapa's.
 """
 
 from __future__ import annotations
