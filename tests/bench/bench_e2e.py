@@ -34,8 +34,9 @@ transitions accepted but not committed are under one second's worth (the backlog
 the SMS due but not at the provider under 1.5 seconds' worth; the escalation stops at the first
 step that is not. After the steps: nothing lost (every SMS-stage transition reached the fake)
 and nothing duplicated (no idempotency key sent twice). Nothing fails on a slow figure.
-At each rate every pipeline kept up, the machine's CPU per transition (every process the step
-ran on: the pipeline's, RabbitMQ, PostgreSQL and the load driver) and raw's over Etapa's.
+At each rate both Etapa and the raw pipeline kept up, the machine's CPU per transition (every
+process the step ran on: the pipeline's, RabbitMQ, PostgreSQL and the load driver) and raw's
+over Etapa's.
 """
 
 from __future__ import annotations
