@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium promtool pgbouncer fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-scale bench-what-if bench-http-layers clean
+.PHONY: chromium promtool pgbouncer fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-scale bench-what-if bench-http-layers bench-interleaved clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -154,6 +154,9 @@ bench-http-layers: install ## CPU per request of every service's app vs Litestar
 
 bench-e2e: install ## advance at intake → workflow → SMS at a fake provider, at rising rates, vs a raw aio-pika + asyncpg pipeline
 	$(RUN) python -m tests.bench.bench_e2e
+
+bench-interleaved: install ## bench-e2e's pipelines in turn at each rate (Etapa, raw, raw over HTTP), so the host's drift does not land on the ratio
+	$(RUN) python -m tests.bench.bench_interleaved --raw-http
 
 bench-scale: install ## 1+1, 2+2 and 2+1 workflow+notifier processes in one run: max sustained rate, backlog drained, ratios to 1+1
 	$(RUN) python -m tests.bench.bench_scale

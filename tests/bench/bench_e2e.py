@@ -52,7 +52,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,7 +100,6 @@ POSITIONS = (
 """Transitions committed on the bench's orders (the demo's orders, of other types, not counted)."""
 RAW_ROLES = ("accept", "advance", "notify")
 SMS_TEXT = re.compile(r"OS (\S+) etapa e(\d+)")
-RAW_TEXT = re.compile(r"raw (\S+) (\S+) (\d+)")
 
 
 # ---------------------------------------------------------------- Etapa
@@ -519,25 +518,105 @@ async def drain_and_check(
 # ---------------------------------------------------------------- raw pipeline
 
 
-async def run_raw(
-    infra: Infra,
-    fake_url: str,
-    rates: list[float],
-    seconds: float,
-    orders: int,
-    prefetch: int,
-    over_http: bool = False,
-) -> tuple[list[Step], dict[str, Any]]:
-    """The raw pipeline at ``rates``; ``over_http``: its ``accept-http`` role, fed by the same
-    load driver as Etapa's intake, instead of ``accept``'s own schedule."""
-    prefix = f"{infra.prefix}raw{'h' if over_http else ''}."
-    urls = {role: infra.database_url("raw", f"_{role}") for role in RAW_ROLES}
+@dataclass
+class RawPipeline:
+    """The raw pipeline's advance and notify hops running, and how its actions come: its own
+    ``accept`` process with a schedule per call to ``run``, or (``http`` set) ``accept-http``
+    fed by the load driver, as Etapa's intake is."""
+
+    infra: Infra
+    tag: str
+    """``raw`` or ``rawh`` (over HTTP): its databases, queues and SMS texts."""
+    urls: dict[str, str]
+    launch: Callable[..., subprocess.Popen[bytes]]
+    hops: dict[str, int]
+    """The advance and notify processes' pids."""
+    orders: int
+    http: tuple[subprocess.Popen[bytes], str, Cursor] | None = None
+    """``accept-http``'s process, its URL and the driver's cursor over synthetic orders."""
+
+    @property
+    def text(self) -> re.Pattern[str]:
+        return raw_text(self.tag)
+
+    async def committed(self) -> int:  # transitions: the advance hop's inbox rows
+        return await count(self.urls["advance"], "SELECT count(*) FROM inbox")
+
+    async def sms_due(self) -> int:
+        return await count(
+            self.urls["advance"], f"SELECT coalesce(sum(position / {SMS_EVERY}), 0) FROM orders"
+        )
+
+    async def accepted(self, before: float | None = None) -> int:
+        sql = "SELECT count(*) FROM actions"
+        if before is not None:
+            sql += f" WHERE created_at < to_timestamp({before})"
+        return await count(self.urls["accept"], sql)
+
+    async def backlog(self) -> tuple[int, int]:
+        outbox = 0
+        for role in ("accept", "advance"):
+            outbox += await count(
+                self.urls[role], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+            )
+        return await self.queued(), outbox
+
+    async def queued(self) -> int:
+        queues = queue_names(f"{self.infra.prefix}{self.tag}.")
+        return await queue_depths(self.infra.amqp_url, list(queues))
+
+    async def wait_quiet(self) -> None:
+        """Until its queues are empty (what an earlier step left is handled)."""
+        for _ in range(600):
+            if await self.queued() == 0:
+                return
+            await asyncio.sleep(0.5)
+
+    def sampler(self, accept_pid: int) -> Sampler:
+        pids = {"accept": accept_pid, **self.hops}
+        return Sampler(self.committed, self.sms_due, self.backlog, pids)
+
+    async def run(self, steps: list[Step], receipts: Receipts) -> list[Step]:
+        """``steps``, one after the other, until one does not keep up."""
+        if self.http is not None:
+            process, url, cursor = self.http
+            sampler = self.sampler(process.pid)
+            return await drive(url, "raw", cursor, steps, sampler, {}, receipts, self.text)
+        schedule = ",".join(f"{s.rate}:{s.seconds}" for s in steps)
+        accept = self.launch(
+            "accept",
+            *("--schedule", schedule, "--orders", str(self.orders)),
+            *("--sms-every", str(SMS_EVERY)),
+        )
+        try:
+            begin = float(await ready(accept, "accept"))
+            sampler = self.sampler(accept.pid)
+            return await scheduled_steps(steps, begin, sampler, receipts, self)
+        finally:
+            accept.terminate()
+            await asyncio.to_thread(accept.wait)
+
+    async def check(self, receipts: Receipts, steps: list[Step]) -> dict[str, Any]:
+        """Nothing lost, nothing twice; each step's SMS latencies."""
+        sent = await raw_sent(self.urls["advance"])
+        return await drain_and_check(receipts, sent, steps, self.text, raw_key)
+
+
+@contextlib.asynccontextmanager
+async def raw_pipeline(
+    infra: Infra, fake_url: str, prefetch: int, orders: int, over_http: bool = False
+) -> AsyncIterator[RawPipeline]:
+    """The raw pipeline's processes (``tests.bench.raw_pipeline``) on databases and queues of
+    their own, removed afterwards."""
+    tag = "rawh" if over_http else "raw"
+    prefix = f"{infra.prefix}{tag}."
+    urls = {role: infra.database_url(tag, f"_{role}") for role in RAW_ROLES}
     common = ["--amqp", infra.amqp_url, "--prefix", prefix, "--prefetch", str(prefetch)]
     started: list[subprocess.Popen[bytes]] = []
     logs = []
 
     def launch(role: str, *extra: str) -> subprocess.Popen[bytes]:
-        log = (LOGS / f"etapa-bench-e2e-{infra.run_id}-raw-{role}.log").open("wb")
+        log = (LOGS / f"etapa-bench-e2e-{infra.run_id}-{tag}-{role}.log").open("wb")
         logs.append(log)
         process = subprocess.Popen(
             [
@@ -551,71 +630,19 @@ async def run_raw(
         return process
 
     try:
+        hops = {}
         for role in ("advance", "notify"):
-            process = launch(role, "--fake", fake_url, "--sms-every", str(SMS_EVERY))
+            process = launch(role, "--fake", fake_url, "--sms-every", str(SMS_EVERY), "--tag", tag)
             await ready(process, role)
-        steps = [Step(rate, seconds) for rate in rates]
-        schedule = ",".join(f"{s.rate}:{s.seconds}" for s in steps)
+            hops[role] = process.pid
+        http = None
         if over_http:
             port = free_port()
             accept = launch("accept-http", "--port", str(port), "--sms-every", str(SMS_EVERY))
             await answering(f"http://127.0.0.1:{port}/health", accept)
-            begin = 0.0  # the driver keeps its own schedule
-        else:
-            accept = launch(
-                "accept",
-                *("--schedule", schedule, "--orders", str(orders)),
-                *("--sms-every", str(SMS_EVERY)),
-            )
-            begin = float(await ready(accept, "accept"))
-        pids = {"accept": accept.pid, "advance": started[0].pid, "notify": started[1].pid}
-        actions, changes = queue_names(prefix)
-
-        async def committed() -> int:  # transitions: the advance hop's inbox rows
-            return await count(urls["advance"], "SELECT count(*) FROM inbox")
-
-        async def sms_due() -> int:
-            return await count(
-                urls["advance"], f"SELECT coalesce(sum(position / {SMS_EVERY}), 0) FROM orders"
-            )
-
-        async def accepted(before: float | None = None) -> int:
-            sql = "SELECT count(*) FROM actions"
-            if before is not None:
-                sql += f" WHERE created_at < to_timestamp({before})"
-            return await count(urls["accept"], sql)
-
-        async def backlog() -> tuple[int, int]:
-            outbox = 0
-            for role in ("accept", "advance"):
-                outbox += await count(
-                    urls[role], "SELECT count(*) FROM outbox WHERE published_at IS NULL"
-                )
-            return await queue_depths(infra.amqp_url, [actions, changes]), outbox
-
-        sampler = Sampler(committed, sms_due, backlog, pids)
-        receipts = Receipts(fake_url)
-        async with httpx.AsyncClient(timeout=30) as client:
-            await receipts.fetch(client)
-        receipts.skip = len(receipts.rows)  # an earlier raw run's SMS read alike
-        if over_http:
             synthetic = [{"order_id": str(uuid.uuid4()), "number": str(n)} for n in range(orders)]
-            done = await drive(
-                f"http://127.0.0.1:{port}",
-                "raw",
-                Cursor.staggered(synthetic),
-                steps,
-                sampler,
-                {},  # the SMS due are read back from the advance hop's outbox, as below
-                receipts,
-                RAW_TEXT,
-            )
-        else:
-            done = await scheduled_steps(steps, begin, sampler, receipts, accepted)
-        accept.terminate()
-        await asyncio.to_thread(accept.wait)
-        sent = await raw_sent(urls["advance"])
-        summary = await drain_and_check(receipts, sent, done, RAW_TEXT, raw_key)
+            http = (accept, f"http://127.0.0.1:{port}", Cursor.staggered(synthetic))
+        yield RawPipeline(infra, tag, urls, launch, hops, orders, http)
     finally:
         for process in started:
             if process.poll() is None:
@@ -634,18 +661,32 @@ async def run_raw(
             channel = await connection.channel()
             for name in queue_names(prefix):
                 await channel.queue_delete(name)
-    return done, summary
+
+
+async def run_raw(
+    infra: Infra,
+    fake_url: str,
+    rates: list[float],
+    seconds: float,
+    orders: int,
+    prefetch: int,
+    over_http: bool = False,
+) -> tuple[list[Step], dict[str, Any]]:
+    """The raw pipeline at ``rates``; ``over_http``: its ``accept-http`` role, fed by the same
+    load driver as Etapa's intake, instead of ``accept``'s own schedule."""
+    async with raw_pipeline(infra, fake_url, prefetch, orders, over_http) as raw:
+        receipts = Receipts(fake_url)
+        done = await raw.run([Step(rate, seconds) for rate in rates], receipts)
+        return done, await raw.check(receipts, done)
 
 
 async def scheduled_steps(
-    steps: list[Step],
-    begin: float,
-    sampler: Sampler,
-    receipts: Receipts,
-    accepted: Callable[..., Awaitable[int]],
+    steps: list[Step], begin: float, sampler: Sampler, receipts: Receipts, raw: RawPipeline
 ) -> list[Step]:
-    """The raw ``accept``'s own schedule, sampled at each step's end."""
+    """The raw ``accept``'s own schedule, sampled at each step's end (actions counted from
+    this call's start: an earlier call's are not this one's)."""
     await asyncio.sleep(max(0.0, begin - time.time()))
+    before = await raw.accepted()
     await sampler.start()
     done: list[Step] = []
     edge = begin
@@ -654,9 +695,9 @@ async def scheduled_steps(
         edge += step.seconds
         await asyncio.sleep(max(0.0, edge - time.time()))
         step.offered = round(step.rate * step.seconds)
-        committed_total = await sampler.close_step(step, receipts, RAW_TEXT)
-        step.accepted = await accepted(edge) - sum(s.accepted for s in done)
-        step.lag = await accepted() - committed_total
+        committed_total = await sampler.close_step(step, receipts, raw.text)
+        step.accepted = await raw.accepted(edge) - before - sum(s.accepted for s in done)
+        step.lag = await raw.accepted() - before - committed_total
         done.append(step)
         print(f"  {describe(step)}", flush=True)
         if not step.sustained:
@@ -686,6 +727,12 @@ async def ready(process: subprocess.Popen[bytes], role: str) -> str:
             raise RuntimeError(f"raw {role} did not start (see its log)")
         if line.startswith("ready"):
             return line.removeprefix("ready").strip()
+
+
+def raw_text(tag: str) -> re.Pattern[str]:
+    """A raw pipeline's SMS at the fake provider: ``<tag> <sent_at> <order> <position>`` (the
+    ``rawh`` pipeline's texts are not the ``raw`` one's)."""
+    return re.compile(rf"{tag} (\S+) (\S+) (\d+)")
 
 
 def raw_key(match: re.Match[str]) -> tuple[str, int]:

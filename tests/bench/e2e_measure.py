@@ -108,8 +108,6 @@ class Receipts:
 
     url: str
     rows: list[list[Any]] = field(default_factory=list)
-    skip: int = 0
-    """Rows before this one belong to an earlier pipeline of the run and are not counted."""
 
     async def fetch(self, client: httpx.AsyncClient) -> None:
         response = await client.get(f"{self.url}/_receipts", params={"since": len(self.rows)})
@@ -119,7 +117,7 @@ class Receipts:
         """(arrival, text match, key) of each distinct accepted SMS of ``pattern``, first only."""
         seen: set[str] = set()
         found = []
-        for at, key, text, status in self.rows[self.skip :]:
+        for at, key, text, status in self.rows:
             match = pattern.match(text or "")
             if match and status == 200 and key not in seen:
                 seen.add(key)
@@ -128,9 +126,7 @@ class Receipts:
 
     def repeated(self, pattern: re.Pattern[str]) -> int:
         keys = [
-            key
-            for _, key, text, status in self.rows[self.skip :]
-            if pattern.match(text or "") and status == 200
+            key for _, key, text, status in self.rows if pattern.match(text or "") and status == 200
         ]
         return len(keys) - len(set(keys))
 

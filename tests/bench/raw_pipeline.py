@@ -283,7 +283,7 @@ async def notify(args: argparse.Namespace) -> None:
                 headers={"Idempotency-Key": key},
                 json={
                     "to": "+5511987654321",
-                    "body": f"raw {body['sent_at']} {body['order_id']} {body['position']}",
+                    "body": f"{args.tag} {body['sent_at']} {body['order_id']} {body['position']}",
                     "idempotency_key": key,
                 },
                 raise_for_status=True,
@@ -339,6 +339,7 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--schedule", default="")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tag", default="raw", help="the SMS texts' first word (notify)")
     args = parser.parse_args()
     try:
         if args.role == "accept-http":

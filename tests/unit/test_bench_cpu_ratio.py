@@ -1,11 +1,9 @@
-"""The end-to-end bench's CPU comparison at a common rate, and the receipts an earlier pipeline
-of the run left at the fake provider (``tests.bench``; nothing is started here)."""
+"""The end-to-end bench's CPU comparison at a common rate, and each raw pipeline's SMS told
+apart at the fake provider they share (``tests.bench``; nothing is started here)."""
 
 from __future__ import annotations
 
-import re
-
-from tests.bench.bench_e2e import cpu_ratio_lines, machine_ms
+from tests.bench.bench_e2e import cpu_ratio_lines, machine_ms, raw_key, raw_text
 from tests.bench.e2e_measure import Receipts, Step
 
 
@@ -42,11 +40,19 @@ def test_rates_both_kept_up_are_compared_and_the_others_left_out() -> None:
     assert cpu_ratio_lines(etapa[1:], raw, []) == []
 
 
-def test_receipts_of_an_earlier_pipeline_are_not_counted_for_the_next() -> None:
-    text = re.compile(r"raw (\S+)")
-    receipts = Receipts("http://fake", rows=[[1.0, "k1", "raw a", 200], [1.1, "k1", "raw a", 200]])
-    assert receipts.repeated(text) == 1
-    receipts.skip = len(receipts.rows)
-    receipts.rows.append([2.0, "k2", "raw b", 200])
-    assert [key for _, _, key in receipts.accepted(text)] == ["k2"]
-    assert receipts.repeated(text) == 0
+def test_each_raw_pipeline_counts_its_own_sms_at_the_shared_fake_provider() -> None:
+    receipts = Receipts(
+        "http://fake",
+        rows=[
+            [1.0, "k1", "raw 1.0 o1 4", 200],
+            [1.1, "k1", "raw 1.0 o1 4", 200],
+            [1.2, "k2", "rawh 1.1 o2 4", 200],
+        ],
+    )
+    assert [key for _, _, key in receipts.accepted(raw_text("raw"))] == ["k1"]
+    assert [key for _, _, key in receipts.accepted(raw_text("rawh"))] == ["k2"]
+    assert receipts.repeated(raw_text("raw")) == 1
+    assert receipts.repeated(raw_text("rawh")) == 0
+    match = raw_text("raw").match("raw 1.0 o1 4")
+    assert match is not None
+    assert raw_key(match) == ("o1", 4)
