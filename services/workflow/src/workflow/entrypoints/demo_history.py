@@ -10,13 +10,15 @@ drawn (with a fixed seed) so the review shows something real:
 - a few orders are paused (waiting for a frame) and a few customers pick up late.
 
 Every stay ends at a time within opening hours on the day its drawn duration lands, never
-before it starts; the promised date is the quote at the real opening time.
+before it starts; the promised date is the quote at the real opening time. Numbers run once per
+branch across both types (``SP01-H00001``, …): no number is given twice.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
@@ -89,16 +91,18 @@ def synthesize(
     now: datetime,
     rng: random.Random,
     orders_per_day: tuple[int, int] = (2, 5),
+    numbered: Mapping[UUID, int] | None = None,
 ) -> list[PastOrder]:
     """Delivered orders of ``flow`` opened from ``first`` to ``last`` and delivered before
-    ``now``, in each branch's calendar."""
+    ``now``, in each branch's calendar; a branch's numbers follow the ``numbered`` it has
+    already (none by default)."""
     uses_lab = any(stage.lab_statuses for stage in flow.stages)
     plan = plan_of(flow.stages)
     orders: list[PastOrder] = []
     for branch_id, code, calendar in branches:
         memo = DeadlineMemo(calendar)
         zone = calendar.day_index.zone
-        sequence = 0
+        sequence = (numbered or {}).get(branch_id, 0)
         for day in _open_days(calendar, first, last):
             for _ in range(rng.randint(*orders_per_day)):
                 minutes = rng.randint(0, 8 * 60 + 30)
@@ -142,6 +146,25 @@ def synthesize(
     return orders
 
 
+def synthesize_all(
+    flows: Sequence[FlowVersion],
+    branches: Sequence[tuple[UUID, str, BranchCalendar]],
+    first: date,
+    last: date,
+    now: datetime,
+    rng: random.Random,
+) -> list[PastOrder]:
+    """``synthesize`` for each of ``flows``, a branch's numbers running on from one flow to the
+    next (before: each flow started again at ``H00001``, so ``SP01-H00018`` was two orders)."""
+    numbered: Counter[UUID] = Counter()
+    orders: list[PastOrder] = []
+    for flow in flows:
+        history = synthesize(flow, branches, first, last, now, rng, numbered=numbered)
+        numbered.update(order.branch_id for order in history)
+        orders += history
+    return orders
+
+
 async def seed_demo_history(settings: WorkflowSettings) -> None:
     """The demo chain's past orders, once (a chain that has them already is left alone)."""
     refuse_demo_outside_development(settings.service)
@@ -163,15 +186,14 @@ async def seed_demo_history(settings: WorkflowSettings) -> None:
                 calendars.append((branch.branch_id, branch.code, cache.for_branch(row, now)))
             rng = random.Random(SEED)  # noqa: S311 - demo data, drawn the same every time
             today = now.date()
-            counts = {}
-            for code in HISTORY_TYPES:
-                flow = await flow_store.latest(DEMO_CHAIN_ID, code)
-                if flow is None:
-                    continue
-                first = today - timedelta(days=HISTORY_DAYS)
-                history = synthesize(flow, calendars, first, today - timedelta(days=2), now, rng)
-                await insert_history(conn, DEMO_CHAIN_ID, history)
-                counts[code] = len(history)
+            flows = [
+                flow
+                for code in HISTORY_TYPES
+                if (flow := await flow_store.latest(DEMO_CHAIN_ID, code)) is not None
+            ]
+            first, last = today - timedelta(days=HISTORY_DAYS), today - timedelta(days=2)
+            history = synthesize_all(flows, calendars, first, last, now, rng)
+            await insert_history(conn, DEMO_CHAIN_ID, history)
     finally:
         await pool.close()
-    log.info("demo_history_seeded", orders=counts)
+    log.info("demo_history_seeded", orders=dict(Counter(o.service_type for o in history)))
