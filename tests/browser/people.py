@@ -6,6 +6,7 @@ import base64
 import json
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -100,3 +101,18 @@ class StaffApi:
             f"/api/v1/orders/{order_id}/actions",
             json={"action": action, **fields},
         )
+
+
+def send_lab_update_for_unknown_order(intake: str, key: str, order_number: str) -> None:
+    """A lab's key posts a status for an order number no order has: intake keeps it as
+    rejected (422), with the reason Laboratórios shows."""
+    unknown = {
+        "message_id": uuid.uuid4().hex,
+        "order_number": order_number,
+        "status": "received",
+        "occurred_at": datetime.now(UTC).isoformat(),
+    }
+    sent = httpx.post(
+        f"{intake}/api/v1/lab-updates", json=unknown, headers={"X-Lab-Key": key}, timeout=10
+    )
+    assert sent.status_code == 422, sent.text

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-import httpx
 from playwright.sync_api import expect
 
 from tests.browser.conftest import PersonFactory, screenshot, sign_in
-from tests.browser.people import ADMIN, MANAGER_SP
+from tests.browser.people import ADMIN, MANAGER_SP, send_lab_update_for_unknown_order
 
 
 def test_an_admin_adds_a_person_who_can_then_sign_in(new_person: PersonFactory) -> None:
@@ -119,16 +117,7 @@ def test_an_admin_reads_why_a_labs_message_was_rejected_in_portuguese(
     page.locator(f"#lab-{code}").get_by_role("button", name="Criar chave").click()
     key = page.locator("#chave-valor").text_content()
     assert key
-    unknown = {
-        "message_id": uuid.uuid4().hex,
-        "order_number": "SP01-999998",
-        "status": "received",
-        "occurred_at": datetime.now(UTC).isoformat(),
-    }
-    sent = httpx.post(
-        f"{stack['intake']}/api/v1/lab-updates", json=unknown, headers={"X-Lab-Key": key}
-    )
-    assert sent.status_code == 422, sent.text
+    send_lab_update_for_unknown_order(stack["intake"], key, "SP01-999998")
 
     page.goto("/laboratorios")
     row = page.get_by_role("row").filter(has_text=code)

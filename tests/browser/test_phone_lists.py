@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PersonFactory, labels_cut, screenshot
-from tests.browser.people import ADMIN, MANAGER_SP, StaffApi
+from tests.browser.people import ADMIN, MANAGER_SP, StaffApi, send_lab_update_for_unknown_order
 
 SIDEWAYS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
@@ -56,16 +54,7 @@ def test_labs_keys_and_rejected_messages_on_a_phone_are_cards_that_fit_the_scree
     code = f"LAB{uuid.uuid4().hex[:6].upper()}"
     lab = staff_api.call(ADMIN, "POST", "intake", "/api/v1/labs", json={"code": code, "name": "X"})
     key = staff_api.call(ADMIN, "POST", "intake", f"/api/v1/labs/{lab['lab_id']}/keys", json={})
-    unknown = {
-        "message_id": uuid.uuid4().hex,
-        "order_number": "SP01-999997",
-        "status": "received",
-        "occurred_at": datetime.now(UTC).isoformat(),
-    }
-    sent = httpx.post(
-        f"{stack['intake']}/api/v1/lab-updates", json=unknown, headers={"X-Lab-Key": key["key"]}
-    )
-    assert sent.status_code == 422, sent.text
+    send_lab_update_for_unknown_order(stack["intake"], key["key"], "SP01-999997")
     page = new_person(ADMIN, phone=True)
     page.goto("/laboratorios")
     reason = page.locator("table.em-cartoes td[data-rotulo='Motivo']", has_text="SP01-999997")
