@@ -953,12 +953,24 @@ async def main(
             )
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="25,50,100,200,400")
+def pipeline_arguments(description: str, rates: str, raw_prefetch: int) -> argparse.ArgumentParser:
+    """The options ``bench_e2e`` and ``bench_interleaved`` share: rates, step, provider's
+    latency, the raw pipeline's prefetch and ``--raw-http``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--rates", default=rates)
     parser.add_argument("--step", type=float, default=20, help="seconds per rate")
     parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
-    parser.add_argument("--raw-prefetch", type=int, default=1)
+    parser.add_argument("--raw-prefetch", type=int, default=raw_prefetch)
+    parser.add_argument(
+        "--raw-http",
+        action="store_true",
+        help="a third pipeline: the raw one with its accept behind HTTP, fed by the same driver",
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    parser = pipeline_arguments(__doc__.splitlines()[0], "25,50,100,200,400", 1)
     parser.add_argument(
         "--workflows", type=int, default=int(os.environ.get("BENCH_WORKFLOWS", "1"))
     )
@@ -970,11 +982,6 @@ if __name__ == "__main__":
         type=int,
         default=int(os.environ.get("BENCH_DRAIN", "0")),
         help="after the steps, advances queued while workflow is paused, then drained (0: none)",
-    )
-    parser.add_argument(
-        "--raw-http",
-        action="store_true",
-        help="a third pipeline: the raw one with its accept behind HTTP, fed by the same driver",
     )
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]

@@ -21,7 +21,6 @@ nothing lost, nothing duplicated, for each pipeline. Nothing fails on a slow fig
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -46,6 +45,7 @@ from tests.bench.bench_e2e import (
     interpreter,
     max_sustained,
     orders_for,
+    pipeline_arguments,
     ratio,
     raw_pipeline,
     report,
@@ -155,13 +155,9 @@ async def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rates", default="160,200,240,280,320,360,400")
-    parser.add_argument("--step", type=float, default=20, help="seconds per rate")
-    parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
-    parser.add_argument("--raw-prefetch", type=int, default=20)
-    parser.add_argument("--raw-http", action="store_true", help="the raw pipeline over HTTP too")
-    args = parser.parse_args()
+    args = pipeline_arguments(
+        __doc__.splitlines()[0], "160,200,240,280,320,360,400", 20
+    ).parse_args()
     asyncio.run(
         main(
             [float(r) for r in args.rates.split(",")],

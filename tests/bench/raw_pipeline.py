@@ -183,8 +183,12 @@ def accept_http(args: argparse.Namespace) -> None:
         if scope["method"] != "POST" or len(parts) != 5 or parts[4] != "actions":
             await answer(send, 404 if scope["path"] != "/health" else 200, b"{}")
             return
-        order_id = str(uuid.UUID(parts[3]))
-        json.loads(body)  # read, as any endpoint reads its body
+        try:
+            order_id = str(uuid.UUID(parts[3]))
+            json.loads(body)  # read, as any endpoint reads its body
+        except ValueError as exc:  # a bad id or body: refused, nothing written
+            await answer(send, 400, json.dumps({"detail": str(exc)}).encode())
+            return
         sent_at = dict(scope["headers"]).get(b"x-bench-sent-at")
         message_id = uuid.uuid4()
         payload = {
