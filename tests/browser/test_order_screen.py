@@ -228,6 +228,7 @@ def test_a_closed_order_is_reopened_as_a_remake_from_the_order_screen(
     page = new_person(ATTENDANT_SP)
     page.goto(f"/os/{order['order_id']}")
     expect(page.locator(".situacao")).to_contain_text("Cancelada")
+    expect(page.locator(".etapa-current .quando")).to_have_text("cancelada aqui")  # not "vence"
     expect(page.get_by_role("button", name="Avançar")).to_have_count(0)
     page.locator("summary", has_text="Reabrir").click()
     page.get_by_role("button", name="Reabrir", exact=True).click()

@@ -33,17 +33,19 @@ def render(**changes: Any) -> str:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
     templating.configure(types.SimpleNamespace(engine=env))  # type: ignore[arg-type]
     screen = OrderScreen(
-        order_id="o1",
-        intake=INTAKE,
-        flow=None,
-        zone="America/Sao_Paulo",
-        branch_label="SP01 — Visão Clara Paulista",
-        service_type_name="Troca",
-        steps=[],
-        timeline=[],
-        messages=None,
-        actions=(),
-        **changes,
+        **{
+            "order_id": "o1",
+            "intake": INTAKE,
+            "flow": None,
+            "zone": "America/Sao_Paulo",
+            "branch_label": "SP01 — Visão Clara Paulista",
+            "service_type_name": "Troca",
+            "steps": [],
+            "timeline": [],
+            "messages": None,
+            "actions": (),
+            **changes,
+        }
     )
     return env.get_template("order_panel.html").render(
         screen=screen,
@@ -76,3 +78,18 @@ def test_an_outcome_is_shown_as_applied_or_refused() -> None:
         outcome=Outcome(True, "Pausada")
     )
     assert "aviso-erro" in render(outcome=Outcome(False, "Recusada: A OS está pausada."))
+
+
+def test_a_held_sms_of_a_stage_the_order_left_says_it_will_not_go_out() -> None:
+    flow = {"status": "in_progress", "entry_sequence": 3, "stages": [], "timeline": []}
+    held = {
+        "created_at": "2026-12-05T07:00:00Z",
+        "stage_name": "Conferência da receita",
+        "body": None,
+        "status": "held",
+        "status_reason": "fora do horário de envio da filial; envio em 05/12/2026 às 08:00",
+        "entry_sequence": 1,
+    }
+    html = render(flow=flow, messages=[held, {**held, "entry_sequence": 3}])
+    assert html.count("a OS já passou desta etapa antes do horário de envio") == 1
+    assert html.count("envio em 05/12/2026 às 08:00") == 1

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from console.domain.order_view import completion_fact, newest_first, progress_line
+from console.domain.order_view import (
+    completion_fact,
+    held_sms_outlook,
+    newest_first,
+    progress_line,
+)
 
 FLOW = [
     {"key": k, "name": n}
@@ -96,3 +101,26 @@ def test_a_closed_order_says_when_it_was_delivered_or_cancelled_not_a_forecast()
     assert (cancelled.label, cancelled.when) == ("Cancelada em", "05/12/2026 09:00")
     assert not delivered.forecast
     assert not cancelled.forecast
+
+
+def test_a_cancelled_orders_stage_has_nothing_due_any_more() -> None:
+    steps = progress_line(FLOW, order("lab", "cancelled"), SP)
+    assert [(s.name, s.state, s.when) for s in steps][1:] == [
+        ("Laboratório", "current", "cancelada aqui"),
+        ("Pronto", "next", ""),
+    ]
+    assert progress_line(FLOW, order("lab"), SP)[1].when == "vence 08/12 18:00"
+
+
+def test_a_held_sms_says_it_will_not_go_out_once_the_order_moved_on_or_closed() -> None:
+    held = {"status": "held", "entry_sequence": 2}
+    assert held_sms_outlook(held, {"status": "in_progress", "entry_sequence": 2}) is None
+    assert held_sms_outlook(held, {"status": "in_progress", "entry_sequence": 3}) == (
+        "não será enviada: a OS já passou desta etapa antes do horário de envio"
+    )
+    assert held_sms_outlook(held, {"status": "cancelled", "entry_sequence": 2}) == (
+        "não será enviada: a OS foi encerrada antes do horário de envio"
+    )
+    sent = {"status": "sent", "entry_sequence": 1}
+    assert held_sms_outlook(sent, {"status": "delivered", "entry_sequence": 6}) is None
+    assert held_sms_outlook(held, None) is None  # workflow has not placed the order yet

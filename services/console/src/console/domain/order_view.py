@@ -8,6 +8,10 @@ Rules:
 - Each step shows the due time of its latest stay (in the branch's zone), or its exit time when
   done; steps not reached yet have none.
 - The timeline reads newest first.
+- A cancelled order's stage shows no due time: nothing is due any more.
+- An SMS held for the branch's sending hours does not go out when, before the hours open, the
+  order closed or moved past the message's stage (the notifier drops it then): its line says so
+  instead of the hour it waits for.
 - The order's second date says what is known, not a forecast of what already happened:
   "Entregue em" or "Cancelada em" once closed, "Pronta desde" while it waits in its flow's
   last stage, "Previsão de conclusão" otherwise.
@@ -89,6 +93,7 @@ def progress_line(
     keys = [key for key, _ in stages]
     current = keys.index(current_key) if current_key in keys else -1
     delivered = order.get("status") == "delivered"
+    cancelled = order.get("status") == "cancelled"
     steps = []
     for index, (key, name) in enumerate(stages):
         if index < current or (index == current and delivered):
@@ -97,7 +102,8 @@ def progress_line(
             state = "current"
         else:
             state = "next"
-        steps.append(Step(key, name, state, _when(latest.get(key), state, zone)))
+        when = "cancelada aqui" if cancelled and state == "current" else None
+        steps.append(Step(key, name, state, when or _when(latest.get(key), state, zone)))
     return steps
 
 
@@ -110,6 +116,18 @@ def _when(entry: Mapping[str, Any] | None, state: str, zone: str | None) -> str:
     if state == "current":
         return f"vence {short_moment_text(parse_instant(entry.get('due_at')), zone)}"
     return ""
+
+
+def held_sms_outlook(message: Mapping[str, Any], order: Mapping[str, Any] | None) -> str | None:
+    """Why a held SMS will not go out after all (the notifier's words when it drops it), or
+    ``None`` while it still will (or is not held)."""
+    if message.get("status") != "held" or order is None:
+        return None
+    if order.get("status") in ("delivered", "cancelled"):
+        return "não será enviada: a OS foi encerrada antes do horário de envio"
+    if int(order.get("entry_sequence") or 0) > int(message.get("entry_sequence") or 0):
+        return "não será enviada: a OS já passou desta etapa antes do horário de envio"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
