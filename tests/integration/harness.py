@@ -23,6 +23,7 @@ import workflow.bootstrap
 from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.database import create_pool
+from shared.messaging import draw_consumer_priority
 from shared.service_main import proxy_options
 from shared.settings import ServiceSettings
 from tests.infra import bearer as bearer  # tests import it from here too
@@ -93,7 +94,10 @@ class RunningServices:
                 await wait_until_ready(client, url)
 
     def _with_port(self, service: str) -> Mapping[str, str]:
+        """The env, with the service's port and its consumer priority (drawn as a process draws
+        it), so that a test can start a replica beside it with the same priority."""
         self.env.setdefault(f"{service.upper()}_PORT", str(free_port()))
+        self.env.setdefault(f"{service.upper()}_CONSUMER_PRIORITY", str(draw_consumer_priority()))
         return self.env
 
     async def stop(self) -> None:

@@ -109,10 +109,13 @@ class Probe:
         batch: int,
         delivery_limit: int = 20,
         linger: float = 0.0,
+        priority: int = 0,
+        topology: Topology | None = None,
     ):
-        self.topology = Topology(
+        self.topology = topology or Topology(
             prefix=f"{infra.prefix}batches{uuid.uuid4().hex[:6]}.", delivery_limit=delivery_limit
         )
+        self.priority = priority
         self.amqp_url = infra.amqp_url
         self.pool = pool
         self.batch = batch
@@ -151,7 +154,13 @@ class Probe:
             self.after_commit_calls += 1
 
         subscriptions = Subscriptions(
-            self.consumer, self.topology, "probe", self.pool, batch=self.batch, linger=self.linger
+            self.consumer,
+            self.topology,
+            "probe",
+            self.pool,
+            batch=self.batch,
+            linger=self.linger,
+            priority=self.priority,
         )
         subscriptions.add(OrderAction, handler, after_commit=committed, prepare_batch=prepare)
         await self.consumer.start()
@@ -178,8 +187,16 @@ class Probe:
 async def probes(infra: Infra, pool: asyncpg.Pool) -> AsyncIterator[Callable[..., Probe]]:
     made: list[Probe] = []
 
-    def make(batch: int, delivery_limit: int = 20, linger: float = 0.0) -> Probe:
-        made.append(Probe(infra, pool, batch, delivery_limit, linger))
+    def make(
+        batch: int,
+        delivery_limit: int = 20,
+        linger: float = 0.0,
+        priority: int = 0,
+        beside: Probe | None = None,
+    ) -> Probe:
+        """A probe; ``beside``: another replica on that probe's queue."""
+        topology = beside.topology if beside is not None else None
+        made.append(Probe(infra, pool, batch, delivery_limit, linger, priority, topology))
         return made[-1]
 
     try:
@@ -507,3 +524,69 @@ async def test_what_a_batchs_prepare_reads_ahead_reaches_its_handlers_and_no_oth
     for row in rows:
         expected = row["txid"] if sizes[row["txid"]] > 1 else None
         assert seen[row["message_id"]] == expected
+
+
+def recorded_by(replica: str, seen: list[str]) -> Handler:
+    """``record``, noting in ``seen`` which replica applied the message."""
+
+    async def handle(conn: Connection, event: OrderAction) -> None:
+        seen.append(replica)
+        await record(conn, event)
+
+    return handle
+
+
+@pytest.mark.parametrize(("low", "takes_all"), [(1, True), (5, False)])
+async def test_a_replica_that_keeps_up_takes_every_message_from_the_lower_priority_one(
+    probes: Callable[..., Probe], pool: asyncpg.Pool, low: int, takes_all: bool
+) -> None:
+    """Two replicas of one queue, priorities 5 and 1 (``<SERVICE>_CONSUMER_PRIORITY``), and
+    twenty messages 30 ms apart, each applied well before the next: the first takes them all,
+    so its batches are not split with the other. With equal priorities (5 and 5) the broker
+    shares them round-robin, each replica about half."""
+    seen: list[str] = []
+    high = probes(batch=20, priority=5)
+    other = probes(batch=20, priority=low, beside=high)
+    await high.queue_up([])  # declares the queue, so both consume from it
+    await high.consume(recorded_by("high", seen))
+    await other.consume(recorded_by("low", seen))
+
+    await high.queue_up(actions(20), gap=0.03)
+    await eventually(lambda: effects(pool, 20))
+    if takes_all:
+        assert seen == ["high"] * 20
+    else:
+        assert 5 <= seen.count("low") <= 15, seen
+
+
+async def test_a_lower_priority_replica_takes_the_overflow_of_a_saturated_one(
+    probes: Callable[..., Probe], pool: asyncpg.Pool
+) -> None:
+    """The replica of priority 5 is stuck on its first batch: it holds its prefetch (2 × 5)
+    and the broker gives the rest to the replica of priority 1 (a higher priority never leaves
+    messages waiting behind a stuck replica beyond its prefetch, as round-robin does not).
+    Once it goes on, every message is applied once."""
+    seen: list[str] = []
+    stuck = asyncio.Event()
+
+    async def held(conn: Connection, event: OrderAction) -> None:
+        await stuck.wait()
+        seen.append("high")
+        await record(conn, event)
+
+    high = probes(batch=5, priority=5)
+    low = probes(batch=5, priority=1, beside=high)
+    await high.queue_up([])
+    await high.consume(held)
+    await low.consume(recorded_by("low", seen))
+    events = actions(40)
+    await high.queue_up(events)
+
+    await eventually(lambda: effects(pool, 30))
+    assert seen.count("low") == 30  # all but the high replica's prefetch
+    stuck.set()
+    rows = await eventually(lambda: effects(pool, 40))
+    await asyncio.sleep(0.3)  # a message applied twice would show up by now
+    assert sorted(r["message_id"] for r in rows) == sorted(e.message_id for e in events)
+    assert len(await pool.fetch("SELECT * FROM effects")) == 40
+    assert seen.count("high") == 10

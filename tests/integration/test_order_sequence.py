@@ -273,9 +273,10 @@ async def test_two_replicas_taking_batches_of_one_queue_keep_every_orders_order(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     """A second workflow replica (this test's own broker and pool, batches of 20) consumes the
-    same queues as the running workflow: ten orders' actions, scrambled and interleaved, are
-    shared between two processes' batches, which take the orders' locks in one order. Every
-    order lands where its accepted order leads; nothing is refused or dead-lettered."""
+    same queues as the running workflow, with its consumer priority (so the broker shares the
+    messages round-robin): ten orders' actions, scrambled and interleaved, are shared between
+    two processes' batches, which take the orders' locks in one order. Every order lands where
+    its accepted order leads; nothing is refused or dead-lettered."""
     settings = WorkflowSettings.from_env(services.env)
     handlers = WorkflowHandlers(create_engine(settings))
     replica = create_broker(services.env["ETAPA_AMQP_URL"])
@@ -283,7 +284,12 @@ async def test_two_replicas_taking_batches_of_one_queue_keep_every_orders_order(
     dead_before = await dead_lettered(services)
     async with workflow_pool(services) as pool:
         subscriptions = Subscriptions(
-            replica, settings.service.topology, "workflow", pool, batch=20
+            replica,
+            settings.service.topology,
+            "workflow",
+            pool,
+            batch=20,
+            priority=int(services.env["WORKFLOW_CONSUMER_PRIORITY"]),  # the running one's
         )
         prepare = handlers.prepare_orders  # as workflow's bootstrap: locks, then rows
         subscriptions.add(OrderOpened, handlers.on_order_opened, prepare_batch=prepare)

@@ -14,6 +14,10 @@ Rules:
   prefetch 1, one message, one transaction, no wait. Neither depends on the order messages
   arrive in: workflow applies an order's events by ``order_seq`` under the order's lock, and
   every other copy a consumer keeps takes only a newer version.
+- Replicas take the overflow (``<SERVICE>_CONSUMER_PRIORITY``, drawn at random per process when
+  unset): every consumer of a process has its priority (``x-priority``), so the broker gives a
+  queue's messages to one replica while it has room in its prefetch and the overflow to the
+  next, instead of round-robin: below what one replica keeps up with, its batches stay full.
 - A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ); in
   a batch, the batch is rolled back and its messages handled one by one, so only that one is.
 - A database outage is never the message's fault: the consumer keeps its messages (unacked,
@@ -28,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import random
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -234,6 +239,17 @@ def event_publisher(
     return publish
 
 
+CONSUMER_PRIORITIES = range(1, 10_000)
+"""Where a process draws its consumers' priority when ``<SERVICE>_CONSUMER_PRIORITY`` is unset:
+two replicas rarely draw the same one (1 in 9,999 for two), and then share round-robin."""
+
+
+def draw_consumer_priority() -> int:
+    """A process's consumer priority when ``<SERVICE>_CONSUMER_PRIORITY`` is unset (drawn once,
+    when the process starts)."""
+    return random.choice(CONSUMER_PRIORITIES)  # noqa: S311 (not a secret)
+
+
 class Subscriptions:
     """Registers inbox-guarded event handlers on a broker and declares their queues.
 
@@ -257,6 +273,7 @@ class Subscriptions:
         *,
         batch: int = 1,
         linger: float = 0.0,
+        priority: int = 0,
     ) -> None:
         self._broker = broker
         self._topology = topology
@@ -266,6 +283,9 @@ class Subscriptions:
         self.linger = linger
         """Seconds a batch that is not full waits for more while its consumer is busy
         (``<SERVICE>_CONSUMER_LINGER_MS``)."""
+        self.consume_arguments: dict[str, Any] = {"x-priority": priority}
+        """Every consumer's ``basic.consume`` arguments: the process's consumer priority
+        (``<SERVICE>_CONSUMER_PRIORITY``), so replicas take the overflow of one another."""
         # FastStream keeps one declared exchange per broker, bound to the channel that first
         # declared it, and the outbox relay publishes through it: this channel may carry the
         # relay's publishes, so it confirms them and raises on returns like the default one.
@@ -350,6 +370,7 @@ class Subscriptions:
             queue,
             topic_exchange(self._topology.events_exchange),
             channel=self._channel,
+            consume_args=self.consume_arguments,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=consumer,
             description=handler.__doc__,

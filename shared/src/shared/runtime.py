@@ -27,6 +27,7 @@ from shared.messaging import (
     create_broker,
     declare_consumers_of,
     document_publishers,
+    draw_consumer_priority,
     event_publisher,
     retire_queues,
 )
@@ -60,6 +61,12 @@ class ServiceRuntime:
         loop_health: LoopHealth | None = None,
     ) -> None:
         self.settings = settings
+        self.consumer_priority = (
+            settings.consumer_priority
+            if settings.consumer_priority is not None
+            else draw_consumer_priority()
+        )
+        """Every consumer's priority (``<SERVICE>_CONSUMER_PRIORITY``, else drawn now)."""
         self.loop_health = loop_health or LoopHealth()
         """Every polling loop of the process beats here; ``/ready``'s ``loops`` check reads it."""
         if relay:  # expected from now on: a relay that never starts turns /ready red too
@@ -132,7 +139,11 @@ class ServiceRuntime:
             self._spawn(sample_backlog(self.pool, self.settings.service), "outbox-backlog")
         for loop in self._loops:
             self._spawn(loop(self.pool), loop.__name__)
-        log.info("service_started", port=self.settings.http_port)
+        log.info(
+            "service_started",
+            port=self.settings.http_port,
+            consumer_priority=self.consumer_priority,
+        )
         try:
             yield
         finally:
@@ -153,6 +164,7 @@ class ServiceRuntime:
             pool,
             batch=self.settings.consumer_batch,
             linger=self.settings.consumer_linger_ms / 1000,
+            priority=self.consumer_priority,
         )
         if self._register is not None:
             self._register(subscriptions, pool)

@@ -349,6 +349,19 @@ class ServiceSettings(EnvSettings):
     while the batch before was applied): fewer, larger transactions near saturation, each
     message up to that much later (``shared.consumer_batches``); ``0``: a batch starts as soon
     as its first message arrives."""
+    consumer_priority: int | None = Field(
+        None,
+        ge=-1_000_000,
+        le=1_000_000,
+        validation_alias="SERVICE_CONSUMER_PRIORITY",
+    )
+    """``<SERVICE>_CONSUMER_PRIORITY``: the RabbitMQ consumer priority (``x-priority``) of every
+    event consumer of the process. The broker gives a queue's messages to its highest-priority
+    consumer while that one has room in its prefetch, and the overflow to the next: below what one
+    replica keeps up with, one replica takes every message in full batches instead of each
+    replica half of them in smaller ones. Unset: the process draws one at random (1..9,999) when
+    it starts (``shared.messaging.draw_consumer_priority``), so replicas differ; the same value
+    in every replica shares messages round-robin."""
     trusted_proxies: Proxies = Field((), validation_alias="ETAPA_TRUSTED_PROXIES")
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client

@@ -17,6 +17,7 @@ from intake.config import IntakeSettings
 from notifier.bootstrap import create_runtime as notifier_runtime
 from notifier.config import NotifierSettings
 from shared.auth import generate_key_pair
+from shared.messaging import CONSUMER_PRIORITIES
 from shared.runtime import ServiceRuntime
 from shared.wiring import CONSUMES, PUBLISHES, consumers_of
 from workflow.bootstrap import create_runtime as workflow_runtime
@@ -110,3 +111,17 @@ def test_a_services_consumer_linger_reaches_its_subscriptions() -> None:
     subscriptions = workflow_runtime(settings).subscribe(cast(asyncpg.Pool, None))
     assert subscriptions.linger == 0.025
     assert runtime_of("workflow").subscribe(cast(asyncpg.Pool, None)).linger == 0.02
+
+
+def test_a_services_consumer_priority_reaches_every_consumer() -> None:
+    """``<SERVICE>_CONSUMER_PRIORITY`` is each consumer's ``x-priority``; unset, each process
+    draws its own."""
+    settings = WorkflowSettings.from_env(ENV | {"WORKFLOW_CONSUMER_PRIORITY": "-3"})
+    subscriptions = workflow_runtime(settings).subscribe(cast(asyncpg.Pool, None))
+    assert subscriptions.consume_arguments == {"x-priority": -3}
+    drawn = {
+        runtime_of("workflow").subscribe(cast(asyncpg.Pool, None)).consume_arguments["x-priority"]
+        for _ in range(10)
+    }
+    assert drawn <= set(CONSUMER_PRIORITIES)
+    assert len(drawn) > 1  # each process draws its own

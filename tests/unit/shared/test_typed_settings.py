@@ -56,6 +56,7 @@ def test_every_field_names_its_variable_and_keeps_its_docstring(cls: type[EnvSet
             {"NOTIFIER_CONSUMER_LINGER_MS": "5000"},
             "NOTIFIER_CONSUMER_LINGER_MS must be at most 1000",
         ),
+        ({"NOTIFIER_CONSUMER_PRIORITY": "alta"}, "NOTIFIER_CONSUMER_PRIORITY must be a whole"),
     ],
 )
 def test_a_bad_value_names_the_variable(env: dict[str, str], message: str) -> None:
@@ -120,6 +121,11 @@ def test_only_the_mapping_given_is_read_and_empty_counts_as_unset(
     assert WorkflowSettings.from_env({}).service.consumer_linger_ms == 20
     linger = {"WORKFLOW_CONSUMER_LINGER_MS": "0", "NOTIFIER_CONSUMER_LINGER_MS": "40"}
     assert WorkflowSettings.from_env(linger).service.consumer_linger_ms == 0  # its own, only
+    assert WorkflowSettings.from_env({}).service.consumer_priority is None  # drawn at start
+    assert (
+        WorkflowSettings.from_env({"WORKFLOW_CONSUMER_PRIORITY": "0"}).service.consumer_priority
+        == 0
+    )
     assert WorkflowSettings.from_env().risk_share == 0.5  # the process's environment by default
     assert WorkflowSettings.from_env({"WORKFLOW_RISK_SHARE": ""}).risk_share == 0.8
     settings = WorkflowSettings.from_env(

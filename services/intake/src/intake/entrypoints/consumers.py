@@ -118,6 +118,7 @@ def subscribe_lab_queue(
         queue,
         topic_exchange(topology.lab_exchange),
         decoder=_raw_body,
+        consume_args=subscriptions.consume_arguments,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         title=queue.name,
         description=(
