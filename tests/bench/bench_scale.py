@@ -48,6 +48,7 @@ from tests.bench.bench_e2e import (
     report,
 )
 from tests.bench.e2e_drain import Drain, describe_drain
+from tests.bench.e2e_hops import add_hop_lines
 from tests.bench.e2e_measure import Receipts, Step
 from tests.conftest import _cleanup
 from tests.infra import Infra
@@ -91,6 +92,7 @@ async def run(
                 measured.append(Measured(processes, steps, drained))
             every_step = [step for m in measured for step in m.steps]
             summary = await drain_and_check(receipts, sent, every_step, SMS_TEXT, etapa_key)
+            await add_hop_lines(etapa.env, every_step)
     finally:
         await _cleanup(infra)
     return measured, summary
