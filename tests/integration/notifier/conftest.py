@@ -21,12 +21,14 @@ from etapa_contracts.events import (
 )
 from notifier import bootstrap
 from notifier.adapters.holiday_calendar import closed_days
+from notifier.adapters.postgres.messages import PostgresMessages
 from notifier.adapters.providers.http import HttpWebhookProvider
 from notifier.bootstrap import MIGRATIONS
 from notifier.entrypoints.consumers import NotifierHandlers
 from notifier.entrypoints.loops import DispatcherLoop
 from notifier.usecases.dispatch import DispatchPolicy
 from notifier.usecases.ports import SmsProvider
+from notifier.usecases.records import MessageQuery
 from notifier.usecases.send_round import Providers
 from shared.database import create_pool
 from shared.runtime import migrate_service_database
@@ -148,6 +150,18 @@ class World:
         )
         assert row is not None
         return dict(row)
+
+    async def not_sent_reasons(self, *orders: Order) -> list[str | None]:
+        """Each order's first message as staff list it: why it will not go out, or None."""
+        reasons = []
+        async with self.pool.acquire() as conn:
+            for order in orders:
+                query = MessageQuery(
+                    chain_id=order.chain_id, branches=None, order_id=order.order_id
+                )
+                (listed,) = await PostgresMessages(conn).for_staff(query)
+                reasons.append(listed.not_sent_reason)
+        return reasons
 
     async def published(self, order: Order) -> list[tuple[str, str | None]]:
         rows = await self.pool.fetch(

@@ -216,8 +216,17 @@ async def test_a_held_message_is_dropped_when_the_order_moved_on(world: World) -
     await world.enter_stage(moved)
     await world.enter_stage(closed)
     await world.dispatcher().dispatch_once()
+    waiting = await world.open_order(phone="+5511933334444")
+    await world.enter_stage(waiting)
+    await world.dispatcher().dispatch_once()
     await world.enter_stage(moved, entry_sequence=2, template=None)  # a stage with no SMS
     await world.close_order(closed)
+    # staff read beforehand what the dispatcher will do when the sending hours open
+    assert await world.not_sent_reasons(moved, closed, waiting) == [
+        "a OS já passou desta etapa antes do horário de envio",
+        "a OS foi encerrada antes do horário de envio",
+        None,
+    ]
     world.clock.advance(hours=12)
     await world.dispatcher().dispatch_once()
     assert await world.published(moved) == [
@@ -228,7 +237,8 @@ async def test_a_held_message_is_dropped_when_the_order_moved_on(world: World) -
         "suppressed",
         "a OS foi encerrada antes do horário de envio",
     )
-    assert world.fake.requests == []
+    assert (await world.message(waiting))["status"] == "sent"  # the one that still would
+    assert len(world.fake.requests) == 1
 
 
 async def test_back_then_advance_does_not_text_the_same_stage_twice(world: World) -> None:

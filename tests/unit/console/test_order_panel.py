@@ -90,6 +90,7 @@ def test_a_held_sms_of_a_stage_the_order_left_says_it_will_not_go_out() -> None:
         "status_reason": "fora do horário de envio da filial; envio em 05/12/2026 às 08:00",
         "entry_sequence": 1,
     }
-    html = render(flow=flow, messages=[held, {**held, "entry_sequence": 3}])
-    assert html.count("a OS já passou desta etapa antes do horário de envio") == 1
+    overtaken = {**held, "not_sent_reason": "a OS já passou desta etapa antes do horário de envio"}
+    html = render(flow=flow, messages=[overtaken, {**held, "entry_sequence": 3}])
+    assert html.count("não será enviada: a OS já passou desta etapa antes do horário de envio") == 1
     assert html.count("envio em 05/12/2026 às 08:00") == 1

@@ -112,15 +112,11 @@ def test_a_cancelled_orders_stage_has_nothing_due_any_more() -> None:
     assert progress_line(FLOW, order("lab"), SP)[1].when == "vence 08/12 18:00"
 
 
-def test_a_held_sms_says_it_will_not_go_out_once_the_order_moved_on_or_closed() -> None:
-    held = {"status": "held", "entry_sequence": 2}
-    assert held_sms_outlook(held, {"status": "in_progress", "entry_sequence": 2}) is None
-    assert held_sms_outlook(held, {"status": "in_progress", "entry_sequence": 3}) == (
+def test_a_held_sms_says_it_will_not_go_out_in_the_notifiers_words() -> None:
+    moved = "a OS já passou desta etapa antes do horário de envio"
+    assert held_sms_outlook({"status": "held", "not_sent_reason": moved}) == (
         "não será enviada: a OS já passou desta etapa antes do horário de envio"
     )
-    assert held_sms_outlook(held, {"status": "cancelled", "entry_sequence": 2}) == (
-        "não será enviada: a OS foi encerrada antes do horário de envio"
-    )
-    sent = {"status": "sent", "entry_sequence": 1}
-    assert held_sms_outlook(sent, {"status": "delivered", "entry_sequence": 6}) is None
-    assert held_sms_outlook(held, None) is None  # workflow has not placed the order yet
+    assert held_sms_outlook({"status": "held", "not_sent_reason": None}) is None  # it will
+    assert held_sms_outlook({"status": "held"}) is None  # a notifier that does not say
+    assert held_sms_outlook({"status": "suppressed", "not_sent_reason": moved}) is None

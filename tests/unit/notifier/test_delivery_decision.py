@@ -15,6 +15,7 @@ from notifier.domain.delivery import (
     Send,
     Suppress,
     decide,
+    overtaken,
 )
 from notifier.domain.window import SendingWindow
 
@@ -112,3 +113,15 @@ def test_an_unknown_time_zone_is_an_error_for_the_dispatcher_to_survive() -> Non
             order=ENTRY_2,
             window=SendingWindow(timezone="Mars/Olympus_Mons"),
         )
+
+
+def test_staff_read_beforehand_whether_a_held_message_will_go_out() -> None:
+    """``overtaken`` is what ``decide`` suppresses a held message for, in the same words."""
+    assert overtaken(OrderState(entry_sequence=2, latest_entry_sequence=2)) is None
+    assert overtaken(OrderState(entry_sequence=2)) is None  # nothing known since
+    assert overtaken(OrderState(entry_sequence=2, latest_entry_sequence=3)) == (
+        "a OS já passou desta etapa antes do horário de envio"
+    )
+    assert overtaken(OrderState(entry_sequence=2, latest_entry_sequence=2, closed=True)) == (
+        "a OS foi encerrada antes do horário de envio"
+    )

@@ -118,16 +118,14 @@ def _when(entry: Mapping[str, Any] | None, state: str, zone: str | None) -> str:
     return ""
 
 
-def held_sms_outlook(message: Mapping[str, Any], order: Mapping[str, Any] | None) -> str | None:
-    """Why a held SMS will not go out after all (the notifier's words when it drops it), or
-    ``None`` while it still will (or is not held)."""
-    if message.get("status") != "held" or order is None:
+def held_sms_outlook(message: Mapping[str, Any]) -> str | None:
+    """Why a held SMS will not go out after all, in the notifier's words (its
+    ``not_sent_reason``: the order closed or left the message's stage since, and the notifier
+    drops it when the sending hours open), or ``None`` while it still will (or is not held)."""
+    reason = message.get("not_sent_reason")
+    if message.get("status") != "held" or not reason:
         return None
-    if order.get("status") in ("delivered", "cancelled"):
-        return "não será enviada: a OS foi encerrada antes do horário de envio"
-    if int(order.get("entry_sequence") or 0) > int(message.get("entry_sequence") or 0):
-        return "não será enviada: a OS já passou desta etapa antes do horário de envio"
-    return None
+    return f"não será enviada: {reason}"
 
 
 @dataclass(frozen=True, slots=True)

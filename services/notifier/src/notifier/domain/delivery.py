@@ -108,11 +108,21 @@ def _refusal(was_held: bool, consent: Consent, order: OrderState) -> Fail | Supp
     if consent.opted_out_by == "reply":
         return Suppress("o número pediu para não receber SMS")
     if was_held:
-        if order.closed:
-            return Suppress("a OS foi encerrada antes do horário de envio")
-        latest = order.latest_entry_sequence
-        if latest is not None and latest > order.entry_sequence:
-            return Suppress("a OS já passou desta etapa antes do horário de envio")
+        reason = overtaken(order)
+        if reason is not None:
+            return Suppress(reason)
+    return None
+
+
+def overtaken(order: OrderState) -> str | None:
+    """Why a message held for the sending hours will not go out when they open: the order
+    closed, or left the message's stage, since; ``None`` while it still will. The dispatcher
+    suppresses it with these words, and staff read them beforehand."""
+    if order.closed:
+        return "a OS foi encerrada antes do horário de envio"
+    latest = order.latest_entry_sequence
+    if latest is not None and latest > order.entry_sequence:
+        return "a OS já passou desta etapa antes do horário de envio"
     return None
 
 

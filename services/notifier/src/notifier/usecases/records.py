@@ -175,6 +175,9 @@ class StaffMessage:
     updated_at: datetime
     branch_timezone: str | None = None
     """The branch's zone (the notifier's copy of the branch), for times given to people."""
+    not_sent_reason: str | None = None
+    """A held message that will not go out when the sending hours open, and why (the order
+    closed or left its stage since: ``notifier.domain.delivery.overtaken``); else None."""
 
 
 @dataclass(frozen=True, slots=True)

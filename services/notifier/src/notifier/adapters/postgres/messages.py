@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from etapa_contracts.events import Event
-from notifier.domain.delivery import OptOutSource
+from notifier.domain.delivery import OptOutSource, OrderState, overtaken
 from notifier.domain.lifecycle import MessageState
 from notifier.usecases.ports import ReportOutcome
 from notifier.usecases.records import (
@@ -304,10 +304,12 @@ class PostgresMessages:
     async def for_staff(self, query: MessageQuery) -> list[StaffMessage]:
         rows = await self._conn.fetch(
             """
-            SELECT m.*, coalesce(m.phone, c.phone) AS shown_phone, b.timezone AS branch_timezone
+            SELECT m.*, coalesce(m.phone, c.phone) AS shown_phone, b.timezone AS branch_timezone,
+                p.latest_entry_sequence, p.closed_at AS order_closed_at
             FROM messages m
             LEFT JOIN contacts c ON c.order_id = m.order_id AND c.chain_id = m.chain_id
             LEFT JOIN branches b ON b.branch_id = m.branch_id
+            LEFT JOIN order_progress p ON p.order_id = m.order_id
             WHERE m.chain_id = $1 AND ($2::uuid IS NULL OR m.order_id = $2)
               AND ($9::uuid[] IS NULL OR m.branch_id = ANY($9::uuid[]))
               AND ($3::uuid IS NULL OR m.branch_id = $3)
@@ -394,4 +396,13 @@ def _staff_message(row: asyncpg.Record) -> StaffMessage:
         sent_at=row["sent_at"],
         delivered_at=row["delivered_at"],
         updated_at=row["updated_at"],
+        not_sent_reason=overtaken(
+            OrderState(
+                entry_sequence=row["entry_sequence"],
+                latest_entry_sequence=row["latest_entry_sequence"],
+                closed=row["order_closed_at"] is not None,
+            )
+        )
+        if row["status"] == "held"
+        else None,
     )

@@ -46,6 +46,9 @@ class MessageOut(BaseModel):
     updated_at: datetime
     branch_timezone: str | None = None
     """The branch's IANA zone; every time in this answer carries its offset."""
+    not_sent_reason: str | None = None
+    """For a ``held`` message that will not go out when the sending hours open: why (the
+    order closed or left the message's stage since); the dispatcher suppresses it then."""
 
 
 class MessageController(Controller):

@@ -18,6 +18,7 @@ from console.domain.messages import (
     phone_for_api,
     shop_masked,
 )
+from console.domain.order_view import held_sms_outlook
 from console.domain.review import typed_day
 from console.entrypoints.http.pages import Visit, page
 from console.usecases.messages import (
@@ -141,6 +142,7 @@ async def _messages_page(
         branch_codes={b.branch_id: b.code for b in visit.directory.branches},
         status_labels=STATUS_LABELS,
         shop_masked=shop_masked,
+        held_sms_outlook=held_sms_outlook,
         source_labels=SOURCE_LABELS,
         notice=notice,
         errors=errors,
