@@ -12,6 +12,7 @@ from console.domain.charts import (
     bar_chart,
     duration_chart,
     duration_text,
+    durations_text,
     nice_maximum,
     number_text,
     percent_text,
@@ -245,3 +246,14 @@ def test_a_versioned_types_name_fits_before_the_lead_time_bars_and_longer_labels
     # a label is cut to what fits the room before the bars (Jinja's truncate, leeway 0)
     assert bar_chart([], label_width=200).label_chars == 24
     assert bar_chart([], label_width=300).label_chars == 37
+
+
+def test_two_durations_side_by_side_read_in_one_unit() -> None:
+    """An average of 65 h beside a plan of 39 h read "2,7 dias · previsto 39 h"; both now
+    take the larger one's unit, and two short ones stay in hours."""
+    (chart,) = stage_charts([_stage("montagem", 65, 39)], {"oculos": "Óculos"}, None)
+    assert chart.chart.bars[0].value_text == "média 2,7 dias · previsto 1,6 dias"
+    assert chart.chart.bars[0].marker_text == "previsto 1,6 dias"
+    lead = {"key": "reparo", "flow_version": None, "median_hours": 30, "p90_hours": 60}
+    assert lead_time_chart([lead], {}).bars[0].value_text == "1,2 dias · p90 2,5 dias"
+    assert durations_text(20.7, 3.5, None) == ["20,7 h", "3,5 h", "—"]

@@ -44,12 +44,21 @@ def number_text(value: float) -> str:
     return f"{rounded:.{places}f}".rstrip("0").replace(".", ",")
 
 
-def duration_text(hours: float | None) -> str:
+def duration_text(hours: float | None, *, beside: float | None = None) -> str:
+    """``hours`` in hours under two days, else in days. ``beside``: the duration shown next to
+    it (an average and its plan, a median and its p90), so that both read in one unit, the
+    larger one's: "média 2,7 dias · previsto 1,6 dias", not "… previsto 39 h"."""
     if hours is None:
         return "—"
-    if hours < 48:
+    if max(hours, beside or 0.0) < 48:
         return f"{number_text(hours)} h"
     return f"{number_text(hours / 24)} dias"
+
+
+def durations_text(*hours: float | None) -> list[str]:
+    """Durations shown side by side, each by ``duration_text`` in one unit, the largest's."""
+    largest = max((h for h in hours if h is not None), default=0.0)
+    return [duration_text(h, beside=largest) for h in hours]
 
 
 def percent_text(rate: float | None) -> str:

@@ -27,6 +27,7 @@ from console.domain.charts import (
     bar_chart,
     duration_chart,
     duration_text,
+    durations_text,
     percent_text,
 )
 
@@ -189,8 +190,9 @@ def comparison_view(result: Mapping[str, Any]) -> ComparisonView:
         BarInput(
             label,
             float(outcome["median_lead_hours"] or 0.0),
-            f"mediana {duration_text(outcome['median_lead_hours'])} · "
-            f"p90 {duration_text(outcome['p90_lead_hours'])}",
+            "mediana {} · p90 {}".format(
+                *durations_text(outcome["median_lead_hours"], outcome["p90_lead_hours"])
+            ),
             marker=outcome["p90_lead_hours"],
             highlighted=label == "Rascunho",
         )

@@ -27,7 +27,7 @@ from console.domain.charts import (
     ColumnChart,
     ColumnInput,
     duration_chart,
-    duration_text,
+    durations_text,
     percent_text,
     rate_columns,
 )
@@ -123,19 +123,19 @@ def on_time_view(body: Mapping[str, Any]) -> OnTime:
 
 
 def lead_time_chart(items: Sequence[Mapping[str, Any]], names: Mapping[str, str]) -> BarChart:
-    rows = [
-        BarInput(
-            label=_versioned(names.get(str(item["key"]), str(item["key"])), item),
-            value=float(item["median_hours"] or 0.0),
-            value_text=(
-                f"{duration_text(item['median_hours'])} · p90 {duration_text(item['p90_hours'])}"
-            ),
-            marker=item["p90_hours"],
-            marker_text=f"p90 {duration_text(item['p90_hours'])}",
-        )
-        for item in items
-    ]
+    rows = [_lead_bar(_versioned(names.get(str(i["key"]), str(i["key"])), i), i) for i in items]
     return duration_chart(rows, label_width=280)  # room for "Venda de óculos de grau · versão 2"
+
+
+def _lead_bar(label: str, item: Mapping[str, Any]) -> BarInput:
+    median, p90 = durations_text(item["median_hours"], item["p90_hours"])
+    return BarInput(
+        label=label,
+        value=float(item["median_hours"] or 0.0),
+        value_text=f"{median} · p90 {p90}",
+        marker=item["p90_hours"],
+        marker_text=f"p90 {p90}",
+    )
 
 
 def bottleneck(items: Sequence[Mapping[str, Any]]) -> int | None:
@@ -218,15 +218,16 @@ def _stage_bar(
     stage: Mapping[str, Any], branch_id: str | None, *, highlighted: bool, label: str | None = None
 ) -> BarInput:
     planned = stage.get("avg_planned_hours")
-    text = f"média {duration_text(stage['avg_hours'])}"
+    average, planned_text = durations_text(stage["avg_hours"], planned)
+    text = f"média {average}"
     if planned is not None:
-        text += f" · previsto {duration_text(planned)}"
+        text += f" · previsto {planned_text}"
     return BarInput(
         label=label or str(stage["stage_name"]),
         value=float(stage["avg_hours"] or 0.0),
         value_text=text,
         marker=planned,
-        marker_text=f"previsto {duration_text(planned)}" if planned is not None else "",
+        marker_text=f"previsto {planned_text}" if planned is not None else "",
         href=board_link(str(stage["service_type"]), str(stage["stage_key"]), branch_id),
         highlighted=highlighted,
     )
