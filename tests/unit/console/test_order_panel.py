@@ -94,3 +94,11 @@ def test_a_held_sms_of_a_stage_the_order_left_says_it_will_not_go_out() -> None:
     html = render(flow=flow, messages=[overtaken, {**held, "entry_sequence": 3}])
     assert html.count("não será enviada: a OS já passou desta etapa antes do horário de envio") == 1
     assert html.count("envio em 05/12/2026 às 08:00") == 1
+
+
+def test_an_sms_without_text_says_it_is_made_when_sent_only_while_it_may_be() -> None:
+    base = {"created_at": "2026-12-05T07:00:00Z", "stage_name": "Pronto", "entry_sequence": 1}
+    held = {**base, "body": None, "status": "held", "status_reason": None}
+    suppressed = {**base, "body": None, "status": "suppressed", "status_reason": "sem SMS"}
+    assert render(messages=[held]).count("(texto gerado no envio)") == 1
+    assert "(texto gerado no envio)" not in render(messages=[suppressed])
