@@ -76,6 +76,9 @@ def test_an_admin_adds_a_lab_and_sees_a_new_key_only_once(new_person: PersonFact
     code = f"LAB{uuid.uuid4().hex[:6].upper()}"
     page = new_person(ADMIN)
     page.get_by_role("link", name="Laboratórios").click()
+    # the demo's two labs, the slow one the analysis names among them
+    expect(page.locator("#lab-LABDEMO")).to_contain_text("Laboratório Demo")
+    expect(page.locator("#lab-LABLENTO")).to_contain_text("Laboratório Lento")
     page.get_by_label("Código").fill("com espaço")
     page.get_by_label("Nome", exact=True).fill("Lab Teste")
     page.get_by_role("button", name="Cadastrar laboratório").click()

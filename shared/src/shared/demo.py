@@ -75,3 +75,10 @@ DEMO_BRANCHES = (
         opening_hours="seg–sex 8h–17h",
     ),
 )
+
+DEMO_LAB_CODE = "LABDEMO"
+"""The demo's lab: the orders ``make run`` opens use it, and its RabbitMQ user sends statuses."""
+DEMO_SLOW_LAB_CODE = "LABLENTO"
+"""The demo history's slow lab (two business days more in production); registered too, so the
+labs the analysis names are the labs Laboratórios lists."""
+DEMO_LABS = ((DEMO_LAB_CODE, "Laboratório Demo"), (DEMO_SLOW_LAB_CODE, "Laboratório Lento"))

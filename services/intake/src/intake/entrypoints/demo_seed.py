@@ -1,4 +1,4 @@
-"""Demo data for ``make run``: one chain, three branches, one user per role, one lab."""
+"""Demo data for ``make run``: one chain, three branches, one user per role, two labs."""
 
 from __future__ import annotations
 
@@ -15,15 +15,13 @@ from intake.usecases.ports import Stores
 from shared.auth import Role
 from shared.clock import system_clock
 from shared.database import create_pool
-from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID, DEMO_CHAIN_NAME
+from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID, DEMO_CHAIN_NAME, DEMO_LABS
 from shared.logging import correlation_scope, get_logger
 from shared.runtime import migrate_service_database
 from shared.settings import refuse_demo_outside_development
 
 log = get_logger(__name__)
 
-DEMO_LAB_CODE = "LABDEMO"
-DEMO_LAB_NAME = "Laboratório Demo"
 DEMO_PASSWORD = "visao-clara-demo"  # noqa: S105 - printed by make run; demo data only
 DEMO_USERS = (
     ("admin@visaoclara.demo", "Ana Administradora", Role.CHAIN_ADMIN, ()),
@@ -74,19 +72,20 @@ async def seed_demo(settings: IntakeSettings) -> None:
                         now=system_clock(),
                     )
             await _seed_users(stores, password_hash)
-            if await stores.labs.by_code(DEMO_LAB_CODE) is None:
-                await stores.labs.create(
-                    lab_id=uuid4(),
-                    chain_id=DEMO_CHAIN_ID,
-                    code=DEMO_LAB_CODE,
-                    name=DEMO_LAB_NAME,
-                    now=system_clock(),
-                )
+            for code, name in DEMO_LABS:
+                if await stores.labs.by_code(code) is None:
+                    await stores.labs.create(
+                        lab_id=uuid4(),
+                        chain_id=DEMO_CHAIN_ID,
+                        code=code,
+                        name=name,
+                        now=system_clock(),
+                    )
     finally:
         await pool.close()
     log.info(
         "demo_seeded",
         chain=DEMO_CHAIN_NAME,
         branches=[b.code for b in DEMO_BRANCHES],
-        lab=DEMO_LAB_CODE,
+        labs=[code for code, _ in DEMO_LABS],
     )

@@ -24,7 +24,7 @@ from uuid import UUID
 
 from shared.clock import system_clock
 from shared.database import create_pool
-from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID
+from shared.demo import DEMO_BRANCHES, DEMO_CHAIN_ID, DEMO_LAB_CODE, DEMO_SLOW_LAB_CODE
 from shared.logging import get_logger
 from shared.settings import refuse_demo_outside_development
 from workflow.adapters.holidays import CalendarCache
@@ -57,7 +57,7 @@ log = get_logger(__name__)
 HISTORY_TYPES = ("venda-oculos-grau", "reparo")
 HISTORY_DAYS = 100
 SEED = 20261202
-SLOW_LAB, FAST_LAB = "LABLENTO", "LABDEMO"
+SLOW_LAB, FAST_LAB = DEMO_SLOW_LAB_CODE, DEMO_LAB_CODE
 SLOW_LAB_EXTRA_DAYS = 2
 NAMES = (
     "Ana Souza", "Bruno Lima", "Carla Dias", "Diego Alves", "Elisa Rocha", "Fábio Nunes",
