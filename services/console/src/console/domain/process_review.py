@@ -178,6 +178,17 @@ class ComparisonView:
     draft_p90: str
 
 
+def _lead_bar(label: str, outcome: Mapping[str, Any]) -> BarInput:
+    median, p90 = durations_text(outcome["median_lead_hours"], outcome["p90_lead_hours"])
+    return BarInput(
+        label,
+        float(outcome["median_lead_hours"] or 0.0),
+        f"mediana {median} · p90 {p90}",
+        marker=outcome["p90_lead_hours"],
+        highlighted=label == "Rascunho",
+    )
+
+
 def comparison_view(result: Mapping[str, Any]) -> ComparisonView:
     current, draft = result["current"], result["draft"]
     rates = [
@@ -187,15 +198,7 @@ def comparison_view(result: Mapping[str, Any]) -> ComparisonView:
                  percent_text(draft["on_time_rate"]), highlighted=True),
     ]  # fmt: skip
     leads = [
-        BarInput(
-            label,
-            float(outcome["median_lead_hours"] or 0.0),
-            "mediana {} · p90 {}".format(
-                *durations_text(outcome["median_lead_hours"], outcome["p90_lead_hours"])
-            ),
-            marker=outcome["p90_lead_hours"],
-            highlighted=label == "Rascunho",
-        )
+        _lead_bar(label, outcome)
         for label, outcome in (("Fluxo atual", current), ("Rascunho", draft))
     ]
     draft_by_key = {s["key"]: s for s in draft["stages"]}
