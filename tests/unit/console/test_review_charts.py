@@ -17,6 +17,7 @@ from console.domain.charts import (
     number_text,
     percent_text,
     rate_columns,
+    ticks,
 )
 from console.domain.review import (
     board_link,
@@ -257,3 +258,22 @@ def test_two_durations_side_by_side_read_in_one_unit() -> None:
     lead = {"key": "reparo", "flow_version": None, "median_hours": 30, "p90_hours": 60}
     assert lead_time_chart([lead], {}).bars[0].value_text == "1,2 dias · p90 2,5 dias"
     assert durations_text(20.7, 3.5, None) == ["20,7 h", "3,5 h", "—"]
+
+
+def test_the_ticks_fall_on_round_numbers() -> None:
+    """A scale of 5 days read "0, 1,2, 2,5, 3,8, 5 dias"; it now steps by whole days."""
+    assert ticks(5.0) == (0.0, 1.0, 2.0, 3.0, 4.0, 5.0)
+    assert ticks(250.0) == (0.0, 50.0, 100.0, 150.0, 200.0, 250.0)
+    assert ticks(10.0) == (0.0, 2.5, 5.0, 7.5, 10.0)
+    assert ticks(2.0) == (0.0, 0.5, 1.0, 1.5, 2.0)
+    assert ticks(1.0) == (0.0, 0.25, 0.5, 0.75, 1.0)  # the rates' 0 %, 25 % … 100 %
+    days = duration_chart([BarInput("Conserto", 106.0, "média 4,4 dias")])
+    assert [t.text for t in days.ticks] == [
+        "0 dias",
+        "1 dia",
+        "2 dias",
+        "3 dias",
+        "4 dias",
+        "5 dias",
+    ]
+    assert durations_text(24.0, 60.0) == ["1 dia", "2,5 dias"]

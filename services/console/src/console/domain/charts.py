@@ -30,8 +30,13 @@ def nice_maximum(value: float) -> float:
     return 10 * power  # pragma: no cover - the last step always fits
 
 
-def ticks(maximum: float, count: int = 4) -> tuple[float, ...]:
-    """``count + 1`` evenly spaced values from 0 to ``maximum``."""
+def ticks(maximum: float, count: int | None = None) -> tuple[float, ...]:
+    """``count + 1`` evenly spaced values from 0 to ``maximum``. By default the step is a round
+    number too: a fifth of a maximum of 2.5 or 5 × a power of ten (1, 2, 3, 4, 5, not 1,25 and
+    3,75), else a quarter (2.5 for 10, 0.5 for 2)."""
+    if count is None:
+        leading = maximum / 10.0 ** math.floor(math.log10(maximum)) if maximum > 0 else 1.0
+        count = 5 if round(leading, 6) in (2.5, 5.0) else 4
     return tuple(maximum * i / count for i in range(count + 1))
 
 
@@ -52,7 +57,16 @@ def duration_text(hours: float | None, *, beside: float | None = None) -> str:
         return "—"
     if max(hours, beside or 0.0) < 48:
         return f"{number_text(hours)} h"
-    return f"{number_text(hours / 24)} dias"
+    return quantity_text(hours / 24, "dias")
+
+
+def quantity_text(value: float, unit: str) -> str:
+    """``value`` and its unit, in the singular for one: "1 dia", "2,5 dias", "0 dias", "36 h"."""
+    number = number_text(value)
+    return f"{number} {SINGULAR.get(unit, unit) if number == '1' else unit}"
+
+
+SINGULAR = {"dias": "dia"}
 
 
 def durations_text(*hours: float | None) -> list[str]:
@@ -164,7 +178,7 @@ def bar_chart(
         row_height=row_height,
         bar_height=bar_height,
         bars=bars,
-        ticks=tuple(Tick(x_of(t), f"{number_text(t)} {unit}") for t in ticks(maximum)),
+        ticks=tuple(Tick(x_of(t), quantity_text(t, unit)) for t in ticks(maximum)),
     )
 
 
