@@ -268,3 +268,27 @@ async def test_staff_see_their_chain_and_branches_with_filters(backend: Backend)
 def _status_of(claim: ClaimedMessage, outcome: Outcome) -> NotificationStatus:
     """The status event the dispatcher stores with ``outcome``."""
     return status_event(claim.key, outcome.status, outcome.reason, T0 + LATER)
+
+
+async def test_staff_read_which_held_messages_will_not_go_out(backend: Backend) -> None:
+    """A held message of a stage the order has left, or of an order since closed, is listed
+    with the reason the dispatcher will suppress it for; one that will still go out, without."""
+    stores = backend.stores
+    moved, closed, waiting = contact(), contact(), contact()
+    for of in (moved, closed, waiting):
+        await recorded(backend, of)
+    for claim in await stores.messages.claim_due(10, T0, LEASE):
+        assert await stores.messages.hold(claim, T0 + timedelta(hours=8), "fora do horário", T0)
+    await stores.progress.note_entry(moved.chain_id, moved.order_id, 2)
+    await stores.progress.note_entry(waiting.chain_id, waiting.order_id, 1)
+    await stores.progress.note_closed(closed.chain_id, closed.order_id, T0, "delivered")
+
+    reasons = []
+    for of in (moved, closed, waiting):
+        (shown,) = await stores.messages.for_staff(MessageQuery(of.chain_id, None))
+        reasons.append(shown.not_sent_reason)
+    assert reasons == [
+        "a OS já passou desta etapa antes do horário de envio",
+        "a OS foi encerrada antes do horário de envio",
+        None,
+    ]

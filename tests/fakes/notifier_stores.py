@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from etapa_contracts.events import Event
+from notifier.domain.delivery import OrderState
 from notifier.domain.lifecycle import (
     ACCEPT_LANDS_ON,
     ON_ITS_WAY,
@@ -400,6 +401,7 @@ class FakeMessages:
     def _staff(self, row: MessageRow) -> StaffMessage:
         contact = self._db.contacts.get(row.order_id)
         contact_phone = contact.phone if contact and contact.chain_id == row.chain_id else None
+        progress = self._db.progress.get(row.order_id)
         return StaffMessage(
             notification_id=row.notification_id,
             chain_id=row.chain_id,
@@ -422,6 +424,11 @@ class FakeMessages:
             sent_at=row.sent_at,
             delivered_at=row.delivered_at,
             updated_at=row.updated_at,
+            progress=OrderState(
+                entry_sequence=row.entry_sequence,
+                latest_entry_sequence=progress.latest_entry_sequence if progress else None,
+                closed=progress is not None and progress.closed_at is not None,
+            ),
         )
 
 

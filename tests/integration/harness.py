@@ -64,13 +64,13 @@ class RunningServices:
     async def start(self) -> None:
         apps: dict[str, Litestar] = {
             "intake": intake.bootstrap.create_app(
-                IntakeSettings.from_env(self._with_port("intake"))
+                IntakeSettings.from_env(self._env_for("intake"))
             ),
             "workflow": workflow.bootstrap.create_app(
-                WorkflowSettings.from_env(self._with_port("workflow"))
+                WorkflowSettings.from_env(self._env_for("workflow"))
             ),
             "notifier": notifier.bootstrap.create_app(
-                NotifierSettings.from_env(self._with_port("notifier"))
+                NotifierSettings.from_env(self._env_for("notifier"))
             ),
         }
         for name, app in apps.items():
@@ -93,7 +93,7 @@ class RunningServices:
             for url in self.urls.values():
                 await wait_until_ready(client, url)
 
-    def _with_port(self, service: str) -> Mapping[str, str]:
+    def _env_for(self, service: str) -> Mapping[str, str]:
         """The env, with the service's port and its consumer priority (drawn as a process draws
         it), so that a test can start a replica beside it with the same priority."""
         self.env.setdefault(f"{service.upper()}_PORT", str(free_port()))

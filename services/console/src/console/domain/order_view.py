@@ -9,9 +9,9 @@ Rules:
   done; steps not reached yet have none.
 - The timeline reads newest first.
 - A cancelled order's stage shows no due time: nothing is due any more.
-- An SMS held for the branch's sending hours does not go out when, before the hours open, the
-  order closed or moved past the message's stage (the notifier drops it then): its line says so
-  instead of the hour it waits for.
+- An SMS held for the branch's sending hours that the notifier will drop when they open (the
+  order closed or moved past its stage since) says so, in the notifier's words (its
+  ``not_sent_reason``), instead of the hour it waits for.
 - The order's second date says what is known, not a forecast of what already happened:
   "Entregue em" or "Cancelada em" once closed, "Pronta desde" while it waits in its flow's
   last stage, "Previsão de conclusão" otherwise.

@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 from typing import Literal
 from uuid import UUID
 
-from notifier.domain.delivery import OptOutSource
+from notifier.domain.delivery import OptOutSource, OrderState, overtaken
 from notifier.domain.lifecycle import MessageState
 
 
@@ -175,9 +175,16 @@ class StaffMessage:
     updated_at: datetime
     branch_timezone: str | None = None
     """The branch's zone (the notifier's copy of the branch), for times given to people."""
-    not_sent_reason: str | None = None
-    """A held message that will not go out when the sending hours open, and why (the order
-    closed or left its stage since: ``notifier.domain.delivery.overtaken``); else None."""
+    progress: OrderState | None = None
+    """What the notifier knows of the order since (its latest stage entry, closed or not)."""
+
+    @property
+    def not_sent_reason(self) -> str | None:
+        """A held message that will not go out when the sending hours open, and why (the order
+        closed or left its stage since: ``notifier.domain.delivery.overtaken``); else None."""
+        if self.status != "held" or self.progress is None:
+            return None
+        return overtaken(self.progress)
 
 
 @dataclass(frozen=True, slots=True)

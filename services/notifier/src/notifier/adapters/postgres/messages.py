@@ -14,7 +14,7 @@ from uuid import UUID
 import asyncpg
 
 from etapa_contracts.events import Event
-from notifier.domain.delivery import OptOutSource, OrderState, overtaken
+from notifier.domain.delivery import OptOutSource, OrderState
 from notifier.domain.lifecycle import MessageState
 from notifier.usecases.ports import ReportOutcome
 from notifier.usecases.records import (
@@ -396,13 +396,9 @@ def _staff_message(row: asyncpg.Record) -> StaffMessage:
         sent_at=row["sent_at"],
         delivered_at=row["delivered_at"],
         updated_at=row["updated_at"],
-        not_sent_reason=overtaken(
-            OrderState(
-                entry_sequence=row["entry_sequence"],
-                latest_entry_sequence=row["latest_entry_sequence"],
-                closed=row["order_closed_at"] is not None,
-            )
-        )
-        if row["status"] == "held"
-        else None,
+        progress=OrderState(
+            entry_sequence=row["entry_sequence"],
+            latest_entry_sequence=row["latest_entry_sequence"],
+            closed=row["order_closed_at"] is not None,
+        ),
     )

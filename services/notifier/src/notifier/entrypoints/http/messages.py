@@ -93,8 +93,10 @@ def _message_out(message: StaffMessage) -> MessageOut:
     fields = asdict(message)
     phone = fields.pop("shown_phone")
     reason = fields.pop("status_reason")
+    del fields["progress"]
     return MessageOut(
         **in_branch_zone(fields, fields.get("branch_timezone")),
+        not_sent_reason=message.not_sent_reason,
         status_reason=mask_phone_numbers(reason) if reason else None,
         phone_masked=mask_phone_numbers(phone) if phone else None,
     )
