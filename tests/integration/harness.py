@@ -63,9 +63,7 @@ class RunningServices:
 
     async def start(self) -> None:
         apps: dict[str, Litestar] = {
-            "intake": intake.bootstrap.create_app(
-                IntakeSettings.from_env(self._env_for("intake"))
-            ),
+            "intake": intake.bootstrap.create_app(IntakeSettings.from_env(self._env_for("intake"))),
             "workflow": workflow.bootstrap.create_app(
                 WorkflowSettings.from_env(self._env_for("workflow"))
             ),
