@@ -57,16 +57,17 @@ def infra_cpu() -> dict[str, float]:
     """RabbitMQ's and PostgreSQL's CPU (all of PostgreSQL's processes: other users' load too)."""
     return {
         "rabbitmq": sum(cpu_seconds(p) for p in pids_named("beam.smp")),
-        "postgres": sum(
-            _own_cpu(p) for p in pids_named("postgres")
-        ),  # backends come and go: a lower bound
+        "postgres": sum(_cpu_with_reaped_children(p) for p in pids_named("postgres")),
     }
 
 
-def _own_cpu(pid: int) -> float:
+def _cpu_with_reaped_children(pid: int) -> float:
+    """User + system CPU of ``pid`` and of its children that have exited: a backend that closed
+    between two readings counts in the postmaster's ``cutime``/``cstime`` (fields 16–17 of
+    ``/proc/<pid>/stat``), so the sum over PostgreSQL's processes never goes down."""
     with contextlib.suppress(OSError):
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICK
+        return sum(int(field) for field in fields[11:15]) / TICK
     return 0.0
 
 
