@@ -6,7 +6,7 @@ import base64
 import json
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -61,7 +61,14 @@ class StaffApi:
         service_type: str = "venda-oculos-grau",
         customer: str = "Maria da Silva",
         phone: str = "(11) 98765-4321",
+        promised_date: date | None = None,
     ) -> dict[str, Any]:
+        """An order opened at intake; ``promised_date`` is confirmed even before the proposal."""
+        agreed = (
+            {"promised_date": promised_date.isoformat(), "confirm_before_proposal": True}
+            if promised_date
+            else {}
+        )
         order: dict[str, Any] = self.call(
             email,
             "POST",
@@ -72,6 +79,7 @@ class StaffApi:
                 "branch_id": self.branch_id(branch),
                 "service_type": service_type,
                 "customer": {"name": customer, "phone": phone, "sms_consent": True},
+                **agreed,
             },
         )
         self.wait_for_order(order["order_id"])

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import psycopg
@@ -72,6 +74,7 @@ def test_the_sms_link_opens_the_customers_page_which_follows_an_advance(
     current = customer.locator("ol.etapas li[aria-current='step']")
     expect(current).to_contain_text("Pedido recebido")  # the stage's customer-facing name
     expect(customer.locator("dl.datas dt")).to_have_text(["Previsão", "Combinado"])
+    expect(customer.locator(".atraso")).to_have_count(0)  # the proposal was agreed
     expect(customer.get_by_role("link", name="Ligar para a loja")).to_have_attribute(
         "href", "tel:+551132531000"
     )
@@ -96,6 +99,21 @@ def test_the_sms_link_opens_the_customers_page_which_follows_an_advance(
     customer.reload()
     expect(current).to_contain_text("Produção das lentes")
     expect(customer.locator("ol.etapas li.done")).to_have_count(1)
+
+
+def test_a_forecast_after_the_date_agreed_is_explained_to_the_customer(
+    new_person: PersonFactory, staff_api: StaffApi
+) -> None:
+    today = datetime.now(ZoneInfo("America/Sao_Paulo")).date()  # the branch's zone
+    order = staff_api.open_order(customer="Rita Pressa Antunes", promised_date=today)
+    customer = new_person(phone=True)
+    customer.goto(_sms_link(staff_api, order["order_id"]))
+    expect(customer.locator("dl.datas dd").nth(1)).to_have_text(today.strftime("%d/%m/%Y"))
+    expect(customer.locator(".atraso")).to_have_text(
+        "A previsão passou da data combinada. A loja já foi avisada;"
+        " se precisar da sua OS antes, fale com a loja."
+    )
+    screenshot(customer, "customer-page-forecast-after-agreed")
 
 
 def test_a_made_up_link_is_not_found_and_an_expired_one_shows_the_closed_page(

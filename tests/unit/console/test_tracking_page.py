@@ -79,3 +79,20 @@ def test_an_expired_link_keeps_the_branch_to_call() -> None:
 )
 def test_phone_links(phone: str | None, tel: str | None, whatsapp: str | None) -> None:
     assert phone_links(phone) == (tel, whatsapp)
+
+
+@pytest.mark.parametrize(
+    ("status", "forecast", "said"),
+    [
+        ("open", "2026-12-11", True),  # two days after the date agreed
+        ("open", "2026-12-09", False),  # on the day
+        ("open", "2026-12-08", False),
+        ("open", None, False),
+        ("ready", "2026-12-11", False),  # ready: the forecast no longer matters
+    ],
+)
+def test_a_forecast_after_the_date_agreed_is_said_in_words(
+    status: str, forecast: str | None, said: bool
+) -> None:
+    page = tracking_page(200, OPEN | {"status": status, "forecast_date": forecast})
+    assert page.forecast_after_promised is said

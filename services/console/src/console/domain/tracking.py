@@ -6,7 +6,10 @@ Rules:
 - Status in plain words: ``open`` "Em andamento", ``ready`` "Pronta para retirada",
   ``delivered`` "Entregue", ``cancelled`` "Cancelada". An expired link says the order was
   closed and gives the branch's phone; an unknown one says the link was not found.
-- Dates as dd/mm/aaaa. The branch's phone becomes a ``tel:`` link, and a WhatsApp link when it
+- Dates as dd/mm/aaaa. When the forecast falls after the date agreed with the customer, the
+  page says so in words (the shop was warned: the order is flagged at risk on its board) and
+  points to the shop's contact, rather than leaving two dates that disagree unexplained.
+- The branch's phone becomes a ``tel:`` link, and a WhatsApp link when it
   is a Brazilian mobile (11 digits with a 9 after the area code).
 """
 
@@ -63,6 +66,7 @@ class TrackingPage:
     current_stage: str | None = None
     promised: str = "—"
     forecast: str = "—"
+    forecast_after_promised: bool = False
 
     @property
     def title(self) -> str:
@@ -104,6 +108,8 @@ def tracking_page(status_code: int, body: dict[str, Any] | None) -> TrackingPage
         current_stage=_text(data.get("current_stage")),
         promised=_day(data.get("promised_date")),
         forecast=_day(data.get("forecast_date")),
+        forecast_after_promised=status == "open"
+        and _after(data.get("forecast_date"), data.get("promised_date")),
     )
 
 
@@ -140,9 +146,19 @@ def _text(value: Any) -> str | None:
 
 
 def _day(value: Any) -> str:
+    day = _date(value)
+    return day_text(day) if day else "—"
+
+
+def _after(later: Any, earlier: Any) -> bool:
+    first, second = _date(later), _date(earlier)
+    return first is not None and second is not None and first > second
+
+
+def _date(value: Any) -> date | None:
     if not isinstance(value, str) or not value:
-        return "—"
+        return None
     try:
-        return day_text(date.fromisoformat(value[:10]))
+        return date.fromisoformat(value[:10])
     except ValueError:
-        return "—"
+        return None
