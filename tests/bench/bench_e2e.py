@@ -77,8 +77,10 @@ from tests.bench.e2e_measure import (
     count,
     percentile,
     queue_depths,
+    stolen_share,
 )
 from tests.bench.e2e_replicas import Replicas, process_name
+from tests.bench.e2e_vacuum import autovacuum_stand_in
 from tests.bench.raw_pipeline import queue_names
 from tests.browser.people import ADMIN, ATTENDANT_SP, StaffApi
 from tests.conftest import _cleanup
@@ -376,8 +378,11 @@ async def etapa_services(
             if await etapa.committed() >= staggered:
                 break
             await asyncio.sleep(0.2)
+        databases = [env[f"{service.upper()}_DATABASE_URL"] for service in BACKENDS]
         try:
-            yield etapa
+            async with autovacuum_stand_in(databases) as vacuums:
+                yield etapa
+            print(f"Etapa: {vacuums.describe()}", flush=True)
         finally:
             replicas.stop_all()
 
@@ -642,7 +647,9 @@ async def raw_pipeline(
             await answering(f"http://127.0.0.1:{port}/health", accept)
             synthetic = [{"order_id": str(uuid.uuid4()), "number": str(n)} for n in range(orders)]
             http = (accept, f"http://127.0.0.1:{port}", Cursor.staggered(synthetic))
-        yield RawPipeline(infra, tag, urls, launch, hops, orders, http)
+        async with autovacuum_stand_in(list(urls.values())) as vacuums:
+            yield RawPipeline(infra, tag, urls, launch, hops, orders, http)
+        print(f"{tag}: {vacuums.describe()}", flush=True)
     finally:
         for process in started:
             if process.poll() is None:
@@ -764,6 +771,7 @@ def describe(step: Step) -> str:
         f"  committed {step.committed / step.seconds:6.1f}/s  SMS {step.sms / step.seconds:5.1f}/s"
         f"  backlog: queues {step.queued}, outbox {step.outbox}, uncommitted {step.lag}"
         f"  {'sustained' if step.sustained else 'NOT sustained'}"
+        f"  (host steal {stolen_share(step.stolen, step.seconds)} of the cores)"
     )
 
 
@@ -787,6 +795,7 @@ def report(
             f"   {sum(per):5.1f} ({' + '.join(f'{p:.1f}' for p in per)})"
             f"  + {infra[0]:.1f}, {infra[1]:.1f}"
             f"  {'' if s.sustained else 'NOT sustained'}"
+            f"  steal {stolen_share(s.stolen, s.seconds)}"
             + (
                 f"  (driver {1000 * s.cpu['driver'] / max(1, s.offered):.1f} ms/action)"
                 if "driver" in s.cpu

@@ -30,7 +30,7 @@ import asyncpg
 import httpx
 
 from shared.outbox import RELAY_LOCK_SPACE
-from tests.bench.e2e_measure import SMS_EVERY, Cursor, Sampler
+from tests.bench.e2e_measure import SMS_EVERY, Cursor, Sampler, host_stolen_seconds, stolen_share
 from tests.bench.e2e_replicas import Replicas
 
 CONCURRENCY = 32
@@ -56,6 +56,8 @@ class Drain:
     seconds: float = 0.0
     committed: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    stolen: float = 0.0
+    """CPU seconds the host took from this machine during the drain."""
     handled: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Each workflow process's ``order.action`` messages handled and seconds spent on them."""
     waits: dict[str, float] = field(default_factory=dict)
@@ -131,6 +133,7 @@ async def drain_backlog(
         drain.fill_seconds = time.monotonic() - began
         before = await sampler.committed()
         cpu = sampler.cpu_now()
+        stolen = host_stolen_seconds()
     started = time.monotonic()
     stop = asyncio.Event()
     waits = asyncio.create_task(wait_events(workflow_db, stop))
@@ -146,6 +149,7 @@ async def drain_backlog(
         drain.waits = await waits
     now = sampler.cpu_now()
     drain.cpu = {name: now[name] - cpu.get(name, 0.0) for name in now}
+    drain.stolen = host_stolen_seconds() - stolen
     after = await handling(replicas.urls("workflow"))
     drain.handled = {
         name: (after[name][0] - handled[name][0], after[name][1] - handled[name][1])
@@ -203,7 +207,8 @@ def describe_drain(drain: Drain, processes: tuple[str, ...]) -> str:
         + f" (+ rabbitmq {1000 * drain.cpu.get('rabbitmq', 0.0) / max(1, drain.committed):.1f},"
         f" postgres {1000 * drain.cpu.get('postgres', 0.0) / max(1, drain.committed):.1f});"
         f" cores busy: {busy / max(drain.seconds, 1e-9):.2f} of"
-        f" {os.cpu_count()} (these processes, RabbitMQ and all of PostgreSQL)"
+        f" {os.cpu_count()} (these processes, RabbitMQ and all of PostgreSQL), host steal"
+        f" {stolen_share(drain.stolen, drain.seconds)} of the cores"
         f"; workflow's active backends, average, by wait: {waits}"
         + "".join(
             f"; {name} handled {n:.0f} actions, {1000 * seconds / max(1, n):.1f} ms each"

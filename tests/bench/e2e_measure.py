@@ -43,6 +43,18 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def host_stolen_seconds() -> float:
+    """CPU time the hypervisor gave to other machines while this one wanted it (``steal`` in
+    ``/proc/stat``), over all cores: a step that lost much of it measured a slower machine."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    return int(fields[8]) / TICK
+
+
+def stolen_share(stolen: float, seconds: float) -> str:
+    """``stolen`` CPU seconds over ``seconds`` as a share of the machine's cores."""
+    return f"{stolen / max(seconds, 1e-9) / (os.cpu_count() or 1):.0%}"
+
+
 def pids_named(name: str) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
@@ -170,6 +182,8 @@ class Step:
     lag: int = 0
     sms_lag: int = 0
     cpu: dict[str, float] = field(default_factory=dict)
+    stolen: float = 0.0
+    """CPU seconds the host took from this machine during the step (``host_stolen_seconds``)."""
     handling: list[str] = field(default_factory=list)
     """Per consumer: handled, received → committed p50 / p95, per batch (``e2e_handling``)."""
 
@@ -200,6 +214,7 @@ class Sampler:
     first_committed: int = 0
     last_committed: int = 0
     last_cpu: dict[str, float] = field(default_factory=dict)
+    last_stolen: float = 0.0
     last_handling: dict[e2e_handling.Key, e2e_handling.Histogram] = field(default_factory=dict)
 
     def cpu_now(self) -> dict[str, float]:
@@ -210,6 +225,7 @@ class Sampler:
     async def start(self) -> None:
         self.first_committed = self.last_committed = await self.committed()
         self.last_cpu = self.cpu_now()
+        self.last_stolen = host_stolen_seconds()
         self.last_handling = await e2e_handling.read(self.metrics)
 
     async def close_step(self, step: Step, receipts: Receipts, pattern: re.Pattern[str]) -> int:
@@ -221,6 +237,8 @@ class Sampler:
         cpu = self.cpu_now()
         step.cpu = {name: cpu[name] - self.last_cpu.get(name, 0.0) for name in cpu}
         self.last_cpu = cpu
+        stolen = host_stolen_seconds()
+        step.stolen, self.last_stolen = stolen - self.last_stolen, stolen
         step.queued, step.outbox = await self.backlog()
         handling = await e2e_handling.read(self.metrics)
         step.handling = e2e_handling.describe(self.last_handling, handling)

@@ -3,8 +3,12 @@ apart at the fake provider they share (``tests.bench``; nothing is started here)
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from tests.bench.bench_e2e import cpu_ratio_lines, machine_ms, raw_key, raw_text
-from tests.bench.e2e_measure import Receipts, Step
+from tests.bench.e2e_measure import Receipts, Step, host_stolen_seconds, stolen_share
 
 
 def step(rate: float, committed: int, cpu: dict[str, float], lag: int = 0) -> Step:
@@ -56,3 +60,12 @@ def test_each_raw_pipeline_counts_its_own_sms_at_the_shared_fake_provider() -> N
     match = raw_text("raw").match("raw 1.0 o1 4")
     assert match is not None
     assert raw_key(match) == ("o1", 4)
+
+
+def test_the_hosts_steal_reads_as_a_share_of_the_machines_cores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert stolen_share(6.0, 10.0) == "30%"  # 6 s of 20 core-seconds
+    assert stolen_share(0.0, 10.0) == "0%"
+    assert host_stolen_seconds() >= 0.0  # this machine's /proc/stat
