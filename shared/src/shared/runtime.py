@@ -22,6 +22,7 @@ from shared.asyncapi import Amend, Document, asyncapi_document, cached
 from shared.database import create_pool, migrate, wait_for_database
 from shared.logging import get_logger
 from shared.loops import LoopHealth
+from shared.message_retention import RETENTION_LOOP, Retention, retention_loop
 from shared.messaging import (
     Subscriptions,
     create_broker,
@@ -137,6 +138,11 @@ class ServiceRuntime:
             )
             self._spawn(self._relay_when_connected(relay), "outbox-relay")
             self._spawn(sample_backlog(self.pool, self.settings.service), "outbox-backlog")
+        retention = Retention(
+            outbox_days=self.settings.outbox_retention_days,
+            inbox_days=self.settings.inbox_retention_days,
+        )
+        self._spawn(retention_loop(pool, retention, self.loop_health).run(), RETENTION_LOOP)
         for loop in self._loops:
             self._spawn(loop(self.pool), loop.__name__)
         log.info(

@@ -43,6 +43,8 @@ one user (600 used to stop it at 10 a second), still a wall for a runaway client
 DEFAULT_DATABASE_POOL_SIZE = 10
 DEFAULT_STATEMENT_CACHE_SIZE = 100
 """asyncpg's own default."""
+DEFAULT_OUTBOX_RETENTION_DAYS = 7
+DEFAULT_INBOX_RETENTION_DAYS = 30
 DEFAULT_CONSUMER_BATCH = 20
 """Messages a consumer applies in one transaction, at most (README, "Consumer batches")."""
 DEFAULT_CONSUMER_LINGER_MS = 20
@@ -362,6 +364,17 @@ class ServiceSettings(EnvSettings):
     replica half of them in smaller ones. Unset: the process draws one at random (1..9,999) when
     it starts (``shared.messaging.draw_consumer_priority``), so replicas differ; the same value
     in every replica shares messages round-robin."""
+    outbox_retention_days: Positive = Field(
+        DEFAULT_OUTBOX_RETENTION_DAYS, validation_alias="ETAPA_OUTBOX_RETENTION_DAYS"
+    )
+    """``ETAPA_OUTBOX_RETENTION_DAYS``: a published outbox row is deleted this many days after it
+    was published (7); an unpublished one is always kept (``shared.message_retention``)."""
+    inbox_retention_days: Positive = Field(
+        DEFAULT_INBOX_RETENTION_DAYS, validation_alias="ETAPA_INBOX_RETENTION_DAYS"
+    )
+    """``ETAPA_INBOX_RETENTION_DAYS``: an inbox record, which makes a second copy of a message
+    change nothing, is deleted this many days after its message was handled (30): longer than a
+    message can take to come again (a redelivery, a relay's repeat, dead letters moved back)."""
     trusted_proxies: Proxies = Field((), validation_alias="ETAPA_TRUSTED_PROXIES")
     """``ETAPA_TRUSTED_PROXIES``: comma-separated addresses or networks of the reverse proxies
     (and the console) whose ``X-Forwarded-For`` names the client; none by default, so a client

@@ -57,6 +57,8 @@ def test_every_field_names_its_variable_and_keeps_its_docstring(cls: type[EnvSet
             "NOTIFIER_CONSUMER_LINGER_MS must be at most 1000",
         ),
         ({"NOTIFIER_CONSUMER_PRIORITY": "alta"}, "NOTIFIER_CONSUMER_PRIORITY must be a whole"),
+        ({"ETAPA_OUTBOX_RETENTION_DAYS": "0"}, "ETAPA_OUTBOX_RETENTION_DAYS must be at least 1"),
+        ({"ETAPA_INBOX_RETENTION_DAYS": "mês"}, "ETAPA_INBOX_RETENTION_DAYS must be a whole"),
     ],
 )
 def test_a_bad_value_names_the_variable(env: dict[str, str], message: str) -> None:
