@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
@@ -52,7 +53,10 @@ class Vacuums:
 
 
 async def autovacuum_is_off(database_url: str) -> bool:
-    conn = await asyncpg.connect(database_url)
+    """Whether the server of ``database_url`` has autovacuum off (asked in its ``postgres``
+    database: the one named may not exist yet)."""
+    server = urlunsplit(urlsplit(database_url)._replace(path="/postgres"))
+    conn = await asyncpg.connect(server)
     try:
         return bool(await conn.fetchval("SHOW autovacuum") == "off")
     finally:
@@ -81,10 +85,10 @@ async def autovacuum_stand_in(
 async def _launcher(database_urls: list[str], naptime: float, vacuums: Vacuums) -> None:
     while True:
         await asyncio.sleep(naptime)
-        with contextlib.suppress(OSError, asyncpg.PostgresError):
-            for url in database_urls:
+        for url in database_urls:  # one not created yet, or away, is looked at next time
+            with contextlib.suppress(OSError, asyncpg.PostgresError):
                 await _vacuum_due_tables(url, vacuums)
-            vacuums.rounds += 1
+        vacuums.rounds += 1
 
 
 async def _vacuum_due_tables(url: str, vacuums: Vacuums) -> None:

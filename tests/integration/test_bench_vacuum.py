@@ -46,7 +46,8 @@ async def test_tables_past_the_thresholds_are_vacuumed_while_a_bench_runs(infra:
             "UPDATE quiet SET v = 1 WHERE n <= 10",  # 10: below
         )
 
-        async with autovacuum_stand_in([url], naptime=0.2) as vacuums:
+        missing = infra.database_url("vacuum", "_not_created_yet")  # a raw role's, before it starts
+        async with autovacuum_stand_in([missing, url], naptime=0.2) as vacuums:
             await asyncio.sleep(1.5)
 
         conn = await asyncpg.connect(url)
