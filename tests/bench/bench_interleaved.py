@@ -51,7 +51,7 @@ from tests.bench.bench_e2e import (
     report,
 )
 from tests.bench.e2e_hops import add_hop_lines
-from tests.bench.e2e_measure import Receipts, Step
+from tests.bench.e2e_measure import Receipts, Step, reference_loop_seconds
 from tests.conftest import _cleanup
 from tests.infra import Infra
 
@@ -144,7 +144,8 @@ async def main(
             if RAW_HTTP in best
             else ""
         )
-        + f"  (steps of {seconds:.0f} s; load average {os.getloadavg()[0]:.1f})"
+        + f"  (steps of {seconds:.0f} s; load average {os.getloadavg()[0]:.1f};"
+        f" reference loop {reference_loop_seconds():.2f} s)"
     )
     for line in cpu_ratio_lines(steps[ETAPA], steps[RAW], steps.get(RAW_HTTP, [])):
         print(line)

@@ -49,7 +49,7 @@ from tests.bench.bench_e2e import (
 )
 from tests.bench.e2e_drain import Drain, describe_drain
 from tests.bench.e2e_hops import add_hop_lines
-from tests.bench.e2e_measure import Receipts, Step
+from tests.bench.e2e_measure import Receipts, Step, reference_loop_seconds
 from tests.conftest import _cleanup
 from tests.infra import Infra
 
@@ -85,7 +85,8 @@ async def run(
                 print(
                     f"{processes}: workflow + notifier processes, from"
                     f" {time.strftime('%H:%M:%S', time.gmtime())} UTC,"
-                    f" load average {os.getloadavg()[0]:.2f}",
+                    f" load average {os.getloadavg()[0]:.2f}, reference loop"
+                    f" {reference_loop_seconds():.2f} s",
                     flush=True,
                 )
                 steps, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
@@ -116,6 +117,7 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
             f"   {drained:9.1f}  {ratio(drained, first_drained):>5}"
         )
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"reference loop at the end: {reference_loop_seconds():.2f} s (one core, 10 M additions)")
 
 
 if __name__ == "__main__":
