@@ -37,12 +37,14 @@ same for inserts and for analyze), with the live rows standing for ``reltuples``
 
 @dataclass
 class Vacuums:
+    standing_in: bool = False
+    """The server has autovacuum off, so the stand-in ran."""
     rounds: int = 0
     tables: int = 0
     by_table: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
-        if not self.rounds:
+        if not self.standing_in:
             return "autovacuum on: no stand-in"
         busiest = sorted(self.by_table.items(), key=lambda item: -item[1])[:4]
         names = ", ".join(f"{name} {times}" for name, times in busiest)
@@ -73,6 +75,7 @@ async def autovacuum_stand_in(
     if not await autovacuum_is_off(database_urls[0]):
         yield vacuums
         return
+    vacuums.standing_in = True
     task = asyncio.create_task(_launcher(database_urls, naptime, vacuums))
     try:
         yield vacuums

@@ -57,11 +57,12 @@ async def test_tables_past_the_thresholds_are_vacuumed_while_a_bench_runs(infra:
             await conn.close()
         vacuumed = {row["relname"]: row["vacuum_count"] for row in rows}
         if await autovacuum_is_off(url):
+            assert vacuums.standing_in
             assert vacuums.rounds >= 1
             assert vacuumed == {"churned": 2, "quiet": 1}  # the test's own, then the stand-in's
             assert "vacuum.churned 1" in vacuums.describe()
         else:
-            assert (vacuums.rounds, vacuums.tables) == (0, 0)
+            assert (vacuums.standing_in, vacuums.rounds, vacuums.tables) == (False, 0, 0)
             assert vacuums.describe() == "autovacuum on: no stand-in"
     finally:
         await drop_database(url)

@@ -5,31 +5,15 @@ record goes 30 days after its message was handled; a large clean-up goes in slic
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
-from shared.database import create_pool, drop_database, migrate
 from shared.message_retention import SLICE, Retention, delete_expired
-from shared.runtime import SHARED_MIGRATIONS
-from tests.infra import Infra
 
 pytestmark = pytest.mark.integration
 
 WEEK_AND_MONTH = Retention(outbox_days=7, inbox_days=30)
-
-
-@pytest.fixture
-async def pool(infra: Infra) -> AsyncIterator[asyncpg.Pool]:
-    url = infra.database_url("retention", f"_{uuid.uuid4().hex[:8]}")
-    await migrate(url, SHARED_MIGRATIONS)
-    created = await create_pool(url, min_size=1, max_size=2)
-    try:
-        yield created
-    finally:
-        await created.close()
-        await drop_database(url)
 
 
 async def outbox_row(
@@ -65,7 +49,8 @@ async def sweep(pool: asyncpg.Pool, limit: int = SLICE) -> int:
         return await delete_expired(conn, WEEK_AND_MONTH, limit)
 
 
-async def test_only_what_is_past_its_retention_is_deleted(pool: asyncpg.Pool) -> None:
+async def test_only_what_is_past_its_retention_is_deleted(scratch_pool: asyncpg.Pool) -> None:
+    pool = scratch_pool
     await outbox_row(pool, "published 8 days ago", 9, 8)
     await outbox_row(pool, "published 6 days ago", 6, 6)
     await outbox_row(pool, "never published, 40 days old", 40, None)
@@ -81,7 +66,8 @@ async def test_only_what_is_past_its_retention_is_deleted(pool: asyncpg.Pool) ->
     assert await sweep(pool) == 0
 
 
-async def test_a_large_clean_up_goes_in_slices(pool: asyncpg.Pool) -> None:
+async def test_a_large_clean_up_goes_in_slices(scratch_pool: asyncpg.Pool) -> None:
+    pool = scratch_pool
     for n in range(5):
         await outbox_row(pool, f"old {n}", 20, 10)
         await inbox_row(pool, f"old {n}", 40)
