@@ -39,16 +39,14 @@ DELETED = Counter(
     ["table"],
 )
 
-DELETE_PUBLISHED = """
-DELETE FROM outbox WHERE ctid = ANY(ARRAY(
-    SELECT ctid FROM outbox
-    WHERE published_at < now() - make_interval(days => $1) LIMIT $2))
+EXPIRED_ROWS = """
+DELETE FROM {table} WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM {table}
+    WHERE {stamp} < now() - make_interval(days => $1) LIMIT $2))
 """
-DELETE_HANDLED = """
-DELETE FROM inbox WHERE ctid = ANY(ARRAY(
-    SELECT ctid FROM inbox
-    WHERE handled_at < now() - make_interval(days => $1) LIMIT $2))
-"""
+"""One slice of ``table``'s rows whose ``stamp`` is older than $1 days, at most $2 of them; an
+unpublished outbox row has no ``published_at`` and so is never among them."""
+TABLES = (("outbox", "published_at"), ("inbox", "handled_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,11 +58,10 @@ class Retention:
 async def delete_expired(conn: Connection, retention: Retention, limit: int = SLICE) -> int:
     """One slice of each table: the rows deleted (``limit`` or more: go on at once)."""
     deleted = 0
-    for table, sql, days in (
-        ("outbox", DELETE_PUBLISHED, retention.outbox_days),
-        ("inbox", DELETE_HANDLED, retention.inbox_days),
-    ):
-        status = await conn.execute(sql, days, limit)
+    days = {"outbox": retention.outbox_days, "inbox": retention.inbox_days}
+    for table, stamp in TABLES:
+        sql = EXPIRED_ROWS.format(table=table, stamp=stamp)
+        status = await conn.execute(sql, days[table], limit)
         count = int(status.rsplit(" ", 1)[-1])
         DELETED.labels(table=table).inc(count)
         deleted = max(deleted, count)
