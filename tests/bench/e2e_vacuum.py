@@ -40,8 +40,12 @@ class Vacuums:
     standing_in: bool = False
     """The server has autovacuum off, so the stand-in ran."""
     rounds: int = 0
-    tables: int = 0
     by_table: dict[str, int] = field(default_factory=dict)
+    """How many times each table was vacuumed (``<service>.<table>``)."""
+
+    @property
+    def tables(self) -> int:
+        return sum(self.by_table.values())
 
     def describe(self) -> str:
         if not self.standing_in:
@@ -100,7 +104,6 @@ async def _vacuum_due_tables(url: str, vacuums: Vacuums) -> None:
         database = url.rsplit("/", 1)[-1].split("_")[1]  # etapa_<service>_<run>…
         for (table,) in await conn.fetch(DUE_TABLES):
             await conn.execute(f"VACUUM (ANALYZE) {table}")
-            vacuums.tables += 1
             name = f"{database}.{table.removeprefix('public.')}"
             vacuums.by_table[name] = vacuums.by_table.get(name, 0) + 1
     finally:
