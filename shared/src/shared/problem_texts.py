@@ -150,6 +150,14 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (r"Expected `(?P<type>\w+) \| null`(, got `\w+`)?", lambda m: f"deve ser {_typed(m)}"),
     (r"Invalid enum value (?P<v>.+)", r"valor não aceito: \g<v>"),
     (r"Missing required (?P<source>\w+) parameter (?P<name>.+)", r"falta o parâmetro \g<name>"),
+    (
+        r"unknown query parameter; accepted: (?P<names>.+)",
+        r"parâmetro desconhecido; aceitos: \g<names>",
+    ),
+    (
+        r"unknown query parameter; this address takes none",
+        "parâmetro desconhecido; este endereço não aceita parâmetros",
+    ),
     # the services' own English texts
     (
         r"(?P<thing>branch|chain|order|user|lab message|lab|key|service type|message) (?P<id>.+) not found",

@@ -9,7 +9,6 @@ returned in the response. A request that meets a database outage
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -26,8 +25,6 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import (
     ASGIApp,
-    HTTPResponseBodyEvent,
-    HTTPResponseStartEvent,
     Message,
     Receive,
     ReceiveMessage,
@@ -35,6 +32,7 @@ from litestar.types import (
     Send,
 )
 
+from shared.asgi_json import send_json
 from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
@@ -43,6 +41,7 @@ from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.openapi import amend as amend_openapi
 from shared.openapi import assets_router, openapi_config
 from shared.problem_texts import language_of, localized_body
+from shared.query_parameters import UnknownQueryMiddleware, documented_query_parameters
 from shared.rate_limit import counting_rate_limit
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
@@ -184,7 +183,7 @@ class JsonDepthMiddleware(ASGIMiddleware):
                 log.warning("json_too_deep", path=scope.get("path"), size=size)
                 accept = dict(scope.get("headers", [])).get(b"accept-language", b"")
                 language = language_of(accept.decode("latin-1"))
-                await _send_json(send, 400, localized_body(400, detail, None, language), language)
+                await send_json(send, 400, localized_body(400, detail, None, language), language)
                 return
         replay = iter(received)
 
@@ -192,27 +191,6 @@ class JsonDepthMiddleware(ASGIMiddleware):
             return next(replay, None) or await receive()
 
         await next_app(scope, replaying_receive, send)
-
-
-async def _send_json(send: Send, status: int, body: dict[str, Any], language: str) -> None:
-    payload = json.dumps(body, ensure_ascii=False).encode()
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", b"%d" % len(payload)),
-        (b"content-language", language.encode()),
-    ]
-    start: HTTPResponseStartEvent = {
-        "type": "http.response.start",
-        "status": status,
-        "headers": headers,
-    }
-    body_event: HTTPResponseBodyEvent = {
-        "type": "http.response.body",
-        "body": payload,
-        "more_body": False,
-    }
-    await send(start)
-    await send(body_event)
 
 
 def database_check(pool_provider: Callable[[], asyncpg.Pool | None]) -> ReadinessCheck:
@@ -363,6 +341,7 @@ def create_service_app(
     verifier = verifier_for(settings)
     validity = TokenValidity()
     allow = AllowHeaderMiddleware()  # kept loaded by the service's runtime (shared.runtime)
+    unknown_query = UnknownQueryMiddleware()
     prometheus = PrometheusConfig(
         app_name=f"etapa_{settings.service}",
         prefix="etapa_http",
@@ -386,6 +365,7 @@ def create_service_app(
         middleware=[
             CorrelationIdMiddleware(),
             allow,
+            unknown_query,
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),
@@ -406,4 +386,5 @@ def create_service_app(
     )
     amend_openapi(app)
     allow.documented = documented_methods(app)
+    unknown_query.taken = documented_query_parameters(app.openapi_schema.to_schema())
     return app

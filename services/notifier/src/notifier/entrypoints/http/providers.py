@@ -42,6 +42,7 @@ from shared.clock import Clock
 from shared.logging import get_logger
 from shared.openapi import CALLBACK_TOKEN, REQUEST_BODY_OPT, RESPONSE_CONTENT_OPT
 from shared.phones import InvalidPhone
+from shared.query_parameters import ANY_QUERY
 
 log = get_logger(__name__)
 
@@ -125,7 +126,8 @@ CALLBACK_BODY = {
     "application/json": JsonCallback,
     "application/x-www-form-urlencoded": TwilioCallback,
 }
-CALLBACK_OPT = {**PUBLIC, REQUEST_BODY_OPT: CALLBACK_BODY}
+# the token may come in the query, beside whatever a provider adds to the address
+CALLBACK_OPT = {**PUBLIC, REQUEST_BODY_OPT: CALLBACK_BODY, ANY_QUERY: True}
 JSON_SHAPES: dict[tuple[str, str], type[BaseModel]] = {
     ("http", "inbound"): HttpReply,
     ("http", "status"): HttpStatusReport,
