@@ -18,6 +18,11 @@ each with its own HTTP port), once nothing is queued:
 Then every SMS due is checked at the fake provider (none missing, none twice). The ratio of
 each configuration to the first is the figure to read; on two cores it says whether adding a
 process lowers throughput, not how a bigger machine would scale. Nothing fails on a slow figure.
+
+A configuration may come more than once: ``--configs 1+1,2+2,2+2,1+1`` (A B B A) puts each
+configuration's runs around the same middle, so a host that slows or speeds up steadily over
+the run (seen here: 2 × within an hour) weighs on both alike. The report then gives each
+configuration's mean over its runs, and its ratio to the first configuration's mean.
 """
 
 from __future__ import annotations
@@ -63,6 +68,37 @@ class Measured:
     @property
     def best(self) -> float:
         return max_sustained(self.steps)
+
+    @property
+    def drained(self) -> float:
+        return self.drain.rate if self.drain else 0.0
+
+
+@dataclass(frozen=True)
+class Mean:
+    """One configuration's runs, averaged."""
+
+    processes: Processes
+    runs: int
+    sustained: float
+    drained: float
+
+
+def means_by_configuration(measured: list[Measured]) -> list[Mean]:
+    """Each configuration's mean sustained and drained rates over its runs, in the order the
+    configurations first ran."""
+    runs: dict[Processes, list[Measured]] = {}
+    for m in measured:
+        runs.setdefault(m.processes, []).append(m)
+    return [
+        Mean(
+            processes,
+            len(ms),
+            sum(m.best for m in ms) / len(ms),
+            sum(m.drained for m in ms) / len(ms),
+        )
+        for processes, ms in runs.items()
+    ]
 
 
 async def run(
@@ -110,12 +146,21 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
     print(f"\nper configuration (steps of {seconds:.0f} s; ratio to {first.processes}):")
     print("  W+N   max sustained/s  ratio   drained/s  ratio")
     for m in measured:
-        drained = m.drain.rate if m.drain else 0.0
-        first_drained = first.drain.rate if first.drain else 0.0
         print(
             f"  {m.processes!s:4}  {m.best:15.0f}  {ratio(m.best, first.best):>5}"
-            f"   {drained:9.1f}  {ratio(drained, first_drained):>5}"
+            f"   {m.drained:9.1f}  {ratio(m.drained, first.drained):>5}"
         )
+    means = means_by_configuration(measured)
+    if len(means) < len(measured):
+        base = means[0]
+        print(f"\nmean per configuration over its runs (ratio to {base.processes}'s mean):")
+        print("  W+N   runs  sustained/s  ratio   drained/s  ratio")
+        for mean in means:
+            print(
+                f"  {mean.processes!s:4}  {mean.runs:4}  {mean.sustained:11.0f}"
+                f"  {ratio(mean.sustained, base.sustained):>5}"
+                f"   {mean.drained:9.1f}  {ratio(mean.drained, base.drained):>5}"
+            )
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"reference loop at the end: {reference_loop_seconds():.2f} s (one core, 10 M additions)")
 

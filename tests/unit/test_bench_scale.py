@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.bench.bench_e2e import STAGES, Processes, orders_for, process_names
-from tests.bench.e2e_measure import SMS_EVERY, Cursor
+from tests.bench.bench_scale import Mean, Measured, means_by_configuration
+from tests.bench.e2e_drain import Drain
+from tests.bench.e2e_measure import SMS_EVERY, Cursor, Step
 
 
 def test_a_configuration_names_workflow_then_notifier_processes() -> None:
@@ -40,3 +42,18 @@ def test_there_are_orders_enough_for_every_advance_without_passing_the_last_stag
     advances = 10_000
     orders = orders_for(advances)
     assert orders * (STAGES - 1) >= advances + sum(n % SMS_EVERY for n in range(orders))
+
+
+def test_a_configuration_run_several_times_is_averaged_over_its_runs() -> None:
+    one, two = Processes(1, 1), Processes(2, 2)
+
+    def run(processes: Processes, sustained: float, drained: float) -> Measured:
+        step = Step(sustained, 10.0, offered=int(sustained * 10), accepted=int(sustained * 10))
+        step.committed = int(sustained * 10)  # kept up: nothing left behind
+        return Measured(processes, [step], Drain(backlog=100, seconds=1.0, committed=int(drained)))
+
+    measured = [run(one, 200, 300), run(two, 240, 330), run(two, 200, 310), run(one, 160, 260)]
+    assert means_by_configuration(measured) == [
+        Mean(one, 2, 180.0, 280.0),
+        Mean(two, 2, 220.0, 320.0),
+    ]
