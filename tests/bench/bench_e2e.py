@@ -886,7 +886,7 @@ async def fake_provider(infra: Infra, latency: float) -> AsyncIterator[str]:
 def interpreter() -> str:
     """The Python every process of the run is started with (``sys.executable``), and whether
     it carries the interpreter itself or loads ``libpython`` as a shared library: figures taken
-    on two interpreters do not compare (README, "The interpreter")."""
+    on two interpreters do not compare (docs/throughput-journal.md, "The interpreter")."""
     maps = Path("/proc/self/maps")
     shared = maps.exists() and "libpython" in maps.read_text()
     linked = "libpython shared" if shared else "libpython in the executable"

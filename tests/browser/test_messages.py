@@ -66,6 +66,15 @@ def test_a_number_is_opted_out_and_back_in_with_a_confirmation(
     page.get_by_label("Descadastrar número").fill("11 3333-0000")
     page.get_by_role("button", name="Descadastrar").click()
     expect(page.get_by_role("alert")).to_contain_text("não é de um cliente das suas filiais")
+    # the form's target opened as a page (its address copied after an error) leads to the form
+    opened = page.goto("/mensagens/descadastros/remover")
+    assert opened is not None
+    assert opened.status == 200
+    assert page.url.endswith("/mensagens")
+    before = opened.request.redirected_from
+    assert before is not None
+    assert before.url.endswith("/mensagens/descadastros")
+    assert before.redirected_from is not None  # /mensagens/descadastros/remover, then up again
 
     page.get_by_label("Descadastrar número").fill(f"+55 (11) {digits[:5]}-{digits[5:]}")
     page.get_by_role("button", name="Descadastrar").click()

@@ -20,7 +20,7 @@ freed by reference counting a moment later.
   later (``tests/unit/shared/test_heap.py`` checks one is, with no explicit collect).
 
 Measured with ``perf`` on the services under ``bench_e2e`` at 140/s: the collector's share of
-their CPU fell from 3.5–4.3 % to 0.1–0.3 % (README, "The garbage collector").
+their CPU fell from 3.5–4.3 % to 0.1–0.3 % (docs/throughput-journal.md, "The garbage collector").
 """
 
 from __future__ import annotations

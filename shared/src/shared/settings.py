@@ -46,10 +46,10 @@ DEFAULT_STATEMENT_CACHE_SIZE = 100
 DEFAULT_OUTBOX_RETENTION_DAYS = 7
 DEFAULT_INBOX_RETENTION_DAYS = 30
 DEFAULT_CONSUMER_BATCH = 20
-"""Messages a consumer applies in one transaction, at most (README, "Consumer batches")."""
+"""Messages a consumer applies in one transaction, at most (README, "Throughput (issue 16)")."""
 DEFAULT_CONSUMER_LINGER_MS = 20
-"""How long a batch that is not full waits for more while its consumer is busy (README, "A batch
-waits only while its consumer is busy")."""
+"""How long a batch that is not full waits for more while its consumer is busy
+(docs/throughput-journal.md, "A batch waits only while its consumer is busy")."""
 
 
 class SettingsError(ValueError):

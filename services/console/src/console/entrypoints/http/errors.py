@@ -4,6 +4,9 @@
 - a service that does not answer: a banner naming it, status 503;
 - an API refusal that no form caught (404, 403, …): the refusal's reason, with its status;
 - a bad URL or query (Litestar's own 4xx): what was wrong, with its status;
+- the address of a form's target opened as a page (a GET where only POST is served, as after
+  copying the address bar of a form sent back with an error): the page above it, which holds
+  the form (303);
 - anything else: a 500 page that says the team was told, and the error logged.
 """
 
@@ -13,7 +16,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
-from litestar.response import Template
+from litestar.response import Redirect, Template
 
 from console.adapters.api_client import (
     ENGLISH_STOCK_DETAILS,
@@ -74,7 +77,19 @@ def refused(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     return _problem(request, exc.status, title, exc.message)
 
 
+def page_above(path: str) -> str:
+    """The address one segment up: ``/mensagens/descadastros`` → ``/mensagens``."""
+    return path.rstrip("/").rsplit("/", 1)[0] or "/"
+
+
 def unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if (
+        isinstance(exc, HTTPException)
+        and exc.status_code == 405
+        and request.method in ("GET", "HEAD")
+        and not is_htmx(request)
+    ):
+        return Redirect(page_above(request.url.path), status_code=303)
     if isinstance(exc, HTTPException) and exc.status_code < 500:
         title = STATUS_TEXT.get(exc.status_code, "Pedido recusado")
         detail = str(exc.detail)

@@ -11,9 +11,10 @@ Lookups (``get``) read the answer as it comes: the status and the JSON body; a r
 fails (connection, timeout) raises, and the dispatcher takes that as "could not tell".
 
 The client is aiohttp's, not httpx's (issue 16): a POST to the benchmark's fake provider cost
-0.79-1.02 ms of CPU with httpx and 0.13-0.25 ms with aiohttp (README, "SMS requests on
-aiohttp"). ``timeout`` bounds the connection (waiting for a free one included) and each wait
-for the answer's bytes, as httpx's did; the dispatcher's deadline bounds the whole request.
+0.79-1.02 ms of CPU with httpx and 0.13-0.25 ms with aiohttp (docs/throughput-journal.md,
+"SMS requests on aiohttp"). ``timeout`` bounds the connection (waiting for a free one
+included) and each wait for the answer's bytes, as httpx's did; the dispatcher's deadline
+bounds the whole request.
 """
 
 from __future__ import annotations
