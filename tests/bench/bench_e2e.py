@@ -75,6 +75,7 @@ from tests.bench.e2e_measure import (
     Step,
     children_of,
     count,
+    host_cpu,
     percentile,
     queue_depths,
     stolen_share,
@@ -890,7 +891,8 @@ def interpreter() -> str:
     maps = Path("/proc/self/maps")
     shared = maps.exists() and "libpython" in maps.read_text()
     linked = "libpython shared" if shared else "libpython in the executable"
-    return f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)}, {linked})"
+    python = f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)}, {linked})"
+    return f"{python}; {host_cpu()}"
 
 
 def process_names(processes: Processes) -> tuple[str, ...]:

@@ -45,6 +45,7 @@ from tests.bench.bench_e2e import (
     etapa_key,
     etapa_services,
     fake_provider,
+    interpreter,
     max_sustained,
     measure,
     orders_for,
@@ -116,6 +117,7 @@ async def run(
         ):
             receipts = Receipts(fake_url)
             sent: dict[Any, float] = {}
+            print(interpreter(), flush=True)
             for processes in configs:
                 etapa.scale(processes.workflows, processes.notifiers)
                 print(

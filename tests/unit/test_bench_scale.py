@@ -8,7 +8,7 @@ import pytest
 from tests.bench.bench_e2e import STAGES, Processes, orders_for, process_names
 from tests.bench.bench_scale import Mean, Measured, means_by_configuration
 from tests.bench.e2e_drain import Drain
-from tests.bench.e2e_measure import SMS_EVERY, Cursor, Step
+from tests.bench.e2e_measure import SMS_EVERY, Cursor, Step, host_cpu
 
 
 def test_a_configuration_names_workflow_then_notifier_processes() -> None:
@@ -57,3 +57,12 @@ def test_a_configuration_run_several_times_is_averaged_over_its_runs() -> None:
         Mean(one, 2, 180.0, 280.0),
         Mean(two, 2, 220.0, 320.0),
     ]
+
+
+def test_the_host_s_processor_is_named_from_cpuinfo() -> None:
+    cpuinfo = (
+        "processor\t: 0\nmodel name\t: AMD EPYC\ncpu MHz\t\t: 2596.086\ncache size\t: 1024 KB\n"
+    )
+    assert host_cpu(cpuinfo).startswith("AMD EPYC, ")
+    assert host_cpu(cpuinfo).endswith(" cores at 2596 MHz, cache 1024 KB")
+    assert host_cpu("processor\t: 0\n") == "processor unknown"
