@@ -148,23 +148,25 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
     print(f"\nper configuration (steps of {seconds:.0f} s; ratio to {first.processes}):")
     print("  W+N   max sustained/s  ratio   drained/s  ratio")
     for m in measured:
-        print(
-            f"  {m.processes!s:4}  {m.best:15.0f}  {ratio(m.best, first.best):>5}"
-            f"   {m.drained:9.1f}  {ratio(m.drained, first.drained):>5}"
-        )
+        print(_row(f"{m.processes!s:4}  ", m.best, m.drained, first.best, first.drained))
     means = means_by_configuration(measured)
     if len(means) < len(measured):
         base = means[0]
         print(f"\nmean per configuration over its runs (ratio to {base.processes}'s mean):")
-        print("  W+N   runs  sustained/s  ratio   drained/s  ratio")
+        print("  W+N   runs  max sustained/s  ratio   drained/s  ratio")
         for mean in means:
-            print(
-                f"  {mean.processes!s:4}  {mean.runs:4}  {mean.sustained:11.0f}"
-                f"  {ratio(mean.sustained, base.sustained):>5}"
-                f"   {mean.drained:9.1f}  {ratio(mean.drained, base.drained):>5}"
-            )
+            head = f"{mean.processes!s:4}  {mean.runs:4}  "
+            print(_row(head, mean.sustained, mean.drained, base.sustained, base.drained))
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"reference loop at the end: {reference_loop_seconds():.2f} s (one core, 10 M additions)")
+
+
+def _row(head: str, sustained: float, drained: float, *base: float) -> str:
+    """One line of a report's table: rates and their ratios to ``base`` (sustained, drained)."""
+    return (
+        f"  {head}{sustained:15.0f}  {ratio(sustained, base[0]):>5}"
+        f"   {drained:9.1f}  {ratio(drained, base[1]):>5}"
+    )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,12 @@ def documented_query_parameters(document: dict[str, Any]) -> dict[tuple[str, str
     return taken
 
 
+def document_path(scope: Scope) -> str:
+    """The request's route as the OpenAPI document writes it: ``/api/v1/users/{user_id}`` for
+    Litestar's ``/api/v1/users/{user_id:uuid}``."""
+    return re.sub(r"\{(\w+):[^}]+\}", r"{\1}", str(scope.get("path_template", "")))
+
+
 def unknown_parameters(query_string: bytes, taken: frozenset[str]) -> list[str]:
     """The names in ``query_string`` that are not ``taken``, each once, in order."""
     names = (name for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
@@ -83,11 +89,9 @@ class UnknownQueryMiddleware(ASGIMiddleware):
         if not query or handler is None or handler.opt.get(ANY_QUERY):
             await next_app(scope, receive, send)
             return
-        template = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", str(scope.get("path_template", "")))
         method = str(scope.get("method", "GET"))
-        taken = self.taken.get((template, method))
-        unknown = [] if taken is None else unknown_parameters(query, taken)
-        if not unknown or taken is None:
+        taken = self.taken.get((document_path(scope), method))
+        if taken is None or not (unknown := unknown_parameters(query, taken)):
             await next_app(scope, receive, send)
             return
         accept = dict(scope.get("headers", [])).get(b"accept-language", b"").decode("latin-1")

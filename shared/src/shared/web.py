@@ -9,7 +9,6 @@ returned in the response. A request that meets a database outage
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -41,7 +40,11 @@ from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.openapi import amend as amend_openapi
 from shared.openapi import assets_router, openapi_config
 from shared.problem_texts import language_of, localized_body
-from shared.query_parameters import UnknownQueryMiddleware, documented_query_parameters
+from shared.query_parameters import (
+    UnknownQueryMiddleware,
+    document_path,
+    documented_query_parameters,
+)
 from shared.rate_limit import counting_rate_limit
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity
@@ -89,7 +92,7 @@ class AllowHeaderMiddleware(ASGIMiddleware):
         document exists."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        template = re.sub(r"\{(\w+):[^}]+\}", r"{\1}", str(scope.get("path_template", "")))
+        template = document_path(scope)
 
         async def send_documented(message: Message) -> None:
             if message["type"] == "http.response.start":
