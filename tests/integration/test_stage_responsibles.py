@@ -97,6 +97,13 @@ async def test_each_stage_hands_the_order_to_its_person_and_each_person_sees_the
         json={"responsibles": [{"stage": "recebido", "branch_id": branch, "user_id": ana}]},
     )
     assert forbidden.status_code == 403
+    misspelt = await http.put(  # a field the body does not take is refused, not ignored
+        url,
+        headers=chain.headers,
+        json={"responsibles": [{"stage": "recebido", "branch_id": branch, "usuario": ana}]},
+    )
+    assert misspelt.status_code == 400
+    assert "responsibles.0.usuario: campo desconhecido" in misspelt.json()["detail"]
 
     saved = await http.put(
         url,

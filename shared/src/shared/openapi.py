@@ -21,9 +21,10 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
@@ -162,6 +163,12 @@ def amend(app: Litestar) -> None:
     schemas = components.setdefault("schemas", {})
     _add_model(schemas, Problem)
     handlers = _handlers_by_operation(app)
+    bodies = _body_models(handlers.values())
+    names = Counter(model.__name__ for model in bodies)
+    for model in bodies:  # a field the body does not name is refused: the document says so
+        closed = model.model_config.get("extra") == "forbid"
+        if closed and names[model.__name__] == 1 and model.__name__ in schemas:
+            schemas[model.__name__]["additionalProperties"] = False
     for path, item in document.get("paths", {}).items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
@@ -217,6 +224,25 @@ def _add_model(schemas: dict[str, Any], model: type[BaseModel]) -> str:
         schemas.setdefault(name, definition)
     schemas[model.__name__] = schema
     return model.__name__
+
+
+def _body_models(handlers: Iterable[Any]) -> set[type[BaseModel]]:
+    """The models of the handlers' request bodies, and the models nested in them."""
+    seen: set[type[BaseModel]] = set()
+    pending = [
+        handler.parsed_fn_signature.parameters["data"].annotation
+        for handler in handlers
+        if "data" in handler.parsed_fn_signature.parameters
+    ]
+    while pending:
+        annotation = pending.pop()
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            if annotation not in seen:
+                seen.add(annotation)
+                pending.extend(f.annotation for f in annotation.model_fields.values())
+        else:
+            pending.extend(get_args(annotation))
+    return seen
 
 
 def _handlers_by_operation(app: Litestar) -> dict[tuple[str, str], Any]:

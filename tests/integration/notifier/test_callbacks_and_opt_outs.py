@@ -362,6 +362,10 @@ async def test_opt_out_api_is_scoped_to_the_chain_and_its_roles(live: Live) -> N
     bad = await live.http.post(api, json={"phone": "12"}, headers=admin)
     assert bad.status_code == 400
     assert bad.json()["detail"].startswith("phone:")
+    # a field the body does not take is refused, not ignored (5 December)
+    extra = await live.http.post(api, json={"phone": number, "fone": number}, headers=admin)
+    assert extra.status_code == 400
+    assert "fone: campo desconhecido" in extra.json()["detail"]
     viewer = await live.http.post(api, json={"phone": number}, headers=bearer(chain_id, "viewer"))
     assert viewer.status_code == 403
     assert (await live.http.get(api)).status_code == 401

@@ -146,3 +146,23 @@ def test_callbacks_document_their_providers_and_twilios_twiml_answer() -> None:
     answer = operations[("post", "/api/v1/providers/{provider}/inbound")]["responses"]["200"]
     assert set(answer["content"]) == {"application/json", "application/xml"}
     assert answer["content"]["application/json"]["schema"]["required"] == ["result"]
+
+
+def test_a_body_that_refuses_unknown_fields_says_so_and_a_provider_s_does_not() -> None:
+    """A client generated from the document must not send a field the service refuses, nor be
+    told it may; a provider's callback, which takes whatever the provider adds, stays open."""
+    schemas = {s: _document(s)["components"]["schemas"] for s in ("intake", "workflow", "notifier")}
+    assert schemas["workflow"]["FlowIn"]["additionalProperties"] is False
+    assert schemas["workflow"]["StageIn"]["additionalProperties"] is False  # nested in FlowIn
+    assert schemas["notifier"]["OptOutIn"]["additionalProperties"] is False
+    assert schemas["notifier"]["SmsSettingsIn"]["additionalProperties"] is False
+    assert "additionalProperties" not in schemas["notifier"]["JsonCallback"]
+    closed = [
+        name
+        for service in schemas.values()
+        for name, schema in service.items()
+        if schema.get("additionalProperties") is False
+    ]
+    assert "ResponsiblesIn" in closed
+    assert "ResponsibleIn" in closed
+    assert len(closed) >= 20, closed  # intake's bodies too (users, branches, orders, actions…)

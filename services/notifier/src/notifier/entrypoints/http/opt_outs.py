@@ -14,7 +14,7 @@ from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from notifier.usecases.opt_outs import (
     Caller,
@@ -35,6 +35,8 @@ from shared.phones import InvalidPhone, normalize_phone
 
 
 class OptOutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is refused, as elsewhere
+
     phone: str
 
 

@@ -31,6 +31,7 @@ from workflow.adapters.postgres import responsibles, staff
 from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
 from workflow.domain.problems import FieldProblem, InvalidInput
+from workflow.entrypoints.http.config_schemas import Body
 from workflow.entrypoints.http.errors import bad_request
 from workflow.entrypoints.http.local_times import in_branch_zone
 
@@ -66,13 +67,13 @@ class ResponsiblesOut(BaseModel):
     stages: list[StageResponsiblesOut]
 
 
-class ResponsibleIn(BaseModel):
+class ResponsibleIn(Body):
     stage: str = Field(min_length=1, max_length=64, description="the stage's key")
     branch_id: UUID
     user_id: UUID | None = Field(description="the person; null: nobody for this stage and branch")
 
 
-class ResponsiblesIn(BaseModel):
+class ResponsiblesIn(Body):
     responsibles: list[ResponsibleIn] = Field(min_length=1, max_length=500)
 
 
