@@ -83,6 +83,13 @@ def test_texts_keep_their_field_and_translate_the_problem() -> None:
     assert localize("a: not JSON; b: Field required", PORTUGUESE) == (
         "a: não é JSON; b: campo obrigatório"
     )
+    # two that reached clients in English until 5 December (seen by fuzzing the demo)
+    assert localize("to: 3178-04-11 is outside 2000-01-01 … 2100-12-31", PORTUGUESE) == (
+        "to: 3178-04-11 está fora de 2000-01-01 … 2100-12-31"
+    )
+    assert localize(
+        "opens_at: Input should be in a valid time format, invalid character in hour", PORTUGUESE
+    ) == ("opens_at: deve ser um horário (HH:MM)")
 
 
 async def test_validation_names_each_field_in_portuguese_by_default(
