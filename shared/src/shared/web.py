@@ -368,11 +368,11 @@ def create_service_app(
         middleware=[
             CorrelationIdMiddleware(),
             allow,
-            unknown_query,
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
             prometheus.middleware,
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),
             counting_rate_limit(rate_limit),
+            unknown_query,  # after sign-in: a stranger learns nothing of the API, not even this
         ],
         lifespan=list(lifespan),
         plugins=tracing_plugins(settings.service),

@@ -40,6 +40,11 @@ async def callback() -> dict[str, bool]:
     return {"ok": True}
 
 
+@get("/api/v1/private")
+async def private(status: FromQuery[str | None] = None) -> dict[str, str | None]:
+    return {"status": status}
+
+
 @get("/outside", opt=PUBLIC)
 async def outside() -> dict[str, bool]:
     return {"ok": True}
@@ -49,7 +54,9 @@ async def outside() -> dict[str, bool]:
 async def client() -> AsyncIterator[AsyncTestClient]:  # type: ignore[type-arg]
     settings = ServiceSettings.from_env("test", 9999, {"ETAPA_JWT_PUBLIC_KEY": PUBLIC_KEY})
     app = create_service_app(
-        settings=settings, route_handlers=[updates, one_update, callback, outside], checks={}
+        settings=settings,
+        route_handlers=[updates, one_update, callback, private, outside],
+        checks={},
     )
     async with AsyncTestClient(app) as test_client:
         yield test_client
@@ -117,3 +124,11 @@ def test_unknown_parameters_keeps_the_first_of_each_name() -> None:
     taken = frozenset({"a"})
     assert unknown_parameters(b"a=1&b=2&c=&b=3", taken) == ["b", "c"]
     assert unknown_parameters(b"a=1&a=2", taken) == []
+
+
+async def test_without_a_token_the_answer_is_401_whatever_the_query(
+    client: AsyncTestClient,  # type: ignore[type-arg]
+) -> None:
+    response = await client.get("/api/v1/private?outcome=rejected")
+    assert response.status_code == 401
+    assert "outcome" not in response.text
