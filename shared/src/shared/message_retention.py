@@ -46,7 +46,6 @@ DELETE FROM {table} WHERE ctid = ANY(ARRAY(
 """
 """One slice of ``table``'s rows whose ``stamp`` is older than $1 days, at most $2 of them; an
 unpublished outbox row has no ``published_at`` and so is never among them."""
-TABLES = (("outbox", "published_at"), ("inbox", "handled_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +53,20 @@ class Retention:
     outbox_days: int
     inbox_days: int
 
+    def tables(self) -> tuple[tuple[str, str, int], ...]:
+        """Each table, the column that dates a row, and the days a row is kept after it."""
+        return (
+            ("outbox", "published_at", self.outbox_days),
+            ("inbox", "handled_at", self.inbox_days),
+        )
+
 
 async def delete_expired(conn: Connection, retention: Retention, limit: int = SLICE) -> int:
     """One slice of each table: the rows deleted (``limit`` or more: go on at once)."""
     deleted = 0
-    days = {"outbox": retention.outbox_days, "inbox": retention.inbox_days}
-    for table, stamp in TABLES:
+    for table, stamp, days in retention.tables():
         sql = EXPIRED_ROWS.format(table=table, stamp=stamp)
-        status = await conn.execute(sql, days[table], limit)
+        status = await conn.execute(sql, days, limit)
         count = int(status.rsplit(" ", 1)[-1])
         DELETED.labels(table=table).inc(count)
         deleted = max(deleted, count)
