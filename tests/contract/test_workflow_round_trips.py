@@ -15,7 +15,10 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar, cast
 
-from etapa_contracts.events import Event
+import asyncpg
+import pytest
+
+from etapa_contracts.events import Event, OrderAction, OrderOpened
 from shared import inbox
 from shared.clock import Clock
 from shared.consumer_batches import reading_ahead
@@ -121,10 +124,10 @@ async def test_a_parked_event_is_looked_for_only_when_one_is_there() -> None:
 async def test_a_batch_sends_its_history_and_events_together_before_the_commit() -> None:
     """Three advances in one ``committing`` transaction, as a consumer batch applies them: the
     batch's ``prepare`` (``prepare_orders``) takes the three orders' locks in one statement and
-    reads the three orders in one more; per message the state (its lock is held and its row
-    read already); the stays, the outbox rows and the timeline entries of all three sent just
-    before the commit, one pipelined run per table (``shared.deferred_writes``):
-    2 + 3 + 3 = 8 statements, 18 one by one."""
+    reads the three orders in one more; per message nothing (its lock is held and its row read
+    already); the states, the stays, the outbox rows and the timeline entries of all three sent
+    just before the commit, one pipelined run per table (``shared.deferred_writes``):
+    2 + 0 + 4 = 6 statements (8 while each state was saved at once), 18 one by one."""
     chain, handlers = await _chain_with_a_flow()
     pool = await DATABASE.pool()
     openings = [opened_event(chain, snapshot()) for _ in range(3)]
@@ -142,18 +145,96 @@ async def test_a_batch_sends_its_history_and_events_together_before_the_commit()
                 await handlers.prepare_orders(counted, events)
                 for event in events:
                     await handlers.on_order_action(counted, event)
-            before_commit = await raw.fetchval(
-                "SELECT count(*) FROM stage_entries WHERE order_id = ANY($1::uuid[])",
-                [o.order_id for o in openings],
-            )
-        stays = await raw.fetchval(
-            "SELECT count(*) FROM stage_entries WHERE order_id = ANY($1::uuid[])",
-            [o.order_id for o in openings],
-        )
+            before_commit = await _stays_and_stages(raw, openings)
+        after_commit = await _stays_and_stages(raw, openings)
 
     sent = [s for s in counting.statements if not s.startswith("NOTIFY")]  # no relay runs here
-    assert len(sent) == 8, counting.statements
+    assert len(sent) == 6, counting.statements
     assert sum(1 for s in sent if "advisory" in s) == 1
     assert sum(1 for s in sent if s.startswith("SELECT o.*")) == 1  # the three orders, ahead
-    assert [s.split()[0] for s in sent[-3:]] == ["WITH", "INSERT", "INSERT"]
-    assert (before_commit, stays) == (6, 9)  # the third stays were sent at the end
+    assert "UPDATE orders" in sent[-4]  # the three states, checked (migration 0012)
+    assert [s.split()[0] for s in sent[-4:]] == ["WITH", "WITH", "INSERT", "INSERT"]
+    assert before_commit == (6, [1, 1, 1])  # the stays and the states were sent at the end
+    assert after_commit == (9, [2, 2, 2])
+
+
+async def _stays_and_stages(conn: Connection, openings: list[OrderOpened]) -> tuple[int, list[int]]:
+    """The orders' stays in stages, and each order's stage position, as ``conn`` sees them."""
+    ids = [o.order_id for o in openings]
+    stays = await conn.fetchval(
+        "SELECT count(*) FROM stage_entries WHERE order_id = ANY($1::uuid[])", ids
+    )
+    positions = await conn.fetch(
+        "SELECT stage_position FROM orders WHERE order_id = ANY($1::uuid[])", ids
+    )
+    return int(stays), [int(r["stage_position"]) for r in positions]
+
+
+async def _apply_as_a_batch(
+    handlers: WorkflowHandlers, conn: Connection, events: list[OrderAction]
+) -> None:
+    """``events`` as a consumer batch applies them, in the caller's ``committing``: sorted by
+    order (stably), the batch's ``prepare``, then each handler."""
+    events = sorted(events, key=lambda e: str(e.order_id))
+    with reading_ahead():
+        await handlers.prepare_orders(conn, events)
+        for event in events:
+            await handlers.on_order_action(conn, event)
+
+
+async def test_a_second_message_of_an_order_in_a_batch_reads_the_first_ones_state() -> None:
+    """Two advances of one order in a batch: the first's state is still pending when the
+    second loads the order, so the load sends it first; the order moves two stages, and the
+    second state is sent at the end with the batch's other writes."""
+    chain, handlers = await _chain_with_a_flow()
+    pool = await DATABASE.pool()
+    opened = opened_event(chain, snapshot())
+    await _handle(handlers.on_order_opened, opened, "opened")
+
+    async with pool.acquire() as raw:
+        counting = CountingConnection(raw)
+        async with committing(cast(Connection, counting)):
+            await _apply_as_a_batch(
+                handlers,
+                cast(Connection, counting),
+                [action_event(opened, "advance", 2), action_event(opened, "advance", 3)],
+            )
+        row = await raw.fetchrow(
+            "SELECT stage_position, applied_seq FROM orders WHERE order_id = $1", opened.order_id
+        )
+
+    assert row is not None
+    assert (row["stage_position"], row["applied_seq"]) == (2, 3)
+    saves = [i for i, s in enumerate(counting.statements) if "UPDATE orders" in s]
+    loads = [i for i, s in enumerate(counting.statements) if s.startswith("SELECT o.*")]
+    assert len(saves) == 2
+    assert len(loads) == 2  # read ahead, then the second load
+    assert saves[0] < loads[1] < saves[1]
+
+
+async def test_an_order_changed_by_the_sweeper_meanwhile_fails_the_batch_not_unsaved() -> None:
+    """The risk sweeper takes no order lock: it may change a level after the batch read the
+    order and before its pending state is sent. The state's statement then matches no row,
+    and rather than save nothing it fails, so the batch rolls back (and is applied message by
+    message, where the conflict is read and retried: ``shared.consumer_batches``)."""
+    chain, handlers = await _chain_with_a_flow()
+    pool = await DATABASE.pool()
+    opened = opened_event(chain, snapshot())
+    await _handle(handlers.on_order_opened, opened, "opened")
+
+    async with pool.acquire() as conn, pool.acquire() as sweeper:
+
+        async def batch_with_the_sweeper_before_its_commit() -> None:
+            async with committing(conn):
+                await _apply_as_a_batch(handlers, conn, [action_event(opened, "advance", 2)])
+                await sweeper.execute(
+                    "UPDATE orders SET risk_level = 'overdue' WHERE order_id = $1",
+                    opened.order_id,
+                )
+
+        with pytest.raises(asyncpg.SerializationError, match="changed after its batch read it"):
+            await batch_with_the_sweeper_before_its_commit()
+        position = await conn.fetchval(
+            "SELECT stage_position FROM orders WHERE order_id = $1", opened.order_id
+        )
+    assert position == 0  # nothing of the batch committed

@@ -16,6 +16,8 @@ Rules:
   the statement at once, as before.
 - A transaction that fails before its end never flushes (it is rolled back anyway); a write
   that fails at the flush fails the transaction like any statement.
+- A lane may be sent early (``send``): a store whose table is read back later in the
+  transaction sends its lane before that read, so the read sees its writes.
 - A savepoint is a boundary (``savepoint(conn)``): what was deferred before it is sent as it
   opens, what is deferred inside it is sent before it is released, or dropped when it is
   rolled back — never left to be sent for a part that was undone.
@@ -47,6 +49,11 @@ class DeferredWrites:
         else:
             runs.append((sql, [values]))
 
+    async def send(self, lane: str) -> None:
+        """Send ``lane``'s runs now, in order; the lane starts again empty."""
+        for sql, rows in self._lanes.pop(lane, ()):
+            await self._run(sql, rows)
+
     def drop(self) -> None:
         """Forget what is pending (its part of the transaction was rolled back)."""
         self._lanes = {}
@@ -56,10 +63,13 @@ class DeferredWrites:
         lanes, self._lanes = self._lanes, {}
         for runs in lanes.values():
             for sql, rows in runs:
-                if len(rows) == 1:
-                    await self.conn.execute(sql, *rows[0])
-                else:
-                    await self.conn.executemany(sql, rows)
+                await self._run(sql, rows)
+
+    async def _run(self, sql: str, rows: list[Sequence[object]]) -> None:
+        if len(rows) == 1:
+            await self.conn.execute(sql, *rows[0])
+        else:
+            await self.conn.executemany(sql, rows)
 
 
 async def write(conn: Connection, lane: str, sql: str, *values: object) -> None:
@@ -84,6 +94,18 @@ async def write_many(
         await conn.execute(sql, *rows[0])
     elif rows:
         await conn.executemany(sql, rows)
+
+
+def deferring(conn: Connection) -> bool:
+    """Whether ``write`` on ``conn`` is kept for the flush here (in ``collecting(conn)``)."""
+    return _pending_on(conn) is not None
+
+
+async def send(conn: Connection, lane: str) -> None:
+    """Send what is pending in ``lane`` on ``conn`` now (nothing when none is)."""
+    pending = _pending_on(conn)
+    if pending is not None:
+        await pending.send(lane)
 
 
 @contextlib.asynccontextmanager

@@ -6,7 +6,9 @@ state, its history, its timeline and the events to publish commit together or no
 - **Concurrency.** A decision is saved with ``UPDATE … WHERE version = $n``. When another
   action changed the order first, the engine reloads it and decides again (up to
   ``MAX_CONFLICTS`` times, then the message is redelivered): two actions never both apply to
-  the same stale state.
+  the same stale state. (In a consumer batch the store sends the save with the batch's other
+  writes before the commit; a conflict found there rolls the batch back, and its messages
+  are applied one by one, each with this retry: ``adapters.postgres.orders``.)
 - **The state it was made on.** An action that carries ``expected_version`` (the order's
   version the person saw) is refused, with ``STALE_VERSION`` on the timeline, when the order's
   version differs: twenty clicks on "advance" made on one view move the order one stage.

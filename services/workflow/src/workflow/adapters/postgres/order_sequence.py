@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from uuid import UUID
 
 from etapa_contracts.events import Event
-from shared import advisory_locks
+from shared import advisory_locks, deferred_writes
 from shared.database import Connection
+from workflow.adapters.postgres.orders import ORDERS_LANE
 from workflow.domain.records import ParkedEvent
 
 # The two-key form of advisory locks: a space of its own, apart from the outbox relay slots.
@@ -38,6 +39,7 @@ class PostgresOrderSequence:
         await advisory_locks.lock_all(self._conn, _LOCK_CLASS, [str(i) for i in order_ids])
 
     async def applied_seq(self, chain_id: UUID, order_id: UUID) -> int | None:
+        await deferred_writes.send(self._conn, ORDERS_LANE)  # a batch's saves first
         value = await self._conn.fetchval(
             "SELECT applied_seq FROM orders WHERE order_id = $1 AND chain_id = $2",
             order_id,
@@ -46,6 +48,7 @@ class PostgresOrderSequence:
         return None if value is None else int(value)
 
     async def set_applied(self, order_id: UUID, seq: int) -> None:
+        await deferred_writes.send(self._conn, ORDERS_LANE)  # after a batch's saves
         await self._conn.execute(
             "UPDATE orders SET applied_seq = $2 WHERE order_id = $1", order_id, seq
         )

@@ -2,7 +2,14 @@
 
 - ``save_state`` writes only when ``orders.version`` is still the version the decision was
   made on (``UPDATE … WHERE version = $n``); False means another action got there first, and
-  the caller reloads and decides again.
+  the caller reloads and decides again. In a consumer batch the save is a deferred write
+  (lane ``orders``), sent with the batch's others just before the commit: the batch's orders
+  are locked (their advisory locks) and read in this transaction, so only the risk sweeper can
+  change one meanwhile, and then the unanswered statement fails instead of saving nothing
+  (migration 0012): the batch rolls back and is applied message by message, where the
+  conflict is read and retried. Every other statement here on ``orders`` (and
+  ``order_sequence``'s) sends the pending saves first (``_settled``), so a second message of
+  an order in the batch reads the first one's state.
 - Risk lives on the order row: the stored level, its reason and the sweeper's timer
   (``risk_check_at``); ``due_for_risk_check`` claims due rows with ``FOR UPDATE SKIP LOCKED``
   so several sweepers share the work.
@@ -69,6 +76,39 @@ _LOAD_MANY = f"""{_LOAD_COLUMNS}
 """
 _AHEAD = "order"
 """Key of an order's row read ahead: (``_AHEAD``, chain_id, order_id)."""
+_SAVE = """
+    UPDATE orders SET status = $3, stage_position = $4, entry_sequence = $5,
+        stage_entered_at = $6, stage_due_at = $7, stage_planned_due_at = $8,
+        projected_completion_at = $9, assignee = $10, paused_at = $11,
+        paused_total = $12, lab_status = $13, lab_eta = $14, lab_reported_at = $15,
+        version = $16,
+        stage_due_explanation = coalesce(
+            $17, stage_due_explanation || '; ' || $20, $20, stage_due_explanation),
+        closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END,
+        risk_check_at = CASE WHEN $18 THEN NULL WHEN $25 THEN $28
+            ELSE risk_check_at END,
+        updated_at = $19, pause_reason = $21, projected_from_lab_eta = $22,
+        projected_completion_reason = coalesce($23, projected_completion_reason),
+        assignee_id = $24::uuid,
+        risk_changed_at = CASE WHEN $25 AND risk_level IS DISTINCT FROM $26 THEN $30
+            ELSE risk_changed_at END,
+        risk_level = CASE WHEN $25 THEN $26 ELSE risk_level END,
+        risk_reason = CASE WHEN $25 THEN $27 ELSE risk_reason END,
+        applied_seq = coalesce($31, applied_seq)
+    WHERE order_id = $1 AND version = $2
+        AND (NOT $25 OR risk_level IS NOT DISTINCT FROM $29)
+"""
+"""The state, its risk and its sequence, while the version and the risk level are the ones
+the decision was made on."""
+_SAVE_CHECKED = f"""
+    WITH saved AS ({_SAVE} RETURNING 1)
+    SELECT order_state_saved((SELECT count(*) FROM saved), $1)
+"""
+"""``_SAVE`` as a batch sends it, unanswered: an order that changed meanwhile is an error
+(migration 0012), never a save that silently did nothing."""
+ORDERS_LANE = "orders"
+"""The deferred lane of the batch's state saves; whatever reads ``orders`` back in the
+transaction sends it first (``settled``)."""
 _TIMELINE = """
     INSERT INTO timeline (chain_id, order_id, occurred_at, actor, kind, summary, detail)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -97,6 +137,7 @@ class PostgresOrderStore:
         now: datetime,
         projection_reason: str | None = None,
     ) -> bool:
+        await self._settled()
         inserted = await self._conn.fetchval(
             """
             INSERT INTO orders (order_id, chain_id, branch_id, number, service_type,
@@ -153,6 +194,7 @@ class PostgresOrderStore:
         ahead = consumer_batches.read_ahead()
         row = None if ahead is None else ahead.pop((_AHEAD, chain_id, order_id), None)
         if row is None:
+            await self._settled()
             row = await self._conn.fetchrow(_LOAD, order_id, chain_id)
         if row is None:
             return None
@@ -215,6 +257,7 @@ class PostgresOrderStore:
         return branch
 
     async def chain_of(self, order_id: UUID) -> UUID | None:
+        await self._settled()
         chain_id: UUID | None = await self._conn.fetchval(
             "SELECT chain_id FROM orders WHERE order_id = $1", order_id
         )
@@ -237,31 +280,9 @@ class PostgresOrderStore:
         """One statement: the state, the risk (only while the stored level is still
         ``risk.previous``: under READ COMMITTED the row's newest version is the one checked,
         so a level the sweeper changed meanwhile is a conflict, never overwritten unseen) and
-        the applied sequence."""
-        saved = await self._conn.fetchval(
-            """
-            UPDATE orders SET status = $3, stage_position = $4, entry_sequence = $5,
-                stage_entered_at = $6, stage_due_at = $7, stage_planned_due_at = $8,
-                projected_completion_at = $9, assignee = $10, paused_at = $11,
-                paused_total = $12, lab_status = $13, lab_eta = $14, lab_reported_at = $15,
-                version = $16,
-                stage_due_explanation = coalesce(
-                    $17, stage_due_explanation || '; ' || $20, $20, stage_due_explanation),
-                closed_at = CASE WHEN $18 THEN $19 ELSE closed_at END,
-                risk_check_at = CASE WHEN $18 THEN NULL WHEN $25 THEN $28
-                    ELSE risk_check_at END,
-                updated_at = $19, pause_reason = $21, projected_from_lab_eta = $22,
-                projected_completion_reason = coalesce($23, projected_completion_reason),
-                assignee_id = $24::uuid,
-                risk_changed_at = CASE WHEN $25 AND risk_level IS DISTINCT FROM $26 THEN $30
-                    ELSE risk_changed_at END,
-                risk_level = CASE WHEN $25 THEN $26 ELSE risk_level END,
-                risk_reason = CASE WHEN $25 THEN $27 ELSE risk_reason END,
-                applied_seq = coalesce($31, applied_seq)
-            WHERE order_id = $1 AND version = $2
-                AND (NOT $25 OR risk_level IS NOT DISTINCT FROM $29)
-            RETURNING true
-            """,
+        the applied sequence. In a consumer batch it is deferred and True (the module's
+        rules)."""
+        values = (
             order_id,
             expected_version,
             state.status.value,
@@ -294,15 +315,21 @@ class PostgresOrderStore:
             risk.at if risk else None,
             applied_seq,
         )
+        if consumer_batches.read_ahead() is not None and deferred_writes.deferring(self._conn):
+            await deferred_writes.write(self._conn, ORDERS_LANE, _SAVE_CHECKED, *values)
+            return True
+        saved = await self._conn.fetchval(_SAVE + " RETURNING true", *values)
         return bool(saved)
 
     async def due_explanation(self, order_id: UUID) -> str | None:
+        await self._settled()
         explanation: str | None = await self._conn.fetchval(
             "SELECT stage_due_explanation FROM orders WHERE order_id = $1", order_id
         )
         return explanation
 
     async def next_remake_number(self, original: StoredOrder) -> str:
+        await self._settled()
         count = await self._conn.fetchval(
             "SELECT count(*) FROM orders WHERE reopened_from = $1", original.order_id
         )
@@ -398,6 +425,7 @@ class PostgresOrderStore:
 
     async def record_message(self, message: MessageStatus, entry: TimelineEntry) -> bool:
         """One statement: the order checked, the message kept, the timeline entry added."""
+        await self._settled()
         known = await self._conn.fetchval(
             """
             WITH known AS (
@@ -467,6 +495,7 @@ class PostgresOrderStore:
         """One statement: the subquery locks the row (and, under READ COMMITTED, reads its
         newest version once a concurrent writer commits), so the level it returns is the one
         this update replaces."""
+        await self._settled()
         previous: str = await self._conn.fetchval(
             """
             UPDATE orders o SET risk_level = $2, risk_reason = $3, risk_check_at = $4,
@@ -484,6 +513,7 @@ class PostgresOrderStore:
         return previous
 
     async def risk(self, order_id: UUID) -> OrderRisk | None:
+        await self._settled()
         row = await self._conn.fetchrow(
             "SELECT risk_level, risk_reason, risk_check_at, risk_changed_at FROM orders "
             "WHERE order_id = $1",
@@ -499,6 +529,7 @@ class PostgresOrderStore:
         )
 
     async def due_for_risk_check(self, now: datetime, limit: int) -> list[UUID]:
+        await self._settled()
         rows = await self._conn.fetch(
             """
             SELECT order_id FROM orders
@@ -511,9 +542,15 @@ class PostgresOrderStore:
         return [r["order_id"] for r in rows]
 
     async def postpone_risk_check(self, order_id: UUID, until: datetime) -> None:
+        await self._settled()
         await self._conn.execute(
             "UPDATE orders SET risk_check_at = $2 WHERE order_id = $1", order_id, until
         )
+
+    async def _settled(self) -> None:
+        """Before ``orders`` is read or written at once here: the batch's pending state saves
+        sent, so what is read is what the batch decided."""
+        await deferred_writes.send(self._conn, ORDERS_LANE)
 
 
 def _timeline_values(entry: TimelineEntry) -> tuple[object, ...]:
