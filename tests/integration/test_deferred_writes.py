@@ -142,3 +142,28 @@ async def test_rows_written_together_join_their_lane(pool: asyncpg.Pool) -> None
         await deferred_writes.write_many(conn, "a", INSERT, [("fourth", 4), ("fifth", 5)])
         assert await conn.fetchval("SELECT count(*) FROM written") == 5
     assert [tag for tag, _ in await _rows(pool)] == ["first", "second", "third", "fourth", "fifth"]
+
+
+async def test_a_lane_sent_early_is_seen_by_what_reads_it_and_the_others_wait(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn, committing(conn):
+        assert deferred_writes.deferring(conn)
+        await deferred_writes.write(conn, "a", INSERT, "a1", 1)
+        await deferred_writes.write(conn, "b", INSERT, "b1", 10)
+        await deferred_writes.send(conn, "a")
+        # Lane a was sent, in the transaction; lane b still waits for the commit.
+        assert await conn.fetchval("SELECT array_agg(tag) FROM written") == ["a1"]
+        await deferred_writes.write(conn, "a", INSERT, "a2", 2)  # lane a starts again, last
+        await deferred_writes.send(conn, "c")  # a lane with nothing pending: nothing sent
+    assert await _rows(pool) == [("a1", 1), ("b1", 10), ("a2", 2)]
+
+
+async def test_outside_committing_nothing_is_deferred_and_sending_does_nothing(
+    pool: asyncpg.Pool,
+) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        assert not deferred_writes.deferring(conn)
+        await deferred_writes.send(conn, "a")
+        await deferred_writes.write(conn, "a", INSERT, "now", 1)
+        assert await conn.fetchval("SELECT count(*) FROM written") == 1
