@@ -38,7 +38,7 @@ from typing import cast
 import asyncpg
 import structlog
 
-from shared import inbox
+from shared import inbox, outbox
 from shared.consumer_batches import reading_ahead
 from shared.database import Connection
 from shared.outbox import committing
@@ -114,6 +114,8 @@ async def etapa(orders: int, advances: int, batch: int = 1) -> Result:
             await inbox.claim(conn, "opened", one.message_id, chain)
             await handlers.on_order_opened(conn, one)
     events = [action_event(o, "advance", seq) for seq in range(2, advances + 2) for o in opened]
+    # As in the service, a relay runs in this process: a commit wakes it in memory, no NOTIFY.
+    outbox._local_relays.add(asyncio.Event())
     backends = await _backends(pool)
     statements = 0
     postgres = sum(_cpu_seconds(pid) for pid in backends)
