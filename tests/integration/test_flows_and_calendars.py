@@ -152,7 +152,7 @@ async def test_bad_flows_are_refused_with_every_field_named(
 
     assert response.status_code == 400, response.text
     body = response.json()
-    assert "stages[2].planned_days: must be ≥ 0" in body["detail"]
+    assert "stages[2].planned_days: deve ser 0 ou mais" in body["detail"]
     assert {item["field"] for item in body["extra"]} == {
         "stages[0].sms_template",
         "stages[1].lab_statuses[0]",
@@ -166,7 +166,7 @@ async def test_bad_flows_are_refused_with_every_field_named(
         headers=chain.headers,
     )
     assert empty.status_code == 400
-    assert "stages: a flow needs at least one stage" in empty.text
+    assert "stages: o fluxo precisa de pelo menos uma etapa" in empty.text
     typed = await http.post(
         _url(services, "/api/v1/service-types/"),
         json={
