@@ -152,7 +152,7 @@ async def test_bad_flows_are_refused_with_every_field_named(
 
     assert response.status_code == 400, response.text
     body = response.json()
-    assert "stages[2].planned_days: must be ≥ 0" in body["detail"]
+    assert "stages[2].planned_days: deve ser 0 ou mais" in body["detail"]
     assert {item["field"] for item in body["extra"]} == {
         "stages[0].sms_template",
         "stages[1].lab_statuses[0]",
@@ -166,7 +166,7 @@ async def test_bad_flows_are_refused_with_every_field_named(
         headers=chain.headers,
     )
     assert empty.status_code == 400
-    assert "stages: a flow needs at least one stage" in empty.text
+    assert "stages: o fluxo precisa de pelo menos uma etapa" in empty.text
     typed = await http.post(
         _url(services, "/api/v1/service-types/"),
         json={
@@ -180,6 +180,78 @@ async def test_bad_flows_are_refused_with_every_field_named(
     assert "planned_days" in typed.text
     listed = await http.get(_url(services, "/api/v1/service-types/"), headers=chain.headers)
     assert [item["code"] for item in listed.json()["items"]] == ["teste"]
+
+
+async def test_flow_and_calendar_refusals_are_portuguese_by_default_and_english_on_request(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """Workflow's own rules (flow_rules, calendar_settings) answered in English until 5 December,
+    whatever Accept-Language said; now as every other refusal: pt-BR unless English is asked."""
+    english = chain.headers | {"Accept-Language": "en-US,en;q=0.9"}
+    flows = _url(services, "/api/v1/service-types/")
+    bad_flow = {"code": "Sem Espaço", "name": " ", "stages": []}
+
+    portuguese = await http.post(flows, json=bad_flow, headers=chain.headers)
+    assert portuguese.status_code == 400, portuguese.text
+    assert portuguese.headers["content-language"] == "pt-BR"
+    assert portuguese.json()["detail"] == (
+        "code: 'Sem Espaço' não é um código válido; use de 1 a 64 letras minúsculas, números ou "
+        "hífens, começando por letra ou número; name: não pode ficar em branco; "
+        "stages: o fluxo precisa de pelo menos uma etapa"
+    )
+    assert {item["field"]: item["problem"] for item in portuguese.json()["extra"]} == {
+        "code": "'Sem Espaço' não é um código válido; use de 1 a 64 letras minúsculas, números "
+        "ou hífens, começando por letra ou número",
+        "name": "não pode ficar em branco",
+        "stages": "o fluxo precisa de pelo menos uma etapa",
+    }
+    in_english = await http.post(flows, json=bad_flow, headers=english)
+    assert in_english.status_code == 400
+    assert in_english.headers["content-language"] == "en"
+    assert {item["field"]: item["problem"] for item in in_english.json()["extra"]} == {
+        "code": "'Sem Espaço' is not a valid code; use 1–64 lower-case letters, digits or "
+        "hyphens, starting with a letter or digit",
+        "name": "must not be blank",
+        "stages": "a flow needs at least one stage",
+    }
+
+    assert (await http.post(flows, json=FLOW, headers=chain.headers)).status_code == 201
+    taken = await http.post(flows, json=FLOW, headers=chain.headers)
+    assert taken.status_code == 409
+    assert taken.json()["detail"] == "o tipo de serviço 'reparo-rapido' já existe; altere-o com PUT"
+    taken = await http.post(flows, json=FLOW, headers=english)
+    assert taken.json()["detail"] == "service type 'reparo-rapido' exists; change it with PUT"
+
+    calendar = _url(services, f"/api/v1/branches/{chain.branch['branch_id']}/calendar")
+    bad_calendar = {
+        "opens_at": "10:00",
+        "closes_at": "09:00",
+        "closing_by_weekday": {"5": "08:00"},
+        "closures": [
+            {"date": "2027-04-05", "description": "Reforma"},
+            {"date": "2027-04-05", "description": "Inventário"},
+        ],
+    }
+    portuguese = await http.put(calendar, json=bad_calendar, headers=chain.headers)
+    assert portuguese.status_code == 400, portuguese.text
+    assert {item["field"]: item["problem"] for item in portuguese.json()["extra"]} == {
+        "closes_at": "deve ser depois da abertura (opens_at, 10:00)",
+        "closing_by_weekday.5": "sábado deve fechar depois da abertura (opens_at, 10:00)",
+        "closures[1].date": "05/04/2027 já está em closures[0]",
+    }
+    in_english = await http.put(calendar, json=bad_calendar, headers=english)
+    assert {item["field"]: item["problem"] for item in in_english.json()["extra"]} == {
+        "closes_at": "must be after opens_at (10:00)",
+        "closing_by_weekday.5": "sábado must close after opens_at (10:00)",
+        "closures[1].date": "05/04/2027 repeats closures[0]",
+    }
+    far = {"from": "1999-01-01", "to": "1999-02-01"}
+    assert (await http.get(calendar, params=far, headers=chain.headers)).json()["detail"] == (
+        "from: o ano deve ser de 2000 a 2100"
+    )
+    assert (await http.get(calendar, params=far, headers=english)).json()["detail"] == (
+        "from: must be from 2000 to 2100"
+    )
 
 
 async def test_only_a_chain_admin_changes_flows_and_other_chains_see_nothing(

@@ -246,6 +246,72 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (r"(?P<a>\S+) is before from \((?P<b>.+)\)", r"\g<a> é antes de from (\g<b>)"),
     (r"at most (?P<n>\d+) days after from", r"no máximo \g<n> dias depois de from"),
     (r"If-Match and expected_version differ", "If-Match e expected_version são diferentes"),
+    # workflow's rules for flows (service types and their stages), usecases/flow_rules.py
+    (r"(?P<v>.+) is not a valid code", r"\g<v> não é um código válido"),
+    (r"(?P<v>.+) is not a valid key", r"\g<v> não é um identificador de etapa válido"),
+    (
+        r"use 1–64 lower-case letters, digits or hyphens, starting with a letter or digit",
+        "use de 1 a 64 letras minúsculas, números ou hífens, começando por letra ou número",
+    ),
+    (r"must not be blank", "não pode ficar em branco"),
+    (r"at most (?P<n>\d+) characters", r"no máximo \g<n> caracteres"),
+    (r"must not contain control characters", "não pode ter caracteres de controle"),
+    (r"a flow needs at least one stage", "o fluxo precisa de pelo menos uma etapa"),
+    (r"at most (?P<n>\d+) stages", r"no máximo \g<n> etapas"),
+    (
+        r"duplicate stage key (?P<k>.+) \(also (?P<where>stages\[\d+\])\)",
+        r"identificador de etapa \g<k> repetido (também em \g<where>)",
+    ),
+    (r"must be ≥ (?P<n>\S+)", r"deve ser \g<n> ou mais"),
+    (r"must be ≤ (?P<n>\S+)", r"deve ser no máximo \g<n>"),
+    (
+        r"(?P<v>.+) is not a role identifier \(lower-case letters, digits, underscores\)",
+        r"\g<v> não é um identificador de papel (letras minúsculas, números e sublinhado)",
+    ),
+    (r"unknown lab status (?P<s>.+)", r"status do laboratório desconhecido: \g<s>"),
+    (r"known: (?P<names>[\w, ]+)", r"conhecidos: \g<names>"),
+    (
+        r"lab status (?P<s>.+) never moves an order \(it goes on the timeline and the order stays where it is\)",
+        r"o status do laboratório \g<s> nunca move a OS (vai para a linha do tempo e a OS fica onde está)",
+    ),
+    (r"map it to no stage", "não o associe a nenhuma etapa"),
+    (
+        r"lab status (?P<s>.+) is already used by (?P<where>stages\[\d+\])",
+        r"o status do laboratório \g<s> já é usado por \g<where>",
+    ),
+    (
+        r"at least one stage must be visible_to_customer \(the customer's page shows them\)",
+        "pelo menos uma etapa deve ser visível ao cliente (visible_to_customer), pois a página do cliente mostra as etapas",
+    ),
+    (r"service type (?P<code>.+) exists", r"o tipo de serviço \g<code> já existe"),
+    (r"change it with PUT", "altere-o com PUT"),
+    # workflow's rules for branch calendars, domain/calendar_settings.py and GET …/calendar
+    (
+        r"(?P<days>\[.*\]) not a weekday: 0 = Monday … 6 = Sunday",
+        r"dia da semana inválido em \g<days> (use 0 = segunda-feira … 6 = domingo)",
+    ),
+    (
+        r"not a weekday: 0 = Monday … 6 = Sunday",
+        "dia da semana inválido (use 0 = segunda-feira … 6 = domingo)",
+    ),
+    (
+        r"the branch must work at least one day",
+        "a filial precisa funcionar pelo menos um dia da semana",
+    ),
+    (
+        r"a local wall-clock time in hours and minutes \(HH:MM\), no time zone",
+        "um horário local em horas e minutos (HH:MM), sem fuso horário",
+    ),
+    (
+        r"must be after opens_at \((?P<t>[^)]*)\)",
+        r"deve ser depois da abertura (opens_at, \g<t>)",
+    ),
+    (
+        r"(?P<day>\S+) must close after opens_at \((?P<t>[^)]*)\)",
+        r"\g<day> deve fechar depois da abertura (opens_at, \g<t>)",
+    ),
+    (r"must be from (?P<a>\d+) to (?P<b>\d+)", r"o ano deve ser de \g<a> a \g<b>"),
+    (r"(?P<d>\d\d/\d\d/\d{4}) repeats (?P<where>\S+)", r"\g<d> já está em \g<where>"),
 ]
 
 TO_ENGLISH: list[tuple[str, Rendering]] = [

@@ -186,3 +186,163 @@ async def test_options_names_every_documented_method_of_the_path() -> None:
         refused = await test_client.delete("/api/v1/pair")
         assert refused.status_code == 405
         assert refused.headers["allow"] == "GET, POST"
+
+
+_CODE_RULE = "use 1–64 lower-case letters, digits or hyphens, starting with a letter or digit"
+_CODE_RULE_PT = "use de 1 a 64 letras minúsculas, números ou hífens, começando por letra ou número"
+_STATUSES = "received, in_production, surfacing, coating, edging, assembly, quality_check, shipped"
+
+WORKFLOW_FLOW_AND_CALENDAR_TEXTS = [
+    # usecases/flow_rules.py
+    (f"code: 'Óculos' is not a valid code; {_CODE_RULE}",
+     f"code: 'Óculos' não é um código válido; {_CODE_RULE_PT}"),
+    (f"stages[0].key: 'Com Espaço' is not a valid key; {_CODE_RULE}",
+     f"stages[0].key: 'Com Espaço' não é um identificador de etapa válido; {_CODE_RULE_PT}"),
+    ("name: must not be blank", "name: não pode ficar em branco"),
+    ("name: at most 200 characters", "name: no máximo 200 caracteres"),
+    ("stages[0].description: at most 500 characters",
+     "stages[0].description: no máximo 500 caracteres"),
+    ("stages[0].description: must not contain control characters",
+     "stages[0].description: não pode ter caracteres de controle"),
+    ("stages: a flow needs at least one stage", "stages: o fluxo precisa de pelo menos uma etapa"),
+    ("stages: at most 50 stages", "stages: no máximo 50 etapas"),
+    ("stages[2].key: duplicate stage key 'recebido' (also stages[0])",
+     "stages[2].key: identificador de etapa 'recebido' repetido (também em stages[0])"),
+    ("stages[2].planned_days: must be ≥ 0", "stages[2].planned_days: deve ser 0 ou mais"),
+    ("stages[1].planned_days: must be ≤ 365", "stages[1].planned_days: deve ser no máximo 365"),
+    ("stages[0].responsible_role: 'Gerente Geral' is not a role identifier "
+     "(lower-case letters, digits, underscores)",
+     "stages[0].responsible_role: 'Gerente Geral' não é um identificador de papel "
+     "(letras minúsculas, números e sublinhado)"),
+    (f"stages[1].lab_statuses[1]: unknown lab status 'teleported'; known: {_STATUSES}",
+     f"stages[1].lab_statuses[1]: status do laboratório desconhecido: 'teleported'; "
+     f"conhecidos: {_STATUSES}"),
+    ("stages[0].lab_statuses[0]: lab status 'remake' never moves an order (it goes on the "
+     "timeline and the order stays where it is); map it to no stage",
+     "stages[0].lab_statuses[0]: o status do laboratório 'remake' nunca move a OS (vai para a "
+     "linha do tempo e a OS fica onde está); não o associe a nenhuma etapa"),
+    ("stages[2].lab_statuses[0]: lab status 'in_production' is already used by stages[1]",
+     "stages[2].lab_statuses[0]: o status do laboratório 'in_production' já é usado por "
+     "stages[1]"),
+    ("stages: at least one stage must be visible_to_customer (the customer's page shows them)",
+     "stages: pelo menos uma etapa deve ser visível ao cliente (visible_to_customer), pois a "
+     "página do cliente mostra as etapas"),
+    # usecases/save_flow_version.py (409)
+    ("service type 'troca' exists; change it with PUT",
+     "o tipo de serviço 'troca' já existe; altere-o com PUT"),
+    # domain/calendar_settings.py, and GET /api/v1/branches/{id}/calendar's from and to
+    ("working_weekdays: [7, 9] not a weekday: 0 = Monday … 6 = Sunday",
+     "working_weekdays: dia da semana inválido em [7, 9] (use 0 = segunda-feira … 6 = domingo)"),
+    ("closing_by_weekday.9: not a weekday: 0 = Monday … 6 = Sunday",
+     "closing_by_weekday.9: dia da semana inválido (use 0 = segunda-feira … 6 = domingo)"),
+    ("working_weekdays: the branch must work at least one day",
+     "working_weekdays: a filial precisa funcionar pelo menos um dia da semana"),
+    ("opens_at: a local wall-clock time in hours and minutes (HH:MM), no time zone",
+     "opens_at: um horário local em horas e minutos (HH:MM), sem fuso horário"),
+    ("closes_at: must be after opens_at (09:00)",
+     "closes_at: deve ser depois da abertura (opens_at, 09:00)"),
+    ("closing_by_weekday.5: sábado must close after opens_at (09:00)",
+     "closing_by_weekday.5: sábado deve fechar depois da abertura (opens_at, 09:00)"),
+    ("closures[0].date: must be from 2000 to 2100",
+     "closures[0].date: o ano deve ser de 2000 a 2100"),
+    ("from: must be from 2000 to 2100", "from: o ano deve ser de 2000 a 2100"),
+    ("closures[0].description: must not be blank",
+     "closures[0].description: não pode ficar em branco"),
+    ("municipal_holidays[1].date: 15/08/2027 repeats municipal_holidays[0]",
+     "municipal_holidays[1].date: 15/08/2027 já está em municipal_holidays[0]"),
+]  # fmt: skip
+"""Every refusal of workflow's rules for flows and calendars, and its Portuguese (English over
+the API until 5 December; the console translated them for its forms)."""
+
+
+@pytest.mark.parametrize(("english", "portuguese"), WORKFLOW_FLOW_AND_CALENDAR_TEXTS)
+def test_workflows_flow_and_calendar_refusals_are_portuguese_by_default(
+    english: str, portuguese: str
+) -> None:
+    assert localize(english, PORTUGUESE) == portuguese
+    assert localize(english, ENGLISH) == english
+
+
+def test_a_flow_refusal_with_several_problems_is_translated_part_by_part() -> None:
+    detail = "; ".join(english for english, _ in WORKFLOW_FLOW_AND_CALENDAR_TEXTS)
+    assert localize(detail, PORTUGUESE) == "; ".join(
+        portuguese for _, portuguese in WORKFLOW_FLOW_AND_CALENDAR_TEXTS
+    )
+    assert localize(detail, ENGLISH) == detail
+
+
+def test_a_flow_refusals_fields_are_translated_in_its_extra_too() -> None:
+    from shared.problem_texts import localized_body
+
+    extra = [
+        {"field": "name", "problem": "must not be blank"},
+        {"field": "stages", "problem": "a flow needs at least one stage"},
+    ]
+    detail = "name: must not be blank; stages: a flow needs at least one stage"
+    assert localized_body(400, detail, extra, PORTUGUESE) == {
+        "status_code": 400,
+        "detail": "name: não pode ficar em branco; stages: o fluxo precisa de pelo menos uma etapa",
+        "extra": [
+            {"field": "name", "problem": "não pode ficar em branco"},
+            {"field": "stages", "problem": "o fluxo precisa de pelo menos uma etapa"},
+        ],
+    }
+    assert localized_body(400, detail, extra, ENGLISH) == {
+        "status_code": 400,
+        "detail": detail,
+        "extra": extra,
+    }
+
+
+def test_no_refusal_of_workflows_flow_or_calendar_rules_is_left_in_english() -> None:
+    """The rules themselves, given input that breaks each of them: a new English text that
+    the table does not know fails here."""
+    from dataclasses import replace
+    from datetime import UTC, date, time
+
+    from workflow.domain.calendar import DayCounting
+    from workflow.domain.calendar_settings import CalendarSettings, DatedDay, settings_problems
+    from workflow.domain.flow import Stage
+    from workflow.usecases.flow_rules import MAX_STAGES, flow_problems
+
+    def stage(key: str, **changes: Any) -> Stage:
+        return replace(Stage(key, key.title(), 1, DayCounting.BUSINESS), **changes)
+
+    bad_stages = (
+        stage("Com Espaço", name=" ", planned_days=-1, description="x" * 501),
+        stage("a", name="x" * 201, planned_days=400, responsible_role="Gerente Geral"),
+        stage("a", name="A\x00", lab_statuses=("teleported", "remake", "received")),
+        stage("b", customer_name=" ", description="\x07", lab_statuses=("received",)),
+    )
+    hidden = tuple(replace(one, visible_to_customer=False) for one in bad_stages)
+    problems = [
+        *flow_problems("Óculos", " ", bad_stages),
+        *flow_problems("oculos", "Óculos", ()),
+        *flow_problems("oculos", "Óculos", tuple(stage(f"e{i}") for i in range(MAX_STAGES + 1))),
+        *flow_problems("oculos", "Óculos", hidden),
+    ]
+    days = (
+        DatedDay(date(1999, 1, 4), " "),
+        DatedDay(date(2026, 3, 2), "x" * 201),
+        DatedDay(date(2026, 3, 2), "Re\x00forma"),
+    )
+    for settings in (
+        CalendarSettings(working_weekdays=frozenset({7})),
+        CalendarSettings(working_weekdays=frozenset()),
+        CalendarSettings(opens_at=time(9, tzinfo=UTC)),
+        CalendarSettings(
+            opens_at=time(18),
+            closes_at=time(9),
+            closing_by_weekday={5: time(8), 9: time(20)},
+            municipal_holidays=days,
+            closures=days,
+        ),
+    ):
+        problems.extend(settings_problems(settings))
+    assert len(problems) >= 30, problems  # the input above breaks every rule
+    for problem in problems:
+        english = str(problem)
+        portuguese = localize(english, PORTUGUESE)
+        assert portuguese.startswith(f"{problem.field}: "), english
+        assert localize(problem.problem, PORTUGUESE) != problem.problem, english
+        assert localize(english, ENGLISH) == english
