@@ -75,6 +75,14 @@ _ACTIONS = {
 """The staff actions that need a reason, as they end "obrigatório para …"."""
 
 
+_REPLAY_REFUSED = {
+    "accepted": "esta já foi aceita",
+    "replayed": "esta já foi reprocessada e aplicada",
+    "stale": "esta foi ignorada por ser mais antiga que a última situação aplicada",
+}
+"""Why a lab's message in this status cannot be replayed, as "this one is …" ends."""
+
+
 def _thing(match: re.Match[str]) -> str:
     return _THINGS.get(match["thing"], match["thing"])
 
@@ -108,6 +116,12 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (r"Input should be a finite number", "deve ser um número finito"),
     (r"Input should be a valid boolean.*", "deve ser verdadeiro ou falso (true/false)"),
     (r"Input should be a valid UUID.*", "deve ser um UUID válido"),
+    (r"UUID input should be a string, bytes or UUID object", "deve ser um UUID válido"),
+    (r"Input should have timezone info", "deve ter o fuso horário (ex.: 2026-02-13T10:00-03:00)"),
+    (
+        r"Datetimes provided to dates should have zero time.*",
+        "deve ser uma data (AAAA-MM-DD), sem horário",
+    ),
     (r"Input should be a valid datetime.*", "deve ser data e hora (ISO 8601)"),
     (r"Input should be a valid date.*", "deve ser uma data (AAAA-MM-DD)"),
     (r"Input should be a valid time.*", "deve ser um horário (HH:MM)"),
@@ -150,6 +164,22 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     ),
     (r"Expected `(?P<type>\w+)`(, got `\w+`)?", lambda m: f"deve ser {_typed(m)}"),
     (r"Expected `(?P<type>\w+) \| null`(, got `\w+`)?", lambda m: f"deve ser {_typed(m)}"),
+    (
+        r"Expected `(?P<type>\w+)( \| null)?` of length (?P<op>[<>]=?) (?P<n>\d+)",
+        lambda m: (
+            f"deve ter {'no máximo' if m['op'].startswith('<') else 'pelo menos'} {m['n']} "
+            + ("caractere(s)" if m["type"] == "str" else "item(ns)")
+        ),
+    ),
+    (
+        r"Expected `(?P<type>\w+)( \| null)?` matching regex (?P<p>.+)",
+        r"deve seguir o padrão \g<p>",
+    ),
+    (r"Invalid UUID", "deve ser um UUID válido"),
+    (
+        r"Invalid RFC3339 encoded (?P<type>date|datetime|time)",
+        lambda m: f"deve ser {_typed(m)}",
+    ),
     (r"Invalid enum value (?P<v>.+)", r"valor não aceito: \g<v>"),
     (r"Missing required (?P<source>\w+) parameter (?P<name>.+)", r"falta o parâmetro \g<name>"),
     (
@@ -312,6 +342,63 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     ),
     (r"must be from (?P<a>\d+) to (?P<b>\d+)", r"o ano deve ser de \g<a> a \g<b>"),
     (r"(?P<d>\d\d/\d\d/\d{4}) repeats (?P<where>\S+)", r"\g<d> já está em \g<where>"),
+    # workflow's quote, GET /api/v1/quote's start (the value may hold "; ": the whole text first)
+    (
+        r"(?P<v>.+) is not an ISO date-time \(e\.g\. (?P<eg>[^()]+)\)",
+        r"\g<v> não é uma data e hora válida (ISO 8601, ex.: \g<eg>)",
+    ),
+    (
+        r"must be from a year ago to two years from now",
+        "deve estar entre um ano atrás e dois anos à frente",
+    ),
+    # intake's checks of an order's references, domain/service_types.py and usecases/open_order.py
+    (
+        r"unknown service type (?P<code>.+) in this chain \(known: none active\)",
+        r"tipo de serviço \g<code> desconhecido nesta rede (nenhum está ativo)",
+    ),
+    (
+        r"unknown service type (?P<code>.+) in this chain \(known: (?P<known>.+)\)",
+        r"tipo de serviço \g<code> desconhecido nesta rede (ativos: \g<known>)",
+    ),
+    (
+        r"service type (?P<code>.+) is no longer active in this chain",
+        r"o tipo de serviço \g<code> foi desativado nesta rede",
+    ),
+    (r"no lab (?P<code>.+) in this chain", r"nenhum laboratório \g<code> nesta rede"),
+    # intake's bodies (entrypoints/http/schemas.py, shared/text.py's NUL check)
+    (
+        r"must not contain the NUL character \(\\u0000\)",
+        lambda _: "não pode conter o caractere NUL (\\u0000)",
+    ),
+    (
+        r"starts_at, ends_at: local wall-clock times, without a time zone",
+        "starts_at, ends_at: horários locais, sem fuso horário",
+    ),
+    (
+        r"starts_at must be before ends_at \(a window within one day\)",
+        "starts_at deve ser antes de ends_at (uma janela dentro do mesmo dia)",
+    ),
+    (r"(?P<v>.+) is not a Brazilian state \(UF\)", r"\g<v> não é uma UF do Brasil"),
+    (
+        r"(?P<v>.+) is not an IANA time zone, e\.g\. (?P<eg>\S+)",
+        r"\g<v> não é um fuso horário IANA, ex.: \g<eg>",
+    ),
+    # intake's branches, usecases/manage_directory.py and domain/directory.py
+    (r"chain (?P<id>\S+) does not exist", r"a rede \g<id> não existe"),
+    (r"branch (?P<id>\S+) belongs to another chain", r"a filial \g<id> pertence a outra rede"),
+    (
+        r"branch (?P<code>\S+) already has orders numbered (?P<prefix>\S+)",
+        r"a filial \g<code> já tem OS numeradas \g<prefix>",
+    ),
+    (r"its code stays", "o código dela não pode mudar"),
+    (
+        r"(?P<code>\S+) numbered orders of another branch",
+        r"\g<code> já numerou OS de outra filial",
+    ),
+    (r"choose another code", "escolha outro código"),
+    # intake's replay of a lab's message, usecases/receive_lab_update.py (409)
+    (r"only rejected messages can be replayed", "só mensagens recusadas podem ser reprocessadas"),
+    (r"this one is (?P<s>\w+)", lambda m: _REPLAY_REFUSED.get(m["s"], f"esta está como {m['s']}")),
 ]
 
 TO_ENGLISH: list[tuple[str, Rendering]] = [

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -346,3 +347,142 @@ def test_no_refusal_of_workflows_flow_or_calendar_rules_is_left_in_english() -> 
         assert portuguese.startswith(f"{problem.field}: "), english
         assert localize(problem.problem, PORTUGUESE) != problem.problem, english
         assert localize(english, ENGLISH) == english
+
+
+_ISO_EXAMPLE = "(e.g. 2026-02-13T10:00-03:00)"
+
+QUOTE_AND_INTAKE_TEXTS = [
+    # workflow's quote, entrypoints/http/quote.py (the value is the caller's, "; " and all)
+    (f"start: 'amanhã' is not an ISO date-time {_ISO_EXAMPLE}",
+     "start: 'amanhã' não é uma data e hora válida (ISO 8601, ex.: 2026-02-13T10:00-03:00)"),
+    (f"start: 'a; b (c)' is not an ISO date-time {_ISO_EXAMPLE}",
+     "start: 'a; b (c)' não é uma data e hora válida (ISO 8601, ex.: 2026-02-13T10:00-03:00)"),
+    ("start: must be from a year ago to two years from now",
+     "start: deve estar entre um ano atrás e dois anos à frente"),
+    # msgspec's checks of query parameters (the quote's service_type and start, and others')
+    ("service_type: Expected `str` matching regex '^[a-z0-9][a-z0-9-]{0,63}$'",
+     "service_type: deve seguir o padrão '^[a-z0-9][a-z0-9-]{0,63}$'"),
+    ("start: Expected `str` of length <= 40", "start: deve ter no máximo 40 caractere(s)"),
+    ("code: Expected `str | null` of length >= 2", "code: deve ter pelo menos 2 caractere(s)"),
+    ("ids: Expected `array` of length <= 50", "ids: deve ter no máximo 50 item(ns)"),
+    ("branch: Invalid UUID", "branch: deve ser um UUID válido"),
+    ("from: Invalid RFC3339 encoded date", "from: deve ser uma data (AAAA-MM-DD)"),
+    ("since: Invalid RFC3339 encoded datetime", "since: deve ser data e hora (ISO 8601)"),
+    # intake's checks of an order's references, domain/service_types.py, usecases/open_order.py
+    ("service_type: unknown service type 'qualquer' in this chain (known: teste, troca)",
+     "service_type: tipo de serviço 'qualquer' desconhecido nesta rede (ativos: teste, troca)"),
+    ("service_type: unknown service type 'qualquer' in this chain (known: none active)",
+     "service_type: tipo de serviço 'qualquer' desconhecido nesta rede (nenhum está ativo)"),
+    ("service_type: service type 'antigo' is no longer active in this chain",
+     "service_type: o tipo de serviço 'antigo' foi desativado nesta rede"),
+    ("lab_code: no lab 'LABX' in this chain", "lab_code: nenhum laboratório 'LABX' nesta rede"),
+    # pydantic's, met in intake's order body (branch_id: 123, promised_date: "2026-02-13T10:30")
+    ("branch_id: UUID input should be a string, bytes or UUID object",
+     "branch_id: deve ser um UUID válido"),
+    ("promised_date: Datetimes provided to dates should have zero time - e.g. be exact dates",
+     "promised_date: deve ser uma data (AAAA-MM-DD), sem horário"),
+    ("occurred_at: Input should have timezone info",  # a lab's message, kept as its reason
+     "occurred_at: deve ter o fuso horário (ex.: 2026-02-13T10:00-03:00)"),
+    # intake's bodies: shared/text.py's NUL check, entrypoints/http/schemas.py's validators
+    ("customer.name: must not contain the NUL character (\\u0000)",
+     "customer.name: não pode conter o caractere NUL (\\u0000)"),
+    ("Value error, body: must not contain the NUL character (\\u0000)",
+     "body: não pode conter o caractere NUL (\\u0000)"),
+    ("Value error, starts_at, ends_at: local wall-clock times, without a time zone",
+     "starts_at, ends_at: horários locais, sem fuso horário"),
+    ("Value error, starts_at must be before ends_at (a window within one day)",
+     "starts_at deve ser antes de ends_at (uma janela dentro do mesmo dia)"),
+    ("Value error, 'XX' is not a Brazilian state (UF)", "'XX' não é uma UF do Brasil"),
+    ("Value error, 'Marte/Base' is not an IANA time zone, e.g. America/Sao_Paulo",
+     "'Marte/Base' não é um fuso horário IANA, ex.: America/Sao_Paulo"),
+    # intake's branches, usecases/manage_directory.py and domain/directory.py
+    ("chain 5f0c4a52-0000-4000-8000-000000000001 does not exist",
+     "a rede 5f0c4a52-0000-4000-8000-000000000001 não existe"),
+    ("branch 5f0c4a52-0000-4000-8000-000000000002 belongs to another chain",
+     "a filial 5f0c4a52-0000-4000-8000-000000000002 pertence a outra rede"),
+    ("code: branch SP01 already has orders numbered SP01-…; its code stays",
+     "code: a filial SP01 já tem OS numeradas SP01-…; o código dela não pode mudar"),
+    ("code: SP02 numbered orders of another branch; choose another code",
+     "code: SP02 já numerou OS de outra filial; escolha outro código"),
+    # intake's replay of a lab's message, usecases/receive_lab_update.py (409)
+    ("only rejected messages can be replayed; this one is accepted",
+     "só mensagens recusadas podem ser reprocessadas; esta já foi aceita"),
+    ("only rejected messages can be replayed; this one is replayed",
+     "só mensagens recusadas podem ser reprocessadas; esta já foi reprocessada e aplicada"),
+    ("only rejected messages can be replayed; this one is stale",
+     "só mensagens recusadas podem ser reprocessadas; esta foi ignorada por ser mais antiga que "
+     "a última situação aplicada"),
+]  # fmt: skip
+"""Refusals that reached every reader in English until 5 December: workflow's quote, intake's
+order references (README's known limit), and the rest of intake's found by grepping it."""
+
+
+@pytest.mark.parametrize(("english", "portuguese"), QUOTE_AND_INTAKE_TEXTS)
+def test_quote_and_intake_refusals_are_portuguese_by_default(english: str, portuguese: str) -> None:
+    assert localize(english, PORTUGUESE) == portuguese
+    assert localize(english, ENGLISH) == english
+
+
+def test_no_refusal_of_intakes_order_and_branch_checks_is_left_in_english() -> None:
+    """The checks themselves, given input that breaks each of them: a new English text that the
+    table does not know fails here."""
+    from pydantic import ValidationError
+
+    from intake.domain.directory import DirectoryConflict, check_code_change
+    from intake.domain.lab_message import Unreadable, read
+    from intake.domain.service_types import UnknownServiceType, check_service_type
+    from intake.entrypoints.http.schemas import BranchIn, OrderIn, SendingWindowIn
+
+    texts: list[str] = []
+    for known in ({"teste": True}, {"antigo": False}, {"antigo": False, "x": False}):
+        with pytest.raises(UnknownServiceType) as unknown:
+            check_service_type(known, "antigo" if "x" in known else "qualquer")
+        texts.append(f"service_type: {unknown.value}")
+    for current, has_orders, taken in (("SP01", True, False), (None, False, True)):
+        with pytest.raises(DirectoryConflict) as conflict:
+            check_code_change(
+                current, "SP02", branch_has_orders=has_orders, code_numbered_orders=taken
+            )
+        texts.append(str(conflict.value))
+    branch = {"code": "SP01", "name": "Loja", "state": "SP", "city": "São Paulo"}
+    bodies: list[tuple[type[BaseModel], dict[str, Any]]] = [
+        (SendingWindowIn, {"starts_at": "20:00", "ends_at": "08:00"}),
+        (SendingWindowIn, {"starts_at": "08:00-03:00"}),
+        (BranchIn, branch | {"state": "XX"}),
+        (BranchIn, branch | {"timezone": "Marte/Base"}),
+        (OrderIn, {"notes": "a\x00b"}),
+    ]
+    for model, body in bodies:
+        with pytest.raises(ValidationError) as invalid:
+            model.model_validate(body)
+        texts.extend(str(error["msg"]) for error in invalid.value.errors())
+    unreadable = read(b'{"message_id": "m-1", "lab_code": "L\\u0000"}')
+    assert isinstance(unreadable, Unreadable)
+    texts.append(unreadable.reason)
+    assert len(texts) == 11, texts
+    for english in texts:
+        portuguese = localize(english, PORTUGUESE)
+        assert portuguese != english, english
+        assert not re.search(r"\b(is|are|must|not|the|of|one|this|chain)\b", portuguese), portuguese
+        assert localize(english, ENGLISH) == english
+
+
+def test_the_console_shows_the_same_words_for_the_english_and_the_portuguese() -> None:
+    """The console (which sends no Accept-Language) words a refusal it knows the same whichever
+    language arrives; one it did not know is now shown in Portuguese instead of English."""
+    from console.domain.problems import in_portuguese
+
+    assert in_portuguese(
+        "Value error, starts_at must be before ends_at (a window within one day)"
+    ) == in_portuguese("starts_at deve ser antes de ends_at (uma janela dentro do mesmo dia)")
+    assert in_portuguese("starts_at deve ser antes de ends_at") == "O início deve ser antes do fim."
+    for english, portuguese in QUOTE_AND_INTAKE_TEXTS:
+        before, now = in_portuguese(english), in_portuguese(portuguese)
+        passed_through = {f"Valor inválido ({english}).", english[:1].upper() + english[1:]}
+        if before in passed_through:  # no entry of the console's knew it: now the Portuguese
+            assert now in {
+                portuguese[:1].upper() + portuguese[1:],
+                f"Valor inválido ({portuguese}).",
+            }
+        else:
+            assert now == before, english

@@ -100,7 +100,10 @@ _TRANSLATIONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"(?:must be from|o ano deve ser de) (\d+) (?:to|a) (\d+)",
             r"Use uma data entre \1 e \2.",
         ),
-        (r"starts_at must be before ends_at", "O início deve ser antes do fim."),
+        (
+            r"starts_at must be before ends_at|starts_at deve ser antes de ends_at",
+            "O início deve ser antes do fim.",
+        ),
     )
 )
 _PORTUGUESE_HINTS = re.compile(r"[ãçéêíóõú]|placeholder|modelo|mensagem|perfil", re.IGNORECASE)
