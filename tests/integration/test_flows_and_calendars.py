@@ -525,6 +525,52 @@ async def test_quote_errors_name_the_problem(
     assert far.status_code == 400
 
 
+async def test_quote_refusals_are_portuguese_by_default_and_english_on_request(
+    services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
+) -> None:
+    """The quote's refusals of its start answered in English until 5 December, whatever
+    Accept-Language said; now as every other refusal: pt-BR unless English is asked."""
+    english = chain.headers | {"Accept-Language": "en-US,en;q=0.9"}
+    url = _url(services, "/api/v1/quote")
+    for start, portuguese, in_english in (
+        (
+            "amanhã",
+            "start: 'amanhã' não é uma data e hora válida (ISO 8601, ex.: 2026-02-13T10:00-03:00)",
+            "start: 'amanhã' is not an ISO date-time (e.g. 2026-02-13T10:00-03:00)",
+        ),
+        (
+            "2099-01-01T10:00:00-03:00",
+            "start: deve estar entre um ano atrás e dois anos à frente",
+            "start: must be from a year ago to two years from now",
+        ),
+    ):
+        params = {"service_type": "teste", "branch": chain.branch["branch_id"], "start": start}
+        refused = await http.get(url, params=params, headers=chain.headers)
+        assert refused.status_code == 400, refused.text
+        assert refused.headers["content-language"] == "pt-BR"
+        assert refused.json()["detail"] == portuguese
+        asked = await http.get(url, params=params, headers=english)
+        assert asked.status_code == 400, asked.text
+        assert asked.headers["content-language"] == "en"
+        assert asked.json()["detail"] == in_english
+    # Litestar's (msgspec's) checks of the query, before the handler
+    params = {"service_type": "Óculos", "branch": "SP01", "start": "x" * 41}
+    checked = await http.get(url, params=params, headers=chain.headers)
+    assert checked.status_code == 400, checked.text
+    assert {item["key"]: item["message"] for item in checked.json()["extra"]} == {
+        "service_type": "deve seguir o padrão '^[a-z0-9][a-z0-9-]{0,63}$'",
+        "branch": "deve ser um UUID válido",
+        "start": "deve ter no máximo 40 caractere(s)",
+    }
+    checked = await http.get(url, params=params, headers=english)
+    assert checked.headers["content-language"] == "en"
+    assert {item["key"]: item["message"] for item in checked.json()["extra"]} == {
+        "service_type": "Expected `str` matching regex '^[a-z0-9][a-z0-9-]{0,63}$'",
+        "branch": "Invalid UUID",
+        "start": "Expected `str` of length <= 40",
+    }
+
+
 async def test_branch_managers_change_only_their_own_branch_calendar(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:

@@ -214,13 +214,33 @@ async def _refused_once_published(
     await _publish_service_type(services, chain.chain_id, "antigo", active=False)
     await _known_to_intake(services, chain.chain_id, {"teste", "antigo"})  # no order while waiting
 
-    response = await admin_http.post(url, json=order_body(branch_id, service_type="qualquer"))
-    assert response.status_code == 400
-    assert response.json()["detail"].startswith("service_type: unknown service type 'qualquer'")
-    assert "teste" in response.json()["detail"]
-    inactive = await admin_http.post(url, json=order_body(branch_id, service_type="antigo"))
-    assert inactive.status_code == 400
-    assert "service_type" in inactive.json()["detail"]
+    # pt-BR by default, English when asked (until 5 December: English whatever was asked)
+    english = {"Accept-Language": "en-US,en;q=0.9"}
+    for body, portuguese, in_english in (
+        (
+            order_body(branch_id, service_type="qualquer"),
+            "service_type: tipo de serviço 'qualquer' desconhecido nesta rede (ativos: teste)",
+            "service_type: unknown service type 'qualquer' in this chain (known: teste)",
+        ),
+        (
+            order_body(branch_id, service_type="antigo"),
+            "service_type: o tipo de serviço 'antigo' foi desativado nesta rede",
+            "service_type: service type 'antigo' is no longer active in this chain",
+        ),
+        (
+            order_body(branch_id, lab_code="NAOEXISTE"),
+            "lab_code: nenhum laboratório 'NAOEXISTE' nesta rede",
+            "lab_code: no lab 'NAOEXISTE' in this chain",
+        ),
+    ):
+        response = await admin_http.post(url, json=body)
+        assert response.status_code == 400, response.text
+        assert response.headers["content-language"] == "pt-BR"
+        assert response.json()["detail"] == portuguese
+        asked = await admin_http.post(url, json=body, headers=english)
+        assert asked.status_code == 400, asked.text
+        assert asked.headers["content-language"] == "en"
+        assert asked.json()["detail"] == in_english
     known = await admin_http.post(url, json=order_body(branch_id, service_type="teste"))
     assert known.status_code == 201, known.text
     assert known.json()["number"].endswith("-000002")  # refusals took no number
