@@ -232,6 +232,13 @@ async def _refused_once_published(
             "lab_code: nenhum laboratório 'NAOEXISTE' nesta rede",
             "lab_code: no lab 'NAOEXISTE' in this chain",
         ),
+        (
+            order_body(
+                branch_id, customer={"name": "ANA", "phone": "(11) 3253-1000", "sms_consent": True}
+            ),
+            "customer.phone: não é um número de celular; o SMS precisa de um celular",
+            "customer.phone: not a mobile number; SMS needs a mobile phone",
+        ),
     ):
         response = await admin_http.post(url, json=body)
         assert response.status_code == 400, response.text

@@ -83,6 +83,14 @@ _REPLAY_REFUSED = {
 """Why a lab's message in this status cannot be replayed, as "this one is …" ends."""
 
 
+_PHONE_PARSE = {
+    "The string supplied did not seem to be a phone number.": "o texto não parece um telefone",
+    "The string supplied is too short to be a phone number.": "curto demais para um telefone",
+    "The string supplied is too long to be a phone number.": "longo demais para um telefone",
+}
+"""Why ``phonenumbers`` could not read a number (its exception's words, after its code)."""
+
+
 def _thing(match: re.Match[str]) -> str:
     return _THINGS.get(match["thing"], match["thing"])
 
@@ -350,6 +358,17 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     (
         r"must be from a year ago to two years from now",
         "deve estar entre um ano atrás e dois anos à frente",
+    ),
+    # a customer's phone (shared/phones.py), as "customer.phone: …; …" splits it
+    (r"not a mobile number", "não é um número de celular"),
+    (r"SMS needs a mobile phone", "o SMS precisa de um celular"),
+    (
+        r"not a valid phone number \(check the area code and digit count\)",
+        "não é um número de telefone válido (confira o DDD e a quantidade de dígitos)",
+    ),
+    (
+        r"not a phone number: (?:\(\d+\) )?(?P<why>.+)",
+        lambda m: "não é um número de telefone: " + _PHONE_PARSE.get(m["why"], m["why"]),
     ),
     # intake's checks of an order's references, domain/service_types.py and usecases/open_order.py
     (

@@ -143,6 +143,17 @@ def test_a_date_confirmed_before_the_proposal_tells_intake_it_was_on_purpose() -
             {"field": "customer.phone"},
             {"celular": "Este número não é de celular; o SMS precisa de um celular."},
         ),
+        (  # as intake says it by default (pt-BR)
+            "customer.phone: não é um número de celular; o SMS precisa de um celular",
+            {"field": "customer.phone"},
+            {"celular": "Este número não é de celular; o SMS precisa de um celular."},
+        ),
+        (
+            "customer.phone: não é um número de telefone válido (confira o DDD e a quantidade"
+            " de dígitos)",
+            {"field": "customer.phone"},
+            {"celular": "Número inválido: confira o DDD e a quantidade de dígitos."},
+        ),
         (
             "Validation failed for POST /api/v1/orders",
             {"customer.name": "String should have at least 1 character"},

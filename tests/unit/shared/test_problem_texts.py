@@ -467,6 +467,36 @@ def test_no_refusal_of_intakes_order_and_branch_checks_is_left_in_english() -> N
         assert localize(english, ENGLISH) == english
 
 
+def test_a_customers_phone_refusals_are_portuguese_by_default() -> None:
+    """``shared.phones``'s texts as intake answers them (``customer.phone: …``), from the real
+    checks, and the console's counter form still says each in its own words."""
+    from console.domain.counter_form import PHONE_PROBLEMS
+    from shared.phones import InvalidPhone, normalize_mobile
+
+    said: dict[str, str] = {}
+    for raw in ("(11) 3253-1000", "(00) 12345-6789", "abc", "1" * 40):
+        with pytest.raises(InvalidPhone) as refused:
+            normalize_mobile(raw)
+        english = f"customer.phone: {refused.value}"
+        portuguese = localize(english, PORTUGUESE)
+        said[raw] = portuguese
+        assert localize(english, ENGLISH) == english
+        problem = portuguese.removeprefix("customer.phone: ")
+        assert not re.search(r"\b(is|not|the|number|phone|seem)\b", problem), portuguese
+    assert said["(11) 3253-1000"] == (
+        "customer.phone: não é um número de celular; o SMS precisa de um celular"
+    )
+    assert said["(00) 12345-6789"] == (
+        "customer.phone: não é um número de telefone válido (confira o DDD e a quantidade de "
+        "dígitos)"
+    )
+    assert (
+        said["abc"] == "customer.phone: não é um número de telefone: o texto não parece um telefone"
+    )
+    for text in (said["(11) 3253-1000"], said["(00) 12345-6789"]):
+        assert any(any(k in text for k in known) for known in PHONE_PROBLEMS), text
+
+
 def test_the_console_shows_the_same_words_for_the_english_and_the_portuguese() -> None:
     """The console (which sends no Accept-Language) words a refusal it knows the same whichever
     language arrives; one it did not know is now shown in Portuguese instead of English."""

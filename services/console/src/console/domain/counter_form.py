@@ -192,9 +192,14 @@ API_FIELDS = {
     "promised_date": ("data_combinada", "Data inválida."),
 }
 PHONE_PROBLEMS = {
-    "not a mobile number": "Este número não é de celular; o SMS precisa de um celular.",
-    "check the area code": "Número inválido: confira o DDD e a quantidade de dígitos.",
+    ("not a mobile number", "não é um número de celular"): (
+        "Este número não é de celular; o SMS precisa de um celular."
+    ),
+    ("check the area code", "confira o DDD"): (
+        "Número inválido: confira o DDD e a quantidade de dígitos."
+    ),
 }
+"""Intake's refusals of ``customer.phone``, in either of its languages, as the form says them."""
 
 
 def form_errors_from_api(
@@ -212,7 +217,14 @@ def form_errors_from_api(
         if key in API_FIELDS:
             name, text = API_FIELDS[key]
             if key == "customer.phone":
-                text = next((pt for en, pt in PHONE_PROBLEMS.items() if en in message), text)
+                text = next(
+                    (
+                        said
+                        for known, said in PHONE_PROBLEMS.items()
+                        if any(k in message for k in known)
+                    ),
+                    text,
+                )
             errors[name] = text
         elif item := re.fullmatch(r"items\.(\d+)\.(\w+)", key):
             index, part = int(item.group(1)), item.group(2)
