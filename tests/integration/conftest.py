@@ -145,3 +145,25 @@ async def scratch_pool(infra: Infra) -> AsyncIterator[asyncpg.Pool]:
     finally:
         await created.close()
         await drop_database(url)
+
+
+ENGLISH = {"Accept-Language": "en-US,en;q=0.9"}
+
+
+async def refused_in_both_languages(
+    client: httpx.AsyncClient,
+    method: str,
+    url: str,
+    portuguese: str,
+    in_english: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **request: Any,
+) -> None:
+    """The request is refused with a 400 whose detail is ``portuguese`` by default and
+    ``in_english`` when English is asked for, each saying so in Content-Language."""
+    for extra, language, detail in (({}, "pt-BR", portuguese), (ENGLISH, "en", in_english)):
+        response = await client.request(method, url, headers=(headers or {}) | extra, **request)
+        assert response.status_code == 400, response.text
+        assert response.headers["content-language"] == language
+        assert response.json()["detail"] == detail

@@ -12,7 +12,13 @@ import pytest
 
 from etapa_contracts.topology import Topology
 from tests.infra import bearer
-from tests.integration.conftest import SeededChain, known_to_workflow, order_body
+from tests.integration.conftest import (
+    ENGLISH,
+    SeededChain,
+    known_to_workflow,
+    order_body,
+    refused_in_both_languages,
+)
 from tests.integration.harness import RunningServices, eventually
 from tests.integration.order_engine_kit import opened_event, publish, wait_for
 
@@ -187,7 +193,7 @@ async def test_flow_and_calendar_refusals_are_portuguese_by_default_and_english_
 ) -> None:
     """Workflow's own rules (flow_rules, calendar_settings) answered in English until 5 December,
     whatever Accept-Language said; now as every other refusal: pt-BR unless English is asked."""
-    english = chain.headers | {"Accept-Language": "en-US,en;q=0.9"}
+    english = chain.headers | ENGLISH
     flows = _url(services, "/api/v1/service-types/")
     bad_flow = {"code": "Sem Espaço", "name": " ", "stages": []}
 
@@ -530,7 +536,7 @@ async def test_quote_refusals_are_portuguese_by_default_and_english_on_request(
 ) -> None:
     """The quote's refusals of its start answered in English until 5 December, whatever
     Accept-Language said; now as every other refusal: pt-BR unless English is asked."""
-    english = chain.headers | {"Accept-Language": "en-US,en;q=0.9"}
+    english = chain.headers | ENGLISH
     url = _url(services, "/api/v1/quote")
     for start, portuguese, in_english in (
         (
@@ -545,14 +551,9 @@ async def test_quote_refusals_are_portuguese_by_default_and_english_on_request(
         ),
     ):
         params = {"service_type": "teste", "branch": chain.branch["branch_id"], "start": start}
-        refused = await http.get(url, params=params, headers=chain.headers)
-        assert refused.status_code == 400, refused.text
-        assert refused.headers["content-language"] == "pt-BR"
-        assert refused.json()["detail"] == portuguese
-        asked = await http.get(url, params=params, headers=english)
-        assert asked.status_code == 400, asked.text
-        assert asked.headers["content-language"] == "en"
-        assert asked.json()["detail"] == in_english
+        await refused_in_both_languages(
+            http, "GET", url, portuguese, in_english, headers=chain.headers, params=params
+        )
     # Litestar's (msgspec's) checks of the query, before the handler
     params = {"service_type": "Óculos", "branch": "SP01", "start": "x" * 41}
     checked = await http.get(url, params=params, headers=chain.headers)

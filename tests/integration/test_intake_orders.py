@@ -14,7 +14,13 @@ import pytest
 
 from etapa_contracts.events import ServiceTypePublished
 from etapa_contracts.topology import Topology
-from tests.integration.conftest import SeededChain, chain_without_flows, create_chain, order_body
+from tests.integration.conftest import (
+    SeededChain,
+    chain_without_flows,
+    create_chain,
+    order_body,
+    refused_in_both_languages,
+)
 from tests.integration.harness import RunningServices, bearer, eventually
 
 pytestmark = pytest.mark.integration
@@ -215,7 +221,6 @@ async def _refused_once_published(
     await _known_to_intake(services, chain.chain_id, {"teste", "antigo"})  # no order while waiting
 
     # pt-BR by default, English when asked (until 5 December: English whatever was asked)
-    english = {"Accept-Language": "en-US,en;q=0.9"}
     for body, portuguese, in_english in (
         (
             order_body(branch_id, service_type="qualquer"),
@@ -240,14 +245,7 @@ async def _refused_once_published(
             "customer.phone: not a mobile number; SMS needs a mobile phone",
         ),
     ):
-        response = await admin_http.post(url, json=body)
-        assert response.status_code == 400, response.text
-        assert response.headers["content-language"] == "pt-BR"
-        assert response.json()["detail"] == portuguese
-        asked = await admin_http.post(url, json=body, headers=english)
-        assert asked.status_code == 400, asked.text
-        assert asked.headers["content-language"] == "en"
-        assert asked.json()["detail"] == in_english
+        await refused_in_both_languages(admin_http, "POST", url, portuguese, in_english, json=body)
     known = await admin_http.post(url, json=order_body(branch_id, service_type="teste"))
     assert known.status_code == 201, known.text
     assert known.json()["number"].endswith("-000002")  # refusals took no number
