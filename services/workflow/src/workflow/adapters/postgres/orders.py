@@ -108,7 +108,7 @@ _SAVE_CHECKED = f"""
 (migration 0012), never a save that silently did nothing."""
 ORDERS_LANE = "orders"
 """The deferred lane of the batch's state saves; whatever reads ``orders`` back in the
-transaction sends it first (``settled``)."""
+transaction sends it first (``PostgresOrderStore._settled``)."""
 _TIMELINE = """
     INSERT INTO timeline (chain_id, order_id, occurred_at, actor, kind, summary, detail)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
