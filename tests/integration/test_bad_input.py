@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
         (
             {"customer": {"name": "Ana", "phone": "(11) 3253-1000", "sms_consent": True}},
             400,
-            "mobile",
+            "celular",
         ),
         ({"customer": {"name": "", "phone": "11987654321", "sms_consent": True}}, 400, "name"),
         ({"service_type": "Tipo Com Espaço"}, 400, "service_type"),
