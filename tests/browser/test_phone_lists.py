@@ -16,6 +16,15 @@ SIDEWAYS = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 def _fits_the_screen(page: Page) -> None:
     # every label is whole in its column (before: "Responsável" wrapped into the next line)
     assert labels_cut(page) == []
+    # every value starts right of its label (none written over it)
+    overlapping = page.evaluate(
+        """() => [...document.querySelectorAll(
+            'table.em-cartoes td[data-rotulo], table.em-cartoes tbody th[data-rotulo]')]
+          .filter(e => parseFloat(getComputedStyle(e).paddingLeft)
+                       < parseFloat(getComputedStyle(e, '::before').width))
+          .map(e => e.dataset.rotulo)"""
+    )
+    assert overlapping == []
     page_width, screen = page.evaluate(SIDEWAYS)
     assert page_width <= screen, (page_width, screen)
     for table in page.locator("table.em-cartoes").all():
@@ -27,9 +36,14 @@ def _fits_the_screen(page: Page) -> None:
 
 @pytest.mark.parametrize(
     ("path", "label", "value"),
-    [("/mensagens", "Situação", None), ("/pessoas", "E-mail", MANAGER_SP)],
+    [
+        ("/mensagens", "Situação", None),
+        ("/pessoas", "E-mail", MANAGER_SP),
+        ("/tipos", "Etapas", None),  # before: the stages were cut at the screen's right edge
+        ("/revisao", "Frequência", None),  # before: cut at the right edge too
+    ],
 )
-def test_messages_and_people_on_a_phone_are_cards_that_fit_the_screen(
+def test_lists_on_a_phone_are_cards_that_fit_the_screen(
     new_person: PersonFactory, staff_api: StaffApi, path: str, label: str, value: str | None
 ) -> None:
     staff_api.open_order(customer="Renata Celular")  # at least one SMS in the list
