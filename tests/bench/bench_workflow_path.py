@@ -115,7 +115,7 @@ async def etapa(orders: int, advances: int, batch: int = 1) -> Result:
             await handlers.on_order_opened(conn, one)
     events = [action_event(o, "advance", seq) for seq in range(2, advances + 2) for o in opened]
     # As in the service, a relay runs in this process: a commit wakes it in memory, no NOTIFY.
-    outbox._local_relays.add(asyncio.Event())
+    outbox._local_relays.add(asyncio.Event().set)
     backends = await _backends(pool)
     statements = 0
     postgres = sum(_cpu_seconds(pid) for pid in backends)

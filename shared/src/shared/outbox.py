@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import threading
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextvars import Context, ContextVar
@@ -80,8 +81,9 @@ RELAY_DEADLINE = 120.0
 """Seconds without a completed round before ``/ready`` names the relay: a batch of 200
 confirmed publishes (10 s each at most) on a slow broker, and the broker pause, fit in it."""
 
-_local_relays: set[asyncio.Event] = set()
-"""The wake events of the relays running in this process (normally one)."""
+_local_relays: set[Callable[[], None]] = set()
+"""How to wake each relay running in this process (normally one), from any thread: the relay
+may run on a thread of its own (``shared.relay_thread``)."""
 
 _enqueued_here: ContextVar[list[bool] | None] = ContextVar("outbox_enqueued_here", default=None)
 """Inside ``committing``: a list that ``enqueue`` appends to, so the commit knows to wake."""
@@ -214,8 +216,26 @@ def carry_commit(into: Context) -> None:
 
 def wake_local_relays() -> None:
     """Wake the outbox relays of this process (they find nothing new if nothing committed)."""
-    for wake in _local_relays:
-        wake.set()
+    for wake in tuple(_local_relays):
+        wake()
+
+
+def waker(wakeup: asyncio.Event) -> Callable[[], None]:
+    """A function that sets ``wakeup``, an event of the running loop, from any thread.
+
+    From another thread it goes through ``call_soon_threadsafe`` (a write to the loop's wake-up
+    pipe), and only when the event is not set already: a set event is cleared by the relay
+    before its next read, which then sees this commit too."""
+    loop = asyncio.get_running_loop()
+    loop_thread = threading.get_ident()
+
+    def wake() -> None:
+        if threading.get_ident() == loop_thread:
+            wakeup.set()
+        elif not wakeup.is_set():
+            loop.call_soon_threadsafe(wakeup.set)
+
+    return wake
 
 
 _MESSAGE_FIELDS = ("id", "message_id", "routing_key", "payload", "correlation_id", "trace_context")
@@ -282,11 +302,12 @@ class OutboxRelay:
             if self._database_url is not None
             else None
         )
-        _local_relays.add(self._wakeup)
+        wake = waker(self._wakeup)
+        _local_relays.add(wake)
         try:
             await self.loop.run()
         finally:
-            _local_relays.discard(self._wakeup)
+            _local_relays.discard(wake)
             if listener is not None:
                 listener.cancel()
 

@@ -32,8 +32,9 @@ from shared.messaging import (
     event_publisher,
     retire_queues,
 )
-from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay
+from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay, Publish
 from shared.outbox_backlog import sample_backlog
+from shared.relay_thread import RelayThread
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity, on_user_changed
 from shared.tracing import shutdown_tracing, tracer_provider
@@ -129,14 +130,7 @@ class ServiceRuntime:
         subscriptions = self.subscribe(self.pool)
         self._spawn(self._start_broker(subscriptions), "broker")
         if self._relay:
-            relay = OutboxRelay(
-                self.pool,
-                event_publisher(self.broker, self.settings.topology),
-                database_url=self.settings.listen_url,
-                service=self.settings.service,
-                health=self.loop_health,
-            )
-            self._spawn(self._relay_when_connected(relay), "outbox-relay")
+            self._spawn(self._relay_when_connected(self.pool), "outbox-relay")
             self._spawn(sample_backlog(self.pool, self.settings.service), "outbox-backlog")
         retention = Retention(
             outbox_days=self.settings.outbox_retention_days,
@@ -182,9 +176,34 @@ class ServiceRuntime:
         task = asyncio.create_task(_logged(coro, name), name=name)
         self._tasks.append(task)
 
-    async def _relay_when_connected(self, relay: OutboxRelay) -> None:
+    async def _relay_when_connected(self, pool: asyncpg.Pool) -> None:
+        """The outbox relay, once the broker has declared the queues of what it publishes: on
+        a thread of its own (``shared.relay_thread``) or, with
+        ``<SERVICE>_OUTBOX_RELAY_THREAD=false``, on this loop with the process's pool and
+        broker."""
         await self.broker_started.wait()
-        await relay.run()
+        settings = self.settings
+        if not settings.outbox_relay_thread:
+            await self._outbox_relay(pool, event_publisher(self.broker, settings.topology)).run()
+            return
+        await RelayThread(
+            self._outbox_relay,
+            database_url=settings.database_url,
+            statement_cache_size=settings.database_statement_cache_size,
+            broker=lambda: create_broker(
+                settings.amqp_url, tracer_provider=tracer_provider(settings.service)
+            ),
+            publisher=lambda broker: event_publisher(broker, settings.topology),
+        ).run()
+
+    def _outbox_relay(self, pool: asyncpg.Pool, publish: Publish) -> OutboxRelay:
+        return OutboxRelay(
+            pool,
+            publish,
+            database_url=self.settings.listen_url,
+            service=self.settings.service,
+            health=self.loop_health,
+        )
 
     async def _start_broker(self, subscriptions: Subscriptions) -> None:
         delay = 1.0

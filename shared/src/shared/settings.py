@@ -297,6 +297,11 @@ class ServiceSettings(EnvSettings):
     """``<SERVICE>_OUTBOX_LISTEN``: the outbox relay keeps one ``LISTEN`` connection (at
     ``<SERVICE>_DATABASE_DIRECT_URL``) and relays an event as its change commits; ``false``:
     no such connection, the relay finds new events by polling (every second)."""
+    outbox_relay_thread: bool = Field(True, validation_alias="SERVICE_OUTBOX_RELAY_THREAD")
+    """``<SERVICE>_OUTBOX_RELAY_THREAD``: the outbox relay runs on a thread of its own, with one
+    connection of its own and a broker connection that only publishes, so its rounds do not wait
+    behind the process's requests and messages (``shared.relay_thread``); ``false``: on the
+    process's event loop, with its pool and broker."""
     amqp_url: str = Field(DEFAULT_AMQP_URL, validation_alias="ETAPA_AMQP_URL")
     """``ETAPA_AMQP_URL``: the RabbitMQ broker."""
     topology_prefix: str = Field("", validation_alias="ETAPA_TOPOLOGY_PREFIX")
@@ -333,9 +338,9 @@ class ServiceSettings(EnvSettings):
         DEFAULT_DATABASE_POOL_SIZE, validation_alias="SERVICE_DATABASE_POOL_SIZE"
     )
     """``<SERVICE>_DATABASE_POOL_SIZE``: most connections the process's pool opens (the
-    relay's listening connection is one more); size N replicas × (pool + 1) under PostgreSQL's
-    ``max_connections``, or under PgBouncer's ``max_client_conn`` when the pool goes through it
-    (README, "Database connections")."""
+    relay's own connection and its listening one are two more); size N replicas × (pool + 2)
+    under PostgreSQL's ``max_connections``, or under PgBouncer's ``max_client_conn`` when the
+    pool goes through it (README, "Database connections")."""
     consumer_batch: int = Field(
         DEFAULT_CONSUMER_BATCH, ge=1, le=500, validation_alias="SERVICE_CONSUMER_BATCH"
     )
