@@ -1,10 +1,12 @@
 """The outbox relay on the real PostgreSQL and RabbitMQ: a batch is sent in order, its confirms
 awaited together and its rows marked with one statement; a refused row keeps its place; a
-commit wakes the relay of its own process without NOTIFY (issue 16)."""
+commit wakes the relay of its own process without NOTIFY (issue 16), on its own thread too
+(``shared.relay_thread``)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable
@@ -22,8 +24,10 @@ from etapa_contracts.events import OrderClosed, UserChanged
 from etapa_contracts.topology import Topology
 from shared import outbox
 from shared.database import create_pool, drop_database, migrate
+from shared.loops import LoopHealth
 from shared.messaging import create_broker, event_publisher
 from shared.outbox import NOTIFY_CHANNEL, OutboxMessage, OutboxRelay, Publish, committing
+from shared.relay_thread import RelayThread
 from shared.runtime import SHARED_MIGRATIONS
 from tests.infra import Infra
 
@@ -331,3 +335,97 @@ async def _enqueue_for(pool: asyncpg.Pool, order_id: uuid.UUID, count: int) -> l
 async def _hold_slots(conn: asyncpg.Connection, slots: Iterable[int]) -> None:
     for slot in slots:
         await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", outbox.RELAY_LOCK_SPACE, slot)
+
+
+async def _backends(database: str) -> int:
+    conn = await asyncpg.connect(database)
+    try:
+        count: int = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return count
+    finally:
+        await conn.close()
+
+
+def _relay_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if t.name == "outbox-relay"}
+
+
+async def test_a_commit_wakes_the_relay_on_its_thread_which_publishes_and_stops_cleanly(
+    infra: Infra, pool: asyncpg.Pool, database: str
+) -> None:
+    topology = Topology(prefix=f"{infra.prefix}relaythread-{uuid.uuid4().hex[:6]}.")
+    connection = await aio_pika.connect(infra.amqp_url)
+    channel = await connection.channel()
+    exchange = await channel.declare_exchange(
+        topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+    )
+    queue = await channel.declare_queue(exclusive=True)
+    await queue.bind(exchange, ROUTING_KEY)
+    health = LoopHealth()
+    publishing_threads: set[int] = set()
+    published_at: list[float] = []
+
+    def publisher(broker: object) -> Publish:
+        publish = event_publisher(broker, topology)  # type: ignore[arg-type]
+
+        async def recorded(message: OutboxMessage) -> None:
+            publishing_threads.add(threading.get_ident())
+            published_at.append(time.monotonic())
+            await publish(message)
+
+        return recorded
+
+    relay_thread = RelayThread(
+        # a 30 s poll: only a wake across threads relays the events below in time
+        lambda pool, publish: OutboxRelay(
+            pool, publish, database_url=None, poll_interval=30, health=health
+        ),
+        database_url=database,
+        statement_cache_size=100,
+        broker=lambda: create_broker(infra.amqp_url),
+        publisher=publisher,
+    )
+    # the relays of services running in this test process (the harness's) stay as they are
+    others, other_wakers = _relay_threads(), set(outbox._local_relays)
+    task = asyncio.create_task(relay_thread.run())
+    try:
+        for _ in range(250):  # its first round found nothing: it naps for 30 s
+            if outbox._local_relays - other_wakers:  # it runs, and registered its waker
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+        assert len(_relay_threads() - others) == 1
+
+        events = [_event(), _event()]
+        async with pool.acquire() as conn, committing(conn):
+            for event in events:
+                await outbox.enqueue(conn, event)
+        committed = time.monotonic()
+
+        received: list[str] = []
+        async with queue.iterator(timeout=5) as messages:
+            async for message in messages:
+                async with message.process():
+                    received.append(str(message.message_id))
+                if len(received) == 2:
+                    break
+        assert received == [str(event.message_id) for event in events]  # in order, woken
+        assert published_at[0] - committed < 1  # woken at once: not the poll, not by chance
+        assert publishing_threads
+        assert threading.get_ident() not in publishing_threads
+        for _ in range(250):  # marked once confirmed
+            if not await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
+                break
+            await asyncio.sleep(0.02)
+        assert await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await connection.close()
+
+    assert _relay_threads() - others == set()
+    assert outbox._local_relays == other_wakers
+    assert await _backends(database) == pool.get_size()  # its own connection closed with it
