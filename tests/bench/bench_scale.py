@@ -102,6 +102,25 @@ def means_by_configuration(measured: list[Measured]) -> list[Mean]:
     ]
 
 
+def common_rate(measured: list[Measured]) -> float | None:
+    """The highest rate that every run of every configuration sustained, if any."""
+    kept = [{step.rate for step in m.steps if step.sustained} for m in measured]
+    common = set.intersection(*kept) if kept else set()
+    return max(common) if common else None
+
+
+def machine_cpu_at(measured: list[Measured], rate: float) -> dict[Processes, float]:
+    """Each configuration's mean CPU per transition at ``rate``, over every process measured
+    (the services, RabbitMQ and all of PostgreSQL): on a machine whose cores are the limit, the
+    rate it can sustain goes as the inverse of this."""
+    runs: dict[Processes, list[float]] = {}
+    for m in measured:
+        for step in m.steps:
+            if step.rate == rate:
+                runs.setdefault(m.processes, []).append(step.cpu_ms_per_transition(tuple(step.cpu)))
+    return {processes: sum(cpu) / len(cpu) for processes, cpu in runs.items()}
+
+
 async def run(
     configs: list[Processes], rates: list[float], seconds: float, latency: float, drain: int
 ) -> tuple[list[Measured], dict[str, Any]]:
@@ -157,6 +176,16 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
         for mean in means:
             head = f"{mean.processes!s:4}  {mean.runs:4}  "
             print(_row(head, mean.sustained, mean.drained, base.sustained, base.drained))
+        rate = common_rate(measured)
+        if rate is not None:
+            cpu = machine_cpu_at(measured, rate)
+            first_cpu = cpu[base.processes]
+            print(
+                f"machine CPU per transition at {rate:.0f}/s, which every run kept up with"
+                " (services, RabbitMQ and PostgreSQL; mean over the runs, ratio to"
+                f" {base.processes}'s): "
+                + ", ".join(f"{p} {ms:.1f} ms ({ratio(ms, first_cpu)})" for p, ms in cpu.items())
+            )
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"reference loop at the end: {reference_loop_seconds():.2f} s (one core, 10 M additions)")
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import pytest
 
 from tests.bench.bench_e2e import STAGES, Processes, orders_for, process_names
-from tests.bench.bench_scale import Mean, Measured, means_by_configuration
+from tests.bench.bench_scale import (
+    Mean,
+    Measured,
+    common_rate,
+    machine_cpu_at,
+    means_by_configuration,
+)
 from tests.bench.e2e_drain import Drain
 from tests.bench.e2e_measure import SMS_EVERY, Cursor, Step, host_cpu
 
@@ -57,6 +63,26 @@ def test_a_configuration_run_several_times_is_averaged_over_its_runs() -> None:
         Mean(one, 2, 180.0, 280.0),
         Mean(two, 2, 220.0, 320.0),
     ]
+
+
+def test_the_machine_s_cpu_is_compared_at_the_highest_rate_every_run_kept_up_with() -> None:
+    one, two = Processes(1, 1), Processes(2, 2)
+
+    def step(rate: float, cpu_seconds: float, *, kept_up: bool = True) -> Step:
+        done = int(rate * 10)
+        kept = done if kept_up else done // 2
+        measured = Step(rate, 10.0, offered=done, accepted=kept, committed=done)
+        measured.cpu = {"intake": cpu_seconds / 2, "postgres": cpu_seconds / 2}
+        return measured
+
+    measured = [
+        Measured(one, [step(160, 16.0), step(200, 18.0), step(240, 0.0, kept_up=False)], None),
+        Measured(two, [step(160, 16.0), step(200, 20.0), step(240, 24.0)], None),
+        Measured(two, [step(160, 16.0), step(200, 16.0), step(240, 0.0, kept_up=False)], None),
+    ]
+    assert common_rate(measured) == 200  # 240/s: only one run kept up
+    assert machine_cpu_at(measured, 200) == {one: 9.0, two: 9.0}  # 18 s over 2,000, each
+    assert common_rate([Measured(one, [step(160, 1.0, kept_up=False)], None)]) is None
 
 
 def test_the_host_s_processor_is_named_from_cpuinfo() -> None:
