@@ -29,6 +29,7 @@ Rules:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import json
@@ -93,6 +94,25 @@ def create_broker(
         logger=None,
         middlewares=telemetry_middlewares(tracer_provider),
     )
+
+
+BROKER_FIRST_PAUSE = 1.0
+BROKER_MAX_PAUSE = 30.0
+
+
+async def until_broker_answers(attempt: Callable[[], Awaitable[object]], *, event: str) -> None:
+    """``attempt()`` (connect, declare…) until it does not raise: a broker that is away is
+    waited for, each failure logged as ``event`` with the pause, which doubles from
+    ``BROKER_FIRST_PAUSE`` to ``BROKER_MAX_PAUSE``."""
+    pause = BROKER_FIRST_PAUSE
+    while True:
+        try:
+            await attempt()
+            return
+        except Exception as exc:
+            log.warning(event, error=str(exc), retry_in=pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, BROKER_MAX_PAUSE)
 
 
 def telemetry_middlewares(

@@ -25,13 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 import asyncpg
 from faststream.rabbit import RabbitBroker
 
 from shared.database import create_pool, wait_for_database
 from shared.logging import get_logger
+from shared.messaging import until_broker_answers
 from shared.outbox import OutboxRelay, Publish
 
 log = get_logger(__name__)
@@ -107,7 +108,7 @@ class RelayThread:
         )
         broker = self._new_broker()
         try:
-            await _connect(broker.connect)
+            await until_broker_answers(broker.connect, event="relay_broker_unavailable_retrying")
             await self._make_relay(pool, self._publisher(broker)).run()
         finally:
             await broker.stop()
@@ -120,19 +121,6 @@ class RelayThread:
         if loop is not None and task is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: it is ending
                 loop.call_soon_threadsafe(task.cancel)
-
-
-async def _connect(connect: Callable[[], Awaitable[object]]) -> None:
-    """Connect the relay's broker, waiting (logged) while the broker is away."""
-    delay = 1.0
-    while True:
-        try:
-            await connect()
-            return
-        except Exception as exc:
-            log.warning("relay_broker_unavailable_retrying", error=str(exc), retry_in=delay)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 30.0)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

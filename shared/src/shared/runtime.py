@@ -31,6 +31,7 @@ from shared.messaging import (
     draw_consumer_priority,
     event_publisher,
     retire_queues,
+    until_broker_answers,
 )
 from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay, Publish
 from shared.outbox_backlog import sample_backlog
@@ -206,18 +207,13 @@ class ServiceRuntime:
         )
 
     async def _start_broker(self, subscriptions: Subscriptions) -> None:
-        delay = 1.0
-        while True:
-            try:
-                await self.broker.start()
-                await subscriptions.declare_dead_letter_queues()
-                # before the relay's first publish: the queues of what this service publishes
-                await declare_consumers_of(self.broker, self.settings.topology, self.publishes)
-                break
-            except Exception as exc:
-                log.warning("broker_unavailable_retrying", error=str(exc), retry_in=delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+        async def connect_and_declare() -> None:
+            await self.broker.start()
+            await subscriptions.declare_dead_letter_queues()
+            # before the relay's first publish: the queues of what this service publishes
+            await declare_consumers_of(self.broker, self.settings.topology, self.publishes)
+
+        await until_broker_answers(connect_and_declare, event="broker_unavailable_retrying")
         self.broker_started.set()
         retired = RETIRED.get(self.settings.service, ())
         try:  # never holds the service up: the old queue only fills until someone deletes it
