@@ -158,8 +158,8 @@ bench-e2e: install ## advance at intake → workflow → SMS at a fake provider,
 bench-interleaved: install ## bench-e2e's pipelines in turn at each rate (Etapa, raw, raw over HTTP), so the host's drift does not land on the ratio
 	$(RUN) python -m tests.bench.bench_interleaved --raw-http
 
-bench-scale: install ## 1+1, 2+2 and 2+1 workflow+notifier processes in one run: max sustained rate, backlog drained, ratios to 1+1
-	$(RUN) python -m tests.bench.bench_scale
+bench-scale: install ## 1+1 and 2+2 workflow+notifier processes in turn at each rate, four runs each: max sustained rate, committed/s at each rate, backlog drained, ratios to 1+1
+	$(RUN) python -m tests.bench.bench_scale --in-turn --configs 1+1,2+2,2+2,1+1,1+1,2+2,2+2,1+1
 
 bench-notifier: install ## SMS per second with 1, 2 and 4 notifier processes vs a raw aio-pika loop
 	$(RUN) python -m tests.bench.bench_notifier

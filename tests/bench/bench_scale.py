@@ -1,8 +1,9 @@
 """Adding processes (issue 16): Etapa with 1 + 1, then 2 + 2… workflow + notifier processes, in
 one run, each figure beside the first configuration's.
 
-Run: ``make bench-scale``, or ``uv run python -m tests.bench.bench_scale`` with
-``--configs 1+1,2+2,2+1 --rates 30,40,50,60,80,100,120 --step 10 --drain 2000``.
+Run: ``make bench-scale`` (in turn, A B B A A B B A), or ``uv run python -m
+tests.bench.bench_scale`` with ``--configs 1+1,2+2,2+2,1+1 --rates 100,120,…,320 --step 15
+--drain 2000`` (the defaults) and ``--in-turn``.
 
 One set of services, set up as ``bench_e2e`` sets them up (fresh databases, the 50-stage flow,
 the orders opened and staggered, one intake). For each configuration in turn (``W+N``: W
@@ -23,25 +24,40 @@ A configuration may come more than once: ``--configs 1+1,2+2,2+2,1+1`` (A B B A)
 configuration's runs around the same middle, so a host that slows or speeds up steadily over
 the run (seen here: 2 × within an hour) weighs on both alike. The report then gives each
 configuration's mean over its runs, and its ratio to the first configuration's mean.
+
+``--in-turn`` takes the runs' steps in turn at each rate instead (as ``bench_interleaved``
+does with pipelines): at each rate, each run of ``--configs`` in its order scales the processes
+to its configuration, waits until nothing is queued and takes its one step, so the runs of both
+configurations at one rate fall within the same few minutes (three here, with eight runs).
+The rates rise until one at which no run kept up; every run takes every rate until then (its
+max sustained rate is the last before its first miss), so the rates that overload them all
+compare what each configuration commits a second when its cores are full: the report's
+"committed a second at each rate". The drains follow, in turn too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import time
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from tests.bench.bench_e2e import (
     AMQP,
     POSTGRES,
     SMS_TEXT,
+    Etapa,
     Processes,
     describe_sms,
     drain_and_check,
     drain_env,
+    drain_now,
+    drive,
     etapa_key,
     etapa_services,
     fake_provider,
@@ -68,7 +84,9 @@ class Measured:
 
     @property
     def best(self) -> float:
-        return max_sustained(self.steps)
+        """The max sustained rate: of the steps up to the first that did not keep up."""
+        kept = itertools.takewhile(lambda step: step.sustained, self.steps)
+        return max_sustained(list(kept))
 
     @property
     def drained(self) -> float:
@@ -121,8 +139,74 @@ def machine_cpu_at(measured: list[Measured], rate: float) -> dict[Processes, flo
     return {processes: sum(cpu) / len(cpu) for processes, cpu in runs.items()}
 
 
+@dataclass(frozen=True)
+class AtRate:
+    """One configuration's runs at one rate (``--in-turn``)."""
+
+    committed: float
+    """Transitions committed a second, the mean over the runs."""
+    kept_up: int
+    runs: int
+
+
+def committed_at_each_rate(measured: list[Measured]) -> dict[float, dict[Processes, AtRate]]:
+    """Each configuration at each rate that every run took, kept up with or not: on a rate
+    that overloads them, what it commits a second when its cores are full."""
+    rates = set.intersection(*({step.rate for step in m.steps} for m in measured))
+    steps: dict[float, dict[Processes, list[Step]]] = {rate: {} for rate in sorted(rates)}
+    for m in measured:
+        for step in m.steps:
+            if step.rate in steps:
+                steps[step.rate].setdefault(m.processes, []).append(step)
+    return {
+        rate: {
+            processes: AtRate(
+                sum(s.committed / s.seconds for s in taken) / len(taken),
+                sum(s.sustained for s in taken),
+                len(taken),
+            )
+            for processes, taken in by.items()
+        }
+        for rate, by in steps.items()
+    }
+
+
+async def take_turns(
+    etapa: Etapa,
+    configs: list[Processes],
+    rates: list[float],
+    seconds: float,
+    receipts: Receipts,
+    sent: dict[Any, float],
+) -> list[list[Step]]:
+    """At each rate, each run's step in turn, until a rate at which no run kept up."""
+    runs: list[list[Step]] = [[] for _ in configs]
+    for rate in rates:
+        print(f"{rate:.0f}/s, from {time.strftime('%H:%M:%S', time.gmtime())} UTC:", flush=True)
+        for processes, steps in zip(configs, runs, strict=True):
+            etapa.scale(processes.workflows, processes.notifiers)
+            await etapa.wait_quiet()
+            async with httpx.AsyncClient(timeout=30) as client:
+                await receipts.fetch(client)
+            print(f"  {processes}:", flush=True)
+            step = Step(rate, seconds)
+            await drive(
+                etapa.intake, etapa.token, etapa.cursor, [step], etapa.sampler(), sent, receipts
+            )
+            steps.append(step)
+        if not any(steps[-1].sustained for steps in runs):
+            break
+    return runs
+
+
 async def run(
-    configs: list[Processes], rates: list[float], seconds: float, latency: float, drain: int
+    configs: list[Processes],
+    rates: list[float],
+    seconds: float,
+    latency: float,
+    drain: int,
+    *,
+    in_turn: bool = False,
 ) -> tuple[list[Measured], dict[str, Any]]:
     infra = Infra(POSTGRES, AMQP)
     measured = []
@@ -137,17 +221,25 @@ async def run(
             receipts = Receipts(fake_url)
             sent: dict[Any, float] = {}
             print(interpreter(), flush=True)
-            for processes in configs:
-                etapa.scale(processes.workflows, processes.notifiers)
-                print(
-                    f"{processes}: workflow + notifier processes, from"
-                    f" {time.strftime('%H:%M:%S', time.gmtime())} UTC,"
-                    f" load average {os.getloadavg()[0]:.2f}, reference loop"
-                    f" {reference_loop_seconds():.2f} s",
-                    flush=True,
-                )
-                steps, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
-                measured.append(Measured(processes, steps, drained))
+            if in_turn:
+                print(f"in turn at each rate: {', '.join(map(str, configs))}", flush=True)
+                runs = await take_turns(etapa, configs, rates, seconds, receipts, sent)
+                for processes, steps in zip(configs, runs, strict=True):
+                    etapa.scale(processes.workflows, processes.notifiers)
+                    drained = await drain_now(etapa, drain, sent) if drain else None
+                    measured.append(Measured(processes, steps, drained))
+            else:
+                for processes in configs:
+                    etapa.scale(processes.workflows, processes.notifiers)
+                    print(
+                        f"{processes}: workflow + notifier processes, from"
+                        f" {time.strftime('%H:%M:%S', time.gmtime())} UTC,"
+                        f" load average {os.getloadavg()[0]:.2f}, reference loop"
+                        f" {reference_loop_seconds():.2f} s",
+                        flush=True,
+                    )
+                    steps, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
+                    measured.append(Measured(processes, steps, drained))
             every_step = [step for m in measured for step in m.steps]
             summary = await drain_and_check(receipts, sent, every_step, SMS_TEXT, etapa_key)
             await add_hop_lines(etapa.env, every_step)
@@ -186,6 +278,21 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
                 f" {base.processes}'s): "
                 + ", ".join(f"{p} {ms:.1f} ms ({ratio(ms, first_cpu)})" for p, ms in cpu.items())
             )
+    if all(len(m.steps) == len(first.steps) for m in measured) and len(means) > 1:
+        print(
+            "\ncommitted a second at each rate, the mean over each configuration's runs"
+            f" (ratio to {first.processes}'s; how many of its runs kept up):"
+        )
+        for rate, by in committed_at_each_rate(measured).items():
+            at_first = by[first.processes].committed
+            print(
+                f"  {rate:4.0f}/s  "
+                + ", ".join(
+                    f"{p} {at.committed:.0f}/s ({ratio(at.committed, at_first)};"
+                    f" {at.kept_up} of {at.runs} kept up)"
+                    for p, at in by.items()
+                )
+            )
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"reference loop at the end: {reference_loop_seconds():.2f} s (one core, 10 M additions)")
 
@@ -200,13 +307,18 @@ def _row(head: str, sustained: float, drained: float, *base: float) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", default="1+1,2+2,2+1")
-    parser.add_argument("--rates", default="30,40,50,60,80,100,120")
-    parser.add_argument("--step", type=float, default=10, help="seconds per rate")
+    parser.add_argument("--configs", default="1+1,2+2,2+2,1+1")
+    parser.add_argument("--rates", default=",".join(str(rate) for rate in range(100, 321, 20)))
+    parser.add_argument("--step", type=float, default=15, help="seconds per rate")
     parser.add_argument("--latency", type=float, default=0.02, help="fake provider's seconds")
     parser.add_argument("--drain", type=int, default=2000, help="advances in each drain (0: none)")
+    parser.add_argument(
+        "--in-turn", action="store_true", help="at each rate, every run's step in turn"
+    )
     args = parser.parse_args()
     configs = [Processes.parse(c) for c in args.configs.split(",")]
     rates = [float(r) for r in args.rates.split(",")]
-    measured, summary = asyncio.run(run(configs, rates, args.step, args.latency, args.drain))
+    measured, summary = asyncio.run(
+        run(configs, rates, args.step, args.latency, args.drain, in_turn=args.in_turn)
+    )
     print_report(measured, summary, args.step)

@@ -7,8 +7,10 @@ import pytest
 
 from tests.bench.bench_e2e import STAGES, Processes, orders_for, process_names
 from tests.bench.bench_scale import (
+    AtRate,
     Mean,
     Measured,
+    committed_at_each_rate,
     common_rate,
     machine_cpu_at,
     means_by_configuration,
@@ -92,3 +94,29 @@ def test_the_host_s_processor_is_named_from_cpuinfo() -> None:
     assert host_cpu(cpuinfo).startswith("AMD EPYC, ")
     assert host_cpu(cpuinfo).endswith(" cores at 2596 MHz, cache 1024 KB")
     assert host_cpu("processor\t: 0\n") == "processor unknown"
+
+
+def _step(rate: float, committed_per_second: float, *, kept_up: bool = True) -> Step:
+    offered = int(rate * 10)
+    step = Step(rate, 10.0, offered=offered, accepted=offered if kept_up else offered // 2)
+    step.committed = int(committed_per_second * 10)
+    return step
+
+
+def test_a_run_s_max_sustained_rate_is_the_last_before_its_first_miss() -> None:
+    missed_then_kept = [_step(200, 200), _step(240, 200, kept_up=False), _step(280, 280)]
+    assert Measured(Processes(1, 1), missed_then_kept, None).best == 200
+
+
+def test_runs_in_turn_are_compared_by_what_they_commit_at_each_rate() -> None:
+    one, two = Processes(1, 1), Processes(2, 2)
+    measured = [
+        Measured(one, [_step(200, 200), _step(240, 210, kept_up=False)], None),
+        Measured(two, [_step(200, 200), _step(240, 240)], None),
+        Measured(two, [_step(200, 200), _step(240, 220, kept_up=False)], None),
+        Measured(one, [_step(200, 200), _step(240, 230, kept_up=False), _step(280, 1)], None),
+    ]
+    assert committed_at_each_rate(measured) == {  # 280/s: one run only took it
+        200: {one: AtRate(200.0, 2, 2), two: AtRate(200.0, 2, 2)},
+        240: {one: AtRate(220.0, 0, 2), two: AtRate(230.0, 1, 2)},
+    }
