@@ -111,11 +111,13 @@ class Probe:
         linger: float = 0.0,
         priority: int = 0,
         topology: Topology | None = None,
+        prefetch: int | None = None,
     ):
         self.topology = topology or Topology(
             prefix=f"{infra.prefix}batches{uuid.uuid4().hex[:6]}.", delivery_limit=delivery_limit
         )
         self.priority = priority
+        self.prefetch = prefetch
         self.amqp_url = infra.amqp_url
         self.pool = pool
         self.batch = batch
@@ -160,6 +162,7 @@ class Probe:
             self.pool,
             batch=self.batch,
             linger=self.linger,
+            prefetch=self.prefetch,
             priority=self.priority,
         )
         subscriptions.add(OrderAction, handler, after_commit=committed, prepare_batch=prepare)
@@ -193,10 +196,11 @@ async def probes(infra: Infra, pool: asyncpg.Pool) -> AsyncIterator[Callable[...
         linger: float = 0.0,
         priority: int = 0,
         beside: Probe | None = None,
+        prefetch: int | None = None,
     ) -> Probe:
         """A probe; ``beside``: another replica on that probe's queue."""
         topology = beside.topology if beside is not None else None
-        made.append(Probe(infra, pool, batch, delivery_limit, linger, priority, topology))
+        made.append(Probe(infra, pool, batch, delivery_limit, linger, priority, topology, prefetch))
         return made[-1]
 
     try:
@@ -559,34 +563,38 @@ async def test_a_replica_that_keeps_up_takes_every_message_from_the_lower_priori
         assert 5 <= seen.count("low") <= 15, seen
 
 
+@pytest.mark.parametrize(("prefetch", "held"), [(None, 10), (25, 25)])
 async def test_a_lower_priority_replica_takes_the_overflow_of_a_saturated_one(
-    probes: Callable[..., Probe], pool: asyncpg.Pool
+    probes: Callable[..., Probe], pool: asyncpg.Pool, prefetch: int | None, held: int
 ) -> None:
-    """The replica of priority 5 is stuck on its first batch: it holds its prefetch (2 × 5)
-    and the broker gives the rest to the replica of priority 1 (a higher priority never leaves
-    messages waiting behind a stuck replica beyond its prefetch, as round-robin does not).
-    Once it goes on, every message is applied once."""
+    """The replica of priority 5 is stuck on its first batch: it holds its prefetch (2 × 5 by
+    default; 25 with ``<SERVICE>_CONSUMER_PREFETCH_BATCHES=5``) and the broker gives the rest to
+    the replica of priority 1 (a higher priority never leaves messages waiting behind a stuck
+    replica beyond its prefetch, as round-robin does not). Once it goes on, every message is
+    applied once."""
     seen: list[str] = []
     stuck = asyncio.Event()
 
-    async def held(conn: Connection, event: OrderAction) -> None:
+    async def stuck_until_set(conn: Connection, event: OrderAction) -> None:
         await stuck.wait()
         seen.append("high")
         await record(conn, event)
 
-    high = probes(batch=5, priority=5)
+    high = probes(batch=5, priority=5, prefetch=prefetch)
     low = probes(batch=5, priority=1, beside=high)
     await high.queue_up([])
-    await high.consume(held)
+    await high.consume(stuck_until_set)
     await low.consume(recorded_by("low", seen))
     events = actions(40)
     await high.queue_up(events)
 
-    await eventually(lambda: effects(pool, 30))
-    assert seen.count("low") == 30  # all but the high replica's prefetch
-    stuck.set()
+    await eventually(lambda: effects(pool, 40 - held))
+    await asyncio.sleep(0.3)  # were the high replica to hold fewer, the low one would have more
+    taken_by_low = seen.count("low")
+    stuck.set()  # before asserting: a stuck handler would hold the test's teardown
+    assert taken_by_low == 40 - held  # all but the high replica's prefetch
     rows = await eventually(lambda: effects(pool, 40))
     await asyncio.sleep(0.3)  # a message applied twice would show up by now
     assert sorted(r["message_id"] for r in rows) == sorted(e.message_id for e in events)
     assert len(await pool.fetch("SELECT * FROM effects")) == 40
-    assert seen.count("high") == 10
+    assert seen.count("high") == held

@@ -1,13 +1,14 @@
 """Consumer batches: the messages a queue has delivered, applied in one transaction.
 
 Rules:
-- With a batch size N > 1 (``<SERVICE>_CONSUMER_BATCH``) a consumer holds up to 2 × N unacked
-  messages (prefetch 2 × N). aio-pika runs one task per delivery and FastStream calls the
-  handler in it; the handler hands its event to its queue's ``ConsumerBatches`` and waits. One
-  batch at a time per queue: a batch is whatever is waiting when the one before is done (up to
-  N). The prefetch is twice the batch so that the next batch fills while one is applied: with
-  N, the batch being applied holds back as many deliveries as it has messages, and a saturated
-  consumer's batches alternate (4, 1, 4, 1… for N = 5) instead of filling.
+- With a batch size N > 1 (``<SERVICE>_CONSUMER_BATCH``) a consumer holds up to K × N unacked
+  messages (prefetch K × N; K is ``<SERVICE>_CONSUMER_PREFETCH_BATCHES``, 5, at least 2).
+  aio-pika runs one task per delivery and FastStream calls the handler in it; the handler
+  hands its event to its queue's ``ConsumerBatches`` and waits. One batch at a time per queue:
+  a batch is whatever is waiting when the one before is done (up to N). The prefetch is at
+  least twice the batch so that the next batch fills while one is applied: with N, the batch
+  being applied holds back as many deliveries as it has messages, and a saturated consumer's
+  batches alternate (4, 1, 4, 1… for N = 5) instead of filling.
 - Linger (``<SERVICE>_CONSUMER_LINGER_MS``, 20): when the consumer is busy and fewer than N are
   waiting, the batch waits that long for more before it starts (0: it starts one event-loop
   turn after its first message). Near saturation that makes batches of several messages

@@ -8,16 +8,17 @@ Rules:
   inbox claim, and the message is acked only after that transaction commits.
 - Batches (``<SERVICE>_CONSUMER_BATCH``, 20): a consumer applies up to that many messages at
   once, those that have arrived, in one transaction, inbox claims included, then acks each
-  (``shared.consumer_batches``); it holds up to twice that many unacked (prefetch 2 × batch),
-  so the next batch fills while one is applied. While the consumer is busy, a batch that is
-  not full waits ``<SERVICE>_CONSUMER_LINGER_MS`` (20; 0: never) for more first. With 1:
-  prefetch 1, one message, one transaction, no wait. Neither depends on the order messages
-  arrive in: workflow applies an order's events by ``order_seq`` under the order's lock, and
-  every other copy a consumer keeps takes only a newer version.
+  (``shared.consumer_batches``); it holds up to ``<SERVICE>_CONSUMER_PREFETCH_BATCHES`` (5)
+  times that many unacked, so the next batch fills while one is applied. While the consumer is
+  busy, a batch that is not full waits ``<SERVICE>_CONSUMER_LINGER_MS`` (20; 0: never) for
+  more first. With 1: prefetch 1, one message, one transaction, no wait. Neither depends on
+  the order messages arrive in: workflow applies an order's events by ``order_seq`` under the
+  order's lock, and every other copy a consumer keeps takes only a newer version.
 - Replicas take the overflow (``<SERVICE>_CONSUMER_PRIORITY``, drawn at random per process when
   unset): every consumer of a process has its priority (``x-priority``), so the broker gives a
   queue's messages to one replica while it has room in its prefetch and the overflow to the
-  next, instead of round-robin: below what one replica keeps up with, its batches stay full.
+  next, instead of round-robin: below what one replica keeps up with, its batches stay full,
+  and a prefetch of several batches keeps a busy replica's messages for it.
 - A handler that fails is nacked and redelivered (towards the delivery limit, then the DLQ); in
   a batch, the batch is rolled back and its messages handled one by one, so only that one is.
 - A database outage is never the message's fault: the consumer keeps its messages (unacked,
@@ -275,13 +276,13 @@ class Subscriptions:
 
     ``batch`` (``<SERVICE>_CONSUMER_BATCH``): 1, each message in a transaction of its own, one
     at a time per queue (prefetch 1, on the broker's default channel). N > 1: each queue's
-    consumer holds up to 2 × N unacked messages (prefetch 2 × N, on a channel of the
-    subscriptions' own) and applies what has arrived, up to N, in one transaction
-    (``shared.consumer_batches``), one by one if one of them fails; while the consumer is
-    busy, a batch that is not full first waits ``linger`` seconds
-    (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way: workflow applies an
-    order's events by ``order_seq`` under the order's lock, and every other copy a consumer
-    keeps takes only a newer version.
+    consumer holds up to ``prefetch`` unacked messages (2 × N unless given; the services give
+    N × ``<SERVICE>_CONSUMER_PREFETCH_BATCHES``), on a channel of the subscriptions' own, and
+    applies what has arrived, up to N, in one transaction (``shared.consumer_batches``), one
+    by one if one of them fails; while the consumer is busy, a batch that is not full first
+    waits ``linger`` seconds (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way:
+    workflow applies an order's events by ``order_seq`` under the order's lock, and every
+    other copy a consumer keeps takes only a newer version.
     """
 
     def __init__(
@@ -293,6 +294,7 @@ class Subscriptions:
         *,
         batch: int = 1,
         linger: float = 0.0,
+        prefetch: int | None = None,
         priority: int = 0,
     ) -> None:
         self._broker = broker
@@ -309,10 +311,14 @@ class Subscriptions:
         # FastStream keeps one declared exchange per broker, bound to the channel that first
         # declared it, and the outbox relay publishes through it: this channel may carry the
         # relay's publishes, so it confirms them and raises on returns like the default one.
-        # Two batches' worth unacked per consumer: the next batch fills while one is applied
-        # (with one batch's worth, the batch being applied holds back as many as it has).
+        # Two batches' worth unacked per consumer at least: the next batch fills while one is
+        # applied (with one batch's worth, the batch being applied holds back as many as it has).
         self._channel = (
-            Channel(prefetch_count=2 * batch, publisher_confirms=True, on_return_raises=True)
+            Channel(
+                prefetch_count=prefetch or 2 * batch,
+                publisher_confirms=True,
+                on_return_raises=True,
+            )
             if batch > 1
             else None
         )

@@ -50,6 +50,10 @@ DEFAULT_CONSUMER_BATCH = 20
 DEFAULT_CONSUMER_LINGER_MS = 20
 """How long a batch that is not full waits for more while its consumer is busy
 (docs/throughput-journal.md, "A batch waits only while its consumer is busy")."""
+DEFAULT_CONSUMER_PREFETCH_BATCHES = 5
+"""Batches' worth of unacked messages a consumer holds (docs/throughput-journal.md,
+"Configurations in turn at each rate; the prefetch that keeps a busy replica's batches
+full")."""
 
 
 class SettingsError(ValueError):
@@ -346,8 +350,21 @@ class ServiceSettings(EnvSettings):
     )
     """``<SERVICE>_CONSUMER_BATCH``: each event consumer applies up to this many messages, those
     that have arrived, in one transaction, one by one if one fails (``shared.consumer_batches``),
-    and holds up to twice as many unacked (prefetch 2 × batch, so the next batch fills while one
-    is applied); ``1``: one message, one transaction, prefetch 1."""
+    and holds up to ``<SERVICE>_CONSUMER_PREFETCH_BATCHES`` times as many unacked; ``1``: one
+    message, one transaction, prefetch 1."""
+    consumer_prefetch_batches: int = Field(
+        DEFAULT_CONSUMER_PREFETCH_BATCHES,
+        ge=2,
+        le=50,
+        validation_alias="SERVICE_CONSUMER_PREFETCH_BATCHES",
+    )
+    """``<SERVICE>_CONSUMER_PREFETCH_BATCHES``: with batches, each event consumer holds up to
+    this many batches' worth of unacked messages (its prefetch, 5 × 20 = 100 by default): at
+    least 2, so that the next batch fills while one is applied. With replicas, the one of the
+    highest consumer priority keeps this many for its own full batches before the next replica
+    takes the overflow: with 2, on two busy cores, a second workflow replica took a quarter of
+    the actions in batches of 4 to 10, and 2 + 2 processes committed less than 1 + 1 (README,
+    "Throughput (issue 16)")."""
     consumer_linger_ms: int = Field(
         DEFAULT_CONSUMER_LINGER_MS, ge=0, le=1000, validation_alias="SERVICE_CONSUMER_LINGER_MS"
     )

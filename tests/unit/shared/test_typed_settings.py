@@ -121,6 +121,13 @@ def test_only_the_mapping_given_is_read_and_empty_counts_as_unset(
     monkeypatch.setenv("WORKFLOW_RISK_SHARE", "0.5")
     assert WorkflowSettings.from_env({}).risk_share == 0.8
     assert WorkflowSettings.from_env({}).service.consumer_linger_ms == 20
+    assert WorkflowSettings.from_env({}).service.consumer_prefetch_batches == 5
+    prefetch = {"WORKFLOW_CONSUMER_PREFETCH_BATCHES": "2"}
+    assert WorkflowSettings.from_env(prefetch).service.consumer_prefetch_batches == 2
+    with pytest.raises(
+        SettingsError, match="WORKFLOW_CONSUMER_PREFETCH_BATCHES must be at least 2"
+    ):
+        WorkflowSettings.from_env({"WORKFLOW_CONSUMER_PREFETCH_BATCHES": "1"})
     linger = {"WORKFLOW_CONSUMER_LINGER_MS": "0", "NOTIFIER_CONSUMER_LINGER_MS": "40"}
     assert WorkflowSettings.from_env(linger).service.consumer_linger_ms == 0  # its own, only
     assert WorkflowSettings.from_env({}).service.consumer_priority is None  # drawn at start
