@@ -151,10 +151,21 @@ class ServiceRuntime:
             for task in self._tasks:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
-            await self.broker.stop()
+            await self._stop_broker()
             await self.pool.close()
             shutdown_tracing(self.settings.service)  # export the spans still buffered
             log.info("service_stopped")
+
+    async def _stop_broker(self) -> None:
+        """Stop consuming and close the connection; a failure is logged, never raised, so the
+        pool still closes and the spans still go out. A stop that comes while the broker is
+        still starting can find a channel that the cancelled start closed: the consumer's
+        cancel fails, faststream leaves the connection open, and it closes when the process
+        exits (its unacked messages go back to their queue then)."""
+        try:
+            await self.broker.stop()
+        except Exception as exc:
+            log.warning("broker_stop_failed", error=f"{type(exc).__name__}: {exc}")
 
     def subscribe(self, pool: asyncpg.Pool) -> Subscriptions:
         """Register the service's consumers on its broker (before it starts)."""
