@@ -47,6 +47,39 @@ def events_for(chain_id: uuid.UUID, branch: BranchSnapshot, n: int) -> list[Even
     )
 
 
+def a_branch() -> BranchSnapshot:
+    return BranchSnapshot(
+        branch_id=uuid.uuid4(),
+        code="K01",
+        name="Loja K",
+        state="SP",
+        city="São Paulo",
+        timezone="America/Sao_Paulo",
+    )
+
+
+async def publish_first_entries(
+    infra: Infra, env: dict[str, str], chain_id: uuid.UUID, branch: BranchSnapshot, n: int
+) -> None:
+    """What intake and workflow publish for ``n`` orders entering a stage that sends an SMS."""
+    connection = await aio_pika.connect(infra.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(
+            Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"]).events_exchange
+        )
+        for number in range(n):
+            for event in events_for(chain_id, branch, number):
+                await exchange.publish(
+                    aio_pika.Message(
+                        json.dumps(event.model_dump(mode="json")).encode(),
+                        content_type="application/json",
+                        message_id=str(event.message_id),
+                    ),
+                    routing_key=event.routing_key(),
+                )
+
+
 def start_notifier(env: dict[str, str], name: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = (LOGS / f"etapa-e2e-kill-{name}.log").open("wb")
@@ -80,31 +113,8 @@ async def test_sigkill_mid_batch_loses_nothing_and_delivers_each_key_once(infra:
     try:
         async with httpx.AsyncClient(timeout=10) as http:
             await wait_until_ready(http, first_url, timeout=60)
-        chain_id = uuid.uuid4()
-        branch = BranchSnapshot(
-            branch_id=uuid.uuid4(),
-            code="K01",
-            name="Loja K",
-            state="SP",
-            city="São Paulo",
-            timezone="America/Sao_Paulo",
-        )
-        connection = await aio_pika.connect(infra.amqp_url)
-        async with connection:
-            channel = await connection.channel()
-            exchange = await channel.get_exchange(
-                Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"]).events_exchange
-            )
-            for n in range(MESSAGES):
-                for event in events_for(chain_id, branch, n):
-                    await exchange.publish(
-                        aio_pika.Message(
-                            json.dumps(event.model_dump(mode="json")).encode(),
-                            content_type="application/json",
-                            message_id=str(event.message_id),
-                        ),
-                        routing_key=event.routing_key(),
-                    )
+        chain_id, branch = uuid.uuid4(), a_branch()
+        await publish_first_entries(infra, env, chain_id, branch, MESSAGES)
 
         async def some_sent() -> bool:
             return len(fake.requests) >= 30
@@ -144,3 +154,55 @@ async def test_sigkill_mid_batch_loses_nothing_and_delivers_each_key_once(infra:
                 process.wait(timeout=20)
         await fake.stop()
         await asyncio.sleep(0)
+
+
+async def test_sigterm_mid_batch_lets_the_sends_in_flight_finish(infra: Infra) -> None:
+    """A deploy or a scale-down: SIGTERM while ten sends wait on a slow provider. The process
+    claims nothing more, records the ten as sent before it exits, and leaves none ``sending``
+    (each of those would wait out its lease, a minute, for another process)."""
+    fake = FakeSmsProvider(latency=1.5)
+    await fake.start()
+    env = {
+        **os.environ,
+        **infra.service_env(
+            "term",
+            NOTIFIER_SMS_PROVIDER="http",
+            NOTIFIER_HTTP_URL=f"{fake.url}/sms",
+            NOTIFIER_SENDING_HOURS="always",
+            NOTIFIER_DISPATCH_INTERVAL="0.05",
+            NOTIFIER_BATCH_SIZE="10",
+            NOTIFIER_SEND_TRIES="1",
+            NOTIFIER_SEND_TIMEOUT="10",
+        ),
+    }
+    name = f"{infra.run_id}-term"
+    process, url = start_notifier(env, name)
+    pool = None
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            await wait_until_ready(http, url, timeout=60)
+        pool = await create_pool(env["NOTIFIER_DATABASE_URL"])  # the notifier created it
+        await publish_first_entries(infra, env, uuid.uuid4(), a_branch(), 30)
+
+        async def ten_at_the_provider() -> bool:
+            sending = await pool.fetchval("SELECT count(*) FROM messages WHERE status = 'sending'")
+            return bool(sending == 10) and fake.arrived >= 10
+
+        await eventually(ten_at_the_provider, timeout=30, interval=0.01)
+        process.send_signal(signal.SIGTERM)
+        # uvicorn stops, then raises the signal again: the process ends by SIGTERM, not killed
+        code = await asyncio.to_thread(process.wait, 20)  # the fake answers meanwhile
+        assert code == -signal.SIGTERM
+        rows = await pool.fetch("SELECT status, count(*) AS n FROM messages GROUP BY status")
+        statuses = {row["status"]: row["n"] for row in rows}
+        assert statuses == {"sent": 10, "pending": 20}
+        assert len(fake.deliveries) == 10
+        log = (LOGS / f"etapa-e2e-kill-{name}.log").read_text()
+        assert '"finished": 10, "interrupted": 0' in log or "finished=10 interrupted=0" in log
+    finally:
+        if pool is not None:
+            await pool.close()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=20)
+        await fake.stop()

@@ -67,6 +67,8 @@ class FakeSmsProvider:
     taken: list[dict[str, Any]] = field(default_factory=list)
     """Every message it took (Twilio's fields: sid, to, from, body, date_created…), oldest
     first: what Twilio's list answers from."""
+    arrived: int = 0
+    """Requests that reached it, answered or still waiting out ``latency``."""
     _failures: list[int] = field(default_factory=list)
     _lookup_failures: list[int] = field(default_factory=list)
     _lost: set[int] = field(default_factory=set)
@@ -104,6 +106,7 @@ class FakeSmsProvider:
     def reset(self) -> None:
         self._lost.clear()
         self._arrivals = itertools.count()
+        self.arrived = 0
         self.requests.clear()
         self.deliveries.clear()
         self.lookups.clear()
@@ -177,6 +180,7 @@ class FakeSmsProvider:
         self, path: str, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[int, dict[str, Any]]:
         arrival = next(self._arrivals)
+        self.arrived += 1
         if self.latency:
             await asyncio.sleep(self.latency)
         key = headers.get("idempotency-key") or body.get("idempotency_key")

@@ -61,6 +61,7 @@ class World:
         fallback: SmsProvider | None = None,
         fallback_after: int = 2,
         batch_size: int = 50,
+        stop_grace: float = 5.0,
         **policy: Any,
     ) -> DispatcherLoop:
         settings: dict[str, Any] = {"send_tries": 2, "retry_base_delay": 10.0, "send_timeout": 2}
@@ -74,6 +75,7 @@ class World:
             tracking_base_url="https://etapa.example/os",
             interval=0.05,
             batch_size=batch_size,
+            stop_grace=stop_grace,
         )
         self.dispatchers.append(loop)
         return loop

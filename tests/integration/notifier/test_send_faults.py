@@ -395,3 +395,45 @@ async def test_a_lookup_that_fails_sends_nothing_and_the_next_claim_asks_again(
     assert (message["status"], message["attempts"]) == ("sent", 3)
     assert message["provider_message_id"] == world.fake.deliveries[key]
     assert await world.published(order) == [("sent", None)]
+
+
+async def _stop_while_sending(world: World, count: int, stop_grace: float) -> float:
+    """Start a dispatcher, stop it (as the runtime does: cancel its task) once every message
+    is claimed and its request is at the provider; how long the stop took."""
+    orders = [await world.open_order() for _ in range(count)]
+    for order in orders:
+        await world.enter_stage(order)
+    dispatcher = world.dispatcher(stop_grace=stop_grace, send_tries=1, send_timeout=10)
+    task = asyncio.create_task(dispatcher.run())
+
+    async def all_claimed() -> bool:
+        statuses = await world.pool.fetch("SELECT status FROM messages")
+        return [r["status"] for r in statuses] == ["sending"] * count
+
+    await _eventually(all_claimed)
+    await asyncio.sleep(0.2)  # their requests are at the fake, which answers after its latency
+    started = asyncio.get_running_loop().time()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return asyncio.get_running_loop().time() - started
+
+
+async def test_a_stopping_notifier_lets_its_sends_in_flight_finish(world: World) -> None:
+    """A deploy or a scale-down under load: the sends in flight finish and are recorded, rather
+    than each waiting out its lease (a minute) for another process to send it."""
+    world.fake.latency = 1.0
+    took = await _stop_while_sending(world, count=5, stop_grace=5.0)
+    assert 0.5 < took < 5.0  # it waited for the answers, not for the grace
+    rows = await world.pool.fetch("SELECT status, provider_message_id FROM messages")
+    assert [r["status"] for r in rows] == ["sent"] * 5
+    assert sorted(r["provider_message_id"] for r in rows) == sorted(world.fake.deliveries.values())
+
+
+async def test_a_send_still_in_flight_after_the_grace_keeps_its_lease(world: World) -> None:
+    world.fake.latency = 3.0
+    took = await _stop_while_sending(world, count=2, stop_grace=0.5)
+    assert took < 2.5  # it stopped at the grace, not at the provider's answer
+    rows = await world.pool.fetch("SELECT status, locked_until FROM messages")
+    assert [r["status"] for r in rows] == ["sending"] * 2  # claimed again when the lease ends
+    assert all(r["locked_until"] > world.clock() for r in rows)

@@ -47,6 +47,8 @@ def test_every_field_names_its_variable_and_keeps_its_docstring(cls: type[EnvSet
         ({"NOTIFIER_BATCH_SIZE": "lots"}, "NOTIFIER_BATCH_SIZE must be a whole number, got 'lots'"),
         ({"NOTIFIER_BATCH_SIZE": "0"}, "NOTIFIER_BATCH_SIZE must be at least 1, got '0'"),
         ({"NOTIFIER_DISPATCH_INTERVAL": "soon"}, "NOTIFIER_DISPATCH_INTERVAL must be a number"),
+        ({"NOTIFIER_STOP_GRACE": "90"}, "NOTIFIER_STOP_GRACE must be at most 60"),
+        ({"NOTIFIER_STOP_GRACE": "-1"}, "NOTIFIER_STOP_GRACE must be at least 0"),
         ({"NOTIFIER_DATABASE_POOL_SIZE": "-2"}, "NOTIFIER_DATABASE_POOL_SIZE must be at least 1"),
         ({"NOTIFIER_PORT": "eighty"}, "NOTIFIER_PORT must be a whole number"),
         ({"ETAPA_DELIVERY_LIMIT": "0"}, "ETAPA_DELIVERY_LIMIT must be at least 1"),

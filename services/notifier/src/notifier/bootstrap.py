@@ -81,6 +81,7 @@ def dispatcher(
     batch_size: int = 20,
     health: LoopHealth | None = None,
     wake: asyncio.Event | None = None,
+    stop_grace: float = 5.0,
 ) -> DispatcherLoop:
     """The dispatcher loop over PostgreSQL; ``/ready`` fails when it stops completing rounds."""
     dispatch = DispatchMessages(
@@ -101,6 +102,7 @@ def dispatcher(
         deadline=dispatcher_deadline(policy),
         wake=wake,
         tracer=tracer("notifier"),
+        stop_grace=stop_grace,
     )
 
 
@@ -137,6 +139,7 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
             batch_size=settings.batch_size,
             health=health,
             wake=wake,
+            stop_grace=settings.stop_grace,
         )
         await loop.run()
 

@@ -87,6 +87,10 @@ class NotifierSettings(EnvSettings):
     """``NOTIFIER_DISPATCH_INTERVAL``: seconds between looks for messages to send."""
     batch_size: int = Field(20, ge=1, validation_alias="NOTIFIER_BATCH_SIZE")
     """``NOTIFIER_BATCH_SIZE``: messages in flight at once; a freed slot is claimed for at once."""
+    stop_grace: float = Field(5.0, ge=0, le=60, validation_alias="NOTIFIER_STOP_GRACE")
+    """``NOTIFIER_STOP_GRACE``: seconds a stopping notifier lets its sends in flight finish
+    before it cancels them (each then waits out its lease, about a minute). Keep it under the
+    deploy's grace after uvicorn's 10 s: compose gives 20 s, Kubernetes 30 s."""
     providers: ProviderSettings = ProviderSettings()
     """Each provider's address and credentials (``NOTIFIER_<PROVIDER>_*``)."""
 

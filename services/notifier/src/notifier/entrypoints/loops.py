@@ -13,6 +13,12 @@ every slot waits on a slow provider.
 The dispatcher keeps up to ``batch_size`` sends in flight, each in its own task with its own
 deadline per provider request, and claims as many messages as there are free slots as soon as
 one frees, so one hanging request holds one slot, not a batch.
+
+**A stopping dispatcher lets its sends in flight finish**, for up to ``stop_grace`` seconds
+(``NOTIFIER_STOP_GRACE``, 5): it claims nothing more, and a send that finishes is recorded as
+usual. What is still in flight then is cancelled and keeps its claim's lease, so another
+process sends it when the lease runs out (about a minute late: which is what every send in
+flight used to wait after a deploy or a scale-down under load).
 """
 
 from __future__ import annotations
@@ -45,8 +51,10 @@ class DispatcherLoop:
         deadline: float = 60.0,
         wake: asyncio.Event | None = None,
         tracer: Tracer | None = None,
+        stop_grace: float = 5.0,
     ) -> None:
         self.dispatch = dispatch
+        self._stop_grace = stop_grace
         self._tracer = tracer or NoOpTracer()
         """Each delivery is a span in its order's trace (``shared.tracing``; no-op when off)."""
         self._batch_size = batch_size
@@ -85,10 +93,29 @@ class DispatcherLoop:
         try:
             await self._loop.run()
         finally:
-            for task in self._sending:
-                task.cancel()  # an interrupted send keeps its lease; it runs out and is claimed
-            await asyncio.gather(*self._sending, return_exceptions=True)
-            await self.dispatch.providers.aclose()
+            try:
+                await self._finish_sending()
+            finally:
+                await self.dispatch.providers.aclose()
+
+    async def _finish_sending(self) -> None:
+        """On stop: give the sends in flight up to ``stop_grace`` seconds, then cancel the rest
+        (an interrupted send keeps its lease; it runs out and the message is claimed again)."""
+        sending = {task for task in self._sending if not task.done()}
+        if not sending:
+            return
+        pending = sending
+        try:
+            _, pending = await asyncio.wait(sending, timeout=self._stop_grace)
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*sending, return_exceptions=True)
+            log.info(
+                "dispatcher_stopped",
+                finished=len(sending) - len(pending),
+                interrupted=len(pending),
+            )
 
     async def round(self) -> bool:
         """Claim for the free slots (``False`` when fewer were due: nap until woken); with every
