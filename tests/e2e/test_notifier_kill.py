@@ -80,6 +80,25 @@ async def publish_first_entries(
                 )
 
 
+def notifier_env(
+    infra: Infra, suffix: str, fake: FakeSmsProvider, *, send_timeout: str
+) -> dict[str, str]:
+    """A notifier sending at once, ten at a time, one request per round, to ``fake``."""
+    return {
+        **os.environ,
+        **infra.service_env(
+            suffix,
+            NOTIFIER_SMS_PROVIDER="http",
+            NOTIFIER_HTTP_URL=f"{fake.url}/sms",
+            NOTIFIER_SENDING_HOURS="always",
+            NOTIFIER_DISPATCH_INTERVAL="0.05",
+            NOTIFIER_BATCH_SIZE="10",
+            NOTIFIER_SEND_TRIES="1",
+            NOTIFIER_SEND_TIMEOUT=send_timeout,
+        ),
+    }
+
+
 def start_notifier(env: dict[str, str], name: str) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     log = (LOGS / f"etapa-e2e-kill-{name}.log").open("wb")
@@ -95,19 +114,7 @@ def start_notifier(env: dict[str, str], name: str) -> tuple[subprocess.Popen[byt
 async def test_sigkill_mid_batch_loses_nothing_and_delivers_each_key_once(infra: Infra) -> None:
     fake = FakeSmsProvider(latency=0.05)
     await fake.start()
-    env = {
-        **os.environ,
-        **infra.service_env(
-            "kill",
-            NOTIFIER_SMS_PROVIDER="http",
-            NOTIFIER_HTTP_URL=f"{fake.url}/sms",
-            NOTIFIER_SENDING_HOURS="always",
-            NOTIFIER_DISPATCH_INTERVAL="0.05",
-            NOTIFIER_BATCH_SIZE="10",
-            NOTIFIER_SEND_TRIES="1",
-            NOTIFIER_SEND_TIMEOUT="1",
-        ),
-    }
+    env = notifier_env(infra, "kill", fake, send_timeout="1")
     first, first_url = start_notifier(env, f"{infra.run_id}-first")
     second: subprocess.Popen[bytes] | None = None
     try:
@@ -162,19 +169,7 @@ async def test_sigterm_mid_batch_lets_the_sends_in_flight_finish(infra: Infra) -
     (each of those would wait out its lease, a minute, for another process)."""
     fake = FakeSmsProvider(latency=1.5)
     await fake.start()
-    env = {
-        **os.environ,
-        **infra.service_env(
-            "term",
-            NOTIFIER_SMS_PROVIDER="http",
-            NOTIFIER_HTTP_URL=f"{fake.url}/sms",
-            NOTIFIER_SENDING_HOURS="always",
-            NOTIFIER_DISPATCH_INTERVAL="0.05",
-            NOTIFIER_BATCH_SIZE="10",
-            NOTIFIER_SEND_TRIES="1",
-            NOTIFIER_SEND_TIMEOUT="10",
-        ),
-    }
+    env = notifier_env(infra, "term", fake, send_timeout="10")
     name = f"{infra.run_id}-term"
     process, url = start_notifier(env, name)
     pool = None
