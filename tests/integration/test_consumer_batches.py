@@ -111,13 +111,13 @@ class Probe:
         linger: float = 0.0,
         priority: int = 0,
         topology: Topology | None = None,
-        prefetch: int | None = None,
+        prefetch_batches: int = 2,
     ):
         self.topology = topology or Topology(
             prefix=f"{infra.prefix}batches{uuid.uuid4().hex[:6]}.", delivery_limit=delivery_limit
         )
         self.priority = priority
-        self.prefetch = prefetch
+        self.prefetch_batches = prefetch_batches
         self.amqp_url = infra.amqp_url
         self.pool = pool
         self.batch = batch
@@ -162,7 +162,7 @@ class Probe:
             self.pool,
             batch=self.batch,
             linger=self.linger,
-            prefetch=self.prefetch,
+            prefetch_batches=self.prefetch_batches,
             priority=self.priority,
         )
         subscriptions.add(OrderAction, handler, after_commit=committed, prepare_batch=prepare)
@@ -196,11 +196,13 @@ async def probes(infra: Infra, pool: asyncpg.Pool) -> AsyncIterator[Callable[...
         linger: float = 0.0,
         priority: int = 0,
         beside: Probe | None = None,
-        prefetch: int | None = None,
+        prefetch_batches: int = 2,
     ) -> Probe:
         """A probe; ``beside``: another replica on that probe's queue."""
         topology = beside.topology if beside is not None else None
-        made.append(Probe(infra, pool, batch, delivery_limit, linger, priority, topology, prefetch))
+        made.append(
+            Probe(infra, pool, batch, delivery_limit, linger, priority, topology, prefetch_batches)
+        )
         return made[-1]
 
     try:
@@ -563,9 +565,9 @@ async def test_a_replica_that_keeps_up_takes_every_message_from_the_lower_priori
         assert 5 <= seen.count("low") <= 15, seen
 
 
-@pytest.mark.parametrize(("prefetch", "held"), [(None, 10), (25, 25)])
+@pytest.mark.parametrize(("prefetch_batches", "held"), [(2, 10), (5, 25)])
 async def test_a_lower_priority_replica_takes_the_overflow_of_a_saturated_one(
-    probes: Callable[..., Probe], pool: asyncpg.Pool, prefetch: int | None, held: int
+    probes: Callable[..., Probe], pool: asyncpg.Pool, prefetch_batches: int, held: int
 ) -> None:
     """The replica of priority 5 is stuck on its first batch: it holds its prefetch (2 × 5 by
     default; 25 with ``<SERVICE>_CONSUMER_PREFETCH_BATCHES=5``) and the broker gives the rest to
@@ -580,7 +582,7 @@ async def test_a_lower_priority_replica_takes_the_overflow_of_a_saturated_one(
         seen.append("high")
         await record(conn, event)
 
-    high = probes(batch=5, priority=5, prefetch=prefetch)
+    high = probes(batch=5, priority=5, prefetch_batches=prefetch_batches)
     low = probes(batch=5, priority=1, beside=high)
     await high.queue_up([])
     await high.consume(stuck_until_set)

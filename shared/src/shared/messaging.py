@@ -276,8 +276,8 @@ class Subscriptions:
 
     ``batch`` (``<SERVICE>_CONSUMER_BATCH``): 1, each message in a transaction of its own, one
     at a time per queue (prefetch 1, on the broker's default channel). N > 1: each queue's
-    consumer holds up to ``prefetch`` unacked messages (2 × N unless given; the services give
-    N × ``<SERVICE>_CONSUMER_PREFETCH_BATCHES``), on a channel of the subscriptions' own, and
+    consumer holds up to ``prefetch_batches`` × N unacked messages (its prefetch; the services
+    give ``<SERVICE>_CONSUMER_PREFETCH_BATCHES``, 5), on a channel of the subscriptions' own, and
     applies what has arrived, up to N, in one transaction (``shared.consumer_batches``), one
     by one if one of them fails; while the consumer is busy, a batch that is not full first
     waits ``linger`` seconds (``<SERVICE>_CONSUMER_LINGER_MS``) for more. Correct either way:
@@ -294,7 +294,7 @@ class Subscriptions:
         *,
         batch: int = 1,
         linger: float = 0.0,
-        prefetch: int | None = None,
+        prefetch_batches: int = 2,
         priority: int = 0,
     ) -> None:
         self._broker = broker
@@ -315,7 +315,7 @@ class Subscriptions:
         # applied (with one batch's worth, the batch being applied holds back as many as it has).
         self._channel = (
             Channel(
-                prefetch_count=prefetch or 2 * batch,
+                prefetch_count=prefetch_batches * batch,
                 publisher_confirms=True,
                 on_return_raises=True,
             )

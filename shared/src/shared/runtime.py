@@ -176,7 +176,7 @@ class ServiceRuntime:
             pool,
             batch=self.settings.consumer_batch,
             linger=self.settings.consumer_linger_ms / 1000,
-            prefetch=self.settings.consumer_batch * self.settings.consumer_prefetch_batches,
+            prefetch_batches=self.settings.consumer_prefetch_batches,
             priority=self.consumer_priority,
         )
         if self._register is not None:
