@@ -30,7 +30,6 @@ import aio_pika
 import httpx
 
 from etapa_contracts.events import (
-    BranchSnapshot,
     OrderOpened,
     OrderStageChanged,
 )
@@ -38,7 +37,7 @@ from etapa_contracts.topology import Topology
 from shared.database import create_pool
 from tests.conftest import _cleanup
 from tests.fakes.sms_provider import FakeSmsProvider
-from tests.fakes.stage_entries import first_stage_entry
+from tests.fakes.stage_entries import a_branch, first_stage_entry, publish_all
 from tests.infra import Infra
 from tests.integration.harness import free_port, wait_until_ready
 
@@ -51,14 +50,7 @@ LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
 
 def events(count: int) -> tuple[list[OrderOpened], list[OrderStageChanged]]:
     chain_id = uuid.uuid4()
-    branch = BranchSnapshot(
-        branch_id=uuid.uuid4(),
-        code="B01",
-        name="Loja Bench",
-        state="SP",
-        city="São Paulo",
-        timezone="America/Sao_Paulo",
-    )
+    branch = a_branch("B01", "Loja Bench")
     pairs = [
         first_stage_entry(
             chain_id,
@@ -70,18 +62,6 @@ def events(count: int) -> tuple[list[OrderOpened], list[OrderStageChanged]]:
         for n in range(count)
     ]
     return [opened for opened, _ in pairs], [changed for _, changed in pairs]
-
-
-async def publish_all(exchange: aio_pika.abc.AbstractExchange, batch: list[Any]) -> None:
-    for event in batch:
-        await exchange.publish(
-            aio_pika.Message(
-                json.dumps(event.model_dump(mode="json")).encode(),
-                content_type="application/json",
-                message_id=str(event.message_id),
-            ),
-            routing_key=event.routing_key(),
-        )
 
 
 async def wait_for(check: Any, timeout: float) -> None:

@@ -10,7 +10,6 @@ deliveries, and reports how many requests were such repeats.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -29,7 +28,7 @@ from etapa_contracts.events import (
 from etapa_contracts.topology import Topology
 from shared.database import create_pool
 from tests.fakes.sms_provider import FakeSmsProvider
-from tests.fakes.stage_entries import first_stage_entry
+from tests.fakes.stage_entries import a_branch, first_stage_entry, publish_all
 from tests.infra import Infra
 from tests.integration.harness import eventually, free_port, wait_until_ready
 
@@ -47,17 +46,6 @@ def events_for(chain_id: uuid.UUID, branch: BranchSnapshot, n: int) -> list[Even
     )
 
 
-def a_branch() -> BranchSnapshot:
-    return BranchSnapshot(
-        branch_id=uuid.uuid4(),
-        code="K01",
-        name="Loja K",
-        state="SP",
-        city="São Paulo",
-        timezone="America/Sao_Paulo",
-    )
-
-
 async def publish_first_entries(
     infra: Infra, env: dict[str, str], chain_id: uuid.UUID, branch: BranchSnapshot, n: int
 ) -> None:
@@ -68,16 +56,8 @@ async def publish_first_entries(
         exchange = await channel.get_exchange(
             Topology(prefix=env["ETAPA_TOPOLOGY_PREFIX"]).events_exchange
         )
-        for number in range(n):
-            for event in events_for(chain_id, branch, number):
-                await exchange.publish(
-                    aio_pika.Message(
-                        json.dumps(event.model_dump(mode="json")).encode(),
-                        content_type="application/json",
-                        message_id=str(event.message_id),
-                    ),
-                    routing_key=event.routing_key(),
-                )
+        events = [e for number in range(n) for e in events_for(chain_id, branch, number)]
+        await publish_all(exchange, events)
 
 
 def notifier_env(
@@ -120,7 +100,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_delivers_each_key_once(infra:
     try:
         async with httpx.AsyncClient(timeout=10) as http:
             await wait_until_ready(http, first_url, timeout=60)
-        chain_id, branch = uuid.uuid4(), a_branch()
+        chain_id, branch = uuid.uuid4(), a_branch("K01", "Loja K")
         await publish_first_entries(infra, env, chain_id, branch, MESSAGES)
 
         async def some_sent() -> bool:
@@ -177,7 +157,7 @@ async def test_sigterm_mid_batch_lets_the_sends_in_flight_finish(infra: Infra) -
         async with httpx.AsyncClient(timeout=10) as http:
             await wait_until_ready(http, url, timeout=60)
         pool = await create_pool(env["NOTIFIER_DATABASE_URL"])  # the notifier created it
-        await publish_first_entries(infra, env, uuid.uuid4(), a_branch(), 30)
+        await publish_first_entries(infra, env, uuid.uuid4(), a_branch("K01", "Loja K"), 30)
 
         async def ten_at_the_provider() -> bool:
             sending = await pool.fetchval("SELECT count(*) FROM messages WHERE status = 'sending'")

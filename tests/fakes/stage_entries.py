@@ -1,18 +1,36 @@
-"""What the notifier consumes for one order: its opening and its first stage entry."""
+"""What the notifier consumes for one order: its opening and its first stage entry, and the
+events published as intake and workflow publish them."""
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import aio_pika
 
 from etapa_contracts.events import (
     BranchSnapshot,
     CustomerSummary,
+    Event,
     OrderOpened,
     OrderStageChanged,
     StageRef,
 )
+
+
+def a_branch(code: str, name: str) -> BranchSnapshot:
+    """A branch in São Paulo, as intake describes it in its events."""
+    return BranchSnapshot(
+        branch_id=uuid.uuid4(),
+        code=code,
+        name=name,
+        state="SP",
+        city="São Paulo",
+        timezone="America/Sao_Paulo",
+    )
 
 
 def first_stage_entry(
@@ -47,3 +65,16 @@ def first_stage_entry(
         sms_template=template,
     )
     return opened, entered
+
+
+async def publish_all(exchange: aio_pika.abc.AbstractExchange, events: Sequence[Event]) -> None:
+    """Publish ``events`` in order, as the services' relays do (JSON, the event's message id)."""
+    for event in events:
+        await exchange.publish(
+            aio_pika.Message(
+                json.dumps(event.model_dump(mode="json")).encode(),
+                content_type="application/json",
+                message_id=str(event.message_id),
+            ),
+            routing_key=event.routing_key(),
+        )
