@@ -100,7 +100,11 @@ class Mean:
     processes: Processes
     runs: int
     sustained: float
+    """The mean max sustained rate of the runs that kept up with at least the first rate."""
     drained: float
+    missed_first: int = 0
+    """Runs that did not keep up with the first rate: below the grid, left out of
+    ``sustained`` rather than counted as 0."""
 
 
 def means_by_configuration(measured: list[Measured]) -> list[Mean]:
@@ -109,15 +113,13 @@ def means_by_configuration(measured: list[Measured]) -> list[Mean]:
     runs: dict[Processes, list[Measured]] = {}
     for m in measured:
         runs.setdefault(m.processes, []).append(m)
-    return [
-        Mean(
-            processes,
-            len(ms),
-            sum(m.best for m in ms) / len(ms),
-            sum(m.drained for m in ms) / len(ms),
-        )
-        for processes, ms in runs.items()
-    ]
+    means = []
+    for processes, ms in runs.items():
+        kept = [m.best for m in ms if m.best > 0]
+        sustained = sum(kept) / len(kept) if kept else 0.0
+        drained = sum(m.drained for m in ms) / len(ms)
+        means.append(Mean(processes, len(ms), sustained, drained, len(ms) - len(kept)))
+    return means
 
 
 def common_rate(measured: list[Measured]) -> float | None:
@@ -184,8 +186,9 @@ async def take_turns(
     for rate in rates:
         print(f"{rate:.0f}/s, from {time.strftime('%H:%M:%S', time.gmtime())} UTC:", flush=True)
         for processes, steps in zip(configs, runs, strict=True):
-            etapa.scale(processes.workflows, processes.notifiers)
+            # Quiet first: a process stopped by the scale-down has nothing left to take with it.
             await etapa.wait_quiet()
+            etapa.scale(processes.workflows, processes.notifiers)
             async with httpx.AsyncClient(timeout=30) as client:
                 await receipts.fetch(client)
             print(f"  {processes}:", flush=True)
@@ -267,7 +270,10 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
         print("  W+N   runs  max sustained/s  ratio   drained/s  ratio")
         for mean in means:
             head = f"{mean.processes!s:4}  {mean.runs:4}  "
-            print(_row(head, mean.sustained, mean.drained, base.sustained, base.drained))
+            row = _row(head, mean.sustained, mean.drained, base.sustained, base.drained)
+            if mean.missed_first:
+                row += f"  ({mean.missed_first} missed the first rate: left out of the mean)"
+            print(row)
         rate = common_rate(measured)
         if rate is not None:
             cpu = machine_cpu_at(measured, rate)

@@ -67,6 +67,13 @@ def test_a_configuration_run_several_times_is_averaged_over_its_runs() -> None:
     ]
 
 
+def test_a_run_that_missed_the_first_rate_is_left_out_of_its_configuration_s_mean() -> None:
+    one = Processes(1, 1)
+    missed = Measured(one, [_step(200, 150, kept_up=False)], None)
+    kept = Measured(one, [_step(200, 200), _step(240, 240)], None)
+    assert means_by_configuration([missed, kept, kept]) == [Mean(one, 3, 240.0, 0.0, 1)]
+
+
 def test_the_machine_s_cpu_is_compared_at_the_highest_rate_every_run_kept_up_with() -> None:
     one, two = Processes(1, 1), Processes(2, 2)
 
