@@ -17,6 +17,7 @@ from typing import Any
 import aio_pika
 import asyncpg
 import pytest
+import uvloop
 from aiormq.exceptions import DeliveryError
 from pamqp.commands import Basic
 
@@ -366,6 +367,7 @@ async def test_a_commit_wakes_the_relay_on_its_thread_which_publishes_and_stops_
     await queue.bind(exchange, ROUTING_KEY)
     health = LoopHealth()
     publishing_threads: set[int] = set()
+    publishing_loops: set[type] = set()
     published_at: list[float] = []
 
     def publisher(broker: object) -> Publish:
@@ -373,6 +375,7 @@ async def test_a_commit_wakes_the_relay_on_its_thread_which_publishes_and_stops_
 
         async def recorded(message: OutboxMessage) -> None:
             publishing_threads.add(threading.get_ident())
+            publishing_loops.add(type(asyncio.get_running_loop()))
             published_at.append(time.monotonic())
             await publish(message)
 
@@ -416,6 +419,7 @@ async def test_a_commit_wakes_the_relay_on_its_thread_which_publishes_and_stops_
         assert published_at[0] - committed < 1  # woken at once: not the poll, not by chance
         assert publishing_threads
         assert threading.get_ident() not in publishing_threads
+        assert publishing_loops == {uvloop.Loop}  # as the service's own loop under uvicorn
         for _ in range(250):  # marked once confirmed
             if not await pool.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"):
                 break

@@ -7,7 +7,8 @@ of its own a step waits for the interpreter lock instead: at most its switch int
 whatever the load. It adds no core; it keeps the relay's rounds short when the process is busy.
 
 Rules:
-- The thread runs one ``OutboxRelay`` on its own loop, with its own pool (one connection: a
+- The thread runs one ``OutboxRelay`` on its own loop (uvloop, as uvicorn runs the service's),
+  with its own pool (one connection: a
   relay works one round at a time) and its own broker connection, which only publishes. The
   relay's ``LISTEN`` connection, if any, is its own as before.
 - It starts once the process's broker has declared the queues of what the service publishes
@@ -28,6 +29,7 @@ import threading
 from collections.abc import Callable
 
 import asyncpg
+import uvloop
 from faststream.rabbit import RabbitBroker
 
 from shared.database import create_pool, wait_for_database
@@ -86,7 +88,10 @@ class RelayThread:
 
     def _thread_main(self, thread_ended: Callable[[], None]) -> None:
         try:
-            asyncio.run(self._serve())
+            # uvloop, as on the service's own loop (uvicorn's): a round's publishes and
+            # statements are socket writes, which the standard loop makes in Python.
+            with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+                runner.run(self._serve())
         except asyncio.CancelledError:  # stopped by ``run``
             pass
         except BaseException:
