@@ -8,9 +8,9 @@ whatever the load. It adds no core; it keeps the relay's rounds short when the p
 
 Rules:
 - The thread runs one ``OutboxRelay`` on its own loop (uvloop, as uvicorn runs the service's),
-  with its own pool (one connection: a
-  relay works one round at a time) and its own broker connection, which only publishes. The
-  relay's ``LISTEN`` connection, if any, is its own as before.
+  with its own pool (one connection: a relay works one round at a time) and its own broker
+  connection, which only publishes. The relay's ``LISTEN`` connection, if any, is its own as
+  before.
 - It starts once the process's broker has declared the queues of what the service publishes
   (the runtime starts it then, as it starts a relay on its loop).
 - Commits of the process wake it across threads (``shared.outbox.waker``).
