@@ -37,7 +37,8 @@ from etapa_contracts.topology import Topology
 from shared.database import create_pool
 from tests.conftest import _cleanup
 from tests.fakes.sms_provider import FakeSmsProvider
-from tests.fakes.stage_entries import a_branch, first_stage_entry, publish_all
+from tests.fakes.stage_entries import first_stage_entry, publish_all
+from tests.fakes.workflow_kit import snapshot
 from tests.infra import Infra
 from tests.integration.harness import free_port, wait_until_ready
 
@@ -50,7 +51,7 @@ LOGS = Path(os.environ.get("ETAPA_E2E_LOG_DIR", "/tmp"))
 
 def events(count: int) -> tuple[list[OrderOpened], list[OrderStageChanged]]:
     chain_id = uuid.uuid4()
-    branch = a_branch("B01", "Loja Bench")
+    branch = snapshot(code="B01", name="Loja Bench", city="São Paulo")
     pairs = [
         first_stage_entry(
             chain_id,

@@ -28,7 +28,8 @@ from etapa_contracts.events import (
 from etapa_contracts.topology import Topology
 from shared.database import create_pool
 from tests.fakes.sms_provider import FakeSmsProvider
-from tests.fakes.stage_entries import a_branch, first_stage_entry, publish_all
+from tests.fakes.stage_entries import first_stage_entry, publish_all
+from tests.fakes.workflow_kit import snapshot
 from tests.infra import Infra
 from tests.integration.harness import eventually, free_port, wait_until_ready
 
@@ -100,7 +101,7 @@ async def test_sigkill_mid_batch_loses_nothing_and_delivers_each_key_once(infra:
     try:
         async with httpx.AsyncClient(timeout=10) as http:
             await wait_until_ready(http, first_url, timeout=60)
-        chain_id, branch = uuid.uuid4(), a_branch("K01", "Loja K")
+        chain_id, branch = uuid.uuid4(), snapshot(code="K01", name="Loja K", city="São Paulo")
         await publish_first_entries(infra, env, chain_id, branch, MESSAGES)
 
         async def some_sent() -> bool:
@@ -157,7 +158,9 @@ async def test_sigterm_mid_batch_lets_the_sends_in_flight_finish(infra: Infra) -
         async with httpx.AsyncClient(timeout=10) as http:
             await wait_until_ready(http, url, timeout=60)
         pool = await create_pool(env["NOTIFIER_DATABASE_URL"])  # the notifier created it
-        await publish_first_entries(infra, env, uuid.uuid4(), a_branch("K01", "Loja K"), 30)
+        await publish_first_entries(
+            infra, env, uuid.uuid4(), snapshot(code="K01", name="Loja K", city="São Paulo"), 30
+        )
 
         async def ten_at_the_provider() -> bool:
             sending = await pool.fetchval("SELECT count(*) FROM messages WHERE status = 'sending'")

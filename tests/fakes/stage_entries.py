@@ -21,18 +21,6 @@ from etapa_contracts.events import (
 )
 
 
-def a_branch(code: str, name: str) -> BranchSnapshot:
-    """A branch in São Paulo, as intake describes it in its events."""
-    return BranchSnapshot(
-        branch_id=uuid.uuid4(),
-        code=code,
-        name=name,
-        state="SP",
-        city="São Paulo",
-        timezone="America/Sao_Paulo",
-    )
-
-
 def first_stage_entry(
     chain_id: uuid.UUID, branch: BranchSnapshot, n: int, *, customer: str, template: str
 ) -> tuple[OrderOpened, OrderStageChanged]:
