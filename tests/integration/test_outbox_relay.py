@@ -6,6 +6,7 @@ commit wakes the relay of its own process without NOTIFY (issue 16), on its own 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 import uuid
@@ -18,7 +19,7 @@ import aio_pika
 import asyncpg
 import pytest
 import uvloop
-from aiormq.exceptions import DeliveryError
+from aiormq.exceptions import DeliveryError, PublishError
 from pamqp.commands import Basic
 
 from etapa_contracts.events import OrderClosed, UserChanged
@@ -139,6 +140,57 @@ async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
             received.append(message.message_id or "")
             await message.ack()
         assert received == [str(message_id) for message_id in ids]  # in id order, each once
+    finally:
+        await broker.stop()
+        async with connection:
+            channel = await connection.channel()
+            await channel.exchange_delete(topology.events_exchange)
+
+
+async def test_the_untraced_publish_sends_what_consumers_read_without_faststreams_layers(
+    infra: Infra,
+) -> None:
+    """Without tracing the relay publishes on the broker's aio-pika exchange, not through
+    ``broker.publish``: the message carries what the consumers read (JSON body, id, correlation
+    id, persistent), and a key no queue is bound to is refused as this message's trouble."""
+    topology = Topology(prefix=f"{infra.prefix}outbox-{uuid.uuid4().hex[:6]}.")
+    connection = await aio_pika.connect(infra.amqp_url)
+    broker = create_broker(infra.amqp_url)
+    try:
+        channel = await connection.channel()
+        exchange = await channel.declare_exchange(
+            topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+        queue = await channel.declare_queue(exclusive=True)
+        await queue.bind(exchange, ROUTING_KEY)
+        await broker.start()
+
+        async def through_faststream(*args: object, **kwargs: object) -> None:
+            raise AssertionError("the untraced relay went through broker.publish")
+
+        broker.publish = through_faststream  # type: ignore[method-assign]
+        publish = event_publisher(broker, topology)
+        event = _event()
+        message = OutboxMessage(
+            id=1,
+            message_id=event.message_id,
+            routing_key=ROUTING_KEY,
+            payload=event.model_dump(mode="json"),
+            correlation_id="corr-1",
+            trace_context=None,
+        )
+        await publish(message)
+        got = await queue.get(timeout=5)
+        await got.ack()
+        assert got.message_id == str(event.message_id)
+        assert got.correlation_id == "corr-1"
+        assert got.content_type == "application/json"
+        assert got.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+        assert OrderClosed.model_validate_json(got.body) == event
+
+        unroutable = dataclasses.replace(message, routing_key="nobody.listens.v1")
+        with pytest.raises(PublishError):  # returned (mandatory): the row backs off alone
+            await publish(unroutable)
     finally:
         await broker.stop()
         async with connection:
