@@ -20,6 +20,7 @@ import asyncpg
 import pytest
 import uvloop
 from aiormq.exceptions import DeliveryError, PublishError
+from faststream.rabbit import RabbitBroker
 from pamqp.commands import Basic
 
 from etapa_contracts.events import OrderClosed, UserChanged
@@ -96,9 +97,17 @@ def _count_marks(pool_conn: Any, statements: list[str]) -> None:
     pool_conn.add_query_logger(lambda record: statements.append(record.query))
 
 
-async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
-    infra: Infra, pool: asyncpg.Pool, database: str
-) -> None:
+@dataclasses.dataclass
+class Bound:
+    """A started broker and a queue bound to ``ROUTING_KEY`` on a fresh events exchange."""
+
+    topology: Topology
+    broker: RabbitBroker
+    queue: aio_pika.abc.AbstractQueue
+
+
+@pytest.fixture
+async def bound(infra: Infra) -> AsyncIterator[Bound]:
     topology = Topology(prefix=f"{infra.prefix}outbox-{uuid.uuid4().hex[:6]}.")
     connection = await aio_pika.connect(infra.amqp_url)
     broker = create_broker(infra.amqp_url)
@@ -110,36 +119,7 @@ async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
         queue = await channel.declare_queue(exclusive=True)
         await queue.bind(exchange, ROUTING_KEY)
         await broker.start()
-        ids = await _enqueue(pool, 120)
-
-        statements: list[str] = []
-        async with pool.acquire() as conn:  # the pool's only idle connection: the relay's
-            _count_marks(conn, statements)
-        relay = OutboxRelay(
-            pool, event_publisher(broker, topology), database_url=database, batch_size=200
-        )
-        assert (await relay.publish_pending()).published == 120
-
-        rows = await _rows(pool)
-        assert all(row["published_at"] is not None for row in rows)
-        await asyncio.sleep(0.05)  # the query logger is called soon after each query
-        marks = [s for s in statements if "SET published_at" in s]
-        assert len(marks) == 1  # before: one UPDATE per row, 120
-        # the round: BEGIN, the relay lock with the batch in one statement, the mark, COMMIT
-        # (asyncpg's own type introspection on a new connection aside)
-        round_trips = [s for s in statements if "typeinfo_tree" not in s and "'jit'" not in s]
-        assert len(round_trips[: round_trips.index("COMMIT;") + 1]) == 4, round_trips
-        assert "outbox_relay_slots" in round_trips[1]  # the slots' locks
-        assert "FROM outbox" in round_trips[1]
-
-        received: list[str] = []
-        while len(received) < 120:
-            message = await queue.get(timeout=5, fail=False)
-            if message is None:
-                break
-            received.append(message.message_id or "")
-            await message.ack()
-        assert received == [str(message_id) for message_id in ids]  # in id order, each once
+        yield Bound(topology, broker, queue)
     finally:
         await broker.stop()
         async with connection:
@@ -147,55 +127,76 @@ async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
             await channel.exchange_delete(topology.events_exchange)
 
 
+async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
+    bound: Bound, pool: asyncpg.Pool, database: str
+) -> None:
+    topology, broker, queue = bound.topology, bound.broker, bound.queue
+    ids = await _enqueue(pool, 120)
+
+    statements: list[str] = []
+    async with pool.acquire() as conn:  # the pool's only idle connection: the relay's
+        _count_marks(conn, statements)
+    relay = OutboxRelay(
+        pool, event_publisher(broker, topology), database_url=database, batch_size=200
+    )
+    assert (await relay.publish_pending()).published == 120
+
+    rows = await _rows(pool)
+    assert all(row["published_at"] is not None for row in rows)
+    await asyncio.sleep(0.05)  # the query logger is called soon after each query
+    marks = [s for s in statements if "SET published_at" in s]
+    assert len(marks) == 1  # before: one UPDATE per row, 120
+    # the round: BEGIN, the relay lock with the batch in one statement, the mark, COMMIT
+    # (asyncpg's own type introspection on a new connection aside)
+    round_trips = [s for s in statements if "typeinfo_tree" not in s and "'jit'" not in s]
+    assert len(round_trips[: round_trips.index("COMMIT;") + 1]) == 4, round_trips
+    assert "outbox_relay_slots" in round_trips[1]  # the slots' locks
+    assert "FROM outbox" in round_trips[1]
+
+    received: list[str] = []
+    while len(received) < 120:
+        message = await queue.get(timeout=5, fail=False)
+        if message is None:
+            break
+        received.append(message.message_id or "")
+        await message.ack()
+    assert received == [str(message_id) for message_id in ids]  # in id order, each once
+
+
 async def test_the_untraced_publish_sends_what_consumers_read_without_faststreams_layers(
-    infra: Infra,
+    bound: Bound,
 ) -> None:
     """Without tracing the relay publishes on the broker's aio-pika exchange, not through
     ``broker.publish``: the message carries what the consumers read (JSON body, id, correlation
     id, persistent), and a key no queue is bound to is refused as this message's trouble."""
-    topology = Topology(prefix=f"{infra.prefix}outbox-{uuid.uuid4().hex[:6]}.")
-    connection = await aio_pika.connect(infra.amqp_url)
-    broker = create_broker(infra.amqp_url)
-    try:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(exchange, ROUTING_KEY)
-        await broker.start()
+    topology, broker, queue = bound.topology, bound.broker, bound.queue
 
-        async def through_faststream(*args: object, **kwargs: object) -> None:
-            raise AssertionError("the untraced relay went through broker.publish")
+    async def through_faststream(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the untraced relay went through broker.publish")
 
-        broker.publish = through_faststream  # type: ignore[method-assign]
-        publish = event_publisher(broker, topology)
-        event = _event()
-        message = OutboxMessage(
-            id=1,
-            message_id=event.message_id,
-            routing_key=ROUTING_KEY,
-            payload=event.model_dump(mode="json"),
-            correlation_id="corr-1",
-            trace_context=None,
-        )
-        await publish(message)
-        got = await queue.get(timeout=5)
-        await got.ack()
-        assert got.message_id == str(event.message_id)
-        assert got.correlation_id == "corr-1"
-        assert got.content_type == "application/json"
-        assert got.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
-        assert OrderClosed.model_validate_json(got.body) == event
+    broker.publish = through_faststream  # type: ignore[method-assign]
+    publish = event_publisher(broker, topology)
+    event = _event()
+    message = OutboxMessage(
+        id=1,
+        message_id=event.message_id,
+        routing_key=ROUTING_KEY,
+        payload=event.model_dump(mode="json"),
+        correlation_id="corr-1",
+        trace_context=None,
+    )
+    await publish(message)
+    got = await queue.get(timeout=5)
+    await got.ack()
+    assert got.message_id == str(event.message_id)
+    assert got.correlation_id == "corr-1"
+    assert got.content_type == "application/json"
+    assert got.delivery_mode == aio_pika.DeliveryMode.PERSISTENT
+    assert OrderClosed.model_validate_json(got.body) == event
 
-        unroutable = dataclasses.replace(message, routing_key="nobody.listens.v1")
-        with pytest.raises(PublishError):  # returned (mandatory): the row backs off alone
-            await publish(unroutable)
-    finally:
-        await broker.stop()
-        async with connection:
-            channel = await connection.channel()
-            await channel.exchange_delete(topology.events_exchange)
+    unroutable = dataclasses.replace(message, routing_key="nobody.listens.v1")
+    with pytest.raises(PublishError):  # returned (mandatory): the row backs off alone
+        await publish(unroutable)
 
 
 async def test_a_broker_refusal_mid_batch_keeps_that_row_first_and_marks_the_confirmed(
