@@ -146,12 +146,16 @@ async def test_a_batch_is_published_in_order_and_marked_with_one_statement(
     await asyncio.sleep(0.05)  # the query logger is called soon after each query
     marks = [s for s in statements if "SET published_at" in s]
     assert len(marks) == 1  # before: one UPDATE per row, 120
-    # the round: BEGIN, the relay lock with the batch in one statement, the mark, COMMIT
-    # (asyncpg's own type introspection on a new connection aside)
+    # the round, three round trips: BEGIN, the relay lock with the batch in one statement, the
+    # mark with COMMIT (asyncpg's own type introspection on a new connection aside)
     round_trips = [s for s in statements if "typeinfo_tree" not in s and "'jit'" not in s]
-    assert len(round_trips[: round_trips.index("COMMIT;") + 1]) == 4, round_trips
+    ended = next(at for at, statement in enumerate(round_trips) if "COMMIT" in statement)
+    assert ended == 2, round_trips  # before: four, the COMMIT on its own
+    assert round_trips[0] == "BEGIN"
     assert "outbox_relay_slots" in round_trips[1]  # the slots' locks
     assert "FROM outbox" in round_trips[1]
+    assert "SET published_at" in round_trips[2]
+    assert round_trips[2].endswith("; COMMIT")
 
     received: list[str] = []
     while len(received) < 120:
@@ -233,6 +237,41 @@ async def test_a_broker_refusal_mid_batch_keeps_that_row_first_and_marks_the_con
     relay = OutboxRelay(pool, publish_again, database_url=database)
     assert (await relay.publish_pending()).published == 1
     assert published == [refused]
+
+
+async def test_a_mark_that_fails_rolls_the_round_back_and_the_next_round_sends_again(
+    pool: asyncpg.Pool, database: str
+) -> None:
+    """The mark and the COMMIT go in one simple query: a failing mark leaves the COMMIT unrun,
+    the round's transaction is rolled back (its slots' locks with it), nothing is marked, and
+    the connection goes back to the pool clean; the next round sends the rows again."""
+    ids = await _enqueue(pool, 2)
+    await pool.execute(
+        """
+        CREATE FUNCTION refuse_mark() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'mark refused'; END $$;
+        CREATE TRIGGER refuse_mark BEFORE UPDATE OF published_at ON outbox
+        FOR EACH ROW EXECUTE FUNCTION refuse_mark();
+        """
+    )
+    published, publish = _recorder()
+    relay = OutboxRelay(pool, publish, database_url=database)
+    with pytest.raises(asyncpg.RaiseError, match="mark refused"):
+        await relay.publish_pending()
+    assert published == ids
+    assert all(row["published_at"] is None for row in await _rows(pool))
+    async with pool.acquire() as conn:  # the pool's connection: not left in the transaction
+        assert not conn.is_in_transaction()
+        held = await conn.fetchval(
+            "SELECT count(*) FROM pg_locks JOIN pg_database d ON d.oid = database "
+            "WHERE locktype = 'advisory' AND d.datname = current_database()"
+        )
+        assert held == 0
+
+    await pool.execute("DROP TRIGGER refuse_mark ON outbox")
+    assert (await relay.publish_pending()).published == 2
+    assert published == ids + ids  # sent again: the consumers' inbox absorbs the copies
+    assert all(row["published_at"] is not None for row in await _rows(pool))
 
 
 async def test_a_commit_wakes_the_local_relay_without_notify(

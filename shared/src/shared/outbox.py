@@ -14,7 +14,8 @@ Rules:
 - The relay takes a batch in ``id`` order and publishes it on one channel, every publish
   ``mandatory`` and persistent, sent in ``id`` order; the publisher confirms are awaited together
   (a batch costs about one broker round trip, not one per row). Rows the broker confirmed are
-  marked published with one ``UPDATE``, and only those. A crash between confirm and mark
+  marked published with one ``UPDATE``, and only those, sent with the ``COMMIT`` (a round is
+  three round trips to PostgreSQL). A crash between confirm and mark, or a mark that fails,
   publishes the rows again, which the consumers' inbox absorbs (at-least-once, effect once).
 - Each row has a relay slot (one of ``RELAY_SLOTS``): every event of one order shares a slot,
   and so do a chain's events about no order (branches, people, service types). One relay at a
@@ -337,25 +338,36 @@ class OutboxRelay:
                 await asyncio.sleep(self._poll_interval)
 
     async def publish_pending(self) -> RelayRound:
-        """Publish one batch of due rows, in the slots no other relay holds."""
+        """Publish one batch of due rows, in the slots no other relay holds.
+
+        Three round trips to PostgreSQL: ``BEGIN``; the slots and the batch; the mark of the
+        confirmed rows and ``COMMIT`` in one simple query (``_marked_and_commit``). The
+        transaction is opened by hand, not with ``conn.transaction()``, whose ``COMMIT`` would be
+        a round trip of its own."""
         async with self._pool.acquire() as conn:
+            await conn.execute("BEGIN")
             try:
-                async with conn.transaction():
+                rows = await self._slots_and_batch(conn)
+                wanted, taken = rows[0]["wanted"], rows[0]["taken"]
+                if wanted and not taken:  # every slot wanted is another relay's just now
+                    await self._wait_for_slot(conn, wanted[0])
                     rows = await self._slots_and_batch(conn)
                     wanted, taken = rows[0]["wanted"], rows[0]["taken"]
-                    if wanted and not taken:  # every slot wanted is another relay's just now
-                        await self._wait_for_slot(conn, wanted[0])
-                        rows = await self._slots_and_batch(conn)
-                        wanted, taken = rows[0]["wanted"], rows[0]["taken"]
-                    messages = [
-                        OutboxMessage(**{k: row[k] for k in _MESSAGE_FIELDS})
-                        for row in rows
-                        if row["id"] is not None
-                    ]
-                    published = await self._publish_batch(conn, messages) if messages else 0
-                    return RelayRound(published, slots_left=len(taken) < len(wanted))
-            except asyncpg.LockNotAvailableError:  # another replica's batch outlasted our wait
-                return RelayRound(0)
+                messages = [
+                    OutboxMessage(**{k: row[k] for k in _MESSAGE_FIELDS})
+                    for row in rows
+                    if row["id"] is not None
+                ]
+                confirmed = await self._publish_batch(conn, messages) if messages else []
+                await conn.execute(_marked_and_commit(confirmed))
+            except BaseException as exc:
+                await _roll_back(conn)
+                if isinstance(exc, asyncpg.LockNotAvailableError):
+                    return RelayRound(0)  # another replica's batch outlasted our wait
+                raise
+        if confirmed:
+            OUTBOX_PUBLISHED.labels(service=self._service).inc(len(confirmed))
+        return RelayRound(len(confirmed), slots_left=len(taken) < len(wanted))
 
     async def _slots_and_batch(self, conn: Connection) -> list[asyncpg.Record]:
         return list(
@@ -372,9 +384,9 @@ class OutboxRelay:
         await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", RELAY_LOCK_SPACE, slot)
         await conn.execute("SET LOCAL lock_timeout = 0")
 
-    async def _publish_batch(self, conn: Connection, messages: list[OutboxMessage]) -> int:
-        """Send every message in ``id`` order, await their confirms together, mark the
-        confirmed ones with one statement; return how many were confirmed."""
+    async def _publish_batch(self, conn: Connection, messages: list[OutboxMessage]) -> list[int]:
+        """Send every message in ``id`` order, await their confirms together, record the
+        refusals; return the ids of the confirmed ones (marked with the commit)."""
         outcomes = await asyncio.gather(
             *(self._publish(message) for message in messages), return_exceptions=True
         )
@@ -387,15 +399,6 @@ class OutboxRelay:
                 refused.append((message, outcome))
             else:  # cancelled (the service is stopping): nothing is marked, all is sent again
                 raise outcome
-        if confirmed:
-            await conn.execute(
-                """
-                UPDATE outbox SET published_at = now(), last_error = NULL
-                WHERE id = ANY($1::bigint[])
-                """,
-                confirmed,
-            )
-            OUTBOX_PUBLISHED.labels(service=self._service).inc(len(confirmed))
         broker_trouble = [(m, exc) for m, exc in refused if not _is_about_this_message(exc)]
         for message, exc in refused:
             if not _is_about_this_message(exc):
@@ -411,7 +414,7 @@ class OutboxRelay:
             self._broker_failures += 1
         elif confirmed:
             self._broker_failures = 0
-        return len(confirmed)
+        return confirmed
 
     async def _record_failure(
         self,
@@ -444,6 +447,27 @@ class OutboxRelay:
             self._max_backoff,
             back_off,
         )
+
+
+def _marked_and_commit(confirmed: list[int]) -> str:
+    """The round's last round trip: mark the confirmed rows published and commit, as one simple
+    query (its statements run in order; a failing ``UPDATE`` leaves the ``COMMIT`` unrun). The
+    ids are the outbox's own ``bigint`` keys, written as integers."""
+    if not confirmed:
+        return "COMMIT"
+    ids = ",".join(str(int(row_id)) for row_id in confirmed)
+    return (
+        "UPDATE outbox SET published_at = now(), last_error = NULL "
+        f"WHERE id = ANY('{{{ids}}}'::bigint[]); COMMIT"
+    )
+
+
+async def _roll_back(conn: Connection) -> None:
+    """End a round's failed transaction; a connection that cannot is the pool's to drop (it
+    rolls back, or closes, what it gets back in a transaction)."""
+    if conn.is_in_transaction():
+        with contextlib.suppress(Exception):
+            await conn.execute("ROLLBACK")
 
 
 def _is_about_this_message(exc: Exception) -> bool:
