@@ -36,6 +36,14 @@ class OwnBrokerError(RuntimeError):
     """The throwaway node could not be started, controlled or stopped (the message says why)."""
 
 
+class NodeExited(OwnBrokerError):
+    """The node's process ended before it accepted AMQP."""
+
+
+BOOTS = 3
+"""How many times ``start`` boots a node that exits while booting, each time afresh."""
+
+
 def _free_port() -> int:
     while True:
         with socket.socket() as sock:
@@ -75,12 +83,17 @@ class OwnRabbitMQ:
                     f"{tool} is not on PATH: a test that stops a broker starts a RabbitMQ node "
                     "of its own and never stops the shared one"
                 )
-        self.name = f"{prefix}-{uuid.uuid4().hex[:8]}@localhost"
+        self._prefix = prefix
+        self._new_identity()
+
+    def _new_identity(self) -> None:
+        """A new name, AMQP and distribution ports and directory (``_prepare`` fills it)."""
+        self.name = f"{self._prefix}-{uuid.uuid4().hex[:8]}@localhost"
         self.port = _free_port()
         self.dist_port = _free_port()
         while self.dist_port == self.port:
             self.dist_port = _free_port()
-        self.dir = Path(tempfile.mkdtemp(prefix=f"{prefix}-mq-", dir="/tmp"))
+        self.dir = Path(tempfile.mkdtemp(prefix=f"{self._prefix}-mq-", dir="/tmp"))
         self.pid: int | None = None
 
     @property
@@ -165,10 +178,14 @@ class OwnRabbitMQ:
         return self.pid is None or _running(self.pid)
 
     def _log_tail(self) -> str:
+        """The log's error lines (the first 20), then its last 30 lines."""
         try:
-            return "\n".join(self._log.read_text(errors="replace").splitlines()[-30:])
+            lines = self._log.read_text(errors="replace").splitlines()
         except OSError:
             return "(no log written)"
+        errors = [line for line in lines[:-30] if "[error]" in line or "BOOT FAILED" in line]
+        shown = [*errors[:20], "…", *lines[-30:]] if errors else lines[-30:]
+        return "\n".join(shown)
 
     async def wait_until_accepting(self, timeout: float = 120) -> None:
         """Until the node has booted and its AMQP port accepts connections."""
@@ -181,7 +198,7 @@ class OwnRabbitMQ:
             if code == 0 and await _accepts(self.port):
                 return
             if not self._alive():
-                raise OwnBrokerError(f"node {self.name} exited; its log ends:\n{self._log_tail()}")
+                raise NodeExited(f"node {self.name} exited; its log ends:\n{self._log_tail()}")
             if loop.time() > deadline:
                 raise OwnBrokerError(
                     f"node {self.name} not accepting AMQP on {self.port} after {timeout} s: "
@@ -189,13 +206,30 @@ class OwnRabbitMQ:
                 )
             await asyncio.sleep(0.5)
 
-    async def start(self, timeout: float = 120) -> None:
-        self._prepare()
-        code, out = await self._run("rabbitmq-server", "-detached", timeout=60)
-        if code != 0:
-            raise OwnBrokerError(f"rabbitmq-server -detached ({self.name}): {out}")
-        await self.wait_until_accepting(timeout)
-        self.pid = self._read_pid()
+    async def start(self, timeout: float = 120, boots: int = BOOTS) -> None:
+        """Boot the node and wait until it accepts AMQP.
+
+        A node that exits while it boots is booted afresh (a new name, new ports, a new
+        directory), up to ``boots`` times in all. Once, in a ``make test`` on a busy machine, a
+        node with the Prometheus plugin stopped itself during its boot, its log's last lines
+        not saying why; alone, the same test booted it every time. (A port found free by
+        binding port 0 may be taken by another process before the node binds it.) A node that
+        cannot boot at all still fails the test, with its log's errors in the message."""
+        for boot in range(1, boots + 1):
+            self._prepare()
+            code, out = await self._run("rabbitmq-server", "-detached", timeout=60)
+            if code != 0:
+                raise OwnBrokerError(f"rabbitmq-server -detached ({self.name}): {out}")
+            try:
+                await self.wait_until_accepting(timeout)
+            except NodeExited:
+                if boot == boots:
+                    raise
+                self.remove()
+                self._new_identity()
+                continue
+            self.pid = self._read_pid()
+            return
 
     async def stop_app(self) -> None:
         """The outage: the node keeps running, the broker in it stops (connections close)."""

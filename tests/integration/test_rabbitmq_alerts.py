@@ -35,10 +35,11 @@ class NodeWithPrometheus(OwnRabbitMQ):
 
     def __init__(self) -> None:
         super().__init__("etapa-prom")
-        self.prometheus_port = free_port()
+        self.prometheus_port = 0
 
     def _prepare(self) -> None:
         super()._prepare()
+        self.prometheus_port = free_port()  # afresh at each boot (``OwnRabbitMQ.start``)
         (self.dir / "enabled_plugins").write_text("[rabbitmq_prometheus].\n")
         with (self.dir / "rabbitmq.conf").open("a") as conf:
             conf.write(f"prometheus.tcp.port = {self.prometheus_port}\n")
