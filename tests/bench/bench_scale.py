@@ -32,7 +32,9 @@ configurations at one rate fall within the same few minutes (three here, with ei
 The rates rise until one at which no run kept up; every run takes every rate until then (its
 max sustained rate is the last before its first miss), so the rates that overload them all
 compare what each configuration commits a second when its cores are full: the report's
-"committed a second at each rate". The drains follow, in turn too.
+"committed a second at each rate", with what intake accepted a second beside it (intake is one
+process in every configuration: when it accepts less than the rate, the configuration stopped
+there, not in its consumers). The drains follow, in turn too.
 """
 
 from __future__ import annotations
@@ -149,6 +151,9 @@ class AtRate:
     """Transitions committed a second, the mean over the runs."""
     kept_up: int
     runs: int
+    accepted: float = 0.0
+    """Actions intake accepted a second, the mean over the runs: below the rate, intake is
+    where the configuration stopped (one process in every configuration, sharing the cores)."""
 
 
 def committed_at_each_rate(measured: list[Measured]) -> dict[float, dict[Processes, AtRate]]:
@@ -166,6 +171,7 @@ def committed_at_each_rate(measured: list[Measured]) -> dict[float, dict[Process
                 sum(s.committed / s.seconds for s in taken) / len(taken),
                 sum(s.sustained for s in taken),
                 len(taken),
+                sum(s.accepted / s.seconds for s in taken) / len(taken),
             )
             for processes, taken in by.items()
         }
@@ -295,7 +301,7 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
                 f"  {rate:4.0f}/s  "
                 + ", ".join(
                     f"{p} {at.committed:.0f}/s ({ratio(at.committed, at_first)};"
-                    f" {at.kept_up} of {at.runs} kept up)"
+                    f" {at.kept_up} of {at.runs} kept up; intake accepted {at.accepted:.0f}/s)"
                     for p, at in by.items()
                 )
             )

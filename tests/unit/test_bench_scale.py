@@ -124,6 +124,6 @@ def test_runs_in_turn_are_compared_by_what_they_commit_at_each_rate() -> None:
         Measured(one, [_step(200, 200), _step(240, 230, kept_up=False), _step(280, 1)], None),
     ]
     assert committed_at_each_rate(measured) == {  # 280/s: one run only took it
-        200: {one: AtRate(200.0, 2, 2), two: AtRate(200.0, 2, 2)},
-        240: {one: AtRate(220.0, 0, 2), two: AtRate(230.0, 1, 2)},
+        200: {one: AtRate(200.0, 2, 2, 200.0), two: AtRate(200.0, 2, 2, 200.0)},
+        240: {one: AtRate(220.0, 0, 2, 120.0), two: AtRate(230.0, 1, 2, 180.0)},
     }
