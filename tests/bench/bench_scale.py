@@ -151,7 +151,7 @@ class AtRate:
     """Transitions committed a second, the mean over the runs."""
     kept_up: int
     runs: int
-    accepted: float = 0.0
+    accepted: float
     """Actions intake accepted a second, the mean over the runs: below the rate, intake is
     where the configuration stopped (one process in every configuration, sharing the cores)."""
 
