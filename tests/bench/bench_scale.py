@@ -154,6 +154,10 @@ class AtRate:
     accepted: float
     """Actions intake accepted a second, the mean over the runs: below the rate, intake is
     where the configuration stopped (one process in every configuration, sharing the cores)."""
+    machine_cpu_ms: float
+    """CPU per committed transition over the runs (the services, RabbitMQ and PostgreSQL): at
+    a rate that fills the cores, more here is a configuration doing more work per transition,
+    as much here is the same work shared differently between the stages."""
 
 
 def committed_at_each_rate(measured: list[Measured]) -> dict[float, dict[Processes, AtRate]]:
@@ -172,6 +176,9 @@ def committed_at_each_rate(measured: list[Measured]) -> dict[float, dict[Process
                 sum(s.sustained for s in taken),
                 len(taken),
                 sum(s.accepted / s.seconds for s in taken) / len(taken),
+                1000
+                * sum(sum(s.cpu.values()) for s in taken)
+                / max(1, sum(s.committed for s in taken)),
             )
             for processes, taken in by.items()
         }
@@ -301,7 +308,8 @@ def print_report(measured: list[Measured], summary: dict[str, Any], seconds: flo
                 f"  {rate:4.0f}/s  "
                 + ", ".join(
                     f"{p} {at.committed:.0f}/s ({ratio(at.committed, at_first)};"
-                    f" {at.kept_up} of {at.runs} kept up; intake accepted {at.accepted:.0f}/s)"
+                    f" {at.kept_up} of {at.runs} kept up; intake accepted {at.accepted:.0f}/s;"
+                    f" machine {at.machine_cpu_ms:.2f} ms a transition)"
                     for p, at in by.items()
                 )
             )

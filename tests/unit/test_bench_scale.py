@@ -103,10 +103,13 @@ def test_the_host_s_processor_is_named_from_cpuinfo() -> None:
     assert host_cpu("processor\t: 0\n") == "processor unknown"
 
 
-def _step(rate: float, committed_per_second: float, *, kept_up: bool = True) -> Step:
+def _step(
+    rate: float, committed_per_second: float, *, kept_up: bool = True, cpu: float = 0.0
+) -> Step:
     offered = int(rate * 10)
     step = Step(rate, 10.0, offered=offered, accepted=offered if kept_up else offered // 2)
     step.committed = int(committed_per_second * 10)
+    step.cpu = {"intake": cpu / 2, "postgresql": cpu / 2}
     return step
 
 
@@ -118,12 +121,18 @@ def test_a_run_s_max_sustained_rate_is_the_last_before_its_first_miss() -> None:
 def test_runs_in_turn_are_compared_by_what_they_commit_at_each_rate() -> None:
     one, two = Processes(1, 1), Processes(2, 2)
     measured = [
-        Measured(one, [_step(200, 200), _step(240, 210, kept_up=False)], None),
-        Measured(two, [_step(200, 200), _step(240, 240)], None),
-        Measured(two, [_step(200, 200), _step(240, 220, kept_up=False)], None),
-        Measured(one, [_step(200, 200), _step(240, 230, kept_up=False), _step(280, 1)], None),
+        Measured(one, [_step(200, 200), _step(240, 210, kept_up=False, cpu=14.7)], None),
+        Measured(two, [_step(200, 200), _step(240, 240, cpu=19.2)], None),
+        Measured(two, [_step(200, 200), _step(240, 220, kept_up=False, cpu=17.6)], None),
+        Measured(
+            one, [_step(200, 200), _step(240, 230, kept_up=False, cpu=18.4), _step(280, 1)], None
+        ),
     ]
-    assert committed_at_each_rate(measured) == {  # 280/s: one run only took it
-        200: {one: AtRate(200.0, 2, 2, 200.0), two: AtRate(200.0, 2, 2, 200.0)},
-        240: {one: AtRate(220.0, 0, 2, 120.0), two: AtRate(230.0, 1, 2, 180.0)},
-    }
+    at = committed_at_each_rate(measured)
+    assert set(at) == {200, 240}  # 280/s: one run only took it
+    assert at[200] == {one: AtRate(200.0, 2, 2, 200.0, 0.0), two: AtRate(200.0, 2, 2, 200.0, 0.0)}
+    assert at[240][two] == AtRate(230.0, 1, 2, 180.0, 8.0)
+    # 7 and 8 ms a transition: the machine's CPU over both runs' transitions, not the mean of the
+    # two runs' figures (7.5 ms), so a run that committed more weighs more
+    assert at[240][one].committed == 220.0
+    assert at[240][one].machine_cpu_ms == pytest.approx(1000 * 33.1 / 4400)
