@@ -131,7 +131,7 @@ def test_runs_in_turn_are_compared_by_what_they_commit_at_each_rate() -> None:
     at = committed_at_each_rate(measured)
     assert set(at) == {200, 240}  # 280/s: one run only took it
     assert at[200] == {one: AtRate(200.0, 2, 2, 200.0, 0.0), two: AtRate(200.0, 2, 2, 200.0, 0.0)}
-    assert at[240][two] == AtRate(230.0, 1, 2, 180.0, 8.0)
+    assert at[240][two] == AtRate(230.0, 1, 2, 180.0, pytest.approx(8.0))  # type: ignore[arg-type]
     # 7 and 8 ms a transition: the machine's CPU over both runs' transitions, not the mean of the
     # two runs' figures (7.5 ms), so a run that committed more weighs more
     assert at[240][one].committed == 220.0
