@@ -111,14 +111,16 @@ class StaffApi:
         )
 
 
-def send_lab_update_for_unknown_order(intake: str, key: str, order_number: str) -> None:
-    """A lab's key posts a status for an order number no order has: intake keeps it as
-    rejected (422), with the reason Laboratórios shows."""
+def send_lab_update_for_unknown_order(
+    intake: str, key: str, order_number: str, occurred_at: datetime | None = None
+) -> None:
+    """A lab's key posts a status for an order number no order has (``occurred_at``: now):
+    intake keeps it as rejected (422), with the reason Laboratórios shows."""
     unknown = {
         "message_id": uuid.uuid4().hex,
         "order_number": order_number,
         "status": "received",
-        "occurred_at": datetime.now(UTC).isoformat(),
+        "occurred_at": (occurred_at or datetime.now(UTC)).isoformat(),
     }
     sent = httpx.post(
         f"{intake}/api/v1/lab-updates", json=unknown, headers={"X-Lab-Key": key}, timeout=10

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -129,6 +131,28 @@ def test_an_admin_reads_why_a_labs_message_was_rejected_in_portuguese(
     screenshot(page, "labs-rejected-reason")
     row.get_by_role("button", name="Reprocessar").click()
     expect(page.get_by_role("status")).to_contain_text("recusada de novo")
+
+
+def test_a_labs_clock_ahead_is_shown_in_the_shops_time_beside_what_the_lab_sent(
+    new_person: PersonFactory, stack: dict[str, str]
+) -> None:
+    code = f"LAB{uuid.uuid4().hex[:6].upper()}"
+    page = new_person(ADMIN)
+    page.goto("/laboratorios")
+    page.get_by_label("Código").fill(code)
+    page.get_by_label("Nome", exact=True).fill("Lab Relógio")
+    page.get_by_role("button", name="Cadastrar laboratório").click()
+    page.locator(f"#lab-{code}").get_by_role("button", name="Criar chave").click()
+    key = page.locator("#chave-valor").text_content()
+    assert key
+    ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
+    send_lab_update_for_unknown_order(stack["intake"], key, "SP01-999997", occurred_at=ahead)
+
+    page.goto("/laboratorios")
+    row = page.get_by_role("row").filter(has_text=code)
+    shop_time = ahead.astimezone(ZoneInfo("America/Sao_Paulo")).strftime("%d/%m/%Y %H:%M")
+    expect(row).to_contain_text(f"occurred_at: {shop_time} ({ahead.isoformat()}) está no futuro")
+    screenshot(page, "labs-rejected-clock-ahead")
 
 
 def test_a_manager_has_no_labs_entry_and_the_address_says_why(new_person: PersonFactory) -> None:

@@ -51,6 +51,28 @@ def moment_text(value: datetime | None, zone: str | None) -> str:
     return local(value, zone).strftime("%d/%m/%Y %H:%M")
 
 
+ISO_INSTANT = re.compile(
+    r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})"
+)
+"""An instant written by a machine, with its offset: ``2026-12-06T17:07:49.830771+00:00``."""
+
+
+def instants_in_text(text: str, zone: str | None) -> str:
+    """A text that quotes machine instants (a lab's ``occurred_at`` in a refusal) with each one
+    read first in the branch's zone, the original kept beside it for whoever wrote it:
+    ``06/12/2026 14:07 (2026-12-06T17:07:49.830771+00:00)``. An instant with no offset is left
+    as written: its zone is unknown."""
+
+    def readable(match: re.Match[str]) -> str:
+        try:
+            instant = parse_instant(match.group(0))
+        except ValueError:
+            return match.group(0)
+        return f"{moment_text(instant, zone)} ({match.group(0)})"
+
+    return ISO_INSTANT.sub(readable, text)
+
+
 def short_moment_text(value: datetime | None, zone: str | None) -> str:
     """``02/12 18:00`` in the branch's zone."""
     if value is None:

@@ -29,5 +29,6 @@ def configure(engine: JinjaTemplateEngine) -> None:
         short_moment=_short_moment,
         day=_day,
         masked_phone=formatting.mask_phone,
+        instants=formatting.instants_in_text,
         first_name=formatting.first_name,
     )
