@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import PersonFactory, screenshot, sign_in
 from tests.browser.people import ADMIN, MANAGER_SP, send_lab_update_for_unknown_order
@@ -110,18 +110,24 @@ def test_an_admin_adds_a_lab_and_sees_a_new_key_only_once(new_person: PersonFact
     expect(page.locator(f"#lab-{code}")).to_contain_text("revogada em")
 
 
-def test_an_admin_reads_why_a_labs_message_was_rejected_in_portuguese(
-    new_person: PersonFactory, stack: dict[str, str]
-) -> None:
+def _a_new_lab_and_its_key(page: Page, name: str) -> tuple[str, str]:
+    """The admin registers a lab on Laboratórios and creates its first key: its code and key."""
     code = f"LAB{uuid.uuid4().hex[:6].upper()}"
-    page = new_person(ADMIN)
     page.goto("/laboratorios")
     page.get_by_label("Código").fill(code)
-    page.get_by_label("Nome", exact=True).fill("Lab Recusas")
+    page.get_by_label("Nome", exact=True).fill(name)
     page.get_by_role("button", name="Cadastrar laboratório").click()
     page.locator(f"#lab-{code}").get_by_role("button", name="Criar chave").click()
     key = page.locator("#chave-valor").text_content()
     assert key
+    return code, key
+
+
+def test_an_admin_reads_why_a_labs_message_was_rejected_in_portuguese(
+    new_person: PersonFactory, stack: dict[str, str]
+) -> None:
+    page = new_person(ADMIN)
+    code, key = _a_new_lab_and_its_key(page, "Lab Recusas")
     send_lab_update_for_unknown_order(stack["intake"], key, "SP01-999998")
 
     page.goto("/laboratorios")
@@ -136,15 +142,8 @@ def test_an_admin_reads_why_a_labs_message_was_rejected_in_portuguese(
 def test_a_labs_clock_ahead_is_shown_in_the_shops_time_beside_what_the_lab_sent(
     new_person: PersonFactory, stack: dict[str, str]
 ) -> None:
-    code = f"LAB{uuid.uuid4().hex[:6].upper()}"
     page = new_person(ADMIN)
-    page.goto("/laboratorios")
-    page.get_by_label("Código").fill(code)
-    page.get_by_label("Nome", exact=True).fill("Lab Relógio")
-    page.get_by_role("button", name="Cadastrar laboratório").click()
-    page.locator(f"#lab-{code}").get_by_role("button", name="Criar chave").click()
-    key = page.locator("#chave-valor").text_content()
-    assert key
+    code, key = _a_new_lab_and_its_key(page, "Lab Relógio")
     ahead = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=3)
     send_lab_update_for_unknown_order(stack["intake"], key, "SP01-999997", occurred_at=ahead)
 
