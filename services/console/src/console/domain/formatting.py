@@ -1,7 +1,9 @@
 """How staff and customers read dates, times, phones and names: pt-BR, in the branch's zone.
 
 Rules: dates are dd/mm/aaaa; times HH:MM in the branch's time zone, never UTC; a phone shows
-its area code and last two digits only; a customer is greeted by the first name alone.
+its area code and last two digits only; a customer is greeted by the first name alone. An instant
+another system wrote, quoted in a text (a lab's ``occurred_at`` in a refusal), is shown in the
+branch's zone first, with what that system sent beside it, offset and all.
 """
 
 from __future__ import annotations
