@@ -37,6 +37,8 @@ _THINGS = {
     "message": "mensagem",
     "provider": "provedor",
 }
+_FEMININE = {"branch", "chain", "order", "lab message", "key", "message"}
+"""The things whose Portuguese name is feminine: "filial … não encontrada"."""
 _TYPES = {
     "int": "um número inteiro",
     "float": "um número",
@@ -93,6 +95,10 @@ _PHONE_PARSE = {
 
 def _thing(match: re.Match[str]) -> str:
     return _THINGS.get(match["thing"], match["thing"])
+
+
+def _found(match: re.Match[str]) -> str:
+    return "encontrada" if match["thing"] in _FEMININE else "encontrado"
 
 
 def _typed(match: re.Match[str]) -> str:
@@ -201,7 +207,7 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
     # the services' own English texts
     (
         r"(?P<thing>branch|chain|order|user|lab message|lab|key|service type|message) (?P<id>.+) not found",
-        lambda m: f"{_thing(m)} {m['id']} não encontrado(a)",
+        lambda m: f"{_thing(m)} {m['id']} não {_found(m)}",
     ),
     (
         r"version (?P<v>\S+) of (service type )?(?P<code>\S+) not found",

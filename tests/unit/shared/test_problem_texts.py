@@ -68,7 +68,11 @@ def test_the_language_follows_accept_language_and_defaults_to_portuguese() -> No
 
 
 def test_texts_keep_their_field_and_translate_the_problem() -> None:
-    assert localize("order 12 not found", PORTUGUESE) == "ordem de serviço 12 não encontrado(a)"
+    assert localize("order 12 not found", PORTUGUESE) == "ordem de serviço 12 não encontrada"
+    assert localize("user 7 not found", PORTUGUESE) == "usuário 7 não encontrado"
+    assert localize("lab message 3 not found", PORTUGUESE) == (
+        "mensagem de laboratório 3 não encontrada"
+    )
     assert localize("branch_id: branch 7 does not exist", PORTUGUESE) == (
         "branch_id: a filial 7 não existe"
     )
