@@ -41,13 +41,15 @@ def running_services(
     services: Sequence[str] = BACKENDS,
     *,
     demo: bool = False,
+    own_sessions: bool = False,
     **extra_env: str,
 ) -> Iterator[dict[str, str]]:
     """Start ``services`` as processes; yields their URLs (and the environment's database URLs,
     and each service's log file as ``<service>_log``).
 
     With ``demo``, the databases are migrated and the demo chain seeded first (the same
-    commands ``make run`` uses), so the demo users and flows exist.
+    commands ``make run`` uses), so the demo users and flows exist. With ``own_sessions``,
+    each process starts in a session of its own, as under ``make run`` (the benches).
     """
     env = {**os.environ, **infra.service_env(suffix, **extra_env)}
     ports = {service: free_port() for service in services}
@@ -85,6 +87,7 @@ def running_services(
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=own_sessions,
             )
             started.append((process, log))
         yield urls

@@ -102,6 +102,13 @@ POSITIONS = (
 )
 """Transitions committed on the bench's orders (the demo's orders, of other types, not counted)."""
 RAW_ROLES = ("accept", "advance", "notify")
+OWN_SESSIONS = os.environ.get("ETAPA_BENCH_ONE_SESSION") != "1"
+"""Each process of a pipeline (Etapa's services, the raw pipeline's hops) starts in a session
+of its own, as honcho starts them under ``make run`` and as each container runs apart: where
+the kernel groups tasks by session for the scheduler (``sched_autogroup_enabled``), the cores
+are shared between processes first and then between a process's threads, so a process's share
+does not shrink with the threads of the others. ``ETAPA_BENCH_ONE_SESSION=1`` starts them all
+in the bench's session, one group, as the benches did until 6 December."""
 SMS_TEXT = re.compile(r"OS (\S+) etapa e(\d+)")
 
 
@@ -341,11 +348,17 @@ async def etapa_services(
         "INTAKE_TOKEN_TTL_MINUTES": "480",
         **extra_env,
     }
-    with running_services(infra, "e2e", BACKENDS, demo=True, **extra) as urls:
+    with running_services(
+        infra, "e2e", BACKENDS, demo=True, own_sessions=OWN_SESSIONS, **extra
+    ) as urls:
         await asyncio.to_thread(wait_ready, urls, BACKENDS, 90)
         env = infra.service_env("e2e", **extra)
         replicas = Replicas(
-            {**os.environ, **env}, LOGS / f"etapa-bench-e2e-{infra.run_id}", service_pids(), urls
+            {**os.environ, **env},
+            LOGS / f"etapa-bench-e2e-{infra.run_id}",
+            service_pids(),
+            urls,
+            OWN_SESSIONS,
         )
         api = StaffApi(urls)
         async with httpx.AsyncClient(timeout=30) as client:
@@ -643,6 +656,7 @@ async def raw_pipeline(
             ],
             stdout=subprocess.PIPE,
             stderr=log,
+            start_new_session=OWN_SESSIONS,
         )
         started.append(process)
         return process
@@ -904,7 +918,16 @@ def interpreter() -> str:
     shared = maps.exists() and "libpython" in maps.read_text()
     linked = "libpython shared" if shared else "libpython in the executable"
     python = f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)}, {linked})"
-    return f"{python}; {host_cpu()}"
+    return f"{python}; {host_cpu()}; {sessions()}"
+
+
+def sessions() -> str:
+    """Whether the processes run in sessions of their own (``OWN_SESSIONS``), and whether the
+    kernel shares the cores between sessions first (autogroup)."""
+    path = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    autogroup = "on" if path.exists() and path.read_text().strip() == "1" else "off"
+    where = "a session per process" if OWN_SESSIONS else "one session for all processes"
+    return f"{where}, autogroup {autogroup}"
 
 
 def process_names(processes: Processes) -> tuple[str, ...]:

@@ -41,10 +41,13 @@ class Replicas:
         logs: Path,
         first: Mapping[str, int],
         first_urls: Mapping[str, str],
+        own_sessions: bool,
     ) -> None:
         """``env``: the services' environment (without their ports); ``logs``: a path prefix
-        for the log files; ``first``: each service's first process, its pid and its URL."""
+        for the log files; ``first``: each service's first process, its pid and its URL;
+        ``own_sessions``: start each process in a session of its own, as the first ones."""
         self._env = dict(env)
+        self._own_sessions = own_sessions
         self._logs = logs
         self._first = dict(first)
         self._first_urls = dict(first_urls)
@@ -67,6 +70,7 @@ class Replicas:
                 env={**self._env, f"{service.upper()}_PORT": str(port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=self._own_sessions,
             )
             extra.append(Replica(process, log, f"http://127.0.0.1:{port}"))
             started.append(extra[-1])
