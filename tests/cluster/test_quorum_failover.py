@@ -127,7 +127,9 @@ async def _run(
         "NOTIFIER_SENDING_HOURS": "always",
         "NOTIFIER_DISPATCH_INTERVAL": "0.1",
     }
-    with running_services(infra, "cluster", BACKENDS, demo=False, **extra) as urls:
+    with running_services(
+        infra, "cluster", BACKENDS, demo=False, own_sessions=False, **extra
+    ) as urls:
         async with httpx.AsyncClient(timeout=30) as http:
             for service in BACKENDS:
                 await wait_until_ready(http, urls[service], timeout=90)

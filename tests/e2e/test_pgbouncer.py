@@ -280,7 +280,9 @@ async def test_orders_opened_and_advanced_through_pgbouncer_send_every_sms_on_fe
     env |= {"NOTIFIER_SMS_PROVIDER": "http", "NOTIFIER_HTTP_URL": f"{fake.url}/sms"}
     started = time.monotonic()
     try:
-        with running_services(infra, suffix, BACKENDS, demo=False, **env) as urls:
+        with running_services(
+            infra, suffix, BACKENDS, demo=False, own_sessions=False, **env
+        ) as urls:
             async with httpx.AsyncClient(timeout=30) as http:
                 for service in BACKENDS:
                     await wait_until_ready(http, urls[service], timeout=60)
