@@ -84,6 +84,9 @@ def test_the_sms_link_opens_the_customers_page_which_follows_an_advance(
     html = response.body()
     css = httpx.get(f"{console_url}/static/tracking.css").content
     assert len(html) + len(css) < PAGE_BUDGET, (len(html), len(css))
+    icon = customer.locator("link[rel='icon']").get_attribute("href")
+    assert icon is not None  # without one the browser asks for /favicon.ico: a 404 it reports
+    assert httpx.get(f"{console_url}{icon}").status_code == 200
     page_text = html.decode()
     for private in ("98123", "4567", "Quintela", "Rastreio", order["order_id"], "Outra",
                     other["number"], "Envio ao laboratório", "Conferência da receita"):  # fmt: skip
