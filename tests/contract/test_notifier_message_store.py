@@ -7,7 +7,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 from etapa_contracts.events import NotificationStatus
-from notifier.usecases.records import ClaimedMessage, MessageQuery, OptOut, Outcome, SmsSettings
+from notifier.usecases.records import (
+    ClaimedMessage,
+    EarlyReport,
+    MessageQuery,
+    OptOut,
+    Outcome,
+    SmsSettings,
+)
 from notifier.usecases.status_events import status_event
 from tests.contract import notifier_stores
 from tests.contract.notifier_stores import (
@@ -244,6 +251,36 @@ async def test_delivery_reports_move_only_sent_messages(backend: Backend) -> Non
     assert await messages.apply_report("http", "p-1", "delivered", None, T0) is None
     (shown,) = await messages.for_staff(MessageQuery(of.chain_id, None))
     assert (shown.status, shown.status_reason) == ("failed", "número inválido")
+
+
+async def test_an_early_report_is_kept_until_its_message_is_sent(backend: Backend) -> None:
+    messages = backend.stores.messages
+    of = contact()
+    await recorded(backend, of)
+    (claim,) = await messages.claim_due(10, T0, LEASE)
+    early = EarlyReport("http", "p-1", "delivered", None, T0)
+    await messages.keep_early_report(early, T0 - timedelta(days=2))
+    await messages.keep_early_report(replace(early, outcome="failed"), T0 - timedelta(days=2))
+    assert await messages.early_reports_due(10) == []  # its message is still ``sending``
+    sent = Outcome("sent", of.phone, provider="http", provider_message_id="p-1")
+    assert await messages.finish(claim, sent, T0, accepted=True, event=_status_of(claim, sent))
+    assert await messages.early_reports_due(10) == [early]  # the first report kept wins
+    assert await messages.take_early_report(early)
+    assert not await messages.take_early_report(early)  # taken once
+    assert await messages.early_reports_due(10) == []
+
+
+async def test_kept_reports_older_than_the_keep_are_dropped_when_one_is_kept(
+    backend: Backend,
+) -> None:
+    messages = backend.stores.messages
+    old = EarlyReport("zenvia", "z-old", "failed", "número inexistente", T0 - timedelta(days=3))
+    await messages.keep_early_report(old, T0 - timedelta(days=5))
+    await messages.keep_early_report(
+        EarlyReport("zenvia", "z-new", "delivered", None, T0), T0 - timedelta(days=2)
+    )
+    assert not await messages.take_early_report(old)  # dropped
+    assert await messages.take_early_report(EarlyReport("zenvia", "z-new", "delivered", None, T0))
 
 
 async def test_staff_see_their_chain_and_branches_with_filters(backend: Backend) -> None:

@@ -32,6 +32,7 @@ from notifier.usecases.records import (
     BranchWindow,
     ClaimedMessage,
     Contact,
+    EarlyReport,
     MessageKey,
     MessageQuery,
     NewMessage,
@@ -117,6 +118,7 @@ class FakeDatabase:
     sms_settings: dict[UUID, SmsSettings] = field(default_factory=dict)
     progress: dict[UUID, ProgressRow] = field(default_factory=dict)
     outbox: list[Event] = field(default_factory=list)
+    early_reports: dict[tuple[str, str], EarlyReport] = field(default_factory=dict)
 
 
 class FakeMessages:
@@ -375,6 +377,28 @@ class FakeMessages:
             row.provider == provider and row.provider_message_id == provider_message_id
             for row in self._db.messages.values()
         )
+
+    async def keep_early_report(self, report: EarlyReport, keep_since: datetime) -> None:
+        kept = self._db.early_reports
+        key = (report.provider, report.provider_message_id)
+        taken = key in kept  # as PostgreSQL: the insert sees the rows the drop removes
+        for old in [old for old, row in kept.items() if row.received_at < keep_since]:
+            del kept[old]
+        if not taken:
+            kept[key] = report
+
+    async def early_reports_due(self, limit: int) -> list[EarlyReport]:
+        sent = {
+            (row.provider, row.provider_message_id)
+            for row in self._db.messages.values()
+            if row.status == "sent"
+        }
+        due = [report for key, report in self._db.early_reports.items() if key in sent]
+        return sorted(due, key=lambda report: report.received_at)[:limit]
+
+    async def take_early_report(self, report: EarlyReport) -> bool:
+        key = (report.provider, report.provider_message_id)
+        return self._db.early_reports.pop(key, None) is not None
 
     async def for_staff(self, query: MessageQuery) -> list[StaffMessage]:
         def midnight(day: date) -> datetime:
@@ -647,4 +671,13 @@ class FakeUnitOfWork:
             setattr(self.db, name, value)
 
 
-_TABLES = ("messages", "contacts", "opt_outs", "branches", "sms_settings", "progress", "outbox")
+_TABLES = (
+    "messages",
+    "contacts",
+    "opt_outs",
+    "branches",
+    "sms_settings",
+    "progress",
+    "outbox",
+    "early_reports",
+)

@@ -69,6 +69,9 @@ class FakeSmsProvider:
     first: what Twilio's list answers from."""
     arrived: int = 0
     """Requests that reached it, answered or still waiting out ``latency``."""
+    before_answer: Callable[[str], Awaitable[object]] | None = None
+    """Awaited with the message id once a message is taken, before the answer: a delivery
+    report that reaches the notifier before the provider's answer does."""
     _failures: list[int] = field(default_factory=list)
     _lookup_failures: list[int] = field(default_factory=list)
     _lost: set[int] = field(default_factory=set)
@@ -115,6 +118,7 @@ class FakeSmsProvider:
         self._lookup_failures.clear()
         self.refuse_numbers.clear()
         self.latency = 0.0
+        self.before_answer = None
 
     def delivered_keys(self) -> list[str]:
         return [r.key for r in self.requests if r.key is not None and r.status == 200]
@@ -214,6 +218,8 @@ class FakeSmsProvider:
                 }
             )
         message_id = self.deliveries[dedupe]
+        if self.before_answer is not None:
+            await self.before_answer(message_id)
         if arrival in self._lost or (self._lose_every and arrival % self._lose_every == 0):
             await asyncio.sleep(self._lost_for)
         if path.endswith("/Messages.json"):

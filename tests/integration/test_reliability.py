@@ -129,13 +129,20 @@ async def test_ready_reports_database_and_broker(
         response = await http.get(f"{url}/ready")
         # every service also reports its polling loops (the outbox relay, the token-validity
         # reload, the messaging tables' retention; workflow's risk sweeper, the notifier's
-        # dispatcher): red when one is stuck
+        # dispatcher and early delivery reports): red when one is stuck
         checked = ["broker", "database", "loops"]
         assert response.json() == {"status": "ready", "checked": checked}
         metrics = await http.get(f"{url}/metrics")
         assert "etapa_messages_handled_total" in metrics.text
     # The three run in this process (one metrics registry): each loop has completed rounds.
-    loops = ("outbox-relay", "token-validity", "risk-sweeper", "dispatcher", "message-retention")
+    loops = (
+        "outbox-relay",
+        "token-validity",
+        "risk-sweeper",
+        "dispatcher",
+        "early-reports",
+        "message-retention",
+    )
     for loop in loops:
         line = f'etapa_loop_rounds_total{{loop="{loop}"}}'
 

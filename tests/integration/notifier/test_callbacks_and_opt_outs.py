@@ -198,6 +198,32 @@ async def test_http_delivery_report_marks_the_message_delivered(live: Live) -> N
     assert [m["order_id"] for m in listed.json()["items"]] == [str(order_id)]
 
 
+async def test_a_report_that_overtakes_the_providers_answer_is_applied_once_sent(
+    live: Live,
+) -> None:
+    """The provider's report reaches the notifier before the provider's own answer does, so
+    before the notifier has written ``sent``: it is kept, then applied to the message."""
+    answers: list[dict[str, str]] = []
+
+    async def report_first(message_id: str) -> None:
+        early = await live.callback(
+            "http", "status", json={"id": message_id, "status": "delivered"}
+        )
+        answers.append(early.json())
+
+    live.fake.before_answer = report_first
+    try:
+        _, order_id = await live.order(phone())
+        delivered = await eventually(lambda: live.status_is(order_id, "delivered"))
+    finally:
+        live.fake.before_answer = None
+    assert answers == [{"result": "kept"}]
+    assert delivered is not None
+    assert delivered["delivered_at"] is not None
+    assert await live.events(order_id) == ["sent", "delivered"]
+    assert await live.pool.fetchval("SELECT count(*) FROM early_reports") == 0
+
+
 async def test_zenvia_and_twilio_failure_reports(live: Live) -> None:
     _, zenvia_order = await live.order(phone())
     _, twilio_order = await live.order(phone())
@@ -253,7 +279,7 @@ async def test_callbacks_need_the_token_and_a_valid_body(live: Live) -> None:
     by_header = await live.http.post(
         url, headers={"X-Etapa-Callback-Token": TOKEN}, json={"id": "nada", "status": "delivered"}
     )
-    assert by_header.json() == {"result": "unknown"}
+    assert by_header.json() == {"result": "kept"}  # no message has that id yet
     missing = await live.callback("http", "status", json={"status": "delivered"})
     assert (missing.status_code, missing.json()["detail"]) == (400, "id: obrigatório")
     unknown = await live.callback("sinal-de-fumaca", "inbound", json={})

@@ -12,7 +12,7 @@ import pytest
 from notifier.domain import delivery
 from notifier.domain.callbacks import InboundReply, StatusReport
 from notifier.entrypoints.loops import LOOP_ERRORS
-from notifier.usecases.delivery_report import apply_report
+from notifier.usecases.delivery_report import apply_early_reports, apply_report
 from notifier.usecases.inbound_reply import handle_reply
 from notifier.usecases.opt_outs import (
     Caller,
@@ -312,7 +312,25 @@ async def test_delivery_reports_apply_to_sent_messages_only(notifier: Notifier) 
     now = notifier.clock()
     uow = notifier.uow
     assert await apply_report(uow, "http", StatusReport("http-1", None), now) == "unchanged"
-    assert await apply_report(uow, "http", StatusReport("nope", "delivered"), now) == "unknown"
+    assert await apply_report(uow, "http", StatusReport("nope", "delivered"), now) == "kept"
     assert await apply_report(uow, "http", StatusReport("http-1", "delivered"), now) == "applied"
     assert await apply_report(uow, "http", StatusReport("http-1", "failed"), now) == "unchanged"
     assert notifier.published(order) == [("sent", None), ("delivered", None)]
+
+
+async def test_a_report_before_the_sent_write_is_kept_and_applied_once_sent(
+    notifier: Notifier,
+) -> None:
+    order = await notifier.open_order()
+    await notifier.enter_stage(order)
+    uow, now = notifier.uow, notifier.clock()
+    early = StatusReport("http-1", "failed", "número inexistente")
+    assert await apply_report(uow, "http", early, now) == "kept"
+    assert not await apply_early_reports(uow, now)
+    assert notifier.published(order) == []  # nothing applied while the message is not sent
+    await notifier.dispatcher().dispatch_once()  # the provider's answer: http-1
+    assert notifier.published(order) == [("sent", None)]
+    assert not await apply_early_reports(uow, now)
+    assert notifier.published(order) == [("sent", None), ("failed", "número inexistente")]
+    assert not await apply_early_reports(uow, now)  # applied once
+    assert notifier.published(order) == [("sent", None), ("failed", "número inexistente")]

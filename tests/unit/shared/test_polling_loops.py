@@ -174,7 +174,7 @@ async def test_every_services_ready_checks_its_polling_loops_from_the_start() ->
     expected = {
         "intake": (RELAY_LOOP,),
         "workflow": ("risk-sweeper", RELAY_LOOP),
-        "notifier": ("dispatcher", RELAY_LOOP),
+        "notifier": ("dispatcher", "early-reports", RELAY_LOOP),
     }
     for service, runtime in runtimes.items():
         assert sorted(runtime.readiness_checks()) == ["broker", "database", "loops"], service

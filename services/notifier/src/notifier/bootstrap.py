@@ -27,7 +27,13 @@ from notifier.entrypoints.http.messages import MessageController
 from notifier.entrypoints.http.opt_outs import OptOutController
 from notifier.entrypoints.http.providers import CallbackSettings, ProviderCallbackController
 from notifier.entrypoints.http.sms_settings import SmsSettingsController
-from notifier.entrypoints.loops import DispatcherLoop, LoopHealth
+from notifier.entrypoints.loops import (
+    EARLY_REPORTS,
+    EARLY_REPORTS_DEADLINE,
+    DispatcherLoop,
+    LoopHealth,
+    early_reports_loop,
+)
 from notifier.usecases.dispatch import ClosedDays, DispatchMessages, DispatchPolicy
 from notifier.usecases.send_round import Providers
 from shared.clock import Clock, system_clock
@@ -118,6 +124,7 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
     health = LoopHealth()
     # Expected from now on, so that a dispatcher that never starts turns /ready red too.
     health.register(DispatcherLoop.NAME, dispatcher_deadline(policy))
+    health.register(EARLY_REPORTS, EARLY_REPORTS_DEADLINE)
 
     wake = asyncio.Event()  # a message committed by this process's consumer: send it now
 
@@ -143,11 +150,14 @@ def create_runtime(settings: NotifierSettings, clock: Clock = system_clock) -> S
         )
         await loop.run()
 
+    async def early_reports(pool: asyncpg.Pool) -> None:
+        await early_reports_loop(PostgresUnitOfWork(pool), clock, health).run()
+
     return ServiceRuntime(
         settings.service,
         MIGRATIONS,
         register=register,
-        loops=(dispatch,),
+        loops=(dispatch, early_reports),
         description="Notifier: the customer's SMS at the stages that matter, and their status.",
         loop_health=health,
     )

@@ -1,4 +1,5 @@
-"""The notifier's background loop (the dispatcher), on the chassis's polling loop.
+"""The notifier's background loops (the dispatcher; the early delivery reports), on the
+chassis's polling loop.
 
 **No exception ends the loop** (``shared.loops.PollingLoop``): each round is caught whole,
 logged and counted in ``etapa_loop_errors_total{loop="dispatcher", scope="round"}``, and the
@@ -27,13 +28,16 @@ import asyncio
 
 from opentelemetry.trace import NoOpTracer, Tracer
 
+from notifier.usecases.delivery_report import apply_early_reports
 from notifier.usecases.dispatch import DispatchMessages
+from notifier.usecases.ports import UnitOfWork
 from notifier.usecases.records import ClaimedMessage
+from shared.clock import Clock
 from shared.logging import correlation_scope, get_logger
 from shared.loops import LOOP_ERRORS, LoopHealth, PollingLoop, is_database_trouble
 from shared.tracing import CORRELATION_ATTRIBUTE, continued
 
-__all__ = ["LOOP_ERRORS", "DispatcherLoop", "LoopHealth"]
+__all__ = ["LOOP_ERRORS", "DispatcherLoop", "LoopHealth", "early_reports_loop"]
 
 log = get_logger(__name__)
 
@@ -164,3 +168,23 @@ class DispatcherLoop:
                     log.exception(
                         "sms_dispatch_failed", notification_id=str(message.key.notification_id)
                     )
+
+
+EARLY_REPORTS = "early-reports"
+EARLY_REPORTS_INTERVAL = 1.0
+"""Seconds between looks for kept delivery reports whose message is now ``sent``."""
+EARLY_REPORTS_DEADLINE = 60.0
+
+
+def early_reports_loop(
+    uow: UnitOfWork, clock: Clock, health: LoopHealth, interval: float = EARLY_REPORTS_INTERVAL
+) -> PollingLoop:
+    """Applies the delivery reports that arrived before their message's ``sent`` was written
+    (``usecases.delivery_report``): one query a second while none are kept."""
+    return PollingLoop(
+        EARLY_REPORTS,
+        lambda: apply_early_reports(uow, clock()),
+        interval=interval,
+        deadline=EARLY_REPORTS_DEADLINE,
+        health=health,
+    )

@@ -13,15 +13,17 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
 from etapa_contracts.events import Event
+from notifier.domain import callbacks
 from notifier.domain.delivery import Found
 from notifier.usecases.records import (
     Branch,
     ClaimedMessage,
     Contact,
+    EarlyReport,
     MessageKey,
     MessageQuery,
     NewMessage,
@@ -31,7 +33,7 @@ from notifier.usecases.records import (
     StaffMessage,
 )
 
-ReportOutcome = Literal["delivered", "failed"]
+ReportOutcome = callbacks.Outcome
 
 
 class MessageStore(Protocol):
@@ -104,6 +106,16 @@ class MessageStore(Protocol):
         """A ``sent`` message of that provider becomes ``delivered`` or ``failed``."""
 
     async def knows(self, provider: str, provider_message_id: str) -> bool: ...
+
+    async def keep_early_report(self, report: EarlyReport, keep_since: datetime) -> None:
+        """Keep a report for a message not ``sent`` yet (the first one kept for its id wins),
+        dropping kept reports received before ``keep_since``."""
+
+    async def early_reports_due(self, limit: int) -> list[EarlyReport]:
+        """Kept reports whose message is now ``sent``, oldest first."""
+
+    async def take_early_report(self, report: EarlyReport) -> bool:
+        """Remove a kept report; False when another process took it first."""
 
     async def for_staff(self, query: MessageQuery) -> list[StaffMessage]:
         """Newest first, ``query.limit`` of them from ``query.offset``."""

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 from typing import Literal
 from uuid import UUID
 
+from notifier.domain.callbacks import Outcome as ReportOutcome
 from notifier.domain.delivery import OptOutSource, OrderState, overtaken
 from notifier.domain.lifecycle import MessageState
 
@@ -131,6 +132,18 @@ class Outcome:
     provider_message_id: str | None = None
     encoding: str | None = None
     segments: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EarlyReport:
+    """A provider's final delivery report for a message not yet recorded as ``sent``: kept
+    until it is, then applied."""
+
+    provider: str
+    provider_message_id: str
+    outcome: ReportOutcome
+    reason: str | None
+    received_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from notifier.usecases.ports import ReportOutcome
 from notifier.usecases.records import (
     BranchWindow,
     ClaimedMessage,
+    EarlyReport,
     MessageKey,
     MessageQuery,
     NewMessage,
@@ -300,6 +301,57 @@ class PostgresMessages:
             provider_message_id,
         )
         return bool(known)
+
+    async def keep_early_report(self, report: EarlyReport, keep_since: datetime) -> None:
+        await self._conn.execute(
+            """
+            WITH dropped AS (DELETE FROM early_reports WHERE received_at < $6)
+            INSERT INTO early_reports
+                (provider, provider_message_id, outcome, reason, received_at)
+            VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (provider, provider_message_id) DO NOTHING
+            """,
+            report.provider,
+            report.provider_message_id,
+            report.outcome,
+            report.reason,
+            report.received_at,
+            keep_since,
+        )
+
+    async def early_reports_due(self, limit: int) -> list[EarlyReport]:
+        rows = await self._conn.fetch(
+            """
+            SELECT e.provider, e.provider_message_id, e.outcome, e.reason, e.received_at
+            FROM early_reports e JOIN messages m
+              ON m.provider = e.provider AND m.provider_message_id = e.provider_message_id
+            WHERE m.status = 'sent'
+            ORDER BY e.received_at
+            LIMIT $1
+            """,
+            limit,
+        )
+        return [
+            EarlyReport(
+                row["provider"],
+                row["provider_message_id"],
+                row["outcome"],
+                row["reason"],
+                row["received_at"],
+            )
+            for row in rows
+        ]
+
+    async def take_early_report(self, report: EarlyReport) -> bool:
+        taken = await self._conn.fetchval(
+            """
+            DELETE FROM early_reports WHERE provider = $1 AND provider_message_id = $2
+            RETURNING true
+            """,
+            report.provider,
+            report.provider_message_id,
+        )
+        return bool(taken)
 
     async def for_staff(self, query: MessageQuery) -> list[StaffMessage]:
         rows = await self._conn.fetch(
