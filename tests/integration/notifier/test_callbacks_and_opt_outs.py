@@ -280,6 +280,8 @@ async def test_callbacks_need_the_token_and_a_valid_body(live: Live) -> None:
         url, headers={"X-Etapa-Callback-Token": TOKEN}, json={"id": "nada", "status": "delivered"}
     )
     assert by_header.json() == {"result": "kept"}  # no message has that id yet
+    no_token = await live.http.post(url, json={"id": "x", "status": "delivered"})
+    assert " or " not in no_token.json()["detail"]  # Portuguese throughout
     missing = await live.callback("http", "status", json={"status": "delivered"})
     assert (missing.status_code, missing.json()["detail"]) == (400, "id: obrigatório")
     unknown = await live.callback("sinal-de-fumaca", "inbound", json={})

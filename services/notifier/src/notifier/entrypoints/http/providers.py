@@ -199,7 +199,7 @@ async def _authenticated_payload(
         raise PermissionDeniedException("callbacks are off: NOTIFIER_CALLBACK_TOKEN is not set")
     given = request.query_params.get("token") or request.headers.get(TOKEN_HEADER) or ""
     if not hmac.compare_digest(given.encode(), callbacks.token.encode()):
-        raise NotAuthorizedException(f"token: missing or wrong (?token= or {TOKEN_HEADER})")
+        raise NotAuthorizedException(f"token: missing or wrong (?token= / {TOKEN_HEADER})")
     if provider == "twilio":
         form = {key: str(value) for key, value in (await request.form()).items()}
         if callbacks.twilio_auth_token:
