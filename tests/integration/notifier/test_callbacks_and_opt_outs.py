@@ -282,6 +282,12 @@ async def test_callbacks_need_the_token_and_a_valid_body(live: Live) -> None:
     assert by_header.json() == {"result": "kept"}  # no message has that id yet
     no_token = await live.http.post(url, json={"id": "x", "status": "delivered"})
     assert " or " not in no_token.json()["detail"]  # Portuguese throughout
+    # an id no provider gives: 400 naming it, never a row too large for its index (was a 500)
+    huge = await live.callback(
+        "http", "status", json={"id": uuid.uuid4().hex * 125, "status": "delivered"}
+    )
+    assert huge.status_code == 400
+    assert huge.json()["detail"].startswith("id: mais de 200 caracteres")
     missing = await live.callback("http", "status", json={"status": "delivered"})
     assert (missing.status_code, missing.json()["detail"]) == (400, "id: obrigatório")
     unknown = await live.callback("sinal-de-fumaca", "inbound", json={})

@@ -54,3 +54,31 @@ def test_zenvias_status_takes_the_current_message_id_and_the_deprecated_message_
     assert both.provider_message_id == "m-new"
     with pytest.raises(CallbackError, match=r"message\.id"):
         parse_status("zenvia", status)
+
+
+@pytest.mark.parametrize(
+    ("provider", "payload", "field"),
+    [
+        ("http", {"id": "x" * 201, "status": "delivered"}, "id"),
+        ("twilio", {"MessageSid": "S" * 201, "MessageStatus": "delivered"}, "MessageSid"),
+        ("zenvia", {"message": {"id": "z" * 201}, "messageStatus": {"code": "DELIVERED"}},
+         "message.id"),
+    ],
+)  # fmt: skip
+def test_a_message_id_longer_than_any_providers_is_refused_naming_it(
+    provider: str, payload: dict[str, object], field: str
+) -> None:
+    with pytest.raises(CallbackError, match=f"^{field}: mais de 200 caracteres"):
+        parse_status(provider, payload)
+    report = parse_status(provider, _at_the_limit(payload))
+    assert report is not None
+    assert report.provider_message_id == "9" * 200
+
+
+def _at_the_limit(payload: dict[str, object]) -> dict[str, object]:
+    """The same report with an id of exactly 200 characters."""
+    id_200 = "9" * 200
+    if "message" in payload:
+        return payload | {"message": {"id": id_200}}
+    key = "MessageSid" if "MessageSid" in payload else "id"
+    return payload | {key: id_200}

@@ -11,8 +11,9 @@ Shapes:
 - ``twilio``: form-encoded. Reply ``From``, ``Body``; report ``MessageSid``, ``MessageStatus``
   (``delivered``; ``undelivered`` / ``failed`` with ``ErrorCode``; others are intermediate).
 
-Intermediate reports (sent, queued…) change nothing. A payload missing a required field is a
-:class:`CallbackError` naming it (the API answers 400).
+Intermediate reports (sent, queued…) change nothing. A payload missing a required field, or
+naming a message id longer than ``MAX_MESSAGE_ID`` characters (no provider's is: Twilio's SIDs
+have 34, Zenvia's ids 36), is a :class:`CallbackError` naming it (the API answers 400).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ CALLBACK_PROVIDERS = ("http", "zenvia", "twilio")
 Payload = Mapping[str, object]
 """A callback's body: parsed JSON, or Twilio's form."""
 Outcome = Literal["delivered", "failed"]
+MAX_MESSAGE_ID = 200
 
 _ZENVIA_OUTCOMES: dict[str, Outcome] = {
     "DELIVERED": "delivered",
@@ -94,7 +96,7 @@ def parse_status(provider: str, payload: Payload) -> StatusReport | None:
             if isinstance(c, dict) and (c.get("details") or c.get("reason"))
         )
         return StatusReport(
-            _zenvia_message_id(payload),
+            _message_id(_zenvia_message_id(payload), "message.id"),
             _ZENVIA_OUTCOMES.get(code),
             reason or str(status.get("description") or code),
         )
@@ -102,7 +104,7 @@ def parse_status(provider: str, payload: Payload) -> StatusReport | None:
         status_name = _text(payload, "MessageStatus").lower()
         error = payload.get("ErrorCode")
         return StatusReport(
-            _text(payload, "MessageSid"),
+            _message_id(_text(payload, "MessageSid"), "MessageSid"),
             _TWILIO_OUTCOMES.get(status_name),
             f"{status_name} (erro Twilio {error})" if error else status_name,
         )
@@ -110,7 +112,15 @@ def parse_status(provider: str, payload: Payload) -> StatusReport | None:
     outcome: Outcome | None = (
         status_name if status_name in ("delivered", "failed") else None  # type: ignore[assignment]
     )
-    return StatusReport(_text(payload, "id"), outcome, str(payload.get("reason") or status_name))
+    return StatusReport(
+        _message_id(_text(payload, "id"), "id"), outcome, str(payload.get("reason") or status_name)
+    )
+
+
+def _message_id(value: str, field: str) -> str:
+    if len(value) > MAX_MESSAGE_ID:
+        raise CallbackError(f"{field}: mais de {MAX_MESSAGE_ID} caracteres ({len(value)})")
+    return value
 
 
 def _zenvia_message_id(payload: Payload) -> str:
