@@ -18,6 +18,8 @@ class InvalidPhone(ValueError):
 
 _MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _EXAMPLE = "como (11) 98765-4321 ou +5511987654321"
+_SHOWN = 30
+"""The most of a refused number a message repeats (a caller may send thousands of characters)."""
 
 
 def _parse(raw: str, default_region: str) -> PhoneNumber:
@@ -48,5 +50,6 @@ def normalize_phone(raw: str, default_region: str = "BR") -> str:
     except InvalidPhone:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise InvalidPhone(f"{raw!r} não é um número de telefone válido ({_EXAMPLE}; E.164)")
+        shown = raw if len(raw) <= _SHOWN else f"{raw[:_SHOWN]}… ({len(raw)} caracteres)"
+        raise InvalidPhone(f"{shown!r} não é um número de telefone válido ({_EXAMPLE}; E.164)")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -116,3 +116,12 @@ def test_phone_normalization(raw: str, e164: str) -> None:
 def test_invalid_phones_are_refused_with_a_reason(raw: str) -> None:
     with pytest.raises(InvalidPhone, match=r"E\.164"):
         normalize_phone(raw)
+
+
+def test_a_refused_number_is_repeated_whole_when_short_and_cut_when_long() -> None:
+    with pytest.raises(InvalidPhone, match=r"^'\(11\) 9876' não é"):
+        normalize_phone("(11) 9876")
+    with pytest.raises(InvalidPhone) as refused:
+        normalize_phone("9" * 5000)
+    assert str(refused.value).startswith(f"'{'9' * 30}… (5000 caracteres)' não é")
+    assert len(str(refused.value)) < 200
