@@ -58,6 +58,10 @@ NOT_WRITES = {
 """POSTs that change nothing: anyone with a valid token may make them, about themselves only."""
 SERVICES = ("intake", "workflow", "notifier")
 Operation = tuple[str, str, str]
+QUERIES: dict[Operation, dict[str, str]] = {
+    ("workflow", "GET", "/api/v1/orders/board"): {"service_type": "teste"},
+}
+"""Query parameters a GET needs to answer more than a 400."""
 
 
 @dataclass
@@ -294,7 +298,9 @@ async def _call(
 ) -> httpx.Response:
     method = operation[1]
     body = WRITES[operation](world) if method in WRITE_METHODS else None
-    return await http.request(method, _url(world, operation), json=body, headers=headers)
+    return await http.request(
+        method, _url(world, operation), json=body, params=QUERIES.get(operation), headers=headers
+    )
 
 
 def _leaks(response: httpx.Response, markers: set[str]) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -37,55 +38,122 @@ async def get_order(conn: Connection, chain_id: UUID, order_id: UUID) -> dict[st
     return dict(row) if row else None
 
 
+# The filters every list of orders takes, as parameters $1..$11 (``_filter_arguments``).
+_FILTERS = """
+    WHERE o.chain_id = $1
+      AND ($2::uuid IS NULL OR o.branch_id = $2)
+      AND ($9::uuid[] IS NULL OR o.branch_id = ANY($9::uuid[]))
+      AND ($3::text IS NULL OR o.service_type = $3)
+      AND ($4::text IS NULL OR v.stages -> o.stage_position ->> 'key' = $4)
+      AND ($5::text IS NULL OR o.risk_level = $5)
+      AND ($6::text IS NULL OR o.assignee = $6)
+      AND ($7::text IS NULL OR o.status = $7
+           OR ($7 = 'open' AND o.status IN ('in_progress', 'paused')))
+      AND ($8::text IS NULL OR o.number ILIKE '%' || $8 || '%'
+           OR o.customer_name ILIKE '%' || $8 || '%'
+           OR ($10::text IS NOT NULL AND o.customer_phone_digits LIKE '%' || $10 || '%'))
+      AND ($11::uuid IS NULL OR o.assignee_id = $11)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilters:
+    """What a list of orders is narrowed to; ``None`` is no narrowing."""
+
+    chain_id: UUID
+    branches: frozenset[UUID] | None
+    """The branches the caller may see (``None``: all of the chain's)."""
+    branch_id: UUID | None = None
+    service_type: str | None = None
+    stage: str | None = None
+    risk: str | None = None
+    assignee: str | None = None
+    """A holder's name, as given in free text."""
+    assignee_id: UUID | None = None
+    status: str | None = None
+    text: str | None = None
+
+    def arguments(self) -> tuple[Any, ...]:
+        """The values of ``_FILTERS``' parameters $1..$11."""
+        return (
+            self.chain_id,
+            self.branch_id,
+            self.service_type,
+            self.stage,
+            self.risk,
+            self.assignee,
+            self.status,
+            None if self.text is None else _literal_pattern(self.text),
+            None if self.branches is None else list(self.branches),
+            phone_digits(self.text),
+            self.assignee_id,
+        )
+
+
 async def list_orders(
-    conn: Connection,
-    *,
-    chain_id: UUID,
-    branches: frozenset[UUID] | None,
-    branch_id: UUID | None,
-    service_type: str | None,
-    stage: str | None,
-    risk: str | None,
-    assignee: str | None,
-    assignee_id: UUID | None = None,
-    status: str | None,
-    text: str | None,
-    limit: int,
-    offset: int,
+    conn: Connection, filters: OrderFilters, *, limit: int, offset: int
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         f"""
-        SELECT {_LIST_COLUMNS} {_FROM}
-        WHERE o.chain_id = $1
-          AND ($2::uuid IS NULL OR o.branch_id = $2)
-          AND ($11::uuid[] IS NULL OR o.branch_id = ANY($11::uuid[]))
-          AND ($3::text IS NULL OR o.service_type = $3)
-          AND ($4::text IS NULL OR v.stages -> o.stage_position ->> 'key' = $4)
-          AND ($5::text IS NULL OR o.risk_level = $5)
-          AND ($6::text IS NULL OR o.assignee = $6)
-          AND ($7::text IS NULL OR o.status = $7
-               OR ($7 = 'open' AND o.status IN ('in_progress', 'paused')))
-          AND ($8::text IS NULL OR o.number ILIKE '%' || $8 || '%'
-               OR o.customer_name ILIKE '%' || $8 || '%'
-               OR ($12::text IS NOT NULL AND o.customer_phone_digits LIKE '%' || $12 || '%'))
-          AND ($13::uuid IS NULL OR o.assignee_id = $13)
-        ORDER BY o.opened_at DESC, o.order_id LIMIT $9 OFFSET $10
+        SELECT {_LIST_COLUMNS} {_FROM} {_FILTERS}
+        ORDER BY o.opened_at DESC, o.order_id LIMIT $12 OFFSET $13
         """,
-        chain_id,
-        branch_id,
-        service_type,
-        stage,
-        risk,
-        assignee,
-        status,
-        None if text is None else _literal_pattern(text),
+        *filters.arguments(),
         limit + 1,
         offset,
-        None if branches is None else list(branches),
-        phone_digits(text),
-        assignee_id,
     )
     return [dict(r) for r in rows]
+
+
+# A column's cards, most urgent first: overdue, at risk, on track; then the stage due soonest;
+# then the order number, compared byte by byte (as Python compares strings).
+_URGENCY = """
+    CASE o.risk_level WHEN 'overdue' THEN 0 WHEN 'at_risk' THEN 1 WHEN 'on_track' THEN 2
+        ELSE 3 END,
+    o.stage_due_at NULLS LAST, o.number COLLATE "C"
+"""
+
+
+async def board(
+    conn: Connection, filters: OrderFilters, *, per_column: int
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The open orders of ``filters`` as a board: each stage's ``per_column`` most urgent orders
+    (with ``column_count``, how many the stage holds), and the counters over all of them:
+    ``open``, ``at_risk``, ``overdue``, ``deliver_today`` (promised for the day it is now at the
+    order's branch) and ``assignees`` (the names holding any of them).
+
+    Run both reads in one snapshot to have counters that add up to the columns."""
+    rows = await conn.fetch(
+        f"""
+        SELECT * FROM (
+            SELECT {_LIST_COLUMNS},
+                row_number() OVER column_by_urgency AS column_rank,
+                count(*) OVER (PARTITION BY v.stages -> o.stage_position ->> 'key')
+                    AS column_count
+            {_FROM} {_FILTERS}
+            WINDOW column_by_urgency AS (
+                PARTITION BY v.stages -> o.stage_position ->> 'key' ORDER BY {_URGENCY})
+        ) ranked
+        WHERE column_rank <= $12
+        ORDER BY stage_position NULLS LAST, stage_key, column_rank
+        """,
+        *filters.arguments(),
+        per_column,
+    )
+    counters = await conn.fetchrow(
+        f"""
+        SELECT count(*) AS open,
+            count(*) FILTER (WHERE o.risk_level = 'at_risk') AS at_risk,
+            count(*) FILTER (WHERE o.risk_level = 'overdue') AS overdue,
+            count(*) FILTER (
+                WHERE o.promised_date = (now() AT TIME ZONE b.timezone)::date) AS deliver_today,
+            coalesce(array_agg(DISTINCT o.assignee ORDER BY o.assignee)
+                FILTER (WHERE o.assignee IS NOT NULL), '{{}}') AS assignees
+        {_FROM} {_FILTERS}
+        """,
+        *filters.arguments(),
+    )
+    return [dict(r) for r in rows], dict(counters) if counters else {}
 
 
 def phone_digits(text: str | None) -> str | None:

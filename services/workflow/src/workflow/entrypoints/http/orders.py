@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import asyncpg
@@ -14,8 +14,15 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from shared.auth import Principal
 from shared.pagination import DEFAULT_PAGE_SIZE, Limit, Offset, Page, page_of
 from workflow.adapters.postgres import order_reads
+from workflow.adapters.postgres.order_reads import OrderFilters
 from workflow.entrypoints.http.local_times import in_branch_zone
-from workflow.entrypoints.http.schemas import OrderDetail, OrderSummary
+from workflow.entrypoints.http.schemas import (
+    BoardColumn,
+    BoardCounters,
+    OrderBoard,
+    OrderDetail,
+    OrderSummary,
+)
 
 Text = Annotated[
     str | None, QueryParameter(max_length=100, description="order number, customer name or phone")
@@ -27,6 +34,10 @@ Assignee = Annotated[
         description="`me`: the caller's work list (orders assigned to them); a user id; or a "
         "name given in free text",
     ),
+]
+DEFAULT_PER_COLUMN = 60
+PerColumn = Annotated[
+    int, QueryParameter(ge=1, le=200, description="orders shown per stage, the most urgent")
 ]
 Risk = Literal["on_track", "at_risk", "overdue"]
 Status = Literal["open", "in_progress", "paused", "delivered", "cancelled", "needs_attention"]
@@ -55,25 +66,66 @@ class OrderController(Controller):
         (`assignee=me`: the caller's own work list),
         status (`open`: in progress or paused) or text (order number, customer name, or 8+
         digits of the phone in any format)."""
-        assignee_id = _assignee_id(assignee, principal)
+        filters = _filters(
+            principal,
+            assignee,
+            branch_id=branch,
+            service_type=service_type,
+            stage=stage,
+            risk=risk,
+            status=status,
+            text=text,
+        )
         async with pool.acquire() as conn:
-            rows = await order_reads.list_orders(
-                conn,
-                chain_id=principal.chain_id,
-                branches=principal.visible_branches(),
-                branch_id=branch,
-                service_type=service_type,
-                stage=stage,
-                risk=risk,
-                assignee=None if assignee_id else assignee,
-                assignee_id=assignee_id,
-                status=status,
-                text=text,
-                limit=limit,
-                offset=offset,
-            )
+            rows = await order_reads.list_orders(conn, filters, limit=limit, offset=offset)
         local = [in_branch_zone(r, r["branch_timezone"]) for r in rows]
         return page_of([OrderSummary(**r) for r in local], limit, offset)
+
+    @get("/board")
+    async def order_board(
+        self,
+        pool: NamedDependency[asyncpg.Pool],
+        principal: NamedDependency[Principal],
+        service_type: FromQuery[str],
+        branch: FromQuery[UUID | None] = None,
+        risk: FromQuery[Risk | None] = None,
+        assignee: Assignee = None,
+        text: Text = None,
+        per_column: PerColumn = DEFAULT_PER_COLUMN,
+    ) -> OrderBoard:
+        """The open orders of one service type as a board: per stage, how many there are and
+        the `per_column` most urgent (overdue, at risk, on track; then the stage due soonest;
+        then the number), with counters over all of them. The same filters as the list."""
+        filters = _filters(
+            principal,
+            assignee,
+            branch_id=branch,
+            service_type=service_type,
+            risk=risk,
+            status="open",
+            text=text,
+        )
+        async with (
+            pool.acquire() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            rows, counters = await order_reads.board(conn, filters, per_column=per_column)
+        columns: dict[str | None, BoardColumn] = {}
+        for row in rows:
+            column = columns.get(row["stage_key"])
+            if column is None:
+                column = columns[row["stage_key"]] = BoardColumn(
+                    stage_key=row["stage_key"],
+                    stage_name=row["stage_name"],
+                    count=row["column_count"],
+                    orders=[],
+                )
+            column.orders.append(OrderSummary(**in_branch_zone(row, row["branch_timezone"])))
+        return OrderBoard(
+            counters=BoardCounters(**{k: v for k, v in counters.items() if k != "assignees"}),
+            columns=list(columns.values()),
+            assignees=list(counters["assignees"]),
+        )
 
     @get("/{order_id:uuid}")
     async def get_order(
@@ -110,13 +162,24 @@ class OrderController(Controller):
         )
 
 
-def _assignee_id(assignee: str | None, principal: Principal) -> UUID | None:
-    """The user id an ``assignee`` filter names: ``me`` is the caller; a UUID is itself."""
+def _filters(principal: Principal, assignee: str | None, **narrowing: Any) -> OrderFilters:
+    """The caller's orders (their chain, the branches they see) narrowed as asked."""
+    return OrderFilters(
+        chain_id=principal.chain_id,
+        branches=principal.visible_branches(),
+        **narrowing,
+        **_assignee_filter(assignee, principal),
+    )
+
+
+def _assignee_filter(assignee: str | None, principal: Principal) -> dict[str, Any]:
+    """An ``assignee`` filter as a user id (``me`` is the caller; a UUID is itself), or else
+    as a name given in free text."""
     if assignee is None:
-        return None
+        return {}
     if assignee.strip().lower() == "me":
-        return principal.user_id
+        return {"assignee_id": principal.user_id}
     try:
-        return UUID(assignee.strip())
+        return {"assignee_id": UUID(assignee.strip())}
     except ValueError:
-        return None
+        return {"assignee": assignee}

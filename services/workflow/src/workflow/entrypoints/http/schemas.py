@@ -67,6 +67,37 @@ class OrderSummary(BaseModel):
     """The role the current stage's flow names for the step (e.g. ``technician``)."""
 
 
+class BoardColumn(BaseModel):
+    """One stage of a board: how many open orders it holds and the most urgent of them."""
+
+    stage_key: str | None
+    stage_name: str | None
+    count: int
+    """Every order of the board in this stage, shown or not."""
+    orders: list[OrderSummary]
+    """The most urgent first: overdue, at risk, on track; then the stage due soonest; then the
+    order number. At most ``per_column``."""
+
+
+class BoardCounters(BaseModel):
+    open: int
+    at_risk: int
+    overdue: int
+    deliver_today: int
+    """Promised for the day it is now at each order's branch."""
+
+
+class OrderBoard(BaseModel):
+    """The open orders of one service type, stage by stage, counted and cut to what a screen
+    shows."""
+
+    counters: BoardCounters
+    columns: list[BoardColumn]
+    """The stages that hold an order, in the flow's order (an older version's stage after)."""
+    assignees: list[str]
+    """Everyone holding one of the board's orders, by name, sorted."""
+
+
 class TimelineEntry(BaseModel):
     occurred_at: datetime
     """When it happened (the timeline is sorted by it)."""
