@@ -1,22 +1,23 @@
 """The board: open orders of one service type as columns of cards, most urgent first.
 
-Rules:
-- One column per stage of the flow, in the flow's order; an order whose stage is no longer in
-  the flow (an older version) goes to the column with its stage name, after the others.
-- Cards sort by urgency: overdue first, then at risk, then on track; within each, the stage due
-  soonest first; then the order number.
-- Counters: open, at risk, overdue, and "entregar hoje" (promised for today in the shop's day).
+Workflow builds the board (``GET /api/v1/orders/board``): per stage, how many open orders it
+holds and its ``CARDS_PER_COLUMN`` most urgent (overdue first, then at risk, then on track;
+within each, the stage due soonest first; then the order number), with the counters (open, at
+risk, overdue, "entregar hoje": promised for today at the order's branch) over all of them.
+Here:
+- One column per stage of the flow, in the flow's order, empty ones too; an order whose stage is
+  no longer in the flow (an older version) goes to the column with its stage name, after the
+  others.
+- A column shows its cards and says how many more there are (a column of hundreds of cards
+  helps nobody; the counters still count every order).
 - A card changed in the last ``FRESH`` seconds is marked fresh, so a live update is seen.
-- A column shows its ``CARDS_PER_COLUMN`` most urgent cards and says how many more there are
-  (a column of hundreds of cards helps nobody; the counters still count every order).
-- An order listed twice (pages read while orders were being opened) is shown once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from console.domain.formatting import (
@@ -29,9 +30,7 @@ from console.domain.formatting import (
 
 FRESH = timedelta(seconds=6)
 CARDS_PER_COLUMN = 60
-RISK_ORDER = {"overdue": 0, "at_risk": 1, "on_track": 2}
 RISK_LABELS = {"overdue": "atrasada", "at_risk": "em risco", "on_track": "no prazo"}
-FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +47,6 @@ class Card:
     lab_forecast: str | None
     paused: bool
     fresh: bool
-    sort_key: tuple[Any, ...]
 
 
 @dataclass(slots=True)
@@ -92,50 +90,34 @@ def card_of(order: Mapping[str, Any], zone: str | None, now: datetime) -> Card:
         lab_forecast=short_day_text(lab_eta) if lab_eta else None,
         paused=order.get("status") == "paused",
         fresh=updated is not None and now - updated <= FRESH,
-        sort_key=(
-            RISK_ORDER.get(risk, 3),
-            due or FAR_FUTURE,
-            str(order["number"]),
-        ),
     )
 
 
 def build_board(
     stages: Sequence[Mapping[str, Any]],
-    orders: Iterable[Mapping[str, Any]],
+    answer: Mapping[str, Any],
     zones: Mapping[str, str],
-    today: date,
     now: datetime,
-    cards_per_column: int = CARDS_PER_COLUMN,
 ) -> Board:
-    """Columns for ``stages`` (each with ``key`` and ``name``) filled with ``orders``.
-
-    ``zones`` maps a branch id to its time zone; ``today`` is the shop's date.
-    """
+    """Columns for ``stages`` (each with ``key`` and ``name``) filled from workflow's board
+    ``answer``. ``zones`` maps a branch id to its time zone."""
     columns = {str(s["key"]): Column(str(s["key"]), str(s["name"])) for s in stages}
-    counts = {"open": 0, "at_risk": 0, "overdue": 0, "today": 0}
-    seen: set[str] = set()
-    for order in orders:
-        if str(order["order_id"]) in seen:
-            continue
-        seen.add(str(order["order_id"]))
-        key = str(order.get("stage_key"))
+    for shown in answer["columns"]:
+        key = str(shown.get("stage_key"))
         if key not in columns:
-            columns[key] = Column(key, str(order.get("stage_name") or key))
-        columns[key].cards.append(card_of(order, zones.get(str(order.get("branch_id"))), now))
-        counts["open"] += 1
-        level = order.get("risk_level")
-        if level == "at_risk":
-            counts["at_risk"] += 1
-        elif level == "overdue":
-            counts["overdue"] += 1
-        if parse_day(order.get("promised_date")) == today:
-            counts["today"] += 1
-    for column in columns.values():
-        column.cards.sort(key=lambda card: card.sort_key)
-        column.more = max(0, len(column.cards) - cards_per_column)
-        del column.cards[cards_per_column:]
+            columns[key] = Column(key, str(shown.get("stage_name") or key))
+        column = columns[key]
+        column.cards = [
+            card_of(order, zones.get(str(order.get("branch_id"))), now) for order in shown["orders"]
+        ]
+        column.more = max(0, int(shown["count"]) - len(column.cards))
+    counters = answer["counters"]
     return Board(
         columns=list(columns.values()),
-        counters=Counters(counts["open"], counts["at_risk"], counts["overdue"], counts["today"]),
+        counters=Counters(
+            int(counters["open"]),
+            int(counters["at_risk"]),
+            int(counters["overdue"]),
+            int(counters["deliver_today"]),
+        ),
     )

@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from console.adapters.api_client import ApiClient, Service
-from console.domain.board import Board, build_board
-from console.domain.formatting import local
+from console.domain.board import CARDS_PER_COLUMN, Board, build_board
 from console.usecases.directory import Directory
+
+EMPTY_COUNTERS = {"open": 0, "at_risk": 0, "overdue": 0, "deliver_today": 0}
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,21 +47,18 @@ async def load_board(
     chosen = next((t for t in active if t["code"] == filters.service_type), None)
     if chosen is None and active:
         chosen = await _busiest(api, token, active, filters.branch)
-    orders: list[dict[str, Any]] = []
+    answer: dict[str, Any] = {"columns": [], "counters": EMPTY_COUNTERS, "assignees": []}
     if chosen is not None:
         params: dict[str, str | int | list[str]] = {
-            "status": "open",
             "service_type": chosen["code"],
+            "per_column": CARDS_PER_COLUMN,
         }
         for name in ("branch", "risk", "assignee", "text"):
             if value := getattr(filters, name):
                 params[name] = value
-        orders = await api.get_all(Service.WORKFLOW, "/api/v1/orders", token=token, params=params)
-    picked = directory.branch(filters.branch)
-    zone = picked.timezone if picked else None
-    today = local(now, zone).date()
-    board = build_board(chosen["stages"] if chosen else [], orders, directory.zones(), today, now)
-    assignees = sorted({str(o["assignee"]) for o in orders if o.get("assignee")})
+        answer = await api.get(Service.WORKFLOW, "/api/v1/orders/board", token=token, params=params)
+    board = build_board(chosen["stages"] if chosen else [], answer, directory.zones(), now)
+    assignees = [str(name) for name in answer["assignees"]]
     if filters.assignee and filters.assignee != "me" and filters.assignee not in assignees:
         assignees.append(filters.assignee)
     return BoardPage(
