@@ -195,7 +195,10 @@ TO_PORTUGUESE: list[tuple[str, Rendering]] = [
         lambda m: f"deve ser {_typed(m)}",
     ),
     (r"Invalid enum value (?P<v>.+)", r"valor não aceito: \g<v>"),
-    (r"Missing required (?P<source>\w+) parameter (?P<name>.+)", r"falta o parâmetro \g<name>"),
+    (
+        r"Missing required (?P<source>\w+) parameter (?P<name>\S+)( for path \S+)?",
+        r"falta o parâmetro \g<name>",
+    ),
     (
         r"unknown query parameter; accepted: (?P<names>.+)",
         r"parâmetro desconhecido; aceitos: \g<names>",

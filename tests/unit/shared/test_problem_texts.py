@@ -88,6 +88,15 @@ def test_texts_keep_their_field_and_translate_the_problem() -> None:
     assert localize("a: not JSON; b: Field required", PORTUGUESE) == (
         "a: não é JSON; b: campo obrigatório"
     )
+    # Litestar's text names the path after the parameter: not repeated, half in English
+    # (until 7 December: "falta o parâmetro 'x' for path /api/v1/…")
+    assert localize(
+        "Missing required query parameter 'service_type' for path /api/v1/orders/board",
+        PORTUGUESE,
+    ) == ("falta o parâmetro 'service_type'")
+    assert localize("Missing required header parameter 'x-lab-key'", PORTUGUESE) == (
+        "falta o parâmetro 'x-lab-key'"
+    )
     # two that reached clients in English until 5 December (seen by fuzzing the demo)
     assert localize("to: 3178-04-11 is outside 2000-01-01 … 2100-12-31", PORTUGUESE) == (
         "to: 3178-04-11 está fora de 2000-01-01 … 2100-12-31"
