@@ -38,7 +38,7 @@ async def get_order(conn: Connection, chain_id: UUID, order_id: UUID) -> dict[st
     return dict(row) if row else None
 
 
-# The filters every list of orders takes, as parameters $1..$11 (``_filter_arguments``).
+# The filters every list of orders takes, as parameters $1..$11 (``OrderFilters.arguments``).
 _FILTERS = """
     WHERE o.chain_id = $1
       AND ($2::uuid IS NULL OR o.branch_id = $2)
@@ -106,7 +106,7 @@ async def list_orders(
 
 
 # A column's cards, most urgent first: overdue, at risk, on track; then the stage due soonest;
-# then the order number, compared byte by byte (as Python compares strings).
+# then the order number, compared byte by byte (the same whatever the server's locale).
 _URGENCY = """
     CASE o.risk_level WHEN 'overdue' THEN 0 WHEN 'at_risk' THEN 1 WHEN 'on_track' THEN 2
         ELSE 3 END,
