@@ -58,10 +58,6 @@ NOT_WRITES = {
 """POSTs that change nothing: anyone with a valid token may make them, about themselves only."""
 SERVICES = ("intake", "workflow", "notifier")
 Operation = tuple[str, str, str]
-QUERIES: dict[Operation, dict[str, str]] = {
-    ("workflow", "GET", "/api/v1/orders/board"): {"service_type": "teste"},
-}
-"""Query parameters a GET needs to answer more than a 400."""
 
 
 @dataclass
@@ -182,6 +178,19 @@ WRITES: dict[Operation, Callable[[World], dict[str, Any]]] = {
     },
 }  # fmt: skip
 
+QUERIES: dict[Operation, Callable[[World], dict[str, str]]] = {
+    ("workflow", "GET", "/api/v1/orders/board"): lambda w: {"service_type": "teste"},
+    ("workflow", "GET", "/api/v1/quote"): lambda w: {
+        "service_type": "teste",
+        "branch": w.a.branches[1]["branch_id"],
+    },
+    ("workflow", "GET", "/api/v1/service-types/{code}/versions/compare"): lambda w: {
+        "from": "1",
+        "to": "1",
+    },
+}
+"""Query parameters a GET needs to answer more than a 400 (chain A's, where it names any)."""
+
 
 async def _tenant(
     services: RunningServices, http: httpx.AsyncClient, name: str, tag: str
@@ -299,7 +308,11 @@ async def _call(
     method = operation[1]
     body = WRITES[operation](world) if method in WRITE_METHODS else None
     return await http.request(
-        method, _url(world, operation), json=body, params=QUERIES.get(operation), headers=headers
+        method,
+        _url(world, operation),
+        json=body,
+        params=QUERIES[operation](world) if operation in QUERIES else None,
+        headers=headers,
     )
 
 
