@@ -116,11 +116,11 @@ _URGENCY = """
 
 async def board(
     conn: Connection, filters: OrderFilters, *, per_column: int
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], dict[str, int], list[str]]:
     """The open orders of ``filters`` as a board: each stage's ``per_column`` most urgent orders
     (with ``column_count``, how many the stage holds), and the counters over all of them:
     ``open``, ``at_risk``, ``overdue``, ``deliver_today`` (promised for the day it is now at the
-    order's branch) and ``assignees`` (the names holding any of them).
+    order's branch), and the names holding any of them.
 
     Run both reads in one snapshot to have counters that add up to the columns."""
     rows = await conn.fetch(
@@ -153,7 +153,10 @@ async def board(
         """,
         *filters.arguments(),
     )
-    return [dict(r) for r in rows], dict(counters) if counters else {}
+    assert counters is not None  # an aggregate without GROUP BY answers one row
+    counts = dict(counters)
+    assignees = list(counts.pop("assignees"))
+    return [dict(r) for r in rows], counts, assignees
 
 
 def phone_digits(text: str | None) -> str | None:

@@ -109,7 +109,9 @@ class OrderController(Controller):
             pool.acquire() as conn,
             conn.transaction(isolation="repeatable_read", readonly=True),
         ):
-            rows, counters = await order_reads.board(conn, filters, per_column=per_column)
+            rows, counters, assignees = await order_reads.board(
+                conn, filters, per_column=per_column
+            )
         columns: dict[str | None, BoardColumn] = {}
         for row in rows:
             column = columns.get(row["stage_key"])
@@ -122,9 +124,9 @@ class OrderController(Controller):
                 )
             column.orders.append(OrderSummary(**in_branch_zone(row, row["branch_timezone"])))
         return OrderBoard(
-            counters=BoardCounters(**{k: v for k, v in counters.items() if k != "assignees"}),
+            counters=BoardCounters(**counters),
             columns=list(columns.values()),
-            assignees=list(counters["assignees"]),
+            assignees=assignees,
         )
 
     @get("/{order_id:uuid}")
