@@ -200,7 +200,9 @@ async def test_the_projection_follows_the_lab_and_every_time_carries_the_offset(
     services: RunningServices, http: httpx.AsyncClient, chain: SeededChain
 ) -> None:
     """The issue's case, today: promise in 14 days, the lab forecasts 19 days out (on
-    02/12/2026: promise 16/12, forecast 21/12), then a forecast 5 days out brings it back."""
+    02/12/2026: promise 16/12, forecast 21/12), then a forecast 5 days out brings it back —
+    or, where 5 days out is not before the stage's due day (Produção entered on a Monday is
+    due that Friday, and Saturday's forecast would then decide), the day before it."""
     intake, workflow, notifier = (services.urls[s] for s in ("intake", "workflow", "notifier"))
     code = f"lab{uuid.uuid4().hex[:6]}"
     created = await http.post(
@@ -214,7 +216,7 @@ async def test_the_projection_follows_the_lab_and_every_time_carries_the_offset(
     key = await http.post(f"{intake}/api/v1/labs/{lab.json()['lab_id']}/keys", json={})
     lab_headers = {"X-Lab-Key": key.json()["key"]}
     today = datetime.now(SP).date()
-    promised, late_eta, early_eta = (today + timedelta(days=n) for n in (14, 19, 5))
+    promised, late_eta = (today + timedelta(days=n) for n in (14, 19))
     body = order_body(
         chain.branch["branch_id"],
         service_type=code,
@@ -248,6 +250,8 @@ async def test_the_projection_follows_the_lab_and_every_time_carries_the_offset(
     )
     await lab_says("surfacing", late_eta, -2)
     later = await wait_for(http, services, order_id, lambda d: d["lab_eta"] == late_eta.isoformat())
+    stage_due_day = datetime.fromisoformat(planned["stage_due_at"]).date()
+    early_eta = min(today + timedelta(days=5), stage_due_day - timedelta(days=1))
     sent = await lab_says("surfacing", early_eta, -1)
     back = await wait_for(http, services, order_id, lambda d: d["lab_eta"] == early_eta.isoformat())
 
