@@ -4,7 +4,8 @@ Read from the services' own ``/metrics`` at a step's start and end (``prometheus
 parser): ``etapa_message_handling_seconds`` (a message received → its transaction committed,
 the wait for the batch before included) and ``etapa_consumer_batch_messages`` (messages per
 batch); and each process's outbox relay: events published (``etapa_outbox_published_total``)
-per round of its loop (``etapa_loop_rounds_total{loop="outbox-relay"}``). A quantile is the
+per round of its loop (``etapa_loop_rounds_total{loop="outbox-relay"}``), and those published at
+once instead (``etapa_outbox_published_directly_total``). A quantile is the
 upper bound of the bucket where it falls, as Prometheus would estimate it no finer; only
 consumers that handled a message during the step are shown.
 """
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 HANDLING = "etapa_message_handling_seconds"
 BATCH = "etapa_consumer_batch_messages"
 PUBLISHED = "etapa_outbox_published"
+DIRECTLY = "etapa_outbox_published_directly"
 ROUNDS = "etapa_loop_rounds"
 RELAY = "outbox-relay"
 
@@ -56,7 +58,7 @@ def parse(process: str, text: str) -> dict[Key, Histogram]:
     """The two histograms by consumer; the relay's two counters as a histogram's ``count``."""
     found: dict[Key, Histogram] = {}
     for family in text_string_to_metric_families(text):
-        if family.name in (PUBLISHED, ROUNDS):
+        if family.name in (PUBLISHED, DIRECTLY, ROUNDS):
             for sample in family.samples:
                 if sample.name.endswith("_total") and sample.labels.get("loop", RELAY) == RELAY:
                     counter = found.setdefault((process, family.name, RELAY), Histogram())
@@ -96,14 +98,18 @@ def describe(before: Mapping[Key, Histogram], after: Mapping[Key, Histogram]) ->
     for (process, metric, _), published in sorted(after.items()):
         if metric != PUBLISHED:
             continue
-        sent = published.minus(before.get((process, metric, RELAY))).count
+        directly = after.get((process, DIRECTLY, RELAY), Histogram()).minus(
+            before.get((process, DIRECTLY, RELAY))
+        )
+        sent = published.minus(before.get((process, metric, RELAY))).count - directly.count
         rounds = after.get((process, ROUNDS, RELAY), Histogram()).minus(
             before.get((process, ROUNDS, RELAY))
         )
-        if sent >= 1 and rounds.count >= 1:
+        if rounds.count >= 1 and (sent >= 1 or directly.count >= 1):
             lines.append(
                 f"{process} outbox relay: {sent:.0f} published in {rounds.count:.0f} rounds,"
                 f" {sent / rounds.count:.1f} per round"
+                + (f"; {directly.count:.0f} published at once" if directly.count else "")
             )
     for (process, metric, consumer), histogram in sorted(after.items()):
         if metric != HANDLING:

@@ -207,6 +207,8 @@ async def test_one_order_moves_the_counters_of_each_service_and_the_gauges_are_s
     assert moved("intake", "etapa_lab_messages_total", **lab, outcome="duplicate", via="amqp") == 1
     assert moved("intake", "etapa_lab_messages_total", **lab, outcome="rejected", via="http") == 1
     assert moved("intake", "etapa_outbox_published_total", service="intake") >= 2
+    # the SMS's "sent" status: one statement at the notifier, published at once, not relayed
+    assert moved("notifier", "etapa_outbox_published_directly_total", service="notifier") >= 1
     assert (
         moved(
             "intake",

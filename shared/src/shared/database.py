@@ -22,7 +22,7 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, TypeAlias, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -162,6 +162,25 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         )
 
 
+if TYPE_CHECKING:
+    _Connection: TypeAlias = asyncpg.Connection[asyncpg.Record]
+else:
+    _Connection = asyncpg.Connection
+
+
+class PooledConnection(_Connection):
+    """A connection of ``create_pool``'s, which knows the URL its pool was made for."""
+
+    pool_url: str = ""
+
+
+def pool_url(conn: Connection) -> str | None:
+    """The URL of the pool ``conn`` came from (``create_pool``'s), or ``None`` for another
+    connection: which database it writes to, e.g. to find the process's direct publisher for
+    it (``shared.outbox_direct``); a pooled connection lends its attributes to its proxy."""
+    return getattr(conn, "pool_url", None) or None
+
+
 async def _keep_session(conn: asyncpg.Connection) -> None:
     """The pool's reset on release: nothing to undo (see the module's docstring)."""
 
@@ -171,13 +190,19 @@ async def create_pool(
 ) -> asyncpg.Pool:
     """A pool at ``url``; ``statement_cache_size=0`` through PgBouncer in transaction mode
     (asyncpg then prepares each statement unnamed, in the same exchange that runs it)."""
+
+    async def init(conn: _Connection) -> None:
+        cast(PooledConnection, conn).pool_url = url
+        await _init_connection(conn)
+
     pool: asyncpg.Pool = await asyncpg.create_pool(
         url,
         min_size=min_size,
         max_size=max_size,
-        init=_init_connection,
+        init=init,
         reset=_keep_session,
         statement_cache_size=statement_cache_size,
+        connection_class=PooledConnection,
     )
     return pool
 

@@ -251,10 +251,13 @@ def event_publisher(
     if broker.middlewares:
         return _traced_publisher(broker, exchange)
     declared: list[aio_pika.abc.AbstractExchange] = []
+    declaring = asyncio.Lock()  # the publishes that wait for the first declare go on in order
 
     async def publish(message: OutboxMessage) -> None:
         if not declared:
-            declared.append(await broker.declare_exchange(exchange))
+            async with declaring:
+                if not declared:
+                    declared.append(await broker.declare_exchange(exchange))
         await declared[0].publish(
             aio_pika.Message(
                 json.dumps(message.payload).encode(),

@@ -43,7 +43,13 @@ CONSUMER_BATCH_MESSAGES = Histogram(
 )
 OUTBOX_PUBLISHED = Counter(
     "etapa_outbox_published_total",
-    "Events the outbox relay published with a confirm.",
+    "Outbox events published with a confirm and marked, by the relay or at once.",
+    ["service"],
+)
+OUTBOX_PUBLISHED_DIRECTLY = Counter(
+    "etapa_outbox_published_directly_total",
+    "Events published at once by the process that wrote them, not by its relay (a part of"
+    " etapa_outbox_published_total).",
     ["service"],
 )
 OUTBOX_FAILURES = Counter(

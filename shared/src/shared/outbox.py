@@ -20,7 +20,9 @@ Rules:
 - Each row has a relay slot (one of ``RELAY_SLOTS``): every event of one order shares a slot,
   and so do a chain's events about no order (branches, people, service types). One relay at a
   time publishes a slot (a transaction-scoped advisory lock per slot), so an order's events
-  leave in ``id`` order whatever the replicas; the relays of several replicas publish
+  leave in ``id`` order whatever the replicas (those the relay publishes: a row that
+  committed on its own may be published at once by the process that wrote it instead,
+  ``shared.outbox_direct``); the relays of several replicas publish
   different slots at once instead of taking turns on the whole outbox. A round takes, in one
   statement, the locks of slots with due rows that no other relay holds, from the relay's own
   starting slot on, until they hold a batch (``outbox_relay_slots``, a function of the shared
@@ -144,6 +146,19 @@ def row_values(event: Event) -> tuple[object, ...]:
         event.correlation_id,
         context_headers(),
         relay_slot(event),
+    )
+
+
+def message_of(row_id: int, event: Event, payload: dict[str, Any]) -> OutboxMessage:
+    """``event``'s row ``row_id`` as the relay reads it back (``payload`` as the row holds it;
+    the trace context is the current one, as ``row_values`` stored it)."""
+    return OutboxMessage(
+        row_id,
+        event.message_id,
+        event.routing_key(),
+        payload,
+        event.correlation_id,
+        context_headers(),
     )
 
 

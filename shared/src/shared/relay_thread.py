@@ -1,4 +1,5 @@
-"""The outbox relay on a thread of its own, with its own event loop (issue 16, item 2).
+"""The outbox relay on a thread of its own, with its own event loop (issue 16, item 2), and the
+direct publisher beside it.
 
 Why: on the event loop of a service's HTTP requests and consumers, each step of a relay round
 (read the batch, publish it, await the confirms, mark the rows, commit) waits for a whole turn
@@ -10,7 +11,8 @@ Rules:
 - The thread runs one ``OutboxRelay`` on its own loop (uvloop, as uvicorn runs the service's),
   with its own pool (one connection: a relay works one round at a time) and its own broker
   connection, which only publishes. The relay's ``LISTEN`` connection, if any, is its own as
-  before.
+  before. Beside it, if asked, the process's direct publisher (``shared.outbox_direct``), with
+  the same broker connection and a second connection of the pool for its marks.
 - It starts once the process's broker has declared the queues of what the service publishes
   (the runtime starts it then, as it starts a relay on its loop).
 - Commits of the process wake it across threads (``shared.outbox.waker``).
@@ -36,12 +38,15 @@ from shared.database import create_pool, wait_for_database
 from shared.logging import get_logger
 from shared.messaging import until_broker_answers
 from shared.outbox import OutboxRelay, Publish
+from shared.outbox_direct import DirectPublisher
 
 log = get_logger(__name__)
 
 MakeRelay = Callable[[asyncpg.Pool, Publish], OutboxRelay]
 """Builds the relay on the thread, from its pool and its publish function."""
 MakePublish = Callable[[RabbitBroker], Publish]
+MakeDirect = Callable[[asyncpg.Pool, Publish], DirectPublisher]
+"""Builds the direct publisher on the thread, from its pool and its publish function."""
 
 STOP_TIMEOUT = 10.0
 """Seconds the service's stop waits for the thread to close its connections."""
@@ -58,8 +63,10 @@ class RelayThread:
         statement_cache_size: int,
         broker: Callable[[], RabbitBroker],
         publisher: MakePublish,
+        make_direct: MakeDirect | None = None,
     ) -> None:
         self._make_relay = make_relay
+        self._make_direct = make_direct
         self._database_url = database_url
         self._statement_cache_size = statement_cache_size
         self._new_broker = broker
@@ -106,7 +113,7 @@ class RelayThread:
         pool = await wait_for_database(
             lambda: create_pool(
                 self._database_url,
-                max_size=1,
+                max_size=1 if self._make_direct is None else 2,
                 statement_cache_size=self._statement_cache_size,
             ),
             step="relay-pool",
@@ -114,7 +121,11 @@ class RelayThread:
         broker = self._new_broker()
         try:
             await until_broker_answers(broker.connect, event="relay_broker_unavailable_retrying")
-            await self._make_relay(pool, self._publisher(broker)).run()
+            publish = self._publisher(broker)
+            async with asyncio.TaskGroup() as group:
+                if self._make_direct is not None:
+                    group.create_task(self._make_direct(pool, publish).run())
+                group.create_task(self._make_relay(pool, publish).run())
         finally:
             await broker.stop()
             await pool.close()

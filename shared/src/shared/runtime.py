@@ -35,6 +35,7 @@ from shared.messaging import (
 )
 from shared.outbox import RELAY_DEADLINE, RELAY_LOOP, OutboxRelay, Publish
 from shared.outbox_backlog import sample_backlog
+from shared.outbox_direct import DirectPublisher
 from shared.relay_thread import RelayThread
 from shared.settings import ServiceSettings
 from shared.token_validity import VALIDITY_STATE_KEY, TokenValidity, on_user_changed
@@ -190,14 +191,19 @@ class ServiceRuntime:
         self._tasks.append(task)
 
     async def _relay_when_connected(self, pool: asyncpg.Pool) -> None:
-        """The outbox relay, once the broker has declared the queues of what it publishes: on
-        a thread of its own (``shared.relay_thread``) or, with
+        """The outbox relay, once the broker has declared the queues of what it publishes, and
+        beside it, unless ``<SERVICE>_OUTBOX_DIRECT_GRACE_S=0``, the direct publisher
+        (``shared.outbox_direct``): on a thread of their own (``shared.relay_thread``) or, with
         ``<SERVICE>_OUTBOX_RELAY_THREAD=false``, on this loop with the process's pool and
         broker."""
         await self.broker_started.wait()
         settings = self.settings
+        direct = self._direct_publisher if settings.outbox_direct_grace_s > 0 else None
         if not settings.outbox_relay_thread:
-            await self._outbox_relay(pool, event_publisher(self.broker, settings.topology)).run()
+            publish = event_publisher(self.broker, settings.topology)
+            if direct is not None:
+                self._spawn(direct(pool, publish).run(), "outbox-direct")
+            await self._outbox_relay(pool, publish).run()
             return
         await RelayThread(
             self._outbox_relay,
@@ -207,7 +213,17 @@ class ServiceRuntime:
                 settings.amqp_url, tracer_provider=tracer_provider(settings.service)
             ),
             publisher=lambda broker: event_publisher(broker, settings.topology),
+            make_direct=direct,
         ).run()
+
+    def _direct_publisher(self, pool: asyncpg.Pool, publish: Publish) -> DirectPublisher:
+        return DirectPublisher(
+            pool,
+            publish,
+            database_url=self.settings.database_url,
+            grace=self.settings.outbox_direct_grace_s,
+            service=self.settings.service,
+        )
 
     def _outbox_relay(self, pool: asyncpg.Pool, publish: Publish) -> OutboxRelay:
         return OutboxRelay(

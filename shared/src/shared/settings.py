@@ -306,6 +306,14 @@ class ServiceSettings(EnvSettings):
     connection of its own and a broker connection that only publishes, so its rounds do not wait
     behind the process's requests and messages (``shared.relay_thread``); ``false``: on the
     process's event loop, with its pool and broker."""
+    outbox_direct_grace_s: float = Field(
+        5.0, ge=0, le=300, validation_alias="SERVICE_OUTBOX_DIRECT_GRACE_S"
+    )
+    """``<SERVICE>_OUTBOX_DIRECT_GRACE_S``: an event whose statement commits on its own (a staff
+    action at intake, an SMS's outcome at the notifier) is published at once from the process
+    that wrote it, and its row is left
+    to the relay for this many seconds, which publishes it only if that publish failed
+    (``shared.outbox_direct``); ``0``: every event goes through the relay."""
     amqp_url: str = Field(DEFAULT_AMQP_URL, validation_alias="ETAPA_AMQP_URL")
     """``ETAPA_AMQP_URL``: the RabbitMQ broker."""
     topology_prefix: str = Field("", validation_alias="ETAPA_TOPOLOGY_PREFIX")

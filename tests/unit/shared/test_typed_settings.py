@@ -59,6 +59,8 @@ def test_every_field_names_its_variable_and_keeps_its_docstring(cls: type[EnvSet
             "NOTIFIER_CONSUMER_LINGER_MS must be at most 1000",
         ),
         ({"NOTIFIER_CONSUMER_PRIORITY": "alta"}, "NOTIFIER_CONSUMER_PRIORITY must be a whole"),
+        ({"NOTIFIER_OUTBOX_DIRECT_GRACE_S": "-1"}, "NOTIFIER_OUTBOX_DIRECT_GRACE_S must be at"),
+        ({"NOTIFIER_OUTBOX_DIRECT_GRACE_S": "já"}, "NOTIFIER_OUTBOX_DIRECT_GRACE_S must be a"),
         ({"ETAPA_OUTBOX_RETENTION_DAYS": "0"}, "ETAPA_OUTBOX_RETENTION_DAYS must be at least 1"),
         ({"ETAPA_INBOX_RETENTION_DAYS": "mês"}, "ETAPA_INBOX_RETENTION_DAYS must be a whole"),
     ],
@@ -130,6 +132,9 @@ def test_only_the_mapping_given_is_read_and_empty_counts_as_unset(
         SettingsError, match="WORKFLOW_CONSUMER_PREFETCH_BATCHES must be at least 2"
     ):
         WorkflowSettings.from_env({"WORKFLOW_CONSUMER_PREFETCH_BATCHES": "1"})
+    assert WorkflowSettings.from_env({}).service.outbox_direct_grace_s == 5.0
+    off = {"WORKFLOW_OUTBOX_DIRECT_GRACE_S": "0"}
+    assert WorkflowSettings.from_env(off).service.outbox_direct_grace_s == 0
     linger = {"WORKFLOW_CONSUMER_LINGER_MS": "0", "NOTIFIER_CONSUMER_LINGER_MS": "40"}
     assert WorkflowSettings.from_env(linger).service.consumer_linger_ms == 0  # its own, only
     assert WorkflowSettings.from_env({}).service.consumer_priority is None  # drawn at start

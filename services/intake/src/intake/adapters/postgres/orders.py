@@ -8,7 +8,7 @@ import asyncpg
 
 from etapa_contracts.events import OrderAction
 from intake.domain.records import Action, Order, StoredAction
-from shared import outbox
+from shared import outbox, outbox_direct
 from shared.database import Connection
 
 _ORDER_COLUMNS = (
@@ -145,9 +145,12 @@ class PostgresOrders:
         its next event number taken, the action inserted and its event stored in the outbox
         with that number as ``order_seq``; nothing when the order is not found there. The
         order's row stays locked until the transaction ends, so numbers follow commit order;
-        outside a transaction the statement commits on its own, all of it or none."""
+        outside a transaction the statement commits on its own, all of it or none, and its
+        event is published from here at once where a direct publisher runs
+        (``shared.outbox_direct``: the row is left to the relay for its grace)."""
         event_row = outbox.row_placeholders(12, payload=_with_order_seq)
         visible_ids = f"${12 + outbox.WIDTH}::uuid[]"
+        grace = outbox_direct.grace(self._conn)
         row = await self._conn.fetchrow(
             f"""
             WITH numbered AS (
@@ -156,17 +159,19 @@ class PostgresOrders:
                     AND ({visible_ids} IS NULL OR branch_id = ANY({visible_ids}))
                 RETURNING event_seq, branch_id
             ), event AS (
-                INSERT INTO outbox ({outbox.COLUMNS})
-                SELECT {event_row} FROM numbered
-                RETURNING payload
+                INSERT INTO outbox ({outbox_direct.COLUMNS})
+                SELECT {event_row}, {outbox_direct.due_in(f"${13 + outbox.WIDTH}")}
+                FROM numbered
+                RETURNING id, payload
             ), action AS (
                 INSERT INTO order_actions (action_id, chain_id, order_id, kind, actor, reason,
                     target_stage, assignee, note, reopen_kind, requested_at)
                 SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM numbered
                 RETURNING {_ACTION_COLUMNS}
             )
-            SELECT action.*, (SELECT payload FROM event) AS event, b.timezone AS branch_zone
-            FROM action, numbered LEFT JOIN branches b ON b.branch_id = numbered.branch_id
+            SELECT action.*, event.id AS outbox_id, event.payload AS event,
+                b.timezone AS branch_zone
+            FROM action, event, numbered LEFT JOIN branches b ON b.branch_id = numbered.branch_id
             """,
             action.action_id,
             action.chain_id,
@@ -181,13 +186,15 @@ class PostgresOrders:
             action.requested_at,
             *outbox.row_values(event),
             None if visible is None else list(visible),
+            grace,
         )
         if row is None:
             return None
         columns = dict(row)
-        stored = OrderAction.model_validate(columns.pop("event"))
+        outbox_id, payload = columns.pop("outbox_id"), columns.pop("event")
+        stored = OrderAction.model_validate(payload)
         zone = columns.pop("branch_zone")
-        await outbox.stored(self._conn)
+        await outbox_direct.committed(self._conn, grace, outbox_id, stored, payload)
         return StoredAction(Action(**columns), stored, zone)
 
     async def get_action(self, action_id: UUID) -> Action | None:

@@ -27,7 +27,7 @@ from notifier.usecases.records import (
     Outcome,
     StaffMessage,
 )
-from shared import outbox
+from shared import outbox, outbox_direct
 from shared.database import Connection
 
 _KEY_COLUMNS = "notification_id, chain_id, branch_id, order_id, entry_sequence, correlation_id"
@@ -190,7 +190,8 @@ class PostgresMessages:
         accepted: bool,
         event: Event,
     ) -> bool:
-        finished = await self._conn.fetchval(
+        grace = outbox_direct.grace(self._conn)
+        row = await self._conn.fetchrow(
             f"""
             WITH finished AS (
                 UPDATE messages SET status = $2, status_reason = $3, body = coalesce($4, body),
@@ -202,9 +203,10 @@ class PostgresMessages:
                     OR ($12 AND status IN ('sending', 'pending', 'held')))
                 RETURNING notification_id
             )
-            INSERT INTO outbox ({outbox.COLUMNS})
-            SELECT {outbox.row_placeholders(13)} FROM finished
-            RETURNING true
+            INSERT INTO outbox ({outbox_direct.COLUMNS})
+            SELECT {outbox.row_placeholders(13)}, {outbox_direct.due_in(f"${13 + outbox.WIDTH}")}
+            FROM finished
+            RETURNING id, payload
             """,
             claim.key.notification_id,
             outcome.status,
@@ -219,10 +221,12 @@ class PostgresMessages:
             claim.locked_until,
             accepted,
             *outbox.row_values(event),
+            grace,
         )
-        if finished:
-            await outbox.stored(self._conn)
-        return bool(finished)
+        if row is None:
+            return False
+        await outbox_direct.committed(self._conn, grace, row["id"], event, row["payload"])
+        return True
 
     async def renew_lease(
         self, claim: ClaimedMessage, now: datetime, lease_seconds: float
