@@ -20,7 +20,7 @@ Rules:
   running in this process for the URL of the connection's pool), which publishes it with the
   relay's own publish (confirmed, ``mandatory``, persistent, traced), without holding up the
   caller. The publisher runs beside the relay: on the relay's thread (``shared.relay_thread``),
-  with its broker connection and a second connection of its pool, so a publish does not wait
+  with its broker connection and its connection to PostgreSQL, so a publish does not wait
   for turns of the busy loop of requests and messages (on that loop, the hop from an action to
   its publish had a p95 of 380 ms at 120 actions a second on a slow host, against 36 ms
   through the relay's thread); or on the process's loop, where the relay is. Once

@@ -12,7 +12,9 @@ Rules:
   with its own pool (one connection: a relay works one round at a time) and its own broker
   connection, which only publishes. The relay's ``LISTEN`` connection, if any, is its own as
   before. Beside it, if asked, the process's direct publisher (``shared.outbox_direct``), with
-  the same broker connection and a second connection of the pool for its marks.
+  the same broker connection and pool: its marks, a few a second, take their turn on the
+  relay's connection (the relay finds nothing due most of the time, so the connection count
+  stays as it was).
 - It starts once the process's broker has declared the queues of what the service publishes
   (the runtime starts it then, as it starts a relay on its loop).
 - Commits of the process wake it across threads (``shared.outbox.waker``).
@@ -113,7 +115,7 @@ class RelayThread:
         pool = await wait_for_database(
             lambda: create_pool(
                 self._database_url,
-                max_size=1 if self._make_direct is None else 2,
+                max_size=1,
                 statement_cache_size=self._statement_cache_size,
             ),
             step="relay-pool",
