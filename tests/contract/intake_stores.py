@@ -11,10 +11,10 @@ from uuid import UUID
 import asyncpg
 import pytest
 
-from etapa_contracts.events import BranchSnapshot, SendingWindow
+from etapa_contracts.events import BranchSnapshot, OrderAction, SendingWindow
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
-from intake.domain.records import Branch, Order
+from intake.domain.records import Action, Branch, Order
 from intake.usecases.ports import Stores, Transactions
 from tests.contract.databases import ContractDatabase
 from tests.fakes.intake import FakeIntake
@@ -88,3 +88,33 @@ async def new_order(
         opened_at=NOW,
     )
     return await stores.orders.insert(order, numbered.seq)
+
+
+def new_action(chain_id: UUID, order_id: UUID, kind: str, reason: str | None) -> Action:
+    return Action(
+        action_id=uuid.uuid4(),
+        chain_id=chain_id,
+        order_id=order_id,
+        kind=kind,
+        actor="Alice",
+        reason=reason,
+        target_stage=None,
+        assignee=None,
+        note=None,
+        reopen_kind=None,
+        requested_at=NOW,
+    )
+
+
+def action_event(action: Action) -> OrderAction:
+    return OrderAction(
+        message_id=action.action_id,
+        occurred_at=NOW,
+        correlation_id="contract",
+        chain_id=action.chain_id,
+        order_id=action.order_id,
+        action=action.kind,
+        actor=action.actor,
+        requested_at=NOW,
+        reason=action.reason,
+    )

@@ -7,12 +7,13 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 
-from etapa_contracts.events import OrderAction
-from intake.domain.records import Action, StoredAction
+from intake.domain.records import StoredAction
 from intake.usecases.ports import Transactions
 from tests.contract.intake_stores import (  # noqa: F401 - fixtures
     NOW,
+    action_event,
     intake_pool,
+    new_action,
     new_branch,
     new_chain,
     new_order,
@@ -86,42 +87,12 @@ async def test_which_branch_codes_number_orders(transactions: Transactions) -> N
         assert not await stores.orders.code_numbered_orders(await new_chain(stores), used.code)
 
 
-def _action(chain_id: uuid.UUID, order_id: uuid.UUID, kind: str, reason: str | None) -> Action:
-    return Action(
-        action_id=uuid.uuid4(),
-        chain_id=chain_id,
-        order_id=order_id,
-        kind=kind,
-        actor="Alice",
-        reason=reason,
-        target_stage=None,
-        assignee=None,
-        note=None,
-        reopen_kind=None,
-        requested_at=NOW,
-    )
-
-
-def _event_of(action: Action) -> OrderAction:
-    return OrderAction(
-        message_id=action.action_id,
-        occurred_at=NOW,
-        correlation_id="contract",
-        chain_id=action.chain_id,
-        order_id=action.order_id,
-        action=action.kind,
-        actor=action.actor,
-        requested_at=NOW,
-        reason=action.reason,
-    )
-
-
 async def test_an_action_reads_back_as_written(transactions: Transactions) -> None:
     async with transactions.begin() as stores:
         chain_id = await new_chain(stores)
         order = await new_order(stores, chain_id, await new_branch(stores, chain_id))
-        action = _action(chain_id, order.order_id, "pause", "cliente viajou")
-        event = _event_of(action)
+        action = new_action(chain_id, order.order_id, "pause", "cliente viajou")
+        event = action_event(action)
         stored = event.model_copy(update={"order_seq": 2})  # the opening is 1
         assert await stores.orders.insert_action(action, event, visible=None) == StoredAction(
             action,
@@ -129,7 +100,7 @@ async def test_an_action_reads_back_as_written(transactions: Transactions) -> No
             "America/Sao_Paulo",  # the branch's zone
         )
         second = replace(action, action_id=uuid.uuid4(), kind="resume", reason=None)
-        written = await stores.orders.insert_action(second, _event_of(second), visible=None)
+        written = await stores.orders.insert_action(second, action_event(second), visible=None)
         assert written is not None
         assert (written.action, written.event.order_seq) == (second, 3)
         assert written.event.message_id == second.action_id
@@ -147,10 +118,10 @@ async def test_an_action_outside_a_transaction_is_written_whole(
     async with transactions.begin() as stores:
         chain_id = await new_chain(stores)
         order = await new_order(stores, chain_id, await new_branch(stores, chain_id))
-    action = _action(chain_id, order.order_id, "advance", None)
+    action = new_action(chain_id, order.order_id, "advance", None)
     try:
         async with transactions.each_statement() as stores:
-            written = await stores.orders.insert_action(action, _event_of(action), visible=None)
+            written = await stores.orders.insert_action(action, action_event(action), visible=None)
             raise RuntimeError("after the write")
     except RuntimeError:
         pass
@@ -171,24 +142,26 @@ async def test_an_action_on_an_order_out_of_reach_writes_nothing(
         other_chain = await new_chain(stores)
         branch = await new_branch(stores, chain_id)
         order = await new_order(stores, chain_id, branch)
-    theirs = _action(other_chain, order.order_id, "advance", None)
-    elsewhere = _action(chain_id, order.order_id, "advance", None)
-    missing = _action(chain_id, uuid.uuid4(), "advance", None)
+    theirs = new_action(other_chain, order.order_id, "advance", None)
+    elsewhere = new_action(chain_id, order.order_id, "advance", None)
+    missing = new_action(chain_id, uuid.uuid4(), "advance", None)
     async with transactions.each_statement() as stores:
-        assert await stores.orders.insert_action(theirs, _event_of(theirs), visible=None) is None
+        assert await stores.orders.insert_action(theirs, action_event(theirs), visible=None) is None
         assert (
             await stores.orders.insert_action(
-                elsewhere, _event_of(elsewhere), visible=frozenset({uuid.uuid4()})
+                elsewhere, action_event(elsewhere), visible=frozenset({uuid.uuid4()})
             )
             is None
         )
-        assert await stores.orders.insert_action(missing, _event_of(missing), visible=None) is None
+        assert (
+            await stores.orders.insert_action(missing, action_event(missing), visible=None) is None
+        )
         for refused in (theirs, elsewhere, missing):
             assert await stores.orders.get_action(refused.action_id) is None
         assert await stores.sequence.next_event_seq(order.order_id) == 2  # none was taken
-        mine = _action(chain_id, order.order_id, "advance", None)
+        mine = new_action(chain_id, order.order_id, "advance", None)
         seen = await stores.orders.insert_action(
-            mine, _event_of(mine), visible=frozenset({branch.branch_id})
+            mine, action_event(mine), visible=frozenset({branch.branch_id})
         )
     assert seen is not None
     assert seen.event.order_seq == 3

@@ -15,20 +15,26 @@ from collections.abc import AsyncIterator
 import aio_pika
 import asyncpg
 import pytest
+from faststream.rabbit import RabbitBroker
 
-from etapa_contracts.events import OrderAction
-from etapa_contracts.topology import Topology
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
-from intake.domain.records import Action, Order
+from intake.domain.records import Order
 from shared import outbox_direct
 from shared.database import create_pool, drop_database
-from shared.messaging import create_broker, event_publisher
+from shared.messaging import broker_connected, create_broker, event_publisher
 from shared.outbox import OutboxMessage, OutboxRelay, Publish
 from shared.relay_thread import RelayThread
 from shared.runtime import migrate_service_database
-from tests.contract.intake_stores import NOW, new_branch, new_chain, new_order
+from tests.contract.intake_stores import (
+    action_event,
+    new_action,
+    new_branch,
+    new_chain,
+    new_order,
+)
 from tests.infra import Infra
+from tests.integration.events_queue import bound_queue
 from tests.integration.harness import eventually
 
 pytestmark = pytest.mark.integration
@@ -64,23 +70,13 @@ class Bound:
 @pytest.fixture
 async def bound(infra: Infra) -> AsyncIterator[Bound]:
     """A started broker and a queue bound to staff actions on a fresh events exchange."""
-    topology = Topology(prefix=f"{infra.prefix}direct-{uuid.uuid4().hex[:6]}.")
-    connection = await aio_pika.connect(infra.amqp_url)
     broker = create_broker(infra.amqp_url)
-    try:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(exchange, ROUTING_KEY)
-        await broker.start()
-        yield Bound(event_publisher(broker, topology), queue)
-    finally:
-        await broker.stop()
-        async with connection:
-            channel = await connection.channel()
-            await channel.exchange_delete(topology.events_exchange)
+    async with bound_queue(infra, ROUTING_KEY, "direct") as (topology, queue):
+        try:
+            await broker.start()
+            yield Bound(event_publisher(broker, topology), queue)
+        finally:
+            await broker.stop()
 
 
 async def _order(transactions: PostgresTransactions) -> Order:
@@ -89,41 +85,11 @@ async def _order(transactions: PostgresTransactions) -> Order:
         return await new_order(stores, chain_id, await new_branch(stores, chain_id))
 
 
-def _action(order: Order, kind: str = "advance", reason: str | None = None) -> Action:
-    return Action(
-        action_id=uuid.uuid4(),
-        chain_id=order.chain_id,
-        order_id=order.order_id,
-        kind=kind,
-        actor="Alice",
-        reason=reason,
-        target_stage=None,
-        assignee=None,
-        note=None,
-        reopen_kind=None,
-        requested_at=NOW,
-    )
-
-
-def _event(action: Action) -> OrderAction:
-    return OrderAction(
-        message_id=action.action_id,
-        occurred_at=NOW,
-        correlation_id="direct-test",
-        chain_id=action.chain_id,
-        order_id=action.order_id,
-        action=action.kind,
-        actor=action.actor,
-        requested_at=NOW,
-        reason=action.reason,
-    )
-
-
 async def _advance(transactions: PostgresTransactions, order: Order) -> uuid.UUID:
     """A staff action as intake records it: one statement, outside a transaction."""
-    action = _action(order)
+    action = new_action(order.chain_id, order.order_id, "advance", None)
     async with transactions.each_statement() as stores:
-        assert await stores.orders.insert_action(action, _event(action), visible=None)
+        assert await stores.orders.insert_action(action, action_event(action), visible=None)
     return action.action_id
 
 
@@ -255,11 +221,50 @@ async def test_inside_a_transaction_the_row_is_the_relays(
             assert outbox_direct.grace(conn) == 0
         async with pool.acquire() as conn:
             assert outbox_direct.grace(conn) == 30
-        action = _action(order, "pause", "cliente viajou")
+        action = new_action(order.chain_id, order.order_id, "pause", "cliente viajou")
         async with transactions.begin() as stores:
-            assert await stores.orders.insert_action(action, _event(action), visible=None)
+            assert await stores.orders.insert_action(action, action_event(action), visible=None)
         assert await _received(bound.queue, timeout=0.5) == []
         assert (await _row(pool, action.action_id))["ahead"].total_seconds() <= 0
+
+
+async def test_while_the_broker_is_away_the_relay_takes_the_rows_at_once(
+    pool: asyncpg.Pool, bound: Bound, database: str
+) -> None:
+    """A publish on a connection that is down waits for it to come back, and the relay would
+    publish the row too after its grace: with the connection down, the row is the relay's at
+    once (in ``id`` order with the rest); a publish that outlasts half the grace is given up."""
+    connection_up = [False]
+    publishes: list[OutboxMessage] = []
+
+    async def hangs(message: OutboxMessage) -> None:
+        publishes.append(message)
+        await asyncio.sleep(3600)  # the broker never answers
+
+    publisher = outbox_direct.DirectPublisher(
+        pool,
+        hangs,
+        connected=lambda: connection_up[0],
+        database_url=database,
+        grace=1.0,
+        service="test",
+    )
+    transactions = PostgresTransactions(pool)
+    order = await _order(transactions)
+    async with _running(publisher):
+        down = await _advance(transactions, order)
+        assert (await _row(pool, down))["ahead"].total_seconds() <= 0  # the relay's, due now
+        assert publishes == []
+        connection_up[0] = True
+        stuck = await _advance(transactions, order)  # handed over; its publish hangs
+        assert (await _row(pool, stuck))["ahead"].total_seconds() > 0
+        await eventually(lambda: _paused(publisher), timeout=5, interval=0.02)  # given up
+        assert [message.message_id for message in publishes] == [stuck]
+    relay = OutboxRelay(pool, bound.publish, database_url=None)
+    assert (await relay.publish_pending()).published == 1  # the first; the second waits
+    await asyncio.sleep(1.0)  # its grace has passed
+    assert (await relay.publish_pending()).published == 1
+    assert await _received(bound.queue) == [str(down), str(stuck)]
 
 
 async def test_another_databases_publisher_is_not_used(
@@ -285,55 +290,50 @@ async def test_on_the_relays_thread_an_action_is_published_from_there(
     """As the services run it: the direct publisher beside the relay on its thread, with the
     thread's broker connection; the action, written on the service's loop, is published from
     the thread at once (the relay would only poll in 30 s) and marked."""
-    topology = Topology(prefix=f"{infra.prefix}directthread-{uuid.uuid4().hex[:6]}.")
-    connection = await aio_pika.connect(infra.amqp_url)
-    channel = await connection.channel()
-    exchange = await channel.declare_exchange(
-        topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
-    )
-    queue = await channel.declare_queue(exclusive=True)
-    await queue.bind(exchange, ROUTING_KEY)
     publishing_threads: set[int] = set()
-
-    def publisher(broker: object) -> Publish:
-        publish = event_publisher(broker, topology)  # type: ignore[arg-type]
-
-        async def recorded(message: OutboxMessage) -> None:
-            publishing_threads.add(threading.get_ident())
-            await publish(message)
-
-        return recorded
-
-    relay_thread = RelayThread(
-        lambda pool, publish: OutboxRelay(pool, publish, database_url=None, poll_interval=30),
-        database_url=database,
-        statement_cache_size=100,
-        broker=lambda: create_broker(infra.amqp_url),
-        publisher=publisher,
-        make_direct=lambda pool, publish: outbox_direct.DirectPublisher(
-            pool, publish, database_url=database, grace=30
-        ),
-    )
     transactions = PostgresTransactions(pool)
     order = await _order(transactions)
-    task = asyncio.create_task(relay_thread.run())
-    try:
-        await eventually(
-            lambda: _is_running(database), timeout=10, interval=0.02
-        )  # the thread has connected and runs the publisher
-        sent = [await _advance(transactions, order) for _ in range(3)]
-        assert await _received(queue) == [str(message_id) for message_id in sent]
-        assert publishing_threads
-        assert threading.get_ident() not in publishing_threads
+    async with bound_queue(infra, ROUTING_KEY, "directthread") as (topology, queue):
 
-        async def marked() -> bool:
-            return all([await _published(pool, message_id) for message_id in sent])
+        def publisher(broker: RabbitBroker) -> Publish:
+            publish = event_publisher(broker, topology)
 
-        await eventually(marked, timeout=5, interval=0.02)
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await connection.close()
+            async def recorded(message: OutboxMessage) -> None:
+                publishing_threads.add(threading.get_ident())
+                await publish(message)
+
+            return recorded
+
+        relay_thread = RelayThread(
+            lambda pool, publish: OutboxRelay(pool, publish, database_url=None, poll_interval=30),
+            database_url=database,
+            statement_cache_size=100,
+            broker=lambda: create_broker(infra.amqp_url),
+            publisher=publisher,
+            make_direct=lambda pool, broker: outbox_direct.DirectPublisher(
+                pool,
+                publisher(broker),
+                connected=lambda: broker_connected(broker),
+                database_url=database,
+                grace=30,
+            ),
+        )
+        task = asyncio.create_task(relay_thread.run())
+        try:
+            # the thread has connected and runs the publisher
+            await eventually(lambda: _is_running(database), timeout=10, interval=0.02)
+            sent = [await _advance(transactions, order) for _ in range(3)]
+            assert await _received(queue) == [str(message_id) for message_id in sent]
+            assert publishing_threads
+            assert threading.get_ident() not in publishing_threads
+
+            async def marked() -> bool:
+                return all([await _published(pool, message_id) for message_id in sent])
+
+            await eventually(marked, timeout=5, interval=0.02)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
     assert not await _is_running(database)  # stopped with the thread
 
 

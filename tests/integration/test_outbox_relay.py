@@ -33,6 +33,7 @@ from shared.outbox import NOTIFY_CHANNEL, OutboxMessage, OutboxRelay, Publish, c
 from shared.relay_thread import RelayThread
 from shared.runtime import SHARED_MIGRATIONS
 from tests.infra import Infra
+from tests.integration.events_queue import bound_queue
 
 pytestmark = pytest.mark.integration
 
@@ -108,23 +109,13 @@ class Bound:
 
 @pytest.fixture
 async def bound(infra: Infra) -> AsyncIterator[Bound]:
-    topology = Topology(prefix=f"{infra.prefix}outbox-{uuid.uuid4().hex[:6]}.")
-    connection = await aio_pika.connect(infra.amqp_url)
     broker = create_broker(infra.amqp_url)
-    try:
-        channel = await connection.channel()
-        exchange = await channel.declare_exchange(
-            topology.events_exchange, aio_pika.ExchangeType.TOPIC, durable=True
-        )
-        queue = await channel.declare_queue(exclusive=True)
-        await queue.bind(exchange, ROUTING_KEY)
-        await broker.start()
-        yield Bound(topology, broker, queue)
-    finally:
-        await broker.stop()
-        async with connection:
-            channel = await connection.channel()
-            await channel.exchange_delete(topology.events_exchange)
+    async with bound_queue(infra, ROUTING_KEY, "outbox") as (topology, queue):
+        try:
+            await broker.start()
+            yield Bound(topology, broker, queue)
+        finally:
+            await broker.stop()
 
 
 async def test_a_batch_is_published_in_order_and_marked_with_one_statement(

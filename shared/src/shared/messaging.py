@@ -101,6 +101,13 @@ BROKER_FIRST_PAUSE = 1.0
 BROKER_MAX_PAUSE = 30.0
 
 
+def broker_connected(broker: RabbitBroker) -> bool:
+    """Whether ``broker``'s connection is up now: what FastStream's ``ping`` waits for, read
+    without waiting (a publish on a connection that is down waits for it to come back)."""
+    connection = broker._connection  # as FastStream's own ping reads it
+    return connection is not None and connection.connected.is_set()
+
+
 async def until_broker_answers(attempt: Callable[[], Awaitable[object]], *, event: str) -> None:
     """``attempt()`` (connect, declare…) until it does not raise: a broker that is away is
     waited for, each failure logged as ``event`` with the pause, which doubles from

@@ -13,17 +13,19 @@ Rules:
   exists once the statement returns). ``grace(conn)`` is how far ahead such a statement sets the
   row's ``next_attempt_at``: no relay takes the row until then. It is 0 (the row is due at once,
   the caller wakes the relay as before) inside a transaction, in a process where no direct
-  publisher runs, while ``max_in_flight`` publishes are under way, and for ``grace`` seconds
-  after a publish failed (the broker is likely away: the relay takes the rows, and pauses as it
-  does).
+  publisher runs, while its broker connection is down, while ``max_in_flight`` publishes are
+  under way, and for ``grace`` seconds after a publish failed or took half the grace (the
+  broker is likely away or in trouble). Then the relay takes the rows, in ``id`` order, and
+  pauses as it does; a broker outage therefore keeps an order's events in order, but for
+  those that were under way when it began.
 - ``committed`` hands the committed row to the direct publisher of its database (the one
   running in this process for the URL of the connection's pool), which publishes it with the
   relay's own publish (confirmed, ``mandatory``, persistent, traced), without holding up the
   caller. The publisher runs beside the relay: on the relay's thread (``shared.relay_thread``),
   with its broker connection and its connection to PostgreSQL, so a publish does not wait
-  for turns of the busy loop of requests and messages (on that loop, the hop from an action to
-  its publish had a p95 of 380 ms at 120 actions a second on a slow host, against 36 ms
-  through the relay's thread); or on the process's loop, where the relay is. Once
+  for turns of the busy loop of requests and messages (why the relay has a thread; on that
+  loop, in one run of two, a twentieth of the actions waited 380 ms or more for their publish);
+  or on the process's loop, where the relay is. Once
   confirmed, the row is marked published at the confirm's time, together with the others
   confirmed since the last mark (one ``UPDATE`` at most every ``MARK_INTERVAL``).
 - A publish that fails leaves the row as it is: the relay publishes it when its grace has
@@ -43,6 +45,7 @@ import asyncio
 import collections
 import contextlib
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,6 +121,7 @@ class DirectPublisher:
         publish: Publish,
         *,
         database_url: str,
+        connected: Callable[[], bool] = lambda: True,
         grace: float = 5.0,
         max_in_flight: int = 256,
         mark_interval: float = MARK_INTERVAL,
@@ -128,6 +132,8 @@ class DirectPublisher:
         self._database_url = database_url
         """The URL of the database whose outbox rows it publishes: the one of the pools of
         the statements that write them (``shared.database.pool_url``)."""
+        self._connected = connected
+        """Whether its broker connection is up now (``shared.messaging.broker_connected``)."""
         self._grace = grace
         self._max_in_flight = max_in_flight
         self._mark_interval = mark_interval
@@ -144,7 +150,7 @@ class DirectPublisher:
 
     def grace(self) -> float:
         busy = len(self._in_flight) + len(self._handed) >= self._max_in_flight
-        if busy or time.monotonic() < self._paused_until:
+        if busy or time.monotonic() < self._paused_until or not self._connected():
             return 0.0
         return self._grace
 
@@ -192,7 +198,9 @@ class DirectPublisher:
 
     async def _publish_one(self, message: OutboxMessage) -> None:
         try:
-            await self._publish(message)
+            # a publish waits while its connection is down: give up before the grace ends,
+            # so that the relay, not both, publishes the row
+            await asyncio.wait_for(self._publish(message), timeout=self._grace / 2)
         except Exception as exc:
             self._paused_until = time.monotonic() + self._grace
             reason = type(exc).__name__

@@ -47,8 +47,8 @@ log = get_logger(__name__)
 MakeRelay = Callable[[asyncpg.Pool, Publish], OutboxRelay]
 """Builds the relay on the thread, from its pool and its publish function."""
 MakePublish = Callable[[RabbitBroker], Publish]
-MakeDirect = Callable[[asyncpg.Pool, Publish], DirectPublisher]
-"""Builds the direct publisher on the thread, from its pool and its publish function."""
+MakeDirect = Callable[[asyncpg.Pool, RabbitBroker], DirectPublisher]
+"""Builds the direct publisher on the thread, from its pool and its broker."""
 
 STOP_TIMEOUT = 10.0
 """Seconds the service's stop waits for the thread to close its connections."""
@@ -126,7 +126,7 @@ class RelayThread:
             publish = self._publisher(broker)
             async with asyncio.TaskGroup() as group:
                 if self._make_direct is not None:
-                    group.create_task(self._make_direct(pool, publish).run())
+                    group.create_task(self._make_direct(pool, broker).run())
                 group.create_task(self._make_relay(pool, publish).run())
         finally:
             await broker.stop()

@@ -25,6 +25,7 @@ from shared.loops import LoopHealth
 from shared.message_retention import RETENTION_LOOP, Retention, retention_loop
 from shared.messaging import (
     Subscriptions,
+    broker_connected,
     create_broker,
     declare_consumers_of,
     document_publishers,
@@ -200,10 +201,9 @@ class ServiceRuntime:
         settings = self.settings
         direct = self._direct_publisher if settings.outbox_direct_grace_s > 0 else None
         if not settings.outbox_relay_thread:
-            publish = event_publisher(self.broker, settings.topology)
             if direct is not None:
-                self._spawn(direct(pool, publish).run(), "outbox-direct")
-            await self._outbox_relay(pool, publish).run()
+                self._spawn(direct(pool, self.broker).run(), "outbox-direct")
+            await self._outbox_relay(pool, event_publisher(self.broker, settings.topology)).run()
             return
         await RelayThread(
             self._outbox_relay,
@@ -216,10 +216,11 @@ class ServiceRuntime:
             make_direct=direct,
         ).run()
 
-    def _direct_publisher(self, pool: asyncpg.Pool, publish: Publish) -> DirectPublisher:
+    def _direct_publisher(self, pool: asyncpg.Pool, broker: RabbitBroker) -> DirectPublisher:
         return DirectPublisher(
             pool,
-            publish,
+            event_publisher(broker, self.settings.topology),
+            connected=lambda: broker_connected(broker),
             database_url=self.settings.database_url,
             grace=self.settings.outbox_direct_grace_s,
             service=self.settings.service,
