@@ -10,7 +10,7 @@ import contextlib
 import dataclasses
 import threading
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import aio_pika
 import asyncpg
@@ -20,7 +20,7 @@ from faststream.rabbit import RabbitBroker
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
 from intake.domain.records import Order
-from shared import outbox_direct
+from shared import outbox, outbox_direct
 from shared.database import create_pool, drop_database
 from shared.messaging import broker_connected, create_broker, event_publisher
 from shared.outbox import OutboxMessage, OutboxRelay, Publish
@@ -102,13 +102,26 @@ async def _row(pool: asyncpg.Pool, message_id: uuid.UUID) -> asyncpg.Record:
     return row
 
 
-async def _received(queue: aio_pika.abc.AbstractQueue, timeout: float = 5) -> list[str]:
+async def _received(
+    queue: aio_pika.abc.AbstractQueue, expected: int, timeout: float = 5
+) -> list[str]:
+    """The ids of the messages in ``queue``, once ``expected`` have come (or ``timeout``
+    seconds have passed), and of any that follow within a settle of 0.3 s (a copy too many)."""
     got: list[str] = []
-    while (message := await queue.get(timeout=timeout, fail=False)) is not None:
-        got.append(message.message_id or "")
-        await message.ack()
-        timeout = 0.3
-    return got
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    settle_until: float | None = None
+    while True:
+        message = await queue.get(timeout=5, fail=False)  # a get answers at once, empty or not
+        if message is not None:
+            got.append(message.message_id or "")
+            await message.ack()
+            continue
+        if len(got) >= expected and settle_until is None:
+            settle_until = loop.time() + 0.3
+        if loop.time() > (settle_until if settle_until is not None else deadline):
+            return got
+        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager
@@ -132,7 +145,7 @@ async def test_an_action_is_published_at_once_and_marked_and_the_relay_leaves_it
     )
     async with _running(publisher):
         sent = [await _advance(transactions, order) for _ in range(5)]
-        assert await _received(bound.queue) == [str(message_id) for message_id in sent]
+        assert await _received(bound.queue, len(sent)) == [str(message_id) for message_id in sent]
 
         async def marked() -> bool:
             rows = [await _row(pool, message_id) for message_id in sent]
@@ -143,7 +156,7 @@ async def test_an_action_is_published_at_once_and_marked_and_the_relay_leaves_it
             assert (await _row(pool, message_id))["ahead"].total_seconds() > 25
     relay = OutboxRelay(pool, bound.publish, database_url=None)
     assert (await relay.publish_pending()).published == 0  # marked: nothing for the relay
-    assert await _received(bound.queue, timeout=0.3) == []
+    assert await _received(bound.queue, 0) == []
 
 
 async def test_without_a_direct_publisher_the_action_is_due_for_the_relay_at_once(
@@ -157,7 +170,7 @@ async def test_without_a_direct_publisher_the_action_is_due_for_the_relay_at_onc
     assert row["ahead"].total_seconds() <= 0
     relay = OutboxRelay(pool, bound.publish, database_url=None)
     assert (await relay.publish_pending()).published == 1
-    assert await _received(bound.queue) == [str(message_id)]
+    assert await _received(bound.queue, 1) == [str(message_id)]
 
 
 async def test_a_failed_publish_leaves_the_row_to_the_relay_after_its_grace_and_pauses(
@@ -187,12 +200,12 @@ async def test_a_failed_publish_leaves_the_row_to_the_relay_after_its_grace_and_
         assert (await _row(pool, first))["ahead"].total_seconds() > 0
         assert (await _row(pool, second))["ahead"].total_seconds() <= 0
         assert (await relay.publish_pending()).published == 1  # the second; the first waits
-        assert await _received(bound.queue) == [str(second)]
+        assert await _received(bound.queue, 1) == [str(second)]
         await asyncio.sleep(1.1)  # the first's grace, and the pause, have passed
         assert (await relay.publish_pending()).published == 1
-        assert await _received(bound.queue) == [str(first)]
+        assert await _received(bound.queue, 1) == [str(first)]
         third = await _advance(transactions, order)  # direct again
-        assert await _received(bound.queue) == [str(third)]
+        assert await _received(bound.queue, 1) == [str(third)]
         await eventually(lambda: _published(pool, third), timeout=5, interval=0.02)
     for message_id in (first, second, third):
         assert (await _row(pool, message_id))["published_at"] is not None
@@ -224,7 +237,7 @@ async def test_inside_a_transaction_the_row_is_the_relays(
         action = new_action(order.chain_id, order.order_id, "pause", "cliente viajou")
         async with transactions.begin() as stores:
             assert await stores.orders.insert_action(action, action_event(action), visible=None)
-        assert await _received(bound.queue, timeout=0.5) == []
+        assert await _received(bound.queue, 0) == []
         assert (await _row(pool, action.action_id))["ahead"].total_seconds() <= 0
 
 
@@ -264,7 +277,7 @@ async def test_while_the_broker_is_away_the_relay_takes_the_rows_at_once(
     assert (await relay.publish_pending()).published == 1  # the first; the second waits
     await asyncio.sleep(1.0)  # its grace has passed
     assert (await relay.publish_pending()).published == 1
-    assert await _received(bound.queue) == [str(down), str(stuck)]
+    assert await _received(bound.queue, 2) == [str(down), str(stuck)]
 
 
 async def test_another_databases_publisher_is_not_used(
@@ -281,7 +294,7 @@ async def test_another_databases_publisher_is_not_used(
     async with _running(publisher):
         message_id = await _advance(transactions, order)
         assert (await _row(pool, message_id))["ahead"].total_seconds() <= 0
-        assert await _received(bound.queue, timeout=0.5) == []  # not handed over
+        assert await _received(bound.queue, 0) == []  # not handed over
 
 
 async def test_on_the_relays_thread_an_action_is_published_from_there(
@@ -323,7 +336,7 @@ async def test_on_the_relays_thread_an_action_is_published_from_there(
             # the thread has connected and runs the publisher
             await eventually(lambda: _is_running(database), timeout=10, interval=0.02)
             sent = [await _advance(transactions, order) for _ in range(3)]
-            assert await _received(queue) == [str(message_id) for message_id in sent]
+            assert await _received(queue, len(sent)) == [str(message_id) for message_id in sent]
             assert publishing_threads
             assert threading.get_ident() not in publishing_threads
 
@@ -339,3 +352,45 @@ async def test_on_the_relays_thread_an_action_is_published_from_there(
 
 async def _is_running(database: str) -> bool:
     return database in outbox_direct._running
+
+
+async def test_a_direct_publisher_that_fails_leaves_the_relay_on_its_thread_running(
+    pool: asyncpg.Pool, database: str, infra: Infra
+) -> None:
+    """The publisher shares the relay's thread: should it fail, the relay goes on, and the
+    rows are its own at once (no publisher runs for their database)."""
+
+    class Failing(outbox_direct.DirectPublisher):
+        async def run(self) -> None:
+            raise RuntimeError("the publisher failed")
+
+    transactions = PostgresTransactions(pool)
+    order = await _order(transactions)
+    async with bound_queue(infra, ROUTING_KEY, "directfails") as (topology, queue):
+        relay_thread = RelayThread(
+            lambda pool, publish: OutboxRelay(pool, publish, database_url=None, poll_interval=30),
+            database_url=database,
+            statement_cache_size=100,
+            broker=lambda: create_broker(infra.amqp_url),
+            publisher=lambda broker: event_publisher(broker, topology),
+            make_direct=lambda pool, broker: Failing(
+                pool, event_publisher(broker, topology), database_url=database
+            ),
+        )
+        others = set(outbox._local_relays)
+        task = asyncio.create_task(relay_thread.run())
+        try:
+            await eventually(  # the relay runs, and registered its waker
+                lambda: _relay_started(others), timeout=10, interval=0.02
+            )
+            message_id = await _advance(transactions, order)
+            assert (await _row(pool, message_id))["ahead"].total_seconds() <= 0
+            assert await _received(queue, 1) == [str(message_id)]  # the relay, woken
+            assert not task.done()
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def _relay_started(others: set[Callable[[], None]]) -> bool:
+    return bool(set(outbox._local_relays) - others)

@@ -53,7 +53,7 @@ import asyncpg
 
 from etapa_contracts.events import Event
 from shared import outbox
-from shared.database import DATABASE_OUTAGE, Connection, pool_url
+from shared.database import Connection, pool_url
 from shared.logging import get_logger
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED, OUTBOX_PUBLISHED_DIRECTLY
 from shared.outbox import OutboxMessage, Publish
@@ -227,7 +227,7 @@ class DirectPublisher:
                     await conn.execute(
                         _MARK, [row_id for row_id, _ in rows], [at for _, at in rows]
                     )
-            except DATABASE_OUTAGE as exc:
+            except Exception as exc:  # the database away, most likely: the rows wait for it
                 self._confirmed[:0] = rows
                 log.warning(
                     "outbox_direct_mark_failed",

@@ -14,7 +14,7 @@ Rules:
   before. Beside it, if asked, the process's direct publisher (``shared.outbox_direct``), with
   the same broker connection and pool: its marks, a few a second, take their turn on the
   relay's connection (the relay finds nothing due most of the time, so the connection count
-  stays as it was).
+  stays as it was). Should it fail, it is logged and the relay goes on alone.
 - It starts once the process's broker has declared the queues of what the service publishes
   (the runtime starts it then, as it starts a relay on its loop).
 - Commits of the process wake it across threads (``shared.outbox.waker``).
@@ -123,11 +123,17 @@ class RelayThread:
         broker = self._new_broker()
         try:
             await until_broker_answers(broker.connect, event="relay_broker_unavailable_retrying")
-            publish = self._publisher(broker)
-            async with asyncio.TaskGroup() as group:
-                if self._make_direct is not None:
-                    group.create_task(self._make_direct(pool, broker).run())
-                group.create_task(self._make_relay(pool, publish).run())
+            direct = (
+                asyncio.create_task(_logged_direct(self._make_direct(pool, broker)))
+                if self._make_direct is not None
+                else None
+            )
+            try:
+                await self._make_relay(pool, self._publisher(broker)).run()
+            finally:
+                if direct is not None:
+                    direct.cancel()
+                    await asyncio.gather(direct, return_exceptions=True)
         finally:
             await broker.stop()
             await pool.close()
@@ -139,6 +145,15 @@ class RelayThread:
         if loop is not None and task is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: it is ending
                 loop.call_soon_threadsafe(task.cancel)
+
+
+async def _logged_direct(publisher: DirectPublisher) -> None:
+    """Run the direct publisher; should it fail, log it and let the relay go on alone (its rows
+    are then the relay's at once: none runs for their database)."""
+    try:
+        await publisher.run()
+    except Exception:
+        log.exception("outbox_direct_publisher_failed")
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
