@@ -16,6 +16,7 @@ import aio_pika
 import asyncpg
 import pytest
 from faststream.rabbit import RabbitBroker
+from structlog.testing import capture_logs
 
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
@@ -378,18 +379,21 @@ async def test_a_direct_publisher_that_fails_leaves_the_relay_on_its_thread_runn
             ),
         )
         others = set(outbox._local_relays)
-        task = asyncio.create_task(relay_thread.run())
-        try:
-            await eventually(  # the relay runs, and registered its waker
-                lambda: _relay_started(others), timeout=10, interval=0.02
-            )
-            message_id = await _advance(transactions, order)
-            assert (await _row(pool, message_id))["ahead"].total_seconds() <= 0
-            assert await _received(queue, 1) == [str(message_id)]  # the relay, woken
-            assert not task.done()
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        with capture_logs() as logged:
+            task = asyncio.create_task(relay_thread.run())
+            try:
+                await eventually(  # the relay runs, and registered its waker
+                    lambda: _relay_started(others), timeout=10, interval=0.02
+                )
+                message_id = await _advance(transactions, order)
+                assert (await _row(pool, message_id))["ahead"].total_seconds() <= 0
+                assert await _received(queue, 1) == [str(message_id)]  # the relay, woken
+                assert not task.done()
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+    crashes = [entry for entry in logged if entry["event"] == "background_task_crashed"]
+    assert [entry["task"] for entry in crashes] == ["outbox-direct"]
 
 
 async def _relay_started(others: set[Callable[[], None]]) -> bool:

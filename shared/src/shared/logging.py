@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Awaitable, Iterator, MutableMapping
 from contextlib import contextmanager
 from typing import Any
 from uuid import uuid4
@@ -164,3 +164,13 @@ def correlation_scope(correlation_id: str | None) -> Iterator[str]:
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
     return logger
+
+
+async def crash_logged(work: Awaitable[None], task: str) -> None:
+    """Await ``work``, a background task of a service; should it raise, log
+    ``background_task_crashed`` with the task's name and raise again (a cancellation passes)."""
+    try:
+        await work
+    except Exception:
+        get_logger(__name__).exception("background_task_crashed", task=task)
+        raise

@@ -37,7 +37,7 @@ import uvloop
 from faststream.rabbit import RabbitBroker
 
 from shared.database import create_pool, wait_for_database
-from shared.logging import get_logger
+from shared.logging import crash_logged, get_logger
 from shared.messaging import until_broker_answers
 from shared.outbox import OutboxRelay, Publish
 from shared.outbox_direct import DirectPublisher
@@ -124,7 +124,11 @@ class RelayThread:
         try:
             await until_broker_answers(broker.connect, event="relay_broker_unavailable_retrying")
             direct = (
-                asyncio.create_task(_logged_direct(self._make_direct(pool, broker)))
+                # should it fail, it is logged and the relay goes on alone (the rows are then
+                # the relay's at once: no publisher runs for their database)
+                asyncio.create_task(
+                    crash_logged(self._make_direct(pool, broker).run(), "outbox-direct")
+                )
                 if self._make_direct is not None
                 else None
             )
@@ -145,15 +149,6 @@ class RelayThread:
         if loop is not None and task is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: it is ending
                 loop.call_soon_threadsafe(task.cancel)
-
-
-async def _logged_direct(publisher: DirectPublisher) -> None:
-    """Run the direct publisher; should it fail, log it and let the relay go on alone (its rows
-    are then the relay's at once: none runs for their database)."""
-    try:
-        await publisher.run()
-    except Exception:
-        log.exception("outbox_direct_publisher_failed")
 
 
 def _resolve(future: asyncio.Future[None]) -> None:

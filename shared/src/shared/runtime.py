@@ -20,7 +20,7 @@ from litestar import Litestar
 from etapa_contracts.events import UserChanged
 from shared.asyncapi import Amend, Document, asyncapi_document, cached
 from shared.database import create_pool, migrate, wait_for_database
-from shared.logging import get_logger
+from shared.logging import crash_logged, get_logger
 from shared.loops import LoopHealth
 from shared.message_retention import RETENTION_LOOP, Retention, retention_loop
 from shared.messaging import (
@@ -188,7 +188,7 @@ class ServiceRuntime:
         return subscriptions
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(_logged(coro, name), name=name)
+        task = asyncio.create_task(crash_logged(coro, name), name=name)
         self._tasks.append(task)
 
     async def _relay_when_connected(self, pool: asyncpg.Pool) -> None:
@@ -256,13 +256,3 @@ class ServiceRuntime:
 
 async def migrate_service_database(database_url: str, migrations_dir: Path) -> None:
     await migrate(database_url, SHARED_MIGRATIONS, migrations_dir)
-
-
-async def _logged(coro: Coroutine[Any, Any, None], name: str) -> None:
-    try:
-        await coro
-    except asyncio.CancelledError:
-        raise
-    except Exception:
-        log.exception("background_task_crashed", task=name)
-        raise
