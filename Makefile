@@ -24,7 +24,7 @@ RUN_PORTS := INTAKE_PORT=$(INTAKE_PORT) WORKFLOW_PORT=$(WORKFLOW_PORT) NOTIFIER_
   CONSOLE_NOTIFIER_URL=$${CONSOLE_NOTIFIER_URL:-http://127.0.0.1:$(NOTIFIER_PORT)}
 
 .DEFAULT_GOAL := help
-.PHONY: chromium promtool pgbouncer fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-scale bench-what-if bench-http-layers bench-interleaved clean
+.PHONY: chromium promtool pgbouncer fuzz help install keys services migrate seed run run-banner test lint typecheck imports unit integration e2e browser test-cluster chaos chaos-quick k8s-secrets bench bench-console bench-customer-page bench-notifier bench-e2e bench-scale bench-scale-limited bench-what-if bench-http-layers bench-interleaved clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -160,6 +160,9 @@ bench-interleaved: install ## bench-e2e's pipelines in turn at each rate (Etapa,
 
 bench-scale: install ## 1+1 and 2+2 workflow+notifier processes in turn at each rate, four runs each: max sustained rate, committed/s at each rate, backlog drained, ratios to 1+1
 	$(RUN) python -m tests.bench.bench_scale --in-turn --configs 1+1,2+2,2+2,1+1,1+1,2+2,2+2,1+1
+
+bench-scale-limited: install ## bench-scale with each workflow and notifier process held to 150 millicores, as a pod's CPU limit: a machine with the cores for 2+2 (root, cpu cgroup)
+	$(RUN) python -m tests.bench.bench_scale --in-turn --configs 1+1,2+2,2+2,1+1 --cpu-limit workflow=150,notifier=150 --rates 80,100,120,140,160,180,200,220,240,260
 
 bench-notifier: install ## SMS per second with 1, 2 and 4 notifier processes vs a raw aio-pika loop
 	$(RUN) python -m tests.bench.bench_notifier

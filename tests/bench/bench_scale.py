@@ -71,6 +71,7 @@ from tests.bench.bench_e2e import (
     ratio,
     report,
 )
+from tests.bench.e2e_cpu_limits import CpuLimits, cpu_limits, parse_limits
 from tests.bench.e2e_drain import Drain, describe_drain
 from tests.bench.e2e_hops import add_hop_lines
 from tests.bench.e2e_measure import Receipts, Step, reference_loop_seconds
@@ -186,8 +187,16 @@ def committed_at_each_rate(measured: list[Measured]) -> dict[float, dict[Process
     }
 
 
+def scale(etapa: Etapa, processes: Processes, limits: CpuLimits | None) -> None:
+    """``processes`` running, each of a limited service held to its limit."""
+    etapa.scale(processes.workflows, processes.notifiers)
+    if limits is not None:
+        limits.apply(etapa.replicas.pids())
+
+
 async def take_turns(
     etapa: Etapa,
+    limits: CpuLimits | None,
     configs: list[Processes],
     rates: list[float],
     seconds: float,
@@ -201,7 +210,7 @@ async def take_turns(
         for processes, steps in zip(configs, runs, strict=True):
             # Quiet first: a process stopped by the scale-down has nothing left to take with it.
             await etapa.wait_quiet()
-            etapa.scale(processes.workflows, processes.notifiers)
+            scale(etapa, processes, limits)
             async with httpx.AsyncClient(timeout=30) as client:
                 await receipts.fetch(client)
             print(f"  {processes}:", flush=True)
@@ -223,45 +232,73 @@ async def run(
     drain: int,
     *,
     in_turn: bool = False,
+    limit: dict[str, int] | None = None,
 ) -> tuple[list[Measured], dict[str, Any]]:
     infra = Infra(POSTGRES, AMQP)
-    measured = []
     advances = len(configs) * (sum(rate * seconds for rate in rates) + drain)
     try:
-        async with (
-            fake_provider(infra, latency) as fake_url,
-            etapa_services(
-                infra, fake_url, orders_for(advances), **drain_env(infra.amqp_url, drain)
-            ) as etapa,
-        ):
-            receipts = Receipts(fake_url)
-            sent: dict[Any, float] = {}
-            print(interpreter(), flush=True)
-            if in_turn:
-                print(f"in turn at each rate: {', '.join(map(str, configs))}", flush=True)
-                runs = await take_turns(etapa, configs, rates, seconds, receipts, sent)
-                for processes, steps in zip(configs, runs, strict=True):
-                    etapa.scale(processes.workflows, processes.notifiers)
-                    drained = await drain_now(etapa, drain, sent) if drain else None
-                    measured.append(Measured(processes, steps, drained))
-            else:
-                for processes in configs:
-                    etapa.scale(processes.workflows, processes.notifiers)
+        with cpu_limits(limit or {}, infra.run_id) as limits:
+            async with (
+                fake_provider(infra, latency) as fake_url,
+                etapa_services(
+                    infra, fake_url, orders_for(advances), **drain_env(infra.amqp_url, drain)
+                ) as etapa,
+            ):
+                receipts = Receipts(fake_url)
+                sent: dict[Any, float] = {}
+                print(interpreter(), flush=True)
+                if limits is not None:
+                    print(f"CPU limits, millicores a process: {dict(limits.millicores)}")
+                measured = await measure_configs(
+                    etapa, limits, configs, rates, seconds, drain, receipts, sent, in_turn
+                )
+                every_step = [step for m in measured for step in m.steps]
+                summary = await drain_and_check(receipts, sent, every_step, SMS_TEXT, etapa_key)
+                await add_hop_lines(etapa.env, every_step)
+                if limits is not None:
+                    throttled = limits.throttled_seconds()
                     print(
-                        f"{processes}: workflow + notifier processes, from"
-                        f" {time.strftime('%H:%M:%S', time.gmtime())} UTC,"
-                        f" load average {os.getloadavg()[0]:.2f}, reference loop"
-                        f" {reference_loop_seconds():.2f} s",
-                        flush=True,
+                        "held back by their limits over the run: "
+                        + ", ".join(f"{name} {s:.1f} s" for name, s in throttled.items())
                     )
-                    steps, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
-                    measured.append(Measured(processes, steps, drained))
-            every_step = [step for m in measured for step in m.steps]
-            summary = await drain_and_check(receipts, sent, every_step, SMS_TEXT, etapa_key)
-            await add_hop_lines(etapa.env, every_step)
     finally:
         await _cleanup(infra)
     return measured, summary
+
+
+async def measure_configs(
+    etapa: Etapa,
+    limits: CpuLimits | None,
+    configs: list[Processes],
+    rates: list[float],
+    seconds: float,
+    drain: int,
+    receipts: Receipts,
+    sent: dict[Any, float],
+    in_turn: bool,
+) -> list[Measured]:
+    """Every run of ``configs``: one after the other, or (``in_turn``) in turn at each rate."""
+    measured = []
+    if in_turn:
+        print(f"in turn at each rate: {', '.join(map(str, configs))}", flush=True)
+        runs = await take_turns(etapa, limits, configs, rates, seconds, receipts, sent)
+        for processes, steps in zip(configs, runs, strict=True):
+            scale(etapa, processes, limits)
+            drained = await drain_now(etapa, drain, sent) if drain else None
+            measured.append(Measured(processes, steps, drained))
+        return measured
+    for processes in configs:
+        scale(etapa, processes, limits)
+        print(
+            f"{processes}: workflow + notifier processes, from"
+            f" {time.strftime('%H:%M:%S', time.gmtime())} UTC,"
+            f" load average {os.getloadavg()[0]:.2f}, reference loop"
+            f" {reference_loop_seconds():.2f} s",
+            flush=True,
+        )
+        steps, drained = await measure(etapa, rates, seconds, drain, receipts, sent)
+        measured.append(Measured(processes, steps, drained))
+    return measured
 
 
 def print_report(measured: list[Measured], summary: dict[str, Any], seconds: float) -> None:
@@ -335,10 +372,24 @@ if __name__ == "__main__":
     parser.add_argument(
         "--in-turn", action="store_true", help="at each rate, every run's step in turn"
     )
+    parser.add_argument(
+        "--cpu-limit",
+        default="",
+        help="SERVICE=MILLICORES,…: each process of a service held to that share of a core, as"
+        " a pod's CPU limit (root; tests.bench.e2e_cpu_limits)",
+    )
     args = parser.parse_args()
     configs = [Processes.parse(c) for c in args.configs.split(",")]
     rates = [float(r) for r in args.rates.split(",")]
     measured, summary = asyncio.run(
-        run(configs, rates, args.step, args.latency, args.drain, in_turn=args.in_turn)
+        run(
+            configs,
+            rates,
+            args.step,
+            args.latency,
+            args.drain,
+            in_turn=args.in_turn,
+            limit=parse_limits(args.cpu_limit),
+        )
     )
     print_report(measured, summary, args.step)
