@@ -34,7 +34,7 @@ def parse_limits(text: str) -> dict[str, int]:
     limits: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         service, sep, value = item.partition("=")
-        if not sep or not value.strip().isdigit():
+        if not sep or not service.strip() or not value.strip().isdigit():
             raise ValueError(f"--cpu-limit: {item!r} is not SERVICE=MILLICORES (workflow=200)")
         millicores = int(value)
         if not 10 <= millicores <= 64_000:
@@ -109,6 +109,9 @@ class CpuLimits:
             if path not in self._made:
                 path.mkdir(exist_ok=True)
                 self._made.append(path)
+                if path == self.group and self.version == 2:
+                    # v2 gives a group's children the cpu controller only when it says so.
+                    (path / "cgroup.subtree_control").write_text("+cpu")
         return directory
 
 

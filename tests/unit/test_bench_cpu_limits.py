@@ -17,7 +17,12 @@ def test_limits_are_millicores_a_process_by_service() -> None:
 
 @pytest.mark.parametrize(
     ("text", "why"),
-    [("workflow", "SERVICE=MILLICORES"), ("workflow=x", "SERVICE=MILLICORES"), ("w=5", "10–64000")],
+    [
+        ("workflow", "SERVICE=MILLICORES"),
+        ("workflow=x", "SERVICE=MILLICORES"),
+        ("=200", "SERVICE=MILLICORES"),
+        ("w=5", "10–64000"),
+    ],
 )
 def test_a_limit_that_is_not_millicores_is_refused_by_name(text: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
@@ -69,10 +74,14 @@ def test_cgroup_v2_takes_quota_and_period_in_cpu_max(tmp_path: Path) -> None:
     with cpu_limits({"notifier": 200}, "r2", (root,)) as limits:
         assert limits is not None
         limits.apply({"notifier": 20})
-        assert (root / "etapa-bench-r2" / "notifier" / "cpu.max").read_text() == "20000 100000"
+        group = root / "etapa-bench-r2"
+        assert (group / "notifier" / "cpu.max").read_text() == "20000 100000"
+        assert (group / "cgroup.subtree_control").read_text() == "+cpu"
         assert limits.version == 2
-        for file in (root / "etapa-bench-r2" / "notifier").iterdir():
+        for file in (group / "notifier").iterdir():
             file.unlink()
+        (group / "cgroup.subtree_control").unlink()
+    assert not (root / "etapa-bench-r2").exists()
 
 
 def test_no_limits_asked_for_touch_nothing(tmp_path: Path) -> None:
