@@ -83,6 +83,7 @@ from tests.bench.e2e_hops import add_hop_lines
 from tests.bench.e2e_measure import Receipts, Step, reference_loop_seconds
 from tests.conftest import _cleanup
 from tests.infra import Infra
+from tests.processes import BACKENDS
 
 
 @dataclass
@@ -386,7 +387,7 @@ if __name__ == "__main__":
     )
     args = parser.parse_args()
     try:
-        limit = parse_limits(args.cpu_limit)
+        limit = parse_limits(args.cpu_limit, BACKENDS)
     except ValueError as error:
         parser.error(str(error))
     configs = [Processes.parse(c) for c in args.configs.split(",")]

@@ -29,17 +29,20 @@ CGROUP_ROOTS = (Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup"))
 """Where the ``cpu`` controller is mounted: cgroup v1's own hierarchy, else cgroup v2's."""
 
 
-def parse_limits(text: str) -> dict[str, int]:
-    """``workflow=200,notifier=200`` → millicores per process, by service."""
+def parse_limits(text: str, services: tuple[str, ...]) -> dict[str, int]:
+    """``workflow=200,notifier=200`` → millicores per process, by service; a service not in
+    ``services`` is refused (a misspelt one would leave the run unlimited without a word)."""
     limits: dict[str, int] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
-        service, sep, value = item.partition("=")
-        if not sep or not service.strip() or not value.strip().isdigit():
+        service, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not service or not value.isdigit():
             raise ValueError(f"--cpu-limit: {item!r} is not SERVICE=MILLICORES (workflow=200)")
+        if service not in services:
+            raise ValueError(f"--cpu-limit: {service!r} is not one of {', '.join(services)}")
         millicores = int(value)
         if not 10 <= millicores <= 64_000:
             raise ValueError(f"--cpu-limit: {item!r}: millicores must be 10–64000")
-        limits[service.strip()] = millicores
+        limits[service] = millicores
     return limits
 
 
@@ -82,7 +85,9 @@ class CpuLimits:
     def throttled_seconds(self) -> dict[str, float]:
         """Time each group's processes were held back by their quota so far, by name."""
         found = {}
-        for directory in self._made[1:]:
+        for directory in self._made:
+            if directory == self.group:
+                continue
             stat = dict(
                 line.split(maxsplit=1)
                 for line in (directory / "cpu.stat").read_text().splitlines()

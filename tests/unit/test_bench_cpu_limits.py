@@ -9,10 +9,15 @@ import pytest
 
 from tests.bench.e2e_cpu_limits import cgroup_root, cpu_limits, parse_limits, service_of
 
+SERVICES = ("intake", "workflow", "notifier")
+
 
 def test_limits_are_millicores_a_process_by_service() -> None:
-    assert parse_limits("workflow=200, notifier=150") == {"workflow": 200, "notifier": 150}
-    assert parse_limits("") == {}
+    assert parse_limits("workflow=200, notifier = 150", SERVICES) == {
+        "workflow": 200,
+        "notifier": 150,
+    }
+    assert parse_limits("", SERVICES) == {}
 
 
 @pytest.mark.parametrize(
@@ -21,12 +26,13 @@ def test_limits_are_millicores_a_process_by_service() -> None:
         ("workflow", "SERVICE=MILLICORES"),
         ("workflow=x", "SERVICE=MILLICORES"),
         ("=200", "SERVICE=MILLICORES"),
-        ("w=5", "10–64000"),
+        ("workflow=5", "10–64000"),
+        ("workfow=150", "'workfow' is not one of intake, workflow, notifier"),
     ],
 )
 def test_a_limit_that_is_not_millicores_is_refused_by_name(text: str, why: str) -> None:
     with pytest.raises(ValueError, match=why):
-        parse_limits(text)
+        parse_limits(text, SERVICES)
 
 
 def test_a_replica_counts_as_its_service() -> None:
