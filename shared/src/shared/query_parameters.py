@@ -13,6 +13,7 @@ provider's callback, whose address the provider's console may decorate) says so 
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import parse_qsl
@@ -49,7 +50,12 @@ def documented_query_parameters(document: dict[str, Any]) -> dict[tuple[str, str
 def document_path(scope: Scope) -> str:
     """The request's route as the OpenAPI document writes it: ``/api/v1/users/{user_id}`` for
     Litestar's ``/api/v1/users/{user_id:uuid}``."""
-    return re.sub(r"\{(\w+):[^}]+\}", r"{\1}", str(scope.get("path_template", "")))
+    return _document_path(str(scope.get("path_template", "")))
+
+
+@functools.lru_cache(maxsize=1024)  # one per route
+def _document_path(template: str) -> str:
+    return re.sub(r"\{(\w+):[^}]+\}", r"{\1}", template)
 
 
 def unknown_parameters(query_string: bytes, taken: frozenset[str]) -> list[str]:

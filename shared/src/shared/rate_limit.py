@@ -19,11 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from time import time
 
-from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import TooManyRequestsException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import DURATION_VALUES, RateLimitConfig, RateLimitMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.asgi_headers import header, set_headers
 
 PRUNE_ABOVE = 10_000
 """Windows kept before the ended ones are dropped (one per user or address seen lately)."""
@@ -87,10 +88,7 @@ class CountingRateLimitMiddleware(RateLimitMiddleware):
     def _sending_headers(self, send: Send, window: Window) -> Send:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = MutableScopeHeaders(message)
-                for key, value in self._headers(window).items():
-                    headers[key] = value
+                set_headers(message, [header(k, v) for k, v in self._headers(window).items()])
             await send(message)
 
         return send_with_headers

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 from litestar import Litestar, MediaType, Request, Response, get
-from litestar.datastructures import MutableScopeHeaders, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware, DefineMiddleware
@@ -31,11 +31,13 @@ from litestar.types import (
     Send,
 )
 
+from shared.asgi_headers import header, set_headers
 from shared.asgi_json import send_json
 from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
 from shared.dependency_order import resolve_in_order
+from shared.http_metrics import CachedPrometheusMiddleware
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.openapi import amend as amend_openapi
 from shared.openapi import assets_router, openapi_config
@@ -66,9 +68,11 @@ class CorrelationIdMiddleware(ASGIMiddleware):
         with correlation_scope(incoming.decode(errors="replace") if incoming else None) as cid:
             mark_correlation(cid)
 
+            correlation = [header(CORRELATION_HEADER, cid)]
+
             async def send_with_header(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    MutableScopeHeaders.from_message(message)[CORRELATION_HEADER] = cid
+                    set_headers(message, correlation)
                 await send(message)
 
             await next_app(scope, receive, send_with_header)
@@ -92,15 +96,16 @@ class AllowHeaderMiddleware(ASGIMiddleware):
         document exists."""
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        template = document_path(scope)
-
         async def send_documented(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                if "allow" in headers:
-                    headers["allow"] = self.documented.get(
-                        template, documented_allow(headers["allow"])
+                allow = next(
+                    (v for n, v in message.get("headers", ()) if n.lower() == b"allow"), None
+                )
+                if allow is not None:  # a 405 or an OPTIONS answer: most answers have none
+                    value = self.documented.get(
+                        document_path(scope), documented_allow(allow.decode("latin-1"))
                     )
+                    set_headers(message, [header("allow", value)])
             await send(message)
 
         await next_app(scope, receive, send_documented)
@@ -347,6 +352,7 @@ def create_service_app(
     unknown_query = UnknownQueryMiddleware()
     prometheus = PrometheusConfig(
         app_name=f"etapa_{settings.service}",
+        middleware_class=CachedPrometheusMiddleware,
         prefix="etapa_http",
         group_path=True,
         exclude=["/metrics", "/health", "/ready"],

@@ -53,6 +53,7 @@ from console.usecases.directory import DirectoryCache
 from etapa_contracts.events import Event
 from shared.asyncapi import Document, asyncapi_document, asyncapi_handler, cached, document_consumer
 from shared.auth import verifier_for
+from shared.http_metrics import CachedPrometheusMiddleware
 from shared.logging import get_logger
 from shared.tracing import configure_tracing
 from shared.web import CorrelationIdMiddleware, health_handlers, tracing_plugins
@@ -130,6 +131,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Litestar:
 
     prometheus = PrometheusConfig(
         app_name="etapa_console",
+        middleware_class=CachedPrometheusMiddleware,
         prefix="etapa_http",
         group_path=True,
         exclude=["/metrics", "/health", "/ready"],
