@@ -12,7 +12,8 @@ Rules:
 - The dashboard (deploy/grafana/) and the alert rules (deploy/prometheus/) use these names; a
   test checks that each one they use is in a running service's ``/metrics``.
 
-HTTP requests are counted by Litestar's Prometheus middleware as ``etapa_http_requests_total``,
+HTTP requests are counted by Litestar's Prometheus middleware (its series, counted with less
+work by ``shared.http_metrics``) as ``etapa_http_requests_total``,
 ``etapa_http_request_duration_seconds`` and ``etapa_http_requests_error_total``, with the service
 in ``app_name`` (``etapa_intake``…, the console too); the background loops (relay, sweeper,
 dispatcher, token reload) have ``etapa_loop_rounds_total`` and ``etapa_loop_errors_total``
