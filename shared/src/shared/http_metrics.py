@@ -5,7 +5,7 @@ and looks up each metric's child by its label values four times (``labels()`` ta
 hashes the values). In ``make bench-http-layers`` that was the largest share of the layers
 around a handler. ``CachedPrometheusMiddleware`` counts the same series — the same metric
 objects, names, labels and values — and keeps each label set's children in a dictionary of
-its own. Use it as ``PrometheusConfig(middleware_class=CachedPrometheusMiddleware, …)``.
+its own. ``request_metrics(app_name)`` is the middleware every service and the console use.
 
 A configuration with extra labels, exemplars or excluded methods goes through Litestar's own
 ``__call__`` (those need the ``Request``), and so does one without ``group_path``: its paths
@@ -18,12 +18,28 @@ import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from litestar.enums import ScopeType
-from litestar.plugins.prometheus import PrometheusMiddleware
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 if TYPE_CHECKING:
-    from litestar.plugins.prometheus import PrometheusConfig
     from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+
+UNCOUNTED_PATHS = ["/metrics", "/health", "/ready"]
+"""Scrapes and probes: not counted as requests."""
+
+
+def request_metrics(app_name: str) -> DefineMiddleware:
+    """The ``etapa_http_*`` series of an app (``etapa_intake``…), by method, route and status."""
+    config = PrometheusConfig(
+        app_name=app_name,
+        prefix="etapa_http",
+        group_path=True,
+        exclude=UNCOUNTED_PATHS,
+        middleware_class=CachedPrometheusMiddleware,
+    )
+    return config.middleware
 
 
 class _Children(NamedTuple):

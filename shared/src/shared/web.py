@@ -20,7 +20,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware import ASGIMiddleware, DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from litestar.types import (
     ASGIApp,
@@ -37,7 +37,7 @@ from shared.asyncapi import Document, asyncapi_handler
 from shared.auth import TokenAuthMiddleware, provide_principal, rate_limit_identity, verifier_for
 from shared.database import is_database_outage
 from shared.dependency_order import resolve_in_order
-from shared.http_metrics import CachedPrometheusMiddleware
+from shared.http_metrics import request_metrics
 from shared.logging import CORRELATION_HEADER, correlation_scope, get_logger
 from shared.openapi import amend as amend_openapi
 from shared.openapi import assets_router, openapi_config
@@ -350,13 +350,6 @@ def create_service_app(
     validity = TokenValidity()
     allow = AllowHeaderMiddleware()  # kept loaded by the service's runtime (shared.runtime)
     unknown_query = UnknownQueryMiddleware()
-    prometheus = PrometheusConfig(
-        app_name=f"etapa_{settings.service}",
-        middleware_class=CachedPrometheusMiddleware,
-        prefix="etapa_http",
-        group_path=True,
-        exclude=["/metrics", "/health", "/ready"],
-    )
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
         exclude=["^/health$", "^/ready$", "^/metrics"],
@@ -375,7 +368,7 @@ def create_service_app(
             CorrelationIdMiddleware(),
             allow,
             JsonDepthMiddleware(request_max_body_size, raw_body_paths),
-            prometheus.middleware,
+            request_metrics(f"etapa_{settings.service}"),
             DefineMiddleware(TokenAuthMiddleware, verifier=verifier, validity=validity),
             counting_rate_limit(rate_limit),
             unknown_query,  # after sign-in: a stranger learns nothing of the API, not even this

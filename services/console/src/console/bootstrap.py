@@ -22,7 +22,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import DefineMiddleware
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
@@ -53,7 +53,7 @@ from console.usecases.directory import DirectoryCache
 from etapa_contracts.events import Event
 from shared.asyncapi import Document, asyncapi_document, asyncapi_handler, cached, document_consumer
 from shared.auth import verifier_for
-from shared.http_metrics import CachedPrometheusMiddleware
+from shared.http_metrics import request_metrics
 from shared.logging import get_logger
 from shared.tracing import configure_tracing
 from shared.web import CorrelationIdMiddleware, health_handlers, tracing_plugins
@@ -129,13 +129,6 @@ def create_app(settings: ConsoleSettings | None = None) -> Litestar:
                 await feed.close()
                 log.info("service_stopped")
 
-    prometheus = PrometheusConfig(
-        app_name="etapa_console",
-        middleware_class=CachedPrometheusMiddleware,
-        prefix="etapa_http",
-        group_path=True,
-        exclude=["/metrics", "/health", "/ready"],
-    )
     return Litestar(
         route_handlers=[
             *ROUTE_HANDLERS,
@@ -149,7 +142,7 @@ def create_app(settings: ConsoleSettings | None = None) -> Litestar:
         middleware=[
             CorrelationIdMiddleware(),
             SecurityHeadersMiddleware(),
-            prometheus.middleware,
+            request_metrics("etapa_console"),
             DefineMiddleware(SessionMiddleware, verifier=verifier),
         ],
         before_send=[renewed_cookie_hook],
