@@ -58,15 +58,16 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
-import aiohttp
 import asyncpg
 import httpx
+import uvloop
 
 from etapa_contracts.topology import Topology
 from shared.database import drop_database
 from shared.wiring import CONSUMES
 from tests.bench.e2e_drain import Drain, describe_drain, drain_backlog
 from tests.bench.e2e_hops import add_hop_lines
+from tests.bench.e2e_http import HttpFailure, LeanClient
 from tests.bench.e2e_measure import (
     SMS_EVERY,
     Cursor,
@@ -206,23 +207,22 @@ async def drive(
     accepted_at: list[float] = []
     failures: dict[int, int] = {}
     done: list[Step] = []
-    # aiohttp, not httpx, for the open-loop load: at 100 actions/s httpx took 0.5-0.8 of a
-    # core here, which the services under test then lacked (the raw pipeline has no HTTP hop).
-    connector = aiohttp.TCPConnector(limit=256)
-    timeout = aiohttp.ClientTimeout(total=60)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-        headers = {"Authorization": f"Bearer {token}"}
+    # a lean client (``tests.bench.e2e_http``), not httpx nor aiohttp, for the open-loop load:
+    # the driver shares the cores with what it measures (httpx took 0.5-0.8 of a core at 100
+    # actions/s; aiohttp 0.7-1.0 ms of CPU per action)
+    client = LeanClient(intake)
+    headers = {"Authorization": f"Bearer {token}"}
+    body = json.dumps({"action": "advance"}).encode()
+    try:
 
         async def post(order_id: str, at: float) -> None:
             try:
-                async with client.post(
-                    f"{intake}/api/v1/orders/{order_id}/actions",
-                    headers={**headers, "X-Bench-Sent-At": repr(at)},  # read by raw HTTP only
-                    json={"action": "advance"},
-                ) as response:
-                    await response.read()
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError) as exc:
+                status = await client.post(
+                    f"/api/v1/orders/{order_id}/actions",
+                    {**headers, "X-Bench-Sent-At": repr(at)},  # read by raw HTTP only
+                    body,
+                )
+            except HttpFailure as exc:
                 status = 0
                 log_failure(exc)
             if 200 <= status < 300:
@@ -261,6 +261,8 @@ async def drive(
             if not step.sustained:
                 break
         await asyncio.gather(*list(tasks), return_exceptions=True)
+    finally:
+        client.close()
     if failures:
         print(f"  refused or failed advances: {failures}")
     return done
@@ -1032,7 +1034,7 @@ if __name__ == "__main__":
     args = parser.parse_args()
     rates = [float(r) for r in args.rates.split(",")]
     advances = sum(rate * args.step for rate in rates) + args.drain
-    asyncio.run(
+    uvloop.run(  # the load driver's loop, as the services'
         main(
             rates,
             args.step,

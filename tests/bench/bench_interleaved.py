@@ -21,12 +21,12 @@ nothing lost, nothing duplicated, for each pipeline. Nothing fails on a slow fig
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from typing import Any
 
 import httpx
+import uvloop
 
 from tests.bench.bench_e2e import (
     AMQP,
@@ -159,7 +159,7 @@ if __name__ == "__main__":
     args = pipeline_arguments(
         __doc__.splitlines()[0], "160,200,240,280,320,360,400", 20
     ).parse_args()
-    asyncio.run(
+    uvloop.run(  # the load driver's loop, as the services'
         main(
             [float(r) for r in args.rates.split(",")],
             args.step,

@@ -46,7 +46,6 @@ answers the issue's "≥ 1.6 × on a machine with the cores for it".
 from __future__ import annotations
 
 import argparse
-import asyncio
 import itertools
 import os
 import time
@@ -54,6 +53,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import uvloop
 
 from tests.bench.bench_e2e import (
     AMQP,
@@ -392,7 +392,7 @@ if __name__ == "__main__":
         parser.error(str(error))
     configs = [Processes.parse(c) for c in args.configs.split(",")]
     rates = [float(r) for r in args.rates.split(",")]
-    measured, summary = asyncio.run(
+    measured, summary = uvloop.run(  # the load driver's loop, as the services'
         run(
             configs,
             rates,
