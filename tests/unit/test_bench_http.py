@@ -92,7 +92,7 @@ async def test_a_post_gets_its_status_and_keeps_its_connection() -> None:
 
 
 async def test_concurrent_posts_take_connections_of_their_own() -> None:
-    async def slow(request: bytes) -> bytes:
+    async def slow(request: bytes) -> bytes | None:
         await asyncio.sleep(0.05)
         return await answer_with(400)(request)
 
