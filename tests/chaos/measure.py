@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 
@@ -24,6 +25,7 @@ class Row:
     not_accepted: int
     expected_sms: int
     lost: int
+    older_news: int
     extra: int
     dup_raw: int
     dup_no_key: int
@@ -49,8 +51,8 @@ class Row:
 
 
 HEADER = (
-    "| scenario | run | orders | not accepted | expected SMS | lost | extra SMS | dup raw "
-    "| dup w/o keys | out of place | wrong refusals | DLQ events | DLQ poison | injected "
+    "| scenario | run | orders | not accepted | expected SMS | lost | older news | extra SMS "
+    "| dup raw | dup w/o keys | out of place | wrong refusals | DLQ events | DLQ poison | injected "
     "| fault s | recovery s | 5xx (of them 500) |"
 )
 RULE = "|" + "---|" * HEADER.count(" | ") + "---|"
@@ -65,6 +67,7 @@ def format_row(row: Row) -> str:
         str(row.not_accepted),
         str(row.expected_sms),
         str(row.lost),
+        str(row.older_news),
         str(row.extra),
         str(row.dup_raw),
         str(row.dup_no_key),
@@ -87,23 +90,39 @@ def table(rows: Iterable[Row]) -> str:
 @dataclass(frozen=True)
 class Deliveries:
     lost: int
+    older_news: int
     extra: int
     dup_raw: int
     dup_no_key: int
 
 
-def deliveries(expected: set[str], requests: Sequence[Request]) -> Deliveries:
-    """Lost: expected keys never accepted. Extra: keys accepted that no action caused. Dup raw:
-    requests beyond the first for a key the provider accepted (retries included). Dup without
-    keys: accepted requests beyond the first per key (what a customer would receive from a
-    provider that ignores idempotency keys)."""
+def deliveries(
+    expected: set[str], requests: Sequence[Request], older_news: AbstractSet[str] = frozenset()
+) -> Deliveries:
+    """Lost: expected keys never accepted. Older news: expected keys (``<order>:<entry>``) the
+    notifier suppressed because a later entry's SMS of the order went out first (its rule:
+    never older news after newer), counted apart, not lost, when the provider did accept a
+    later entry of that order. Extra: keys accepted that no action caused. Dup raw: requests
+    beyond the first for a key the provider accepted (retries included). Dup without keys:
+    accepted requests beyond the first per key (what a customer would receive from a provider
+    that ignores idempotency keys)."""
     accepted = Counter(r.key for r in requests if r.key is not None and r.status == 200)
     sent = Counter(r.key for r in requests if r.key is not None and r.key in accepted)
+    overtaken = {key for key in older_news & expected if _later_accepted(key, set(accepted))}
     return Deliveries(
-        lost=len(expected - set(accepted)),
+        lost=len(expected - overtaken - set(accepted)),
+        older_news=len(overtaken),
         extra=len(set(accepted) - expected),
         dup_raw=sum(n - 1 for n in sent.values()),
         dup_no_key=sum(n - 1 for n in accepted.values()),
+    )
+
+
+def _later_accepted(key: str, accepted: set[str]) -> bool:
+    order, _, entry = key.rpartition(":")
+    return any(
+        other.rpartition(":")[0] == order and int(other.rpartition(":")[2]) > int(entry)
+        for other in accepted
     )
 
 

@@ -11,8 +11,10 @@ from collections import Counter
 from typing import Any
 
 import aio_pika
+import asyncpg
 
 from etapa_contracts.topology import Topology
+from notifier.domain.delivery import OLDER_NEWS
 from shared.database import drop_database
 from tests.chaos.measure import Request, Row, deliveries, recovery_time
 from tests.chaos.scenarios import SCENARIOS, TAPPED, Chaos, Settings
@@ -27,6 +29,21 @@ from tests.own_postgres import OwnPostgres
 
 def _requests(provider: FakeSmsProvider) -> list[Request]:
     return [Request(r.key, r.status, r.at) for r in provider.requests]
+
+
+async def _older_news(infra: Infra) -> set[str]:
+    """The send keys the notifier suppressed as older news (a later stage's SMS of the order
+    went out first)."""
+    conn = await asyncpg.connect(infra.database_url("notifier"))
+    try:
+        rows = await conn.fetch(
+            "SELECT order_id, entry_sequence FROM messages"
+            " WHERE status = 'suppressed' AND status_reason = $1",
+            OLDER_NEWS,
+        )
+    finally:
+        await conn.close()
+    return {f"{row['order_id']}:{row['entry_sequence']}" for row in rows}
 
 
 async def _dead_letters(node: OwnRabbitMQ, prefix: str) -> tuple[int, int]:
@@ -151,13 +168,14 @@ async def run_once(
         drain_end = time.time() + settings.drain
         while time.time() < drain_end:
             sent = {r.key for r in provider.requests if r.status == 200}
-            if expected <= sent:
+            if expected - await _older_news(infra) <= sent:
                 break
             await asyncio.sleep(1)
         await asyncio.sleep(5)  # anything still to come twice comes now
         until = time.time()
         requests = [r for r in _requests(provider) if (r.key or "").split(":")[0] not in unknown]
-        found = deliveries(expected, requests)
+        older_news = await _older_news(infra)
+        found = deliveries(expected, requests, older_news)
         misplaced, refused, examples = await _places(workload, accepted)
         dlq_events, dlq_poison = await _dead_letters(node, infra.prefix)
         recovery = recovery_time(
@@ -171,6 +189,7 @@ async def run_once(
             not_accepted=len(workload.orders) - len(accepted),
             expected_sms=len(expected),
             lost=found.lost,
+            older_news=found.older_news,
             extra=found.extra,
             dup_raw=found.dup_raw,
             dup_no_key=found.dup_no_key,
@@ -189,7 +208,9 @@ async def run_once(
             notes.append(f"client: {workload.progress()}")
         notes.extend(o.error or "" for o in workload.orders if o.error)
         lost_keys = sorted(expected - {r.key for r in requests if r.status == 200})
-        if lost_keys:
+        if found.older_news:
+            notes.append(f"older news suppressed: {sorted(older_news & expected)[:10]}")
+        if found.lost:
             notes.append(f"lost keys (first 10): {lost_keys[:10]}")
         return row, notes
     finally:

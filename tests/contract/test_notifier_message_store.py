@@ -101,6 +101,39 @@ async def test_a_claim_carries_consent_opt_outs_window_progress_and_options(
     assert claim.send_key == f"{of.order_id}:1"
 
 
+async def test_a_claim_says_whether_a_later_entry_of_its_order_was_sent(backend: Backend) -> None:
+    messages = backend.stores.messages
+    of, other = contact(), contact()
+    for who in (of, other):
+        await backend.stores.consent.keep_contact(who)
+    on_its_way = message(other, 4, due=T0 - timedelta(minutes=1))
+    for new in (message(of, 1), message(of, 2), message(of, 3), message(other, 1), on_its_way):
+        assert await messages.add(new)
+    (sending,) = await messages.claim_due(1, T0, LEASE)  # other's entry 4, leased: "sending"
+    assert sending.key.notification_id == on_its_way.notification_id
+    claimed = {
+        (c.key.order_id, c.key.entry_sequence): c for c in await messages.claim_due(9, T0, LEASE)
+    }
+    # nothing sent yet: a later entry on its way ("sending") does not count
+    assert {key: c.later_stage_sent for key, c in claimed.items()} == {
+        (of.order_id, 1): False,
+        (of.order_id, 2): False,
+        (of.order_id, 3): False,
+        (other.order_id, 1): False,
+    }
+    sent = Outcome("sent", of.phone, body="Olá", provider="http", provider_message_id="p-3")
+    third = claimed.pop((of.order_id, 3))
+    assert await messages.finish(third, sent, T0, accepted=True, event=_status_of(third, sent))
+    for claim in claimed.values():
+        assert await messages.retry_later(claim, "http", "x", T0, T0)
+    again = {
+        (c.key.order_id, c.key.entry_sequence): c.later_stage_sent
+        for c in await messages.claim_due(9, T0, LEASE)
+    }
+    # entry 3 of one order went out: its entries 1 and 2 say so; the other order's does not
+    assert again == {(of.order_id, 1): True, (of.order_id, 2): True, (other.order_id, 1): False}
+
+
 async def test_a_claim_names_the_customers_own_opt_out_before_the_chains(
     backend: Backend,
 ) -> None:

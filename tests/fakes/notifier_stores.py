@@ -242,6 +242,12 @@ class FakeMessages:
             window=(branch.window or DEFAULT_WINDOW) if branch else None,
             latest_entry_sequence=progress.latest_entry_sequence if progress else None,
             order_closed=progress is not None and progress.closed_at is not None,
+            later_stage_sent=any(
+                other.order_id == row.order_id
+                and other.entry_sequence > row.entry_sequence
+                and other.status in ("sent", "delivered")
+                for other in self._db.messages.values()
+            ),
             opted_out_by=opt_outs[0].source if opt_outs else None,
             transliterate=settings.transliterate if settings else False,
             trace_context=row.trace_context,

@@ -260,6 +260,29 @@ async def test_back_then_advance_does_not_text_the_same_stage_twice(world: World
     assert len(world.fake.requests) == 1
 
 
+async def test_a_stage_change_that_arrives_after_the_next_is_not_texted_after_it(
+    world: World,
+) -> None:
+    """Entry 3 reached the notifier, and its SMS went out, before entry 2 (a publish the broker
+    refused and the relay sent again later, or two notifier replicas): entry 2's older news is
+    suppressed with the reason, and the customer gets one SMS."""
+    order = await world.open_order()
+    await world.enter_stage(order, 3, stage_key="pronto")
+    assert await world.dispatcher().dispatch_once() == 1
+    await world.enter_stage(order, 2, stage_key="montagem")  # late
+    other = await world.open_order(phone="+5511911112222")  # an earlier entry goes on as ever
+    await world.enter_stage(other, 1, stage_key="montagem")
+    await world.enter_stage(other, 2, stage_key="pronto")
+
+    assert await world.dispatcher().dispatch_once() == 3  # one suppressed, two sent
+    late = await world.message(order, 2)
+    reason = "o cliente já recebeu o SMS de uma etapa seguinte desta OS"
+    assert (late["status"], late["status_reason"]) == ("suppressed", reason)
+    assert await world.published(order) == [("sent", None), ("suppressed", reason)]
+    assert [(await world.message(other, n))["status"] for n in (1, 2)] == ["sent", "sent"]
+    assert len(world.fake.requests) == 3
+
+
 async def test_a_stage_that_sends_again_on_reentry_does(world: World) -> None:
     order = await world.open_order()
     await world.enter_stage(order, 1, stage_key="montagem")

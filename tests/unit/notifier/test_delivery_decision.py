@@ -84,6 +84,24 @@ CASES: list[tuple[str, dict[str, object], Decision]] = [
         {"was_held": True, "order": OrderState(2, 3)},
         Suppress("a OS já passou desta etapa antes do horário de envio"),
     ),
+    (
+        "a later stage's SMS went out first",
+        {"order": OrderState(2, 3, later_stage_sent=True)},
+        Suppress("o cliente já recebeu o SMS de uma etapa seguinte desta OS"),
+    ),
+    (
+        "held, and a later stage's SMS went out meanwhile",
+        {"was_held": True, "order": OrderState(2, 3, later_stage_sent=True)},
+        Suppress("o cliente já recebeu o SMS de uma etapa seguinte desta OS"),
+    ),
+    (
+        "an opt-out is named before older news",
+        {
+            "consent": Consent(True, True, opted_out_by="reply"),
+            "order": OrderState(2, 3, later_stage_sent=True),
+        },
+        Suppress("o número pediu para não receber SMS"),
+    ),
     ("held, and still true at the opening", {"was_held": True}, Send()),
     ("not held: a later stage does not stop it", {"order": OrderState(2, 5)}, Send()),
     ("not held: a closed order does not stop it", {"order": OrderState(2, 2, True)}, Send()),

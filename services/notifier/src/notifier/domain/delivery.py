@@ -5,11 +5,14 @@ For one claimed message, in this order:
 1. Contact of another chain: **fail** (the data is wrong, a person must look).
 2. No consent: **suppress**. The number opted out — by the customer's reply (everywhere) or by
    this chain's staff (not another chain's): **suppress**, naming which.
-3. A message that was held (``was_held``) is dropped (**suppress**) at its window's opening when
+3. An SMS of a later stage entry of the same order has already gone out (``sent`` or
+   ``delivered``): **suppress**; the customer is never told older news after newer, whatever
+   order the stage changes reached the notifier in.
+4. A message that was held (``was_held``) is dropped (**suppress**) at its window's opening when
    the order closed, or entered a later stage, meanwhile: the news is no longer true.
-4. Sending hours respected and outside the branch's window: **hold** until the next opening (in
+5. Sending hours respected and outside the branch's window: **hold** until the next opening (in
    UTC), with the local time in the reason; a window that never opens: **fail**.
-5. Otherwise: **send**.
+6. Otherwise: **send**.
 
 An unknown time zone is not the decision's to mend: ``ZoneInfo`` raises and the dispatcher logs
 it, counts it and goes on with the other messages.
@@ -47,6 +50,9 @@ class OrderState:
     """The stage entry the message is about."""
     latest_entry_sequence: int | None = None
     closed: bool = False
+    later_stage_sent: bool = False
+    """An SMS of a later stage entry of this order has reached the provider (``sent`` or
+    ``delivered``): this one would tell the customer older news after newer."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +113,20 @@ def _refusal(was_held: bool, consent: Consent, order: OrderState) -> Fail | Supp
         return Suppress("o número foi descadastrado pela equipe")
     if consent.opted_out_by == "reply":
         return Suppress("o número pediu para não receber SMS")
+    if order.later_stage_sent:
+        return Suppress(OLDER_NEWS)
     if was_held:
         reason = overtaken(order)
         if reason is not None:
             return Suppress(reason)
     return None
+
+
+OLDER_NEWS = "o cliente já recebeu o SMS de uma etapa seguinte desta OS"
+"""Why a message is suppressed when a later stage's SMS of its order went out first: the stage
+change reached the notifier after the next one (a publish the broker refused and the relay sent
+again after it, or two notifier replicas), and the customer is not told older news after
+newer."""
 
 
 def overtaken(order: OrderState) -> str | None:

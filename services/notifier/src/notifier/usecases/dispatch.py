@@ -174,6 +174,7 @@ class DispatchMessages:
                 entry_sequence=message.key.entry_sequence,
                 latest_entry_sequence=message.latest_entry_sequence,
                 closed=message.order_closed,
+                later_stage_sent=message.later_stage_sent,
             ),
             window=window,
             closed_days=closed,

@@ -105,6 +105,8 @@ class ClaimedMessage:
     window: BranchWindow | None
     latest_entry_sequence: int | None
     order_closed: bool
+    later_stage_sent: bool
+    """An SMS of a later stage entry of this order is ``sent`` or ``delivered``."""
     opted_out_by: OptOutSource | None
     transliterate: bool
     trace_context: dict[str, str] | None = None

@@ -122,7 +122,12 @@ class PostgresMessages:
                 c.phone AS contact_phone, c.sms_consent, c.branch_name, c.branch_phone,
                 b.timezone, b.state, b.window_starts_at, b.window_ends_at,
                 b.window_weekdays, p.latest_entry_sequence, p.closed_at AS order_closed_at,
-                o.source AS opt_out_source, coalesce(s.transliterate, false) AS transliterate
+                o.source AS opt_out_source, coalesce(s.transliterate, false) AS transliterate,
+                EXISTS (
+                    SELECT 1 FROM messages later
+                    WHERE later.order_id = m.order_id AND later.entry_sequence > m.entry_sequence
+                      AND later.status IN ('sent', 'delivered')
+                ) AS later_stage_sent
             FROM claimed m
             JOIN contacts c ON c.order_id = m.order_id
             LEFT JOIN branches b ON b.branch_id = m.branch_id
@@ -422,6 +427,7 @@ def _claimed(
         window=window,
         latest_entry_sequence=row["latest_entry_sequence"],
         order_closed=row["order_closed_at"] is not None,
+        later_stage_sent=row["later_stage_sent"],
         opted_out_by=cast(OptOutSource | None, row["opt_out_source"]),
         transliterate=row["transliterate"],
         trace_context=row["trace_context"],
