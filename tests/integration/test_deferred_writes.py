@@ -7,7 +7,6 @@ another connection) a write runs at once."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from contextvars import copy_context
 
 import asyncpg
@@ -132,44 +131,6 @@ async def test_a_savepoint_keeps_its_writes_on_its_side(pool: asyncpg.Pool) -> N
             await deferred_writes.write(conn, "a", INSERT, "kept", 3)
         await deferred_writes.write(conn, "a", INSERT, "after", 4)
     assert await _rows(pool) == [("before", 1), ("kept", 3), ("after", 4)]
-
-
-async def test_after_commit_is_called_for_what_was_sent_and_kept_only(pool: asyncpg.Pool) -> None:
-    """Once the transaction commits, each write's ``after_commit`` that was sent and not undone:
-    not one of a savepoint rolled back (its write sent at the flush, then undone when the next
-    statement broke the table's check), nor of a transaction that failed."""
-    called: list[str] = []
-
-    def note(tag: str) -> Callable[[], None]:
-        return lambda: called.append(tag)
-
-    async def undone_at_its_flush(conn: Connection) -> None:
-        async with deferred_writes.savepoint(conn):
-            await deferred_writes.write(conn, "a", INSERT, "sent", 60, after_commit=note("sent"))
-            await deferred_writes.write(conn, "a", DOUBLE, "sent")  # 120 fails the check
-
-    async with pool.acquire() as conn, committing(conn):
-        await deferred_writes.write(conn, "a", INSERT, "before", 1, after_commit=note("before"))
-        with pytest.raises(asyncpg.CheckViolationError):
-            await undone_at_its_flush(conn)
-        await deferred_writes.write(conn, "b", INSERT, "after", 3, after_commit=note("after"))
-        assert called == []  # not before the commit
-    assert called == ["before", "after"]
-    assert await _rows(pool) == [("before", 1), ("after", 3)]
-
-    async def sent_then_failed() -> None:
-        async with pool.acquire() as conn, committing(conn):
-            await deferred_writes.write(conn, "a", INSERT, "x", 4, after_commit=note("x"))
-            await deferred_writes.send(conn, "a")  # sent, then rolled back with the rest
-            raise RuntimeError("handler failed")
-
-    with pytest.raises(RuntimeError, match="handler failed"):
-        await sent_then_failed()
-    assert called == ["before", "after"]
-
-    async with pool.acquire() as conn:  # outside committing there is no commit to wait for
-        with pytest.raises(ValueError, match="after_commit needs a collecting transaction"):
-            await deferred_writes.write(conn, "a", INSERT, "y", 5, after_commit=note("y"))
 
 
 async def test_rows_written_together_join_their_lane(pool: asyncpg.Pool) -> None:

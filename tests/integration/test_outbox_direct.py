@@ -18,7 +18,6 @@ import pytest
 from faststream.rabbit import RabbitBroker
 from structlog.testing import capture_logs
 
-from etapa_contracts.events import Event
 from intake.adapters.postgres.transactions import PostgresTransactions
 from intake.bootstrap import MIGRATIONS
 from intake.domain.records import Order
@@ -241,101 +240,6 @@ async def test_inside_a_transaction_the_row_is_the_relays(
             assert await stores.orders.insert_action(action, action_event(action), visible=None)
         assert await _received(bound.queue, 0) == []
         assert (await _row(pool, action.action_id))["ahead"].total_seconds() <= 0
-
-
-async def _enqueued(pool: asyncpg.Pool, order: Order, count: int) -> list[uuid.UUID]:
-    """``count`` events of ``order`` enqueued in one ``committing`` transaction, as workflow's
-    consumer batches write theirs; their message ids."""
-    events = [
-        action_event(new_action(order.chain_id, order.order_id, "advance", None))
-        for _ in range(count)
-    ]
-    async with pool.acquire() as conn, outbox.committing(conn):
-        for event in events:
-            await outbox_direct.enqueue(conn, event)
-    return [event.message_id for event in events]
-
-
-async def test_a_transactions_events_are_published_after_its_commit_and_marked(
-    pool: asyncpg.Pool, bound: Bound, database: str
-) -> None:
-    """Workflow's way in (``outbox_direct.enqueue`` in ``committing``): nothing leaves before
-    the COMMIT; after it, every row is published in its order, marked by its message id, and
-    the relay leaves it alone."""
-    publisher = outbox_direct.DirectPublisher(
-        pool, bound.publish, database_url=database, grace=30, service="test"
-    )
-    order = await _order(PostgresTransactions(pool))
-    async with _running(publisher):
-        event = action_event(new_action(order.chain_id, order.order_id, "advance", None))
-        async with pool.acquire() as conn, outbox.committing(conn):
-            await outbox_direct.enqueue(conn, event)
-            assert await _received(bound.queue, 0) == []  # not before the commit
-        assert await _received(bound.queue, 1) == [str(event.message_id)]
-        sent = await _enqueued(pool, order, 5)
-        assert await _received(bound.queue, len(sent)) == [str(message_id) for message_id in sent]
-
-        async def marked() -> bool:
-            rows = [await _row(pool, message_id) for message_id in [event.message_id, *sent]]
-            return all(row["published_at"] is not None for row in rows)
-
-        await eventually(marked, timeout=5, interval=0.02)
-        for message_id in sent:  # written 30 s ahead: no relay took it meanwhile
-            assert (await _row(pool, message_id))["ahead"].total_seconds() > 25
-    relay = OutboxRelay(pool, bound.publish, database_url=None)
-    assert (await relay.publish_pending()).published == 0
-
-
-async def test_a_row_rolled_back_is_never_published(
-    pool: asyncpg.Pool, bound: Bound, database: str
-) -> None:
-    """An event of a savepoint rolled back, or of a transaction that failed, is not handed
-    over: only the event whose row committed leaves."""
-    publisher = outbox_direct.DirectPublisher(
-        pool, bound.publish, database_url=database, grace=30, service="test"
-    )
-    order = await _order(PostgresTransactions(pool))
-
-    def event() -> Event:
-        return action_event(new_action(order.chain_id, order.order_id, "advance", None))
-
-    kept, undone, failed = event(), event(), event()
-    async with _running(publisher):
-        async with pool.acquire() as conn, outbox.committing(conn):
-            with contextlib.suppress(RuntimeError):
-                async with outbox.savepoint(conn):
-                    await outbox_direct.enqueue(conn, undone)
-                    raise RuntimeError("this order failed")
-            await outbox_direct.enqueue(conn, kept)
-        with contextlib.suppress(RuntimeError):
-            async with pool.acquire() as conn, outbox.committing(conn):
-                await outbox_direct.enqueue(conn, failed)
-                raise RuntimeError("the batch failed")
-        assert await _received(bound.queue, 1) == [str(kept.message_id)]
-    count = await pool.fetchval(
-        "SELECT count(*) FROM outbox WHERE message_id = ANY($1::uuid[])",
-        [undone.message_id, failed.message_id],
-    )
-    assert count == 0
-
-
-async def test_a_transactions_event_is_the_relays_without_a_publisher(
-    pool: asyncpg.Pool, bound: Bound, database: str
-) -> None:
-    """No direct publisher here, or one whose broker is away: the row is due at once and the
-    relay publishes it, as before."""
-    order = await _order(PostgresTransactions(pool))
-    (alone,) = await _enqueued(pool, order, 1)
-    assert (await _row(pool, alone))["ahead"].total_seconds() <= 0
-    away = outbox_direct.DirectPublisher(
-        pool, bound.publish, database_url=database, grace=30, connected=lambda: False
-    )
-    async with _running(away):
-        (while_away,) = await _enqueued(pool, order, 1)
-    assert (await _row(pool, while_away))["ahead"].total_seconds() <= 0
-    relay = OutboxRelay(pool, bound.publish, database_url=None)
-    assert (await relay.publish_pending()).published == 2
-    assert await _received(bound.queue, 2) == [str(alone), str(while_away)]
 
 
 async def test_while_the_broker_is_away_the_relay_takes_the_rows_at_once(

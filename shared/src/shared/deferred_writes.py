@@ -21,18 +21,13 @@ Rules:
 - A savepoint is a boundary (``savepoint(conn)``): what was deferred before it is sent as it
   opens, what is deferred inside it is sent before it is released, or dropped when it is
   rolled back — never left to be sent for a part that was undone.
-- A write may name what to do once its row is committed (``after_commit``, a callable, e.g. to
-  hand an outbox row to the direct publisher): it is called by ``committed()`` (what
-  ``shared.outbox.committing`` calls after the COMMIT) for each such write that was sent and
-  not undone — never for one dropped or rolled back with a savepoint or the transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextvars import Context, ContextVar
-from dataclasses import dataclass, field
 
 from shared.database import Connection
 
@@ -45,29 +40,19 @@ class DeferredWrites:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
-        self._lanes: dict[str, list[_Run]] = {}
-        self.sent_after_commit: list[Callable[[], None]] = []
-        """The ``after_commit`` of the writes sent so far (a savepoint rolled back takes its
-        own back out)."""
+        self._lanes: dict[str, list[tuple[str, list[Sequence[object]]]]] = {}
 
-    def add(
-        self,
-        lane: str,
-        sql: str,
-        values: Sequence[object],
-        after_commit: Callable[[], None] | None = None,
-    ) -> None:
+    def add(self, lane: str, sql: str, values: Sequence[object]) -> None:
         runs = self._lanes.setdefault(lane, [])
-        if not runs or runs[-1].sql != sql:
-            runs.append(_Run(sql))
-        runs[-1].rows.append(values)
-        if after_commit is not None:
-            runs[-1].after_commit.append(after_commit)
+        if runs and runs[-1][0] == sql:
+            runs[-1][1].append(values)
+        else:
+            runs.append((sql, [values]))
 
     async def send(self, lane: str) -> None:
         """Send ``lane``'s runs now, in order; the lane starts again empty."""
-        for run in self._lanes.pop(lane, ()):
-            await self._run(run)
+        for sql, rows in self._lanes.pop(lane, ()):
+            await self._run(sql, rows)
 
     def drop(self) -> None:
         """Forget what is pending (its part of the transaction was rolled back)."""
@@ -77,47 +62,22 @@ class DeferredWrites:
         """Send every run, lane after lane; nothing is kept after."""
         lanes, self._lanes = self._lanes, {}
         for runs in lanes.values():
-            for run in runs:
-                await self._run(run)
+            for sql, rows in runs:
+                await self._run(sql, rows)
 
-    def committed(self) -> None:
-        """The transaction committed: call the ``after_commit`` of every write it sent."""
-        called, self.sent_after_commit = self.sent_after_commit, []
-        for after_commit in called:
-            after_commit()
-
-    async def _run(self, run: _Run) -> None:
-        if len(run.rows) == 1:
-            await self.conn.execute(run.sql, *run.rows[0])
+    async def _run(self, sql: str, rows: list[Sequence[object]]) -> None:
+        if len(rows) == 1:
+            await self.conn.execute(sql, *rows[0])
         else:
-            await self.conn.executemany(run.sql, run.rows)
-        self.sent_after_commit.extend(run.after_commit)
+            await self.conn.executemany(sql, rows)
 
 
-@dataclass(slots=True)
-class _Run:
-    """Consecutive writes of one statement in a lane, sent as one ``executemany``."""
-
-    sql: str
-    rows: list[Sequence[object]] = field(default_factory=list)
-    after_commit: list[Callable[[], None]] = field(default_factory=list)
-
-
-async def write(
-    conn: Connection,
-    lane: str,
-    sql: str,
-    *values: object,
-    after_commit: Callable[[], None] | None = None,
-) -> None:
+async def write(conn: Connection, lane: str, sql: str, *values: object) -> None:
     """Run ``sql`` with ``values`` on ``conn`` before its transaction commits: at once, or, in
-    ``collecting(conn)``, with the transaction's other deferred writes. ``after_commit``: only
-    in ``collecting(conn)`` (the module's rules)."""
+    ``collecting(conn)``, with the transaction's other deferred writes."""
     pending = _pending_on(conn)
     if pending is not None:
-        pending.add(lane, sql, values, after_commit)
-    elif after_commit is not None:
-        raise ValueError("after_commit needs a collecting transaction on this connection")
+        pending.add(lane, sql, values)
     else:
         await conn.execute(sql, *values)
 
@@ -155,7 +115,6 @@ async def savepoint(conn: Connection) -> AsyncIterator[None]:
     pending = _pending_on(conn)
     if pending is not None:
         await pending.flush()
-    sent_before = len(pending.sent_after_commit) if pending is not None else 0
     async with conn.transaction():
         try:
             yield
@@ -164,7 +123,6 @@ async def savepoint(conn: Connection) -> AsyncIterator[None]:
         except BaseException:
             if pending is not None:
                 pending.drop()
-                del pending.sent_after_commit[sent_before:]  # undone with the savepoint
             raise
 
 

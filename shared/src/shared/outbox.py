@@ -121,8 +121,7 @@ COLUMNS = "message_id, chain_id, routing_key, payload, correlation_id, trace_con
 _COLUMN_NAMES = COLUMNS.split(", ")
 WIDTH = len(_COLUMN_NAMES)
 """How many parameters ``row_values`` fills."""
-PAYLOAD_AT = _COLUMN_NAMES.index("payload")
-"""Where the payload is in ``row_values``."""
+_PAYLOAD_AT = _COLUMN_NAMES.index("payload")
 
 
 def row_placeholders(first: int, payload: Callable[[str], str] = str) -> str:
@@ -130,7 +129,7 @@ def row_placeholders(first: int, payload: Callable[[str], str] = str) -> str:
     in ``COLUMNS`` order; ``payload`` wraps the payload's (e.g. to set a field in SQL). The
     statement's next parameter is ``$(first + WIDTH)``."""
     names = [f"${first + index}" for index in range(WIDTH)]
-    names[PAYLOAD_AT] = payload(names[PAYLOAD_AT])
+    names[_PAYLOAD_AT] = payload(names[_PAYLOAD_AT])
     return ", ".join(names)
 
 
@@ -196,10 +195,9 @@ async def stored(conn: Connection) -> None:
 async def committing(conn: Connection) -> AsyncIterator[None]:
     """``conn.transaction()``, its deferred writes (``shared.deferred_writes``: the outbox's
     rows among them) sent before the commit and its advisory locks taken once
-    (``shared.advisory_locks``); once it has committed, call the ``after_commit`` of its
-    deferred writes (``shared.outbox_direct`` hands its rows to the direct publisher so) and
-    wake this process's outbox relay if the transaction enqueued an event (not after a
-    rollback, nor for a transaction that wrote none)."""
+    (``shared.advisory_locks``); once it has committed, wake this process's outbox relay if the
+    transaction enqueued an event (not after a rollback, nor for a transaction that wrote
+    none)."""
     enqueued: list[bool] = []
     token = _enqueued_here.set(enqueued)
     try:
@@ -207,7 +205,6 @@ async def committing(conn: Connection) -> AsyncIterator[None]:
             async with conn.transaction():
                 yield
                 await pending.flush()
-            pending.committed()  # e.g. rows handed to the direct publisher (shared.outbox_direct)
     finally:
         _enqueued_here.reset(token)
     if enqueued:

@@ -1,48 +1,42 @@
-"""Direct publishing: a committed outbox row is published at once by the process that wrote
-it; the outbox relay is its fallback (issue 16).
+"""Direct publishing: a row that committed on its own is published at once by the process
+that wrote it; the outbox relay is its fallback (issue 16).
 
 A staff action at intake is one statement that commits on its own (``insert_action``), and so
-is the notifier's outcome of an SMS with its status event (``finish``); workflow's events are
-written in a consumer batch's transaction (``enqueue``). Through the relay such an event costs
-a round: three round trips to PostgreSQL (read the due rows, mark them and commit) for the few
-rows a round finds at 200 actions a second, and the wait for the round. Handed over as it
+is the notifier's outcome of an SMS with its status event (``finish``). Through the relay such
+an event costs a round: three round trips to PostgreSQL (read the due rows, mark them and
+commit) for the two or three rows a round finds at 200 actions a second. Handed over as it
 commits, it costs one confirmed publish, and the rows confirmed meanwhile are marked with one
 statement.
 
 Rules:
-- Two ways in. A row whose statement commits on its own (outside a transaction, where the row
-  exists once the statement returns): ``grace(conn)`` is how far ahead the statement sets the
-  row's ``next_attempt_at``, and ``committed`` hands it over after the statement. A row of a
-  transaction opened with ``shared.outbox.committing``: ``enqueue`` writes it as a deferred
-  write ``grace`` ahead and hands it over once the transaction has committed (never a row
-  rolled back, with a savepoint or the whole transaction). No relay takes such a row until its
-  grace has passed. The grace is 0 (the row is due at once and the relay is woken as before)
-  in a process where no direct publisher runs, while its broker connection is down, while
-  ``max_in_flight`` publishes are under way, and for ``grace`` seconds after a publish failed
-  or took half the grace (the broker is likely away or in trouble); ``grace(conn)`` is also 0
-  inside a transaction. Then the relay takes the rows, in ``id`` order, and pauses as it does;
-  a broker outage therefore keeps an order's events in order, but for those that were under
-  way when it began.
-- The row goes to the direct publisher of its database (the one running in this process for
-  the URL of the connection's pool), which publishes it with the relay's own publish
-  (confirmed, ``mandatory``, persistent, traced), without holding up the caller. The publisher
-  runs beside the relay: on the relay's thread (``shared.relay_thread``), with its broker
-  connection and its connection to PostgreSQL, so a publish does not wait for turns of the
-  busy loop of requests and messages (why the relay has a thread; on that loop, in one run of
-  two, a twentieth of the actions waited 380 ms or more for their publish); or on the
-  process's loop, where the relay is. Once confirmed, the row is marked published at the
-  confirm's time, by its ``message_id``, together with the others confirmed since the last
-  mark (one ``UPDATE`` at most every ``MARK_INTERVAL``).
+- Only for a row whose statement commits on its own (outside a transaction, where the row
+  exists once the statement returns). ``grace(conn)`` is how far ahead such a statement sets the
+  row's ``next_attempt_at``: no relay takes the row until then. It is 0 (the row is due at once,
+  the caller wakes the relay as before) inside a transaction, in a process where no direct
+  publisher runs, while its broker connection is down, while ``max_in_flight`` publishes are
+  under way, and for ``grace`` seconds after a publish failed or took half the grace (the
+  broker is likely away or in trouble). Then the relay takes the rows, in ``id`` order, and
+  pauses as it does; a broker outage therefore keeps an order's events in order, but for
+  those that were under way when it began.
+- ``committed`` hands the committed row to the direct publisher of its database (the one
+  running in this process for the URL of the connection's pool), which publishes it with the
+  relay's own publish (confirmed, ``mandatory``, persistent, traced), without holding up the
+  caller. The publisher runs beside the relay: on the relay's thread (``shared.relay_thread``),
+  with its broker connection and its connection to PostgreSQL, so a publish does not wait
+  for turns of the busy loop of requests and messages (why the relay has a thread; on that
+  loop, in one run of two, a twentieth of the actions waited 380 ms or more for their publish);
+  or on the process's loop, where the relay is. Once
+  confirmed, the row is marked published at the confirm's time, together with the others
+  confirmed since the last mark (one ``UPDATE`` at most every ``MARK_INTERVAL``).
 - A publish that fails leaves the row as it is: the relay publishes it when its grace has
-  passed. A mark that fails is tried again; a crash between commit and mark publishes the row
+  passed. A mark that fails is tried again; a crash between confirm and mark publishes the row
   again after its grace, which the consumer's inbox absorbs (at-least-once, effect once).
 - Order: an order's events may leave out of ``id`` order here (a later one sent at once, an
-  earlier one by the relay after its grace). No consumer depends on that order: workflow
-  applies an order's ``order.action.v1`` by ``order_seq``, parking an early one until the one
-  before it arrives, and keeps the newest ``notification.status.v1`` of each message; the
-  notifier never sends a stage's SMS after a later stage's went out
-  (``notifier.domain.delivery``) and keeps an order's highest stage entry; intake keeps the
-  newest flow version of a service type.
+  earlier one by the relay after its grace). The events sent this way have one consumer,
+  workflow, which does not depend on that order: it applies an order's ``order.action.v1`` by
+  ``order_seq``, parking an early one until the one before it arrives, and keeps the newest
+  ``notification.status.v1`` of each message (the notifier's outcome of an SMS, one statement
+  too).
 """
 
 from __future__ import annotations
@@ -53,13 +47,12 @@ import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, cast
-from uuid import UUID
+from typing import Any
 
 import asyncpg
 
 from etapa_contracts.events import Event
-from shared import deferred_writes, outbox
+from shared import outbox
 from shared.database import Connection, pool_url
 from shared.logging import get_logger
 from shared.metrics import OUTBOX_FAILURES, OUTBOX_PUBLISHED, OUTBOX_PUBLISHED_DIRECTLY
@@ -76,11 +69,9 @@ MARK_RETRY_PAUSE = 0.5
 
 _MARK = """
     UPDATE outbox SET published_at = confirmed.at, last_error = NULL
-    FROM unnest($1::uuid[], $2::timestamptz[]) AS confirmed(message_id, at)
-    WHERE outbox.message_id = confirmed.message_id AND outbox.published_at IS NULL
+    FROM unnest($1::bigint[], $2::timestamptz[]) AS confirmed(id, at)
+    WHERE outbox.id = confirmed.id AND outbox.published_at IS NULL
 """
-"""By ``message_id`` (unique): a row written in a transaction's deferred writes has no ``id``
-known to its writer."""
 
 _running: dict[str, DirectPublisher] = {}
 """The direct publishers running in this process, by the URL of the database whose outbox they
@@ -121,40 +112,6 @@ async def committed(
     await outbox.stored(conn)  # none runs any more: the relay takes the row after its grace
 
 
-_INSERT_AHEAD = (
-    f"INSERT INTO outbox ({COLUMNS}) VALUES ({outbox.row_placeholders(1)},"
-    f" clock_timestamp() + make_interval(secs => ${1 + outbox.WIDTH}))"
-)
-"""A transaction's outbox row left to the direct publisher for its grace: counted from when
-the row is written, just before the COMMIT (a transaction's ``now()`` is when it began)."""
-
-
-async def enqueue(conn: Connection, event: Event) -> None:
-    """``shared.outbox.enqueue`` for a transaction opened with ``committing``, published at once
-    after its COMMIT: the row is a deferred write ``grace`` seconds ahead, handed to this
-    process's direct publisher once the transaction commits (never for a row rolled back, with
-    a savepoint or the transaction). Without a direct publisher that takes it now (none runs
-    here, its broker is away, it is busy or paused: ``DirectPublisher.grace``), or outside
-    ``committing``, it is ``shared.outbox.enqueue``: the relay's, woken after the commit."""
-    url = pool_url(conn)
-    publisher = _running.get(url) if url is not None else None
-    grace = publisher.grace() if publisher is not None else 0.0
-    if publisher is None or not grace or not deferred_writes.deferring(conn):
-        await outbox.enqueue(conn, event)
-        return
-    values = outbox.row_values(event)
-    payload = cast(dict[str, Any], values[outbox.PAYLOAD_AT])
-    message = outbox.message_of(0, event, payload)  # no id: marked by its message_id
-
-    def hand_over() -> None:
-        if not publisher.hand_over(message):  # its loop closed meanwhile
-            outbox.wake_local_relays()  # the relay takes the row after its grace
-
-    await deferred_writes.write(
-        conn, "outbox", _INSERT_AHEAD, *values, grace, after_commit=hand_over
-    )
-
-
 class DirectPublisher:
     """Publishes rows handed over after their commit, and marks the confirmed ones."""
 
@@ -186,7 +143,7 @@ class DirectPublisher:
         """Rows handed over, from any thread, that its loop has not taken yet."""
         self._take_scheduled = False
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._confirmed: list[tuple[UUID, datetime]] = []
+        self._confirmed: list[tuple[int, datetime]] = []
         """Rows confirmed and not yet marked, with the time of their confirm."""
         self._confirmations = asyncio.Event()
         self._paused_until = 0.0
@@ -256,7 +213,7 @@ class DirectPublisher:
                 relay_after_seconds=self._grace,
             )
             return
-        self._confirmed.append((message.message_id, datetime.now(UTC)))
+        self._confirmed.append((message.id, datetime.now(UTC)))
         self._confirmations.set()
 
     async def _mark_confirmed(self) -> None:
@@ -268,7 +225,7 @@ class DirectPublisher:
             try:
                 async with self._pool.acquire() as conn:
                     await conn.execute(
-                        _MARK, [message_id for message_id, _ in rows], [at for _, at in rows]
+                        _MARK, [row_id for row_id, _ in rows], [at for _, at in rows]
                     )
             except Exception as exc:  # the database away, most likely: the rows wait for it
                 self._confirmed[:0] = rows

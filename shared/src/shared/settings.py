@@ -310,10 +310,10 @@ class ServiceSettings(EnvSettings):
         5.0, ge=0, le=300, validation_alias="SERVICE_OUTBOX_DIRECT_GRACE_S"
     )
     """``<SERVICE>_OUTBOX_DIRECT_GRACE_S``: an event whose statement commits on its own (a staff
-    action at intake, an SMS's outcome at the notifier), and every event workflow writes in a
-    transaction, is published at once from the process that wrote it (after the commit), and
-    its row is left to the relay for this many seconds, which publishes it only if that publish
-    failed (``shared.outbox_direct``); ``0``: every event goes through the relay."""
+    action at intake, an SMS's outcome at the notifier) is published at once from the process
+    that wrote it, and its row is left
+    to the relay for this many seconds, which publishes it only if that publish failed
+    (``shared.outbox_direct``); ``0``: every event goes through the relay."""
     amqp_url: str = Field(DEFAULT_AMQP_URL, validation_alias="ETAPA_AMQP_URL")
     """``ETAPA_AMQP_URL``: the RabbitMQ broker."""
     topology_prefix: str = Field("", validation_alias="ETAPA_TOPOLOGY_PREFIX")

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from etapa_contracts.events import Event
-from shared import outbox, outbox_direct
+from shared import outbox
 from shared.database import Connection
 from workflow.adapters.postgres.branches import PostgresBranchStore
 from workflow.adapters.postgres.flows import PostgresFlowStore
@@ -17,14 +17,13 @@ from workflow.adapters.postgres.staff import PostgresStaffStore
 
 
 class PostgresOutbox:
-    """The shared transactional outbox: the event is published after the commit, at once by
-    the process's direct publisher (``shared.outbox_direct``), else by the relay."""
+    """The shared transactional outbox: the event is published after the commit."""
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
 
     async def enqueue(self, event: Event) -> None:
-        await outbox_direct.enqueue(self._conn, event)
+        await outbox.enqueue(self._conn, event)
 
 
 class PostgresStores:
