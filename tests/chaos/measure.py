@@ -89,11 +89,15 @@ def table(rows: Iterable[Row]) -> str:
 
 @dataclass(frozen=True)
 class Deliveries:
-    lost: int
+    lost_keys: tuple[str, ...]
     older_news: int
     extra: int
     dup_raw: int
     dup_no_key: int
+
+    @property
+    def lost(self) -> int:
+        return len(self.lost_keys)
 
 
 def deliveries(
@@ -110,7 +114,7 @@ def deliveries(
     sent = Counter(r.key for r in requests if r.key is not None and r.key in accepted)
     overtaken = {key for key in older_news & expected if _later_accepted(key, set(accepted))}
     return Deliveries(
-        lost=len(expected - overtaken - set(accepted)),
+        lost_keys=tuple(sorted(expected - overtaken - set(accepted))),
         older_news=len(overtaken),
         extra=len(set(accepted) - expected),
         dup_raw=sum(n - 1 for n in sent.values()),

@@ -14,7 +14,6 @@ import aio_pika
 import asyncpg
 
 from etapa_contracts.topology import Topology
-from notifier.domain.delivery import OLDER_NEWS
 from shared.database import drop_database
 from tests.chaos.measure import Request, Row, deliveries, recovery_time
 from tests.chaos.scenarios import SCENARIOS, TAPPED, Chaos, Settings
@@ -25,6 +24,11 @@ from tests.fakes.sms_provider import FakeSmsProvider
 from tests.infra import Infra
 from tests.own_broker import OwnRabbitMQ
 from tests.own_postgres import OwnPostgres
+
+OLDER_NEWS = "o cliente já recebeu o SMS de uma etapa seguinte desta OS"
+"""The notifier's reason for a message suppressed as older news (``notifier.domain.delivery``;
+the suite imports no service code, and ``tests/unit/test_chaos_measure.py`` holds the two
+equal)."""
 
 
 def _requests(provider: FakeSmsProvider) -> list[Request]:
@@ -207,11 +211,10 @@ async def run_once(
         if workload.transport_errors:
             notes.append(f"client: {workload.progress()}")
         notes.extend(o.error or "" for o in workload.orders if o.error)
-        lost_keys = sorted(expected - {r.key for r in requests if r.status == 200})
         if found.older_news:
             notes.append(f"older news suppressed: {sorted(older_news & expected)[:10]}")
         if found.lost:
-            notes.append(f"lost keys (first 10): {lost_keys[:10]}")
+            notes.append(f"lost keys (first 10): {list(found.lost_keys[:10])}")
         return row, notes
     finally:
         if tap is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from notifier.domain import delivery
+from tests.chaos import runner
 from tests.chaos.measure import Request, deliveries, recovery_time
 
 
@@ -28,6 +30,11 @@ def test_older_news_the_notifier_suppressed_is_not_lost_when_a_later_entry_went_
     found = deliveries(expected, requests, older_news={"o1:3", "o2:3", "o9:1"})
     assert (found.lost, found.older_news, found.extra) == (2, 1, 0)
     assert deliveries(expected, requests).lost == 3
+    assert found.lost_keys == ("o2:3", "o2:5")
+
+
+def test_the_suite_names_the_notifiers_reason_for_older_news_as_the_notifier_does() -> None:
+    assert runner.OLDER_NEWS == delivery.OLDER_NEWS
 
 
 def test_recovery_is_when_a_window_reaches_ninety_percent_of_the_rate_before() -> None:
