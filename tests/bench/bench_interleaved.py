@@ -120,7 +120,7 @@ async def main(
             sent: dict[Any, float] = {}
             steps = await take_turns(rates, seconds, etapa, raws, receipts, sent)
             summaries[ETAPA] = await drain_and_check(
-                receipts, sent, steps[ETAPA], SMS_TEXT, etapa_key
+                receipts, sent, steps[ETAPA], SMS_TEXT, etapa_key, unsure=etapa.cursor.unsure
             )
             await add_hop_lines(etapa.env, steps[ETAPA])
             for name, raw in raws.items():

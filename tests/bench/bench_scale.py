@@ -260,7 +260,9 @@ async def run(
                     etapa, limits, configs, rates, seconds, drain, receipts, sent, in_turn
                 )
                 every_step = [step for m in measured for step in m.steps]
-                summary = await drain_and_check(receipts, sent, every_step, SMS_TEXT, etapa_key)
+                summary = await drain_and_check(
+                    receipts, sent, every_step, SMS_TEXT, etapa_key, unsure=etapa.cursor.unsure
+                )
                 await add_hop_lines(etapa.env, every_step)
                 if limits is not None:
                     throttled = limits.throttled_seconds()

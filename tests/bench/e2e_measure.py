@@ -183,6 +183,9 @@ class Cursor:
     orders: list[dict[str, Any]]
     positions: dict[str, int]
     sent: int = 0
+    unsure: set[str] = field(default_factory=set)
+    """The numbers of the orders an advance of which was refused or got no answer: the stage
+    counted for them may be one ahead of theirs, so their SMS are not counted due."""
 
     @classmethod
     def staggered(cls, orders: list[dict[str, Any]]) -> Cursor:

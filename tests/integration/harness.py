@@ -24,7 +24,7 @@ from intake.config import IntakeSettings
 from notifier.config import NotifierSettings
 from shared.database import create_pool
 from shared.messaging import draw_consumer_priority
-from shared.service_main import proxy_options
+from shared.service_main import server_options
 from shared.settings import ServiceSettings
 from tests.infra import bearer as bearer  # tests import it from here too
 from workflow.adapters.postgres.stores import PostgresStores
@@ -80,8 +80,8 @@ class RunningServices:
                     port=port,
                     log_config=None,
                     lifespan="on",
-                    # as `serve` runs them with no ETAPA_TRUSTED_PROXIES: X-Forwarded-For ignored
-                    **proxy_options(ServiceSettings.from_env(name, port, self.env)),
+                    # as `serve` runs them (with no ETAPA_TRUSTED_PROXIES: X-Forwarded-For ignored)
+                    **server_options(ServiceSettings.from_env(name, port, self.env)),
                 )
             )
             task = asyncio.create_task(server.serve())

@@ -18,7 +18,7 @@ import uvicorn
 import intake.bootstrap
 from intake.config import IntakeSettings
 from shared.logging import configure_logging
-from shared.service_main import proxy_options
+from shared.service_main import server_options
 from tests.broker_cleanup import delete_topology
 from tests.infra import OPERATOR_KEY, Infra
 from tests.integration.harness import free_port, wait_until_ready
@@ -35,7 +35,7 @@ async def running_intake(infra: Infra, **extra: str) -> AsyncIterator[str]:
     settings = IntakeSettings.from_env(env)
     app = intake.bootstrap.create_app(settings)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, log_config=None, **proxy_options(settings.service)
+        app, host="127.0.0.1", port=port, log_config=None, **server_options(settings.service)
     )
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())

@@ -113,6 +113,19 @@ async def test_a_connection_the_server_closes_is_not_used_again() -> None:
     assert server.connections == 2
 
 
+async def test_a_connection_idle_past_the_limit_is_not_used_again() -> None:
+    # the limit stays under the server's keep-alive timeout: a request is never written as
+    # the server closes the connection (uvicorn's 5 s; the driver's 4 s)
+    async with Server(answer_with(202)).running() as server:
+        client = LeanClient(server.url, idle_limit=0.05)
+        assert await client.post("/x", {}, b"{}") == 202
+        assert await client.post("/x", {}, b"{}") == 202  # at once: the same connection
+        await asyncio.sleep(0.1)
+        assert await client.post("/x", {}, b"{}") == 202  # idle too long: a new one
+        client.close()
+    assert server.connections == 2
+
+
 async def test_no_answer_in_time_is_a_failure() -> None:
     async def never(_: bytes) -> None:
         return None

@@ -15,6 +15,12 @@ from shared.logging import configure_logging
 from shared.settings import ServiceSettings
 
 
+def server_options(settings: ServiceSettings) -> dict[str, Any]:
+    """What every service's uvicorn is given from its settings: the keep-alive of idle
+    connections (``ETAPA_HTTP_KEEP_ALIVE_S``) and the proxies it trusts."""
+    return {"timeout_keep_alive": settings.http_keep_alive_s, **proxy_options(settings)}
+
+
 def proxy_options(settings: ServiceSettings) -> dict[str, Any]:
     """uvicorn's ``X-Forwarded-For`` handling: only from ``ETAPA_TRUSTED_PROXIES``.
 
@@ -52,7 +58,7 @@ def run_service_cli(
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=10,
-            **proxy_options(settings),
+            **server_options(settings),
         )
     else:
         asyncio.run(commands[args.command]())

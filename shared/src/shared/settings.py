@@ -326,6 +326,11 @@ class ServiceSettings(EnvSettings):
     """``<SERVICE>_HOST``: interface the HTTP API listens on."""
     http_port: int = Field(0, ge=0, le=65535, validation_alias="SERVICE_PORT")
     """``<SERVICE>_PORT``: port of the HTTP API (8000, 8001, 8002, 8003)."""
+    http_keep_alive_s: int = Field(75, ge=1, le=3600, validation_alias="ETAPA_HTTP_KEEP_ALIVE_S")
+    """``ETAPA_HTTP_KEEP_ALIVE_S``: seconds an idle keep-alive connection to the HTTP API stays
+    open (75). Longer than its clients keep one idle (the console's httpx 5 s, an nginx
+    upstream's 60 s), so that a client never writes a request on a connection the service is
+    closing, which meets a reset (uvicorn's own default, 5 s, is the console's)."""
     log_level: str = Field("INFO", validation_alias="ETAPA_LOG_LEVEL")
     """``ETAPA_LOG_LEVEL``: INFO by default."""
     log_format: str = Field("json", validation_alias="ETAPA_LOG_FORMAT")

@@ -10,7 +10,7 @@ from console.bootstrap import create_app
 from console.config import ConsoleSettings
 from shared.heap import settle_heap
 from shared.logging import configure_logging
-from shared.service_main import proxy_options
+from shared.service_main import server_options
 
 
 def main() -> None:
@@ -28,7 +28,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=5,
-        **proxy_options(settings.service),
+        **server_options(settings.service),
     )
 
 
