@@ -11,8 +11,10 @@ Rules:
 - At most ``limit`` requests in flight (as aiohttp's connector limit); each on a connection of
   its own, taken from the idle ones or opened, and given back when the answer allows
   keep-alive.
-- A connection idle for ``idle_limit`` seconds (4) is closed, not reused: uvicorn closes a
-  keep-alive connection idle for 5 s, and a request written as its close arrives meets a reset
+- A connection idle for ``idle_limit`` seconds (4) is closed, not reused: uvicorn by default
+  closes a keep-alive connection idle for 5 s (the raw pipeline over HTTP's; Etapa's services
+  keep one ``ETAPA_HTTP_KEEP_ALIVE_S``, 75 s), and a request written as its close arrives meets
+  a reset
   (five advances in one step of 20 s at 240/s, 7 December), which the driver would count as
   failed while the server never saw it, and whose order's stages the driver would then count
   one ahead.
