@@ -112,7 +112,12 @@ def deliveries(
     that ignores idempotency keys)."""
     accepted = Counter(r.key for r in requests if r.key is not None and r.status == 200)
     sent = Counter(r.key for r in requests if r.key is not None and r.key in accepted)
-    overtaken = {key for key in older_news & expected if _later_accepted(key, set(accepted))}
+    latest = _latest_entries(accepted)
+    overtaken = {
+        key
+        for key in older_news & expected
+        if _order_and_entry(key)[1] < latest.get(_order_and_entry(key)[0], 0)
+    }
     return Deliveries(
         lost_keys=tuple(sorted(expected - overtaken - set(accepted))),
         older_news=len(overtaken),
@@ -122,12 +127,20 @@ def deliveries(
     )
 
 
-def _later_accepted(key: str, accepted: set[str]) -> bool:
+def _order_and_entry(key: str) -> tuple[str, int]:
     order, _, entry = key.rpartition(":")
-    return any(
-        other.rpartition(":")[0] == order and int(other.rpartition(":")[2]) > int(entry)
-        for other in accepted
-    )
+    return order, int(entry)
+
+
+def _latest_entries(keys: Iterable[str]) -> dict[str, int]:
+    """Each order's highest stage entry among ``keys`` (``<order>:<entry>``; another key, as
+    none of the notifier's is, is passed over)."""
+    latest: dict[str, int] = {}
+    for key in keys:
+        if key.rpartition(":")[2].isdigit():
+            order, entry = _order_and_entry(key)
+            latest[order] = max(entry, latest.get(order, 0))
+    return latest
 
 
 def recovery_time(
