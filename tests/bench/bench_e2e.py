@@ -516,6 +516,13 @@ def service_pids() -> dict[str, int]:
     return found
 
 
+def sure_only(sent: dict[Any, float], unsure: Collection[Any]) -> tuple[dict[Any, float], int]:
+    """The SMS due (``sent``, keyed ``(order, position)``) but those of the orders in ``unsure``,
+    and how many were left out."""
+    sure = {key: at for key, at in sent.items() if key[0] not in unsure}
+    return sure, len(sent) - len(sure)
+
+
 async def drain_and_check(
     receipts: Receipts,
     sent: dict[Any, float],
@@ -529,8 +536,7 @@ async def drain_and_check(
     """Wait for the SMS still due (until all came, none came for ``stalled`` seconds or
     ``timeout`` passed); give each step its latencies; count missing and repeated SMS. The SMS
     of the orders in ``unsure`` (a key's first part) are left out and counted apart."""
-    left_out = [key for key in sent if key[0] in unsure]
-    sent = {key: at for key, at in sent.items() if key[0] not in unsure}
+    sent, left_out = sure_only(sent, unsure)
     async with httpx.AsyncClient(timeout=30) as client:
         deadline = time.monotonic() + timeout
         progress, last = time.monotonic(), -1
@@ -552,7 +558,7 @@ async def drain_and_check(
         "expected": len(sent),
         "delivered": len([k for k in sent if k in got]),
         "repeated": receipts.repeated(pattern),
-        "left_out": len(left_out),
+        "left_out": left_out,
         "unsure_orders": len(unsure),
     }
 
