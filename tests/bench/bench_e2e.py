@@ -1039,7 +1039,7 @@ def pipeline_arguments(description: str, rates: str, raw_prefetch: int) -> argpa
 
 
 if __name__ == "__main__":
-    parser = pipeline_arguments(__doc__.splitlines()[0], "25,50,100,200,400", 1)
+    parser = pipeline_arguments(__doc__.splitlines()[0], "25,50,100,200,400", 20)
     parser.add_argument(
         "--workflows", type=int, default=int(os.environ.get("BENCH_WORKFLOWS", "1"))
     )
