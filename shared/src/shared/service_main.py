@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -12,7 +13,26 @@ from litestar import Litestar
 
 from shared.heap import settle_heap
 from shared.logging import configure_logging
-from shared.settings import ServiceSettings
+from shared.settings import ServiceSettings, SettingsError
+
+BAD_SETTINGS_EXIT_CODE = 2
+"""What a service exits with when a setting is missing or malformed (argparse's for bad usage)."""
+
+
+def main_of(program: str, run: Callable[[], None]) -> Callable[[], None]:
+    """A service's command-line entry point: ``run``, stopped by a bad setting with one line on
+    standard error that names the variable (``etapa-workflow: WORKFLOW_PORT must be a whole
+    number, got 'eighty'``) and exit code 2, not a traceback. Settings are read as the process
+    starts and as its app is built (the SMS provider's, the keys): both are covered."""
+
+    def main() -> None:
+        try:
+            run()
+        except SettingsError as exc:
+            print(f"{program}: {exc}", file=sys.stderr)
+            raise SystemExit(BAD_SETTINGS_EXIT_CODE) from None
+
+    return main
 
 
 def server_options(settings: ServiceSettings) -> dict[str, Any]:

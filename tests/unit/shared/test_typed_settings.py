@@ -151,15 +151,51 @@ def test_only_the_mapping_given_is_read_and_empty_counts_as_unset(
     assert settings.service.trusted_proxies == ("a",)
 
 
-def test_a_service_with_a_bad_setting_stops_at_start_naming_it() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("WORKFLOW_", "ETAPA_"))}
+BAD_STARTS = [
+    pytest.param(
+        ["-m", "workflow", "serve"],
+        {"WORKFLOW_RISK_SWEEP_INTERVAL": "often"},
+        "etapa-workflow: WORKFLOW_RISK_SWEEP_INTERVAL must be a number, got 'often'",
+        id="workflow",
+    ),
+    pytest.param(
+        ["-m", "intake", "migrate"],
+        {"INTAKE_CONSUMER_LINGER_MS": "-3"},
+        "etapa-intake: INTAKE_CONSUMER_LINGER_MS must be at least 0, got '-3'",
+        id="intake-migrate",
+    ),
+    pytest.param(
+        ["-m", "notifier"],
+        {"NOTIFIER_SMS_PROVIDER": "zenvia"},
+        "etapa-notifier: NOTIFIER_ZENVIA_TOKEN is required by the configured SMS provider",
+        id="notifier-while-building-its-app",
+    ),
+    pytest.param(
+        ["-c", "from console.__main__ import main; main()"],
+        {"ETAPA_HTTP_KEEP_ALIVE_S": "often"},
+        "etapa-console: ETAPA_HTTP_KEEP_ALIVE_S must be a whole number, got 'often'",
+        id="console-entry-point",
+    ),
+]
+
+
+@pytest.mark.parametrize(("command", "bad", "line"), BAD_STARTS)
+def test_a_service_with_a_bad_setting_stops_at_start_with_one_line_naming_it(
+    command: list[str], bad: dict[str, str], line: str
+) -> None:
+    """What an operator reads: the variable and the problem on one line, exit code 2, no
+    traceback (the service never listens)."""
+    prefixes = ("INTAKE_", "WORKFLOW_", "NOTIFIER_", "CONSOLE_", "ETAPA_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    # a service that started anyway would listen where nothing else does, and time out here
+    env |= {"INTAKE_PORT": "1", "WORKFLOW_PORT": "1", "NOTIFIER_PORT": "1", "CONSOLE_PORT": "1"}
     done = subprocess.run(
-        [sys.executable, "-m", "workflow", "serve"],
-        env=env | {"WORKFLOW_RISK_SWEEP_INTERVAL": "often"},
+        [sys.executable, *command],
+        env=env | bad,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert done.returncode != 0
-    assert "WORKFLOW_RISK_SWEEP_INTERVAL must be a number, got 'often'" in done.stderr
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [line]

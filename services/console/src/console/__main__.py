@@ -10,10 +10,10 @@ from console.bootstrap import create_app
 from console.config import ConsoleSettings
 from shared.heap import settle_heap
 from shared.logging import configure_logging
-from shared.service_main import server_options
+from shared.service_main import main_of, server_options
 
 
-def main() -> None:
+def _main() -> None:
     settings = ConsoleSettings.from_env()
     parser = argparse.ArgumentParser(prog="etapa-console")
     parser.add_argument("command", nargs="?", default="serve", choices=["serve"])
@@ -31,6 +31,8 @@ def main() -> None:
         **server_options(settings.service),
     )
 
+
+main = main_of("etapa-console", _main)
 
 if __name__ == "__main__":
     main()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from intake.bootstrap import create_app, create_runtime
 from intake.config import IntakeSettings
 from intake.entrypoints.demo_seed import demo_users_table, seed_demo
-from shared.service_main import run_service_cli
+from shared.service_main import main_of, run_service_cli
 
 
 async def _print(text: str) -> None:
     print(text)
 
 
-def main() -> None:
+def _main() -> None:
     settings = IntakeSettings.from_env()
     run_service_cli(
         settings.service,
@@ -24,6 +24,8 @@ def main() -> None:
         },
     )
 
+
+main = main_of("etapa-intake", _main)
 
 if __name__ == "__main__":
     main()

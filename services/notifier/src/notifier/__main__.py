@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from notifier.bootstrap import create_app, create_runtime
 from notifier.config import NotifierSettings
-from shared.service_main import run_service_cli
+from shared.service_main import main_of, run_service_cli
 
 
-def main() -> None:
+def _main() -> None:
     settings = NotifierSettings.from_env()
     run_service_cli(
         settings.service,
@@ -15,6 +15,8 @@ def main() -> None:
         migrate=create_runtime(settings).migrate,
     )
 
+
+main = main_of("etapa-notifier", _main)
 
 if __name__ == "__main__":
     main()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from shared.service_main import run_service_cli
+from shared.service_main import main_of, run_service_cli
 from workflow.bootstrap import create_app, create_runtime
 from workflow.config import WorkflowSettings
 from workflow.entrypoints.demo_history import seed_demo_history
 from workflow.entrypoints.demo_seed import seed_demo
 
 
-def main() -> None:
+def _main() -> None:
     settings = WorkflowSettings.from_env()
     run_service_cli(
         settings.service,
@@ -21,6 +21,8 @@ def main() -> None:
         },
     )
 
+
+main = main_of("etapa-workflow", _main)
 
 if __name__ == "__main__":
     main()
