@@ -13,8 +13,10 @@ Rules:
 - A secret or key field (``FromFile`` in its annotation) is read from ``NAME``, else from the
   file named by ``NAME_FILE`` (how deploy/compose and Kubernetes mount secrets).
 - A bad value stops the service at start with a :class:`SettingsError` that names the
-  variable: ``WORKFLOW_PORT must be a whole number, got 'eighty'``. Nothing else is read: only
-  the mapping given (the process's environment by default), never a ``.env`` file.
+  variable: ``WORKFLOW_PORT must be a whole number, got 'eighty'``, printed as one line with
+  exit code 2 by the service's entry point (``shared.service_main.main_of``). Nothing else
+  is read: only the mapping given (the process's environment by default), never a ``.env``
+  file.
 """
 
 from __future__ import annotations
