@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
@@ -113,11 +113,7 @@ def deliveries(
     accepted = Counter(r.key for r in requests if r.key is not None and r.status == 200)
     sent = Counter(r.key for r in requests if r.key is not None and r.key in accepted)
     latest = _latest_entries(accepted)
-    overtaken = {
-        key
-        for key in older_news & expected
-        if _order_and_entry(key)[1] < latest.get(_order_and_entry(key)[0], 0)
-    }
+    overtaken = {key for key in older_news & expected if _overtaken(key, latest)}
     return Deliveries(
         lost_keys=tuple(sorted(expected - overtaken - set(accepted))),
         older_news=len(overtaken),
@@ -130,6 +126,12 @@ def deliveries(
 def _order_and_entry(key: str) -> tuple[str, int]:
     order, _, entry = key.rpartition(":")
     return order, int(entry)
+
+
+def _overtaken(key: str, latest: Mapping[str, int]) -> bool:
+    """Whether ``key``'s order has a later entry in ``latest`` (each order's highest)."""
+    order, entry = _order_and_entry(key)
+    return entry < latest.get(order, 0)
 
 
 def _latest_entries(keys: Iterable[str]) -> dict[str, int]:
